@@ -1,0 +1,83 @@
+"""The channel-neutral inbound event every adapter yields."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDetails:
+    """How the sender describes the person, raw as received (normalization happens later)."""
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    patronymic: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    company: str | None = None
+    position: str | None = None
+    messenger_ids: dict[str, str] = field(default_factory=dict)
+
+    def reachable(self) -> bool:
+        """True when there is at least one way to reach the person."""
+        return bool((self.phone or "").strip() or (self.email or "").strip() or self.messenger_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Where the request came from: UTM tags, page and referrer."""
+
+    utm: dict[str, str] = field(default_factory=dict)
+    page_url: str | None = None
+    referrer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentGiven:
+    """A personal-data consent as the sender reported it."""
+
+    given: bool
+    text_version: str | None
+    raw_value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One inbound request, independent of the channel it came through."""
+
+    channel: str
+    source: str
+    external_id: str
+    received_at: datetime
+    person: PersonDetails
+    comment: str | None = None
+    attribution: Attribution = field(default_factory=Attribution)
+    consent: ConsentGiven | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict that `from_json` turns back into the same event."""
+        data = asdict(self)
+        data["received_at"] = self.received_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InboundEvent:
+        """Rebuild an event stored with `to_json`."""
+        consent = data.get("consent")
+        return cls(
+            channel=data["channel"],
+            source=data["source"],
+            external_id=data["external_id"],
+            received_at=datetime.fromisoformat(data["received_at"]),
+            person=PersonDetails(**data["person"]),
+            comment=data.get("comment"),
+            attribution=Attribution(**data.get("attribution", {})),
+            consent=ConsentGiven(**consent) if consent else None,
+            fields=dict(data.get("fields", {})),
+            meta=dict(data.get("meta", {})),
+        )

@@ -1,0 +1,1 @@
+"""The sales domain: leads, contacts, companies, managers, and their storage."""

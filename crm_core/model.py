@@ -1,0 +1,197 @@
+"""Domain records: managers, leads, consents, audit entries and the durable inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class LeadStatus(StrEnum):
+    """Where a lead is in qualification."""
+
+    NEW = "new"
+    IN_WORK = "in_work"
+    CONVERTED = "converted"
+    JUNK = "junk"
+
+
+class Role(StrEnum):
+    """What a staff member may see."""
+
+    MANAGER = "manager"
+    HEAD = "head"
+
+
+class LeadFlag(StrEnum):
+    """Data-quality flags kept on a lead instead of dropping it."""
+
+    PHONE_INVALID = "phone_invalid"
+    EMAIL_INVALID = "email_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Manager:
+    """A member of the sales team."""
+
+    id: int
+    login: str
+    name: str
+    role: Role
+    email: str | None
+    telegram_chat_id: str | None
+    timezone: str
+    active: bool
+
+    @property
+    def is_head(self) -> bool:
+        """Heads see every lead."""
+        return self.role is Role.HEAD
+
+
+@dataclass(frozen=True, slots=True)
+class NewManager:
+    """A manager as configured, before it has a database id."""
+
+    login: str
+    name: str
+    role: Role
+    email: str | None
+    telegram_chat_id: str | None
+    timezone: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LeadContactDetails:
+    """Normalized contact fields of a lead with the raw values they came from."""
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    patronymic: str | None = None
+    phone: str | None = None
+    phone_raw: str | None = None
+    phone_extension: str | None = None
+    email: str | None = None
+    email_raw: str | None = None
+    company: str | None = None
+    position: str | None = None
+    messenger_ids: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    """A lead about to be created from one inbox row."""
+
+    inbox_id: int
+    channel: str
+    source: str
+    contact: LeadContactDetails
+    comment: str | None
+    utm: dict[str, str]
+    page_url: str | None
+    referrer: str | None
+    fields: dict[str, str]
+    meta: dict[str, str]
+    flags: tuple[LeadFlag, ...]
+    queue: str | None
+    pipeline: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """A stored lead."""
+
+    id: int
+    status: LeadStatus
+    assignee: str | None
+    created_at: datetime
+    updated_at: datetime
+    data: NewLead
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """A personal-data consent (152-FZ): what text version was agreed to, and when."""
+
+    lead_id: int
+    given: bool
+    text_version: str | None
+    raw_value: str | None
+    source: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who changed what, when, from what to what."""
+
+    actor: str
+    entity: str
+    entity_id: int
+    action: str
+    at: datetime
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    """Which leads a listing returns; `visible_to` limits a manager to their own."""
+
+    status: LeadStatus | None = None
+    channel: str | None = None
+    assignee: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    visible_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewInboxItem:
+    """A raw inbound request about to be stored."""
+
+    channel: str
+    source: str
+    external_id: str
+    received_at: datetime
+    payload: dict[str, Any]
+    headers: dict[str, str]
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """A stored inbound request."""
+
+    id: int
+    channel: str
+    source: str
+    external_id: str
+    received_at: datetime
+    payload: dict[str, Any]
+    headers: dict[str, str]
+    event: dict[str, Any]
+    status: str
+    attempts: int
+    lead_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxReceipt:
+    """The answer to a sender: its intake id and whether this request was new."""
+
+    intake_id: int
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InboxStats:
+    """Backlog of the inbox."""
+
+    pending: int
+    failed: int
+    oldest_pending_at: datetime | None

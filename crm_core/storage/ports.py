@@ -1,0 +1,148 @@
+"""The repository interface the domain and the service shell depend on."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from crm_core.model import (
+    AuditEntry,
+    ConsentRecord,
+    InboxItem,
+    InboxReceipt,
+    InboxStats,
+    Lead,
+    LeadFilter,
+    Manager,
+    NewInboxItem,
+    NewLead,
+    NewManager,
+)
+
+
+class StorageUnavailable(Exception):
+    """The database could not be reached or refused the operation."""
+
+
+class InboxRepository(Protocol):
+    """Raw inbound requests, stored before the sender gets its 2xx."""
+
+    async def add_batch(self, items: Sequence[NewInboxItem]) -> list[InboxReceipt]:
+        """Store items idempotently on (channel, external_id); one receipt per item, in order."""
+
+    async def claim_pending(self, limit: int, now: datetime) -> list[InboxItem]:
+        """Lock up to `limit` due pending rows for this transaction (skipping rows others hold)."""
+
+    async def mark_processed(self, item_id: int, lead_id: int | None, now: datetime) -> None:
+        """Record that the row became the given lead (or needed none)."""
+
+    async def record_failure(
+        self, item_id: int, error: str, now: datetime, retry_at: datetime, max_attempts: int
+    ) -> None:
+        """Count a failed attempt; park the row as failed after `max_attempts`."""
+
+    async def get(self, item_id: int) -> InboxItem | None:
+        """One row by intake id."""
+
+    async def stats(self) -> InboxStats:
+        """Pending and failed counts and the oldest pending row's time."""
+
+
+class LeadRepository(Protocol):
+    """Leads and their listing for managers."""
+
+    async def add(self, lead: NewLead, now: datetime) -> tuple[Lead, bool]:
+        """Create the lead of an inbox row once; returns (lead, created)."""
+
+    async def get(self, lead_id: int) -> Lead | None:
+        """One lead by id."""
+
+    async def list(self, where: LeadFilter, limit: int, before_id: int | None) -> list[Lead]:
+        """Newest first, ids below `before_id` when paging."""
+
+
+class ManagerRepository(Protocol):
+    """Sales staff, synchronised from configuration."""
+
+    async def upsert(self, manager: NewManager, now: datetime) -> Manager:
+        """Create or update by login."""
+
+    async def get_by_login(self, login: str) -> Manager | None:
+        """One manager by login."""
+
+    async def list(self) -> list[Manager]:
+        """Every manager, ordered by login."""
+
+
+class TokenRepository(Protocol):
+    """API bearer tokens, stored only as hashes."""
+
+    async def add(self, token_hash: str, manager_id: int, now: datetime) -> None:
+        """Store a new token hash for a manager."""
+
+    async def manager_for(self, token_hash: str) -> Manager | None:
+        """The active manager owning an unrevoked token."""
+
+
+class ConsentRepository(Protocol):
+    """Personal-data consents, one record per lead and form."""
+
+    async def add(self, consent: ConsentRecord) -> None:
+        """Store a consent record."""
+
+    async def for_lead(self, lead_id: int) -> list[ConsentRecord]:
+        """Consents recorded with a lead."""
+
+
+class AuditRepository(Protocol):
+    """Append-only log of changes."""
+
+    async def add(self, entry: AuditEntry) -> None:
+        """Append an entry."""
+
+    async def for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
+        """Entries about one record, oldest first."""
+
+
+class UnitOfWork(Protocol):
+    """Repositories sharing one transaction."""
+
+    inbox: InboxRepository
+    leads: LeadRepository
+    managers: ManagerRepository
+    tokens: TokenRepository
+    consents: ConsentRepository
+    audit: AuditRepository
+
+
+class Storage(ABC):
+    """A database: transactions, reads, migrations and health."""
+
+    dialect: str
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect (the constructor never does I/O)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A write transaction, committed when the block exits cleanly, else rolled back."""
+
+    @abstractmethod
+    def reader(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Repositories for reading outside a write transaction."""
+
+    @abstractmethod
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations; returns the names applied."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers."""

@@ -1,0 +1,135 @@
+"""PostgreSQL storage via an asyncpg pool, for several service instances sharing one database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from crm_core.storage.migrations import load_migrations
+from crm_core.storage.ports import Storage, StorageUnavailable, UnitOfWork
+from crm_core.storage.repositories import SqlUnitOfWork
+from crm_core.storage.session import Row
+
+# Any constant works; it only has to be the same for every instance migrating the database.
+MIGRATION_LOCK_KEY = 7_245_113_001
+CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+class PostgresSession:
+    """A SqlSession over one asyncpg connection."""
+
+    dialect = "postgres"
+
+    def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        """Run a statement."""
+        await self._conn.execute(sql, *args)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per parameter row."""
+        await self._conn.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        """All rows of a query."""
+        return [dict(r) for r in await self._conn.fetch(sql, *args)]
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        """The first row of a query, or None."""
+        row = await self._conn.fetchrow(sql, *args)
+        return dict(row) if row is not None else None
+
+
+class PostgresStorage(Storage):
+    """A pool of connections; every write is its own transaction on a pooled connection."""
+
+    dialect = "postgres"
+
+    def __init__(
+        self, dsn: str, *, min_size: int = 2, max_size: int = 10, schema: str | None = None
+    ) -> None:
+        self._dsn = dsn
+        self._min = min_size
+        self._max = max_size
+        self._schema = schema
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        """Create the pool."""
+        settings = {"search_path": self._schema} if self._schema else None
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=self._min,
+                max_size=self._max,
+                server_settings=settings,
+                command_timeout=30,
+            )
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as err:
+            raise StorageUnavailable(f"cannot connect to PostgreSQL: {err}") from err
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    def _require(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise StorageUnavailable("storage is not open")
+        return self._pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """A transaction on a pooled connection; committed on a clean exit."""
+        try:
+            async with self._require().acquire() as conn, conn.transaction():
+                yield SqlUnitOfWork(PostgresSession(conn))
+        except CONNECTION_ERRORS as err:
+            raise StorageUnavailable(f"PostgreSQL connection failed: {err}") from err
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[UnitOfWork]:
+        """Repositories over a pooled connection in autocommit."""
+        try:
+            async with self._require().acquire() as conn:
+                yield SqlUnitOfWork(PostgresSession(conn))
+        except CONNECTION_ERRORS as err:
+            raise StorageUnavailable(f"PostgreSQL connection failed: {err}") from err
+
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations under an advisory lock so instances do not race."""
+        applied: list[str] = []
+        async with self._require().acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            done = {
+                r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")
+            }
+            for migration in load_migrations("postgres"):
+                if migration.version in done:
+                    continue
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    migration.version,
+                    migration.name,
+                )
+                applied.append(migration.name)
+        return applied
+
+    async def ping(self) -> None:
+        """Run a trivial query."""
+        try:
+            async with self._require().acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as err:
+            raise StorageUnavailable(str(err)) from err

@@ -1,0 +1,475 @@
+"""SQL repositories written once for both dialects over a SqlSession."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from crm_core.model import (
+    AuditEntry,
+    ConsentRecord,
+    InboxItem,
+    InboxReceipt,
+    InboxStats,
+    Lead,
+    LeadContactDetails,
+    LeadFilter,
+    LeadFlag,
+    LeadStatus,
+    Manager,
+    NewInboxItem,
+    NewLead,
+    NewManager,
+    Role,
+)
+from crm_core.storage.ports import (
+    AuditRepository,
+    ConsentRepository,
+    InboxRepository,
+    LeadRepository,
+    ManagerRepository,
+    TokenRepository,
+)
+from crm_core.storage.session import (
+    Row,
+    SqlSession,
+    as_datetime,
+    from_json,
+    to_json,
+)
+
+INBOX_COLUMNS = (
+    "id, channel, source, external_id, received_at, payload, headers, event, status, attempts,"
+    " lead_id"
+)
+
+
+class SqlInboxRepository:
+    """Inbox rows in the `inbox` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def add_batch(self, items: Sequence[NewInboxItem]) -> list[InboxReceipt]:
+        """Store items idempotently on (channel, external_id); one receipt per item, in order."""
+        tokens = [uuid4().hex for _ in items]
+        await self._s.executemany(
+            "INSERT INTO inbox (channel, source, external_id, ingest_token, received_at,"
+            " available_at, payload, headers, event, status, attempts)"
+            " VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, 'pending', 0)"
+            " ON CONFLICT (channel, external_id) DO NOTHING",
+            [
+                (
+                    i.channel,
+                    i.source,
+                    i.external_id,
+                    token,
+                    i.received_at,
+                    to_json(i.payload),
+                    to_json(i.headers),
+                    to_json(i.event),
+                )
+                for i, token in zip(items, tokens, strict=True)
+            ],
+        )
+        pairs = list(dict.fromkeys((i.channel, i.external_id) for i in items))
+        values = ", ".join(f"(${2 * n + 1}, ${2 * n + 2})" for n in range(len(pairs)))
+        rows = await self._s.fetch(
+            f"SELECT id, channel, external_id, ingest_token FROM inbox"
+            f" WHERE (channel, external_id) IN (VALUES {values})",
+            *[v for pair in pairs for v in pair],
+        )
+        stored = {(r["channel"], r["external_id"]): r for r in rows}
+        receipts = []
+        for item, token in zip(items, tokens, strict=True):
+            row = stored[(item.channel, item.external_id)]
+            receipts.append(
+                InboxReceipt(intake_id=row["id"], created=row["ingest_token"] == token)
+            )
+        return receipts
+
+    async def claim_pending(self, limit: int, now: datetime) -> list[InboxItem]:
+        """Lock up to `limit` due pending rows for this transaction (skipping rows others hold)."""
+        lock = " FOR UPDATE SKIP LOCKED" if self._s.dialect == "postgres" else ""
+        rows = await self._s.fetch(
+            f"SELECT {INBOX_COLUMNS} FROM inbox WHERE status = 'pending' AND available_at <= $1"
+            f" ORDER BY id LIMIT $2{lock}",
+            now,
+            limit,
+        )
+        return [_inbox_item(r) for r in rows]
+
+    async def mark_processed(self, item_id: int, lead_id: int | None, now: datetime) -> None:
+        """Record that the row became the given lead (or needed none)."""
+        await self._s.execute(
+            "UPDATE inbox SET status = 'processed', lead_id = $2, processed_at = $3,"
+            " attempts = attempts + 1, last_error = NULL WHERE id = $1",
+            item_id,
+            lead_id,
+            now,
+        )
+
+    async def record_failure(
+        self, item_id: int, error: str, now: datetime, retry_at: datetime, max_attempts: int
+    ) -> None:
+        """Count a failed attempt; park the row as failed after `max_attempts`."""
+        await self._s.execute(
+            "UPDATE inbox SET attempts = attempts + 1, last_error = $2, available_at = $3,"
+            " status = CASE WHEN attempts + 1 >= $4 THEN 'failed' ELSE 'pending' END,"
+            " processed_at = CASE WHEN attempts + 1 >= $4 THEN $5 ELSE processed_at END"
+            " WHERE id = $1",
+            item_id,
+            error[:2000],
+            retry_at,
+            max_attempts,
+            now,
+        )
+
+    async def get(self, item_id: int) -> InboxItem | None:
+        """One row by intake id."""
+        row = await self._s.fetchrow(f"SELECT {INBOX_COLUMNS} FROM inbox WHERE id = $1", item_id)
+        return _inbox_item(row) if row else None
+
+    async def stats(self) -> InboxStats:
+        """Pending and failed counts and the oldest pending row's time."""
+        pending = await self._s.fetchrow(
+            "SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'"
+        )
+        failed = await self._s.fetchrow("SELECT COUNT(*) AS n FROM inbox WHERE status = 'failed'")
+        oldest = await self._s.fetchrow(
+            "SELECT received_at FROM inbox WHERE status = 'pending' ORDER BY id LIMIT 1"
+        )
+        return InboxStats(
+            pending=int(pending["n"]) if pending else 0,
+            failed=int(failed["n"]) if failed else 0,
+            oldest_pending_at=as_datetime(oldest["received_at"]) if oldest else None,
+        )
+
+
+def _inbox_item(r: Row) -> InboxItem:
+    return InboxItem(
+        id=r["id"],
+        channel=r["channel"],
+        source=r["source"],
+        external_id=r["external_id"],
+        received_at=as_datetime(r["received_at"]),
+        payload=from_json(r["payload"]),
+        headers=from_json(r["headers"]),
+        event=from_json(r["event"]),
+        status=r["status"],
+        attempts=r["attempts"],
+        lead_id=r["lead_id"],
+    )
+
+
+LEAD_SELECT = (
+    "SELECT l.*, m.login AS assignee_login FROM leads l"
+    " LEFT JOIN managers m ON m.id = l.assignee_id"
+)
+
+
+class SqlLeadRepository:
+    """Leads in the `leads` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def add(self, lead: NewLead, now: datetime) -> tuple[Lead, bool]:
+        """Create the lead of an inbox row once; returns (lead, created)."""
+        c = lead.contact
+        row = await self._s.fetchrow(
+            "INSERT INTO leads (inbox_id, status, channel, source, name, first_name, last_name,"
+            " patronymic, phone, phone_raw, phone_extension, email, email_raw, company, position,"
+            " messenger_ids, comment, utm, page_url, referrer, fields, meta, flags, queue,"
+            " pipeline, received_at, created_at, updated_at)"
+            " VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+            " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26)"
+            " ON CONFLICT (inbox_id) DO NOTHING RETURNING id",
+            lead.inbox_id,
+            lead.channel,
+            lead.source,
+            c.name,
+            c.first_name,
+            c.last_name,
+            c.patronymic,
+            c.phone,
+            c.phone_raw,
+            c.phone_extension,
+            c.email,
+            c.email_raw,
+            c.company,
+            c.position,
+            to_json(c.messenger_ids),
+            lead.comment,
+            to_json(lead.utm),
+            lead.page_url,
+            lead.referrer,
+            to_json(lead.fields),
+            to_json(lead.meta),
+            to_json([f.value for f in lead.flags]),
+            lead.queue,
+            lead.pipeline,
+            lead.received_at,
+            now,
+        )
+        created = row is not None
+        stored = await self._s.fetchrow(f"{LEAD_SELECT} WHERE l.inbox_id = $1", lead.inbox_id)
+        assert stored is not None
+        return _lead(stored), created
+
+    async def get(self, lead_id: int) -> Lead | None:
+        """One lead by id."""
+        row = await self._s.fetchrow(f"{LEAD_SELECT} WHERE l.id = $1", lead_id)
+        return _lead(row) if row else None
+
+    async def list(self, where: LeadFilter, limit: int, before_id: int | None) -> list[Lead]:
+        """Newest first, ids below `before_id` when paging."""
+        q = _Conditions()
+        q.add("l.status = {}", where.status.value if where.status else None)
+        q.add("l.channel = {}", where.channel)
+        q.add("m.login = {}", where.assignee)
+        q.add("l.created_at >= {}", where.created_from)
+        q.add("l.created_at < {}", where.created_to)
+        q.add("m.login = {}", where.visible_to)
+        q.add("l.id < {}", before_id)
+        q.args.append(limit)
+        rows = await self._s.fetch(
+            f"{LEAD_SELECT}{q.where()} ORDER BY l.id DESC LIMIT ${len(q.args)}", *q.args
+        )
+        return [_lead(r) for r in rows]
+
+
+class _Conditions:
+    """WHERE clauses with `$n` placeholders numbered as they are added."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, template: str, value: Any) -> None:
+        if value is None:
+            return
+        self.args.append(value)
+        self.parts.append(template.format(f"${len(self.args)}"))
+
+    def where(self) -> str:
+        return f" WHERE {' AND '.join(self.parts)}" if self.parts else ""
+
+
+def _lead(r: Row) -> Lead:
+    contact = LeadContactDetails(
+        name=r["name"],
+        first_name=r["first_name"],
+        last_name=r["last_name"],
+        patronymic=r["patronymic"],
+        phone=r["phone"],
+        phone_raw=r["phone_raw"],
+        phone_extension=r["phone_extension"],
+        email=r["email"],
+        email_raw=r["email_raw"],
+        company=r["company"],
+        position=r["position"],
+        messenger_ids=from_json(r["messenger_ids"]) or {},
+    )
+    data = NewLead(
+        inbox_id=r["inbox_id"],
+        channel=r["channel"],
+        source=r["source"],
+        contact=contact,
+        comment=r["comment"],
+        utm=from_json(r["utm"]) or {},
+        page_url=r["page_url"],
+        referrer=r["referrer"],
+        fields=from_json(r["fields"]) or {},
+        meta=from_json(r["meta"]) or {},
+        flags=tuple(LeadFlag(f) for f in from_json(r["flags"]) or []),
+        queue=r["queue"],
+        pipeline=r["pipeline"],
+        received_at=as_datetime(r["received_at"]),
+    )
+    return Lead(
+        id=r["id"],
+        status=LeadStatus(r["status"]),
+        assignee=r["assignee_login"],
+        created_at=as_datetime(r["created_at"]),
+        updated_at=as_datetime(r["updated_at"]),
+        data=data,
+    )
+
+
+MANAGER_COLUMNS = "id, login, name, role, email, telegram_chat_id, timezone, active"
+
+
+class SqlManagerRepository:
+    """Managers in the `managers` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def upsert(self, manager: NewManager, now: datetime) -> Manager:
+        """Create or update by login."""
+        row = await self._s.fetchrow(
+            "INSERT INTO managers (login, name, role, email, telegram_chat_id, timezone, active,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+            " ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,"
+            " email = excluded.email, telegram_chat_id = excluded.telegram_chat_id,"
+            " timezone = excluded.timezone, active = excluded.active,"
+            f" updated_at = excluded.updated_at RETURNING {MANAGER_COLUMNS}",
+            manager.login,
+            manager.name,
+            manager.role.value,
+            manager.email,
+            manager.telegram_chat_id,
+            manager.timezone,
+            manager.active,
+            now,
+        )
+        assert row is not None
+        return _manager(row)
+
+    async def get_by_login(self, login: str) -> Manager | None:
+        """One manager by login."""
+        row = await self._s.fetchrow(
+            f"SELECT {MANAGER_COLUMNS} FROM managers WHERE login = $1", login
+        )
+        return _manager(row) if row else None
+
+    async def list(self) -> list[Manager]:
+        """Every manager, ordered by login."""
+        rows = await self._s.fetch(f"SELECT {MANAGER_COLUMNS} FROM managers ORDER BY login")
+        return [_manager(r) for r in rows]
+
+
+def _manager(r: Row) -> Manager:
+    return Manager(
+        id=r["id"],
+        login=r["login"],
+        name=r["name"],
+        role=Role(r["role"]),
+        email=r["email"],
+        telegram_chat_id=r["telegram_chat_id"],
+        timezone=r["timezone"],
+        active=bool(r["active"]),
+    )
+
+
+class SqlTokenRepository:
+    """API token hashes in the `api_tokens` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def add(self, token_hash: str, manager_id: int, now: datetime) -> None:
+        """Store a new token hash for a manager."""
+        await self._s.execute(
+            "INSERT INTO api_tokens (token_hash, manager_id, created_at) VALUES ($1, $2, $3)",
+            token_hash,
+            manager_id,
+            now,
+        )
+
+    async def manager_for(self, token_hash: str) -> Manager | None:
+        """The active manager owning an unrevoked token."""
+        row = await self._s.fetchrow(
+            "SELECT m.id, m.login, m.name, m.role, m.email, m.telegram_chat_id, m.timezone,"
+            " m.active FROM api_tokens t JOIN managers m ON m.id = t.manager_id"
+            " WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            token_hash,
+        )
+        manager = _manager(row) if row else None
+        return manager if manager and manager.active else None
+
+
+class SqlConsentRepository:
+    """Consent records in the `consents` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def add(self, consent: ConsentRecord) -> None:
+        """Store a consent record."""
+        await self._s.execute(
+            "INSERT INTO consents (lead_id, given, text_version, raw_value, source, recorded_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            consent.lead_id,
+            consent.given,
+            consent.text_version,
+            consent.raw_value,
+            consent.source,
+            consent.recorded_at,
+        )
+
+    async def for_lead(self, lead_id: int) -> list[ConsentRecord]:
+        """Consents recorded with a lead."""
+        rows = await self._s.fetch(
+            "SELECT lead_id, given, text_version, raw_value, source, recorded_at FROM consents"
+            " WHERE lead_id = $1 ORDER BY id",
+            lead_id,
+        )
+        return [
+            ConsentRecord(
+                lead_id=r["lead_id"],
+                given=bool(r["given"]),
+                text_version=r["text_version"],
+                raw_value=r["raw_value"],
+                source=r["source"],
+                recorded_at=as_datetime(r["recorded_at"]),
+            )
+            for r in rows
+        ]
+
+
+class SqlAuditRepository:
+    """The append-only `audit_log` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        """Append an entry."""
+        await self._s.execute(
+            "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            entry.at,
+            entry.actor,
+            entry.entity,
+            entry.entity_id,
+            entry.action,
+            None if entry.before is None else to_json(entry.before),
+            None if entry.after is None else to_json(entry.after),
+        )
+
+    async def for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
+        """Entries about one record, oldest first."""
+        rows = await self._s.fetch(
+            "SELECT at, actor, entity, entity_id, action, before, after FROM audit_log"
+            " WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+            entity,
+            entity_id,
+        )
+        return [
+            AuditEntry(
+                actor=r["actor"],
+                entity=r["entity"],
+                entity_id=r["entity_id"],
+                action=r["action"],
+                at=as_datetime(r["at"]),
+                before=from_json(r["before"]),
+                after=from_json(r["after"]),
+            )
+            for r in rows
+        ]
+
+
+class SqlUnitOfWork:
+    """All repositories over one session (and so one transaction)."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self.inbox: InboxRepository = SqlInboxRepository(session)
+        self.leads: LeadRepository = SqlLeadRepository(session)
+        self.managers: ManagerRepository = SqlManagerRepository(session)
+        self.tokens: TokenRepository = SqlTokenRepository(session)
+        self.consents: ConsentRepository = SqlConsentRepository(session)
+        self.audit: AuditRepository = SqlAuditRepository(session)

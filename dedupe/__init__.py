@@ -1,0 +1,1 @@
+"""Duplicate detection: normalizers, candidate retrieval, scoring and explained decisions."""

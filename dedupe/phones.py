@@ -1,0 +1,52 @@
+"""Phone numbers to E.164 with the extension kept apart; invalid numbers stay raw."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+# "доб." / "ext" / "#" introduce an extension; phonenumbers knows "ext" and "#" but not Russian.
+EXTENSION = re.compile(
+    r"\s*(?:доб\.?|добавочный|вн\.?|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.I
+)
+MAX_RAW_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedPhone:
+    """A phone as received and, when valid, its E.164 form and extension."""
+
+    raw: str
+    e164: str | None
+    extension: str | None
+
+    @property
+    def valid(self) -> bool:
+        """True when the number parsed into a valid E.164 number."""
+        return self.e164 is not None
+
+
+def normalize_phone(raw: str, default_region: str = "RU") -> NormalizedPhone:
+    """Parse a phone written in any common Russian or international form."""
+    text = raw.strip()[:MAX_RAW_LENGTH]
+    extension = None
+    match = EXTENSION.search(text)
+    if match:
+        extension = match.group(1)
+        text = text[: match.start()]
+    digits = re.sub(r"\D", "", text)
+    # Russian trunk prefix: 8 XXX XXX-XX-XX is +7 XXX XXX-XX-XX.
+    if default_region == "RU" and len(digits) == 11 and digits.startswith("8") and "+" not in text:
+        text = "+7" + digits[1:]
+    try:
+        parsed = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        return NormalizedPhone(raw=raw, e164=None, extension=extension)
+    if not phonenumbers.is_valid_number(parsed):
+        return NormalizedPhone(raw=raw, e164=None, extension=extension)
+    if parsed.extension and not extension:
+        extension = parsed.extension
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return NormalizedPhone(raw=raw, e164=e164, extension=extension)

@@ -1,0 +1,1 @@
+"""The service shell: HTTP app, durable inbox, worker, CLI and wiring."""

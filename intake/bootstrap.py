@@ -1,0 +1,108 @@
+"""The composition root: settings in, storage, inbox writer, worker and channels wired up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from channels.webform.spec import FormSpec
+from config import Settings
+from crm_core.model import InboxItem, NewManager, Role
+from crm_core.staff import sync_managers
+from crm_core.storage import Storage, open_storage
+from intake.clock import utcnow
+from intake.inbox import InboxWriter
+from intake.metrics import Metrics
+from intake.processing import Route, make_item_handler
+from intake.worker import Handled, InboxWorker
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything long-lived the HTTP layer and the CLI use."""
+
+    settings: Settings
+    storage: Storage
+    metrics: Metrics
+    writer: InboxWriter
+    worker: InboxWorker
+    forms: dict[str, FormSpec]
+
+
+def build_storage(settings: Settings) -> Storage:
+    """An unopened storage for the configured database."""
+    db = settings.database
+    return open_storage(db.url, pool_min=db.pool_min, pool_max=db.pool_max)
+
+
+async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
+    """Open, migrate and sync the configured managers; returns the migrations applied."""
+    await storage.open()
+    applied = await storage.migrate()
+    async with storage.transaction() as uow:
+        await sync_managers(uow, configured_managers(settings), utcnow())
+    return applied
+
+
+def configured_managers(settings: Settings) -> list[NewManager]:
+    """The sales team as the domain sees it."""
+    return [
+        NewManager(
+            login=m.login,
+            name=m.name,
+            role=Role(m.role),
+            email=m.email,
+            telegram_chat_id=m.telegram_chat_id,
+            timezone=m.timezone,
+            active=m.active,
+        )
+        for m in settings.managers
+    ]
+
+
+def form_specs(settings: Settings) -> dict[str, FormSpec]:
+    """The webform channel's view of the configured forms."""
+    return {
+        f.key: FormSpec(
+            key=f.key,
+            name=f.name,
+            secret=f.secret,
+            secret_header=f.secret_header,
+            secret_field=f.secret_field,
+            field_map=f.field_map,
+            honeypot_fields=f.honeypot_fields,
+            consent_text_version=f.consent_text_version,
+            redirect_url=f.redirect_url,
+            allowed_redirect_hosts=f.allowed_redirect_hosts,
+        )
+        for f in settings.forms
+    }
+
+
+def build_services(settings: Settings, storage: Storage | None = None) -> Services:
+    """Wire the service; nothing connects or starts until the app's cleanup contexts run."""
+    storage = storage or build_storage(settings)
+    metrics = Metrics()
+
+    def resolve_route(channel: str, source: str) -> Route:
+        form = settings.form(source) if channel == "webform" else None
+        return Route(queue=form.queue, pipeline=form.pipeline) if form else Route(None, None)
+
+    def processed(item: InboxItem, handled: Handled) -> None:
+        if handled.lead_created:
+            metrics.leads_created.labels(item.channel).inc()
+
+    worker = InboxWorker(
+        storage,
+        make_item_handler(resolve_route, settings.intake.default_region),
+        batch=settings.intake.worker_batch,
+        poll_seconds=settings.intake.worker_poll_seconds,
+        max_attempts=settings.intake.max_attempts,
+        on_processed=processed,
+    )
+
+    def committed(batch_size: int) -> None:
+        metrics.commit_batch.observe(batch_size)
+        worker.wake()
+
+    writer = InboxWriter(storage, settings.intake.max_commit_batch, on_commit=committed)
+    return Services(settings, storage, metrics, writer, worker, form_specs(settings))

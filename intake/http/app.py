@@ -1,0 +1,60 @@
+"""create_app: routes in one place, every long-lived resource in cleanup_ctx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from config import Settings
+from intake.bootstrap import Services, build_services, prepare_storage
+from intake.http import forms, leads, ops
+from intake.http.errors import error_middleware, metrics_middleware
+from intake.http.keys import SERVICES
+from intake.http.openapi import openapi_document
+
+
+def create_app(settings: Settings, services: Services | None = None) -> web.Application:
+    """Build the application; storage opens and the worker starts only when it runs."""
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware],
+        # aiohttp's own cap sits above ours so an oversize body gets our JSON 413.
+        client_max_size=settings.http.max_body_bytes + 1,
+    )
+    app[SERVICES] = services or build_services(settings)
+    add_routes(app)
+    app.cleanup_ctx.append(_storage_ctx)
+    app.cleanup_ctx.append(_inbox_ctx)
+    return app
+
+
+def add_routes(app: web.Application) -> None:
+    """Every route of the service (the OpenAPI document lists the same ones)."""
+    app.router.add_get("/healthz", ops.healthz)
+    app.router.add_get("/readyz", ops.readyz)
+    app.router.add_get("/metrics", ops.metrics)
+    app.router.add_get("/api/v1/openapi.json", _openapi)
+    app.router.add_post("/api/v1/forms/{form_key}", forms.post_form)
+    app.router.add_get("/api/v1/leads", leads.list_leads)
+    app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 description of every route."""
+    return web.json_response(openapi_document(request.app[SERVICES].settings))
+
+
+async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    await prepare_storage(services.settings, services.storage)
+    yield
+    await services.storage.close()
+
+
+async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    services.writer.start()
+    services.worker.start()
+    yield
+    await services.writer.stop()
+    await services.worker.stop()

@@ -1,0 +1,88 @@
+"""JSON error bodies that name what was wrong, and the middleware that guarantees them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from crm_core.storage import StorageUnavailable
+from intake.http.keys import SERVICES
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_field",
+    503: "unavailable",
+}
+
+
+def error_response(
+    status: int,
+    error: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> web.Response:
+    """`{"error": ..., "field": ..., "message": ...}` with the given status."""
+    body: dict[str, Any] = {"error": error, "message": message}
+    if field is not None:
+        body["field"] = field
+    body.update(extra)
+    return web.json_response(body, status=status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into a JSON error; storage outages are 503, never 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = HTTP_ERROR_CODES.get(exc.status, "http_error")
+        return error_response(exc.status, code, exc.reason, headers=_allow(exc))
+    except StorageUnavailable:
+        log.warning("storage_unavailable path=%s", request.path)
+        request.app[SERVICES].metrics.errors.labels("storage_unavailable").inc()
+        return error_response(
+            503,
+            "unavailable",
+            "storage is temporarily unavailable; retry later",
+            headers={"Retry-After": "5"},
+        )
+    except Exception:
+        log.exception("unhandled_error path=%s", request.path)
+        request.app[SERVICES].metrics.errors.labels("unhandled").inc()
+        return error_response(500, "internal", "internal error; the request was not stored")
+
+
+def _allow(exc: web.HTTPException) -> dict[str, str] | None:
+    allow = exc.headers.get("Allow")
+    return {"Allow": allow} if allow else None
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count requests per route template and status, and time them."""
+    started = time.perf_counter()
+    response = await handler(request)
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    metrics = request.app[SERVICES].metrics
+    metrics.http_requests.labels(route, str(response.status)).inc()
+    metrics.http_duration.labels(route).observe(time.perf_counter() - started)
+    return response

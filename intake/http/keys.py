@@ -1,0 +1,18 @@
+"""Typed keys for application and request state."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from crm_core.model import Manager
+from intake.bootstrap import Services
+
+SERVICES = web.AppKey("services", Services)
+CURRENT_MANAGER = "leadintake.manager"
+
+
+def current_manager(request: web.Request) -> Manager:
+    """The manager authenticated for this request (set by `require_manager`)."""
+    manager = request[CURRENT_MANAGER]
+    assert isinstance(manager, Manager)
+    return manager

@@ -1,0 +1,186 @@
+"""GET /api/v1/leads and /api/v1/leads/{id}: what managers see, with bearer-token auth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from crm_core.model import ConsentRecord, Lead, LeadFilter, LeadStatus, Manager
+from intake.auth import manager_for_token
+from intake.http.errors import error_response
+from intake.http.keys import CURRENT_MANAGER, SERVICES, current_manager
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class BadQuery(Exception):
+    """A query parameter is invalid; names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def require_manager(handler: ViewHandler) -> ViewHandler:
+    """401 unless the request carries a valid `Authorization: Bearer <token>`."""
+
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        manager = None
+        if scheme.lower() == "bearer" and token.strip():
+            manager = await manager_for_token(request.app[SERVICES].storage, token.strip())
+        if manager is None:
+            return error_response(
+                401,
+                "unauthorized",
+                "a valid bearer token is required (leadintake token create --manager LOGIN)",
+                field="Authorization",
+                headers={"WWW-Authenticate": 'Bearer realm="leadintake"'},
+            )
+        request[CURRENT_MANAGER] = manager
+        return await handler(request)
+
+    return wrapper
+
+
+@require_manager
+async def list_leads(request: web.Request) -> web.StreamResponse:
+    """Leads visible to the caller, newest first, with cursor pagination."""
+    manager = current_manager(request)
+    try:
+        where, limit, before_id = _parse_listing(request, manager)
+    except BadQuery as err:
+        return error_response(400, "invalid_query", err.message, field=err.field)
+    async with request.app[SERVICES].storage.reader() as uow:
+        leads = await uow.leads.list(where, limit + 1, before_id)
+    page = leads[:limit]
+    next_cursor = _encode_cursor(page[-1].id) if len(leads) > limit else None
+    return web.json_response(
+        {"items": [lead_json(lead) for lead in page], "next_cursor": next_cursor}
+    )
+
+
+@require_manager
+async def get_lead(request: web.Request) -> web.StreamResponse:
+    """One lead, if the caller may see it (others get 404, not 403, to reveal nothing)."""
+    manager = current_manager(request)
+    raw_id = request.match_info["lead_id"]
+    if not raw_id.isdigit():
+        return error_response(400, "invalid_path", "lead id must be a number", field="lead_id")
+    async with request.app[SERVICES].storage.reader() as uow:
+        lead = await uow.leads.get(int(raw_id))
+        consents = await uow.consents.for_lead(lead.id) if lead else []
+    if lead is None or not (manager.is_head or lead.assignee == manager.login):
+        return error_response(404, "not_found", f"no lead {raw_id}", field="lead_id")
+    body = lead_json(lead)
+    body["consents"] = [_consent_json(c) for c in consents]
+    return web.json_response(body)
+
+
+def _parse_listing(request: web.Request, manager: Manager) -> tuple[LeadFilter, int, int | None]:
+    q = request.query
+    status = q.get("status")
+    if status is not None and status not in {s.value for s in LeadStatus}:
+        allowed = ", ".join(s.value for s in LeadStatus)
+        raise BadQuery("status", f"status must be one of {allowed}")
+    limit = _parse_limit(q.get("limit"))
+    where = LeadFilter(
+        status=LeadStatus(status) if status else None,
+        channel=q.get("channel") or None,
+        assignee=q.get("assignee") or None,
+        created_from=_parse_time("created_from", q.get("created_from")),
+        created_to=_parse_time("created_to", q.get("created_to")),
+        visible_to=None if manager.is_head else manager.login,
+    )
+    cursor = q.get("cursor")
+    return where, limit, _decode_cursor(cursor) if cursor else None
+
+
+def _parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadQuery("limit", f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def _parse_time(field: str, raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace(" ", "+"))
+    except ValueError as err:
+        raise BadQuery(field, f"{field} must be an ISO 8601 date or time") from err
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as err:
+        raise BadQuery("cursor", "cursor is not one this API issued") from err
+    version, _, value = text.partition(":")
+    if version != "v1" or not value.isdigit():
+        raise BadQuery("cursor", "cursor is not one this API issued")
+    return int(value)
+
+
+def lead_json(lead: Lead) -> dict[str, Any]:
+    """The public JSON shape of a lead."""
+    d = lead.data
+    c = d.contact
+    return {
+        "id": lead.id,
+        "intake_id": d.inbox_id,
+        "status": lead.status.value,
+        "channel": d.channel,
+        "source": d.source,
+        "form": d.source if d.channel == "webform" else None,
+        "name": c.name,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "patronymic": c.patronymic,
+        "phone": c.phone,
+        "phone_raw": c.phone_raw,
+        "phone_extension": c.phone_extension,
+        "email": c.email,
+        "email_raw": c.email_raw,
+        "company": c.company,
+        "position": c.position,
+        "messenger_ids": c.messenger_ids,
+        "comment": d.comment,
+        "utm": d.utm,
+        "page_url": d.page_url,
+        "referrer": d.referrer,
+        "flags": [f.value for f in d.flags],
+        "fields": d.fields,
+        "meta": d.meta,
+        "queue": d.queue,
+        "pipeline": d.pipeline,
+        "assignee": lead.assignee,
+        "received_at": d.received_at.isoformat(),
+        "created_at": lead.created_at.isoformat(),
+        "updated_at": lead.updated_at.isoformat(),
+    }
+
+
+def _consent_json(c: ConsentRecord) -> dict[str, Any]:
+    return {
+        "given": c.given,
+        "text_version": c.text_version,
+        "raw_value": c.raw_value,
+        "source": c.source,
+        "recorded_at": c.recorded_at.isoformat(),
+    }

@@ -1,0 +1,296 @@
+"""The OpenAPI 3.1 document describing every route with request and response schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import Settings
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+
+LEAD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "id",
+        "status",
+        "channel",
+        "name",
+        "phone",
+        "email",
+        "company",
+        "assignee",
+        "created_at",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "intake_id": {"type": "integer", "description": "The inbox row the lead came from"},
+        "status": {"type": "string", "enum": ["new", "in_work", "converted", "junk"]},
+        "channel": {"type": "string", "examples": ["webform"]},
+        "source": {"type": "string", "description": "Form key, bot name, mailbox..."},
+        "form": NULLABLE_STRING,
+        "name": NULLABLE_STRING,
+        "first_name": NULLABLE_STRING,
+        "last_name": NULLABLE_STRING,
+        "patronymic": NULLABLE_STRING,
+        "phone": {"type": ["string", "null"], "description": "E.164, null when absent/invalid"},
+        "phone_raw": {"type": ["string", "null"], "description": "The phone as submitted"},
+        "phone_extension": NULLABLE_STRING,
+        "email": {"type": ["string", "null"], "description": "Normalized, null when invalid"},
+        "email_raw": NULLABLE_STRING,
+        "company": NULLABLE_STRING,
+        "position": NULLABLE_STRING,
+        "messenger_ids": STRING_MAP,
+        "comment": NULLABLE_STRING,
+        "utm": STRING_MAP,
+        "page_url": NULLABLE_STRING,
+        "referrer": NULLABLE_STRING,
+        "flags": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["phone_invalid", "email_invalid"]},
+        },
+        "fields": {**STRING_MAP, "description": "Every submitted field, raw"},
+        "meta": STRING_MAP,
+        "queue": NULLABLE_STRING,
+        "pipeline": NULLABLE_STRING,
+        "assignee": {"type": ["string", "null"], "description": "Manager login"},
+        "received_at": {"type": "string", "format": "date-time"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "consents": {"type": "array", "items": _ref("Consent"), "description": "Detail only"},
+    },
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "field": {"type": "string", "description": "The field, header or parameter at fault"},
+        },
+    },
+    "Lead": LEAD_SCHEMA,
+    "LeadPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Lead")},
+            "next_cursor": NULLABLE_STRING,
+        },
+    },
+    "Consent": {
+        "type": "object",
+        "properties": {
+            "given": {"type": "boolean"},
+            "text_version": NULLABLE_STRING,
+            "raw_value": NULLABLE_STRING,
+            "source": {"type": "string"},
+            "recorded_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "FormSubmission": {
+        "type": "object",
+        "description": "Field names in Russian or English are understood (name/имя/fio,"
+        " phone/tel/телефон, email, company, comment/message, utm_*, page_url, referrer,"
+        " consent); Tilda's tranid/formid and test=test are honoured. At least one of phone"
+        " or email is required.",
+        "properties": {
+            "name": {"type": "string"},
+            "phone": {"type": "string"},
+            "email": {"type": "string"},
+            "company": {"type": "string"},
+            "comment": {"type": "string"},
+            "consent": {"type": "string"},
+            "utm_source": {"type": "string"},
+            "page_url": {"type": "string"},
+            "tranid": {"type": "string", "description": "Idempotency key (Tilda)"},
+        },
+        "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+    },
+    "IntakeAccepted": {
+        "type": "object",
+        "required": ["intake_id", "status"],
+        "properties": {
+            "intake_id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["accepted", "ok"]},
+            "duplicate": {"type": "boolean", "description": "A retry of a stored submission"},
+            "test": {"type": "boolean"},
+        },
+    },
+    "Health": {"type": "object", "properties": {"status": {"type": "string"}}},
+    "Readiness": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["ready", "not_ready"]},
+            "checks": {"type": "object"},
+        },
+    },
+}
+
+
+def _form_route() -> dict[str, Any]:
+    body = _ref("FormSubmission")
+    return {
+        "post": {
+            "summary": "Submit a website form; stored durably before the answer",
+            "operationId": "submitForm",
+            "parameters": [
+                {"name": "form_key", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}},
+                {"name": "X-Api-Key", "in": "header", "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    JSON: {"schema": body},
+                    "application/x-www-form-urlencoded": {"schema": body},
+                    "multipart/form-data": {"schema": body},
+                },
+            },
+            "responses": {
+                "200": _json(
+                    _ref("IntakeAccepted"),
+                    "Retry of a stored submission, test ping or a spam trap",
+                ),
+                "202": _json(_ref("IntakeAccepted"), "Stored; the lead is being created"),
+                "303": {"description": "Stored; redirect to the form's thank-you page"},
+                "400": _error("Malformed body"),
+                "401": _error("Missing or wrong API key"),
+                "404": _error("Unknown form"),
+                "413": _error("Body larger than the limit"),
+                "415": _error("Unsupported content type"),
+                "422": _error("No way to reach the person"),
+                "503": _error("Storage unavailable; retry"),
+            },
+        }
+    }
+
+
+def _leads_routes() -> dict[str, Any]:
+    auth: list[dict[str, list[str]]] = [{"bearer": []}]
+    query = [
+        {"name": "status", "in": "query", "schema": LEAD_SCHEMA["properties"]["status"]},
+        {"name": "channel", "in": "query", "schema": {"type": "string"}},
+        {"name": "assignee", "in": "query", "schema": {"type": "string"}},
+        {
+            "name": "created_from",
+            "in": "query",
+            "schema": {"type": "string", "format": "date-time"},
+        },
+        {"name": "created_to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        },
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    ]
+    return {
+        "/api/v1/leads": {
+            "get": {
+                "summary": "Leads visible to the caller, newest first",
+                "operationId": "listLeads",
+                "security": auth,
+                "parameters": query,
+                "responses": {
+                    "200": _json(_ref("LeadPage"), "A page of leads"),
+                    "400": _error("Invalid query parameter"),
+                    "401": _error("No valid bearer token"),
+                },
+            }
+        },
+        "/api/v1/leads/{lead_id}": {
+            "get": {
+                "summary": "One lead with its consents",
+                "operationId": "getLead",
+                "security": auth,
+                "parameters": [
+                    {
+                        "name": "lead_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    },
+                ],
+                "responses": {
+                    "200": _json(_ref("Lead"), "The lead"),
+                    "400": _error("Invalid id"),
+                    "401": _error("No valid bearer token"),
+                    "404": _error("No such lead visible to the caller"),
+                },
+            }
+        },
+    }
+
+
+def _ops_routes() -> dict[str, Any]:
+    return {
+        "/healthz": {
+            "get": {
+                "summary": "Liveness",
+                "operationId": "healthz",
+                "responses": {"200": _json(_ref("Health"), "Up")},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "summary": "Readiness: database, worker, inbox lag",
+                "operationId": "readyz",
+                "responses": {
+                    "200": _json(_ref("Readiness"), "Ready"),
+                    "503": _json(_ref("Readiness"), "Not ready"),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics",
+                "operationId": "metrics",
+                "responses": {
+                    "200": {"description": "Prometheus text format", "content": {"text/plain": {}}}
+                },
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "OpenAPI 3.1", "content": {JSON: {}}}},
+            }
+        },
+    }
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """The document served at /api/v1/openapi.json."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "LeadIntake API", "version": "1"},
+        "servers": [{"url": settings.http.public_url}],
+        "paths": {
+            **_ops_routes(),
+            "/api/v1/forms/{form_key}": _form_route(),
+            **_leads_routes(),
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

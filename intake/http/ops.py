@@ -1,0 +1,79 @@
+"""Operations endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from crm_core.model import InboxStats
+from crm_core.storage import StorageUnavailable
+from intake.bootstrap import Services
+from intake.clock import utcnow
+from intake.http.keys import SERVICES
+
+# The worker loops at least every poll interval; this much silence means it is stuck.
+WORKER_SILENCE_FACTOR = 20
+MIN_WORKER_SILENCE_SECONDS = 10.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up and serving."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Database reachable, worker alive, inbox lag; 503 when not ready."""
+    services = request.app[SERVICES]
+    checks: dict[str, object] = {}
+    ready = True
+    try:
+        await services.storage.ping()
+        stats = await _inbox_stats(services)
+        checks["database"] = {"ok": True, "dialect": services.storage.dialect}
+        checks["inbox"] = {
+            "pending": stats.pending,
+            "failed": stats.failed,
+            "lag_seconds": _lag(stats),
+        }
+    except StorageUnavailable as err:
+        ready = False
+        checks["database"] = {"ok": False, "error": str(err)}
+    silence = max(
+        MIN_WORKER_SILENCE_SECONDS,
+        services.settings.intake.worker_poll_seconds * WORKER_SILENCE_FACTOR,
+    )
+    alive = services.worker.alive(silence)
+    ready = ready and alive
+    checks["worker"] = {"ok": alive, "last_error": services.worker.last_error}
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition, with inbox gauges read fresh from the database."""
+    services = request.app[SERVICES]
+    try:
+        stats = await _inbox_stats(services)
+    except StorageUnavailable:
+        services.metrics.errors.labels("storage_unavailable").inc()
+    else:
+        services.metrics.inbox_pending.set(stats.pending)
+        services.metrics.inbox_failed.set(stats.failed)
+        services.metrics.inbox_lag.set(_lag(stats))
+    body = generate_latest(services.metrics.registry)
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
+
+
+async def _inbox_stats(services: Services) -> InboxStats:
+    async with services.storage.reader() as uow:
+        return await uow.inbox.stats()
+
+
+def _lag(stats: InboxStats) -> float:
+    if stats.oldest_pending_at is None:
+        return 0.0
+    return max(0.0, (utcnow() - stats.oldest_pending_at).total_seconds())

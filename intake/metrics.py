@@ -1,0 +1,60 @@
+"""Prometheus metrics of one service instance (a registry per app, so tests stay isolated)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """Counters and gauges exported on /metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "leadintake_http_requests_total",
+            "HTTP requests by route and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.http_duration = Histogram(
+            "leadintake_http_request_duration_seconds",
+            "HTTP request duration by route",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.intake_requests = Counter(
+            "leadintake_intake_requests_total",
+            "Inbound requests by channel and outcome"
+            " (accepted, duplicate, honeypot, test, rejected)",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.leads_created = Counter(
+            "leadintake_leads_created_total",
+            "Leads created by channel",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "leadintake_errors_total", "Errors by kind", ["kind"], registry=self.registry
+        )
+        self.inbox_pending = Gauge(
+            "leadintake_inbox_pending", "Inbox rows waiting for the worker", registry=self.registry
+        )
+        self.inbox_failed = Gauge(
+            "leadintake_inbox_failed",
+            "Inbox rows parked after repeated failures",
+            registry=self.registry,
+        )
+        self.inbox_lag = Gauge(
+            "leadintake_inbox_lag_seconds",
+            "Age of the oldest pending inbox row",
+            registry=self.registry,
+        )
+        self.commit_batch = Histogram(
+            "leadintake_inbox_commit_batch_size",
+            "Requests per durable inbox commit",
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+        )

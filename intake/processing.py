@@ -1,0 +1,102 @@
+"""Turn one stored inbound event into the IngestLead command (normalize, flag, route)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from channels.model import InboundEvent
+from crm_core.ingest import ConsentDraft, IngestLead, ingest_lead
+from crm_core.model import InboxItem, LeadContactDetails, LeadFlag, NewLead
+from crm_core.storage import UnitOfWork
+from dedupe.emails import normalize_email
+from dedupe.phones import normalize_phone
+from intake.worker import Handled, ItemHandler
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Which lead flow and deal pipeline a source feeds."""
+
+    queue: str | None
+    pipeline: str | None
+
+
+RouteResolver = Callable[[str, str], Route]
+
+
+def build_command(item: InboxItem, event: InboundEvent, route: Route, region: str) -> IngestLead:
+    """Normalize the person's details; keep malformed values raw with a flag, never drop them."""
+    person = event.person
+    flags: list[LeadFlag] = []
+    phone = (
+        normalize_phone(person.phone, region) if person.phone and person.phone.strip() else None
+    )
+    if phone is not None and not phone.valid:
+        flags.append(LeadFlag.PHONE_INVALID)
+    email = normalize_email(person.email) if person.email and person.email.strip() else None
+    if email is not None and not email.valid:
+        flags.append(LeadFlag.EMAIL_INVALID)
+    contact = LeadContactDetails(
+        name=_clean(person.name)
+        or _compose_name(person.last_name, person.first_name, person.patronymic),
+        first_name=_clean(person.first_name),
+        last_name=_clean(person.last_name),
+        patronymic=_clean(person.patronymic),
+        phone=phone.e164 if phone else None,
+        phone_raw=phone.raw if phone else None,
+        phone_extension=phone.extension if phone else None,
+        email=email.address if email else None,
+        email_raw=email.raw if email else None,
+        company=_clean(person.company),
+        position=_clean(person.position),
+        messenger_ids=dict(person.messenger_ids),
+    )
+    lead = NewLead(
+        inbox_id=item.id,
+        channel=event.channel,
+        source=event.source,
+        contact=contact,
+        comment=_clean(event.comment),
+        utm=dict(event.attribution.utm),
+        page_url=event.attribution.page_url,
+        referrer=event.attribution.referrer,
+        fields=dict(event.fields),
+        meta=dict(event.meta),
+        flags=tuple(flags),
+        queue=route.queue,
+        pipeline=route.pipeline,
+        received_at=item.received_at,
+    )
+    consent = (
+        ConsentDraft(
+            given=event.consent.given,
+            text_version=event.consent.text_version,
+            raw_value=event.consent.raw_value,
+        )
+        if event.consent
+        else None
+    )
+    return IngestLead(lead=lead, consent=consent)
+
+
+def make_item_handler(resolve_route: RouteResolver, region: str) -> ItemHandler:
+    """The worker's handler: decode the stored event and ingest it as a lead."""
+
+    async def handle(uow: UnitOfWork, item: InboxItem, now: datetime) -> Handled:
+        event = InboundEvent.from_json(item.event)
+        command = build_command(item, event, resolve_route(event.channel, event.source), region)
+        lead, created = await ingest_lead(uow, command, now)
+        return Handled(lead_id=lead.id, lead_created=created)
+
+    return handle
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+def _compose_name(*parts: str | None) -> str | None:
+    words = [p.strip() for p in parts if p and p.strip()]
+    return " ".join(words) or None

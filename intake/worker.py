@@ -1,0 +1,170 @@
+"""The inbox worker: drains pending rows into leads, at least once and idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crm_core.model import InboxItem
+from crm_core.storage import Storage, StorageUnavailable, UnitOfWork
+from intake.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What handling one inbox row produced."""
+
+    lead_id: int | None
+    lead_created: bool
+
+
+ItemHandler = Callable[[UnitOfWork, InboxItem, datetime], Awaitable[Handled]]
+ProcessedCallback = Callable[[InboxItem, Handled], None]
+RETRY_BASE_SECONDS = 2.0
+
+
+class InboxWorker:
+    """Claims pending inbox rows in batches and hands each to the item handler.
+
+    Rows are claimed inside the transaction that creates their leads, so a crash at any
+    point leaves them pending for the next run (here or on another instance).
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        handler: ItemHandler,
+        *,
+        batch: int,
+        poll_seconds: float,
+        max_attempts: int,
+        on_processed: ProcessedCallback | None = None,
+    ) -> None:
+        self._storage = storage
+        self._handler = handler
+        self._batch = batch
+        self._poll = poll_seconds
+        self._max_attempts = max_attempts
+        self._on_processed = on_processed
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_cycle_monotonic: float | None = None
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        """Look for work now (called after the inbox commits)."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        """Start the draining loop."""
+        self._task = asyncio.create_task(self._run(), name="inbox-worker")
+
+    async def stop(self) -> None:
+        """Stop after the current transaction is rolled back or committed."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    def alive(self, max_silence: float) -> bool:
+        """True when the loop ran recently."""
+        running = self._task is not None and not self._task.done()
+        last = self.last_cycle_monotonic
+        return running and last is not None and time.monotonic() - last < max_silence
+
+    async def _run(self) -> None:
+        while True:
+            self.last_cycle_monotonic = time.monotonic()
+            self._wakeup.clear()
+            try:
+                done = await self.drain_once()
+            except StorageUnavailable as err:
+                self.last_error = str(err)
+                log.warning("worker_storage_unavailable error=%s", type(err).__name__)
+                done = 0
+            if done >= self._batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+
+    async def drain_once(self) -> int:
+        """Process one batch; returns how many rows were handled."""
+        try:
+            return await self._process_batch(self._batch)
+        except StorageUnavailable:
+            raise
+        except _ItemFailed as failed:
+            await self._record_failure(failed.item, failed.error)
+            return 1
+        except Exception:
+            log.exception("worker_batch_failed; isolating rows one by one")
+        handled = 0
+        for _ in range(self._batch):
+            try:
+                count = await self._process_batch(1)
+            except StorageUnavailable:
+                raise
+            except _ItemFailed as failed:
+                await self._record_failure(failed.item, failed.error)
+                count = 1
+            if count == 0:
+                break
+            handled += count
+        return handled
+
+    async def _process_batch(self, limit: int) -> int:
+        processed: list[tuple[InboxItem, Handled]] = []
+        now = utcnow()
+        async with self._storage.transaction() as uow:
+            items = await uow.inbox.claim_pending(limit, now)
+            for item in items:
+                try:
+                    handled = await self._handler(uow, item, now)
+                except Exception as err:
+                    if limit == 1:
+                        raise _ItemFailed(item, err) from err
+                    raise
+                await uow.inbox.mark_processed(item.id, handled.lead_id, now)
+                processed.append((item, handled))
+        # Only after the commit: a rolled-back batch must not count as processed.
+        if self._on_processed is not None:
+            for item, handled in processed:
+                self._on_processed(item, handled)
+        return len(processed)
+
+    async def _record_failure(self, item: InboxItem, error: BaseException) -> None:
+        log.error(
+            "worker_item_failed intake_id=%d attempts=%d error=%s",
+            item.id,
+            item.attempts + 1,
+            type(error).__name__,
+        )
+        now = utcnow()
+        delay = RETRY_BASE_SECONDS * 2 ** min(item.attempts, 10)
+        async with self._storage.transaction() as uow:
+            await uow.inbox.record_failure(
+                item.id,
+                f"{type(error).__name__}: {error}",
+                now,
+                now + timedelta(seconds=delay),
+                self._max_attempts,
+            )
+
+
+class _ItemFailed(Exception):
+    """One row's handler failed; carries the row so its failure can be recorded."""
+
+    def __init__(self, item: InboxItem, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.item = item
+        self.error = error

@@ -1,0 +1,89 @@
+"""The inbox worker against real storage: draining, idempotency and poison rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.model import InboundEvent, PersonDetails
+from crm_core.model import LeadFilter, NewInboxItem
+from crm_core.storage import Storage
+from intake.processing import Route, make_item_handler
+from intake.worker import InboxWorker
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def event_json(external_id: str, phone: str) -> dict[str, Any]:
+    return InboundEvent(
+        channel="webform",
+        source="site",
+        external_id=external_id,
+        received_at=T0,
+        person=PersonDetails(name="Анна", phone=phone),
+    ).to_json()
+
+
+def make_worker(storage: Storage, created: list[str], max_attempts: int = 3) -> InboxWorker:
+    handler = make_item_handler(lambda _c, _s: Route("main", "main"), "RU")
+    return InboxWorker(
+        storage,
+        handler,
+        batch=10,
+        poll_seconds=0.05,
+        max_attempts=max_attempts,
+        on_processed=lambda item, handled: created.append(item.channel)
+        if handled.lead_created
+        else None,
+    )
+
+
+async def add(storage: Storage, external_id: str, event: dict[str, Any]) -> int:
+    async with storage.transaction() as uow:
+        [receipt] = await uow.inbox.add_batch(
+            [NewInboxItem("webform", "site", external_id, T0, {}, {}, event)]
+        )
+    return receipt.intake_id
+
+
+async def test_drain_creates_one_lead_per_row_and_is_idempotent(storage: Storage) -> None:
+    created: list[str] = []
+    ids = [await add(storage, f"e{n}", event_json(f"e{n}", "89161234567")) for n in range(3)]
+    worker = make_worker(storage, created)
+    assert await worker.drain_once() == 3
+    assert await worker.drain_once() == 0
+    async with storage.reader() as uow:
+        leads = await uow.leads.list(LeadFilter(), 10, None)
+        stats = await uow.inbox.stats()
+    assert sorted(lead.data.inbox_id for lead in leads) == ids
+    assert {lead.data.contact.phone for lead in leads} == {"+79161234567"}
+    assert {lead.data.queue for lead in leads} == {"main"}
+    assert created == ["webform"] * 3
+    assert stats.pending == 0
+
+
+async def test_poison_row_is_isolated_retried_and_parked(storage: Storage) -> None:
+    created: list[str] = []
+    good = await add(storage, "good", event_json("good", "+79161234567"))
+    bad = await add(storage, "bad", {"not": "an event"})
+    worker = make_worker(storage, created, max_attempts=1)
+    await worker.drain_once()
+    async with storage.reader() as uow:
+        parked = await uow.inbox.get(bad)
+        processed = await uow.inbox.get(good)
+        stats = await uow.inbox.stats()
+    assert processed is not None and processed.status == "processed"
+    assert processed.lead_id is not None
+    assert parked is not None and parked.status == "failed" and parked.attempts == 1
+    assert stats.failed == 1 and stats.pending == 0
+    assert created == ["webform"]
+
+
+async def test_failed_attempt_is_retried_later_not_at_once(storage: Storage) -> None:
+    bad = await add(storage, "bad", {"not": "an event"})
+    worker = make_worker(storage, [], max_attempts=5)
+    await worker.drain_once()
+    assert await worker.drain_once() == 0
+    async with storage.reader() as uow:
+        row = await uow.inbox.get(bad)
+    assert row is not None and row.status == "pending" and row.attempts == 1
