@@ -17,7 +17,6 @@ from intake.clock import utcnow
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True, slots=True)
 class Handled:
     """What handling one inbox row produced."""

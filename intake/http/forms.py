@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from aiohttp import web
-from channels.webform.adapter import parse_submission
 
 from channels.errors import (
     ChannelAuthFailed,
@@ -13,6 +12,7 @@ from channels.errors import (
     MalformedBody,
     UnsupportedContentType,
 )
+from channels.webform.adapter import parse_submission
 from channels.webform.spec import AcceptedSubmission, FormSpec, HoneypotTripped, TildaTestPing
 from crm_core.model import NewInboxItem
 from intake.clock import utcnow

@@ -8,11 +8,9 @@ from crm_core.model import Manager
 from intake.bootstrap import Services
 
 SERVICES = web.AppKey("services", Services)
-CURRENT_MANAGER = "leadintake.manager"
+CURRENT_MANAGER = web.RequestKey("manager", Manager)
 
 
 def current_manager(request: web.Request) -> Manager:
     """The manager authenticated for this request (set by `require_manager`)."""
-    manager = request[CURRENT_MANAGER]
-    assert isinstance(manager, Manager)
-    return manager
+    return request[CURRENT_MANAGER]

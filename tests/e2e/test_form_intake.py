@@ -85,19 +85,44 @@ async def test_tilda_urlencoded_submission(service: Running) -> None:
     assert lead["meta"]["tranid"] == "3216545:5623498"
 
 
+def browser_multipart(boundary: str) -> bytes:
+    """A multipart body as Chromium sends it: raw UTF-8 field names, a file part."""
+    parts = [
+        b'Content-Disposition: form-data; name="\xd0\xb8\xd0\xbc\xd1\x8f"\r\n\r\n'
+        + "Мария".encode(),
+        'Content-Disposition: form-data; name="телефон"\r\n\r\n+7 495 123-45-67 доб. 12'.encode(),
+        b'Content-Disposition: form-data; name="cv"; filename="cv.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.4 fake",
+    ]
+    sep = f"--{boundary}\r\n".encode()
+    return sep + (b"\r\n" + sep).join(parts) + f"\r\n--{boundary}--\r\n".encode()
+
+
 async def test_multipart_submission_with_a_file(service: Running) -> None:
-    form = aiohttp.FormData()
-    form.add_field("имя", "Мария")
-    form.add_field("телефон", "+7 495 123-45-67 доб. 12")
-    form.add_field("cv", b"%PDF-1.4 fake", filename="cv.pdf", content_type="application/pdf")
-    async with service.client.post(FORM_URL, data=form) as response:
-        assert response.status == 202
+    boundary = "----WebKitFormBoundaryX3bY6PBMcxB1vCan"
+    async with service.client.post(
+        FORM_URL,
+        data=browser_multipart(boundary),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    ) as response:
+        assert response.status == 202, await response.text()
         intake_id = (await response.json())["intake_id"]
     lead = await service.wait_for_lead(intake_id)
     assert lead["name"] == "Мария"
     assert lead["phone"] == "+74951234567"
     assert lead["phone_extension"] == "12"
-    assert "cv.pdf" in lead["fields"]["cv"]
+    assert lead["fields"]["cv"] == "<file cv.pdf, 13 bytes>"
+
+
+async def test_multipart_from_aiohttp_client(service: Running) -> None:
+    form = aiohttp.FormData()
+    form.add_field("name", "Олег")
+    form.add_field("email", "oleg@example.ru")
+    async with service.client.post(FORM_URL, data=form) as response:
+        assert response.status == 202
+        intake_id = (await response.json())["intake_id"]
+    lead = await service.wait_for_lead(intake_id)
+    assert (lead["name"], lead["email"]) == ("Олег", "oleg@example.ru")
 
 
 async def test_retry_with_same_tranid_returns_same_intake_id_and_one_lead(

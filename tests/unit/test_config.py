@@ -43,7 +43,7 @@ def test_environment_overrides() -> None:
 
 def test_config_path_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('[http]\nport = 8181\n', "utf-8")
+    path.write_text("[http]\nport = 8181\n", "utf-8")
     assert load_settings(environ={"LEADINTAKE_CONFIG": str(path)}).http.port == 8181
 
 
@@ -55,13 +55,22 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
         ("", {"LEADINTAKE_HTTP_PORT": "eighty"}, "LEADINTAKE_HTTP_PORT: must be an integer"),
         ("[database]\nurl = 'mysql://x'\n", {}, "database.url: must start with"),
         ("[[managers]]\nlogin = 'Bad Login'\nname = 'x'\n", {}, "managers[0].login"),
-        ("[[managers]]\nlogin = 'a'\nname = 'x'\ntimezone = 'Mars/Base'\n", {},
-         "managers[0].timezone: unknown time zone"),
+        (
+            "[[managers]]\nlogin = 'a'\nname = 'x'\ntimezone = 'Mars/Base'\n",
+            {},
+            "managers[0].timezone: unknown time zone",
+        ),
         ("[[managers]]\nlogin = 'a'\nname = 'x'\nrole = 'boss'\n", {}, "managers[0].role"),
-        ("[[queues]]\nkey = 'q'\nname = 'Q'\nmanagers = ['ghost']\n", {},
-         "queues[0].managers: unknown manager 'ghost'"),
-        ("[[pipelines]]\nkey = 'p'\nname = 'P'\nstages = [{key = 'a', name = 'A'}]\n", {},
-         "pipelines[0].stages: a pipeline needs one stage of kind 'won'"),
+        (
+            "[[queues]]\nkey = 'q'\nname = 'Q'\nmanagers = ['ghost']\n",
+            {},
+            "queues[0].managers: unknown manager 'ghost'",
+        ),
+        (
+            "[[pipelines]]\nkey = 'p'\nname = 'P'\nstages = [{key = 'a', name = 'A'}]\n",
+            {},
+            "pipelines[0].stages: a pipeline needs one stage of kind 'won'",
+        ),
         ("[[forms]]\nname = 'no key'\n", {}, "forms[0].key: is required"),
         ("[http\n", {}, "not valid TOML"),
     ],

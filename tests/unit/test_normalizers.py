@@ -50,7 +50,9 @@ def test_valid_emails(raw: str, address: str) -> None:
     assert normalize_email(raw).address == address
 
 
-@pytest.mark.parametrize("raw", ["not-an-email", "a@b", "a@@b.ru", "a b@c.ru", "a..b@c.ru", "@c.ru"])
+@pytest.mark.parametrize(
+    "raw", ["not-an-email", "a@b", "a@@b.ru", "a b@c.ru", "a..b@c.ru", "@c.ru"]
+)
 def test_invalid_emails_are_kept_raw(raw: str) -> None:
     email = normalize_email(raw)
     assert not email.valid

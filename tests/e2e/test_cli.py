@@ -1,0 +1,61 @@
+"""The leadintake CLI as an operator runs it (python -m intake)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from config import Settings
+from crm_core.storage.sqlite import SqliteStorage
+from intake.auth import manager_for_token
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intake", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+
+
+async def test_token_create_prints_the_token_last_and_it_authenticates(
+    settings: Settings,
+) -> None:
+    result = run_cli("--config", settings.source, "token", "create", "--manager", "petrov")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    storage = SqliteStorage(settings.database.sqlite_path)
+    await storage.open()
+    try:
+        manager = await manager_for_token(storage, token)
+    finally:
+        await storage.close()
+    assert manager is not None and manager.login == "petrov"
+
+
+def test_token_for_unknown_manager_fails(settings: Settings) -> None:
+    result = run_cli("--config", settings.source, "token", "create", "--manager", "ghost")
+    assert result.returncode == 1
+    assert "ghost" in result.stderr
+
+
+def test_migrate_is_idempotent(settings: Settings) -> None:
+    first = run_cli("--config", settings.source, "migrate")
+    second = run_cli("--config", settings.source, "migrate")
+    assert first.returncode == 0 and "0001_initial.sql" in first.stdout
+    assert second.returncode == 0 and "up to date" in second.stdout
+
+
+def test_invalid_config_fails_at_start_naming_the_key(
+    write_config: Callable[[str], Settings], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[http]\nport = 'eighty'\n", "utf-8")
+    result = run_cli("--config", str(bad), "serve")
+    assert result.returncode == 2
+    assert "http.port" in result.stderr and "integer" in result.stderr
