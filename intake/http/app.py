@@ -12,6 +12,7 @@ from intake.http import forms, leads, ops
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import SERVICES
 from intake.http.openapi import openapi_document
+from intake.http.responses import json_response
 
 
 def create_app(settings: Settings, services: Services | None = None) -> web.Application:
@@ -41,7 +42,7 @@ def add_routes(app: web.Application) -> None:
 
 async def _openapi(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 description of every route."""
-    return web.json_response(openapi_document(request.app[SERVICES].settings))
+    return json_response(openapi_document(request.app[SERVICES].settings))
 
 
 async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from crm_core.storage import StorageUnavailable
 from intake.http.keys import SERVICES
+from intake.http.responses import json_response
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -42,7 +43,7 @@ def error_response(
     if field is not None:
         body["field"] = field
     body.update(extra)
-    return web.json_response(body, status=status, headers=headers)
+    return json_response(body, status=status, headers=headers)
 
 
 @web.middleware

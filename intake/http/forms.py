@@ -18,6 +18,7 @@ from crm_core.model import NewInboxItem
 from intake.clock import utcnow
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES
+from intake.http.responses import json_response
 
 CHANNEL = "webform"
 # Kept with the raw request for support and anti-spam; never credentials or cookies.
@@ -87,10 +88,10 @@ async def _accept(request: web.Request, spec: FormSpec, body: bytes) -> web.Resp
         )
     if isinstance(outcome, TildaTestPing):
         counter.labels(CHANNEL, "test").inc()
-        return web.json_response({"status": "ok", "test": True})
+        return json_response({"status": "ok", "test": True})
     if isinstance(outcome, HoneypotTripped):
         counter.labels(CHANNEL, "honeypot").inc()
-        return web.json_response({"status": "ok"})
+        return json_response({"status": "ok"})
     return await _store(request, outcome)
 
 
@@ -111,7 +112,7 @@ async def _store(request: web.Request, outcome: AcceptedSubmission) -> web.Respo
     services.metrics.intake_requests.labels(CHANNEL, outcome_label).inc()
     if outcome.redirect_url:
         raise web.HTTPSeeOther(outcome.redirect_url)
-    return web.json_response(
+    return json_response(
         {"intake_id": receipt.intake_id, "status": "accepted", "duplicate": not receipt.created},
         status=202 if receipt.created else 200,
     )

@@ -14,6 +14,7 @@ from crm_core.model import ConsentRecord, Lead, LeadFilter, LeadStatus, Manager
 from intake.auth import manager_for_token
 from intake.http.errors import error_response
 from intake.http.keys import CURRENT_MANAGER, SERVICES, current_manager
+from intake.http.responses import json_response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -63,9 +64,7 @@ async def list_leads(request: web.Request) -> web.StreamResponse:
         leads = await uow.leads.list(where, limit + 1, before_id)
     page = leads[:limit]
     next_cursor = _encode_cursor(page[-1].id) if len(leads) > limit else None
-    return web.json_response(
-        {"items": [lead_json(lead) for lead in page], "next_cursor": next_cursor}
-    )
+    return json_response({"items": [lead_json(lead) for lead in page], "next_cursor": next_cursor})
 
 
 @require_manager
@@ -82,7 +81,7 @@ async def get_lead(request: web.Request) -> web.StreamResponse:
         return error_response(404, "not_found", f"no lead {raw_id}", field="lead_id")
     body = lead_json(lead)
     body["consents"] = [_consent_json(c) for c in consents]
-    return web.json_response(body)
+    return json_response(body)
 
 
 def _parse_listing(request: web.Request, manager: Manager) -> tuple[LeadFilter, int, int | None]:

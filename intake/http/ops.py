@@ -10,6 +10,7 @@ from crm_core.storage import StorageUnavailable
 from intake.bootstrap import Services
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
+from intake.http.responses import json_response
 
 # The worker loops at least every poll interval; this much silence means it is stuck.
 WORKER_SILENCE_FACTOR = 20
@@ -18,7 +19,7 @@ MIN_WORKER_SILENCE_SECONDS = 10.0
 
 async def healthz(request: web.Request) -> web.Response:
     """The process is up and serving."""
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -45,7 +46,7 @@ async def readyz(request: web.Request) -> web.Response:
     alive = services.worker.alive(silence)
     ready = ready and alive
     checks["worker"] = {"ok": alive, "last_error": services.worker.last_error}
-    return web.json_response(
+    return json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks},
         status=200 if ready else 503,
     )

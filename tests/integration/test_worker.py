@@ -32,9 +32,9 @@ def make_worker(storage: Storage, created: list[str], max_attempts: int = 3) -> 
         batch=10,
         poll_seconds=0.05,
         max_attempts=max_attempts,
-        on_processed=lambda item, handled: created.append(item.channel)
-        if handled.lead_created
-        else None,
+        on_processed=lambda item, handled: (
+            created.append(item.channel) if handled.lead_created else None
+        ),
     )
 
 
