@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -61,9 +61,32 @@ class InboundEvent:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict that `from_json` turns back into the same event."""
-        data = asdict(self)
-        data["received_at"] = self.received_at.isoformat()
-        return data
+        # Built by hand: dataclasses.asdict deep-copies and costs more than the whole parse.
+        p, a, c = self.person, self.attribution, self.consent
+        return {
+            "channel": self.channel,
+            "source": self.source,
+            "external_id": self.external_id,
+            "received_at": self.received_at.isoformat(),
+            "person": {
+                "name": p.name,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "patronymic": p.patronymic,
+                "phone": p.phone,
+                "email": p.email,
+                "company": p.company,
+                "position": p.position,
+                "messenger_ids": dict(p.messenger_ids),
+            },
+            "comment": self.comment,
+            "attribution": {"utm": dict(a.utm), "page_url": a.page_url, "referrer": a.referrer},
+            "consent": None
+            if c is None
+            else {"given": c.given, "text_version": c.text_version, "raw_value": c.raw_value},
+            "fields": dict(self.fields),
+            "meta": dict(self.meta),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InboundEvent:

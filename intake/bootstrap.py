@@ -12,7 +12,7 @@ from crm_core.storage import Storage, open_storage
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
-from intake.processing import Route, make_item_handler
+from intake.processing import Route, make_batch_handler
 from intake.worker import Handled, InboxWorker
 
 
@@ -93,7 +93,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
     worker = InboxWorker(
         storage,
-        make_item_handler(resolve_route, settings.intake.default_region),
+        make_batch_handler(resolve_route, settings.intake.default_region),
         batch=settings.intake.worker_batch,
         poll_seconds=settings.intake.worker_poll_seconds,
         max_attempts=settings.intake.max_attempts,

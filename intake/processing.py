@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from channels.model import InboundEvent
-from crm_core.ingest import ConsentDraft, IngestLead, ingest_lead
+from crm_core.ingest import ConsentDraft, IngestLead, ingest_leads
 from crm_core.model import InboxItem, LeadContactDetails, LeadFlag, NewLead
 from crm_core.storage import UnitOfWork
 from dedupe.emails import normalize_email
 from dedupe.phones import normalize_phone
-from intake.worker import Handled, ItemHandler
+from intake.worker import BatchHandler, Handled, Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +81,24 @@ def build_command(item: InboxItem, event: InboundEvent, route: Route, region: st
     return IngestLead(lead=lead, consent=consent)
 
 
-def make_item_handler(resolve_route: RouteResolver, region: str) -> ItemHandler:
-    """The worker's handler: decode the stored event and ingest it as a lead."""
+def make_batch_handler(resolve_route: RouteResolver, region: str) -> BatchHandler:
+    """The worker's handler: decode stored events and ingest them as leads in one go."""
 
-    async def handle(uow: UnitOfWork, item: InboxItem, now: datetime) -> Handled:
-        event = InboundEvent.from_json(item.event)
-        command = build_command(item, event, resolve_route(event.channel, event.source), region)
-        lead, created = await ingest_lead(uow, command, now)
-        return Handled(lead_id=lead.id, lead_created=created)
+    async def handle(uow: UnitOfWork, items: Sequence[InboxItem], now: datetime) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        ready: list[tuple[int, IngestLead]] = []
+        for index, item in enumerate(items):
+            try:
+                event = InboundEvent.from_json(item.event)
+                route = resolve_route(event.channel, event.source)
+                ready.append((index, build_command(item, event, route, region)))
+                outcomes.append(Handled(lead_id=None, lead_created=False))
+            except Exception as err:  # a row we cannot read must not block the others
+                outcomes.append(err)
+        results = await ingest_leads(uow, [command for _, command in ready], now)
+        for (index, _), (lead, created) in zip(ready, results, strict=True):
+            outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
+        return outcomes
 
     return handle
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,13 +25,14 @@ class Handled:
     lead_created: bool
 
 
-ItemHandler = Callable[[UnitOfWork, InboxItem, datetime], Awaitable[Handled]]
+Outcome = Handled | Exception
+BatchHandler = Callable[[UnitOfWork, Sequence[InboxItem], datetime], Awaitable[list[Outcome]]]
 ProcessedCallback = Callable[[InboxItem, Handled], None]
 RETRY_BASE_SECONDS = 2.0
 
 
 class InboxWorker:
-    """Claims pending inbox rows in batches and hands each to the item handler.
+    """Claims pending inbox rows in batches and hands each batch to the handler.
 
     Rows are claimed inside the transaction that creates their leads, so a crash at any
     point leaves them pending for the next run (here or on another instance).
@@ -40,7 +41,7 @@ class InboxWorker:
     def __init__(
         self,
         storage: Storage,
-        handler: ItemHandler,
+        handler: BatchHandler,
         *,
         batch: int,
         poll_seconds: float,
@@ -102,9 +103,6 @@ class InboxWorker:
             return await self._process_batch(self._batch)
         except StorageUnavailable:
             raise
-        except _ItemFailed as failed:
-            await self._record_failure(failed.item, failed.error)
-            return 1
         except Exception:
             log.exception("worker_batch_failed; isolating rows one by one")
         handled = 0
@@ -123,41 +121,56 @@ class InboxWorker:
 
     async def _process_batch(self, limit: int) -> int:
         processed: list[tuple[InboxItem, Handled]] = []
+        failed: list[tuple[InboxItem, Exception]] = []
         now = utcnow()
         async with self._storage.transaction() as uow:
             items = await uow.inbox.claim_pending(limit, now)
-            for item in items:
-                try:
-                    handled = await self._handler(uow, item, now)
-                except Exception as err:
-                    if limit == 1:
-                        raise _ItemFailed(item, err) from err
-                    raise
-                await uow.inbox.mark_processed(item.id, handled.lead_id, now)
-                processed.append((item, handled))
+            if not items:
+                return 0
+            try:
+                outcomes = await self._handler(uow, items, now)
+            except Exception as err:
+                if limit == 1:
+                    raise _ItemFailed(items[0], err) from err
+                raise
+            for item, outcome in zip(items, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    failed.append((item, outcome))
+                else:
+                    processed.append((item, outcome))
+            await uow.inbox.mark_processed(
+                [(item.id, handled.lead_id) for item, handled in processed], now
+            )
+            for item, error in failed:
+                await self._record_failure_in(uow, item, error, now)
         # Only after the commit: a rolled-back batch must not count as processed.
         if self._on_processed is not None:
             for item, handled in processed:
                 self._on_processed(item, handled)
-        return len(processed)
+        return len(items)
 
     async def _record_failure(self, item: InboxItem, error: BaseException) -> None:
+        now = utcnow()
+        async with self._storage.transaction() as uow:
+            await self._record_failure_in(uow, item, error, now)
+
+    async def _record_failure_in(
+        self, uow: UnitOfWork, item: InboxItem, error: BaseException, now: datetime
+    ) -> None:
         log.error(
             "worker_item_failed intake_id=%d attempts=%d error=%s",
             item.id,
             item.attempts + 1,
             type(error).__name__,
         )
-        now = utcnow()
         delay = RETRY_BASE_SECONDS * 2 ** min(item.attempts, 10)
-        async with self._storage.transaction() as uow:
-            await uow.inbox.record_failure(
-                item.id,
-                f"{type(error).__name__}: {error}",
-                now,
-                now + timedelta(seconds=delay),
-                self._max_attempts,
-            )
+        await uow.inbox.record_failure(
+            item.id,
+            f"{type(error).__name__}: {error}",
+            now,
+            now + timedelta(seconds=delay),
+            self._max_attempts,
+        )
 
 
 class _ItemFailed(Exception):

@@ -36,8 +36,10 @@ class InboxRepository(Protocol):
     async def claim_pending(self, limit: int, now: datetime) -> list[InboxItem]:
         """Lock up to `limit` due pending rows for this transaction (skipping rows others hold)."""
 
-    async def mark_processed(self, item_id: int, lead_id: int | None, now: datetime) -> None:
-        """Record that the row became the given lead (or needed none)."""
+    async def mark_processed(
+        self, outcomes: Sequence[tuple[int, int | None]], now: datetime
+    ) -> None:
+        """Record that rows (item id, lead id or None) were handled."""
 
     async def record_failure(
         self, item_id: int, error: str, now: datetime, retry_at: datetime, max_attempts: int
@@ -54,8 +56,8 @@ class InboxRepository(Protocol):
 class LeadRepository(Protocol):
     """Leads and their listing for managers."""
 
-    async def add(self, lead: NewLead, now: datetime) -> tuple[Lead, bool]:
-        """Create the lead of an inbox row once; returns (lead, created)."""
+    async def add_many(self, leads: Sequence[NewLead], now: datetime) -> list[tuple[Lead, bool]]:
+        """Create each inbox row's lead once; returns (lead, created) in order."""
 
     async def get(self, lead_id: int) -> Lead | None:
         """One lead by id."""
@@ -90,8 +92,8 @@ class TokenRepository(Protocol):
 class ConsentRepository(Protocol):
     """Personal-data consents, one record per lead and form."""
 
-    async def add(self, consent: ConsentRecord) -> None:
-        """Store a consent record."""
+    async def add_many(self, consents: Sequence[ConsentRecord]) -> None:
+        """Store consent records."""
 
     async def for_lead(self, lead_id: int) -> list[ConsentRecord]:
         """Consents recorded with a lead."""
@@ -100,8 +102,8 @@ class ConsentRepository(Protocol):
 class AuditRepository(Protocol):
     """Append-only log of changes."""
 
-    async def add(self, entry: AuditEntry) -> None:
-        """Append an entry."""
+    async def add_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries."""
 
     async def for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
         """Entries about one record, oldest first."""

@@ -101,14 +101,16 @@ class SqlInboxRepository:
         )
         return [_inbox_item(r) for r in rows]
 
-    async def mark_processed(self, item_id: int, lead_id: int | None, now: datetime) -> None:
-        """Record that the row became the given lead (or needed none)."""
-        await self._s.execute(
+    async def mark_processed(
+        self, outcomes: Sequence[tuple[int, int | None]], now: datetime
+    ) -> None:
+        """Record that rows (item id, lead id or None) were handled."""
+        if not outcomes:
+            return
+        await self._s.executemany(
             "UPDATE inbox SET status = 'processed', lead_id = $2, processed_at = $3,"
             " attempts = attempts + 1, last_error = NULL WHERE id = $1",
-            item_id,
-            lead_id,
-            now,
+            [(item_id, lead_id, now) for item_id, lead_id in outcomes],
         )
 
     async def record_failure(
@@ -164,6 +166,53 @@ def _inbox_item(r: Row) -> InboxItem:
     )
 
 
+LEAD_INSERT = (
+    "INSERT INTO leads (inbox_id, status, channel, source, name, first_name, last_name,"
+    " patronymic, phone, phone_raw, phone_extension, email, email_raw, company, position,"
+    " messenger_ids, comment, utm, page_url, referrer, fields, meta, flags, queue,"
+    " pipeline, received_at, created_at, updated_at)"
+    " VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26)"
+    " ON CONFLICT (inbox_id) DO NOTHING"
+)
+
+
+def _lead_row(lead: NewLead, now: datetime) -> tuple[Any, ...]:
+    c = lead.contact
+    return (
+        lead.inbox_id,
+        lead.channel,
+        lead.source,
+        c.name,
+        c.first_name,
+        c.last_name,
+        c.patronymic,
+        c.phone,
+        c.phone_raw,
+        c.phone_extension,
+        c.email,
+        c.email_raw,
+        c.company,
+        c.position,
+        to_json(c.messenger_ids),
+        lead.comment,
+        to_json(lead.utm),
+        lead.page_url,
+        lead.referrer,
+        to_json(lead.fields),
+        to_json(lead.meta),
+        to_json([f.value for f in lead.flags]),
+        lead.queue,
+        lead.pipeline,
+        lead.received_at,
+        now,
+    )
+
+
+def _placeholders(count: int, start: int = 1) -> str:
+    return ", ".join(f"${n}" for n in range(start, start + count))
+
+
 LEAD_SELECT = (
     "SELECT l.*, m.login AS assignee_login FROM leads l"
     " LEFT JOIN managers m ON m.id = l.assignee_id"
@@ -176,48 +225,30 @@ class SqlLeadRepository:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    async def add(self, lead: NewLead, now: datetime) -> tuple[Lead, bool]:
-        """Create the lead of an inbox row once; returns (lead, created)."""
-        c = lead.contact
-        row = await self._s.fetchrow(
-            "INSERT INTO leads (inbox_id, status, channel, source, name, first_name, last_name,"
-            " patronymic, phone, phone_raw, phone_extension, email, email_raw, company, position,"
-            " messenger_ids, comment, utm, page_url, referrer, fields, meta, flags, queue,"
-            " pipeline, received_at, created_at, updated_at)"
-            " VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-            " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26)"
-            " ON CONFLICT (inbox_id) DO NOTHING RETURNING id",
-            lead.inbox_id,
-            lead.channel,
-            lead.source,
-            c.name,
-            c.first_name,
-            c.last_name,
-            c.patronymic,
-            c.phone,
-            c.phone_raw,
-            c.phone_extension,
-            c.email,
-            c.email_raw,
-            c.company,
-            c.position,
-            to_json(c.messenger_ids),
-            lead.comment,
-            to_json(lead.utm),
-            lead.page_url,
-            lead.referrer,
-            to_json(lead.fields),
-            to_json(lead.meta),
-            to_json([f.value for f in lead.flags]),
-            lead.queue,
-            lead.pipeline,
-            lead.received_at,
-            now,
-        )
-        created = row is not None
-        stored = await self._s.fetchrow(f"{LEAD_SELECT} WHERE l.inbox_id = $1", lead.inbox_id)
-        assert stored is not None
-        return _lead(stored), created
+    async def add_many(self, leads: Sequence[NewLead], now: datetime) -> list[tuple[Lead, bool]]:
+        """Create each inbox row's lead once; returns (lead, created) in order."""
+        if not leads:
+            return []
+        inbox_ids = list(dict.fromkeys(lead.inbox_id for lead in leads))
+        marks = _placeholders(len(inbox_ids))
+        existing = {
+            r["inbox_id"]
+            for r in await self._s.fetch(
+                f"SELECT inbox_id FROM leads WHERE inbox_id IN ({marks})", *inbox_ids
+            )
+        }
+        fresh = {lead.inbox_id: lead for lead in leads if lead.inbox_id not in existing}
+        if fresh:
+            await self._s.executemany(LEAD_INSERT, [_lead_row(x, now) for x in fresh.values()])
+        rows = await self._s.fetch(f"{LEAD_SELECT} WHERE l.inbox_id IN ({marks})", *inbox_ids)
+        stored = {r["inbox_id"]: _lead(r) for r in rows}
+        created: set[int] = set()
+        result = []
+        for lead in leads:
+            is_new = lead.inbox_id in fresh and lead.inbox_id not in created
+            created.add(lead.inbox_id)
+            result.append((stored[lead.inbox_id], is_new))
+        return result
 
     async def get(self, lead_id: int) -> Lead | None:
         """One lead by id."""
@@ -388,17 +419,17 @@ class SqlConsentRepository:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    async def add(self, consent: ConsentRecord) -> None:
-        """Store a consent record."""
-        await self._s.execute(
+    async def add_many(self, consents: Sequence[ConsentRecord]) -> None:
+        """Store consent records."""
+        if not consents:
+            return
+        await self._s.executemany(
             "INSERT INTO consents (lead_id, given, text_version, raw_value, source, recorded_at)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
-            consent.lead_id,
-            consent.given,
-            consent.text_version,
-            consent.raw_value,
-            consent.source,
-            consent.recorded_at,
+            [
+                (c.lead_id, c.given, c.text_version, c.raw_value, c.source, c.recorded_at)
+                for c in consents
+            ],
         )
 
     async def for_lead(self, lead_id: int) -> list[ConsentRecord]:
@@ -427,18 +458,25 @@ class SqlAuditRepository:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    async def add(self, entry: AuditEntry) -> None:
-        """Append an entry."""
-        await self._s.execute(
+    async def add_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries."""
+        if not entries:
+            return
+        await self._s.executemany(
             "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            entry.at,
-            entry.actor,
-            entry.entity,
-            entry.entity_id,
-            entry.action,
-            None if entry.before is None else to_json(entry.before),
-            None if entry.after is None else to_json(entry.after),
+            [
+                (
+                    e.at,
+                    e.actor,
+                    e.entity,
+                    e.entity_id,
+                    e.action,
+                    None if e.before is None else to_json(e.before),
+                    None if e.after is None else to_json(e.after),
+                )
+                for e in entries
+            ],
         )
 
     async def for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:

@@ -64,15 +64,14 @@ class SqliteSession:
         await self._conn.executemany(_to_sqlite(sql), [_params(r) for r in rows])
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        """All rows of a query."""
-        async with self._conn.execute(_to_sqlite(sql), _params(args)) as cursor:
-            return [dict(r) for r in await cursor.fetchall()]
+        """All rows of a query (one round trip to the database thread)."""
+        rows = await self._conn.execute_fetchall(_to_sqlite(sql), _params(args))
+        return [dict(r) for r in rows]
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
-        async with self._conn.execute(_to_sqlite(sql), _params(args)) as cursor:
-            row = await cursor.fetchone()
-            return dict(row) if row is not None else None
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
 
 
 class SqliteStorage(Storage):

@@ -116,7 +116,7 @@ async def load_until_killed(
                 async with session.post(f"{proc.base}/api/v1/forms/site", json=body) as r:
                     if r.status in (200, 202):
                         acked[tranid] = (await r.json())["intake_id"]
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 return
             if len(acked) >= kill_at and not killed.is_set():
                 killed.set()

@@ -96,7 +96,7 @@ async def test_claim_mark_processed_and_failures(storage: Storage) -> None:
     async with storage.transaction() as uow:
         claimed = await uow.inbox.claim_pending(2, T0)
         assert [i.id for i in claimed] == ids[:2]
-        await uow.inbox.mark_processed(ids[0], None, T0)
+        await uow.inbox.mark_processed([(ids[0], None)], T0)
         await uow.inbox.record_failure(ids[1], "boom", T0, T0 + timedelta(minutes=1), 2)
     async with storage.transaction() as uow:
         due_now = await uow.inbox.claim_pending(10, T0)
@@ -147,10 +147,10 @@ async def test_lead_listing_filters_and_pages(storage: Storage) -> None:
     async with storage.transaction() as uow:
         leads = [
             (
-                await uow.leads.add(
-                    new_lead(i, channel="call" if n == 4 else "webform"), T0 + timedelta(hours=n)
+                await uow.leads.add_many(
+                    [new_lead(i, channel="call" if n == 4 else "webform")], T0 + timedelta(hours=n)
                 )
-            )[0]
+            )[0][0]
             for n, i in enumerate(ids)
         ]
     async with storage.reader() as uow:

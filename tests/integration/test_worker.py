@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from channels.model import InboundEvent, PersonDetails
-from crm_core.model import LeadFilter, NewInboxItem
-from crm_core.storage import Storage
-from intake.processing import Route, make_item_handler
-from intake.worker import InboxWorker
+from crm_core.model import InboxItem, LeadFilter, NewInboxItem
+from crm_core.storage import Storage, UnitOfWork
+from intake.processing import Route, make_batch_handler
+from intake.worker import InboxWorker, Outcome
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -25,7 +26,7 @@ def event_json(external_id: str, phone: str) -> dict[str, Any]:
 
 
 def make_worker(storage: Storage, created: list[str], max_attempts: int = 3) -> InboxWorker:
-    handler = make_item_handler(lambda _c, _s: Route("main", "main"), "RU")
+    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
     return InboxWorker(
         storage,
         handler,
@@ -87,3 +88,30 @@ async def test_failed_attempt_is_retried_later_not_at_once(storage: Storage) -> 
     async with storage.reader() as uow:
         row = await uow.inbox.get(bad)
     assert row is not None and row.status == "pending" and row.attempts == 1
+
+
+async def test_batch_that_raises_is_retried_row_by_row(storage: Storage) -> None:
+    created: list[str] = []
+    ids = [await add(storage, f"r{n}", event_json(f"r{n}", "+79161234567")) for n in range(3)]
+    explosive = ids[1]
+    real = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
+
+    async def handler(uow: UnitOfWork, items: Sequence[InboxItem], now: datetime) -> list[Outcome]:
+        # Stands in for a statement failing for the whole batch (e.g. a constraint).
+        if any(item.id == explosive for item in items):
+            raise RuntimeError("statement failed")
+        return await real(uow, items, now)
+
+    worker = InboxWorker(
+        storage,
+        handler,
+        batch=10,
+        poll_seconds=0.05,
+        max_attempts=1,
+        on_processed=lambda item, handled: created.append(item.external_id),
+    )
+    assert await worker.drain_once() == 3
+    async with storage.reader() as uow:
+        rows = [await uow.inbox.get(i) for i in ids]
+    assert [row.status for row in rows if row] == ["processed", "failed", "processed"]
+    assert sorted(created) == ["r0", "r2"]
