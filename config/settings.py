@@ -54,6 +54,7 @@ class IntakeSettings:
     default_region: str
     worker_batch: int
     worker_poll_seconds: float
+    worker_coalesce_ms: int
     max_attempts: int
     max_commit_batch: int
 
@@ -212,6 +213,7 @@ def _build(root: Section) -> Settings:
             default_region=intake.string("default_region", "RU").upper(),
             worker_batch=intake.integer("worker_batch", 50, minimum=1, maximum=1000),
             worker_poll_seconds=intake.number("worker_poll_seconds", 0.5, minimum=0.01),
+            worker_coalesce_ms=intake.integer("worker_coalesce_ms", 20, minimum=0, maximum=500),
             max_attempts=intake.integer("max_attempts", 5, minimum=1),
             max_commit_batch=intake.integer("max_commit_batch", 256, minimum=1, maximum=5000),
         ),

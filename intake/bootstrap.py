@@ -96,6 +96,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         make_batch_handler(resolve_route, settings.intake.default_region),
         batch=settings.intake.worker_batch,
         poll_seconds=settings.intake.worker_poll_seconds,
+        coalesce_seconds=settings.intake.worker_coalesce_ms / 1000,
         max_attempts=settings.intake.max_attempts,
         on_processed=processed,
     )

@@ -12,7 +12,7 @@ from crm_core.model import InboxItem, LeadContactDetails, LeadFlag, NewLead
 from crm_core.storage import UnitOfWork
 from dedupe.emails import normalize_email
 from dedupe.phones import normalize_phone
-from intake.worker import BatchHandler, Handled, Outcome
+from intake.worker import Handled, Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,26 +81,47 @@ def build_command(item: InboxItem, event: InboundEvent, route: Route, region: st
     return IngestLead(lead=lead, consent=consent)
 
 
-def make_batch_handler(resolve_route: RouteResolver, region: str) -> BatchHandler:
-    """The worker's handler: decode stored events and ingest them as leads in one go."""
+class LeadBatchHandler:
+    """The worker's handler: decode stored events, normalize, and ingest them as leads."""
 
-    async def handle(uow: UnitOfWork, items: Sequence[InboxItem], now: datetime) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        ready: list[tuple[int, IngestLead]] = []
-        for index, item in enumerate(items):
-            try:
-                event = InboundEvent.from_json(item.event)
-                route = resolve_route(event.channel, event.source)
-                ready.append((index, build_command(item, event, route, region)))
-                outcomes.append(Handled(lead_id=None, lead_created=False))
-            except Exception as err:  # a row we cannot read must not block the others
-                outcomes.append(err)
+    def __init__(self, resolve_route: RouteResolver, region: str) -> None:
+        self._resolve_route = resolve_route
+        self._region = region
+
+    def prepare(self, items: Sequence[InboxItem]) -> list[IngestLead | Exception]:
+        """Build each row's command; a row we cannot read becomes its exception."""
+        return [self._command(item) for item in items]
+
+    def _command(self, item: InboxItem) -> IngestLead | Exception:
+        try:
+            event = InboundEvent.from_json(item.event)
+            route = self._resolve_route(event.channel, event.source)
+            return build_command(item, event, route, self._region)
+        except Exception as err:  # a row we cannot read must not block the others
+            return err
+
+    async def apply(
+        self,
+        uow: UnitOfWork,
+        items: Sequence[InboxItem],
+        prepared: Sequence[IngestLead | Exception],
+        now: datetime,
+    ) -> list[Outcome]:
+        """Create the leads of the readable rows in one go."""
+        outcomes: list[Outcome] = [p if isinstance(p, Exception) else NOT_YET for p in prepared]
+        ready = [(n, p) for n, p in enumerate(prepared) if not isinstance(p, Exception)]
         results = await ingest_leads(uow, [command for _, command in ready], now)
         for (index, _), (lead, created) in zip(ready, results, strict=True):
             outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
         return outcomes
 
-    return handle
+
+NOT_YET = Handled(lead_id=None, lead_created=False)
+
+
+def make_batch_handler(resolve_route: RouteResolver, region: str) -> LeadBatchHandler:
+    """The worker's handler for lead-producing channels."""
+    return LeadBatchHandler(resolve_route, region)
 
 
 def _clean(value: str | None) -> str | None:

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from crm_core.model import InboxItem
 from crm_core.storage import Storage, StorageUnavailable, UnitOfWork
@@ -26,7 +27,20 @@ class Handled:
 
 
 Outcome = Handled | Exception
-BatchHandler = Callable[[UnitOfWork, Sequence[InboxItem], datetime], Awaitable[list[Outcome]]]
+
+
+class BatchHandler(Protocol):
+    """Turns claimed inbox rows into leads in two steps."""
+
+    def prepare(self, items: Sequence[InboxItem]) -> list[Any]:
+        """CPU-only work per row (decode, normalize), done before the write transaction."""
+
+    async def apply(
+        self, uow: UnitOfWork, items: Sequence[InboxItem], prepared: Sequence[Any], now: datetime
+    ) -> list[Outcome]:
+        """Write the rows' results in the transaction; one outcome per row, in order."""
+
+
 ProcessedCallback = Callable[[InboxItem, Handled], None]
 RETRY_BASE_SECONDS = 2.0
 
@@ -46,6 +60,7 @@ class InboxWorker:
         batch: int,
         poll_seconds: float,
         max_attempts: int,
+        coalesce_seconds: float = 0.0,
         on_processed: ProcessedCallback | None = None,
     ) -> None:
         self._storage = storage
@@ -53,6 +68,7 @@ class InboxWorker:
         self._batch = batch
         self._poll = poll_seconds
         self._max_attempts = max_attempts
+        self._coalesce = coalesce_seconds
         self._on_processed = on_processed
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -96,6 +112,10 @@ class InboxWorker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+            if self._coalesce:
+                # Under load, let rows accumulate so one transaction takes many of them and
+                # the worker does not contend with the inbox writer for the write lock.
+                await asyncio.sleep(self._coalesce)
 
     async def drain_once(self) -> int:
         """Process one batch; returns how many rows were handled."""
@@ -123,12 +143,26 @@ class InboxWorker:
         processed: list[tuple[InboxItem, Handled]] = []
         failed: list[tuple[InboxItem, Exception]] = []
         now = utcnow()
+        # Prepare outside the transaction: on SQLite it holds the one write lock the inbox
+        # writer needs to acknowledge requests.
+        async with self._storage.reader() as reader:
+            due = await reader.inbox.peek_pending(limit, now)
+        if not due:
+            return 0
+        prepared = dict(zip((i.id for i in due), self._handler.prepare(due), strict=True))
         async with self._storage.transaction() as uow:
             items = await uow.inbox.claim_pending(limit, now)
             if not items:
                 return 0
+            missing = [i for i in items if i.id not in prepared]
+            if missing:  # claimed by us but not seen by the peek (another instance's rows)
+                prepared.update(
+                    zip((i.id for i in missing), self._handler.prepare(missing), strict=True)
+                )
             try:
-                outcomes = await self._handler(uow, items, now)
+                outcomes = await self._handler.apply(
+                    uow, items, [prepared[i.id] for i in items], now
+                )
             except Exception as err:
                 if limit == 1:
                     raise _ItemFailed(items[0], err) from err

@@ -36,6 +36,9 @@ class InboxRepository(Protocol):
     async def claim_pending(self, limit: int, now: datetime) -> list[InboxItem]:
         """Lock up to `limit` due pending rows for this transaction (skipping rows others hold)."""
 
+    async def peek_pending(self, limit: int, now: datetime) -> list[InboxItem]:
+        """Due pending rows without locking them (to prepare work before a transaction)."""
+
     async def mark_processed(
         self, outcomes: Sequence[tuple[int, int | None]], now: datetime
     ) -> None:

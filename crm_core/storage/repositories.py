@@ -74,14 +74,22 @@ class SqlInboxRepository:
                 for i, token in zip(items, tokens, strict=True)
             ],
         )
-        pairs = list(dict.fromkeys((i.channel, i.external_id) for i in items))
-        values = ", ".join(f"(${2 * n + 1}, ${2 * n + 2})" for n in range(len(pairs)))
-        rows = await self._s.fetch(
-            f"SELECT id, channel, external_id, ingest_token FROM inbox"
-            f" WHERE (channel, external_id) IN (VALUES {values})",
-            *[v for pair in pairs for v in pair],
-        )
-        stored = {(r["channel"], r["external_id"]): r for r in rows}
+        by_channel: dict[str, list[str]] = {}
+        for item in items:
+            by_channel.setdefault(item.channel, []).append(item.external_id)
+        stored: dict[tuple[str, str], Row] = {}
+        for channel, external_ids in by_channel.items():
+            # `channel = $1 AND external_id IN (...)` is an index search on both databases;
+            # SQLite scans the whole table for a row-value IN (VALUES ...).
+            unique_ids = list(dict.fromkeys(external_ids))
+            marks = ", ".join(f"${n + 2}" for n in range(len(unique_ids)))
+            rows = await self._s.fetch(
+                "SELECT id, channel, external_id, ingest_token FROM inbox"
+                f" WHERE channel = $1 AND external_id IN ({marks})",
+                channel,
+                *unique_ids,
+            )
+            stored.update({(r["channel"], r["external_id"]): r for r in rows})
         receipts = []
         for item, token in zip(items, tokens, strict=True):
             row = stored[(item.channel, item.external_id)]
@@ -93,6 +101,13 @@ class SqlInboxRepository:
     async def claim_pending(self, limit: int, now: datetime) -> list[InboxItem]:
         """Lock up to `limit` due pending rows for this transaction (skipping rows others hold)."""
         lock = " FOR UPDATE SKIP LOCKED" if self._s.dialect == "postgres" else ""
+        return await self._due(limit, now, lock)
+
+    async def peek_pending(self, limit: int, now: datetime) -> list[InboxItem]:
+        """Due pending rows without locking them (to prepare work before a transaction)."""
+        return await self._due(limit, now, "")
+
+    async def _due(self, limit: int, now: datetime, lock: str) -> list[InboxItem]:
         rows = await self._s.fetch(
             f"SELECT {INBOX_COLUMNS} FROM inbox WHERE status = 'pending' AND available_at <= $1"
             f" ORDER BY id LIMIT $2{lock}",

@@ -96,12 +96,24 @@ async def test_batch_that_raises_is_retried_row_by_row(storage: Storage) -> None
     explosive = ids[1]
     real = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
 
-    async def handler(uow: UnitOfWork, items: Sequence[InboxItem], now: datetime) -> list[Outcome]:
-        # Stands in for a statement failing for the whole batch (e.g. a constraint).
-        if any(item.id == explosive for item in items):
-            raise RuntimeError("statement failed")
-        return await real(uow, items, now)
+    class ExplodingHandler:
+        """Stands in for a statement failing for the whole batch (e.g. a constraint)."""
 
+        def prepare(self, items: Sequence[InboxItem]) -> list[Any]:
+            return real.prepare(items)
+
+        async def apply(
+            self,
+            uow: UnitOfWork,
+            items: Sequence[InboxItem],
+            prepared: Sequence[Any],
+            now: datetime,
+        ) -> list[Outcome]:
+            if any(item.id == explosive for item in items):
+                raise RuntimeError("statement failed")
+            return await real.apply(uow, items, prepared, now)
+
+    handler = ExplodingHandler()
     worker = InboxWorker(
         storage,
         handler,
