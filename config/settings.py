@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.reader import ConfigError, Section
+from dedupe.decision import Thresholds
 
 DEFAULT_CONFIG_PATH = Path("config/default.toml")
 PACKAGED_DEFAULT = Path(__file__).with_name("default.toml")
@@ -132,6 +133,7 @@ class Settings:
     queues: tuple[QueueSettings, ...]
     pipelines: tuple[PipelineSettings, ...]
     forms: tuple[FormSettings, ...]
+    dedupe: Thresholds = field(default_factory=Thresholds)
 
     def form(self, key: str) -> FormSettings | None:
         """The form with this key, if configured."""
@@ -224,6 +226,7 @@ def _build(root: Section) -> Settings:
         queues=queues,
         pipelines=pipelines,
         forms=forms,
+        dedupe=_dedupe(root.table("dedupe")),
     )
 
 
@@ -330,3 +333,20 @@ def _unique(s: Section, key: str, values: list[str]) -> None:
         if value in seen:
             raise s.error(key, f"duplicate key {value!r}")
         seen.add(value)
+
+
+def _dedupe(section: Section) -> Thresholds:
+    defaults = Thresholds()
+    auto = section.number("auto_threshold", defaults.auto, minimum=0.0)
+    review = section.number("review_threshold", defaults.review, minimum=0.0)
+    if review > auto:
+        raise section.error("review_threshold", "must not be above auto_threshold")
+    return Thresholds(
+        auto=auto,
+        review=review,
+        margin=section.number("margin", defaults.margin, minimum=0.0),
+        company=section.number("company_threshold", defaults.company, minimum=0.0),
+        max_review_candidates=section.integer(
+            "max_review_candidates", defaults.max_review_candidates, minimum=1, maximum=20
+        ),
+    )

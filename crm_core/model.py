@@ -102,6 +102,18 @@ class NewLead:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadMatch:
+    """What the duplicate detector concluded about a lead, with its explanation."""
+
+    decision: str
+    score: float
+    contact_id: int | None
+    company_id: int | None
+    is_repeat: bool
+    explanation: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Lead:
     """A stored lead."""
 
@@ -111,6 +123,7 @@ class Lead:
     created_at: datetime
     updated_at: datetime
     data: NewLead
+    match: LeadMatch | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,3 +208,32 @@ class InboxStats:
     pending: int
     failed: int
     oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContact:
+    """A contact row ready to insert: identifiers already normalized."""
+
+    name: str | None
+    phones: tuple[str, ...]
+    emails: tuple[str, ...]
+    telegram_id: str | None = None
+    telegram_username: str | None = None
+    vk_id: str | None = None
+    company_id: int | None = None
+    company_name: str | None = None
+    owner_id: int | None = None
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCompany:
+    """A company row ready to insert: identifiers already normalized."""
+
+    name: str
+    inn: str | None
+    phones: tuple[str, ...]
+    emails: tuple[str, ...]
+    website: str | None = None
+    owner_id: int | None = None
+    external_ref: str | None = None

@@ -9,6 +9,7 @@ from config import Settings
 from crm_core.model import InboxItem, NewManager, Role
 from crm_core.staff import sync_managers
 from crm_core.storage import Storage, open_storage
+from dedupe.detector import Detector
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
@@ -93,7 +94,9 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
     worker = InboxWorker(
         storage,
-        make_batch_handler(resolve_route, settings.intake.default_region),
+        make_batch_handler(
+            resolve_route, settings.intake.default_region, Detector(settings.dedupe)
+        ),
         batch=settings.intake.worker_batch,
         poll_seconds=settings.intake.worker_poll_seconds,
         coalesce_seconds=settings.intake.worker_coalesce_ms / 1000,

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -14,7 +15,9 @@ from config import ConfigError, Settings, load_settings
 from crm_core.storage import StorageUnavailable
 from intake.auth import UnknownManager, create_token
 from intake.bootstrap import build_storage, prepare_storage
+from intake.dedupe_eval import EvalInput, run_eval
 from intake.http.app import create_app
+from intake.jsonl_input import InputError
 from intake.logs import configure_logging
 
 log = logging.getLogger("intake")
@@ -32,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="issue a token; printed alone last")
     create.add_argument("--manager", required=True, metavar="LOGIN")
+    evaluate = commands.add_parser(
+        "dedupe-eval", help="decide every lead of a JSONL set against a JSONL base"
+    )
+    evaluate.add_argument("--contacts", required=True, type=Path)
+    evaluate.add_argument("--companies", type=Path)
+    evaluate.add_argument("--leads", required=True, type=Path)
+    evaluate.add_argument("--out", required=True, type=Path)
     return parser
 
 
@@ -59,6 +69,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         applied = asyncio.run(_migrate(settings))
         print("applied: " + (", ".join(applied) if applied else "nothing, up to date"))
         return 0
+    if args.command == "dedupe-eval":
+        return _dedupe_eval(args, settings)
     if args.command == "check-config":
         print(f"configuration OK: {settings.source}")
         return 0
@@ -69,6 +81,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"token for {args.manager} (shown once; send it as 'Authorization: Bearer <token>'):")
     print(token)
+    return 0
+
+
+def _dedupe_eval(args: argparse.Namespace, settings: Settings) -> int:
+    files = EvalInput(args.contacts, args.companies, args.leads, args.out)
+    for label, path in (("--contacts", files.contacts), ("--leads", files.leads)):
+        if not path.is_file():
+            print(f"{label}: no such file: {path}", file=sys.stderr)
+            return 2
+    if files.companies is not None and not files.companies.is_file():
+        print(f"--companies: no such file: {files.companies}", file=sys.stderr)
+        return 2
+    try:
+        summary = asyncio.run(run_eval(files, settings.intake.default_region, settings.dedupe))
+    except InputError as err:
+        print(f"malformed input: {err}", file=sys.stderr)
+        return 1
+    counts = " ".join(f"{k}={v}" for k, v in summary.verdicts.items())
+    print(
+        f"dedupe-eval: contacts={summary.contacts} companies={summary.companies}"
+        f" leads={summary.leads} {counts} seconds={summary.seconds:.1f} out={files.out}"
+    )
     return 0
 
 

@@ -8,10 +8,13 @@ from datetime import datetime
 
 from channels.model import InboundEvent
 from crm_core.ingest import ConsentDraft, IngestLead, ingest_leads
+from crm_core.matching import match_lead
 from crm_core.model import InboxItem, LeadContactDetails, LeadFlag, NewLead
 from crm_core.storage import UnitOfWork
+from dedupe.detector import Detector
 from dedupe.emails import normalize_email
 from dedupe.phones import normalize_phone
+from dedupe.profile import Profile, RawIdentity, build_profile
 from intake.worker import Handled, Outcome
 
 
@@ -81,22 +84,34 @@ def build_command(item: InboxItem, event: InboundEvent, route: Route, region: st
     return IngestLead(lead=lead, consent=consent)
 
 
-class LeadBatchHandler:
-    """The worker's handler: decode stored events, normalize, and ingest them as leads."""
+@dataclass(frozen=True, slots=True)
+class PreparedLead:
+    """A row's command and the identity the detector will look up."""
 
-    def __init__(self, resolve_route: RouteResolver, region: str) -> None:
+    command: IngestLead
+    profile: Profile
+
+
+class LeadBatchHandler:
+    """The worker's handler: decode stored events, normalize, ingest as leads, match."""
+
+    def __init__(
+        self, resolve_route: RouteResolver, region: str, detector: Detector | None = None
+    ) -> None:
         self._resolve_route = resolve_route
         self._region = region
+        self._detector = detector or Detector()
 
-    def prepare(self, items: Sequence[InboxItem]) -> list[IngestLead | Exception]:
-        """Build each row's command; a row we cannot read becomes its exception."""
-        return [self._command(item) for item in items]
+    def prepare(self, items: Sequence[InboxItem]) -> list[PreparedLead | Exception]:
+        """Build each row's command and profile; a row we cannot read becomes its exception."""
+        return [self._prepare(item) for item in items]
 
-    def _command(self, item: InboxItem) -> IngestLead | Exception:
+    def _prepare(self, item: InboxItem) -> PreparedLead | Exception:
         try:
             event = InboundEvent.from_json(item.event)
             route = self._resolve_route(event.channel, event.source)
-            return build_command(item, event, route, self._region)
+            command = build_command(item, event, route, self._region)
+            return PreparedLead(command, build_profile(lead_identity(command.lead), self._region))
         except Exception as err:  # a row we cannot read must not block the others
             return err
 
@@ -104,14 +119,16 @@ class LeadBatchHandler:
         self,
         uow: UnitOfWork,
         items: Sequence[InboxItem],
-        prepared: Sequence[IngestLead | Exception],
+        prepared: Sequence[PreparedLead | Exception],
         now: datetime,
     ) -> list[Outcome]:
-        """Create the leads of the readable rows in one go."""
+        """Create the leads of the readable rows in one go, then match each new one."""
         outcomes: list[Outcome] = [p if isinstance(p, Exception) else NOT_YET for p in prepared]
         ready = [(n, p) for n, p in enumerate(prepared) if not isinstance(p, Exception)]
-        results = await ingest_leads(uow, [command for _, command in ready], now)
-        for (index, _), (lead, created) in zip(ready, results, strict=True):
+        results = await ingest_leads(uow, [p.command for _, p in ready], now)
+        for (index, lead_prep), (lead, created) in zip(ready, results, strict=True):
+            if created:
+                await match_lead(uow, lead.id, lead_prep.profile, self._detector, now)
             outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
         return outcomes
 
@@ -119,9 +136,36 @@ class LeadBatchHandler:
 NOT_YET = Handled(lead_id=None, lead_created=False)
 
 
-def make_batch_handler(resolve_route: RouteResolver, region: str) -> LeadBatchHandler:
+def make_batch_handler(
+    resolve_route: RouteResolver, region: str, detector: Detector | None = None
+) -> LeadBatchHandler:
     """The worker's handler for lead-producing channels."""
-    return LeadBatchHandler(resolve_route, region)
+    return LeadBatchHandler(resolve_route, region, detector)
+
+
+def lead_identity(lead: NewLead) -> RawIdentity:
+    """The identity fields of a lead, as the detector reads them."""
+    c = lead.contact
+    messengers = c.messenger_ids
+    phones = [c.phone or c.phone_raw, messengers.get("whatsapp")]
+    return RawIdentity(
+        name=c.name,
+        phones=tuple(p for p in phones if p),
+        emails=tuple(e for e in [c.email or c.email_raw] if e),
+        company=c.company,
+        inn=_field(lead.fields, INN_FIELDS),
+        telegram_id=messengers.get("telegram_id"),
+        telegram_username=messengers.get("telegram_username"),
+        vk_id=messengers.get("vk_id") or messengers.get("vk"),
+        text=lead.comment,
+    )
+
+
+INN_FIELDS = ("inn", "ИНН", "Inn", "INN")
+
+
+def _field(fields: dict[str, str], names: Sequence[str]) -> str | None:
+    return next((fields[n] for n in names if fields.get(n)), None)
 
 
 def _clean(value: str | None) -> str | None:

@@ -28,9 +28,10 @@ from channels.webform.spec import (
     TildaTestPing,
 )
 
+MESSENGER_FIELDS = ("telegram_username", "vk", "whatsapp")
 UNREACHABLE = (
     "no way to reach the person: expected at least one of the fields phone, email"
-    " (or a messenger id)"
+    " (or telegram, vk, whatsapp)"
 )
 
 
@@ -129,6 +130,9 @@ def _person(values: dict[str, list[str]]) -> PersonDetails:
         email=_first(values, "email"),
         company=_first(values, "company"),
         position=_first(values, "position"),
+        messenger_ids={
+            kind: value for kind in MESSENGER_FIELDS if (value := _first(values, kind)) is not None
+        },
     )
 
 

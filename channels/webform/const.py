@@ -39,6 +39,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "организация",
     ),
     "position": ("position", "job_title", "должность"),
+    "telegram_username": ("telegram", "tg", "telegram_username", "телеграм", "телеграмм"),
+    "vk": ("vk", "vkontakte", "vk_id", "vk_url", "вконтакте", "вк"),
+    "whatsapp": ("whatsapp", "wa", "ватсап", "вотсап"),
     "comment": (
         "comment",
         "comments",
@@ -49,6 +52,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "сообщение",
         "комментарий",
         "вопрос",
+        "your_message",
     ),
     "page_url": ("page", "page_url", "pageurl", "url", "landing", "страница"),
     "referrer": ("referrer", "referer"),

@@ -49,7 +49,8 @@ def _text(body: bytes, charset: str) -> str:
 
 def _decode_json(body: bytes, charset: str) -> Pairs:
     try:
-        data = json.loads(_text(body, charset))
+        # Some senders (.NET, PowerShell) prefix JSON with a byte-order mark.
+        data = json.loads(_text(body, charset).removeprefix("\ufeff"))
     except json.JSONDecodeError as err:
         raise MalformedBody(f"malformed JSON: {err.msg} at line {err.lineno}") from err
     except RecursionError as err:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -16,11 +16,16 @@ from crm_core.model import (
     InboxStats,
     Lead,
     LeadFilter,
+    LeadMatch,
     Manager,
     NewInboxItem,
     NewLead,
     NewManager,
+    StoredCompany,
+    StoredContact,
 )
+from dedupe.keys import Entity
+from dedupe.ports import IdentityIndex
 
 
 class StorageUnavailable(Exception):
@@ -61,6 +66,11 @@ class LeadRepository(Protocol):
 
     async def add_many(self, leads: Sequence[NewLead], now: datetime) -> list[tuple[Lead, bool]]:
         """Create each inbox row's lead once; returns (lead, created) in order."""
+
+    async def record_match(
+        self, lead_id: int, match: LeadMatch, assignee_id: int | None, now: datetime
+    ) -> None:
+        """Store the detector's decision; a known contact's manager becomes the assignee."""
 
     async def get(self, lead_id: int) -> Lead | None:
         """One lead by id."""
@@ -112,6 +122,35 @@ class AuditRepository(Protocol):
         """Entries about one record, oldest first."""
 
 
+class IdentityRepository(IdentityIndex, Protocol):
+    """Contacts and companies with their identity keys (the detector's index, writable)."""
+
+    async def add_contacts(self, contacts: Sequence[StoredContact], now: datetime) -> list[int]:
+        """Insert contacts; returns their ids in order."""
+
+    async def add_companies(self, companies: Sequence[StoredCompany], now: datetime) -> list[int]:
+        """Insert companies; returns their ids in order."""
+
+    async def index(self, entity: Entity, keyed: Iterable[tuple[int, Collection[str]]]) -> None:
+        """Add records' keys and bump the keys' counts."""
+
+    async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
+        """Remove records' keys and lower the keys' counts."""
+
+    async def contact_owner(self, contact_id: int) -> int | None:
+        """The manager responsible for a contact, if any."""
+
+    async def reject(
+        self,
+        contact_id: int,
+        keys: Collection[str],
+        now: datetime,
+        manager_id: int | None = None,
+        lead_id: int | None = None,
+    ) -> None:
+        """Remember team-wide that the person behind these keys is not this contact."""
+
+
 class UnitOfWork(Protocol):
     """Repositories sharing one transaction."""
 
@@ -121,6 +160,7 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     consents: ConsentRepository
     audit: AuditRepository
+    identity: IdentityRepository
 
 
 class Storage(ABC):

@@ -17,6 +17,7 @@ from crm_core.model import (
     LeadContactDetails,
     LeadFilter,
     LeadFlag,
+    LeadMatch,
     LeadStatus,
     Manager,
     NewInboxItem,
@@ -24,9 +25,11 @@ from crm_core.model import (
     NewManager,
     Role,
 )
+from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.ports import (
     AuditRepository,
     ConsentRepository,
+    IdentityRepository,
     InboxRepository,
     LeadRepository,
     ManagerRepository,
@@ -265,6 +268,25 @@ class SqlLeadRepository:
             result.append((stored[lead.inbox_id], is_new))
         return result
 
+    async def record_match(
+        self, lead_id: int, match: LeadMatch, assignee_id: int | None, now: datetime
+    ) -> None:
+        """Store the detector's decision; a known contact's manager becomes the assignee."""
+        await self._s.execute(
+            "UPDATE leads SET dedupe_decision = $2, dedupe_score = $3, dedupe_explanation = $4,"
+            " contact_id = $5, company_id = $6, is_repeat = $7,"
+            " assignee_id = COALESCE(assignee_id, $8), updated_at = $9 WHERE id = $1",
+            lead_id,
+            match.decision,
+            match.score,
+            to_json(match.explanation),
+            match.contact_id,
+            match.company_id,
+            match.is_repeat,
+            assignee_id,
+            now,
+        )
+
     async def get(self, lead_id: int) -> Lead | None:
         """One lead by id."""
         row = await self._s.fetchrow(f"{LEAD_SELECT} WHERE l.id = $1", lead_id)
@@ -335,6 +357,16 @@ def _lead(r: Row) -> Lead:
         pipeline=r["pipeline"],
         received_at=as_datetime(r["received_at"]),
     )
+    match = None
+    if r["dedupe_decision"] is not None:
+        match = LeadMatch(
+            decision=r["dedupe_decision"],
+            score=float(r["dedupe_score"] or 0.0),
+            contact_id=r["contact_id"],
+            company_id=r["company_id"],
+            is_repeat=bool(r["is_repeat"]),
+            explanation=from_json(r["dedupe_explanation"]) or {},
+        )
     return Lead(
         id=r["id"],
         status=LeadStatus(r["status"]),
@@ -342,6 +374,7 @@ def _lead(r: Row) -> Lead:
         created_at=as_datetime(r["created_at"]),
         updated_at=as_datetime(r["updated_at"]),
         data=data,
+        match=match,
     )
 
 
@@ -526,3 +559,4 @@ class SqlUnitOfWork:
         self.tokens: TokenRepository = SqlTokenRepository(session)
         self.consents: ConsentRepository = SqlConsentRepository(session)
         self.audit: AuditRepository = SqlAuditRepository(session)
+        self.identity: IdentityRepository = SqlIdentityRepository(session)

@@ -169,6 +169,16 @@ def lead_json(lead: Lead) -> dict[str, Any]:
         "queue": d.queue,
         "pipeline": d.pipeline,
         "assignee": lead.assignee,
+        "contact_id": lead.match.contact_id if lead.match else None,
+        "company_id": lead.match.company_id if lead.match else None,
+        "is_repeat": lead.match.is_repeat if lead.match else False,
+        "duplicate_check": None
+        if lead.match is None
+        else {
+            "decision": lead.match.decision,
+            "score": lead.match.score,
+            "explanation": lead.match.explanation,
+        },
         "received_at": d.received_at.isoformat(),
         "created_at": lead.created_at.isoformat(),
         "updated_at": lead.updated_at.isoformat(),

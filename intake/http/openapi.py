@@ -69,6 +69,21 @@ LEAD_SCHEMA: dict[str, Any] = {
         "queue": NULLABLE_STRING,
         "pipeline": NULLABLE_STRING,
         "assignee": {"type": ["string", "null"], "description": "Manager login"},
+        "contact_id": {"type": ["integer", "null"], "description": "Known contact it came from"},
+        "company_id": {"type": ["integer", "null"]},
+        "is_repeat": {"type": "boolean", "description": "From a client already known"},
+        "duplicate_check": {
+            "type": ["object", "null"],
+            "description": "The duplicate detector's decision and explanation",
+            "properties": {
+                "decision": {"type": "string", "enum": ["auto", "review", "new"]},
+                "score": {"type": "number"},
+                "explanation": {
+                    "type": "object",
+                    "description": "Candidates compared, each field's evidence and weight",
+                },
+            },
+        },
         "received_at": {"type": "string", "format": "date-time"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},

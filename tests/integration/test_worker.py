@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.model import InboundEvent, PersonDetails
-from crm_core.model import InboxItem, LeadFilter, NewInboxItem
+from crm_core.contacts import add_contacts, prepare_contact
+from crm_core.model import InboxItem, LeadFilter, NewInboxItem, NewManager, Role
 from crm_core.storage import Storage, UnitOfWork
+from dedupe.profile import RawIdentity
 from intake.processing import Route, make_batch_handler
 from intake.worker import InboxWorker, Outcome
 
@@ -127,3 +129,38 @@ async def test_batch_that_raises_is_retried_row_by_row(storage: Storage) -> None
         rows = [await uow.inbox.get(i) for i in ids]
     assert [row.status for row in rows if row] == ["processed", "failed", "processed"]
     assert sorted(created) == ["r0", "r2"]
+
+
+async def test_lead_from_a_known_contact_is_linked_with_an_explanation(storage: Storage) -> None:
+    async with storage.transaction() as uow:
+        manager = await uow.managers.upsert(
+            NewManager("petrov", "Пётр Петров", Role.MANAGER, None, None, "Europe/Moscow", True),
+            T0,
+        )
+        [contact_id] = await add_contacts(
+            uow,
+            [
+                prepare_contact(
+                    RawIdentity(name="Анна Смирнова", phones=("+7 916 555-44-33",)),
+                    "RU",
+                    owner_id=manager.id,
+                )
+            ],
+            T0,
+        )
+    intake_id = await add(storage, "known", event_json("known", "8 916 555 44 33"))
+    stranger = await add(storage, "stranger", event_json("stranger", "+7 903 111 22 33"))
+    assert await make_worker(storage, []).drain_once() == 2
+    async with storage.reader() as uow:
+        leads = {lead.data.inbox_id: lead for lead in await uow.leads.list(LeadFilter(), 10, None)}
+        audit = await uow.audit.for_entity("lead", leads[intake_id].id)
+    known = leads[intake_id]
+    assert known.match is not None and known.match.decision == "auto"
+    assert known.match.contact_id == contact_id and known.match.is_repeat
+    assert known.assignee == "petrov"
+    evidence = known.match.explanation["candidates"][0]["evidence"]
+    assert {e["field"] for e in evidence} >= {"phone", "first_name"}
+    other = leads[stranger]
+    assert other.match is not None and other.match.decision == "new"
+    assert other.match.contact_id is None and other.assignee is None
+    assert [a.action for a in audit] == ["created", "matched"]

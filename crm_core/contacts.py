@@ -1,0 +1,141 @@
+"""Adding contacts and companies: normalize identifiers once, store, index their keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_core.model import StoredCompany, StoredContact
+from crm_core.storage.ports import UnitOfWork
+from dedupe.emails import normalize_email
+from dedupe.inn import validate_inn
+from dedupe.keys import Entity, company_keys, person_keys
+from dedupe.messengers import telegram_id, telegram_username, vk_id
+from dedupe.phones import normalize_phone
+from dedupe.profile import Profile, RawIdentity, build_profile
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedContact:
+    """A contact normalized for storage, with its profile for indexing."""
+
+    record: StoredContact
+    profile: Profile
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCompany:
+    """A company normalized for storage, with its profile for indexing."""
+
+    record: StoredCompany
+    profile: Profile
+
+
+def prepare_contact(
+    raw: RawIdentity,
+    region: str,
+    *,
+    company_id: int | None = None,
+    owner_id: int | None = None,
+    external_ref: str | None = None,
+) -> PreparedContact:
+    """Normalize a contact's identifiers (invalid phones and e-mails are not identities)."""
+    record = StoredContact(
+        name=(raw.name or "").strip() or None,
+        phones=_e164(raw.phones, region),
+        emails=_addresses(raw.emails),
+        telegram_id=telegram_id(raw.telegram_id) if raw.telegram_id else None,
+        telegram_username=telegram_username(raw.telegram_username)
+        if raw.telegram_username
+        else None,
+        vk_id=vk_id(raw.vk_id) if raw.vk_id else None,
+        company_id=company_id,
+        company_name=(raw.company or "").strip() or None,
+        owner_id=owner_id,
+        external_ref=external_ref,
+    )
+    profile = build_profile(
+        RawIdentity(
+            name=record.name,
+            phones=record.phones,
+            emails=record.emails,
+            company=record.company_name,
+            telegram_id=record.telegram_id,
+            telegram_username=record.telegram_username,
+            vk_id=record.vk_id,
+        ),
+        region,
+        stored=True,
+    )
+    return PreparedContact(record, profile)
+
+
+def prepare_company(
+    raw: RawIdentity, region: str, *, owner_id: int | None = None, external_ref: str | None = None
+) -> PreparedCompany:
+    """Normalize a company's identifiers; the INN is kept only when its checksum holds."""
+    record = StoredCompany(
+        name=(raw.company or "").strip() or "—",
+        inn=validate_inn(raw.inn) if raw.inn else None,
+        phones=_e164(raw.phones, region),
+        emails=_addresses(raw.emails),
+        website=(raw.website or "").strip() or None,
+        owner_id=owner_id,
+        external_ref=external_ref,
+    )
+    profile = build_profile(
+        RawIdentity(
+            company=record.name,
+            inn=record.inn,
+            phones=record.phones,
+            emails=record.emails,
+            website=record.website,
+        ),
+        region,
+        stored=True,
+    )
+    return PreparedCompany(record, profile)
+
+
+async def add_contacts(
+    uow: UnitOfWork, contacts: Sequence[PreparedContact], now: datetime
+) -> list[int]:
+    """Store contacts and index their identity keys."""
+    ids = await uow.identity.add_contacts([c.record for c in contacts], now)
+    await uow.identity.index(
+        Entity.CONTACT, ((i, person_keys(c.profile)) for i, c in zip(ids, contacts, strict=True))
+    )
+    return ids
+
+
+async def add_companies(
+    uow: UnitOfWork, companies: Sequence[PreparedCompany], now: datetime
+) -> list[int]:
+    """Store companies and index their identity keys."""
+    ids = await uow.identity.add_companies([c.record for c in companies], now)
+    await uow.identity.index(
+        Entity.COMPANY,
+        ((i, company_keys(c.profile)) for i, c in zip(ids, companies, strict=True)),
+    )
+    return ids
+
+
+def _e164(values: Sequence[str], region: str) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for value in values:
+        if value and value.strip():
+            phone = normalize_phone(value, region)
+            if phone.e164:
+                found[phone.e164] = None
+    return tuple(found)
+
+
+def _addresses(values: Sequence[str]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for value in values:
+        if value and value.strip():
+            email = normalize_email(value)
+            if email.address:
+                found[email.address] = None
+    return tuple(found)

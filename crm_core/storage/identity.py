@@ -1,0 +1,272 @@
+"""The identity-key index and contact/company records, implementing dedupe's index port."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from crm_core.model import StoredCompany, StoredContact
+from crm_core.storage.session import Row, SqlSession, from_json, to_json
+from dedupe.keys import Entity
+from dedupe.ports import IndexedContact
+from dedupe.profile import Profile, RawIdentity, build_profile
+
+TOTAL_KEY = "*"
+CHUNK = 500
+
+
+class SqlIdentityRepository:
+    """Contacts, companies and their identity keys with frequency counts."""
+
+    def __init__(self, session: SqlSession, region: str = "RU") -> None:
+        self._s = session
+        self._region = region
+
+    async def add_contacts(self, contacts: Sequence[StoredContact], now: datetime) -> list[int]:
+        """Insert contacts; returns their ids in order."""
+        ids = await self._allocate("contacts", len(contacts))
+        override = " OVERRIDING SYSTEM VALUE" if self._s.dialect == "postgres" else ""
+        await self._s.executemany(
+            "INSERT INTO contacts (id, name, phone, email, phones, emails, telegram_id,"
+            " telegram_username, vk_id, company_id, company_name, owner_id, external_ref,"
+            f" created_at, updated_at){override}"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+            [
+                (
+                    i,
+                    c.name,
+                    c.phones[0] if c.phones else None,
+                    c.emails[0] if c.emails else None,
+                    to_json(list(c.phones)),
+                    to_json(list(c.emails)),
+                    c.telegram_id,
+                    c.telegram_username,
+                    c.vk_id,
+                    c.company_id,
+                    c.company_name,
+                    c.owner_id,
+                    c.external_ref,
+                    now,
+                )
+                for i, c in zip(ids, contacts, strict=True)
+            ],
+        )
+        return ids
+
+    async def add_companies(self, companies: Sequence[StoredCompany], now: datetime) -> list[int]:
+        """Insert companies; returns their ids in order."""
+        ids = await self._allocate("companies", len(companies))
+        override = " OVERRIDING SYSTEM VALUE" if self._s.dialect == "postgres" else ""
+        await self._s.executemany(
+            "INSERT INTO companies (id, name, inn, phones, emails, website, owner_id,"
+            f" external_ref, created_at, updated_at){override}"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            [
+                (
+                    i,
+                    c.name,
+                    c.inn,
+                    to_json(list(c.phones)),
+                    to_json(list(c.emails)),
+                    c.website,
+                    c.owner_id,
+                    c.external_ref,
+                    now,
+                )
+                for i, c in zip(ids, companies, strict=True)
+            ],
+        )
+        return ids
+
+    async def _allocate(self, table: str, count: int) -> list[int]:
+        if count == 0:
+            return []
+        if self._s.dialect == "postgres":
+            rows = await self._s.fetch(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id"
+                " FROM generate_series(1, $1)",
+                count,
+            )
+            return [int(r["id"]) for r in rows]
+        # SQLite: we hold the only write lock, so the next ids are ours.
+        row = await self._s.fetchrow(f"SELECT COALESCE(MAX(id), 0) AS top FROM {table}")
+        top = int(row["top"]) if row else 0
+        return list(range(top + 1, top + 1 + count))
+
+    async def index(self, entity: Entity, keyed: Iterable[tuple[int, Collection[str]]]) -> None:
+        """Add records' keys and bump the keys' counts."""
+        rows: list[tuple[str, str, int]] = []
+        counts: Counter[str] = Counter()
+        records = 0
+        for entity_id, keys in keyed:
+            records += 1
+            for k in keys:
+                rows.append((k, entity.value, entity_id))
+                counts[k] += 1
+        if not records:
+            return
+        counts[TOTAL_KEY] += records
+        await self._s.executemany(
+            "INSERT INTO identity_keys (key, entity, entity_id) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            rows,
+        )
+        await self._s.executemany(
+            "INSERT INTO identity_key_counts (key, entity, n) VALUES ($1, $2, $3)"
+            " ON CONFLICT (key, entity) DO UPDATE SET n = identity_key_counts.n + excluded.n",
+            [(k, entity.value, n) for k, n in counts.items()],
+        )
+
+    async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
+        """Remove records' keys and lower the keys' counts."""
+        if not entity_ids:
+            return
+        ids = list(entity_ids)
+        marks = ", ".join(f"${n + 2}" for n in range(len(ids)))
+        rows = await self._s.fetch(
+            f"SELECT key FROM identity_keys WHERE entity = $1 AND entity_id IN ({marks})",
+            entity.value,
+            *ids,
+        )
+        counts = Counter(r["key"] for r in rows)
+        counts[TOTAL_KEY] += len(ids)
+        await self._s.execute(
+            f"DELETE FROM identity_keys WHERE entity = $1 AND entity_id IN ({marks})",
+            entity.value,
+            *ids,
+        )
+        await self._s.executemany(
+            "UPDATE identity_key_counts SET n = n - $3 WHERE key = $1 AND entity = $2",
+            [(k, entity.value, n) for k, n in counts.items()],
+        )
+
+    async def key_counts(self, keys: Collection[str]) -> dict[tuple[str, Entity], int]:
+        """How many records of each entity carry each key."""
+        found: dict[tuple[str, Entity], int] = {}
+        for chunk in _chunks(list(keys)):
+            rows = await self._s.fetch(
+                "SELECT key, entity, n FROM identity_key_counts"
+                f" WHERE key IN ({_marks(len(chunk))}) AND n > 0",
+                *chunk,
+            )
+            found.update({(r["key"], Entity(r["entity"])): int(r["n"]) for r in rows})
+        return found
+
+    async def find(self, keys: Collection[str]) -> list[tuple[str, Entity, int]]:
+        """(key, entity, id) for every record carrying one of the keys."""
+        found: list[tuple[str, Entity, int]] = []
+        for chunk in _chunks(list(keys)):
+            rows = await self._s.fetch(
+                f"SELECT key, entity, entity_id FROM identity_keys WHERE key IN"
+                f" ({_marks(len(chunk))})",
+                *chunk,
+            )
+            found += [(r["key"], Entity(r["entity"]), int(r["entity_id"])) for r in rows]
+        return found
+
+    async def contacts(self, ids: Collection[int]) -> dict[int, IndexedContact]:
+        """Profiles of contacts by id."""
+        found: dict[int, IndexedContact] = {}
+        for chunk in _chunks(list(ids)):
+            rows = await self._s.fetch(
+                "SELECT id, name, phones, emails, telegram_id, telegram_username, vk_id,"
+                f" company_id, company_name FROM contacts WHERE id IN ({_marks(len(chunk))})",
+                *chunk,
+            )
+            for r in rows:
+                found[int(r["id"])] = IndexedContact(
+                    int(r["id"]), self._contact_profile(r), r["company_id"]
+                )
+        return found
+
+    def _contact_profile(self, r: Row) -> Profile:
+        return build_profile(
+            RawIdentity(
+                name=r["name"],
+                phones=tuple(from_json(r["phones"])),
+                emails=tuple(from_json(r["emails"])),
+                company=r["company_name"],
+                telegram_id=r["telegram_id"],
+                telegram_username=r["telegram_username"],
+                vk_id=r["vk_id"],
+            ),
+            self._region,
+            stored=True,
+        )
+
+    async def companies(self, ids: Collection[int]) -> dict[int, Profile]:
+        """Profiles of companies by id."""
+        found: dict[int, Profile] = {}
+        for chunk in _chunks(list(ids)):
+            rows = await self._s.fetch(
+                "SELECT id, name, inn, phones, emails, website FROM companies"
+                f" WHERE id IN ({_marks(len(chunk))})",
+                *chunk,
+            )
+            for r in rows:
+                found[int(r["id"])] = build_profile(
+                    RawIdentity(
+                        company=r["name"],
+                        inn=r["inn"],
+                        phones=tuple(from_json(r["phones"])),
+                        emails=tuple(from_json(r["emails"])),
+                        website=r["website"],
+                    ),
+                    self._region,
+                    stored=True,
+                )
+        return found
+
+    async def contacts_total(self) -> int:
+        """How many contacts are indexed."""
+        row = await self._s.fetchrow(
+            "SELECT n FROM identity_key_counts WHERE key = $1 AND entity = $2",
+            TOTAL_KEY,
+            Entity.CONTACT.value,
+        )
+        return int(row["n"]) if row else 0
+
+    async def contact_owner(self, contact_id: int) -> int | None:
+        """The manager responsible for a contact, if any."""
+        row = await self._s.fetchrow("SELECT owner_id FROM contacts WHERE id = $1", contact_id)
+        return int(row["owner_id"]) if row and row["owner_id"] is not None else None
+
+    async def reject(
+        self,
+        contact_id: int,
+        keys: Collection[str],
+        now: datetime,
+        manager_id: int | None = None,
+        lead_id: int | None = None,
+    ) -> None:
+        """Remember team-wide that the person behind these keys is not this contact."""
+        await self._s.executemany(
+            "INSERT INTO identity_rejections (contact_id, key, manager_id, lead_id, created_at)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            [(contact_id, k, manager_id, lead_id, now) for k in keys],
+        )
+
+    async def rejected(self, contact_ids: Collection[int], keys: Collection[str]) -> set[int]:
+        """Contacts a manager said are not the person behind any of these keys."""
+        if not contact_ids or not keys:
+            return set()
+        ids, key_list = list(contact_ids), list(keys)
+        rows = await self._s.fetch(
+            f"SELECT DISTINCT contact_id FROM identity_rejections"
+            f" WHERE contact_id IN ({_marks(len(ids))})"
+            f" AND key IN ({_marks(len(key_list), len(ids) + 1)})",
+            *ids,
+            *key_list,
+        )
+        return {int(r["contact_id"]) for r in rows}
+
+
+def _marks(count: int, start: int = 1) -> str:
+    return ", ".join(f"${n}" for n in range(start, start + count))
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]

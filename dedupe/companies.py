@@ -1,0 +1,208 @@
+"""Company names folded into a comparison key: legal forms, quotes and punctuation removed.
+
+«ООО "Ромашка"», "Ромашка, ООО" and "Romashka LLC" should meet: ``key`` is the casefolded name
+without its legal form, and ``skeleton`` (transliterated, vowels dropped) lets Cyrillic and
+Latin spellings meet ("Яндекс" / "Yandex LLC"). The skeleton drops digits too, so it is a
+coarse candidate key; compare ``key`` before calling two companies the same.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from dedupe.inn import validate_inn
+from dedupe.translit import fold_case, skeleton
+
+MAX_RAW_LENGTH = 300
+
+# Long forms first in each group only for readability; matching sorts by length.
+RUSSIAN_FORMS: tuple[tuple[str, str], ...] = (
+    ("ооо", "ООО"), ("общество с ограниченной ответственностью", "ООО"),
+    ("ао", "АО"), ("акционерное общество", "АО"),
+    ("пао", "ПАО"), ("публичное акционерное общество", "ПАО"),
+    ("зао", "ЗАО"), ("закрытое акционерное общество", "ЗАО"),
+    ("оао", "ОАО"), ("открытое акционерное общество", "ОАО"),
+    ("нао", "НАО"), ("непубличное акционерное общество", "НАО"),
+    ("нко", "НКО"), ("некоммерческая организация", "НКО"),
+    ("ано", "АНО"), ("автономная некоммерческая организация", "АНО"),
+    ("гуп", "ГУП"), ("государственное унитарное предприятие", "ГУП"),
+    ("муп", "МУП"), ("муниципальное унитарное предприятие", "МУП"),
+    ("фгуп", "ФГУП"), ("федеральное государственное унитарное предприятие", "ФГУП"),
+    ("тоо", "ТОО"), ("товарищество с ограниченной ответственностью", "ТОО"),
+    ("одо", "ОДО"), ("общество с дополнительной ответственностью", "ОДО"),
+    ("чуп", "ЧУП"), ("частное унитарное предприятие", "ЧУП"),
+    ("ип", "ИП"), ("индивидуальный предприниматель", "ИП"),
+    # Russian forms typed in Latin letters.
+    ("ooo", "ООО"), ("zao", "ЗАО"), ("oao", "ОАО"), ("pao", "ПАО"), ("ao", "АО"),
+    ("llc", "LLC"), ("l l c", "LLC"), ("limited liability company", "LLC"),
+    ("ltd", "Ltd"), ("inc", "Inc"), ("gmbh", "GmbH"), ("corp", "Corp"),
+    ("jsc", "JSC"), ("joint stock company", "JSC"),
+    ("ojsc", "OJSC"), ("open joint stock company", "OJSC"),
+    ("cjsc", "CJSC"), ("closed joint stock company", "CJSC"),
+    ("pjsc", "PJSC"), ("public joint stock company", "PJSC"),
+    ("llp", "LLP"), ("limited liability partnership", "LLP"),
+)  # fmt: skip
+# Ordinary words (or too short to be sure of) at the front of a name; forms only at the end.
+TRAILING_ONLY_FORMS: tuple[tuple[str, str], ...] = (
+    ("co", "Co"), ("company", "Co"), ("limited", "Ltd"), ("incorporated", "Inc"),
+    ("corporation", "Corp"), ("plc", "PLC"), ("ag", "AG"),
+)  # fmt: skip
+
+
+def _phrases(forms: tuple[tuple[str, str], ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    pairs = [(tuple(phrase.split()), short) for phrase, short in forms]
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+
+LEADING_FORMS = _phrases(RUSSIAN_FORMS)
+TRAILING_FORMS = _phrases(RUSSIAN_FORMS + TRAILING_ONLY_FORMS)
+GROUP_PREFIXES = _phrases((("гк", "ГК"), ("группа компаний", "ГК"), ("group of companies", "ГК")))
+# Generic words in front of a name: "Компания «Ромашка»" is "Ромашка".
+GENERIC_PREFIXES = _phrases((("компания", ""), ("фирма", "")))
+
+# Not a company at all: what people type into a required "Company" field.
+GARBAGE = frozenset(
+    {
+        "нет", "не", "нету", "no", "none", "null", "nil", "n a", "na", "нд", "нет данных",
+        "частное лицо", "частник", "физ лицо", "физлицо", "физ", "физическое лицо", "фл",
+        "частное", "личное", "лично", "для себя", "я", "сам", "сама",
+        "самозанятый", "самозанятая", "самозанятость",
+        "не указано", "не указана", "не указан", "неизвестно", "не знаю", "нет компании",
+        "без компании", "без организации", "отсутствует", "компания", "организация",
+        "company", "private", "private person", "individual", "person", "unknown", "test",
+        "тест", "xxx", "ххх", "abc", "asd", "qwerty", "йцукен",
+    }
+)  # fmt: skip
+
+# "ИНН 7707083893", "ИНН/КПП 7707083893/773601001", "ОГРН 1027700132195": not the name.
+REGISTRY_NUMBER = re.compile(
+    r"(?<!\w)(?P<label>инн|inn|кпп|kpp|огрнип|огрн|ogrn)(?:\s*/\s*(?:кпп|kpp))?"
+    r"\s*[:№#.]?\s*(?P<number>\d[\d /-]*\d)",
+    re.IGNORECASE,
+)
+BARE_INN = re.compile(r"(?<!\d)(?:\d{12}|\d{10})(?!\d)")
+NON_WORD = re.compile(r"[\W_]+")
+HAS_LETTER = re.compile(r"[^\W\d_]")
+INDIVIDUAL_PREFIX = re.compile(
+    r"^[\s,.:;(-]*(?:ип|индивидуальный\s+предприниматель)(?!\w)[\s,.:;)-]*", re.IGNORECASE
+)
+INDIVIDUAL_SUFFIX = re.compile(
+    r"[\s,.:;(-]*(?<!\w)(?:ип|индивидуальный\s+предприниматель)[\s,.:;)-]*$", re.IGNORECASE
+)
+QUOTES = re.compile(r"[«»„“”‟\"'‘’‚`´]")
+# Latin letters that look like Cyrillic ones: "OОО" typed with a Latin O is still ООО.
+HOMOGLYPHS = str.maketrans("aceopxykmthb", "асеорхукмтнв")
+LATIN = re.compile(r"[a-z]")
+CYRILLIC = re.compile(r"[а-я]")
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyName:
+    """A company name as received and the keys derived from it."""
+
+    raw: str | None
+    key: str | None
+    skeleton: str | None
+    legal_form: str | None = None
+    is_individual: bool = False
+    person_name: str | None = None
+    inn: str | None = None
+    is_group: bool = False
+
+    @property
+    def valid(self) -> bool:
+        """True when the name yielded a comparison key."""
+        return self.key is not None
+
+
+def parse_company(raw: str | None) -> CompanyName:
+    """Fold a company name into its key, legal form, INN and (for an ИП) the person's name."""
+    if raw is None or not raw.strip():
+        return CompanyName(raw=raw, key=None, skeleton=None)
+    text = fold_case(raw[:MAX_RAW_LENGTH])
+    text, inn = _take_registry_numbers(text)
+    tokens = NON_WORD.sub(" ", text).split()
+    if " ".join(tokens) in GARBAGE:
+        return CompanyName(raw=raw, key=None, skeleton=None, inn=inn)
+
+    legal_form: str | None = None
+    is_group = False
+    while True:
+        form = _strip_leading(tokens, LEADING_FORMS) or _strip_trailing(tokens, TRAILING_FORMS)
+        if form is not None:
+            legal_form = legal_form or form
+        elif _strip_leading(tokens, GROUP_PREFIXES) is not None:
+            is_group = True
+        elif _strip_leading(tokens, GENERIC_PREFIXES) is None:
+            break
+
+    joined = " ".join(tokens)
+    key = joined if HAS_LETTER.search(joined) and joined not in GARBAGE else None
+    is_individual = legal_form == "ИП"
+    return CompanyName(
+        raw=raw,
+        key=key,
+        skeleton=(skeleton(key) or None) if key else None,
+        legal_form=legal_form,
+        is_individual=is_individual,
+        person_name=_person_name(raw) if is_individual and key else None,
+        inn=inn,
+        is_group=is_group,
+    )
+
+
+def _take_registry_numbers(text: str) -> tuple[str, str | None]:
+    """Cut labelled registry numbers (and bare valid INNs) out of the name; keep the INN."""
+    inn: str | None = None
+    for match in REGISTRY_NUMBER.finditer(text):
+        if match.group("label") in ("инн", "inn"):
+            inn = inn or validate_inn(match.group("number"))
+    text = REGISTRY_NUMBER.sub(" ", text)
+    for match in BARE_INN.finditer(text):
+        found = validate_inn(match.group())
+        if found:
+            inn = inn or found
+            text = text.replace(found, " ")
+    return text, inn
+
+
+def _lookup_form(token: str) -> str:
+    if LATIN.search(token) and CYRILLIC.search(token):
+        return token.translate(HOMOGLYPHS)
+    return token
+
+
+def _strip_leading(
+    tokens: list[str], phrases: tuple[tuple[tuple[str, ...], str], ...]
+) -> str | None:
+    for phrase, short in phrases:
+        n = len(phrase)
+        if len(tokens) >= n and tuple(_lookup_form(t) for t in tokens[:n]) == phrase:
+            del tokens[:n]
+            return short
+    return None
+
+
+def _strip_trailing(
+    tokens: list[str], phrases: tuple[tuple[tuple[str, ...], str], ...]
+) -> str | None:
+    for phrase, short in phrases:
+        n = len(phrase)
+        if len(tokens) > n and tuple(_lookup_form(t) for t in tokens[-n:]) == phrase:
+            # len > n: a name that is nothing but "Co" or "Limited" keeps its only word.
+            del tokens[-n:]
+            return short
+    return None
+
+
+def _person_name(raw: str) -> str | None:
+    """The person's name as written, from "ИП Иванов И.И." or "Иванов Иван Иванович, ИП"."""
+    text = unicodedata.normalize("NFKC", raw[:MAX_RAW_LENGTH])
+    text = REGISTRY_NUMBER.sub(" ", QUOTES.sub(" ", text))
+    text = INDIVIDUAL_SUFFIX.sub("", INDIVIDUAL_PREFIX.sub("", text))
+    text = " ".join(text.split()).strip(" ,;:-()")
+    if re.search(r"\w{2}\.$", text):
+        text = text[:-1]  # a sentence full stop, not the dot of an initial ("И.И.")
+    return text if HAS_LETTER.search(text) else None

@@ -1,0 +1,73 @@
+"""The duplicate detector: keys → candidates through the index → scores → decision."""
+
+from __future__ import annotations
+
+from dedupe.decision import CompanyMatch, Decision, ScoredCandidate, Thresholds, decide
+from dedupe.keys import RETRIEVAL_CAPS, Entity, kind_of, lookup_keys, rejection_keys
+from dedupe.ports import IdentityIndex
+from dedupe.profile import Profile
+from dedupe.scoring import KeyStats, compare, compare_company
+
+
+class Detector:
+    """Finds the known person (and company) behind a lead; the same code in service and eval."""
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self._thresholds = thresholds or Thresholds()
+
+    async def detect(self, lead: Profile, index: IdentityIndex) -> Decision:
+        """Decide for one lead against everything the index holds."""
+        keys = lookup_keys(lead)
+        counts = await index.key_counts(keys)
+        usable = [k for k in keys if _retrievable(k, counts)]
+        rows = await index.find(usable) if usable else []
+        contact_ids = {i for _, entity, i in rows if entity is Entity.CONTACT}
+        company_ids = {i for _, entity, i in rows if entity is Entity.COMPANY}
+        contact_stats = KeyStats(
+            {k: n for (k, entity), n in counts.items() if entity is Entity.CONTACT},
+            await index.contacts_total(),
+        )
+        contacts = await index.contacts(contact_ids) if contact_ids else {}
+        rejected = (
+            await index.rejected(contact_ids, rejection_keys(lead)) if contact_ids else set()
+        )
+        scored = [
+            ScoredCandidate(
+                Entity.CONTACT, c.id, compare(lead, c.profile, contact_stats), c.company_id
+            )
+            for c in contacts.values()
+            if c.id not in rejected
+        ]
+        company = await self._company(lead, index, company_ids, counts)
+        return decide(scored, company, self._thresholds)
+
+    async def _company(
+        self,
+        lead: Profile,
+        index: IdentityIndex,
+        company_ids: set[int],
+        counts: dict[tuple[str, Entity], int],
+    ) -> CompanyMatch | None:
+        if not company_ids:
+            return None
+        stats = KeyStats(
+            {k: n for (k, entity), n in counts.items() if entity is Entity.COMPANY}, 0
+        )
+        profiles = await index.companies(company_ids)
+        matches = [
+            CompanyMatch(company_id, compare_company(lead, profile, stats))
+            for company_id, profile in profiles.items()
+        ]
+        ranked = sorted(matches, key=lambda m: (-m.total, m.company_id))
+        if not ranked:
+            return None
+        if len(ranked) > 1 and ranked[0].total - ranked[1].total < self._thresholds.margin:
+            return None
+        return ranked[0]
+
+
+def _retrievable(stored_key: str, counts: dict[tuple[str, Entity], int]) -> bool:
+    cap = RETRIEVAL_CAPS[kind_of(stored_key)]
+    n_contacts = counts.get((stored_key, Entity.CONTACT), 0)
+    n_companies = counts.get((stored_key, Entity.COMPANY), 0)
+    return (0 < n_contacts <= cap) or (0 < n_companies <= cap)

@@ -1,0 +1,145 @@
+"""A record's identity as the detector sees it: normalized names, identifiers and company."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from dedupe.companies import CompanyName, parse_company
+from dedupe.emails import normalize_email
+from dedupe.extract import extract_contacts
+from dedupe.inn import validate_inn
+from dedupe.messengers import telegram_id, telegram_username, vk_id
+from dedupe.names import PersonName, parse_person_name
+from dedupe.phones import normalize_phone
+
+
+@dataclass(frozen=True, slots=True)
+class RawIdentity:
+    """Identity fields as they arrived (a lead, a contact or a company), nothing normalized."""
+
+    name: str | None = None
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    company: str | None = None
+    inn: str | None = None
+    telegram_id: str | None = None
+    telegram_username: str | None = None
+    vk_id: str | None = None
+    text: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailKey:
+    """A normalized address with what the detector needs to weigh it."""
+
+    address: str
+    canonical: str
+    role: bool
+    free_provider: bool
+
+    @property
+    def domain(self) -> str:
+        """The part after the @."""
+        return self.address.rpartition("@")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Normalized identity of one record; the unit candidates are compared in."""
+
+    name: PersonName
+    phones: frozenset[str] = frozenset()
+    emails: tuple[EmailKey, ...] = ()
+    text_phones: frozenset[str] = frozenset()
+    text_emails: tuple[EmailKey, ...] = ()
+    telegram_id: str | None = None
+    telegram_username: str | None = None
+    vk_id: str | None = None
+    company: CompanyName = field(default_factory=lambda: parse_company(None))
+    inn: str | None = None
+    company_domain: str | None = None
+
+    @property
+    def has_identifier(self) -> bool:
+        """True when any machine identifier (phone, e-mail, messenger id) is known."""
+        return bool(
+            self.phones
+            or self.emails
+            or self.text_phones
+            or self.text_emails
+            or self.telegram_id
+            or self.vk_id
+        )
+
+
+def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False) -> Profile:
+    """Normalize every field; unparseable values are simply not evidence.
+
+    `stored=True` marks phones already in E.164 (read back from our database), which saves
+    re-parsing them for every candidate.
+    """
+    company = parse_company(raw.company)
+    name = parse_person_name(raw.name)
+    if name.empty and company.is_individual and company.person_name:
+        # "ИП Петров И.И." names a person as much as a company.
+        name = parse_person_name(company.person_name)
+    phones = frozenset(raw.phones) if stored else frozenset(_phones(raw.phones, region))
+    emails = _emails(raw.emails)
+    text_phones: frozenset[str] = frozenset()
+    text_emails: tuple[EmailKey, ...] = ()
+    tg_user = telegram_username(raw.telegram_username) if raw.telegram_username else None
+    if raw.text:
+        found = extract_contacts(raw.text, region)
+        text_phones = frozenset(found.phones) - phones
+        known = {e.address for e in emails}
+        text_emails = tuple(e for e in _emails(found.emails) if e.address not in known)
+        if tg_user is None and found.telegram_usernames:
+            tg_user = found.telegram_usernames[0]
+    inn = validate_inn(raw.inn) if raw.inn else None
+    return Profile(
+        name=name,
+        phones=phones,
+        emails=emails,
+        text_phones=text_phones,
+        text_emails=text_emails,
+        telegram_id=telegram_id(raw.telegram_id) if raw.telegram_id else None,
+        telegram_username=tg_user,
+        vk_id=vk_id(raw.vk_id) if raw.vk_id else None,
+        company=company,
+        inn=inn or company.inn,
+        company_domain=_website_domain(raw.website),
+    )
+
+
+def _phones(values: Iterable[str], region: str) -> Iterable[str]:
+    for value in values:
+        if value and value.strip():
+            phone = normalize_phone(value, region)
+            if phone.e164:
+                yield phone.e164
+
+
+def _emails(values: Iterable[str]) -> tuple[EmailKey, ...]:
+    keys: dict[str, EmailKey] = {}
+    for value in values:
+        if not value or not value.strip():
+            continue
+        email = normalize_email(value)
+        if email.address and email.address not in keys:
+            keys[email.address] = EmailKey(
+                address=email.address,
+                canonical=email.canonical or email.address,
+                role=email.is_role,
+                free_provider=email.is_free_provider,
+            )
+    return tuple(keys.values())
+
+
+def _website_domain(website: str | None) -> str | None:
+    if not website or not website.strip():
+        return None
+    host = website.strip().casefold().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    host = host.removeprefix("www.")
+    return host if "." in host else None

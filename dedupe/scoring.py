@@ -1,0 +1,435 @@
+"""Field-by-field comparison of a lead with one candidate, as weighted, explained evidence."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rapidfuzz.distance import Levenshtein
+
+from dedupe.frequency import effective_frequency
+from dedupe.names import PersonName, first_names_compatible
+from dedupe.profile import EmailKey, Profile
+from dedupe.translit import to_latin
+
+
+class Outcome(StrEnum):
+    """How one field compared."""
+
+    MATCH = "match"
+    SIMILAR = "similar"
+    SHARED = "shared"
+    CONFLICT = "conflict"
+
+
+class Strength(StrEnum):
+    """What kind of proof a piece of evidence is."""
+
+    IDENTIFIER = "identifier"  # alone enough to link when nothing contradicts it
+    HINT = "hint"  # an identifier that may be reused or was inferred; needs a name to back it
+    NAME = "name"
+    COMPANY = "company"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One compared field: outcome, weight (log-odds) and a reason a manager can read."""
+
+    field: str
+    outcome: Outcome
+    weight: float
+    strength: Strength
+    note: str
+    shared_by: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Everything known about one lead–candidate pair."""
+
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    @property
+    def total(self) -> float:
+        """Sum of the evidence weights (log-odds of "same person")."""
+        return sum(e.weight for e in self.evidence)
+
+    @property
+    def has_identifier_proof(self) -> bool:
+        """An unshared-enough identifier matched, or a hint backed by a matching name."""
+        positive = [e for e in self.evidence if e.weight > 0]
+        if any(e.strength is Strength.IDENTIFIER for e in positive):
+            return True
+        return any(e.strength is Strength.HINT for e in positive) and self.name_matches
+
+    @property
+    def name_matches(self) -> bool:
+        """Surname and first name both agree."""
+        fields = {e.field for e in self.evidence if e.outcome in (Outcome.MATCH, Outcome.SIMILAR)}
+        return "surname" in fields and "first_name" in fields
+
+    @property
+    def name_conflict(self) -> bool:
+        """The names say these are different people (another first name or patronymic)."""
+        return any(
+            e.outcome is Outcome.CONFLICT and e.field in ("first_name", "patronymic")
+            for e in self.evidence
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStats:
+    """How many contacts share each key, and how many contacts there are."""
+
+    counts: Mapping[str, int]
+    contacts_total: int
+
+    def shared_by(self, stored_key: str) -> int:
+        """Contacts with this key (at least 1: the candidate itself has it)."""
+        return max(1, self.counts.get(stored_key, 1))
+
+
+# Weights are log-odds; see docs in the README's "Duplicate detection" section.
+PHONE_WEIGHT = 6.5
+EMAIL_WEIGHT = 7.0
+ROLE_EMAIL_WEIGHT = 1.0
+CANONICAL_EMAIL_WEIGHT = 3.0
+MESSENGER_ID_WEIGHT = 9.0
+MESSENGER_ID_CONFLICT = -3.0
+USERNAME_WEIGHT = 3.0
+TEXT_FACTOR = 0.75
+SHARE_PENALTY = 2.0
+MIN_SHARED_WEIGHT = 0.5
+FIRST_NAME_WEIGHT = 1.5
+FIRST_NAME_TYPO_WEIGHT = 0.8
+INITIAL_WEIGHT = 0.5
+FIRST_NAME_CONFLICT = -4.5
+PATRONYMIC_WEIGHT = 1.5
+PATRONYMIC_CONFLICT = -3.0
+SURNAME_CONFLICT = -2.5
+SURNAME_TYPO_FACTOR = 0.6
+GENDER_CONFLICT = -2.0
+COMPANY_WEIGHT = 1.0
+INN_WEIGHT = 1.5
+
+
+def compare(lead: Profile, candidate: Profile, stats: KeyStats) -> Comparison:
+    """Compare every field both sides have."""
+    evidence: list[Evidence] = []
+    evidence += _phones(lead, candidate, stats)
+    evidence += _emails(lead, candidate, stats)
+    evidence += _messengers(lead, candidate)
+    evidence += compare_names(lead.name, candidate.name, stats)
+    evidence += _company(lead, candidate)
+    return Comparison(tuple(evidence))
+
+
+def shared_weight(base: float, shared_by: int) -> float:
+    """Weight of an identifier match, lowered as more contacts share the identifier."""
+    return max(MIN_SHARED_WEIGHT, base - SHARE_PENALTY * math.log2(shared_by))
+
+
+def _phones(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence]:
+    found = []
+    for phone, from_text in [(p, False) for p in lead.phones] + [
+        (p, True) for p in lead.text_phones
+    ]:
+        if phone not in candidate.phones:
+            continue
+        n = stats.shared_by(f"p:{phone}")
+        weight = shared_weight(PHONE_WEIGHT, n) * (TEXT_FACTOR if from_text else 1.0)
+        where = "в тексте сообщения" if from_text else "в поле телефона"
+        if n == 1:
+            note = f"телефон совпал ({where}), он есть только у этого контакта"
+        else:
+            note = f"телефон совпал ({where}), но он общий у {n} контактов"
+        found.append(
+            Evidence(
+                "phone",
+                Outcome.MATCH if n == 1 else Outcome.SHARED,
+                weight,
+                Strength.IDENTIFIER if n <= 2 and not from_text else Strength.HINT,
+                note,
+                n,
+            )
+        )
+    return found[:2]
+
+
+def _emails(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence]:
+    found = []
+    theirs = {e.address: e for e in candidate.emails}
+    canonical = {e.canonical for e in candidate.emails}
+    for email, from_text in [(e, False) for e in lead.emails] + [
+        (e, True) for e in lead.text_emails
+    ]:
+        factor = TEXT_FACTOR if from_text else 1.0
+        if email.address in theirs:
+            found.append(_email_match(email, stats, factor, from_text))
+        elif email.canonical in canonical:
+            found.append(
+                Evidence(
+                    "email",
+                    Outcome.SIMILAR,
+                    CANONICAL_EMAIL_WEIGHT * factor,
+                    Strength.HINT,
+                    "адрес совпал после приведения (точки/метки Gmail, домены Яндекса)",
+                )
+            )
+    return found[:2]
+
+
+def _email_match(email: EmailKey, stats: KeyStats, factor: float, from_text: bool) -> Evidence:
+    n = stats.shared_by(f"e:{email.address}")
+    if email.role:
+        return Evidence(
+            "email",
+            Outcome.SHARED,
+            ROLE_EMAIL_WEIGHT,
+            Strength.COMPANY,
+            "совпал общий адрес (info@, sales@…): это компания, а не человек",
+            n,
+        )
+    weight = shared_weight(EMAIL_WEIGHT, n) * factor
+    where = "в тексте сообщения" if from_text else "в поле e-mail"
+    note = f"e-mail совпал ({where})" + ("" if n == 1 else f", но он общий у {n} контактов")
+    strong = n <= 2 and not from_text
+    return Evidence(
+        "email",
+        Outcome.MATCH if n == 1 else Outcome.SHARED,
+        weight,
+        Strength.IDENTIFIER if strong else Strength.HINT,
+        note,
+        n,
+    )
+
+
+def _messengers(lead: Profile, candidate: Profile) -> list[Evidence]:
+    found = []
+    for label, ours, theirs in (
+        ("telegram_id", lead.telegram_id, candidate.telegram_id),
+        ("vk_id", lead.vk_id, candidate.vk_id),
+    ):
+        if not ours or not theirs:
+            continue
+        if ours == theirs:
+            found.append(
+                Evidence(
+                    label,
+                    Outcome.MATCH,
+                    MESSENGER_ID_WEIGHT,
+                    Strength.IDENTIFIER,
+                    f"совпал {label}",
+                )
+            )
+        else:
+            found.append(
+                Evidence(
+                    label,
+                    Outcome.CONFLICT,
+                    MESSENGER_ID_CONFLICT,
+                    Strength.IDENTIFIER,
+                    f"другой {label}",
+                )
+            )
+    if (
+        lead.telegram_username
+        and lead.telegram_username == candidate.telegram_username
+        and not (lead.telegram_id and candidate.telegram_id)
+    ):
+        found.append(
+            Evidence(
+                "telegram_username",
+                Outcome.MATCH,
+                USERNAME_WEIGHT,
+                Strength.HINT,
+                "совпал @username (подсказка: его можно сменить)",
+            )
+        )
+    return found
+
+
+def surname_weight(surname_skeleton: str, shared_by: int, contacts_total: int) -> float:
+    """Rarer surnames are stronger evidence: "Иванов" ~1.7, a one-off surname 4."""
+    frequency, population = effective_frequency(surname_skeleton, shared_by, contacts_total)
+    return min(4.0, max(0.5, 0.6 * math.log2(population / frequency) - 2.5))
+
+
+def compare_names(lead: PersonName, candidate: PersonName, stats: KeyStats) -> list[Evidence]:
+    """Surname (weighted by rarity), first name, patronymic and gender."""
+    if lead.empty or candidate.empty:
+        return []
+    found: list[Evidence] = []
+    if lead.surname and candidate.surname:
+        found.append(_surname(lead, candidate, stats))
+    if lead.first_names and candidate.first_names:
+        found.append(_first_name(lead, candidate))
+    elif lead.first_initial and candidate.first_initial:
+        found.append(_initial(lead.first_initial, candidate.first_initial, "first_name"))
+    if lead.patronymic and candidate.patronymic:
+        same = lead.patronymic == candidate.patronymic or _typo(
+            lead.patronymic, candidate.patronymic
+        )
+        found.append(
+            Evidence(
+                "patronymic",
+                Outcome.MATCH if same else Outcome.CONFLICT,
+                PATRONYMIC_WEIGHT if same else PATRONYMIC_CONFLICT,
+                Strength.NAME,
+                "отчество совпало" if same else "другое отчество",
+            )
+        )
+    elif lead.patronymic_initial and candidate.patronymic_initial:
+        found.append(_initial(lead.patronymic_initial, candidate.patronymic_initial, "patronymic"))
+    if lead.gender and candidate.gender and lead.gender != candidate.gender:
+        found.append(
+            Evidence("gender", Outcome.CONFLICT, GENDER_CONFLICT, Strength.NAME, "другой пол")
+        )
+    return found
+
+
+def _surname(lead: PersonName, candidate: PersonName, stats: KeyStats) -> Evidence:
+    surname = lead.surname_skeleton or ""
+    n = stats.shared_by(f"ns:{surname}")
+    weight = surname_weight(surname, n, stats.contacts_total)
+    rarity = "редкая" if n <= 3 else ("частая" if weight < 1.5 else "обычная")
+    if lead.surname == candidate.surname or lead.surname_skeleton == candidate.surname_skeleton:
+        return Evidence(
+            "surname", Outcome.MATCH, weight, Strength.NAME, f"фамилия совпала ({rarity})", n
+        )
+    if lead.surname and candidate.surname and _typo(lead.surname, candidate.surname):
+        return Evidence(
+            "surname",
+            Outcome.SIMILAR,
+            weight * SURNAME_TYPO_FACTOR,
+            Strength.NAME,
+            "фамилия совпала с опечаткой",
+            n,
+        )
+    return Evidence("surname", Outcome.CONFLICT, SURNAME_CONFLICT, Strength.NAME, "другая фамилия")
+
+
+def _first_name(lead: PersonName, candidate: PersonName) -> Evidence:
+    if lead.first_names & candidate.first_names:
+        return Evidence(
+            "first_name",
+            Outcome.MATCH,
+            FIRST_NAME_WEIGHT,
+            Strength.NAME,
+            "имя совпало" + (" (уменьшительная форма)" if lead.is_diminutive else ""),
+        )
+    if any(_typo(a, b) for a in lead.first_names for b in candidate.first_names):
+        return Evidence(
+            "first_name",
+            Outcome.SIMILAR,
+            FIRST_NAME_TYPO_WEIGHT,
+            Strength.NAME,
+            "имя совпало с опечаткой",
+        )
+    if first_names_compatible(lead, candidate):
+        return Evidence(
+            "first_name", Outcome.SIMILAR, INITIAL_WEIGHT, Strength.NAME, "имя согласуется"
+        )
+    return Evidence(
+        "first_name",
+        Outcome.CONFLICT,
+        FIRST_NAME_CONFLICT,
+        Strength.NAME,
+        "другое имя: вероятно, родственник или коллега",
+    )
+
+
+def _initial(ours: str, theirs: str, field_name: str) -> Evidence:
+    same = ours == theirs
+    return Evidence(
+        field_name,
+        Outcome.SIMILAR if same else Outcome.CONFLICT,
+        INITIAL_WEIGHT if same else FIRST_NAME_CONFLICT / 2,
+        Strength.NAME,
+        "инициал совпал" if same else "другой инициал",
+    )
+
+
+def _typo(a: str, b: str) -> bool:
+    """One edit apart (two for long words), compared in one script."""
+    la, lb = to_latin(a), to_latin(b)
+    if min(len(la), len(lb)) < 4:
+        return False
+    limit = 2 if min(len(la), len(lb)) >= 8 else 1
+    return Levenshtein.distance(la, lb, score_cutoff=limit) <= limit
+
+
+def _company(lead: Profile, candidate: Profile) -> list[Evidence]:
+    if lead.inn and candidate.inn and lead.inn == candidate.inn:
+        return [
+            Evidence("inn", Outcome.MATCH, INN_WEIGHT, Strength.COMPANY, "ИНН компании совпал")
+        ]
+    ours, theirs = lead.company, candidate.company
+    same_skeleton = bool(ours.skeleton) and ours.skeleton == theirs.skeleton
+    if ours.key and theirs.key and (ours.key == theirs.key or same_skeleton):
+        return [
+            Evidence("company", Outcome.MATCH, COMPANY_WEIGHT, Strength.COMPANY, "та же компания")
+        ]
+    return []
+
+
+INN_COMPANY_WEIGHT = 10.0
+COMPANY_NAME_WEIGHT = 4.0
+COMPANY_SKELETON_WEIGHT = 3.0
+COMPANY_DOMAIN_WEIGHT = 4.0
+COMPANY_PHONE_WEIGHT = 4.0
+COMPANY_EMAIL_WEIGHT = 4.0
+
+
+def compare_company(lead: Profile, company: Profile, stats: KeyStats) -> tuple[Evidence, ...]:
+    """Evidence that the lead's person works at (or is) this company."""
+    found: list[Evidence] = []
+    if lead.inn and company.inn:
+        same = lead.inn == company.inn
+        found.append(
+            Evidence(
+                "inn",
+                Outcome.MATCH if same else Outcome.CONFLICT,
+                INN_COMPANY_WEIGHT if same else -INN_COMPANY_WEIGHT,
+                Strength.COMPANY,
+                "ИНН совпал" if same else "другой ИНН",
+            )
+        )
+    ours, theirs = lead.company, company.company
+    if ours.key and theirs.key:
+        if ours.key == theirs.key:
+            found.append(_company_evidence("company", COMPANY_NAME_WEIGHT, "название совпало"))
+        elif ours.skeleton and len(ours.skeleton) >= 3 and ours.skeleton == theirs.skeleton:
+            found.append(
+                _company_evidence(
+                    "company", COMPANY_SKELETON_WEIGHT, "название совпало в другом написании"
+                )
+            )
+    domains = {e.domain for e in (*lead.emails, *lead.text_emails) if not e.free_provider}
+    theirs_domains = {e.domain for e in company.emails if not e.free_provider}
+    if company.company_domain:
+        theirs_domains.add(company.company_domain)
+    if domains & theirs_domains:
+        found.append(
+            _company_evidence("domain", COMPANY_DOMAIN_WEIGHT, "корпоративный домен почты совпал")
+        )
+    phones = (lead.phones | lead.text_phones) & company.phones
+    if phones:
+        n = max(stats.shared_by(f"p:{p}") for p in phones)
+        found.append(
+            _company_evidence(
+                "phone", shared_weight(COMPANY_PHONE_WEIGHT, n), "телефон компании совпал"
+            )
+        )
+    emails = {e.address for e in (*lead.emails, *lead.text_emails)} & {
+        e.address for e in company.emails
+    }
+    if emails:
+        found.append(_company_evidence("email", COMPANY_EMAIL_WEIGHT, "e-mail компании совпал"))
+    return tuple(found)
+
+
+def _company_evidence(field_name: str, weight: float, note: str) -> Evidence:
+    return Evidence(field_name, Outcome.MATCH, weight, Strength.COMPANY, note)
