@@ -58,17 +58,16 @@ class Comparison:
 
     @property
     def has_identifier_proof(self) -> bool:
-        """An unshared-enough identifier matched, or a hint backed by a matching name."""
+        """An unshared-enough identifier matched, or a hint backed by the name."""
         positive = [e for e in self.evidence if e.weight > 0]
         if any(e.strength is Strength.IDENTIFIER for e in positive):
             return True
-        return any(e.strength is Strength.HINT for e in positive) and self.name_matches
+        return any(e.strength is Strength.HINT for e in positive) and self.name_supports
 
     @property
-    def name_matches(self) -> bool:
-        """Surname and first name both agree."""
-        fields = {e.field for e in self.evidence if e.outcome in (Outcome.MATCH, Outcome.SIMILAR)}
-        return "surname" in fields and "first_name" in fields
+    def name_supports(self) -> bool:
+        """The surname or the first name agrees (and, see name_conflict, nothing disagrees)."""
+        return any(e.field in ("surname", "first_name") and e.weight > 0 for e in self.evidence)
 
     @property
     def name_conflict(self) -> bool:
@@ -95,10 +94,10 @@ class KeyStats:
 PHONE_WEIGHT = 6.5
 EMAIL_WEIGHT = 7.0
 ROLE_EMAIL_WEIGHT = 1.0
-CANONICAL_EMAIL_WEIGHT = 3.0
+CANONICAL_EMAIL_WEIGHT = 4.5
 MESSENGER_ID_WEIGHT = 9.0
 MESSENGER_ID_CONFLICT = -3.0
-USERNAME_WEIGHT = 3.0
+USERNAME_WEIGHT = 4.5
 TEXT_FACTOR = 0.75
 SHARE_PENALTY = 2.0
 MIN_SHARED_WEIGHT = 0.5
@@ -150,7 +149,8 @@ def _phones(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence
                 "phone",
                 Outcome.MATCH if n == 1 else Outcome.SHARED,
                 weight,
-                Strength.IDENTIFIER if n <= 2 and not from_text else Strength.HINT,
+                # From free text it proves the person only when nobody else has it.
+                Strength.IDENTIFIER if n == 1 or (n == 2 and not from_text) else Strength.HINT,
                 note,
                 n,
             )
@@ -195,7 +195,7 @@ def _email_match(email: EmailKey, stats: KeyStats, factor: float, from_text: boo
     weight = shared_weight(EMAIL_WEIGHT, n) * factor
     where = "в тексте сообщения" if from_text else "в поле e-mail"
     note = f"e-mail совпал ({where})" + ("" if n == 1 else f", но он общий у {n} контактов")
-    strong = n <= 2 and not from_text
+    strong = n == 1 or (n == 2 and not from_text)
     return Evidence(
         "email",
         Outcome.MATCH if n == 1 else Outcome.SHARED,
