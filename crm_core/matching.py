@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from crm_core.ingest import SYSTEM_ACTOR
-from crm_core.model import AuditEntry, LeadMatch
+from crm_core.model import AuditEntry, Contact, LeadMatch, NewLead
 from crm_core.storage.ports import UnitOfWork
 from dedupe.decision import Verdict
 from dedupe.detector import Detector
-from dedupe.keys import Entity
-from dedupe.profile import Profile
+from dedupe.keys import Entity, person_keys, rejection_keys
+from dedupe.profile import Profile, RawIdentity, build_profile
 
 
 async def match_lead(
@@ -48,3 +51,194 @@ async def match_lead(
         ]
     )
     return match
+
+
+def lead_identity(lead: NewLead) -> RawIdentity:
+    """The identity fields of a lead, as the detector reads them."""
+    c = lead.contact
+    messengers = c.messenger_ids
+    phones = [c.phone or c.phone_raw, messengers.get("whatsapp")]
+    return RawIdentity(
+        name=c.name,
+        phones=tuple(p for p in phones if p),
+        emails=tuple(e for e in [c.email or c.email_raw] if e),
+        company=c.company,
+        inn=_field(lead.fields, INN_FIELDS),
+        telegram_id=messengers.get("telegram_id"),
+        telegram_username=messengers.get("telegram_username"),
+        vk_id=messengers.get("vk_id") or messengers.get("vk"),
+        text=lead.comment,
+    )
+
+
+INN_FIELDS = ("inn", "ИНН", "Inn", "INN")
+
+
+def _field(fields: dict[str, str], names: Sequence[str]) -> str | None:
+    return next((fields[n] for n in names if fields.get(n)), None)
+
+
+class MatchError(Exception):
+    """A confirm/reject request that cannot be carried out; names the field."""
+
+    def __init__(self, field: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+async def confirm_match(
+    uow: UnitOfWork, lead_id: int, contact_id: int, actor: str, region: str, now: datetime
+) -> LeadMatch:
+    """The manager says the lead is this contact: link it and teach the contact its new ids."""
+    lead = await uow.leads.get(lead_id)
+    if lead is None:
+        raise MatchError("lead_id", f"no lead {lead_id}", 404)
+    contact = await _live_contact(uow, contact_id)
+    before = lead.match
+    profile = build_profile(lead_identity(lead.data), region)
+    learned = await learn_identifiers(uow, contact, profile, now)
+    explanation = dict(before.explanation) if before else {}
+    explanation["confirmed"] = {"by": actor, "at": now.isoformat(), "contact_id": contact.id}
+    match = LeadMatch(
+        decision="confirmed",
+        score=before.score if before else 1.0,
+        contact_id=contact.id,
+        company_id=contact.company_id or (before.company_id if before else None),
+        is_repeat=True,
+        explanation=explanation,
+    )
+    await uow.leads.record_match(lead_id, match, contact.owner_id, now)
+    await _audit(uow, actor, lead_id, "match_confirmed", before, match, now, learned=learned)
+    return match
+
+
+async def reject_match(
+    uow: UnitOfWork, lead_id: int, contact_id: int, actor: str, region: str, now: datetime
+) -> LeadMatch:
+    """The manager says the lead is not this contact: remember it team-wide and unlink."""
+    lead = await uow.leads.get(lead_id)
+    if lead is None:
+        raise MatchError("lead_id", f"no lead {lead_id}", 404)
+    await _live_contact(uow, contact_id)
+    before = lead.match
+    profile = build_profile(lead_identity(lead.data), region)
+    manager = await uow.managers.get_by_login(actor)
+    await uow.identity.reject(
+        contact_id, rejection_keys(profile), now, manager.id if manager else None, lead_id
+    )
+    explanation = dict(before.explanation) if before else {}
+    candidates = [c for c in explanation.get("candidates", []) if c.get("id") != contact_id]
+    explanation["candidates"] = candidates
+    explanation.setdefault("rejected", []).append(
+        {"by": actor, "at": now.isoformat(), "contact_id": contact_id}
+    )
+    was_linked = before is not None and before.contact_id == contact_id
+    decision = "review" if candidates else "new"
+    if before is not None and not was_linked and before.contact_id is not None:
+        decision = before.decision
+    match = LeadMatch(
+        decision=decision,
+        score=before.score if before else 0.0,
+        contact_id=None if was_linked or before is None else before.contact_id,
+        company_id=before.company_id if before else None,
+        is_repeat=False if was_linked or before is None else before.is_repeat,
+        explanation=explanation,
+    )
+    await uow.leads.record_match(lead_id, match, None, now)
+    if was_linked:
+        await uow.leads.unlink_contact(lead_id, now)
+    await _audit(uow, actor, lead_id, "match_rejected", before, match, now)
+    return match
+
+
+async def learn_identifiers(
+    uow: UnitOfWork, contact: Contact, profile: Profile, now: datetime
+) -> dict[str, list[str]]:
+    """Add the lead's phones, e-mails and messenger ids the contact did not have yet."""
+    phones = [p for p in sorted(profile.phones) if p not in contact.phones]
+    emails = [e.address for e in profile.emails if e.address not in contact.emails]
+    updated = replace(
+        contact,
+        phones=contact.phones + tuple(phones),
+        emails=contact.emails + tuple(emails),
+        telegram_id=contact.telegram_id or profile.telegram_id,
+        telegram_username=contact.telegram_username or profile.telegram_username,
+        vk_id=contact.vk_id or profile.vk_id,
+    )
+    if updated == contact:
+        return {}
+    await reindex_contact(uow, updated, now)
+    learned = {"phones": phones, "emails": emails}
+    for field in ("telegram_id", "telegram_username", "vk_id"):
+        if getattr(updated, field) != getattr(contact, field):
+            learned[field] = [getattr(updated, field)]
+    return learned
+
+
+async def reindex_contact(uow: UnitOfWork, contact: Contact, now: datetime) -> None:
+    """Store a contact and rebuild its index keys (none while it is merged away)."""
+    await uow.identity.update_contact(contact, now)
+    await uow.identity.unindex(Entity.CONTACT, [contact.id])
+    if contact.merged_into_id is None:
+        await uow.identity.index(
+            Entity.CONTACT, [(contact.id, person_keys(contact_profile(contact)))]
+        )
+
+
+def contact_profile(contact: Contact) -> Profile:
+    """A stored contact's profile (identifiers are already normalized)."""
+    return build_profile(
+        RawIdentity(
+            name=contact.name,
+            phones=contact.phones,
+            emails=contact.emails,
+            company=contact.company_name,
+            telegram_id=contact.telegram_id,
+            telegram_username=contact.telegram_username,
+            vk_id=contact.vk_id,
+        ),
+        stored=True,
+    )
+
+
+async def _live_contact(uow: UnitOfWork, contact_id: int) -> Contact:
+    contact = await uow.identity.get_contact(contact_id)
+    if contact is None:
+        raise MatchError("contact_id", f"no contact {contact_id}", 404)
+    if contact.merged_into_id is not None:
+        raise MatchError(
+            "contact_id",
+            f"contact {contact_id} was merged into {contact.merged_into_id}; use that one",
+            409,
+        )
+    return contact
+
+
+async def _audit(
+    uow: UnitOfWork,
+    actor: str,
+    lead_id: int,
+    action: str,
+    before: LeadMatch | None,
+    after: LeadMatch,
+    now: datetime,
+    **extra: Any,
+) -> None:
+    def brief(m: LeadMatch | None) -> dict[str, Any] | None:
+        return None if m is None else {"decision": m.decision, "contact_id": m.contact_id}
+
+    await uow.audit.add_many(
+        [
+            AuditEntry(
+                actor=actor,
+                entity="lead",
+                entity_id=lead_id,
+                action=action,
+                at=now,
+                before=brief(before),
+                after={**(brief(after) or {}), **extra},
+            )
+        ]
+    )

@@ -237,3 +237,68 @@ class StoredCompany:
     website: str | None = None
     owner_id: int | None = None
     external_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A stored contact (a person), with every identity it is known by."""
+
+    id: int
+    name: str | None
+    phones: tuple[str, ...]
+    emails: tuple[str, ...]
+    telegram_id: str | None
+    telegram_username: str | None
+    vk_id: str | None
+    company_id: int | None
+    company_name: str | None
+    owner_id: int | None
+    merged_into_id: int | None = None
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """JSON-ready copy (merge journal)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "phones": list(self.phones),
+            "emails": list(self.emails),
+            "telegram_id": self.telegram_id,
+            "telegram_username": self.telegram_username,
+            "vk_id": self.vk_id,
+            "company_id": self.company_id,
+            "company_name": self.company_name,
+            "owner_id": self.owner_id,
+            "merged_into_id": self.merged_into_id,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> Contact:
+        """Inverse of to_snapshot."""
+        return cls(
+            id=int(data["id"]),
+            name=data["name"],
+            phones=tuple(data["phones"]),
+            emails=tuple(data["emails"]),
+            telegram_id=data["telegram_id"],
+            telegram_username=data["telegram_username"],
+            vk_id=data["vk_id"],
+            company_id=data["company_id"],
+            company_name=data["company_name"],
+            owner_id=data["owner_id"],
+            merged_into_id=data["merged_into_id"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMerge:
+    """One entry of the merge journal."""
+
+    id: int
+    survivor_id: int
+    merged_id: int
+    actor: str
+    survivor_before: Contact
+    merged_before: Contact
+    moved_leads: tuple[int, ...]
+    merged_at: datetime
+    undone_at: datetime | None

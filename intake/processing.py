@@ -8,13 +8,13 @@ from datetime import datetime
 
 from channels.model import InboundEvent
 from crm_core.ingest import ConsentDraft, IngestLead, ingest_leads
-from crm_core.matching import match_lead
+from crm_core.matching import lead_identity, match_lead
 from crm_core.model import InboxItem, LeadContactDetails, LeadFlag, NewLead
 from crm_core.storage import UnitOfWork
 from dedupe.detector import Detector
 from dedupe.emails import normalize_email
 from dedupe.phones import normalize_phone
-from dedupe.profile import Profile, RawIdentity, build_profile
+from dedupe.profile import Profile, build_profile
 from intake.worker import Handled, Outcome
 
 
@@ -141,31 +141,6 @@ def make_batch_handler(
 ) -> LeadBatchHandler:
     """The worker's handler for lead-producing channels."""
     return LeadBatchHandler(resolve_route, region, detector)
-
-
-def lead_identity(lead: NewLead) -> RawIdentity:
-    """The identity fields of a lead, as the detector reads them."""
-    c = lead.contact
-    messengers = c.messenger_ids
-    phones = [c.phone or c.phone_raw, messengers.get("whatsapp")]
-    return RawIdentity(
-        name=c.name,
-        phones=tuple(p for p in phones if p),
-        emails=tuple(e for e in [c.email or c.email_raw] if e),
-        company=c.company,
-        inn=_field(lead.fields, INN_FIELDS),
-        telegram_id=messengers.get("telegram_id"),
-        telegram_username=messengers.get("telegram_username"),
-        vk_id=messengers.get("vk_id") or messengers.get("vk"),
-        text=lead.comment,
-    )
-
-
-INN_FIELDS = ("inn", "ИНН", "Inn", "INN")
-
-
-def _field(fields: dict[str, str], names: Sequence[str]) -> str | None:
-    return next((fields[n] for n in names if fields.get(n)), None)
 
 
 def _clean(value: str | None) -> str | None:

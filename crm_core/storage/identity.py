@@ -7,8 +7,15 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from crm_core.model import StoredCompany, StoredContact
-from crm_core.storage.session import Row, SqlSession, from_json, to_json
+from crm_core.model import Contact, ContactMerge, StoredCompany, StoredContact
+from crm_core.storage.session import (
+    Row,
+    SqlSession,
+    as_datetime,
+    as_optional_datetime,
+    from_json,
+    to_json,
+)
 from dedupe.keys import Entity
 from dedupe.ports import IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
@@ -228,6 +235,106 @@ class SqlIdentityRepository:
         )
         return int(row["n"]) if row else 0
 
+    async def get_contact(self, contact_id: int) -> Contact | None:
+        """One contact by id (merged ones included, see merged_into_id)."""
+        row = await self._s.fetchrow(
+            f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1", contact_id
+        )
+        return _contact(row) if row else None
+
+    async def update_contact(self, contact: Contact, now: datetime) -> None:
+        """Write every field of a contact (the index is maintained by the caller)."""
+        await self._s.execute(
+            "UPDATE contacts SET name = $2, phone = $3, email = $4, phones = $5, emails = $6,"
+            " telegram_id = $7, telegram_username = $8, vk_id = $9, company_id = $10,"
+            " company_name = $11, owner_id = $12, merged_into_id = $13, updated_at = $14"
+            " WHERE id = $1",
+            contact.id,
+            contact.name,
+            contact.phones[0] if contact.phones else None,
+            contact.emails[0] if contact.emails else None,
+            to_json(list(contact.phones)),
+            to_json(list(contact.emails)),
+            contact.telegram_id,
+            contact.telegram_username,
+            contact.vk_id,
+            contact.company_id,
+            contact.company_name,
+            contact.owner_id,
+            contact.merged_into_id,
+            now,
+        )
+
+    async def add_merge(
+        self,
+        survivor: Contact,
+        merged: Contact,
+        moved_leads: Sequence[int],
+        actor: str,
+        now: datetime,
+    ) -> int:
+        """Journal a merge with both contacts as they were before it; returns its id."""
+        row = await self._s.fetchrow(
+            "INSERT INTO contact_merges (survivor_id, merged_id, actor, survivor_before,"
+            " merged_before, moved_leads, merged_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " RETURNING id",
+            survivor.id,
+            merged.id,
+            actor,
+            to_json(survivor.to_snapshot()),
+            to_json(merged.to_snapshot()),
+            to_json(list(moved_leads)),
+            now,
+        )
+        assert row is not None
+        return int(row["id"])
+
+    async def get_merge(self, merge_id: int) -> ContactMerge | None:
+        """One journal entry."""
+        r = await self._s.fetchrow("SELECT * FROM contact_merges WHERE id = $1", merge_id)
+        if r is None:
+            return None
+        return ContactMerge(
+            id=int(r["id"]),
+            survivor_id=int(r["survivor_id"]),
+            merged_id=int(r["merged_id"]),
+            actor=r["actor"],
+            survivor_before=Contact.from_snapshot(from_json(r["survivor_before"])),
+            merged_before=Contact.from_snapshot(from_json(r["merged_before"])),
+            moved_leads=tuple(from_json(r["moved_leads"])),
+            merged_at=as_datetime(r["merged_at"]),
+            undone_at=as_optional_datetime(r["undone_at"]),
+        )
+
+    async def mark_merge_undone(self, merge_id: int, actor: str, now: datetime) -> None:
+        """Close a journal entry."""
+        await self._s.execute(
+            "UPDATE contact_merges SET undone_at = $2, undone_by = $3 WHERE id = $1",
+            merge_id,
+            now,
+            actor,
+        )
+
+    async def move_leads(self, from_contact: int, to_contact: int, now: datetime) -> list[int]:
+        """Re-point leads from one contact to another; returns the leads moved."""
+        rows = await self._s.fetch("SELECT id FROM leads WHERE contact_id = $1", from_contact)
+        ids = [int(r["id"]) for r in rows]
+        await self.set_leads_contact(ids, to_contact, now)
+        return ids
+
+    async def set_leads_contact(
+        self, lead_ids: Sequence[int], contact_id: int, now: datetime
+    ) -> None:
+        """Point leads at a contact."""
+        if lead_ids:
+            await self._s.execute(
+                f"UPDATE leads SET contact_id = $1, updated_at = $2"
+                f" WHERE id IN ({_marks(len(lead_ids), 3)})",
+                contact_id,
+                now,
+                *lead_ids,
+            )
+
     async def contact_owner(self, contact_id: int) -> int | None:
         """The manager responsible for a contact, if any."""
         row = await self._s.fetchrow("SELECT owner_id FROM contacts WHERE id = $1", contact_id)
@@ -261,6 +368,28 @@ class SqlIdentityRepository:
             *key_list,
         )
         return {int(r["contact_id"]) for r in rows}
+
+
+CONTACT_COLUMNS = (
+    "id, name, phones, emails, telegram_id, telegram_username, vk_id, company_id, company_name,"
+    " owner_id, merged_into_id"
+)
+
+
+def _contact(r: Row) -> Contact:
+    return Contact(
+        id=int(r["id"]),
+        name=r["name"],
+        phones=tuple(from_json(r["phones"])),
+        emails=tuple(from_json(r["emails"])),
+        telegram_id=r["telegram_id"],
+        telegram_username=r["telegram_username"],
+        vk_id=r["vk_id"],
+        company_id=r["company_id"],
+        company_name=r["company_name"],
+        owner_id=r["owner_id"],
+        merged_into_id=r["merged_into_id"],
+    )
 
 
 def _marks(count: int, start: int = 1) -> str:

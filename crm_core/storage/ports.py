@@ -11,6 +11,8 @@ from typing import Protocol
 from crm_core.model import (
     AuditEntry,
     ConsentRecord,
+    Contact,
+    ContactMerge,
     InboxItem,
     InboxReceipt,
     InboxStats,
@@ -66,6 +68,9 @@ class LeadRepository(Protocol):
 
     async def add_many(self, leads: Sequence[NewLead], now: datetime) -> list[tuple[Lead, bool]]:
         """Create each inbox row's lead once; returns (lead, created) in order."""
+
+    async def unlink_contact(self, lead_id: int, now: datetime) -> None:
+        """Detach a lead from its contact (a wrong link was rejected)."""
 
     async def record_match(
         self, lead_id: int, match: LeadMatch, assignee_id: int | None, now: datetime
@@ -139,6 +144,36 @@ class IdentityRepository(IdentityIndex, Protocol):
 
     async def contact_owner(self, contact_id: int) -> int | None:
         """The manager responsible for a contact, if any."""
+
+    async def get_contact(self, contact_id: int) -> Contact | None:
+        """One contact by id (merged ones included, see merged_into_id)."""
+
+    async def update_contact(self, contact: Contact, now: datetime) -> None:
+        """Write every field of a contact (the index is maintained by the caller)."""
+
+    async def add_merge(
+        self,
+        survivor: Contact,
+        merged: Contact,
+        moved_leads: Sequence[int],
+        actor: str,
+        now: datetime,
+    ) -> int:
+        """Journal a merge with both contacts as they were before it; returns its id."""
+
+    async def get_merge(self, merge_id: int) -> ContactMerge | None:
+        """One journal entry."""
+
+    async def mark_merge_undone(self, merge_id: int, actor: str, now: datetime) -> None:
+        """Close a journal entry."""
+
+    async def move_leads(self, from_contact: int, to_contact: int, now: datetime) -> list[int]:
+        """Re-point leads from one contact to another; returns the leads moved."""
+
+    async def set_leads_contact(
+        self, lead_ids: Sequence[int], contact_id: int, now: datetime
+    ) -> None:
+        """Point leads at a contact."""
 
     async def reject(
         self,

@@ -268,6 +268,15 @@ class SqlLeadRepository:
             result.append((stored[lead.inbox_id], is_new))
         return result
 
+    async def unlink_contact(self, lead_id: int, now: datetime) -> None:
+        """Detach a lead from its contact (a wrong link was rejected)."""
+        await self._s.execute(
+            "UPDATE leads SET contact_id = NULL, is_repeat = $2, updated_at = $3 WHERE id = $1",
+            lead_id,
+            False,
+            now,
+        )
+
     async def record_match(
         self, lead_id: int, match: LeadMatch, assignee_id: int | None, now: datetime
     ) -> None:

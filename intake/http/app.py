@@ -8,7 +8,7 @@ from aiohttp import web
 
 from config import Settings
 from intake.bootstrap import Services, build_services, prepare_storage
-from intake.http import forms, leads, ops
+from intake.http import contacts, forms, leads, ops
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import SERVICES
 from intake.http.openapi import openapi_document
@@ -38,6 +38,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/forms/{form_key}", forms.post_form)
     app.router.add_get("/api/v1/leads", leads.list_leads)
     app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
+    app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)
+    app.router.add_post("/api/v1/leads/{lead_id}/match/reject", contacts.reject)
+    app.router.add_get("/api/v1/contacts/{contact_id}", contacts.get_contact)
+    app.router.add_post("/api/v1/contacts/merge", contacts.merge)
+    app.router.add_post("/api/v1/contacts/merges/{merge_id}/undo", contacts.undo)
 
 
 async def _openapi(request: web.Request) -> web.Response:

@@ -293,6 +293,152 @@ def _ops_routes() -> dict[str, Any]:
     }
 
 
+CONTACT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": NULLABLE_STRING,
+        "phones": {"type": "array", "items": {"type": "string"}, "description": "E.164"},
+        "emails": {"type": "array", "items": {"type": "string"}},
+        "telegram_id": NULLABLE_STRING,
+        "telegram_username": NULLABLE_STRING,
+        "vk_id": NULLABLE_STRING,
+        "company_id": {"type": ["integer", "null"]},
+        "company": NULLABLE_STRING,
+        "owner_id": {"type": ["integer", "null"]},
+        "merged_into_id": {"type": ["integer", "null"]},
+    },
+}
+CONTACT_CHOICE: dict[str, Any] = {
+    "type": "object",
+    "required": ["contact_id"],
+    "properties": {"contact_id": {"type": "integer"}},
+}
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _match_route(verb: str, summary: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "operationId": f"{verb}Match",
+            "security": [{"bearer": []}],
+            "parameters": [_path_param("lead_id")],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": CONTACT_CHOICE}},
+            },
+            "responses": {
+                "200": _json(_ref("Lead"), "The lead after the decision"),
+                "400": _error("Invalid id or body"),
+                "401": _error("No valid bearer token"),
+                "404": _error("No such lead visible to the caller, or no such contact"),
+                "409": _error("The contact was merged into another one"),
+            },
+        }
+    }
+
+
+def _contact_routes() -> dict[str, Any]:
+    auth: list[dict[str, list[str]]] = [{"bearer": []}]
+    return {
+        "/api/v1/leads/{lead_id}/match/confirm": _match_route(
+            "confirm", "Confirm that the lead is this contact (it learns the lead's identifiers)"
+        ),
+        "/api/v1/leads/{lead_id}/match/reject": _match_route(
+            "reject", "Not the same person: remembered team-wide, never proposed again"
+        ),
+        "/api/v1/contacts/{contact_id}": {
+            "get": {
+                "summary": "One contact with all its identities",
+                "operationId": "getContact",
+                "security": auth,
+                "parameters": [_path_param("contact_id")],
+                "responses": {
+                    "200": _json(CONTACT_SCHEMA, "The contact"),
+                    "400": _error("Invalid id"),
+                    "401": _error("No valid bearer token"),
+                    "404": _error("No such contact"),
+                },
+            }
+        },
+        "/api/v1/contacts/merge": {
+            "post": {
+                "summary": "Merge two contacts, choosing per field which value survives",
+                "operationId": "mergeContacts",
+                "security": auth,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["survivor_id", "merged_id"],
+                                "properties": {
+                                    "survivor_id": {"type": "integer"},
+                                    "merged_id": {"type": "integer"},
+                                    "fields": {
+                                        "type": "object",
+                                        "additionalProperties": {
+                                            "type": "string",
+                                            "enum": ["survivor", "merged"],
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "merge_id": {"type": "integer"},
+                                "contact": CONTACT_SCHEMA,
+                            },
+                        },
+                        "Merged; keep merge_id to undo",
+                    ),
+                    "400": _error("Invalid body"),
+                    "401": _error("No valid bearer token"),
+                    "403": _error("Only a head or the owner of both contacts"),
+                    "404": _error("No such contact"),
+                    "409": _error("A contact is already merged"),
+                    "422": _error("A contact cannot be merged into itself, or bad field choice"),
+                },
+            }
+        },
+        "/api/v1/contacts/merges/{merge_id}/undo": {
+            "post": {
+                "summary": "Undo a merge from the merge journal",
+                "operationId": "undoMerge",
+                "security": auth,
+                "parameters": [_path_param("merge_id")],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "merge_id": {"type": "integer"},
+                                "restored": CONTACT_SCHEMA,
+                            },
+                        },
+                        "Both contacts restored",
+                    ),
+                    "401": _error("No valid bearer token"),
+                    "403": _error("Only a head of sales"),
+                    "404": _error("No such merge"),
+                    "409": _error("Already undone, or the survivor was merged later"),
+                },
+            }
+        },
+    }
+
+
 def openapi_document(settings: Settings) -> dict[str, Any]:
     """The document served at /api/v1/openapi.json."""
     return {
@@ -303,6 +449,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             **_ops_routes(),
             "/api/v1/forms/{form_key}": _form_route(),
             **_leads_routes(),
+            **_contact_routes(),
         },
         "components": {
             "schemas": SCHEMAS,

@@ -48,6 +48,18 @@ class Running:
             await asyncio.sleep(0.02)
         return items
 
+    async def lead(self, lead_id: int, login: str = "head") -> dict[str, Any]:
+        """One lead as the API shows it."""
+        async with self.client.get(f"/api/v1/leads/{lead_id}", headers=self.auth(login)) as r:
+            assert r.status == 200, await r.text()
+            body: dict[str, Any] = await r.json()
+            return body
+
+    async def wait_for_matched(self, intake_id: int, timeout: float = 10.0) -> dict[str, Any]:
+        """The lead of an intake id once the duplicate detector has decided on it."""
+        lead = await self.wait_for_lead(intake_id, timeout)
+        return await self.lead(lead["id"])
+
     async def wait_for_lead(self, intake_id: int, timeout: float = 10.0) -> dict[str, Any]:
         """Poll the API (as head) until the lead of an intake id exists."""
         deadline = asyncio.get_running_loop().time() + timeout

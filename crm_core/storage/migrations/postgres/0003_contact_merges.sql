@@ -1,0 +1,17 @@
+-- Manual merges of contacts: the merged contact stays (pointing at its survivor) so a merge
+-- can be undone from the journal's snapshots.
+ALTER TABLE contacts ADD COLUMN merged_into_id BIGINT REFERENCES contacts (id);
+
+CREATE TABLE contact_merges (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    survivor_id BIGINT NOT NULL REFERENCES contacts (id),
+    merged_id BIGINT NOT NULL REFERENCES contacts (id),
+    actor TEXT NOT NULL,
+    survivor_before TEXT NOT NULL,
+    merged_before TEXT NOT NULL,
+    moved_leads TEXT NOT NULL,
+    merged_at TIMESTAMPTZ NOT NULL,
+    undone_at TIMESTAMPTZ,
+    undone_by TEXT
+);
+CREATE INDEX contact_merges_survivor ON contact_merges (survivor_id);

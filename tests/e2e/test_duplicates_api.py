@@ -1,0 +1,143 @@
+"""Duplicate decisions over HTTP: a repeat lead is linked, review is confirmed or rejected,
+contacts are merged and the merge undone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_core.contacts import add_contacts, prepare_contact
+from dedupe.profile import RawIdentity
+from intake.clock import utcnow
+from tests.e2e.conftest import Running
+
+FORM_URL = "/api/v1/forms/site"
+
+
+async def seed(running: Running, *people: RawIdentity) -> list[int]:
+    """Contacts already in the CRM."""
+    async with running.services.storage.transaction() as uow:
+        return await add_contacts(uow, [prepare_contact(p, "RU") for p in people], utcnow())
+
+
+async def submit(running: Running, **fields: str) -> dict[str, Any]:
+    """Post a form and wait for its lead."""
+    async with running.client.post(FORM_URL, json=fields) as response:
+        assert response.status == 202, await response.text()
+        intake_id = (await response.json())["intake_id"]
+    return await running.wait_for_matched(intake_id)
+
+
+async def post(running: Running, url: str, body: object, login: str = "head") -> Any:
+    async with running.client.post(url, json=body, headers=running.auth(login)) as response:
+        return response.status, await response.json()
+
+
+async def test_repeat_lead_is_linked_with_an_explanation(any_db_service: Running) -> None:
+    [anna] = await seed(
+        any_db_service, RawIdentity(name="Анна Смирнова", phones=("+7 916 555-44-33",))
+    )
+    lead = await submit(any_db_service, name="Аня", phone="8 (916) 555-44-33")
+    assert lead["contact_id"] == anna and lead["is_repeat"] is True
+    check = lead["duplicate_check"]
+    assert check["decision"] == "auto"
+    fields = {e["field"] for e in check["explanation"]["candidates"][0]["evidence"]}
+    assert {"phone", "first_name"} <= fields
+
+
+async def test_review_confirmed_then_the_new_phone_links_by_itself(
+    any_db_service: Running,
+) -> None:
+    running = any_db_service
+    [olga] = await seed(
+        running, RawIdentity(name="Щукина Ольга Петровна", phones=("+74951112233",))
+    )
+    lead = await submit(running, name="Olga Shchukina", phone="+7 903 777-66-55")
+    assert lead["duplicate_check"]["decision"] == "review"
+    assert lead["contact_id"] is None
+    assert lead["duplicate_check"]["explanation"]["candidates"][0]["id"] == olga
+    status, body = await post(
+        running, f"/api/v1/leads/{lead['id']}/match/confirm", {"contact_id": olga}
+    )
+    assert status == 200 and body["contact_id"] == olga and body["is_repeat"] is True
+    async with running.client.get(f"/api/v1/contacts/{olga}", headers=running.auth()) as r:
+        contact = await r.json()
+    assert "+79037776655" in contact["phones"]
+    again = await submit(running, phone="+7 903 777 66 55", name="Ольга")
+    assert again["duplicate_check"]["decision"] == "auto" and again["contact_id"] == olga
+
+
+async def test_rejection_is_never_proposed_again(any_db_service: Running) -> None:
+    running = any_db_service
+    [ivan] = await seed(
+        running, RawIdentity(name="Петров Иван Сергеевич", phones=("+74951112233",))
+    )
+    first = await submit(running, name="Петров Иван Сергеевич", email="ivan@example.org")
+    assert first["duplicate_check"]["decision"] == "review"
+    status, body = await post(
+        running, f"/api/v1/leads/{first['id']}/match/reject", {"contact_id": ivan}
+    )
+    assert status == 200 and body["duplicate_check"]["decision"] == "new"
+    second = await submit(running, name="Иван Петров", email="IVAN@example.org")
+    assert second["duplicate_check"]["decision"] == "new"
+    assert second["duplicate_check"]["explanation"]["candidates"] == []
+
+
+async def test_bad_decision_requests_name_the_field(service: Running) -> None:
+    [contact] = await seed(service, RawIdentity(name="Анна", phones=("+79165554433",)))
+    lead = await submit(service, name="Аня", phone="+79165554433")
+    url = f"/api/v1/leads/{lead['id']}/match/confirm"
+    assert (await post(service, url, {}))[1]["field"] == "contact_id"
+    status, body = await post(service, url, {"contact_id": contact + 100})
+    assert status == 404 and body["field"] == "contact_id"
+    status, _ = await post(service, "/api/v1/leads/999999/match/reject", {"contact_id": contact})
+    assert status == 404
+    async with service.client.post(url, json={"contact_id": contact}) as response:
+        assert response.status == 401
+
+
+async def test_merge_keeps_every_identity_and_undo_restores(any_db_service: Running) -> None:
+    running = any_db_service
+    first, second = await seed(
+        running,
+        RawIdentity(name="Иван Петров", phones=("+79161234567",)),
+        RawIdentity(name="Петров Иван Сергеевич", emails=("ivan.petrov@mail.ru",)),
+    )
+    lead = await submit(running, name="Иван", email="ivan.petrov@mail.ru")
+    assert lead["contact_id"] == second
+    status, body = await post(
+        running,
+        "/api/v1/contacts/merge",
+        {"survivor_id": first, "merged_id": second, "fields": {"name": "merged"}},
+    )
+    assert status == 201, body
+    merged = body["contact"]
+    assert merged["name"] == "Петров Иван Сергеевич"
+    assert merged["phones"] == ["+79161234567"] and merged["emails"] == ["ivan.petrov@mail.ru"]
+    moved = await running.lead(lead["id"])
+    assert moved["contact_id"] == first
+    by_email = await submit(running, name="Иван", email="ivan.petrov@mail.ru")
+    assert by_email["contact_id"] == first
+    status, body = await post(running, f"/api/v1/contacts/merges/{body['merge_id']}/undo", {})
+    assert status == 200 and body["restored"]["id"] == second
+    assert (await running.lead(lead["id"]))["contact_id"] == second
+    async with running.client.get(f"/api/v1/contacts/{first}", headers=running.auth()) as r:
+        assert (await r.json())["emails"] == []
+    status, _ = await post(running, f"/api/v1/contacts/merges/{body['merge_id']}/undo", {})
+    assert status == 409
+
+
+async def test_merge_needs_rights_and_sane_input(service: Running) -> None:
+    first, second = await seed(
+        service,
+        RawIdentity(name="Иван Петров", phones=("+79161234567",)),
+        RawIdentity(name="Пётр Иванов", phones=("+79161234568",)),
+    )
+    url = "/api/v1/contacts/merge"
+    status, _ = await post(service, url, {"survivor_id": first, "merged_id": second}, "petrov")
+    assert status == 403
+    status, body = await post(service, url, {"survivor_id": first, "merged_id": first})
+    assert status == 422 and body["field"] == "merged_id"
+    status, body = await post(
+        service, url, {"survivor_id": first, "merged_id": second, "fields": {"inn": "merged"}}
+    )
+    assert status == 422 and body["field"] == "fields"
