@@ -19,20 +19,36 @@ from dedupe.profile import Profile, RawIdentity, build_profile
 async def match_lead(
     uow: UnitOfWork, lead_id: int, profile: Profile, detector: Detector, now: datetime
 ) -> LeadMatch:
-    """Link the lead to a known contact (auto), propose candidates (review), or neither."""
+    """Link the lead to a known contact, attach it to the person's open lead, or neither.
+
+    A lead linked to nobody is indexed as an open lead, so the person's next message (by
+    any channel) finds it.
+    """
     decision = await detector.detect(profile, uow.identity)
-    linked = decision.verdict is Verdict.AUTO and decision.matched_entity is Entity.CONTACT
-    contact_id = decision.contact_id if linked else None
+    auto = decision.verdict is Verdict.AUTO
+    contact_id = (
+        decision.contact_id if auto and decision.matched_entity is Entity.CONTACT else None
+    )
+    open_lead = decision.duplicate_lead_id if auto else None
     match = LeadMatch(
         decision=decision.verdict.value,
         score=decision.score,
         contact_id=contact_id,
         company_id=decision.company_id,
-        is_repeat=linked,
+        is_repeat=contact_id is not None,
         explanation=decision.explanation(),
+        duplicate_of_id=open_lead,
     )
-    owner = await uow.identity.contact_owner(contact_id) if contact_id is not None else None
-    await uow.leads.record_match(lead_id, match, owner, now)
+    if contact_id is not None:
+        assignee = await uow.identity.contact_owner(contact_id)
+    elif open_lead is not None:
+        assignee = await uow.leads.assignee_id(open_lead)
+        # The person's new identifiers now lead to the open lead as well.
+        await uow.identity.index(Entity.LEAD, [(open_lead, person_keys(profile))])
+    else:
+        assignee = None
+        await uow.identity.index(Entity.LEAD, [(lead_id, person_keys(profile))])
+    await uow.leads.record_match(lead_id, match, assignee, now)
     await uow.audit.add_many(
         [
             AuditEntry(
@@ -45,6 +61,7 @@ async def match_lead(
                     "decision": match.decision,
                     "contact_id": match.contact_id,
                     "company_id": match.company_id,
+                    "duplicate_of_id": match.duplicate_of_id,
                     "score": round(match.score, 4),
                 },
             )
@@ -108,8 +125,10 @@ async def confirm_match(
         company_id=contact.company_id or (before.company_id if before else None),
         is_repeat=True,
         explanation=explanation,
+        duplicate_of_id=before.duplicate_of_id if before else None,
     )
     await uow.leads.record_match(lead_id, match, contact.owner_id, now)
+    await uow.identity.unindex(Entity.LEAD, [lead_id])
     await _audit(uow, actor, lead_id, "match_confirmed", before, match, now, learned=learned)
     return match
 
@@ -145,6 +164,7 @@ async def reject_match(
         company_id=before.company_id if before else None,
         is_repeat=False if was_linked or before is None else before.is_repeat,
         explanation=explanation,
+        duplicate_of_id=before.duplicate_of_id if before else None,
     )
     await uow.leads.record_match(lead_id, match, None, now)
     if was_linked:

@@ -111,6 +111,7 @@ class LeadMatch:
     company_id: int | None
     is_repeat: bool
     explanation: dict[str, Any]
+    duplicate_of_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

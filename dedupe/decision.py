@@ -76,6 +76,7 @@ class Decision:
     candidates: tuple[ScoredCandidate, ...] = ()
     company: CompanyMatch | None = None
     matched_entity: Entity | None = None
+    duplicate_lead_id: int | None = None
 
     def explanation(self) -> dict[str, Any]:
         """A JSON-ready account of the decision (stored with the lead, shown in the API)."""
@@ -85,6 +86,7 @@ class Decision:
             "reason": self.reason,
             "contact_id": self.contact_id,
             "company_id": self.company_id,
+            "duplicate_of_lead_id": self.duplicate_lead_id,
             "candidates": [
                 {
                     "entity": c.entity.value,
@@ -134,20 +136,23 @@ def decide(
     runner_up = ranked[1].total if len(ranked) > 1 else None
     why_not = _why_not_auto(best, runner_up, thresholds)
     if why_not is None:
+        is_contact = best.entity is Entity.CONTACT
         return Decision(
             Verdict.AUTO,
-            best.id,
+            best.id if is_contact else None,
             best.company_id if best.company_id is not None else company_id,
             best.score,
             "; ".join(e.note for e in best.comparison.evidence if e.weight > 0),
             tuple(ranked[:1]),
             company,
             best.entity,
+            None if is_contact else best.id,
         )
     shortlist = tuple(c for c in ranked if c.total >= thresholds.review)
+    top_contact = next((c.id for c in shortlist if c.entity is Entity.CONTACT), None)
     return Decision(
         Verdict.REVIEW,
-        best.id,
+        top_contact,
         company_id,
         best.score,
         why_not,

@@ -38,8 +38,29 @@ class Detector:
             for c in contacts.values()
             if c.id not in rejected
         ]
+        scored += await self._open_leads(lead, index, rows, counts, contact_stats.contacts_total)
         company = await self._company(lead, index, company_ids, counts)
         return decide(scored, company, self._thresholds)
+
+    async def _open_leads(
+        self,
+        lead: Profile,
+        index: IdentityIndex,
+        rows: list[tuple[str, Entity, int]],
+        counts: dict[tuple[str, Entity], int],
+        contacts_total: int,
+    ) -> list[ScoredCandidate]:
+        lead_ids = {i for _, entity, i in rows if entity is Entity.LEAD}
+        if not lead_ids:
+            return []
+        stats = KeyStats(
+            {k: n for (k, entity), n in counts.items() if entity is Entity.LEAD}, contacts_total
+        )
+        profiles = await index.open_leads(lead_ids)
+        return [
+            ScoredCandidate(Entity.LEAD, lead_id, compare(lead, profile, stats))
+            for lead_id, profile in profiles.items()
+        ]
 
     async def _company(
         self,
@@ -70,4 +91,5 @@ def _retrievable(stored_key: str, counts: dict[tuple[str, Entity], int]) -> bool
     cap = RETRIEVAL_CAPS[kind_of(stored_key)]
     n_contacts = counts.get((stored_key, Entity.CONTACT), 0)
     n_companies = counts.get((stored_key, Entity.COMPANY), 0)
-    return (0 < n_contacts <= cap) or (0 < n_companies <= cap)
+    n_leads = counts.get((stored_key, Entity.LEAD), 0)
+    return any(0 < n <= cap for n in (n_contacts, n_companies, n_leads))

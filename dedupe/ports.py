@@ -31,6 +31,9 @@ class IdentityIndex(Protocol):
     async def contacts(self, ids: Collection[int]) -> dict[int, IndexedContact]:
         """Profiles of contacts by id."""
 
+    async def open_leads(self, ids: Collection[int]) -> dict[int, Profile]:
+        """Profiles of open leads (not yet linked to a contact) by id."""
+
     async def companies(self, ids: Collection[int]) -> dict[int, Profile]:
         """Profiles of companies by id."""
 

@@ -16,7 +16,7 @@ from crm_core.storage.session import (
     from_json,
     to_json,
 )
-from dedupe.keys import Entity
+from dedupe.keys import Entity, KeyKind
 from dedupe.ports import IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
 
@@ -202,6 +202,49 @@ class SqlIdentityRepository:
             self._region,
             stored=True,
         )
+
+    async def open_leads(self, ids: Collection[int]) -> dict[int, Profile]:
+        """Profiles of open leads (new or in work, not linked to a contact) by id.
+
+        Identifiers come from the lead's index keys, which include those learned from later
+        messages attached to it.
+        """
+        found: dict[int, Profile] = {}
+        for chunk in _chunks(list(ids)):
+            rows = await self._s.fetch(
+                "SELECT id, name, company FROM leads"
+                f" WHERE id IN ({_marks(len(chunk))}) AND contact_id IS NULL"
+                " AND status IN ('new', 'in_work')",
+                *chunk,
+            )
+            if not rows:
+                continue
+            open_ids = [int(r["id"]) for r in rows]
+            key_rows = await self._s.fetch(
+                "SELECT entity_id, key FROM identity_keys WHERE entity = 'lead'"
+                f" AND entity_id IN ({_marks(len(open_ids))})",
+                *open_ids,
+            )
+            keys: dict[int, dict[str, list[str]]] = {}
+            for kr in key_rows:
+                kind, _, value = kr["key"].partition(":")
+                keys.setdefault(int(kr["entity_id"]), {}).setdefault(kind, []).append(value)
+            for r in rows:
+                lead_keys = keys.get(int(r["id"]), {})
+                found[int(r["id"])] = build_profile(
+                    RawIdentity(
+                        name=r["name"],
+                        phones=tuple(lead_keys.get(KeyKind.PHONE.value, ())),
+                        emails=tuple(lead_keys.get(KeyKind.EMAIL.value, ())),
+                        company=r["company"],
+                        telegram_id=_first(lead_keys.get(KeyKind.TELEGRAM_ID.value)),
+                        telegram_username=_first(lead_keys.get(KeyKind.TELEGRAM_USER.value)),
+                        vk_id=_first(lead_keys.get(KeyKind.VK_ID.value)),
+                    ),
+                    self._region,
+                    stored=True,
+                )
+        return found
 
     async def companies(self, ids: Collection[int]) -> dict[int, Profile]:
         """Profiles of companies by id."""
@@ -390,6 +433,10 @@ def _contact(r: Row) -> Contact:
         owner_id=r["owner_id"],
         merged_into_id=r["merged_into_id"],
     )
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
 
 
 def _marks(count: int, start: int = 1) -> str:

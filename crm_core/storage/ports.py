@@ -69,6 +69,9 @@ class LeadRepository(Protocol):
     async def add_many(self, leads: Sequence[NewLead], now: datetime) -> list[tuple[Lead, bool]]:
         """Create each inbox row's lead once; returns (lead, created) in order."""
 
+    async def assignee_id(self, lead_id: int) -> int | None:
+        """The manager a lead is assigned to, if any."""
+
     async def unlink_contact(self, lead_id: int, now: datetime) -> None:
         """Detach a lead from its contact (a wrong link was rejected)."""
 

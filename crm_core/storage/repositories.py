@@ -284,7 +284,8 @@ class SqlLeadRepository:
         await self._s.execute(
             "UPDATE leads SET dedupe_decision = $2, dedupe_score = $3, dedupe_explanation = $4,"
             " contact_id = $5, company_id = $6, is_repeat = $7,"
-            " assignee_id = COALESCE(assignee_id, $8), updated_at = $9 WHERE id = $1",
+            " assignee_id = COALESCE(assignee_id, $8), updated_at = $9, duplicate_of_id = $10"
+            " WHERE id = $1",
             lead_id,
             match.decision,
             match.score,
@@ -294,7 +295,13 @@ class SqlLeadRepository:
             match.is_repeat,
             assignee_id,
             now,
+            match.duplicate_of_id,
         )
+
+    async def assignee_id(self, lead_id: int) -> int | None:
+        """The manager a lead is assigned to, if any."""
+        row = await self._s.fetchrow("SELECT assignee_id FROM leads WHERE id = $1", lead_id)
+        return int(row["assignee_id"]) if row and row["assignee_id"] is not None else None
 
     async def get(self, lead_id: int) -> Lead | None:
         """One lead by id."""
@@ -375,6 +382,7 @@ def _lead(r: Row) -> Lead:
             company_id=r["company_id"],
             is_repeat=bool(r["is_repeat"]),
             explanation=from_json(r["dedupe_explanation"]) or {},
+            duplicate_of_id=r["duplicate_of_id"],
         )
     return Lead(
         id=r["id"],

@@ -172,6 +172,7 @@ def lead_json(lead: Lead) -> dict[str, Any]:
         "contact_id": lead.match.contact_id if lead.match else None,
         "company_id": lead.match.company_id if lead.match else None,
         "is_repeat": lead.match.is_repeat if lead.match else False,
+        "duplicate_of": lead.match.duplicate_of_id if lead.match else None,
         "duplicate_check": None
         if lead.match is None
         else {

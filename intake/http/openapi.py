@@ -72,6 +72,10 @@ LEAD_SCHEMA: dict[str, Any] = {
         "contact_id": {"type": ["integer", "null"], "description": "Known contact it came from"},
         "company_id": {"type": ["integer", "null"]},
         "is_repeat": {"type": "boolean", "description": "From a client already known"},
+        "duplicate_of": {
+            "type": ["integer", "null"],
+            "description": "The person's open lead this message was attached to",
+        },
         "duplicate_check": {
             "type": ["object", "null"],
             "description": "The duplicate detector's decision and explanation",

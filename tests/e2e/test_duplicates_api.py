@@ -78,8 +78,10 @@ async def test_rejection_is_never_proposed_again(any_db_service: Running) -> Non
     )
     assert status == 200 and body["duplicate_check"]["decision"] == "new"
     second = await submit(running, name="Иван Петров", email="IVAN@example.org")
-    assert second["duplicate_check"]["decision"] == "new"
-    assert second["duplicate_check"]["explanation"]["candidates"] == []
+    assert second["contact_id"] is None
+    proposed = second["duplicate_check"]["explanation"]["candidates"]
+    assert all(c["entity"] != "contact" for c in proposed)
+    assert second["duplicate_of"] == first["id"]  # the same person's open lead, not Ivan
 
 
 async def test_bad_decision_requests_name_the_field(service: Running) -> None:
@@ -141,3 +143,19 @@ async def test_merge_needs_rights_and_sane_input(service: Running) -> None:
         service, url, {"survivor_id": first, "merged_id": second, "fields": {"inn": "merged"}}
     )
     assert status == 422 and body["field"] == "fields"
+
+
+async def test_second_message_of_a_new_person_joins_their_open_lead(
+    any_db_service: Running,
+) -> None:
+    running = any_db_service
+    first = await submit(running, name="Мария Котова", phone="+7 916 000-11-22")
+    assert first["duplicate_check"]["decision"] == "new" and first["duplicate_of"] is None
+    second = await submit(running, name="Маша", phone="8 916 000 11 22", email="kotova@mail.ru")
+    assert second["duplicate_check"]["decision"] == "auto"
+    assert second["duplicate_of"] == first["id"] and second["contact_id"] is None
+    # Her e-mail, learned from the second message, now leads to the same open lead.
+    third = await submit(running, name="Мария", email="Kotova@Mail.ru")
+    assert third["duplicate_of"] == first["id"]
+    stranger = await submit(running, name="Олег", phone="+7 916 000-11-23")
+    assert stranger["duplicate_of"] is None
