@@ -483,6 +483,35 @@ class Draft:
 # ---------------------------------------------------------------- the generator
 
 
+class MailboxSet:
+    """Addresses taken, compared as mailboxes: Yandex aliases, dots/hyphens in Yandex logins
+    and Gmail dots/+tags reach the same inbox, so two people can never share them."""
+
+    def __init__(self) -> None:
+        self._boxes: set[str] = set()
+
+    def __contains__(self, address: object) -> bool:
+        return isinstance(address, str) and mailbox(address) in self._boxes
+
+    def __len__(self) -> int:
+        return len(self._boxes)
+
+    def add(self, address: str) -> None:
+        """Mark an address (and every alias of its mailbox) as taken."""
+        self._boxes.add(mailbox(address))
+
+
+def mailbox(address: str) -> str:
+    """The inbox an address delivers to (provider rules as documented by Yandex and Google)."""
+    local, _, domain = address.lower().partition("@")
+    local = local.split("+", 1)[0]
+    if domain in od.YANDEX_ALIASES:
+        return f"{local.replace('.', '-')}@yandex.ru"
+    if domain in ("gmail.com", "googlemail.com"):
+        return f"{local.replace('.', '')}@gmail.com"
+    return f"{local}@{domain}"
+
+
 class Generator:
     """Builds the base and the leads from one seeded random stream."""
 
@@ -509,7 +538,7 @@ class Generator:
         self.role_companies: list[Company] = []
         self.crowded_names: list[tuple[str, str]] = []
         self.used_phones: set[str] = set()
-        self.used_emails: set[str] = set()
+        self.used_emails = MailboxSet()
         self.used_logins: set[str] = set()
         self.used_domains: set[str] = set()
         self.used_ids: set[int] = set()
