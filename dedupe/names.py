@@ -43,6 +43,7 @@ __all__ = [
     "PersonName",
     "canonical_first_names",
     "first_names_compatible",
+    "is_known_first_name",
     "parse_person_name",
     "surname_key",
 ]
@@ -358,6 +359,11 @@ def canonical_first_names(token: str) -> frozenset[str]:
         return frozenset()
     word = _word(folded)
     return word.first.canonical if word.first else frozenset({word.text})
+
+
+def is_known_first_name(token: str) -> bool:
+    """True for a given name (or diminutive) from the curated table."""
+    return bool(canonical_first_names(token) & _KNOWN_NAMES)
 
 
 def surname_key(token: str) -> tuple[str, Gender | None]:

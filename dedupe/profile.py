@@ -12,6 +12,7 @@ from dedupe.inn import validate_inn
 from dedupe.messengers import telegram_id, telegram_username, vk_id
 from dedupe.names import PersonName, parse_person_name
 from dedupe.phones import normalize_phone
+from dedupe.signature import signature_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,9 @@ def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False)
     if name.empty and company.is_individual and company.person_name:
         # "ИП Петров И.И." names a person as much as a company.
         name = parse_person_name(company.person_name)
+    if name.empty and raw.text:
+        # An e-mail often comes without a display name but signed at the bottom.
+        name = parse_person_name(signature_name(raw.text))
     phones = frozenset(raw.phones) if stored else frozenset(_phones(raw.phones, region))
     emails = _emails(raw.emails)
     text_phones: frozenset[str] = frozenset()
