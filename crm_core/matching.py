@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from crm_core.errors import MatchError
 from crm_core.ingest import SYSTEM_ACTOR
 from crm_core.model import AuditEntry, Contact, LeadMatch, NewLead
 from crm_core.storage.ports import UnitOfWork
@@ -93,16 +94,6 @@ INN_FIELDS = ("inn", "ИНН", "Inn", "INN")
 
 def _field(fields: dict[str, str], names: Sequence[str]) -> str | None:
     return next((fields[n] for n in names if fields.get(n)), None)
-
-
-class MatchError(Exception):
-    """A confirm/reject request that cannot be carried out; names the field."""
-
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.status = status
 
 
 async def confirm_match(

@@ -6,21 +6,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from crm_core.errors import MergeError
 from crm_core.matching import reindex_contact
 from crm_core.model import AuditEntry, Contact
 from crm_core.storage.ports import UnitOfWork
 
 CHOOSABLE_FIELDS = ("name", "company_id", "company_name", "owner_id", "telegram_id", "vk_id")
-
-
-class MergeError(Exception):
-    """A merge or undo that cannot be carried out; names the field."""
-
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.status = status
 
 
 def merged_contact(survivor: Contact, merged: Contact, choices: Mapping[str, str]) -> Contact:

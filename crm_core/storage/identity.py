@@ -151,42 +151,29 @@ class SqlIdentityRepository:
 
     async def key_counts(self, keys: Collection[str]) -> dict[tuple[str, Entity], int]:
         """How many records of each entity carry each key."""
-        found: dict[tuple[str, Entity], int] = {}
-        for chunk in _chunks(list(keys)):
-            rows = await self._s.fetch(
-                "SELECT key, entity, n FROM identity_key_counts"
-                f" WHERE key IN ({_marks(len(chunk))}) AND n > 0",
-                *chunk,
-            )
-            found.update({(r["key"], Entity(r["entity"])): int(r["n"]) for r in rows})
-        return found
+        rows = await self._fetch_in(
+            "SELECT key, entity, n FROM identity_key_counts WHERE key IN ({marks}) AND n > 0", keys
+        )
+        return {(r["key"], Entity(r["entity"])): int(r["n"]) for r in rows}
 
     async def find(self, keys: Collection[str]) -> list[tuple[str, Entity, int]]:
         """(key, entity, id) for every record carrying one of the keys."""
-        found: list[tuple[str, Entity, int]] = []
-        for chunk in _chunks(list(keys)):
-            rows = await self._s.fetch(
-                f"SELECT key, entity, entity_id FROM identity_keys WHERE key IN"
-                f" ({_marks(len(chunk))})",
-                *chunk,
-            )
-            found += [(r["key"], Entity(r["entity"]), int(r["entity_id"])) for r in rows]
-        return found
+        rows = await self._fetch_in(
+            "SELECT key, entity, entity_id FROM identity_keys WHERE key IN ({marks})", keys
+        )
+        return [(r["key"], Entity(r["entity"]), int(r["entity_id"])) for r in rows]
 
     async def contacts(self, ids: Collection[int]) -> dict[int, IndexedContact]:
         """Profiles of contacts by id."""
-        found: dict[int, IndexedContact] = {}
-        for chunk in _chunks(list(ids)):
-            rows = await self._s.fetch(
-                "SELECT id, name, phones, emails, telegram_id, telegram_username, vk_id,"
-                f" company_id, company_name FROM contacts WHERE id IN ({_marks(len(chunk))})",
-                *chunk,
-            )
-            for r in rows:
-                found[int(r["id"])] = IndexedContact(
-                    int(r["id"]), self._contact_profile(r), r["company_id"]
-                )
-        return found
+        rows = await self._fetch_in(
+            "SELECT id, name, phones, emails, telegram_id, telegram_username, vk_id,"
+            " company_id, company_name FROM contacts WHERE id IN ({marks})",
+            ids,
+        )
+        return {
+            int(r["id"]): IndexedContact(int(r["id"]), self._contact_profile(r), r["company_id"])
+            for r in rows
+        }
 
     def _contact_profile(self, r: Row) -> Profile:
         return build_profile(
@@ -209,65 +196,65 @@ class SqlIdentityRepository:
         Identifiers come from the lead's index keys, which include those learned from later
         messages attached to it.
         """
+        rows = await self._fetch_in(
+            "SELECT id, name, company FROM leads WHERE id IN ({marks}) AND contact_id IS NULL"
+            " AND status IN ('new', 'in_work')",
+            ids,
+        )
+        key_rows = await self._fetch_in(
+            "SELECT entity_id, key FROM identity_keys WHERE entity = 'lead'"
+            " AND entity_id IN ({marks})",
+            [int(r["id"]) for r in rows],
+        )
+        keys: dict[int, dict[str, list[str]]] = {}
+        for kr in key_rows:
+            kind, _, value = kr["key"].partition(":")
+            keys.setdefault(int(kr["entity_id"]), {}).setdefault(kind, []).append(value)
         found: dict[int, Profile] = {}
-        for chunk in _chunks(list(ids)):
-            rows = await self._s.fetch(
-                "SELECT id, name, company FROM leads"
-                f" WHERE id IN ({_marks(len(chunk))}) AND contact_id IS NULL"
-                " AND status IN ('new', 'in_work')",
-                *chunk,
+        for r in rows:
+            lead_keys = keys.get(int(r["id"]), {})
+            found[int(r["id"])] = build_profile(
+                RawIdentity(
+                    name=r["name"],
+                    phones=tuple(lead_keys.get(KeyKind.PHONE.value, ())),
+                    emails=tuple(lead_keys.get(KeyKind.EMAIL.value, ())),
+                    company=r["company"],
+                    telegram_id=_first(lead_keys.get(KeyKind.TELEGRAM_ID.value)),
+                    telegram_username=_first(lead_keys.get(KeyKind.TELEGRAM_USER.value)),
+                    vk_id=_first(lead_keys.get(KeyKind.VK_ID.value)),
+                ),
+                self._region,
+                stored=True,
             )
-            if not rows:
-                continue
-            open_ids = [int(r["id"]) for r in rows]
-            key_rows = await self._s.fetch(
-                "SELECT entity_id, key FROM identity_keys WHERE entity = 'lead'"
-                f" AND entity_id IN ({_marks(len(open_ids))})",
-                *open_ids,
-            )
-            keys: dict[int, dict[str, list[str]]] = {}
-            for kr in key_rows:
-                kind, _, value = kr["key"].partition(":")
-                keys.setdefault(int(kr["entity_id"]), {}).setdefault(kind, []).append(value)
-            for r in rows:
-                lead_keys = keys.get(int(r["id"]), {})
-                found[int(r["id"])] = build_profile(
-                    RawIdentity(
-                        name=r["name"],
-                        phones=tuple(lead_keys.get(KeyKind.PHONE.value, ())),
-                        emails=tuple(lead_keys.get(KeyKind.EMAIL.value, ())),
-                        company=r["company"],
-                        telegram_id=_first(lead_keys.get(KeyKind.TELEGRAM_ID.value)),
-                        telegram_username=_first(lead_keys.get(KeyKind.TELEGRAM_USER.value)),
-                        vk_id=_first(lead_keys.get(KeyKind.VK_ID.value)),
-                    ),
-                    self._region,
-                    stored=True,
-                )
         return found
 
     async def companies(self, ids: Collection[int]) -> dict[int, Profile]:
         """Profiles of companies by id."""
+        rows = await self._fetch_in(
+            "SELECT id, name, inn, phones, emails, website FROM companies WHERE id IN ({marks})",
+            ids,
+        )
         found: dict[int, Profile] = {}
-        for chunk in _chunks(list(ids)):
-            rows = await self._s.fetch(
-                "SELECT id, name, inn, phones, emails, website FROM companies"
-                f" WHERE id IN ({_marks(len(chunk))})",
-                *chunk,
+        for r in rows:
+            found[int(r["id"])] = build_profile(
+                RawIdentity(
+                    company=r["name"],
+                    inn=r["inn"],
+                    phones=tuple(from_json(r["phones"])),
+                    emails=tuple(from_json(r["emails"])),
+                    website=r["website"],
+                ),
+                self._region,
+                stored=True,
             )
-            for r in rows:
-                found[int(r["id"])] = build_profile(
-                    RawIdentity(
-                        company=r["name"],
-                        inn=r["inn"],
-                        phones=tuple(from_json(r["phones"])),
-                        emails=tuple(from_json(r["emails"])),
-                        website=r["website"],
-                    ),
-                    self._region,
-                    stored=True,
-                )
         return found
+
+    async def _fetch_in(self, sql: str, values: Collection[Any]) -> list[Row]:
+        """Run `sql` (with `{marks}` for the IN list) over the values in chunks."""
+        rows: list[Row] = []
+        for chunk in _chunks(list(values)):
+            rows += await self._s.fetch(sql.format(marks=_marks(len(chunk))), *chunk)
+        return rows
 
     async def contacts_total(self) -> int:
         """How many contacts are indexed."""

@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from crm_core.matching import MatchError, confirm_match, reject_match
-from crm_core.merging import MergeError, merge_contacts, undo_merge
+from crm_core.errors import DomainError
+from crm_core.matching import confirm_match, reject_match
+from crm_core.merging import merge_contacts, undo_merge
 from crm_core.model import Contact, Manager
 from intake.clock import utcnow
 from intake.http.errors import error_response
@@ -77,7 +78,7 @@ async def _decide(request: web.Request, action: Any) -> web.StreamResponse:
                 services.settings.intake.default_region,
                 utcnow(),
             )
-    except MatchError as err:
+    except DomainError as err:
         return error_response(err.status, "cannot_apply", err.message, field=err.field)
     async with services.storage.reader() as uow:
         updated = await uow.leads.get(lead_id)
@@ -107,7 +108,7 @@ async def merge(request: web.Request) -> web.StreamResponse:
             merge_id, contact = await merge_contacts(
                 uow, survivor_id, merged_id, choices, manager.login, utcnow()
             )
-    except MergeError as err:
+    except DomainError as err:
         return error_response(err.status, "cannot_merge", err.message, field=err.field)
     return json_response({"merge_id": merge_id, "contact": contact_json(contact)}, status=201)
 
@@ -124,7 +125,7 @@ async def undo(request: web.Request) -> web.StreamResponse:
     try:
         async with request.app[SERVICES].storage.transaction() as uow:
             restored = await undo_merge(uow, merge_id, manager.login, utcnow())
-    except MergeError as err:
+    except DomainError as err:
         return error_response(err.status, "cannot_undo", err.message, field=err.field)
     return json_response({"merge_id": merge_id, "restored": contact_json(restored)})
 
