@@ -103,22 +103,26 @@ class SqlIdentityRepository:
         return list(range(top + 1, top + 1 + count))
 
     async def index(self, entity: Entity, keyed: Iterable[tuple[int, Collection[str]]]) -> None:
-        """Add records' keys and bump the keys' counts."""
-        rows: list[tuple[str, str, int]] = []
-        counts: Counter[str] = Counter()
-        records = 0
-        for entity_id, keys in keyed:
-            records += 1
-            for k in keys:
-                rows.append((k, entity.value, entity_id))
-                counts[k] += 1
-        if not records:
+        """Add records' keys and bump the counts of the keys they did not have yet."""
+        wanted = {(entity_id, k) for entity_id, keys in keyed for k in keys}
+        ids = {entity_id for entity_id, _ in wanted}
+        if not ids:
             return
-        counts[TOTAL_KEY] += records
+        existing = await self._fetch_in(
+            f"SELECT entity_id, key FROM identity_keys WHERE entity = '{entity.value}'"
+            " AND entity_id IN ({marks})",
+            ids,
+        )
+        fresh = wanted - {(int(r["entity_id"]), r["key"]) for r in existing}
+        counts: Counter[str] = Counter(k for _, k in fresh)
+        new_records = ids - {int(r["entity_id"]) for r in existing}
+        if new_records:
+            counts[TOTAL_KEY] += len(new_records)
+        if not counts:
+            return
         await self._s.executemany(
-            "INSERT INTO identity_keys (key, entity, entity_id) VALUES ($1, $2, $3)"
-            " ON CONFLICT DO NOTHING",
-            rows,
+            "INSERT INTO identity_keys (key, entity, entity_id) VALUES ($1, $2, $3)",
+            [(k, entity.value, entity_id) for entity_id, k in sorted(fresh)],
         )
         await self._s.executemany(
             "INSERT INTO identity_key_counts (key, entity, n) VALUES ($1, $2, $3)"
@@ -133,12 +137,15 @@ class SqlIdentityRepository:
         ids = list(entity_ids)
         marks = ", ".join(f"${n + 2}" for n in range(len(ids)))
         rows = await self._s.fetch(
-            f"SELECT key FROM identity_keys WHERE entity = $1 AND entity_id IN ({marks})",
+            f"SELECT entity_id, key FROM identity_keys WHERE entity = $1"
+            f" AND entity_id IN ({marks})",
             entity.value,
             *ids,
         )
         counts = Counter(r["key"] for r in rows)
-        counts[TOTAL_KEY] += len(ids)
+        if not counts:
+            return
+        counts[TOTAL_KEY] += len({int(r["entity_id"]) for r in rows})
         await self._s.execute(
             f"DELETE FROM identity_keys WHERE entity = $1 AND entity_id IN ({marks})",
             entity.value,

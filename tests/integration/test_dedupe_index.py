@@ -150,3 +150,14 @@ async def test_counts_follow_index_and_unindex(storage: Storage) -> None:
         await uow.identity.index(Entity.CONTACT, [(ids["maria"], person_keys(profile))])
     decision = await detect(storage, RawIdentity(phones=("+79161234567",)))
     assert decision.verdict is Verdict.REVIEW  # two people share it, no name to choose
+
+
+async def test_indexing_the_same_keys_twice_counts_them_once(storage: Storage) -> None:
+    ids = await load_base(storage)
+    profile = build_profile(RawIdentity(name="Петров Иван Сергеевич", phones=("+79161234567",)))
+    async with storage.transaction() as uow:
+        await uow.identity.index(Entity.CONTACT, [(ids["ivan"], person_keys(profile))])
+        counts = await uow.identity.key_counts(["p:+79161234567"])
+        total = await uow.identity.contacts_total()
+    assert counts[("p:+79161234567", Entity.CONTACT)] == 2
+    assert total == 5
