@@ -162,6 +162,8 @@ class LeadFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     visible_to: str | None = None
+    duplicate_check: str | None = None
+    contact_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

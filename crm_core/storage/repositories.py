@@ -317,6 +317,8 @@ class SqlLeadRepository:
         q.add("l.created_at >= {}", where.created_from)
         q.add("l.created_at < {}", where.created_to)
         q.add("m.login = {}", where.visible_to)
+        q.add("l.dedupe_decision = {}", where.duplicate_check)
+        q.add("l.contact_id = {}", where.contact_id)
         q.add("l.id < {}", before_id)
         q.args.append(limit)
         rows = await self._s.fetch(

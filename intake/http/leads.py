@@ -16,6 +16,7 @@ from intake.http.errors import error_response
 from intake.http.keys import CURRENT_MANAGER, SERVICES, current_manager
 from intake.http.responses import json_response
 
+DUPLICATE_DECISIONS = ("auto", "review", "new", "confirmed")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,6 +92,13 @@ def _parse_listing(request: web.Request, manager: Manager) -> tuple[LeadFilter, 
         allowed = ", ".join(s.value for s in LeadStatus)
         raise BadQuery("status", f"status must be one of {allowed}")
     limit = _parse_limit(q.get("limit"))
+    duplicate_check = q.get("duplicate_check") or None
+    if duplicate_check is not None and duplicate_check not in DUPLICATE_DECISIONS:
+        allowed = ", ".join(DUPLICATE_DECISIONS)
+        raise BadQuery("duplicate_check", f"duplicate_check must be one of {allowed}")
+    contact = q.get("contact_id") or None
+    if contact is not None and not contact.isdigit():
+        raise BadQuery("contact_id", "contact_id must be a number")
     where = LeadFilter(
         status=LeadStatus(status) if status else None,
         channel=q.get("channel") or None,
@@ -98,6 +106,8 @@ def _parse_listing(request: web.Request, manager: Manager) -> tuple[LeadFilter, 
         created_from=_parse_time("created_from", q.get("created_from")),
         created_to=_parse_time("created_to", q.get("created_to")),
         visible_to=None if manager.is_head else manager.login,
+        duplicate_check=duplicate_check,
+        contact_id=int(contact) if contact else None,
     )
     cursor = q.get("cursor")
     return where, limit, _decode_cursor(cursor) if cursor else None

@@ -209,6 +209,13 @@ def _leads_routes() -> dict[str, Any]:
         {"name": "channel", "in": "query", "schema": {"type": "string"}},
         {"name": "assignee", "in": "query", "schema": {"type": "string"}},
         {
+            "name": "duplicate_check",
+            "in": "query",
+            "description": "Leads waiting for a manager's answer: review",
+            "schema": {"type": "string", "enum": ["auto", "review", "new", "confirmed"]},
+        },
+        {"name": "contact_id", "in": "query", "schema": {"type": "integer"}},
+        {
             "name": "created_from",
             "in": "query",
             "schema": {"type": "string", "format": "date-time"},

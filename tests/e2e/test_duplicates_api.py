@@ -159,3 +159,22 @@ async def test_second_message_of_a_new_person_joins_their_open_lead(
     assert third["duplicate_of"] == first["id"]
     stranger = await submit(running, name="Олег", phone="+7 916 000-11-23")
     assert stranger["duplicate_of"] is None
+
+
+async def test_leads_waiting_for_review_can_be_listed(service: Running) -> None:
+    [olga] = await seed(
+        service, RawIdentity(name="Щукина Ольга Петровна", phones=("+74951112233",))
+    )
+    review = await submit(service, name="Ольга Щукина", email="olga@example.org")
+    await submit(service, name="Пётр", phone="+79990001111")
+    listed = await service.leads(query="duplicate_check=review")
+    assert [lead["id"] for lead in listed] == [review["id"]]
+    await post(service, f"/api/v1/leads/{review['id']}/match/confirm", {"contact_id": olga})
+    assert await service.leads(query="duplicate_check=review") == []
+    of_olga = await service.leads(query=f"contact_id={olga}")
+    assert [lead["id"] for lead in of_olga] == [review["id"]]
+    async with service.client.get(
+        "/api/v1/leads?duplicate_check=maybe", headers=service.auth()
+    ) as response:
+        assert response.status == 400
+        assert (await response.json())["field"] == "duplicate_check"
