@@ -14,6 +14,7 @@ from crm_core.storage.ports import UnitOfWork
 from dedupe.decision import Verdict
 from dedupe.detector import Detector
 from dedupe.keys import Entity, person_keys, rejection_keys
+from dedupe.phones import normalize_phone
 from dedupe.profile import Profile, RawIdentity, build_profile
 
 
@@ -71,14 +72,18 @@ async def match_lead(
     return match
 
 
-def lead_identity(lead: NewLead) -> RawIdentity:
-    """The identity fields of a lead, as the detector reads them."""
+def lead_identity(lead: NewLead, region: str = "RU") -> RawIdentity:
+    """The identity fields of a lead, as the detector reads them (phones already in E.164)."""
     c = lead.contact
     messengers = c.messenger_ids
-    phones = [c.phone or c.phone_raw, messengers.get("whatsapp")]
+    whatsapp = (
+        normalize_phone(messengers["whatsapp"], region).e164
+        if messengers.get("whatsapp")
+        else None
+    )
     return RawIdentity(
         name=c.name,
-        phones=tuple(p for p in phones if p),
+        phones=tuple(dict.fromkeys(p for p in (c.phone, whatsapp) if p)),
         emails=tuple(e for e in [c.email or c.email_raw] if e),
         company=c.company,
         inn=_field(lead.fields, INN_FIELDS),
@@ -87,6 +92,11 @@ def lead_identity(lead: NewLead) -> RawIdentity:
         vk_id=messengers.get("vk_id") or messengers.get("vk"),
         text=lead.comment,
     )
+
+
+def lead_profile(lead: NewLead, region: str) -> Profile:
+    """The detector's view of a lead (its phone was normalized when the lead was built)."""
+    return build_profile(lead_identity(lead, region), region, stored=True)
 
 
 INN_FIELDS = ("inn", "ИНН", "Inn", "INN")
@@ -105,7 +115,7 @@ async def confirm_match(
         raise MatchError("lead_id", f"no lead {lead_id}", 404)
     contact = await _live_contact(uow, contact_id)
     before = lead.match
-    profile = build_profile(lead_identity(lead.data), region)
+    profile = lead_profile(lead.data, region)
     learned = await learn_identifiers(uow, contact, profile, now)
     explanation = dict(before.explanation) if before else {}
     explanation["confirmed"] = {"by": actor, "at": now.isoformat(), "contact_id": contact.id}
@@ -133,7 +143,7 @@ async def reject_match(
         raise MatchError("lead_id", f"no lead {lead_id}", 404)
     await _live_contact(uow, contact_id)
     before = lead.match
-    profile = build_profile(lead_identity(lead.data), region)
+    profile = lead_profile(lead.data, region)
     manager = await uow.managers.get_by_login(actor)
     await uow.identity.reject(
         contact_id, rejection_keys(profile), now, manager.id if manager else None, lead_id

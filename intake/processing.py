@@ -8,13 +8,13 @@ from datetime import datetime
 
 from channels.model import InboundEvent
 from crm_core.ingest import ConsentDraft, IngestLead, ingest_leads
-from crm_core.matching import lead_identity, match_lead
+from crm_core.matching import lead_profile, match_lead
 from crm_core.model import InboxItem, LeadContactDetails, LeadFlag, NewLead
 from crm_core.storage import UnitOfWork
 from dedupe.detector import Detector
 from dedupe.emails import normalize_email
 from dedupe.phones import normalize_phone
-from dedupe.profile import Profile, build_profile
+from dedupe.profile import Profile
 from intake.worker import Handled, Outcome
 
 
@@ -111,7 +111,7 @@ class LeadBatchHandler:
             event = InboundEvent.from_json(item.event)
             route = self._resolve_route(event.channel, event.source)
             command = build_command(item, event, route, self._region)
-            return PreparedLead(command, build_profile(lead_identity(command.lead), self._region))
+            return PreparedLead(command, lead_profile(command.lead, self._region))
         except Exception as err:  # a row we cannot read must not block the others
             return err
 
