@@ -293,15 +293,57 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
-class ContactMerge:
-    """One entry of the merge journal."""
+class Company:
+    """A stored company, with every identity it is known by."""
 
     id: int
+    name: str
+    inn: str | None
+    phones: tuple[str, ...]
+    emails: tuple[str, ...]
+    website: str | None
+    owner_id: int | None
+    merged_into_id: int | None = None
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """JSON-ready copy (merge journal)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "inn": self.inn,
+            "phones": list(self.phones),
+            "emails": list(self.emails),
+            "website": self.website,
+            "owner_id": self.owner_id,
+            "merged_into_id": self.merged_into_id,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> Company:
+        """Inverse of to_snapshot."""
+        return cls(
+            id=int(data["id"]),
+            name=data["name"],
+            inn=data["inn"],
+            phones=tuple(data["phones"]),
+            emails=tuple(data["emails"]),
+            website=data["website"],
+            owner_id=data["owner_id"],
+            merged_into_id=data["merged_into_id"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MergeEntry:
+    """One entry of the merge journal (contacts or companies)."""
+
+    id: int
+    entity: str
     survivor_id: int
     merged_id: int
     actor: str
-    survivor_before: Contact
-    merged_before: Contact
-    moved_leads: tuple[int, ...]
+    survivor_before: dict[str, Any]
+    merged_before: dict[str, Any]
+    moved: dict[str, list[int]]
     merged_at: datetime
     undone_at: datetime | None

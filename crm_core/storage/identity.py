@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from crm_core.model import Contact, ContactMerge, StoredCompany, StoredContact
+from crm_core.model import Company, Contact, MergeEntry, StoredCompany, StoredContact
 from crm_core.storage.session import (
     Row,
     SqlSession,
@@ -304,41 +304,44 @@ class SqlIdentityRepository:
 
     async def add_merge(
         self,
-        survivor: Contact,
-        merged: Contact,
-        moved_leads: Sequence[int],
+        entity: Entity,
+        survivor: dict[str, Any],
+        merged: dict[str, Any],
+        moved: dict[str, list[int]],
         actor: str,
         now: datetime,
     ) -> int:
-        """Journal a merge with both contacts as they were before it; returns its id."""
+        """Journal a merge with both records as they were before it; returns its id."""
         row = await self._s.fetchrow(
-            "INSERT INTO contact_merges (survivor_id, merged_id, actor, survivor_before,"
-            " merged_before, moved_leads, merged_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO merges (entity, survivor_id, merged_id, actor, survivor_before,"
+            " merged_before, moved, merged_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " RETURNING id",
-            survivor.id,
-            merged.id,
+            entity.value,
+            survivor["id"],
+            merged["id"],
             actor,
-            to_json(survivor.to_snapshot()),
-            to_json(merged.to_snapshot()),
-            to_json(list(moved_leads)),
+            to_json(survivor),
+            to_json(merged),
+            to_json(moved),
             now,
         )
         assert row is not None
         return int(row["id"])
 
-    async def get_merge(self, merge_id: int) -> ContactMerge | None:
+    async def get_merge(self, merge_id: int) -> MergeEntry | None:
         """One journal entry."""
-        r = await self._s.fetchrow("SELECT * FROM contact_merges WHERE id = $1", merge_id)
+        r = await self._s.fetchrow("SELECT * FROM merges WHERE id = $1", merge_id)
         if r is None:
             return None
-        return ContactMerge(
+        return MergeEntry(
             id=int(r["id"]),
+            entity=r["entity"],
             survivor_id=int(r["survivor_id"]),
             merged_id=int(r["merged_id"]),
             actor=r["actor"],
-            survivor_before=Contact.from_snapshot(from_json(r["survivor_before"])),
-            merged_before=Contact.from_snapshot(from_json(r["merged_before"])),
-            moved_leads=tuple(from_json(r["moved_leads"])),
+            survivor_before=from_json(r["survivor_before"]),
+            merged_before=from_json(r["merged_before"]),
+            moved=from_json(r["moved"]),
             merged_at=as_datetime(r["merged_at"]),
             undone_at=as_optional_datetime(r["undone_at"]),
         )
@@ -346,11 +349,72 @@ class SqlIdentityRepository:
     async def mark_merge_undone(self, merge_id: int, actor: str, now: datetime) -> None:
         """Close a journal entry."""
         await self._s.execute(
-            "UPDATE contact_merges SET undone_at = $2, undone_by = $3 WHERE id = $1",
-            merge_id,
-            now,
-            actor,
+            "UPDATE merges SET undone_at = $2, undone_by = $3 WHERE id = $1", merge_id, now, actor
         )
+
+    async def get_company(self, company_id: int) -> Company | None:
+        """One company by id (merged ones included, see merged_into_id)."""
+        r = await self._s.fetchrow(
+            "SELECT id, name, inn, phones, emails, website, owner_id, merged_into_id"
+            " FROM companies WHERE id = $1",
+            company_id,
+        )
+        if r is None:
+            return None
+        return Company(
+            id=int(r["id"]),
+            name=r["name"],
+            inn=r["inn"],
+            phones=tuple(from_json(r["phones"])),
+            emails=tuple(from_json(r["emails"])),
+            website=r["website"],
+            owner_id=r["owner_id"],
+            merged_into_id=r["merged_into_id"],
+        )
+
+    async def update_company(self, company: Company, now: datetime) -> None:
+        """Write every field of a company (the index is maintained by the caller)."""
+        await self._s.execute(
+            "UPDATE companies SET name = $2, inn = $3, phones = $4, emails = $5, website = $6,"
+            " owner_id = $7, merged_into_id = $8, updated_at = $9 WHERE id = $1",
+            company.id,
+            company.name,
+            company.inn,
+            to_json(list(company.phones)),
+            to_json(list(company.emails)),
+            company.website,
+            company.owner_id,
+            company.merged_into_id,
+            now,
+        )
+
+    async def move_company_refs(
+        self, from_company: int, to_company: int, now: datetime
+    ) -> dict[str, list[int]]:
+        """Re-point contacts and leads from one company to another; returns what moved."""
+        moved: dict[str, list[int]] = {}
+        for table in ("contacts", "leads"):
+            rows = await self._s.fetch(
+                f"SELECT id FROM {table} WHERE company_id = $1", from_company
+            )
+            moved[table] = [int(r["id"]) for r in rows]
+        await self.set_company(moved, to_company, now)
+        return moved
+
+    async def set_company(
+        self, records: dict[str, list[int]], company_id: int, now: datetime
+    ) -> None:
+        """Point contacts and leads ({"contacts": [...], "leads": [...]}) at a company."""
+        for table in ("contacts", "leads"):
+            ids = records.get(table, [])
+            if ids:
+                await self._s.execute(
+                    f"UPDATE {table} SET company_id = $1, updated_at = $2"
+                    f" WHERE id IN ({_marks(len(ids), 3)})",
+                    company_id,
+                    now,
+                    *ids,
+                )
 
     async def move_leads(self, from_contact: int, to_contact: int, now: datetime) -> list[int]:
         """Re-point leads from one contact to another; returns the leads moved."""

@@ -6,13 +6,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from crm_core.model import (
     AuditEntry,
+    Company,
     ConsentRecord,
     Contact,
-    ContactMerge,
     InboxItem,
     InboxReceipt,
     InboxStats,
@@ -20,6 +20,7 @@ from crm_core.model import (
     LeadFilter,
     LeadMatch,
     Manager,
+    MergeEntry,
     NewInboxItem,
     NewLead,
     NewManager,
@@ -156,19 +157,36 @@ class IdentityRepository(IdentityIndex, Protocol):
 
     async def add_merge(
         self,
-        survivor: Contact,
-        merged: Contact,
-        moved_leads: Sequence[int],
+        entity: Entity,
+        survivor: dict[str, Any],
+        merged: dict[str, Any],
+        moved: dict[str, list[int]],
         actor: str,
         now: datetime,
     ) -> int:
-        """Journal a merge with both contacts as they were before it; returns its id."""
+        """Journal a merge with both records as they were before it; returns its id."""
 
-    async def get_merge(self, merge_id: int) -> ContactMerge | None:
+    async def get_merge(self, merge_id: int) -> MergeEntry | None:
         """One journal entry."""
 
     async def mark_merge_undone(self, merge_id: int, actor: str, now: datetime) -> None:
         """Close a journal entry."""
+
+    async def get_company(self, company_id: int) -> Company | None:
+        """One company by id (merged ones included, see merged_into_id)."""
+
+    async def update_company(self, company: Company, now: datetime) -> None:
+        """Write every field of a company (the index is maintained by the caller)."""
+
+    async def move_company_refs(
+        self, from_company: int, to_company: int, now: datetime
+    ) -> dict[str, list[int]]:
+        """Re-point contacts and leads from one company to another; returns what moved."""
+
+    async def set_company(
+        self, records: dict[str, list[int]], company_id: int, now: datetime
+    ) -> None:
+        """Point contacts and leads ({"contacts": [...], "leads": [...]}) at a company."""
 
     async def move_leads(self, from_contact: int, to_contact: int, now: datetime) -> list[int]:
         """Re-point leads from one contact to another; returns the leads moved."""

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from config import Settings
 from intake.bootstrap import Services, build_services, prepare_storage
-from intake.http import contacts, forms, leads, ops
+from intake.http import contacts, forms, leads, merges, ops
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import SERVICES
 from intake.http.openapi import openapi_document
@@ -41,8 +41,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)
     app.router.add_post("/api/v1/leads/{lead_id}/match/reject", contacts.reject)
     app.router.add_get("/api/v1/contacts/{contact_id}", contacts.get_contact)
-    app.router.add_post("/api/v1/contacts/merge", contacts.merge)
-    app.router.add_post("/api/v1/contacts/merges/{merge_id}/undo", contacts.undo)
+    app.router.add_post("/api/v1/contacts/merge", merges.merge_contacts_route)
+    app.router.add_post("/api/v1/contacts/merges/{merge_id}/undo", merges.undo_contact_merge)
+    app.router.add_get("/api/v1/companies/{company_id}", merges.get_company)
+    app.router.add_post("/api/v1/companies/merge", merges.merge_companies_route)
+    app.router.add_post("/api/v1/companies/merges/{merge_id}/undo", merges.undo_company_merge)
 
 
 async def _openapi(request: web.Request) -> web.Response:

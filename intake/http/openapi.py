@@ -353,33 +353,30 @@ def _match_route(verb: str, summary: str) -> dict[str, Any]:
     }
 
 
-def _contact_routes() -> dict[str, Any]:
+COMPANY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "inn": NULLABLE_STRING,
+        "phones": {"type": "array", "items": {"type": "string"}},
+        "emails": {"type": "array", "items": {"type": "string"}},
+        "website": NULLABLE_STRING,
+        "owner_id": {"type": ["integer", "null"]},
+        "merged_into_id": {"type": ["integer", "null"]},
+    },
+}
+
+
+def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
+    plural = f"{entity}s" if entity == "contact" else "companies"
+    title = entity.capitalize()
     return {
-        "/api/v1/leads/{lead_id}/match/confirm": _match_route(
-            "confirm", "Confirm that the lead is this contact (it learns the lead's identifiers)"
-        ),
-        "/api/v1/leads/{lead_id}/match/reject": _match_route(
-            "reject", "Not the same person: remembered team-wide, never proposed again"
-        ),
-        "/api/v1/contacts/{contact_id}": {
-            "get": {
-                "summary": "One contact with all its identities",
-                "operationId": "getContact",
-                "security": auth,
-                "parameters": [_path_param("contact_id")],
-                "responses": {
-                    "200": _json(CONTACT_SCHEMA, "The contact"),
-                    "400": _error("Invalid id"),
-                    "401": _error("No valid bearer token"),
-                    "404": _error("No such contact"),
-                },
-            }
-        },
-        "/api/v1/contacts/merge": {
+        f"/api/v1/{plural}/merge": {
             "post": {
-                "summary": "Merge two contacts, choosing per field which value survives",
-                "operationId": "mergeContacts",
+                "summary": f"Merge two {plural}, choosing per field which value survives",
+                "operationId": f"merge{title}",
                 "security": auth,
                 "requestBody": {
                     "required": True,
@@ -407,38 +404,32 @@ def _contact_routes() -> dict[str, Any]:
                     "201": _json(
                         {
                             "type": "object",
-                            "properties": {
-                                "merge_id": {"type": "integer"},
-                                "contact": CONTACT_SCHEMA,
-                            },
+                            "properties": {"merge_id": {"type": "integer"}, entity: schema},
                         },
                         "Merged; keep merge_id to undo",
                     ),
                     "400": _error("Invalid body"),
                     "401": _error("No valid bearer token"),
-                    "403": _error("Only a head or the owner of both contacts"),
-                    "404": _error("No such contact"),
-                    "409": _error("A contact is already merged"),
-                    "422": _error("A contact cannot be merged into itself, or bad field choice"),
+                    "403": _error("Only a head or the owner of both"),
+                    "404": _error("No such record"),
+                    "409": _error("A record is already merged"),
+                    "422": _error("A record cannot be merged into itself, or bad field choice"),
                 },
             }
         },
-        "/api/v1/contacts/merges/{merge_id}/undo": {
+        f"/api/v1/{plural}/merges/{{merge_id}}/undo": {
             "post": {
                 "summary": "Undo a merge from the merge journal",
-                "operationId": "undoMerge",
+                "operationId": f"undo{title}Merge",
                 "security": auth,
                 "parameters": [_path_param("merge_id")],
                 "responses": {
                     "200": _json(
                         {
                             "type": "object",
-                            "properties": {
-                                "merge_id": {"type": "integer"},
-                                "restored": CONTACT_SCHEMA,
-                            },
+                            "properties": {"merge_id": {"type": "integer"}, "restored": schema},
                         },
-                        "Both contacts restored",
+                        "Both records restored",
                     ),
                     "401": _error("No valid bearer token"),
                     "403": _error("Only a head of sales"),
@@ -447,6 +438,33 @@ def _contact_routes() -> dict[str, Any]:
                 },
             }
         },
+        f"/api/v1/{plural}/{{{entity}_id}}": {
+            "get": {
+                "summary": f"One {entity} with all its identities",
+                "operationId": f"get{title}",
+                "security": auth,
+                "parameters": [_path_param(f"{entity}_id")],
+                "responses": {
+                    "200": _json(schema, f"The {entity}"),
+                    "400": _error("Invalid id"),
+                    "401": _error("No valid bearer token"),
+                    "404": _error(f"No such {entity}"),
+                },
+            }
+        },
+    }
+
+
+def _contact_routes() -> dict[str, Any]:
+    return {
+        "/api/v1/leads/{lead_id}/match/confirm": _match_route(
+            "confirm", "Confirm that the lead is this contact (it learns the lead's identifiers)"
+        ),
+        "/api/v1/leads/{lead_id}/match/reject": _match_route(
+            "reject", "Not the same person: remembered team-wide, never proposed again"
+        ),
+        **_merge_routes("contact", CONTACT_SCHEMA),
+        **_merge_routes("company", COMPANY_SCHEMA),
     }
 
 

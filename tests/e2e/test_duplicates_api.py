@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_core.contacts import add_contacts, prepare_contact
+from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
 from dedupe.profile import RawIdentity
 from intake.clock import utcnow
 from tests.e2e.conftest import Running
@@ -178,3 +178,46 @@ async def test_leads_waiting_for_review_can_be_listed(service: Running) -> None:
     ) as response:
         assert response.status == 400
         assert (await response.json())["field"] == "duplicate_check"
+
+
+async def test_company_merge_moves_contacts_and_undo_restores(any_db_service: Running) -> None:
+    running = any_db_service
+    async with running.services.storage.transaction() as uow:
+        romashka, dupe = await add_companies(
+            uow,
+            [
+                prepare_company(RawIdentity(company="ООО «Ромашка»", inn="7707083893"), "RU"),
+                prepare_company(
+                    RawIdentity(company="Romashka LLC", phones=("+7 495 111-22-33",)), "RU"
+                ),
+            ],
+            utcnow(),
+        )
+        [olga] = await add_contacts(
+            uow,
+            [
+                prepare_contact(
+                    RawIdentity(name="Ольга", phones=("+79160000001",)), "RU", company_id=dupe
+                )
+            ],
+            utcnow(),
+        )
+    status, body = await post(
+        running, "/api/v1/companies/merge", {"survivor_id": romashka, "merged_id": dupe}
+    )
+    assert status == 201, body
+    assert body["company"]["inn"] == "7707083893"
+    assert body["company"]["phones"] == ["+74951112233"]
+    async with running.client.get(f"/api/v1/contacts/{olga}", headers=running.auth()) as r:
+        assert (await r.json())["company_id"] == romashka
+    # The merged company's phone now finds the survivor.
+    lead = await submit(running, name="Игорь", phone="+7 495 111 22 33")
+    assert lead["company_id"] == romashka
+    status, undone = await post(running, f"/api/v1/companies/merges/{body['merge_id']}/undo", {})
+    assert status == 200 and undone["restored"]["id"] == dupe
+    async with running.client.get(f"/api/v1/contacts/{olga}", headers=running.auth()) as r:
+        assert (await r.json())["company_id"] == dupe
+    async with running.client.get(f"/api/v1/companies/{romashka}", headers=running.auth()) as r:
+        assert (await r.json())["phones"] == []
+    status, _ = await post(running, f"/api/v1/contacts/merges/{body['merge_id']}/undo", {})
+    assert status == 404  # a company merge is not undone through the contacts route

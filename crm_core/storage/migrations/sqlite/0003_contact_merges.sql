@@ -1,17 +1,19 @@
--- Manual merges of contacts: the merged contact stays (pointing at its survivor) so a merge
--- can be undone from the journal's snapshots.
+-- Manual merges of contacts and of companies: the merged record stays (pointing at its
+-- survivor) so a merge can be undone from the journal's snapshots.
 ALTER TABLE contacts ADD COLUMN merged_into_id INTEGER REFERENCES contacts (id);
+ALTER TABLE companies ADD COLUMN merged_into_id INTEGER REFERENCES companies (id);
 
-CREATE TABLE contact_merges (
+CREATE TABLE merges (
     id INTEGER PRIMARY KEY,
-    survivor_id INTEGER NOT NULL REFERENCES contacts (id),
-    merged_id INTEGER NOT NULL REFERENCES contacts (id),
+    entity TEXT NOT NULL CHECK (entity IN ('contact', 'company')),
+    survivor_id INTEGER NOT NULL,
+    merged_id INTEGER NOT NULL,
     actor TEXT NOT NULL,
     survivor_before TEXT NOT NULL,
     merged_before TEXT NOT NULL,
-    moved_leads TEXT NOT NULL,
+    moved TEXT NOT NULL,
     merged_at TEXT NOT NULL,
     undone_at TEXT,
     undone_by TEXT
 );
-CREATE INDEX contact_merges_survivor ON contact_merges (survivor_id);
+CREATE INDEX merges_survivor ON merges (entity, survivor_id);
