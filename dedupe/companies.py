@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dedupe.inn import validate_inn
 from dedupe.translit import fold_case, skeleton
@@ -117,6 +118,8 @@ class CompanyName:
         return self.key is not None
 
 
+# Company names repeat (a client base, candidates of every lead); the result is immutable.
+@lru_cache(maxsize=65536)
 def parse_company(raw: str | None) -> CompanyName:
     """Fold a company name into its key, legal form, INN and (for an ИП) the person's name."""
     if raw is None or not raw.strip():

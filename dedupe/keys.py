@@ -52,6 +52,10 @@ RETRIEVAL_CAPS: dict[KeyKind, int] = {
 }
 
 
+# The index keeps each entity's record count under this key (see IdentityIndex.key_counts).
+TOTAL_KEY = "*"
+
+
 def key(kind: KeyKind, value: str) -> str:
     """The stored form of a key."""
     return f"{kind.value}:{value}"

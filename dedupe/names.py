@@ -447,6 +447,8 @@ def _tokens(raw: str) -> tuple[list[str], list[str]] | None:
     return words, initials
 
 
+# Names repeat across leads and candidates; the result is immutable.
+@lru_cache(maxsize=65536)
 def parse_person_name(raw: str | None) -> PersonName:
     """Parse a free-form person name (any word order, either script) into comparison keys."""
     raw = raw or ""

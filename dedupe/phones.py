@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -28,6 +29,8 @@ class NormalizedPhone:
         return self.e164 is not None
 
 
+# Office lines repeat across contacts; the result is immutable.
+@lru_cache(maxsize=65536)
 def normalize_phone(raw: str, default_region: str = "RU") -> NormalizedPhone:
     """Parse a phone written in any common Russian or international form."""
     text = raw.strip()[:MAX_RAW_LENGTH]

@@ -23,7 +23,8 @@ class IdentityIndex(Protocol):
     """Persistent identity keys with frequency counts, and the indexed records' profiles."""
 
     async def key_counts(self, keys: Collection[str]) -> dict[tuple[str, Entity], int]:
-        """How many records of each entity carry each key (missing: none)."""
+        """How many records of each entity carry each key (missing: none); the key
+        `keys.TOTAL_KEY` counts every indexed record of the entity."""
 
     async def find(self, keys: Collection[str]) -> list[tuple[str, Entity, int]]:
         """(key, entity, id) for every record carrying one of the keys."""

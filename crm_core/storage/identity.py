@@ -16,11 +16,10 @@ from crm_core.storage.session import (
     from_json,
     to_json,
 )
-from dedupe.keys import Entity, KeyKind
+from dedupe.keys import TOTAL_KEY, Entity, KeyKind
 from dedupe.ports import IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
 
-TOTAL_KEY = "*"
 CHUNK = 500
 
 
