@@ -180,9 +180,10 @@ def _lookup_form(token: str) -> str:
 def _strip_leading(
     tokens: list[str], phrases: tuple[tuple[tuple[str, ...], str], ...]
 ) -> str | None:
+    forms = tuple(_lookup_form(t) for t in tokens)
     for phrase, short in phrases:
         n = len(phrase)
-        if len(tokens) >= n and tuple(_lookup_form(t) for t in tokens[:n]) == phrase:
+        if len(tokens) >= n and forms[:n] == phrase:
             del tokens[:n]
             return short
     return None
@@ -191,9 +192,10 @@ def _strip_leading(
 def _strip_trailing(
     tokens: list[str], phrases: tuple[tuple[tuple[str, ...], str], ...]
 ) -> str | None:
+    forms = tuple(_lookup_form(t) for t in tokens)
     for phrase, short in phrases:
         n = len(phrase)
-        if len(tokens) > n and tuple(_lookup_form(t) for t in tokens[-n:]) == phrase:
+        if len(tokens) > n and forms[-n:] == phrase:
             # len > n: a name that is nothing but "Co" or "Limited" keeps its only word.
             del tokens[-n:]
             return short
