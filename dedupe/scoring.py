@@ -141,9 +141,9 @@ def _phones(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence
         weight = shared_weight(PHONE_WEIGHT, n) * (TEXT_FACTOR if from_text else 1.0)
         where = "в тексте сообщения" if from_text else "в поле телефона"
         if n == 1:
-            note = f"телефон совпал ({where}), он есть только у этого контакта"
+            note = f"телефон совпал ({where}), больше ни у кого его нет"
         else:
-            note = f"телефон совпал ({where}), но он общий у {n} контактов"
+            note = f"телефон совпал ({where}), но он общий (записей с ним: {n})"
         found.append(
             Evidence(
                 "phone",
@@ -194,7 +194,7 @@ def _email_match(email: EmailKey, stats: KeyStats, factor: float, from_text: boo
         )
     weight = shared_weight(EMAIL_WEIGHT, n) * factor
     where = "в тексте сообщения" if from_text else "в поле e-mail"
-    note = f"e-mail совпал ({where})" + ("" if n == 1 else f", но он общий у {n} контактов")
+    note = f"e-mail совпал ({where})" + ("" if n == 1 else f", но он общий (записей с ним: {n})")
     strong = n == 1 or (n == 2 and not from_text)
     return Evidence(
         "email",
