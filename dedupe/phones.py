@@ -13,6 +13,7 @@ EXTENSION = re.compile(
     r"\s*(?:доб\.?|добавочный|вн\.?|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.I
 )
 MAX_RAW_LENGTH = 64
+PLAIN_NUMBER = re.compile(r"^[\d\s()+.\-]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,9 @@ def normalize_phone(raw: str, default_region: str = "RU") -> NormalizedPhone:
         extension = match.group(1)
         text = text[: match.start()]
     digits = re.sub(r"\D", "", text)
+    mobile = _russian_mobile(text, digits, default_region)
+    if mobile is not None:
+        return NormalizedPhone(raw=raw, e164=mobile, extension=extension)
     # Russian trunk prefix: 8 XXX XXX-XX-XX is +7 XXX XXX-XX-XX.
     if default_region == "RU" and len(digits) == 11 and digits.startswith("8") and "+" not in text:
         text = "+7" + digits[1:]
@@ -53,3 +57,21 @@ def normalize_phone(raw: str, default_region: str = "RU") -> NormalizedPhone:
         extension = parsed.extension
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return NormalizedPhone(raw=raw, e164=e164, extension=extension)
+
+
+def _russian_mobile(text: str, digits: str, region: str) -> str | None:
+    """+7 9XX XXX-XX-XX written plainly: E.164 without phonenumbers' full parse.
+
+    phonenumbers accepts every +79XXXXXXXXX as a valid Russian mobile (checked for all
+    900-999 prefixes in tests), and these are most of the numbers we see; the full parse
+    costs about 100 µs.
+    """
+    if region != "RU" or not PLAIN_NUMBER.match(text):
+        return None
+    if len(digits) == 11 and digits[1] == "9":
+        international = text.lstrip().startswith("+")
+        if digits[0] == "7" or (digits[0] == "8" and not international):
+            return "+7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "9" and "+" not in text:
+        return "+7" + digits
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from dedupe.emails import normalize_email
@@ -57,3 +58,23 @@ def test_invalid_emails_are_kept_raw(raw: str) -> None:
     email = normalize_email(raw)
     assert not email.valid
     assert email.raw == raw
+
+
+@pytest.mark.parametrize("prefix", range(900, 1000))
+def test_fast_mobile_path_agrees_with_phonenumbers(prefix: int) -> None:
+    for written in (f"8 ({prefix}) 123-45-67", f"+7{prefix}1234567", f"{prefix} 765 43 21"):
+        ours = normalize_phone(written, "RU").e164
+        parsed = phonenumbers.parse(written.replace("8 (", "+7 (", 1), "RU")
+        assert phonenumbers.is_valid_number(parsed)
+        assert ours == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@pytest.mark.parametrize("written", ["+8 916 123 45 67", "+79161234567 доб. 12", "8916123456"])
+def test_fast_path_leaves_other_forms_to_phonenumbers(written: str) -> None:
+    phone = normalize_phone(written, "RU")
+    if written.startswith("+8"):
+        assert phone.e164 != "+79161234567"
+    elif "доб" in written:
+        assert phone.e164 == "+79161234567" and phone.extension == "12"
+    else:
+        assert phone.e164 is None
