@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dedupe.decision import CompanyMatch, Decision, ScoredCandidate, Thresholds, decide
 from dedupe.keys import (
+    REJECTIONS_KEY,
     RETRIEVAL_CAPS,
     TOTAL_KEY,
     Entity,
@@ -26,7 +27,7 @@ class Detector:
         """Decide for one lead against everything the index holds."""
         keys = lookup_keys(lead)
         # The total rides along with the keys' counts: one round trip instead of two.
-        counts = await index.key_counts([*keys, TOTAL_KEY])
+        counts = await index.key_counts([*keys, TOTAL_KEY, REJECTIONS_KEY])
         usable = [k for k in keys if _retrievable(k, counts)]
         rows = await index.find(usable) if usable else []
         contact_ids = {i for _, entity, i in rows if entity is Entity.CONTACT}
@@ -36,8 +37,11 @@ class Detector:
             counts.get((TOTAL_KEY, Entity.CONTACT), 0),
         )
         contacts = await index.contacts(contact_ids) if contact_ids else {}
+        any_rejections = counts.get((REJECTIONS_KEY, Entity.CONTACT), 0) > 0
         rejected = (
-            await index.rejected(contact_ids, rejection_keys(lead)) if contact_ids else set()
+            await index.rejected(contact_ids, rejection_keys(lead))
+            if contact_ids and any_rejections
+            else set()
         )
         scored = [
             ScoredCandidate(

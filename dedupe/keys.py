@@ -54,6 +54,9 @@ RETRIEVAL_CAPS: dict[KeyKind, int] = {
 
 # The index keeps each entity's record count under this key (see IdentityIndex.key_counts).
 TOTAL_KEY = "*"
+# ...and, under this one (entity contact), whether any "not the same person" answer exists,
+# so that lookups skip the rejection query while nobody has rejected anything.
+REJECTIONS_KEY = "!rejections"
 
 
 def key(kind: KeyKind, value: str) -> str:

@@ -24,7 +24,8 @@ class IdentityIndex(Protocol):
 
     async def key_counts(self, keys: Collection[str]) -> dict[tuple[str, Entity], int]:
         """How many records of each entity carry each key (missing: none); the key
-        `keys.TOTAL_KEY` counts every indexed record of the entity."""
+        `keys.TOTAL_KEY` counts every indexed record of the entity, `keys.REJECTIONS_KEY`
+        (entity contact) the "not the same person" answers recorded."""
 
     async def find(self, keys: Collection[str]) -> list[tuple[str, Entity, int]]:
         """(key, entity, id) for every record carrying one of the keys."""

@@ -16,7 +16,7 @@ from crm_core.storage.session import (
     from_json,
     to_json,
 )
-from dedupe.keys import TOTAL_KEY, Entity, KeyKind
+from dedupe.keys import REJECTIONS_KEY, TOTAL_KEY, Entity, KeyKind
 from dedupe.ports import IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
 
@@ -454,6 +454,12 @@ class SqlIdentityRepository:
             "INSERT INTO identity_rejections (contact_id, key, manager_id, lead_id, created_at)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             [(contact_id, k, manager_id, lead_id, now) for k in keys],
+        )
+        await self._s.execute(
+            "INSERT INTO identity_key_counts (key, entity, n) VALUES ($1, $2, 1)"
+            " ON CONFLICT (key, entity) DO UPDATE SET n = identity_key_counts.n + 1",
+            REJECTIONS_KEY,
+            Entity.CONTACT.value,
         )
 
     async def rejected(self, contact_ids: Collection[int], keys: Collection[str]) -> set[int]:
