@@ -104,7 +104,9 @@ async def add_contacts(
     """Store contacts and index their identity keys."""
     ids = await uow.identity.add_contacts([c.record for c in contacts], now)
     await uow.identity.index(
-        Entity.CONTACT, ((i, person_keys(c.profile)) for i, c in zip(ids, contacts, strict=True))
+        Entity.CONTACT,
+        ((i, person_keys(c.profile)) for i, c in zip(ids, contacts, strict=True)),
+        new_records=True,
     )
     return ids
 
@@ -117,6 +119,7 @@ async def add_companies(
     await uow.identity.index(
         Entity.COMPANY,
         ((i, company_keys(c.profile)) for i, c in zip(ids, companies, strict=True)),
+        new_records=True,
     )
     return ids
 

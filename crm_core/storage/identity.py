@@ -101,34 +101,66 @@ class SqlIdentityRepository:
         top = int(row["top"]) if row else 0
         return list(range(top + 1, top + 1 + count))
 
-    async def index(self, entity: Entity, keyed: Iterable[tuple[int, Collection[str]]]) -> None:
-        """Add records' keys and bump the counts of the keys they did not have yet."""
+    async def index(
+        self,
+        entity: Entity,
+        keyed: Iterable[tuple[int, Collection[str]]],
+        *,
+        new_records: bool = False,
+    ) -> None:
+        """Add records' keys and bump the counts of the keys they did not have yet.
+
+        `new_records=True` (records just inserted) skips looking for keys they already have.
+        """
         wanted = {(entity_id, k) for entity_id, keys in keyed for k in keys}
         ids = {entity_id for entity_id, _ in wanted}
         if not ids:
             return
-        existing = await self._fetch_in(
-            f"SELECT entity_id, key FROM identity_keys WHERE entity = '{entity.value}'"
-            " AND entity_id IN ({marks})",
-            ids,
-        )
+        existing: list[Row] = []
+        if not new_records:
+            existing = await self._fetch_in(
+                f"SELECT entity_id, key FROM identity_keys WHERE entity = '{entity.value}'"
+                " AND entity_id IN ({marks})",
+                ids,
+            )
         fresh = wanted - {(int(r["entity_id"]), r["key"]) for r in existing}
         counts: Counter[str] = Counter(k for _, k in fresh)
-        new_records = ids - {int(r["entity_id"]) for r in existing}
-        if new_records:
-            counts[TOTAL_KEY] += len(new_records)
+        unindexed = ids - {int(r["entity_id"]) for r in existing}
+        if unindexed:
+            counts[TOTAL_KEY] += len(unindexed)
         if not counts:
             return
-        await self._s.executemany(
-            "INSERT INTO identity_keys (key, entity, entity_id) VALUES ($1, $2, $3)",
+        await self._s.insert_rows(
+            "identity_keys",
+            ("key", "entity", "entity_id"),
             # In key order: B-tree inserts stay local, which matters at millions of keys.
             [(k, entity.value, entity_id) for entity_id, k in sorted(fresh, key=lambda p: p[1])],
         )
-        await self._s.executemany(
-            "INSERT INTO identity_key_counts (key, entity, n) VALUES ($1, $2, $3)"
-            " ON CONFLICT (key, entity) DO UPDATE SET n = identity_key_counts.n + excluded.n",
-            [(k, entity.value, n) for k, n in sorted(counts.items())],
+        await self._add_counts(entity, sorted(counts.items()))
+
+    async def _add_counts(self, entity: Entity, deltas: list[tuple[str, int]]) -> None:
+        upsert = " ON CONFLICT (key, entity) DO UPDATE SET n = identity_key_counts.n + excluded.n"
+        if self._s.dialect != "postgres":
+            await self._s.executemany(
+                f"INSERT INTO identity_key_counts (key, entity, n) VALUES ($1, $2, $3){upsert}",
+                [(k, entity.value, n) for k, n in deltas],
+            )
+            return
+        # PostgreSQL: COPY the deltas into a per-transaction scratch table, upsert them at once.
+        await self._s.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS identity_count_deltas"
+            " (key TEXT, entity TEXT, n INTEGER) ON COMMIT DELETE ROWS"
         )
+        await self._s.insert_rows(
+            "identity_count_deltas",
+            ("key", "entity", "n"),
+            [(k, entity.value, n) for k, n in deltas],
+        )
+        await self._s.execute(
+            "INSERT INTO identity_key_counts (key, entity, n)"
+            f" SELECT key, entity, n FROM identity_count_deltas{upsert}"
+        )
+        await self._s.execute("DELETE FROM identity_count_deltas")
 
     async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
         """Remove records' keys and lower the keys' counts."""

@@ -140,8 +140,14 @@ class IdentityRepository(IdentityIndex, Protocol):
     async def add_companies(self, companies: Sequence[StoredCompany], now: datetime) -> list[int]:
         """Insert companies; returns their ids in order."""
 
-    async def index(self, entity: Entity, keyed: Iterable[tuple[int, Collection[str]]]) -> None:
-        """Add records' keys and bump the keys' counts."""
+    async def index(
+        self,
+        entity: Entity,
+        keyed: Iterable[tuple[int, Collection[str]]],
+        *,
+        new_records: bool = False,
+    ) -> None:
+        """Add records' keys and bump the counts of the keys they did not have yet."""
 
     async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
         """Remove records' keys and lower the keys' counts."""

@@ -35,6 +35,13 @@ class PostgresSession:
         """Run a statement once per parameter row."""
         await self._conn.executemany(sql, rows)
 
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append plain rows with COPY (an order of magnitude faster than executemany)."""
+        if rows:
+            await self._conn.copy_records_to_table(table, records=rows, columns=list(columns))
+
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """All rows of a query."""
         return [dict(r) for r in await self._conn.fetch(sql, *args)]

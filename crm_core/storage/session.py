@@ -21,6 +21,11 @@ class SqlSession(Protocol):
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""
 
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append plain rows to a table (COPY on PostgreSQL); no conflict handling."""
+
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """All rows of a query."""
 

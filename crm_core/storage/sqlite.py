@@ -66,6 +66,15 @@ class SqliteSession:
         """Run a statement once per parameter row."""
         await self._conn.executemany(_to_sqlite(sql), rows)
 
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append plain rows to a table."""
+        marks = ", ".join("?" for _ in columns)
+        await self._conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
+
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """All rows of a query (one round trip to the database thread)."""
         rows = await self._conn.execute_fetchall(_to_sqlite(sql), args)
@@ -99,6 +108,15 @@ class InlineWriteSession:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""
         self._conn.executemany(_to_sqlite(sql), rows)
+
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append plain rows to a table."""
+        marks = ", ".join("?" for _ in columns)
+        self._conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """All rows of a query."""
