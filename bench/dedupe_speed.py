@@ -26,7 +26,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +124,13 @@ class CountingIndex:
         """Delegate and count."""
         self.calls += 1
         return await self._inner.find(keys)
+
+    async def lookup(
+        self, caps: Mapping[str, int]
+    ) -> tuple[dict[tuple[str, Entity], int], list[tuple[str, Entity, int]]]:
+        """Delegate and count."""
+        self.calls += 1
+        return await self._inner.lookup(caps)
 
     async def contacts(self, ids: Collection[int]) -> dict[int, IndexedContact]:
         """Delegate and count the candidates."""

@@ -26,10 +26,10 @@ class Detector:
     async def detect(self, lead: Profile, index: IdentityIndex) -> Decision:
         """Decide for one lead against everything the index holds."""
         keys = lookup_keys(lead)
-        # The total rides along with the keys' counts: one round trip instead of two.
-        counts = await index.key_counts([*keys, TOTAL_KEY, REJECTIONS_KEY])
-        usable = [k for k in keys if _retrievable(k, counts)]
-        rows = await index.find(usable) if usable else []
+        # Counts, the record total, the rejections flag and the candidates in one round trip.
+        caps = {k: RETRIEVAL_CAPS[kind_of(k)] for k in keys}
+        caps.update({TOTAL_KEY: 0, REJECTIONS_KEY: 0})
+        counts, rows = await index.lookup(caps)
         contact_ids = {i for _, entity, i in rows if entity is Entity.CONTACT}
         company_ids = {i for _, entity, i in rows if entity is Entity.COMPANY}
         contact_stats = KeyStats(
@@ -97,11 +97,3 @@ class Detector:
         if len(ranked) > 1 and ranked[0].total - ranked[1].total < self._thresholds.margin:
             return None
         return ranked[0]
-
-
-def _retrievable(stored_key: str, counts: dict[tuple[str, Entity], int]) -> bool:
-    cap = RETRIEVAL_CAPS[kind_of(stored_key)]
-    n_contacts = counts.get((stored_key, Entity.CONTACT), 0)
-    n_companies = counts.get((stored_key, Entity.COMPANY), 0)
-    n_leads = counts.get((stored_key, Entity.LEAD), 0)
-    return any(0 < n <= cap for n in (n_contacts, n_companies, n_leads))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +26,12 @@ class IdentityIndex(Protocol):
         """How many records of each entity carry each key (missing: none); the key
         `keys.TOTAL_KEY` counts every indexed record of the entity, `keys.REJECTIONS_KEY`
         (entity contact) the "not the same person" answers recorded."""
+
+    async def lookup(
+        self, caps: Mapping[str, int]
+    ) -> tuple[dict[tuple[str, Entity], int], list[tuple[str, Entity, int]]]:
+        """Counts of the keys (as key_counts), and (key, entity, id) of the records of each
+        key whose count for that entity is within the key's cap (0: count only)."""
 
     async def find(self, keys: Collection[str]) -> list[tuple[str, Entity, int]]:
         """(key, entity, id) for every record carrying one of the keys."""

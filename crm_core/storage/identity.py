@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -194,6 +194,58 @@ class SqlIdentityRepository:
             "SELECT key, entity, n FROM identity_key_counts WHERE key IN ({marks}) AND n > 0", keys
         )
         return {(r["key"], Entity(r["entity"])): int(r["n"]) for r in rows}
+
+    async def lookup(
+        self, caps: Mapping[str, int]
+    ) -> tuple[dict[tuple[str, Entity], int], list[tuple[str, Entity, int]]]:
+        """Counts of the keys, and the records of each (key, entity) counted within its cap.
+
+        One round trip per lookup instead of counts then records.
+        """
+        if self._s.dialect == "postgres":
+            return await self._lookup_in_two_steps(caps)
+        counts: dict[tuple[str, Entity], int] = {}
+        records: list[tuple[str, Entity, int]] = []
+        for sql, args in self._lookup_statements(list(caps.items())):
+            for r in await self._s.fetch(sql, *args):
+                entity = Entity(r["entity"])
+                counts[(r["key"], entity)] = int(r["n"])
+                if r["entity_id"] is not None:
+                    records.append((r["key"], entity, int(r["entity_id"])))
+        return counts, records
+
+    async def _lookup_in_two_steps(
+        self, caps: Mapping[str, int]
+    ) -> tuple[dict[tuple[str, Entity], int], list[tuple[str, Entity, int]]]:
+        # On PostgreSQL the one-statement join got a generic hash-join plan (50 ms); two
+        # index lookups cost two round trips of ~0.15 ms instead.
+        counts = await self.key_counts(list(caps))
+        usable = [
+            k
+            for k, cap in caps.items()
+            if any(0 < counts.get((k, entity), 0) <= cap for entity in Entity)
+        ]
+        rows = await self.find(usable) if usable else []
+        records = [r for r in rows if counts.get((r[0], r[1]), 0) <= caps[r[0]]]
+        return counts, records
+
+    def _lookup_statements(self, items: list[tuple[str, int]]) -> Iterable[tuple[str, list[Any]]]:
+        join = (
+            " JOIN identity_key_counts c ON c.key = w.key AND c.n > 0"
+            " LEFT JOIN identity_keys k ON k.key = c.key AND k.entity = c.entity AND c.n <= w.cap"
+        )
+        for start in range(0, len(items), CHUNK // 2):
+            chunk = items[start : start + CHUNK // 2]
+            wanted = ", ".join(
+                f"(CAST(${2 * n + 1} AS TEXT), CAST(${2 * n + 2} AS INTEGER))"
+                for n in range(len(chunk))
+            )
+            args = [v for pair in chunk for v in pair]
+            yield (
+                f"WITH wanted (key, cap) AS (VALUES {wanted})"
+                f" SELECT c.key, c.entity, c.n, k.entity_id FROM wanted w{join}",
+                args,
+            )
 
     async def find(self, keys: Collection[str]) -> list[tuple[str, Entity, int]]:
         """(key, entity, id) for every record carrying one of the keys."""
