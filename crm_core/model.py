@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -260,36 +260,12 @@ class Contact:
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-ready copy (merge journal)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "phones": list(self.phones),
-            "emails": list(self.emails),
-            "telegram_id": self.telegram_id,
-            "telegram_username": self.telegram_username,
-            "vk_id": self.vk_id,
-            "company_id": self.company_id,
-            "company_name": self.company_name,
-            "owner_id": self.owner_id,
-            "merged_into_id": self.merged_into_id,
-        }
+        return snapshot(self)
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any]) -> Contact:
         """Inverse of to_snapshot."""
-        return cls(
-            id=int(data["id"]),
-            name=data["name"],
-            phones=tuple(data["phones"]),
-            emails=tuple(data["emails"]),
-            telegram_id=data["telegram_id"],
-            telegram_username=data["telegram_username"],
-            vk_id=data["vk_id"],
-            company_id=data["company_id"],
-            company_name=data["company_name"],
-            owner_id=data["owner_id"],
-            merged_into_id=data["merged_into_id"],
-        )
+        return cls(**restored(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,30 +283,12 @@ class Company:
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-ready copy (merge journal)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "inn": self.inn,
-            "phones": list(self.phones),
-            "emails": list(self.emails),
-            "website": self.website,
-            "owner_id": self.owner_id,
-            "merged_into_id": self.merged_into_id,
-        }
+        return snapshot(self)
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any]) -> Company:
         """Inverse of to_snapshot."""
-        return cls(
-            id=int(data["id"]),
-            name=data["name"],
-            inn=data["inn"],
-            phones=tuple(data["phones"]),
-            emails=tuple(data["emails"]),
-            website=data["website"],
-            owner_id=data["owner_id"],
-            merged_into_id=data["merged_into_id"],
-        )
+        return cls(**restored(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,3 +305,16 @@ class MergeEntry:
     moved: dict[str, list[int]]
     merged_at: datetime
     undone_at: datetime | None
+
+
+def snapshot(record: Contact | Company) -> dict[str, Any]:
+    """A record's fields as JSON values (tuples become lists)."""
+    return {
+        f.name: list(v) if isinstance(v := getattr(record, f.name), tuple) else v
+        for f in fields(record)
+    }
+
+
+def restored(data: dict[str, Any]) -> dict[str, Any]:
+    """Constructor arguments from a snapshot (lists become tuples again)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
