@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,27 +98,51 @@ def prepare_company(
     return PreparedCompany(record, profile)
 
 
+def keyed_contact(prepared: PreparedContact) -> tuple[StoredContact, tuple[str, ...]]:
+    """The contact record with its identity keys: small and picklable, for bulk loads."""
+    return prepared.record, tuple(person_keys(prepared.profile))
+
+
+def keyed_company(prepared: PreparedCompany) -> tuple[StoredCompany, tuple[str, ...]]:
+    """The company record with its identity keys: small and picklable, for bulk loads."""
+    return prepared.record, tuple(company_keys(prepared.profile))
+
+
 async def add_contacts(
     uow: UnitOfWork, contacts: Sequence[PreparedContact], now: datetime
 ) -> list[int]:
     """Store contacts and index their identity keys."""
-    ids = await uow.identity.add_contacts([c.record for c in contacts], now)
-    await uow.identity.index(
-        Entity.CONTACT,
-        ((i, person_keys(c.profile)) for i, c in zip(ids, contacts, strict=True)),
-        new_records=True,
-    )
-    return ids
+    return await store_contacts(uow, [keyed_contact(c) for c in contacts], now)
 
 
 async def add_companies(
     uow: UnitOfWork, companies: Sequence[PreparedCompany], now: datetime
 ) -> list[int]:
     """Store companies and index their identity keys."""
-    ids = await uow.identity.add_companies([c.record for c in companies], now)
+    return await store_companies(uow, [keyed_company(c) for c in companies], now)
+
+
+async def store_contacts(
+    uow: UnitOfWork, rows: Sequence[tuple[StoredContact, Collection[str]]], now: datetime
+) -> list[int]:
+    """Store contact records whose identity keys are already computed, and index them."""
+    ids = await uow.identity.add_contacts([record for record, _ in rows], now)
+    await uow.identity.index(
+        Entity.CONTACT,
+        ((i, keys) for i, (_, keys) in zip(ids, rows, strict=True)),
+        new_records=True,
+    )
+    return ids
+
+
+async def store_companies(
+    uow: UnitOfWork, rows: Sequence[tuple[StoredCompany, Collection[str]]], now: datetime
+) -> list[int]:
+    """Store company records whose identity keys are already computed, and index them."""
+    ids = await uow.identity.add_companies([record for record, _ in rows], now)
     await uow.identity.index(
         Entity.COMPANY,
-        ((i, company_keys(c.profile)) for i, c in zip(ids, companies, strict=True)),
+        ((i, keys) for i, (_, keys) in zip(ids, rows, strict=True)),
         new_records=True,
     )
     return ids

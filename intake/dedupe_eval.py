@@ -6,18 +6,17 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
 from crm_core.storage.sqlite import SqliteStorage
 from dedupe.decision import Thresholds, Verdict
 from dedupe.detector import Detector
 from dedupe.profile import build_profile
-from intake.clock import utcnow
-from intake.jsonl_input import LineReader, company_line, contact_line, lead_line, read_jsonl
+from intake.base_load import load_base
+from intake.jsonl_input import LineReader, lead_line, read_jsonl
 
 BATCH = 2000
 T = TypeVar("T")
@@ -54,8 +53,7 @@ async def run_eval(
         await storage.open()
         try:
             await storage.migrate()
-            company_ids = await _load_companies(storage, files.companies, region, progress)
-            contacts = await _load_contacts(storage, files.contacts, company_ids, region, progress)
+            company_ids, contacts = await _load_base(storage, files, region, progress)
             verdicts, leads = await _decide_leads(
                 storage, files, region, thresholds, contacts, company_ids, progress
             )
@@ -66,46 +64,23 @@ async def run_eval(
     )
 
 
-async def _load_companies(
-    storage: SqliteStorage, path: Path | None, region: str, progress: TextIO
-) -> dict[str | int, int]:
-    ids: dict[str | int, int] = {}
-    if path is None:
-        return ids
-    for batch in _batches(_lines(path, company_line)):
-        prepared = [prepare_company(raw, region, external_ref=str(ref)) for ref, raw in batch]
-        async with storage.transaction() as uow:
-            stored = await add_companies(uow, prepared, utcnow())
-        ids.update(zip((ref for ref, _ in batch), stored, strict=True))
-        print(f"\rcompanies: {len(ids)}", end="", file=progress, flush=True)
-    print(file=progress)
-    return ids
-
-
-async def _load_contacts(
-    storage: SqliteStorage,
-    path: Path,
-    company_ids: dict[str | int, int],
-    region: str,
-    progress: TextIO,
-) -> dict[int, str | int]:
+async def _load_base(
+    storage: SqliteStorage, files: EvalInput, region: str, progress: TextIO
+) -> tuple[dict[str | int, int], dict[int, str | int]]:
+    """Companies (file id → database id) and contacts (database id → file id), loaded."""
     refs: dict[int, str | int] = {}
-    for batch in _batches(_lines(path, contact_line)):
-        prepared = [
-            prepare_contact(
-                raw,
-                region,
-                company_id=company_ids.get(company) if company is not None else None,
-                external_ref=str(ref),
-            )
-            for ref, company, raw in batch
-        ]
-        async with storage.transaction() as uow:
-            stored = await add_contacts(uow, prepared, utcnow())
-        refs.update(zip(stored, (ref for ref, _, _ in batch), strict=True))
-        print(f"\rcontacts: {len(refs)}", end="", file=progress, flush=True)
+
+    def stored(batch: Sequence[str | int], ids: Sequence[int]) -> None:
+        refs.update(zip(ids, batch, strict=True))
+
+    def say(text: str) -> None:
+        print(f"\r{text}", end="", file=progress, flush=True)
+
+    loaded = await load_base(
+        storage, files.contacts, files.companies, region, on_contacts=stored, progress=say
+    )
     print(file=progress)
-    return refs
+    return loaded.company_ids, refs
 
 
 async def _decide_leads(

@@ -16,21 +16,36 @@ class InputError(Exception):
     def __init__(self, path: Path, line: int, field: str | None, message: str) -> None:
         where = f"{path}:{line}" + (f" field {field!r}" if field else "")
         super().__init__(f"{where}: {message}")
+        self.path, self.line, self.field, self.message = path, line, field, message
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[Path, int, str | None, str]]:
+        # Raised in loader worker processes: rebuild from the parts, not the formatted text.
+        return InputError, (self.path, self.line, self.field, self.message)
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line."""
+    for number, line in read_lines(path):
+        yield number, parse_line(path, number, line)
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) for every non-blank line, unparsed."""
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(path, number, None, f"not valid JSON ({err.msg})") from err
-            if not isinstance(value, dict):
-                raise InputError(path, number, None, "each line must be a JSON object")
-            yield number, value
+            if line.strip():
+                yield number, line
+
+
+def parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
+    """One JSONL line as an object; InputError names the line when it is not one."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(path, number, None, f"not valid JSON ({err.msg})") from err
+    if not isinstance(value, dict):
+        raise InputError(path, number, None, "each line must be a JSON object")
+    return value
 
 
 class LineReader:
