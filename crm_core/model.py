@@ -125,6 +125,14 @@ class Lead:
     updated_at: datetime
     data: NewLead
     match: LeadMatch | None = None
+    assignee_id: int | None = None
+    junk_reason: str | None = None
+    taken_at: datetime | None = None
+    accept_by: datetime | None = None
+    converted_at: datetime | None = None
+    deal_id: int | None = None
+    contact_id: int | None = None  # linked by the detector, a manager or a conversion
+    company_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

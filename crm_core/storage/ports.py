@@ -19,6 +19,7 @@ from crm_core.model import (
     Lead,
     LeadFilter,
     LeadMatch,
+    LeadStatus,
     Manager,
     MergeEntry,
     NewInboxItem,
@@ -27,6 +28,8 @@ from crm_core.model import (
     StoredCompany,
     StoredContact,
 )
+from crm_core.notifications import OutboxPort
+from crm_core.storage.sales import SqlSalesRepository
 from dedupe.keys import Entity
 from dedupe.ports import IdentityIndex
 
@@ -69,6 +72,35 @@ class LeadRepository(Protocol):
 
     async def add_many(self, leads: Sequence[NewLead], now: datetime) -> list[tuple[Lead, bool]]:
         """Create each inbox row's lead once; returns (lead, created) in order."""
+
+    async def lock(self, lead_id: int) -> Lead | None:
+        """One lead, locked for the rest of the transaction."""
+
+    async def set_status(
+        self,
+        lead_id: int,
+        status: LeadStatus,
+        now: datetime,
+        *,
+        junk_reason: str | None = None,
+        taken: bool = False,
+    ) -> None:
+        """Move a lead to a status."""
+
+    async def set_assignee(
+        self, lead_id: int, manager_id: int | None, accept_by: datetime | None, now: datetime
+    ) -> None:
+        """Give a lead to a manager with the deadline to take it."""
+
+    async def mark_converted(
+        self,
+        lead_id: int,
+        contact_id: int,
+        company_id: int | None,
+        deal_id: int | None,
+        now: datetime,
+    ) -> None:
+        """Record a conversion's result on the lead."""
 
     async def assignee_id(self, lead_id: int) -> int | None:
         """The manager a lead is assigned to, if any."""
@@ -223,6 +255,8 @@ class UnitOfWork(Protocol):
     consents: ConsentRepository
     audit: AuditRepository
     identity: IdentityRepository
+    outbox: OutboxPort
+    sales: SqlSalesRepository
 
 
 class Storage(ABC):

@@ -25,7 +25,9 @@ from crm_core.model import (
     NewManager,
     Role,
 )
+from crm_core.notifications import OutboxPort
 from crm_core.storage.identity import SqlIdentityRepository
+from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.ports import (
     AuditRepository,
     ConsentRepository,
@@ -35,10 +37,12 @@ from crm_core.storage.ports import (
     ManagerRepository,
     TokenRepository,
 )
+from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import (
     Row,
     SqlSession,
     as_datetime,
+    as_optional_datetime,
     from_json,
     to_json,
 )
@@ -298,6 +302,67 @@ class SqlLeadRepository:
             match.duplicate_of_id,
         )
 
+    async def lock(self, lead_id: int) -> Lead | None:
+        """One lead, its row locked until the transaction ends (PostgreSQL; SQLite's write
+        transaction is exclusive already)."""
+        lock = " FOR UPDATE OF l" if self._s.dialect == "postgres" else ""
+        row = await self._s.fetchrow(f"{LEAD_SELECT} WHERE l.id = $1{lock}", lead_id)
+        return _lead(row) if row else None
+
+    async def set_status(
+        self,
+        lead_id: int,
+        status: LeadStatus,
+        now: datetime,
+        *,
+        junk_reason: str | None = None,
+        taken: bool = False,
+    ) -> None:
+        """Move a lead to a status; taking it stamps `taken_at` and ends its acceptance clock."""
+        await self._s.execute(
+            "UPDATE leads SET status = $2, junk_reason = $3, updated_at = $4,"
+            " taken_at = CASE WHEN $5 THEN $4 ELSE taken_at END,"
+            " accept_by = CASE WHEN $5 OR $2 <> 'new' THEN NULL ELSE accept_by END"
+            " WHERE id = $1",
+            lead_id,
+            status.value,
+            junk_reason,
+            now,
+            taken,
+        )
+
+    async def set_assignee(
+        self, lead_id: int, manager_id: int | None, accept_by: datetime | None, now: datetime
+    ) -> None:
+        """Give a lead to a manager (or to nobody) with the deadline to take it."""
+        await self._s.execute(
+            "UPDATE leads SET assignee_id = $2, accept_by = $3, updated_at = $4 WHERE id = $1",
+            lead_id,
+            manager_id,
+            accept_by,
+            now,
+        )
+
+    async def mark_converted(
+        self,
+        lead_id: int,
+        contact_id: int,
+        company_id: int | None,
+        deal_id: int | None,
+        now: datetime,
+    ) -> None:
+        """Record a conversion's result on the lead."""
+        await self._s.execute(
+            "UPDATE leads SET status = 'converted', contact_id = $2, company_id = $3,"
+            " deal_id = $4, converted_at = $5, updated_at = $5, accept_by = NULL,"
+            " taken_at = COALESCE(taken_at, $5) WHERE id = $1",
+            lead_id,
+            contact_id,
+            company_id,
+            deal_id,
+            now,
+        )
+
     async def assignee_id(self, lead_id: int) -> int | None:
         """The manager a lead is assigned to, if any."""
         row = await self._s.fetchrow("SELECT assignee_id FROM leads WHERE id = $1", lead_id)
@@ -394,6 +459,14 @@ def _lead(r: Row) -> Lead:
         updated_at=as_datetime(r["updated_at"]),
         data=data,
         match=match,
+        assignee_id=r["assignee_id"],
+        junk_reason=r["junk_reason"],
+        taken_at=as_optional_datetime(r["taken_at"]),
+        accept_by=as_optional_datetime(r["accept_by"]),
+        converted_at=as_optional_datetime(r["converted_at"]),
+        deal_id=r["deal_id"],
+        contact_id=r["contact_id"],
+        company_id=r["company_id"],
     )
 
 
@@ -579,3 +652,5 @@ class SqlUnitOfWork:
         self.consents: ConsentRepository = SqlConsentRepository(session)
         self.audit: AuditRepository = SqlAuditRepository(session)
         self.identity: IdentityRepository = SqlIdentityRepository(session)
+        self.outbox: OutboxPort = SqlOutboxRepository(session)
+        self.sales = SqlSalesRepository(session)

@@ -1,0 +1,221 @@
+"""Deal commands: move through the pipeline's stages under its rules; tasks and activities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from crm_core.errors import NotFound, RuleError
+from crm_core.model import AuditEntry, Manager
+from crm_core.pipelines import (
+    DealState,
+    LostRequest,
+    MoveOutcome,
+    MovePlan,
+    Pipeline,
+    StageKind,
+    approve_lost,
+    plan_move,
+    reject_lost,
+)
+from crm_core.sales import (
+    ActivityKind,
+    Deal,
+    DealStatus,
+    NewActivity,
+    NewTask,
+    RecordKind,
+    Task,
+)
+from crm_core.storage.ports import UnitOfWork
+
+STATUS_OF = {StageKind.OPEN: DealStatus.OPEN, StageKind.WON: DealStatus.WON}
+
+
+async def visible_deal(uow: UnitOfWork, deal_id: int, actor: Manager) -> Deal:
+    """The deal, locked, if the actor may act on it (a head on any, a manager on their own)."""
+    deal = await uow.sales.get_deal(deal_id, for_update=True)
+    if deal is None or not (actor.is_head or deal.owner_id == actor.id):
+        raise NotFound("deal_id", f"no deal {deal_id}")
+    return deal
+
+
+async def move_deal(
+    uow: UnitOfWork,
+    deal_id: int,
+    target: str,
+    actor: Manager,
+    reason: str | None,
+    pipelines: Mapping[str, Pipeline],
+    now: datetime,
+) -> tuple[Deal, MovePlan]:
+    """Move a deal to a stage if the pipeline's rules allow it (or ask a head for `lost`)."""
+    deal = await visible_deal(uow, deal_id, actor)
+    pipeline = _pipeline_of(deal, pipelines)
+    plan = plan_move(
+        pipeline,
+        await deal_state(uow, deal),
+        target,
+        actor_role=actor.role,
+        reason=reason,
+        now=now,
+    )
+    if plan.outcome is MoveOutcome.AWAITING_APPROVAL:
+        request = {"stage": plan.target.key, "reason": plan.reason or "", "by": actor.login}
+        await uow.sales.set_pending_lost(deal_id, request, now)
+        await _audit(uow, actor, deal, "request_lost", {"pending_lost": request}, now)
+    else:
+        await _enter(uow, deal, plan, actor, now)
+    return await _reload(uow, deal_id), plan
+
+
+async def decide_lost(
+    uow: UnitOfWork,
+    deal_id: int,
+    actor: Manager,
+    approve: bool,
+    pipelines: Mapping[str, Pipeline],
+    now: datetime,
+) -> Deal:
+    """A head approves (the deal is lost) or rejects (it stays open) a manager's lost request."""
+    deal = await visible_deal(uow, deal_id, actor)
+    pipeline = _pipeline_of(deal, pipelines)
+    state = await deal_state(uow, deal)
+    if approve:
+        plan = approve_lost(pipeline, state, actor_role=actor.role, now=now)
+        await _enter(uow, deal, plan, actor, now)
+    else:
+        request = reject_lost(pipeline, state, actor_role=actor.role)
+        await uow.sales.set_pending_lost(deal_id, None, now)
+        await _audit(uow, actor, deal, "reject_lost", {"rejected": request.stage}, now)
+    return await _reload(uow, deal_id)
+
+
+async def deal_state(uow: UnitOfWork, deal: Deal) -> DealState:
+    """What the pipeline rules look at: stages visited, fields, planned activity, pending loss."""
+    history = await uow.sales.stage_history(deal.id)
+    fields: dict[str, object] = dict(deal.fields)
+    fields.update(
+        amount=deal.amount,
+        products=deal.products,
+        comment=deal.comment,
+        contact=deal.contact_id,
+        company=deal.company_id,
+    )
+    pending = deal.pending_lost
+    return DealState(
+        stage=deal.stage,
+        visited=frozenset(v.stage for v in history),
+        fields=fields,
+        has_planned_activity=await uow.sales.open_task_count(RecordKind.DEAL, deal.id) > 0,
+        pending_lost=LostRequest(pending["stage"], pending["reason"]) if pending else None,
+    )
+
+
+async def add_task(uow: UnitOfWork, task: NewTask, actor: Manager, now: datetime) -> Task:
+    """Plan a task on a record the actor may see."""
+    await _require_record(uow, task.entity, task.entity_id, actor)
+    [task_id] = await uow.sales.add_tasks([task], now)
+    stored = await uow.sales.get_task(task_id)
+    assert stored is not None
+    return stored
+
+
+async def set_task_done(
+    uow: UnitOfWork, task_id: int, done: bool, actor: Manager, now: datetime
+) -> Task:
+    """Mark a task done or not done (its assignee, or a head)."""
+    task = await uow.sales.get_task(task_id)
+    if task is None or not (actor.is_head or task.assignee_id in (None, actor.id)):
+        raise NotFound("task_id", f"no task {task_id}")
+    await uow.sales.set_task_done(task_id, now if done else None)
+    stored = await uow.sales.get_task(task_id)
+    assert stored is not None
+    return stored
+
+
+async def log_activity(uow: UnitOfWork, activity: NewActivity, actor: Manager) -> int:
+    """Log a call, e-mail, message or note on a record the actor may see."""
+    if activity.kind not in ActivityKind:
+        raise RuleError("unknown_activity", "kind", f"unknown activity {activity.kind}", 422)
+    await _require_record(uow, activity.entity, activity.entity_id, actor)
+    return await uow.sales.add_activity(activity, activity.at)
+
+
+async def _require_record(
+    uow: UnitOfWork, entity: RecordKind, entity_id: int, actor: Manager
+) -> None:
+    owner: Any = None
+    exists = False
+    if entity is RecordKind.DEAL:
+        deal = await uow.sales.get_deal(entity_id)
+        exists, owner = deal is not None, deal.owner_id if deal else None
+    elif entity is RecordKind.LEAD:
+        lead = await uow.leads.get(entity_id)
+        exists, owner = lead is not None, lead.assignee_id if lead else None
+    elif entity is RecordKind.CONTACT:
+        contact = await uow.identity.get_contact(entity_id)
+        exists, owner = contact is not None, contact.owner_id if contact else None
+    else:
+        company = await uow.identity.get_company(entity_id)
+        exists, owner = company is not None, company.owner_id if company else None
+    if not exists or not (actor.is_head or owner in (None, actor.id)):
+        raise NotFound("entity_id", f"no {entity.value} {entity_id}")
+
+
+async def _enter(
+    uow: UnitOfWork, deal: Deal, plan: MovePlan, actor: Manager, now: datetime
+) -> None:
+    kind = plan.target.kind
+    status = STATUS_OF.get(kind, DealStatus.LOST)
+    lost_reason = plan.reason if kind is StageKind.LOST else None
+    await uow.sales.move_deal(deal.id, plan.target.key, status, actor.login, now, lost_reason)
+    await uow.sales.add_tasks(
+        [
+            NewTask(
+                RecordKind.DEAL,
+                deal.id,
+                t.task.task_type,
+                t.task.title,
+                t.due_at,
+                deal.owner_id,
+                f"stage:{plan.target.key}",
+            )
+            for t in plan.tasks
+        ],
+        now,
+    )
+    after: dict[str, Any] = {"stage": plan.target.key, "status": status.value}
+    if lost_reason:
+        after["lost_reason"] = lost_reason
+    await _audit(uow, actor, deal, "move", after, now)
+
+
+def _pipeline_of(deal: Deal, pipelines: Mapping[str, Pipeline]) -> Pipeline:
+    pipeline = pipelines.get(deal.pipeline)
+    if pipeline is None:
+        raise RuleError(
+            "unknown_pipeline", "pipeline", f"pipeline {deal.pipeline!r} is no longer configured"
+        )
+    return pipeline
+
+
+async def _reload(uow: UnitOfWork, deal_id: int) -> Deal:
+    deal = await uow.sales.get_deal(deal_id)
+    assert deal is not None
+    return deal
+
+
+async def _audit(
+    uow: UnitOfWork,
+    actor: Manager,
+    deal: Deal,
+    action: str,
+    after: dict[str, Any],
+    now: datetime,
+) -> None:
+    before = {"stage": deal.stage, "status": deal.status.value}
+    await uow.audit.add_many(
+        [AuditEntry(actor.login, "deal", deal.id, action, now, before=before, after=after)]
+    )

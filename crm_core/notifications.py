@@ -1,0 +1,83 @@
+"""Manager notifications: what is queued in the outbox and the port that drains it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class NotificationChannel(StrEnum):
+    """How a notification reaches its manager."""
+
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+    SSE = "sse"
+
+
+class NotificationKind(StrEnum):
+    """What a notification is about (the text is rendered from kind + payload)."""
+
+    LEAD_ASSIGNED = "lead_assigned"
+    LEAD_HANDED_OVER = "lead_handed_over"
+    REPEAT_REQUEST = "repeat_request"
+    LOST_APPROVAL_REQUESTED = "lost_approval_requested"
+    TASK_DUE = "task_due"
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotification:
+    """A notification to enqueue; `dedupe_key` makes enqueueing it twice a no-op."""
+
+    manager_id: int
+    channel: NotificationChannel
+    kind: NotificationKind
+    address: str  # Telegram chat id, e-mail address, or the manager id for SSE
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A queued notification as the dispatcher sees it."""
+
+    id: int
+    manager_id: int
+    channel: NotificationChannel
+    kind: NotificationKind
+    address: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None = field(default=None)
+
+
+class OutboxPort(Protocol):
+    """Durable notification outbox (implemented in crm_core.storage)."""
+
+    async def enqueue(self, items: Sequence[NewNotification], now: datetime) -> list[int]:
+        """Store notifications (ignoring dedupe keys already stored); returns new ids."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> list[OutboxMessage]:
+        """Pending messages due by `now`, leased until `lease_until` so no other worker sends."""
+        ...
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        """The message was delivered; it is never sent again."""
+        ...
+
+    async def mark_retry(
+        self, message_id: int, attempts: int, next_attempt_at: datetime, error: str
+    ) -> None:
+        """Delivery failed for a reason that may pass; try again at `next_attempt_at`."""
+        ...
+
+    async def mark_failed(self, message_id: int, now: datetime, error: str) -> None:
+        """Delivery failed for good (e.g. the chat does not exist); stop trying."""
+        ...

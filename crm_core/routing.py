@@ -1,0 +1,208 @@
+"""Routing a new lead: the client's own manager first, else the queue; then notify the assignee."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from crm_core.assignment import (
+    Assignment,
+    AssignmentKind,
+    ManagerLoad,
+    OwnerHint,
+    Queue,
+    assign,
+    hand_over,
+)
+from crm_core.model import Lead, Manager
+from crm_core.notifications import NewNotification, NotificationChannel, NotificationKind
+from crm_core.sales import AssignmentRecord
+from crm_core.schedule import Availability
+from crm_core.storage.ports import UnitOfWork
+
+COUNTED = frozenset({AssignmentKind.ROUND_ROBIN, AssignmentKind.HAND_OVER})
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """The sales team as the router needs it: managers by id and when each is on duty."""
+
+    managers: Mapping[int, Manager]
+    availability: Mapping[int, Availability]
+    link_base: str = ""
+
+    def on_duty_hint(self, manager_id: int, label: str, now: datetime) -> OwnerHint | None:
+        """The owner of a client as an assignment hint (None for an unknown manager)."""
+        manager = self.managers.get(manager_id)
+        if manager is None:
+            return None
+        return OwnerHint.at(
+            manager_id,
+            manager.name,
+            label,
+            self.availability.get(manager_id, Availability.always(manager.timezone)),
+            now,
+            active=manager.active,
+        )
+
+
+async def route_lead(
+    uow: UnitOfWork, lead: Lead, queue: Queue | None, team: Team, now: datetime
+) -> AssignmentRecord:
+    """Assign a new lead (owner first, then the queue), store why, notify the assignee."""
+    owner = await client_owner(uow, lead, team, now)
+    if queue is None:
+        decision = _without_queue(owner)
+    else:
+        decision = assign(queue, await _load(uow, queue, team, now), now, owner=owner)
+    return await _apply(uow, lead, queue, team, decision, now)
+
+
+async def hand_over_lead(
+    uow: UnitOfWork, lead: Lead, queue: Queue, team: Team, now: datetime
+) -> AssignmentRecord:
+    """The assignee did not take the lead in time: pass it to the next manager."""
+    tried = frozenset(
+        r.manager_id for r in await uow.sales.assignments_of(lead.id) if r.manager_id is not None
+    )
+    previous = lead.assignee_id if lead.assignee_id is not None else -1
+    decision = hand_over(
+        queue, await _load(uow, queue, team, now), now, previous=previous, tried=tried
+    )
+    return await _apply(uow, lead, queue, team, decision, now)
+
+
+async def client_owner(uow: UnitOfWork, lead: Lead, team: Team, now: datetime) -> OwnerHint | None:
+    """The manager of the client the lead came from: contact's, open deal's, company's."""
+    candidates: list[tuple[int | None, str]] = []
+    if lead.contact_id is not None:
+        candidates.append(
+            (await uow.identity.contact_owner(lead.contact_id), f"contact {lead.contact_id}")
+        )
+    deal_owner = await uow.sales.open_deal_owner(lead.contact_id, lead.company_id)
+    candidates.append((deal_owner, "an open deal of the client"))
+    if lead.company_id is not None:
+        company = await uow.identity.get_company(lead.company_id)
+        candidates.append((company.owner_id if company else None, f"company {lead.company_id}"))
+    for manager_id, label in candidates:
+        if manager_id is not None:
+            hint = team.on_duty_hint(manager_id, label, now)
+            if hint is not None:
+                return hint
+    return None
+
+
+def _without_queue(owner: OwnerHint | None) -> Assignment:
+    if owner is not None and owner.active and not owner.absent:
+        return Assignment(owner.manager_id, AssignmentKind.OWNER, f"owner of {owner.label}")
+    return Assignment(None, AssignmentKind.WAITING, "no queue configured for this lead")
+
+
+async def _load(
+    uow: UnitOfWork, queue: Queue, team: Team, now: datetime
+) -> dict[int, ManagerLoad]:
+    stored = await uow.sales.queue_load(queue.key)
+    load: dict[int, ManagerLoad] = {}
+    for manager_id, (served, day, day_count) in stored.items():
+        today = _local_day(team, manager_id, now)
+        load[manager_id] = ManagerLoad(day_count if day == today else 0, served)
+    return load
+
+
+def _local_day(team: Team, manager_id: int, now: datetime) -> date:
+    availability = team.availability.get(manager_id)
+    if availability is None:
+        manager = team.managers.get(manager_id)
+        availability = Availability.always(manager.timezone if manager else "UTC")
+    return availability.local_day(now)
+
+
+async def _apply(
+    uow: UnitOfWork,
+    lead: Lead,
+    queue: Queue | None,
+    team: Team,
+    decision: Assignment,
+    now: datetime,
+) -> AssignmentRecord:
+    record = AssignmentRecord(
+        lead_id=lead.id,
+        manager_id=decision.manager_id,
+        queue=queue.key if queue else None,
+        kind=decision.kind.value,
+        reason=decision.reason,
+        decided_at=now,
+        accept_by=decision.accept_by,
+        wait_until=decision.wait_until,
+    )
+    record_id = await uow.sales.add_assignment(record)
+    await uow.leads.set_assignee(lead.id, decision.manager_id, decision.accept_by, now)
+    if decision.manager_id is None:
+        return record
+    if queue is not None and decision.kind in COUNTED:
+        await uow.sales.count_assignment(
+            queue.key, decision.manager_id, _local_day(team, decision.manager_id, now)
+        )
+    manager = team.managers.get(decision.manager_id)
+    if manager is not None:
+        kind = (
+            NotificationKind.LEAD_HANDED_OVER
+            if decision.kind is AssignmentKind.HAND_OVER
+            else NotificationKind.REPEAT_REQUEST
+            if lead.match is not None and lead.match.is_repeat
+            else NotificationKind.LEAD_ASSIGNED
+        )
+        await uow.outbox.enqueue(
+            notifications(manager, lead, kind, decision.reason, team.link_base, record_id), now
+        )
+    return record
+
+
+def notifications(
+    manager: Manager,
+    lead: Lead,
+    kind: NotificationKind,
+    reason: str,
+    link_base: str,
+    record_id: int,
+) -> list[NewNotification]:
+    """One notification per way the manager can be reached (the in-app stream always)."""
+    payload = lead_payload(lead, reason, link_base)
+    targets = [(NotificationChannel.SSE, str(manager.id))]
+    if manager.telegram_chat_id:
+        targets.append((NotificationChannel.TELEGRAM, manager.telegram_chat_id))
+    if manager.email:
+        targets.append((NotificationChannel.EMAIL, manager.email))
+    return [
+        NewNotification(
+            manager_id=manager.id,
+            channel=channel,
+            kind=kind,
+            address=address,
+            payload=payload,
+            dedupe_key=f"assignment:{record_id}:{channel.value}",
+        )
+        for channel, address in targets
+    ]
+
+
+def lead_payload(lead: Lead, reason: str, link_base: str) -> dict[str, Any]:
+    """What a manager's notification about a lead shows."""
+    data = lead.data
+    contact = data.contact
+    return {
+        "lead_id": lead.id,
+        "name": contact.name,
+        "phone": contact.phone or contact.phone_raw,
+        "email": contact.email or contact.email_raw,
+        "company": contact.company,
+        "channel": data.channel,
+        "source": data.source,
+        "message": data.comment,
+        "reason": reason,
+        "repeat": bool(lead.match and lead.match.is_repeat),
+        "contact_id": lead.contact_id,
+        "link": f"{link_base.rstrip('/')}/api/v1/leads/{lead.id}" if link_base else None,
+    }

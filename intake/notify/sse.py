@@ -1,0 +1,220 @@
+"""The in-app stream: live notifications to connected managers as Server-Sent Events.
+
+The stream is live-only. A notification published while its manager has no open stream is
+not kept anywhere here: the outbox counts it as delivered, and the client re-reads its
+leads and tasks through the API whenever it (re)connects, so nothing is missed for good.
+
+The hub lives in one process. With several service instances, a manager connected to one
+instance sees only the events dispatched by that instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from crm_core.notifications import OutboxMessage
+from intake.notify.texts import render
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of the stream: the outbox id, the notification kind and its JSON data."""
+
+    id: int
+    kind: str
+    data: Mapping[str, Any]
+
+
+class Subscription:
+    """One open stream's events, as an async iterator that ends when the stream is closed.
+
+    Events wait in a bounded buffer. A client that lets it fill up is dropped (the iterator
+    ends at once and `dropped` is True) rather than making the publisher wait or buffering
+    without bound; its browser reconnects and re-reads the API.
+    """
+
+    def __init__(self, hub: EventHub, manager_id: int, limit: int) -> None:
+        self.manager_id = manager_id
+        self.dropped = False
+        self._hub = hub
+        self._limit = limit
+        self._events: deque[Event] = deque()
+        self._ready = asyncio.Event()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once the subscription has ended (closed, dropped or the hub shut down)."""
+        return self._closed
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        # Events are taken synchronously after the wait, so cancelling a waiting reader
+        # (a keepalive timeout) never loses one.
+        while True:
+            if self._closed:
+                raise StopAsyncIteration
+            if self._events:
+                return self._events.popleft()
+            self._ready.clear()
+            await self._ready.wait()
+
+    def close(self) -> None:
+        """End the subscription and leave the hub (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._events.clear()
+        self._ready.set()
+        self._hub._forget(self)
+
+    def _push(self, event: Event) -> bool:
+        """Queue an event; False (and the subscription dropped) when the buffer is full."""
+        if self._closed:
+            return False
+        if len(self._events) >= self._limit:
+            self.dropped = True
+            self.close()
+            return False
+        self._events.append(event)
+        self._ready.set()
+        return True
+
+
+class EventHub:
+    """In-process fan-out of events to the open streams of each manager."""
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self._queue_size = queue_size
+        self._subscribers: dict[int, set[Subscription]] = {}
+        self._closed = False
+
+    def subscribe(self, manager_id: int) -> Subscription:
+        """A new subscription to the manager's events (already ended if the hub is closed)."""
+        subscription = Subscription(self, manager_id, self._queue_size)
+        if self._closed:
+            subscription.close()
+        else:
+            self._subscribers.setdefault(manager_id, set()).add(subscription)
+        return subscription
+
+    def publish(self, manager_id: int, event_id: int, kind: str, data: Mapping[str, Any]) -> int:
+        """Send an event to the manager's open streams; returns how many received it."""
+        if "\n" in kind or "\r" in kind:
+            raise ValueError("an event kind must be one line")
+        event = Event(event_id, kind, data)
+        reached = 0
+        for subscription in list(self._subscribers.get(manager_id, ())):
+            if subscription._push(event):
+                reached += 1
+            else:
+                log.warning("sse_subscriber_dropped manager_id=%d reason=lagging", manager_id)
+        return reached
+
+    def subscriber_count(self, manager_id: int) -> int:
+        """How many streams the manager has open."""
+        return len(self._subscribers.get(manager_id, ()))
+
+    def close(self) -> None:
+        """End every subscription (on shutdown, so open streams finish); later ones end at once."""
+        self._closed = True
+        for subscriptions in list(self._subscribers.values()):
+            for subscription in list(subscriptions):
+                subscription.close()
+        self._subscribers.clear()
+
+    def _forget(self, subscription: Subscription) -> None:
+        subscriptions = self._subscribers.get(subscription.manager_id)
+        if subscriptions is None:
+            return
+        subscriptions.discard(subscription)
+        if not subscriptions:
+            del self._subscribers[subscription.manager_id]
+
+
+class SseNotifier:
+    """Delivers notifications to the manager's open in-app streams (live-only, see module)."""
+
+    def __init__(self, hub: EventHub) -> None:
+        self._hub = hub
+
+    async def send(self, message: OutboxMessage) -> None:
+        """Publish the notification to `message.manager_id`; done even if nobody listens."""
+        rendered = render(message.kind, message.payload)
+        data: dict[str, Any] = {
+            "kind": str(message.kind),
+            "title": rendered.subject,
+            "text": rendered.text,
+            "link": rendered.link,
+            "created_at": message.created_at.isoformat(),
+        }
+        # Ids let the client refresh exactly what changed (lead_id, task_id …).
+        data.update(
+            (key, value)
+            for key, value in message.payload.items()
+            if key.endswith("_id") and isinstance(value, int) and not isinstance(value, bool)
+        )
+        reached = self._hub.publish(message.manager_id, message.id, str(message.kind), data)
+        log.debug("sse_published outbox_id=%d streams=%d", message.id, reached)
+
+
+def format_event(event: Event) -> bytes:
+    """The wire form of one event: id, event and a one-line JSON data field."""
+    data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode()
+
+
+async def stream_events(
+    request: web.Request, hub: EventHub, manager_id: int, keepalive: float = 15.0
+) -> web.StreamResponse:
+    """Stream the manager's events until the client leaves or the hub closes.
+
+    A comment line every `keepalive` seconds keeps proxies from closing an idle stream and
+    reveals a vanished client: without handler cancellation, aiohttp reports a disconnect
+    only on the next write, so a closed connection is noticed within `keepalive` seconds.
+    `Last-Event-ID` is not replayed: the stream is live-only and the client re-reads the API.
+    """
+    subscription = hub.subscribe(manager_id)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",  # nginx would otherwise hold events in its buffer
+        }
+    )
+    try:
+        await response.prepare(request)
+        while not _disconnected(request):
+            try:
+                async with asyncio.timeout(keepalive):
+                    event = await anext(subscription)
+            except TimeoutError:
+                await response.write(b": keepalive\n\n")
+                continue
+            except StopAsyncIteration:
+                break
+            await response.write(format_event(event))
+    except ConnectionResetError:
+        pass  # the client went away mid-write; nothing to finish
+    finally:
+        subscription.close()
+    return response
+
+
+def _disconnected(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()

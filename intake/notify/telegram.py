@@ -1,0 +1,118 @@
+"""Telegram notifier: a Bot API message to the manager's chat with a button to the lead."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+
+from crm_core.notifications import OutboxMessage
+from intake.logs import mask_personal_data
+from intake.notify.errors import DeliveryFailed
+from intake.notify.texts import is_http_url, render
+
+OPEN_BUTTON = "Открыть заявку"
+_CHAT_ID = re.compile(r"-?\d+")
+_DESCRIPTION_LIMIT = 200
+
+
+class TelegramNotifier:
+    """Sends notifications through the Telegram Bot API (or a compatible local server).
+
+    Nothing connects on construction; the HTTP session opens on the first send.
+    """
+
+    def __init__(self, token: str, api_base: str | None = None, timeout: float = 10) -> None:
+        api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
+        self._token = token
+        self._bot = Bot(token, session=AiohttpSession(api=api, timeout=timeout))
+
+    async def send(self, message: OutboxMessage) -> None:
+        """Send the rendered notification to the chat `message.address`."""
+        chat_id = _chat_id(message.address)
+        rendered = render(message.kind, message.payload, html=True)
+        text = rendered.text
+        markup = None
+        if is_http_url(rendered.link):
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[[InlineKeyboardButton(text=OPEN_BUTTON, url=rendered.link)]]
+            )
+        elif rendered.link:  # e.g. a relative path: a button cannot carry it, the text can
+            text += f"\n\n{OPEN_BUTTON}: {html.escape(rendered.link, quote=False)}"
+        try:
+            await self._bot.send_message(
+                chat_id=chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except (AiogramError, TimeoutError) as err:
+            raise _translate(err, self._token) from err
+
+    async def close(self) -> None:
+        """Close the HTTP session (safe to call when nothing was sent)."""
+        await self._bot.session.close()
+
+
+def _chat_id(address: str) -> int | str:
+    address = address.strip()
+    if _CHAT_ID.fullmatch(address):
+        return int(address)
+    if address.startswith("@") and len(address) > 1:
+        return address  # a public channel's username
+    raise DeliveryFailed("telegram: the address is not a chat id", permanent=True)
+
+
+def _translate(err: BaseException, token: str) -> DeliveryFailed:
+    """Our error for an aiogram one; its text carries no chat id, token or personal data."""
+    name = type(err).__name__
+    # Order matters: TelegramEntityTooLarge is a TelegramNetworkError, yet retrying is futile.
+    if isinstance(err, TelegramRetryAfter):
+        return DeliveryFailed(
+            f"telegram: flood control, retry in {err.retry_after} s",
+            permanent=False,
+            retry_after=float(err.retry_after),
+        )
+    if isinstance(err, TelegramMigrateToChat):
+        return DeliveryFailed("telegram: the group became a supergroup", permanent=True)
+    if isinstance(err, TelegramEntityTooLarge):
+        return DeliveryFailed("telegram: message too large", permanent=True)
+    if isinstance(err, TelegramNetworkError):
+        cause = err.__cause__
+        reason = "timeout" if isinstance(cause, TimeoutError) else type(cause or err).__name__
+        return DeliveryFailed(f"telegram: network error ({reason})", permanent=False)
+    if isinstance(err, TimeoutError):
+        return DeliveryFailed("telegram: network error (timeout)", permanent=False)
+    if isinstance(err, ClientDecodeError):  # e.g. an HTML error page from a proxy
+        return DeliveryFailed("telegram: unreadable response from the server", permanent=False)
+    if isinstance(err, TelegramAPIError):
+        # Bad request (chat not found, bad markup) and forbidden (bot blocked or kicked) are
+        # about this chat or this message. Everything else (401 bad token, 404 wrong API URL,
+        # 5xx) is about our setup or their servers and may pass, so the message waits.
+        permanent = isinstance(err, TelegramBadRequest | TelegramForbiddenError)
+        return DeliveryFailed(
+            f"telegram: {name}: {_description(err.message, token)}", permanent=permanent
+        )
+    return DeliveryFailed(f"telegram: {name}", permanent=False)
+
+
+def _description(text: str, token: str) -> str:
+    text = mask_personal_data(text.replace(token, "***"))
+    return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 1] + "…"
