@@ -3,20 +3,46 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.reader import ConfigError, Section
+from config.reader import IDENTIFIER, ConfigError, Section
+from crm_core.pipelines import Pipeline, Stage, StageKind
+from crm_core.schedule import WorkingHours
 from dedupe.decision import Thresholds
 
 DEFAULT_CONFIG_PATH = Path("config/default.toml")
 PACKAGED_DEFAULT = Path(__file__).with_name("default.toml")
 ROLES = ("manager", "head")
 TERMINAL_STAGE_KINDS = ("open", "won", "lost")
+STAGE_ORDERS = ("strict", "semi_strict", "free")
+SMTP_TLS_MODES = ("none", "starttls", "tls")
+FALLBACK_WAIT = "wait"
+"""A queue's `fallback` value meaning: wait for the first member to come on duty."""
+DEFAULT_JUNK_REASONS = (
+    ("no_answer", "Не дозвонились"),
+    ("no_interest", "Нет интереса"),
+    ("refused", "Отказ"),
+    ("spam", "Спам"),
+    ("duplicate", "Дубль"),
+    ("wrong_contact", "Неверные контакты"),
+    ("other", "Другое"),
+)
+# Names of the environment variables holding the secrets, not the secrets themselves.
+DEFAULT_TELEGRAM_TOKEN_ENV = "LEADINTAKE_TELEGRAM_BOT_TOKEN"  # noqa: S105
+DEFAULT_SMTP_PASSWORD_ENV = "LEADINTAKE_SMTP_PASSWORD"  # noqa: S105
+DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+_DURATION = re.compile(r"(?:\d+[dhms])+")
+_DURATION_PART = re.compile(r"(\d+)([dhms])")
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SECRETS = frozenset({"telegram_bot_token", "smtp_password"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,15 @@ class IntakeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AbsenceSettings:
+    """A stretch of leave or sickness: [start, end), both timezone-aware."""
+
+    start: datetime
+    end: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ManagerSettings:
     """A sales manager or head of sales."""
 
@@ -71,16 +106,52 @@ class ManagerSettings:
     telegram_chat_id: str | None
     timezone: str
     active: bool
+    # {"mon-fri": "09:00-18:00", "sat": "10:00-14:00"} in `timezone`; None: always on duty.
+    working_hours: dict[str, str] | None = None
+    absences: tuple[AbsenceSettings, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMemberSettings:
+    """A manager in a queue: share of leads (weight) and daily cap (None: no cap)."""
+
+    login: str
+    weight: int = 1
+    capacity: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class QueueSettings:
-    """A lead flow: the managers who receive leads from the forms and channels feeding it."""
+    """A lead flow: the managers who receive leads from the forms and channels feeding it.
+
+    `managers` lists the members' logins; `members` adds their weights and caps (built
+    from `managers` with weight 1 when not given). `fallback` is a login, FALLBACK_WAIT,
+    or None, which also means waiting for the first member on duty.
+    """
 
     key: str
     name: str
     managers: tuple[str, ...]
     fallback: str | None
+    members: tuple[QueueMemberSettings, ...] = ()
+    acceptance_timeout: timedelta | None = None
+    channels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            members = tuple(QueueMemberSettings(login) for login in self.managers)
+            object.__setattr__(self, "members", members)
+        elif tuple(m.login for m in self.members) != tuple(self.managers):
+            raise ValueError(f"queue {self.key!r}: members and managers list different logins")
+
+
+@dataclass(frozen=True, slots=True)
+class StageTaskSettings:
+    """A task created when a deal enters a stage, due `due_in` after the move."""
+
+    title: str
+    task_type: str
+    due_in: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +161,8 @@ class StageSettings:
     key: str
     name: str
     kind: str
+    required_fields: tuple[str, ...] = ()
+    tasks: tuple[StageTaskSettings, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +173,9 @@ class PipelineSettings:
     name: str
     stage_order: str
     stages: tuple[StageSettings, ...]
+    require_next_activity: bool = True
+    lost_requires_approval: bool = False
+    lost_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +197,54 @@ class FormSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class JunkReasonSettings:
+    """A reason a lead can be closed as junk: stable key and the name managers see."""
+
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeadSettings:
+    """Lead processing: the reasons offered when a lead is closed as junk."""
+
+    junk_reasons: tuple[JunkReasonSettings, ...] = tuple(
+        JunkReasonSettings(key, name) for key, name in DEFAULT_JUNK_REASONS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSettings:
+    """How managers are notified: links, the Telegram bot, the SMTP server, the dispatcher.
+
+    Secrets are read from the environment variables the `*_env` fields name, never from TOML.
+    """
+
+    public_url: str = "http://127.0.0.1:8080"
+    telegram_bot_token_env: str = DEFAULT_TELEGRAM_TOKEN_ENV
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str | None = None
+    smtp_username: str | None = None
+    smtp_password_env: str = DEFAULT_SMTP_PASSWORD_ENV
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_tls: str = "none"
+    dispatch_batch: int = 50
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """True when a bot token is configured."""
+        return self.telegram_bot_token is not None
+
+    @property
+    def email_enabled(self) -> bool:
+        """True when an SMTP server is configured."""
+        return self.smtp_host is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with."""
 
@@ -134,10 +258,24 @@ class Settings:
     pipelines: tuple[PipelineSettings, ...]
     forms: tuple[FormSettings, ...]
     dedupe: Thresholds = field(default_factory=Thresholds)
+    leads: LeadSettings = field(default_factory=LeadSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     def form(self, key: str) -> FormSettings | None:
         """The form with this key, if configured."""
         return next((f for f in self.forms if f.key == key), None)
+
+    def manager(self, login: str) -> ManagerSettings | None:
+        """The manager with this login, if configured."""
+        return next((m for m in self.managers if m.login == login), None)
+
+    def queue(self, key: str) -> QueueSettings | None:
+        """The queue with this key, if configured."""
+        return next((q for q in self.queues if q.key == key), None)
+
+    def pipeline(self, key: str) -> PipelineSettings | None:
+        """The pipeline with this key, if configured."""
+        return next((p for p in self.pipelines if p.key == key), None)
 
 
 def load_settings(
@@ -153,7 +291,7 @@ def load_settings(
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{config_path}: not valid TOML: {err}") from err
     _apply_env(raw, env)
-    return _build(Section(str(config_path), "", raw))
+    return _build(Section(str(config_path), "", raw), env)
 
 
 def _default_path() -> Path:
@@ -166,14 +304,21 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LEADINTAKE_HTTP_PORT": ("http", "port"),
     "LEADINTAKE_PUBLIC_URL": ("http", "public_url"),
     "LEADINTAKE_LOG_LEVEL": ("logging", "level"),
+    "LEADINTAKE_TELEGRAM_API_BASE": ("notifications", "telegram_api_base"),
+    "LEADINTAKE_SMTP_HOST": ("notifications", "smtp_host"),
+    "LEADINTAKE_SMTP_PORT": ("notifications", "smtp_port"),
+    "LEADINTAKE_SMTP_SENDER": ("notifications", "smtp_sender"),
+    "LEADINTAKE_SMTP_USERNAME": ("notifications", "smtp_username"),
+    "LEADINTAKE_SMTP_TLS": ("notifications", "smtp_tls"),
 }
+_INTEGER_KEYS = frozenset({"port", "smtp_port"})
 
 
 def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
     for var, (table, key) in ENV_OVERRIDES.items():
         if var in env:
             value: Any = env[var]
-            if key == "port":
+            if key in _INTEGER_KEYS:
                 value = _env_int(var, value)
             raw.setdefault(table, {})[key] = value
 
@@ -185,7 +330,7 @@ def _env_int(var: str, value: str) -> int:
         raise ConfigError(f"environment {var}: must be an integer, got {value!r}") from err
 
 
-def _build(root: Section) -> Settings:
+def _build(root: Section, env: Mapping[str, str]) -> Settings:
     http = root.table("http")
     db = root.table("database")
     intake = root.table("intake")
@@ -194,6 +339,7 @@ def _build(root: Section) -> Settings:
     logins = {m.login for m in managers}
     queues = tuple(_queue(s, logins) for s in root.array("queues"))
     _unique(root, "queues", [q.key for q in queues])
+    _channels_unique(root.array("queues"), queues)
     pipelines = tuple(_pipeline(s) for s in root.array("pipelines"))
     _unique(root, "pipelines", [p.key for p in pipelines])
     forms = tuple(
@@ -202,13 +348,14 @@ def _build(root: Section) -> Settings:
     _unique(root, "forms", [f.key for f in forms])
     port = http.integer("port", 8080, minimum=1, maximum=65535)
     host = http.string("host", "127.0.0.1")
+    public_url = http.string("public_url", f"http://{host}:{port}").rstrip("/")
     return Settings(
         source=root.source,
         http=HttpSettings(
             host=host,
             port=port,
             max_body_bytes=http.integer("max_body_bytes", 64 * 1024, minimum=1024),
-            public_url=http.string("public_url", f"http://{host}:{port}").rstrip("/"),
+            public_url=public_url,
         ),
         database=_database(db),
         intake=IntakeSettings(
@@ -227,6 +374,8 @@ def _build(root: Section) -> Settings:
         pipelines=pipelines,
         forms=forms,
         dedupe=_dedupe(root.table("dedupe")),
+        leads=_leads(root.table("leads")),
+        notifications=_notifications(root.table("notifications"), public_url, env),
     )
 
 
@@ -258,43 +407,177 @@ def _manager(s: Section) -> ManagerSettings:
         telegram_chat_id=s.optional_string("telegram_chat_id"),
         timezone=tz,
         active=s.boolean("active", True),
+        working_hours=_working_hours(s, tz),
+        absences=tuple(_absence(a) for a in s.array("absences")),
     )
+
+
+def _working_hours(s: Section, tz: str) -> dict[str, str] | None:
+    if "working_hours" not in s.data:
+        return None
+    spec = s.string_map("working_hours")
+    if not spec:
+        raise s.error("working_hours", "names no days; leave it out to be always on duty")
+    try:
+        WorkingHours.parse(spec, tz)
+    except ValueError as err:
+        raise s.error("working_hours", str(err)) from err
+    return spec
+
+
+def _absence(s: Section) -> AbsenceSettings:
+    _only(s, ("from", "to", "note"))
+    start, end = _aware(s, "from"), _aware(s, "to")
+    if end <= start:
+        raise s.error("to", f"must be after from ({start.isoformat()}), got {end.isoformat()}")
+    return AbsenceSettings(start=start, end=end, note=s.optional_string("note") or "")
+
+
+def _aware(s: Section, key: str) -> datetime:
+    value = s.data.get(key)
+    if value is None:
+        raise s.error(key, "is required")
+    if not isinstance(value, datetime):
+        shown = value.isoformat() if isinstance(value, date | time) else repr(value)
+        raise s.error(key, f"must be a date-time like 2026-12-29T00:00:00+03:00, got {shown}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise s.error(
+            key,
+            f"must carry a UTC offset, like {value.isoformat()}+03:00; got {value.isoformat()}",
+        )
+    return value
 
 
 def _queue(s: Section, logins: set[str]) -> QueueSettings:
-    managers = s.string_list("managers", [])
-    for login in managers:
-        if login not in logins:
-            raise s.error("managers", f"unknown manager {login!r}")
+    key = s.identifier("key")
+    members = _members(s, logins)
     fallback = s.optional_string("fallback")
-    if fallback is not None and fallback not in logins:
+    if fallback == FALLBACK_WAIT and FALLBACK_WAIT in logins:
+        raise s.error("fallback", f"{FALLBACK_WAIT!r} is both a manager login and the keyword")
+    if fallback not in (None, FALLBACK_WAIT) and fallback not in logins:
         raise s.error("fallback", f"unknown manager {fallback!r}")
+    timeout = _optional_duration(s, "acceptance_timeout")
+    if timeout is not None and timeout <= timedelta(0):
+        raise s.error("acceptance_timeout", "must be longer than zero")
+    channels = s.string_list("channels", [])
+    for channel in channels:
+        if not IDENTIFIER.match(channel):
+            raise s.error("channels", f"{channel!r} is not a channel name like 'telegram'")
+    _unique(s, "channels", channels)
     return QueueSettings(
-        key=s.identifier("key"), name=s.string("name"), managers=tuple(managers), fallback=fallback
+        key=key,
+        name=s.string("name"),
+        managers=tuple(m.login for m in members),
+        fallback=fallback,
+        members=members,
+        acceptance_timeout=timeout,
+        channels=tuple(channels),
     )
+
+
+def _members(s: Section, logins: set[str]) -> tuple[QueueMemberSettings, ...]:
+    """Queue members: plain logins (weight 1, no cap) or {login, weight, capacity} tables."""
+    entries = s.data.get("managers", [])
+    if not isinstance(entries, list):
+        raise s.error("managers", "must be a list of logins or {login, weight, capacity} tables")
+    members: list[QueueMemberSettings] = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            if entry not in logins:
+                raise s.error("managers", f"unknown manager {entry!r}")
+            member = QueueMemberSettings(entry)
+        elif isinstance(entry, dict):
+            m = Section(s.source, f"{s.path}.managers[{i}]", entry)
+            _only(m, ("login", "weight", "capacity"))
+            login = m.string("login")
+            if login not in logins:
+                raise m.error("login", f"unknown manager {login!r}")
+            capacity = None
+            if m.data.get("capacity") is not None:
+                capacity = m.integer("capacity", 1, minimum=1, maximum=100_000)
+            member = QueueMemberSettings(
+                login, m.integer("weight", 1, minimum=1, maximum=1000), capacity
+            )
+        else:
+            raise s.error("managers", f"must be logins or tables, got {entry!r}")
+        if any(seen.login == member.login for seen in members):
+            raise s.error("managers", f"manager {member.login!r} is listed twice")
+        members.append(member)
+    return tuple(members)
+
+
+def _channels_unique(sections: list[Section], queues: tuple[QueueSettings, ...]) -> None:
+    """A channel feeds one queue; a second listing could never receive a lead."""
+    taken: dict[str, str] = {}
+    for s, queue in zip(sections, queues, strict=True):
+        for channel in queue.channels:
+            if channel in taken:
+                raise s.error(
+                    "channels", f"{channel!r} is already taken by queue {taken[channel]!r}"
+                )
+            taken[channel] = queue.key
 
 
 def _pipeline(s: Section) -> PipelineSettings:
-    stages = tuple(
-        StageSettings(
-            key=st.identifier("key"),
-            name=st.string("name"),
-            kind=st.choice("kind", "open", TERMINAL_STAGE_KINDS),
-        )
-        for st in s.array("stages")
-    )
+    stages = tuple(_stage(st) for st in s.array("stages"))
     if not stages:
         raise s.error("stages", "a pipeline needs at least one stage")
     kinds = [st.kind for st in stages]
     if "won" not in kinds or "lost" not in kinds:
         raise s.error("stages", "a pipeline needs one stage of kind 'won' and one of kind 'lost'")
     _unique(s, "stages", [st.key for st in stages])
-    return PipelineSettings(
+    lost_reasons = [r.strip() for r in s.string_list("lost_reasons", [])]
+    if not all(lost_reasons):
+        raise s.error("lost_reasons", "must not contain empty reasons")
+    _unique(s, "lost_reasons", lost_reasons)
+    pipeline = PipelineSettings(
         key=s.identifier("key"),
         name=s.string("name"),
-        stage_order=s.choice("stage_order", "free", ("strict", "semi_strict", "free")),
+        stage_order=s.choice("stage_order", "free", STAGE_ORDERS),
         stages=stages,
+        require_next_activity=s.boolean("require_next_activity", True),
+        lost_requires_approval=s.boolean("lost_requires_approval", False),
+        lost_reasons=tuple(lost_reasons),
     )
+    _check_pipeline_rules(s, pipeline)
+    return pipeline
+
+
+def _stage(s: Section) -> StageSettings:
+    required = [f.strip() for f in s.string_list("required_fields", [])]
+    if not all(required):
+        raise s.error("required_fields", "must not contain empty field names")
+    _unique(s, "required_fields", required)
+    return StageSettings(
+        key=s.identifier("key"),
+        name=s.string("name"),
+        kind=s.choice("kind", "open", TERMINAL_STAGE_KINDS),
+        required_fields=tuple(required),
+        tasks=tuple(_stage_task(t) for t in s.array("tasks")),
+    )
+
+
+def _stage_task(s: Section) -> StageTaskSettings:
+    _only(s, ("title", "type", "due_in"))
+    task_type = s.string("type", "call")
+    if not IDENTIFIER.match(task_type):
+        raise s.error("type", f"must be a task type like 'call' or 'meeting', got {task_type!r}")
+    return StageTaskSettings(
+        title=s.string("title").strip(), task_type=task_type, due_in=_duration(s, "due_in")
+    )
+
+
+def _check_pipeline_rules(s: Section, p: PipelineSettings) -> None:
+    """Apply the domain's own pipeline rules (exactly one won stage, open stages first...)."""
+    try:
+        Pipeline(
+            key=p.key,
+            name=p.name,
+            stages=tuple(Stage(st.key, st.name, StageKind(st.kind)) for st in p.stages),
+            lost_reasons=p.lost_reasons,
+        )
+    except ValueError as err:
+        raise s.error("stages", str(err)) from err
 
 
 def _form(s: Section, queues: list[str], pipelines: list[str]) -> FormSettings:
@@ -333,6 +616,94 @@ def _unique(s: Section, key: str, values: list[str]) -> None:
         if value in seen:
             raise s.error(key, f"duplicate key {value!r}")
         seen.add(value)
+
+
+def _only(s: Section, allowed: tuple[str, ...]) -> None:
+    """Reject unknown keys in the newer, small tables, where a typo would silently do nothing."""
+    for key in s.data:
+        if key not in allowed:
+            raise s.error(key, f"unknown key; expected one of {', '.join(allowed)}")
+
+
+def _optional_duration(s: Section, key: str) -> timedelta | None:
+    """A duration, or None when absent."""
+    return None if s.data.get(key) is None else _duration(s, key)
+
+
+def _duration(s: Section, key: str) -> timedelta:
+    """A required duration such as "90s", "15m", "2h", "3d" or "1h30m"."""
+    value = s.string(key)
+    text = value.replace(" ", "").lower()
+    if not _DURATION.fullmatch(text):
+        raise s.error(key, f"must be a duration like '90s', '15m', '2h' or '3d', got {value!r}")
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
+    return timedelta(seconds=seconds)
+
+
+def _leads(s: Section) -> LeadSettings:
+    _only(s, ("junk_reasons",))
+    if "junk_reasons" not in s.data:
+        return LeadSettings()
+    reasons = []
+    for r in s.array("junk_reasons"):
+        _only(r, ("key", "name"))
+        reasons.append(JunkReasonSettings(key=r.identifier("key"), name=r.string("name").strip()))
+    if not reasons:
+        raise s.error("junk_reasons", "needs at least one reason; leave it out for the defaults")
+    _unique(s, "junk_reasons", [r.key for r in reasons])
+    return LeadSettings(junk_reasons=tuple(reasons))
+
+
+def _notifications(s: Section, public_url: str, env: Mapping[str, str]) -> NotificationSettings:
+    token_env = _env_name(s, "telegram_bot_token_env", DEFAULT_TELEGRAM_TOKEN_ENV)
+    password_env = _env_name(s, "smtp_password_env", DEFAULT_SMTP_PASSWORD_ENV)
+    for secret, holder in (("telegram_bot_token", token_env), ("smtp_password", password_env)):
+        if secret in s.data:
+            raise s.error(
+                secret, f"secrets stay out of the file: set the environment variable {holder}"
+            )
+    _only(s, tuple(f.name for f in fields(NotificationSettings) if f.name not in _SECRETS))
+    # Links default to the HTTP public URL, which is the operator's to get right.
+    if "public_url" in s.data:
+        public_url = _http_url(s, "public_url", public_url)
+    host = s.optional_string("smtp_host")
+    sender = s.optional_string("smtp_sender")
+    if host is not None and sender is None:
+        raise s.error("smtp_sender", "is required when smtp_host is set")
+    if sender is not None and "@" not in sender:
+        raise s.error("smtp_sender", f"must be an e-mail address, got {sender!r}")
+    return NotificationSettings(
+        public_url=public_url,
+        telegram_bot_token_env=token_env,
+        telegram_bot_token=_secret(env, token_env),
+        telegram_api_base=_http_url(s, "telegram_api_base", DEFAULT_TELEGRAM_API_BASE),
+        smtp_host=host,
+        smtp_port=s.integer("smtp_port", 25, minimum=1, maximum=65535),
+        smtp_sender=sender,
+        smtp_username=s.optional_string("smtp_username"),
+        smtp_password_env=password_env,
+        smtp_password=_secret(env, password_env),
+        smtp_tls=s.choice("smtp_tls", "none", SMTP_TLS_MODES),
+        dispatch_batch=s.integer("dispatch_batch", 50, minimum=1, maximum=1000),
+    )
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    return env.get(name, "").strip() or None
+
+
+def _env_name(s: Section, key: str, default: str) -> str:
+    value = s.string(key, default)
+    if not _ENV_NAME.fullmatch(value):
+        raise s.error(key, f"must be an environment variable name, got {value!r}")
+    return value
+
+
+def _http_url(s: Section, key: str, default: str) -> str:
+    value = s.string(key, default).rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise s.error(key, f"must start with http:// or https://, got {value!r}")
+    return value
 
 
 def _dedupe(section: Section) -> Thresholds:

@@ -77,6 +77,10 @@ async def hand_over_lead(
 async def client_owner(uow: UnitOfWork, lead: Lead, team: Team, now: datetime) -> OwnerHint | None:
     """The manager of the client the lead came from: contact's, open deal's, company's."""
     candidates: list[tuple[int | None, str]] = []
+    open_lead = lead.match.duplicate_of_id if lead.match else None
+    if open_lead is not None:
+        # The person's earlier request is still open: whoever works on it takes this one too.
+        candidates.append((await uow.leads.assignee_id(open_lead), f"open lead {open_lead}"))
     if lead.contact_id is not None:
         candidates.append(
             (await uow.identity.contact_owner(lead.contact_id), f"contact {lead.contact_id}")

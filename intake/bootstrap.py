@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from channels.webform.spec import FormSpec
@@ -13,7 +14,10 @@ from dedupe.detector import Detector
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
+from intake.notify.sse import EventHub
 from intake.processing import Route, make_batch_handler
+from intake.sales_context import SalesContext
+from intake.sales_setup import pipeline_for, queue_for
 from intake.worker import Handled, InboxWorker
 
 
@@ -27,6 +31,9 @@ class Services:
     writer: InboxWriter
     worker: InboxWorker
     forms: dict[str, FormSpec]
+    sales: SalesContext
+    events: EventHub
+    notify_wakeup: asyncio.Event
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -42,6 +49,13 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
     async with storage.transaction() as uow:
         await sync_managers(uow, configured_managers(settings), utcnow())
     return applied
+
+
+async def load_team(services: Services) -> None:
+    """Build the queues and the team from the managers as stored."""
+    async with services.storage.reader() as uow:
+        managers = await uow.managers.list()
+    services.sales.refresh(managers)
 
 
 def configured_managers(settings: Settings) -> list[NewManager]:
@@ -84,18 +98,26 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     storage = storage or build_storage(settings)
     metrics = Metrics()
 
+    sales = SalesContext.from_settings(settings)
+    notify_wakeup = asyncio.Event()
+
     def resolve_route(channel: str, source: str) -> Route:
-        form = settings.form(source) if channel == "webform" else None
-        return Route(queue=form.queue, pipeline=form.pipeline) if form else Route(None, None)
+        form = source if channel == "webform" and settings.form(source) else None
+        queue = queue_for(settings, form=form, channel=channel)
+        return Route(queue=queue, pipeline=pipeline_for(settings, form=form, queue=queue))
 
     def processed(item: InboxItem, handled: Handled) -> None:
         if handled.lead_created:
             metrics.leads_created.labels(item.channel).inc()
+            notify_wakeup.set()
 
     worker = InboxWorker(
         storage,
         make_batch_handler(
-            resolve_route, settings.intake.default_region, Detector(settings.dedupe)
+            resolve_route,
+            settings.intake.default_region,
+            Detector(settings.dedupe),
+            router=sales.route,
         ),
         batch=settings.intake.worker_batch,
         poll_seconds=settings.intake.worker_poll_seconds,
@@ -109,4 +131,14 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         worker.wake()
 
     writer = InboxWriter(storage, settings.intake.max_commit_batch, on_commit=committed)
-    return Services(settings, storage, metrics, writer, worker, form_specs(settings))
+    return Services(
+        settings,
+        storage,
+        metrics,
+        writer,
+        worker,
+        form_specs(settings),
+        sales,
+        EventHub(),
+        notify_wakeup,
+    )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from channels.model import InboundEvent
 from crm_core.ingest import ConsentDraft, IngestLead, ingest_leads
 from crm_core.matching import lead_profile, match_lead
-from crm_core.model import InboxItem, LeadContactDetails, LeadFlag, NewLead
+from crm_core.model import InboxItem, Lead, LeadContactDetails, LeadFlag, NewLead
 from crm_core.storage import UnitOfWork
 from dedupe.detector import Detector
 from dedupe.emails import normalize_email
@@ -27,6 +27,8 @@ class Route:
 
 
 RouteResolver = Callable[[str, str], Route]
+# Assigns a freshly matched lead to a manager (and queues their notifications).
+LeadRouter = Callable[[UnitOfWork, Lead, datetime], Awaitable[object]]
 
 
 def build_command(item: InboxItem, event: InboundEvent, route: Route, region: str) -> IngestLead:
@@ -96,11 +98,16 @@ class LeadBatchHandler:
     """The worker's handler: decode stored events, normalize, ingest as leads, match."""
 
     def __init__(
-        self, resolve_route: RouteResolver, region: str, detector: Detector | None = None
+        self,
+        resolve_route: RouteResolver,
+        region: str,
+        detector: Detector | None = None,
+        router: LeadRouter | None = None,
     ) -> None:
         self._resolve_route = resolve_route
         self._region = region
         self._detector = detector or Detector()
+        self._router = router
 
     def prepare(self, items: Sequence[InboxItem]) -> list[PreparedLead | Exception]:
         """Build each row's command and profile; a row we cannot read becomes its exception."""
@@ -129,6 +136,10 @@ class LeadBatchHandler:
         for (index, lead_prep), (lead, created) in zip(ready, results, strict=True):
             if created:
                 await match_lead(uow, lead.id, lead_prep.profile, self._detector, now)
+                if self._router is not None:
+                    matched = await uow.leads.get(lead.id)
+                    assert matched is not None
+                    await self._router(uow, matched, now)
             outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
         return outcomes
 
@@ -137,10 +148,13 @@ NOT_YET = Handled(lead_id=None, lead_created=False)
 
 
 def make_batch_handler(
-    resolve_route: RouteResolver, region: str, detector: Detector | None = None
+    resolve_route: RouteResolver,
+    region: str,
+    detector: Detector | None = None,
+    router: LeadRouter | None = None,
 ) -> LeadBatchHandler:
     """The worker's handler for lead-producing channels."""
-    return LeadBatchHandler(resolve_route, region, detector)
+    return LeadBatchHandler(resolve_route, region, detector, router)
 
 
 def _clean(value: str | None) -> str | None:

@@ -29,6 +29,7 @@ from crm_core.model import (
     StoredContact,
 )
 from crm_core.notifications import OutboxPort
+from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from dedupe.keys import Entity
 from dedupe.ports import IdentityIndex
@@ -257,6 +258,7 @@ class UnitOfWork(Protocol):
     identity: IdentityRepository
     outbox: OutboxPort
     sales: SqlSalesRepository
+    reports: SqlReports
 
 
 class Storage(ABC):

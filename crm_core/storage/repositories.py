@@ -37,6 +37,7 @@ from crm_core.storage.ports import (
     ManagerRepository,
     TokenRepository,
 )
+from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import (
     Row,
@@ -654,3 +655,4 @@ class SqlUnitOfWork:
         self.identity: IdentityRepository = SqlIdentityRepository(session)
         self.outbox: OutboxPort = SqlOutboxRepository(session)
         self.sales = SqlSalesRepository(session)
+        self.reports = SqlReports(session)

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from config import Settings
-from intake.bootstrap import Services, build_services, prepare_storage
-from intake.http import contacts, forms, leads, merges, ops
+from intake.bootstrap import Services, build_services, load_team, prepare_storage
+from intake.http import contacts, events, forms, leads, merges, ops, reports, sales
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import SERVICES
 from intake.http.openapi import openapi_document
 from intake.http.responses import json_response
+from intake.notifying import running_notifications
 
 
 def create_app(settings: Settings, services: Services | None = None) -> web.Application:
@@ -26,6 +27,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     add_routes(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
+    app.cleanup_ctx.append(_notify_ctx)
     return app
 
 
@@ -46,6 +48,22 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/companies/{company_id}", merges.get_company)
     app.router.add_post("/api/v1/companies/merge", merges.merge_companies_route)
     app.router.add_post("/api/v1/companies/merges/{merge_id}/undo", merges.undo_company_merge)
+    app.router.add_post("/api/v1/leads/{lead_id}/take", sales.take)
+    app.router.add_post("/api/v1/leads/{lead_id}/junk", sales.junk)
+    app.router.add_post("/api/v1/leads/{lead_id}/reassign", sales.reassign)
+    app.router.add_post("/api/v1/leads/{lead_id}/convert", sales.convert)
+    app.router.add_get("/api/v1/leads/{lead_id}/assignments", sales.assignments)
+    app.router.add_get("/api/v1/deals", sales.list_deals)
+    app.router.add_get("/api/v1/deals/{deal_id}", sales.get_deal)
+    app.router.add_post("/api/v1/deals/{deal_id}/stage", sales.move_stage)
+    app.router.add_post("/api/v1/deals/{deal_id}/lost/approve", sales.approve_lost)
+    app.router.add_post("/api/v1/deals/{deal_id}/lost/reject", sales.reject_lost)
+    app.router.add_post("/api/v1/tasks", sales.create_task)
+    app.router.add_post("/api/v1/tasks/{task_id}/done", sales.complete_task)
+    app.router.add_post("/api/v1/activities", sales.create_activity)
+    app.router.add_get("/api/v1/events", events.events)
+    app.router.add_get("/api/v1/reports/funnel", reports.funnel)
+    app.router.add_get("/api/v1/reports/lead-quality", reports.lead_quality)
 
 
 async def _openapi(request: web.Request) -> web.Response:
@@ -56,6 +74,7 @@ async def _openapi(request: web.Request) -> web.Response:
 async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await prepare_storage(services.settings, services.storage)
+    await load_team(services)
     yield
     await services.storage.close()
 
@@ -67,3 +86,15 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await services.writer.stop()
     await services.worker.stop()
+
+
+async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with running_notifications(
+        services.settings,
+        services.storage,
+        services.sales,
+        services.events,
+        services.notify_wakeup,
+    ):
+        yield

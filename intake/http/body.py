@@ -17,6 +17,18 @@ class BadBody(Exception):
         self.message = message
 
 
+class BadPath(BadBody):
+    """A path parameter is not what the route expects; names it."""
+
+
+def required_path_id(request: web.Request, name: str) -> int:
+    """A numeric path parameter; BadPath (a 400 naming it) when it is not a number."""
+    value = path_id(request, name)
+    if value is None:
+        raise BadPath(name, f"{name} must be a number")
+    return value
+
+
 def path_id(request: web.Request, name: str) -> int | None:
     """A numeric path parameter, or None when it is not a number."""
     raw = request.match_info[name]

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from crm_core.storage import StorageUnavailable
+from intake.http.body import BadBody, BadPath
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
 
@@ -56,6 +57,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         code = HTTP_ERROR_CODES.get(exc.status, "http_error")
         return error_response(exc.status, code, exc.reason, headers=_allow(exc))
+    except BadBody as err:
+        error = "invalid_path" if isinstance(err, BadPath) else "invalid_body"
+        return error_response(400, error, err.message, field=err.field)
     except StorageUnavailable:
         log.warning("storage_unavailable path=%s", request.path)
         request.app[SERVICES].metrics.errors.labels("storage_unavailable").inc()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import Settings
+from intake.http.openapi_sales import sales_routes
 
 JSON = "application/json"
 
@@ -479,6 +480,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/api/v1/forms/{form_key}": _form_route(),
             **_leads_routes(),
             **_contact_routes(),
+            **sales_routes(),
         },
         "components": {
             "schemas": SCHEMAS,

@@ -1,0 +1,29 @@
+"""GET /api/v1/events: the manager's in-app notification stream (Server-Sent Events)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from intake.auth import manager_for_token
+from intake.http.errors import error_response
+from intake.http.keys import SERVICES
+from intake.notify.sse import stream_events
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Stream the caller's notifications; the token may come as `?access_token=` because
+    browsers' EventSource cannot send an Authorization header."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    token = token or request.query.get("access_token", "").strip()
+    services = request.app[SERVICES]
+    manager = await manager_for_token(services.storage, token) if token else None
+    if manager is None:
+        return error_response(
+            401,
+            "unauthorized",
+            "a valid bearer token is required (header or access_token query parameter)",
+            field="Authorization",
+            headers={"WWW-Authenticate": 'Bearer realm="leadintake"'},
+        )
+    return await stream_events(request, services.events, manager.id)

@@ -1,0 +1,150 @@
+"""GET /api/v1/reports/*: the deal funnel of a pipeline and lead quality per channel and form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from crm_core.model import Manager
+from crm_core.reports import (
+    FunnelReport,
+    InvalidPeriod,
+    LeadQuality,
+    LeadQualityReport,
+    Period,
+    funnel_report,
+    lead_quality_report,
+    resolve_period,
+)
+from intake.clock import utcnow
+from intake.http.errors import error_response
+from intake.http.keys import SERVICES, current_manager
+from intake.http.leads import require_manager
+from intake.http.responses import json_response
+
+SHARE_DIGITS = 4
+
+
+@require_manager
+async def funnel(request: web.Request) -> web.StreamResponse:
+    """`?pipeline=&from=&to=`: deals created in the period, per stage, as both funnels."""
+    manager = current_manager(request)
+    services = request.app[SERVICES]
+    pipelines = services.sales.pipelines
+    key = request.query.get("pipeline") or next(iter(pipelines), None)
+    pipeline = pipelines.get(key) if key is not None else None
+    if pipeline is None:
+        known = ", ".join(pipelines) or "none configured"
+        return error_response(
+            422, "unknown_pipeline", f"no pipeline {key!r}; known: {known}", field="pipeline"
+        )
+    try:
+        period = _period(request, manager)
+    except InvalidPeriod as err:
+        return _period_error(err)
+    owner_id = None if manager.is_head else manager.id
+    async with services.storage.reader() as uow:
+        deals = await uow.reports.funnel_deals(pipeline.key, period, owner_id)
+        visits = await uow.reports.funnel_visits(pipeline.key, period, owner_id)
+    return json_response(funnel_json(funnel_report(pipeline, period, deals, visits), manager))
+
+
+@require_manager
+async def lead_quality(request: web.Request) -> web.StreamResponse:
+    """`?from=&to=`: leads created in the period per channel and form: qualified vs junk."""
+    manager = current_manager(request)
+    try:
+        period = _period(request, manager)
+    except InvalidPeriod as err:
+        return _period_error(err)
+    assignee_id = None if manager.is_head else manager.id
+    async with request.app[SERVICES].storage.reader() as uow:
+        leads = await uow.reports.quality_leads(period, assignee_id)
+    return json_response(lead_quality_json(lead_quality_report(period, leads), manager))
+
+
+def funnel_json(report: FunnelReport, viewer: Manager) -> dict[str, Any]:
+    """The funnel report on the wire."""
+    return {
+        "pipeline": {"key": report.pipeline, "name": report.pipeline_name},
+        "period": _period_json(report.period),
+        "scope": _scope(viewer),
+        "stages": [
+            {
+                "key": s.key,
+                "name": s.name,
+                "kind": s.kind.value,
+                "reached": s.reached,
+                "now_in": s.now_in,
+                "conversion_from_previous": _round(s.conversion_from_previous),
+                "median_seconds_in_stage": s.median_seconds_in_stage,
+                "closed_visits": s.closed_visits,
+            }
+            for s in report.stages
+        ],
+        "totals": {
+            "deals": report.deals,
+            "open": report.open,
+            "won": report.won,
+            "lost": report.lost,
+            "won_amount": {c: str(a) for c, a in report.won_amount.items()},
+            "lost_by_reason": report.lost_by_reason,
+        },
+    }
+
+
+def lead_quality_json(report: LeadQualityReport, viewer: Manager) -> dict[str, Any]:
+    """The lead-quality report on the wire."""
+    return {
+        "period": _period_json(report.period),
+        "scope": _scope(viewer),
+        "groups": [
+            {"channel": g.channel, "source": g.source, **_quality_json(g.quality)}
+            for g in report.groups
+        ],
+        "total": _quality_json(report.total),
+    }
+
+
+def _quality_json(q: LeadQuality) -> dict[str, Any]:
+    return {
+        "leads": q.leads,
+        "new": q.new,
+        "in_work": q.in_work,
+        "converted": q.converted,
+        "junk": q.junk,
+        "qualified_share": _round(q.qualified_share),
+        "junk_share": _round(q.junk_share),
+        "junk_by_reason": q.junk_by_reason,
+        "taken": q.taken,
+        "median_seconds_to_take": q.median_seconds_to_take,
+        "repeat_share": _round(q.repeat_share),
+    }
+
+
+def _period(request: web.Request, manager: Manager) -> Period:
+    return resolve_period(
+        request.query.get("from"),
+        request.query.get("to"),
+        now=utcnow(),
+        timezone=manager.timezone,
+    )
+
+
+def _period_error(err: InvalidPeriod) -> web.Response:
+    error = "invalid_query" if err.status == 400 else "invalid_field"
+    return error_response(err.status, error, err.message, field=err.field)
+
+
+def _period_json(period: Period) -> dict[str, str]:
+    return {"from": period.start.isoformat(), "to": period.end.isoformat()}
+
+
+def _scope(viewer: Manager) -> str:
+    # Only a head sees the whole team; a manager's report covers what they own.
+    return "all" if viewer.is_head else "own"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, SHARE_DIGITS)

@@ -1,0 +1,83 @@
+"""Wiring of manager notifications: the notifiers the settings enable, the outbox dispatcher,
+and the acceptance watch that hands over leads nobody took."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from config import Settings
+from crm_core.notifications import NotificationChannel, OutboxPort
+from crm_core.storage import Storage
+from intake.acceptance import AcceptanceWatch
+from intake.clock import utcnow
+from intake.notify.dispatcher import Dispatcher, Notifier
+from intake.notify.email import EmailNotifier
+from intake.notify.sse import EventHub, SseNotifier
+from intake.sales_context import SalesContext
+
+if TYPE_CHECKING:
+    from intake.notify.telegram import TelegramNotifier
+
+
+def build_notifiers(
+    settings: Settings, hub: EventHub
+) -> tuple[dict[NotificationChannel, Notifier], list[TelegramNotifier]]:
+    """The in-app stream always; Telegram and e-mail when configured (and what to close)."""
+    config = settings.notifications
+    notifiers: dict[NotificationChannel, Notifier] = {NotificationChannel.SSE: SseNotifier(hub)}
+    closable: list[TelegramNotifier] = []
+    if config.telegram_bot_token:
+        # aiogram takes 2 s to import: only a service with a bot configured pays for it.
+        from intake.notify import telegram as bot
+
+        telegram = bot.TelegramNotifier(config.telegram_bot_token, config.telegram_api_base)
+        notifiers[NotificationChannel.TELEGRAM] = telegram
+        closable.append(telegram)
+    if config.smtp_host:
+        notifiers[NotificationChannel.EMAIL] = EmailNotifier(
+            config.smtp_host,
+            config.smtp_port,
+            config.smtp_sender or "leadintake@localhost",
+            username=config.smtp_username,
+            password=config.smtp_password,
+            use_tls=config.smtp_tls == "tls",
+            start_tls=config.smtp_tls == "starttls",
+        )
+    return notifiers, closable
+
+
+@asynccontextmanager
+async def running_notifications(
+    settings: Settings,
+    storage: Storage,
+    sales: SalesContext,
+    hub: EventHub,
+    wake: asyncio.Event,
+) -> AsyncIterator[Dispatcher]:
+    """Run the dispatcher and the acceptance watch until the block ends."""
+    notifiers, closable = build_notifiers(settings, hub)
+
+    @asynccontextmanager
+    async def outbox() -> AsyncIterator[OutboxPort]:
+        async with storage.transaction() as uow:
+            yield uow.outbox
+
+    dispatcher = Dispatcher(outbox, notifiers, utcnow, batch=settings.notifications.dispatch_batch)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop, wake, idle_poll=0.5), name="notify")
+    watch = AcceptanceWatch(storage, sales, utcnow, on_handed_over=lambda _n: wake.set())
+    watch.start()
+    try:
+        yield dispatcher
+    finally:
+        await watch.stop()
+        stop.set()
+        hub.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for notifier in closable:
+            await notifier.close()
