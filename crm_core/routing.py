@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -71,6 +71,19 @@ async def hand_over_lead(
     decision = hand_over(
         queue, await _load(uow, queue, team, now), now, previous=previous, tried=tried
     )
+    if decision.manager_id is None and lead.assignee_id is not None:
+        # Everyone was tried and nobody can take over: the lead stays where it is, without a
+        # deadline, rather than becoming nobody's (and invisible to every manager).
+        decision = replace(
+            decision,
+            manager_id=lead.assignee_id,
+            reason=f"{decision.reason}; stays with its manager",
+            accept_by=None,
+        )
+        record = _record(lead, queue, decision, now)
+        await uow.sales.add_assignment(record)
+        await uow.leads.set_assignee(lead.id, lead.assignee_id, None, now)
+        return record
     return await _apply(uow, lead, queue, team, decision, now)
 
 
@@ -131,16 +144,7 @@ async def _apply(
     decision: Assignment,
     now: datetime,
 ) -> AssignmentRecord:
-    record = AssignmentRecord(
-        lead_id=lead.id,
-        manager_id=decision.manager_id,
-        queue=queue.key if queue else None,
-        kind=decision.kind.value,
-        reason=decision.reason,
-        decided_at=now,
-        accept_by=decision.accept_by,
-        wait_until=decision.wait_until,
-    )
+    record = _record(lead, queue, decision, now)
     record_id = await uow.sales.add_assignment(record)
     await uow.leads.set_assignee(lead.id, decision.manager_id, decision.accept_by, now)
     if decision.manager_id is None:
@@ -162,6 +166,21 @@ async def _apply(
             notifications(manager, lead, kind, decision.reason, team.link_base, record_id), now
         )
     return record
+
+
+def _record(
+    lead: Lead, queue: Queue | None, decision: Assignment, now: datetime
+) -> AssignmentRecord:
+    return AssignmentRecord(
+        lead_id=lead.id,
+        manager_id=decision.manager_id,
+        queue=queue.key if queue else None,
+        kind=decision.kind.value,
+        reason=decision.reason,
+        decided_at=now,
+        accept_by=decision.accept_by,
+        wait_until=decision.wait_until,
+    )
 
 
 def notifications(
