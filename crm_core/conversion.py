@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
@@ -21,6 +22,25 @@ from dedupe.profile import RawIdentity
 
 AMOUNT_FIELDS = ("amount", "sum", "price", "budget", "сумма", "бюджет")
 PRODUCT_FIELDS = ("products", "product", "товар", "товары", "услуга")
+# Fields the lead already holds as its contact details, consent or message.
+PERSON_FIELDS = (
+    "name",
+    "first_name",
+    "last_name",
+    "patronymic",
+    "phone",
+    "email",
+    "company",
+    "position",
+    "consent",
+    "comment",
+    "message",
+    "telegram",
+    "vk",
+    "whatsapp",
+)
+# Digits with thousands spaces and up to two decimals after "." or ",".
+AMOUNT = re.compile(r"\d[\d\s\u00a0]*(?:[.,]\d{1,2})?")
 FOLLOW_UP = "Связаться с клиентом"
 
 
@@ -121,13 +141,22 @@ async def convert_lead(
 def lead_amount(fields: Mapping[str, Any]) -> Decimal | None:
     """The amount a form sent (e.g. "150 000,50 руб."), if any field carries one."""
     for key, value in fields.items():
-        if key.lower() in AMOUNT_FIELDS and value not in (None, ""):
-            text = "".join(ch for ch in str(value).replace(",", ".") if ch.isdigit() or ch == ".")
-            try:
-                return Decimal(text).quantize(Decimal("0.01")) if text else None
-            except InvalidOperation:
-                return None
+        if key.lower() not in AMOUNT_FIELDS or value is None:
+            continue
+        found = AMOUNT.search(str(value))
+        if found:
+            number = re.sub(r"[\s\u00a0]", "", found.group(0)).replace(",", ".")
+            return Decimal(number).quantize(Decimal("0.01"))
     return None
+
+
+def deal_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's extra fields worth keeping on the deal (not the person, amount or consent)."""
+    return {
+        k: v
+        for k, v in fields.items()
+        if k.lower() not in AMOUNT_FIELDS + PRODUCT_FIELDS + PERSON_FIELDS
+    }
 
 
 def lead_products(fields: Mapping[str, Any]) -> list[str]:
@@ -194,7 +223,7 @@ async def _new_deal(
             currency="RUB",
             products=list(lead_products(data.fields)),
             comment=data.comment,
-            fields={k: v for k, v in data.fields.items() if k.lower() not in AMOUNT_FIELDS},
+            fields=deal_fields(data.fields),
             contact_id=contact_id,
             company_id=company_id,
             lead_id=lead.id,

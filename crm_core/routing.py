@@ -32,6 +32,7 @@ class Team:
     managers: Mapping[int, Manager]
     availability: Mapping[int, Availability]
     link_base: str = ""
+    channels: frozenset[NotificationChannel] = frozenset(NotificationChannel)
 
     def on_duty_hint(self, manager_id: int, label: str, now: datetime) -> OwnerHint | None:
         """The owner of a client as an assignment hint (None for an unknown manager)."""
@@ -162,9 +163,8 @@ async def _apply(
             if lead.match is not None and lead.match.is_repeat
             else NotificationKind.LEAD_ASSIGNED
         )
-        await uow.outbox.enqueue(
-            notifications(manager, lead, kind, decision.reason, team.link_base, record_id), now
-        )
+        wanted = notifications(manager, lead, kind, decision.reason, team.link_base, record_id)
+        await uow.outbox.enqueue([n for n in wanted if n.channel in team.channels], now)
     return record
 
 

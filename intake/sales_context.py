@@ -10,6 +10,7 @@ from datetime import datetime
 from config import Settings
 from crm_core.assignment import Queue
 from crm_core.model import Lead, Manager
+from crm_core.notifications import NotificationChannel
 from crm_core.pipelines import Pipeline
 from crm_core.routing import Team, hand_over_lead, route_lead
 from crm_core.sales import AssignmentRecord
@@ -46,10 +47,14 @@ class SalesContext:
                 if settings is not None
                 else Availability.always(manager.timezone)
             )
+        notify = self.settings.notifications
+        channels = {NotificationChannel.SSE}
+        if notify.telegram_enabled:
+            channels.add(NotificationChannel.TELEGRAM)
+        if notify.email_enabled:
+            channels.add(NotificationChannel.EMAIL)
         self.team = Team(
-            {m.id: m for m in managers},
-            availability,
-            self.settings.notifications.public_url,
+            {m.id: m for m in managers}, availability, notify.public_url, frozenset(channels)
         )
         by_login = {m.login: (m.id, m.name) for m in managers}
         self.queues = {

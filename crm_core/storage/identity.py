@@ -21,6 +21,35 @@ from dedupe.ports import IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
 
 CHUNK = 500
+CONTACT_INSERT_COLUMNS = (
+    "id",
+    "name",
+    "phone",
+    "email",
+    "phones",
+    "emails",
+    "telegram_id",
+    "telegram_username",
+    "vk_id",
+    "company_id",
+    "company_name",
+    "owner_id",
+    "external_ref",
+    "created_at",
+    "updated_at",
+)
+COMPANY_INSERT_COLUMNS = (
+    "id",
+    "name",
+    "inn",
+    "phones",
+    "emails",
+    "website",
+    "owner_id",
+    "external_ref",
+    "created_at",
+    "updated_at",
+)
 
 
 class SqlIdentityRepository:
@@ -33,12 +62,11 @@ class SqlIdentityRepository:
     async def add_contacts(self, contacts: Sequence[StoredContact], now: datetime) -> list[int]:
         """Insert contacts; returns their ids in order."""
         ids = await self._allocate("contacts", len(contacts))
-        override = " OVERRIDING SYSTEM VALUE" if self._s.dialect == "postgres" else ""
-        await self._s.executemany(
-            "INSERT INTO contacts (id, name, phone, email, phones, emails, telegram_id,"
-            " telegram_username, vk_id, company_id, company_name, owner_id, external_ref,"
-            f" created_at, updated_at){override}"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+        # Plain appends with ids we allocated: COPY on PostgreSQL (which, like OVERRIDING
+        # SYSTEM VALUE, keeps the given identity values), executemany on SQLite.
+        await self._s.insert_rows(
+            "contacts",
+            CONTACT_INSERT_COLUMNS,
             [
                 (
                     i,
@@ -55,6 +83,7 @@ class SqlIdentityRepository:
                     c.owner_id,
                     c.external_ref,
                     now,
+                    now,
                 )
                 for i, c in zip(ids, contacts, strict=True)
             ],
@@ -64,11 +93,9 @@ class SqlIdentityRepository:
     async def add_companies(self, companies: Sequence[StoredCompany], now: datetime) -> list[int]:
         """Insert companies; returns their ids in order."""
         ids = await self._allocate("companies", len(companies))
-        override = " OVERRIDING SYSTEM VALUE" if self._s.dialect == "postgres" else ""
-        await self._s.executemany(
-            "INSERT INTO companies (id, name, inn, phones, emails, website, owner_id,"
-            f" external_ref, created_at, updated_at){override}"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        await self._s.insert_rows(
+            "companies",
+            COMPANY_INSERT_COLUMNS,
             [
                 (
                     i,
@@ -79,6 +106,7 @@ class SqlIdentityRepository:
                     c.website,
                     c.owner_id,
                     c.external_ref,
+                    now,
                     now,
                 )
                 for i, c in zip(ids, companies, strict=True)

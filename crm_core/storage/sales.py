@@ -29,6 +29,8 @@ from crm_core.storage.session import (
     to_json,
 )
 
+CENTS = Decimal("0.01")
+
 
 class SqlSalesRepository:
     """The sales-process tables over one session."""
@@ -378,7 +380,8 @@ def _money(value: Decimal | None) -> Any:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    # SQLite's NUMERIC affinity stores 120000.00 as the integer 120000: restore the cents.
+    return None if value is None else Decimal(str(value)).quantize(CENTS)
 
 
 def _deal(r: Row) -> Deal:
