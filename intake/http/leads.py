@@ -11,9 +11,12 @@ from typing import Any
 from aiohttp import web
 
 from crm_core.model import ConsentRecord, Lead, LeadFilter, LeadStatus, Manager
+from crm_core.sales import RecordKind
 from intake.auth import manager_for_token
+from intake.clock import utcnow
 from intake.http.errors import error_response
 from intake.http.keys import CURRENT_MANAGER, SERVICES, current_manager
+from intake.http.records import work_json
 from intake.http.responses import json_response
 
 DUPLICATE_DECISIONS = ("auto", "review", "new", "confirmed")
@@ -77,11 +80,13 @@ async def get_lead(request: web.Request) -> web.StreamResponse:
         return error_response(400, "invalid_path", "lead id must be a number", field="lead_id")
     async with request.app[SERVICES].storage.reader() as uow:
         lead = await uow.leads.get(int(raw_id))
-        consents = await uow.consents.for_lead(lead.id) if lead else []
-    if lead is None or not (manager.is_head or lead.assignee == manager.login):
-        return error_response(404, "not_found", f"no lead {raw_id}", field="lead_id")
+        if lead is None or not (manager.is_head or lead.assignee == manager.login):
+            return error_response(404, "not_found", f"no lead {raw_id}", field="lead_id")
+        consents = await uow.consents.for_lead(lead.id)
+        work = await work_json(uow, RecordKind.LEAD, lead.id, manager.timezone, utcnow())
     body = lead_json(lead)
     body["consents"] = [_consent_json(c) for c in consents]
+    body.update(work)
     return json_response(body)
 
 

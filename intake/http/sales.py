@@ -15,14 +15,11 @@ from crm_core.errors import DomainError
 from crm_core.lifecycle import junk_lead, reassign_lead, take_lead
 from crm_core.model import Lead, Manager
 from crm_core.sales import (
-    Activity,
     ActivityKind,
     Deal,
     NewActivity,
     NewTask,
     RecordKind,
-    Task,
-    health,
     in_stage_for,
 )
 from crm_core.storage.ports import UnitOfWork
@@ -31,6 +28,7 @@ from intake.http.body import BadBody, json_body, required_path_id
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
+from intake.http.records import task_json, work_json
 from intake.http.responses import json_response
 
 T = TypeVar("T")
@@ -317,45 +315,14 @@ def deal_json(deal: Deal, now: datetime) -> dict[str, Any]:
 async def deal_detail(uow: UnitOfWork, deal: Deal, timezone: str) -> dict[str, Any]:
     """A deal with its history, tasks, activities and health colour."""
     now = utcnow()
-    tasks = await uow.sales.tasks_of(RecordKind.DEAL, deal.id)
-    activities = await uow.sales.activities_of(RecordKind.DEAL, deal.id)
     history = await uow.sales.stage_history(deal.id)
     return {
         **deal_json(deal, now),
-        "health": health([t.due_at for t in tasks if t.done_at is None], now, timezone).value,
         "stage_history": [
             {"stage": v.stage, "entered_at": v.entered_at.isoformat(), "left_at": _iso(v.left_at)}
             for v in history
         ],
-        "tasks": [task_json(t, now, timezone) for t in tasks],
-        "activities": [activity_json(a) for a in activities],
-    }
-
-
-def task_json(task: Task, now: datetime, timezone: str) -> dict[str, Any]:
-    """The public JSON shape of a task."""
-    return {
-        "id": task.id,
-        "entity": task.entity.value,
-        "entity_id": task.entity_id,
-        "type": task.task_type,
-        "title": task.title,
-        "due_at": task.due_at.isoformat(),
-        "assignee_id": task.assignee_id,
-        "done": task.done_at is not None,
-        "done_at": _iso(task.done_at),
-        "health": None if task.done_at else health([task.due_at], now, timezone).value,
-    }
-
-
-def activity_json(activity: Activity) -> dict[str, Any]:
-    """The public JSON shape of an activity."""
-    return {
-        "id": activity.id,
-        "kind": activity.kind.value,
-        "text": activity.text,
-        "at": activity.at.isoformat(),
-        "actor": activity.actor,
+        **await work_json(uow, RecordKind.DEAL, deal.id, timezone, now),
     }
 
 

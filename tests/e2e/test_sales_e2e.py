@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,40 @@ async def test_rule_violations_name_the_rule(service: Running) -> None:
     ) as response:
         body = await response.json()
     assert response.status == 400 and body["field"] == "lead_id"
+
+
+async def test_lead_tasks_and_activities_show_in_its_health(service: Running) -> None:
+    async with service.client.post(
+        "/api/v1/forms/site", json={"name": "Олег", "phone": "+79035556677"}
+    ) as response:
+        intake_id = (await response.json())["intake_id"]
+    lead = await service.wait_for_lead(intake_id)
+    owner = lead["assignee"]
+    overdue = (utcnow() - timedelta(hours=1)).isoformat()
+    task = await post(
+        service,
+        "/api/v1/tasks",
+        owner,
+        {"entity": "lead", "entity_id": lead["id"], "title": "Перезвонить", "due_at": overdue},
+    )
+    await post(
+        service,
+        "/api/v1/activities",
+        owner,
+        {"entity": "lead", "entity_id": lead["id"], "kind": "call", "text": "Не взял трубку"},
+    )
+    shown = await service.lead(lead["id"], owner)
+    assert shown["health"] == "red" and shown["tasks"][0]["title"] == "Перезвонить"
+    assert shown["activities"][0]["kind"] == "call"
+
+    done = await post(service, f"/api/v1/tasks/{task['id']}/done", owner, {"done": True})
+    assert done["done"] is True
+    assert (await service.lead(lead["id"], owner))["health"] == "green"
+
+    async with service.client.post(
+        "/api/v1/tasks",
+        json={"entity": "lead", "entity_id": lead["id"], "title": "x", "due_at": "2026-11-25"},
+        headers=service.auth(owner),
+    ) as response:
+        body = await response.json()
+    assert response.status == 400 and body["field"] == "due_at"
