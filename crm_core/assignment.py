@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from fractions import Fraction
 from typing import TypeAlias
 
 from crm_core.schedule import HORIZON, Availability, require_aware
@@ -248,10 +247,12 @@ def _has_capacity(member: QueueMember, load: ManagerLoad) -> bool:
     return member.daily_capacity is None or load.assigned_today < member.daily_capacity
 
 
-def _fairness_key(member: QueueMember, load: ManagerLoad) -> tuple[Fraction, int, int]:
+def _fairness_key(member: QueueMember, load: ManagerLoad) -> tuple[float, int, int]:
     # The D'Hondt sequence: whoever is furthest below their weighted share goes next, so no
     # member ever falls a whole lead behind it (weights 3:2:1 give 1, 2, 1, 3, 2, 1, ...).
-    share = Fraction(load.served + 1, member.weight)
+    # A float quotient is exact enough: equal small-integer ratios round to the same double
+    # and different ones to different doubles, so ties and order match Fraction's.
+    share = (load.served + 1) / member.weight
     return share, load.assigned_today, member.manager_id
 
 

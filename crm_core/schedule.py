@@ -99,10 +99,16 @@ class WorkingHours:
 
     def covers(self, now: datetime) -> bool:
         """Whether `now` falls within working hours (absences aside)."""
-        instant = require_aware(now)
-        today = self.local_day(instant)
+        # Compared on the local wall clock: an assignment decision asks this of every queue
+        # member, and building UTC spans for each was most of the decision's cost.
+        local = require_aware(now).astimezone(self.zone)
+        clock = local.time()
+        today = local.weekday()
+        for start, end in self.days[today]:
+            if start <= clock and (clock < end or end <= start):
+                return True
         # An interval that started yesterday may run past midnight.
-        return any(s <= instant < e for s, e in self.spans(today - _ONE_DAY, today))
+        return any(end <= start and clock < end for start, end in self.days[today - 1])
 
 
 @dataclass(frozen=True, slots=True)

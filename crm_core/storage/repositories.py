@@ -90,13 +90,24 @@ class SqlInboxRepository:
             # `channel = $1 AND external_id IN (...)` is an index search on both databases;
             # SQLite scans the whole table for a row-value IN (VALUES ...).
             unique_ids = list(dict.fromkeys(external_ids))
-            marks = ", ".join(f"${n + 2}" for n in range(len(unique_ids)))
-            rows = await self._s.fetch(
-                "SELECT id, channel, external_id, ingest_token FROM inbox"
-                f" WHERE channel = $1 AND external_id IN ({marks})",
-                channel,
-                *unique_ids,
-            )
+            if self._s.dialect == "postgres":
+                # One array parameter: a single prepared statement whose generic plan searches
+                # the (channel, external_id) index; a generic plan for a long `IN ($2, ...)`
+                # list filtered every row of the channel instead (3 s at 100k rows).
+                rows = await self._s.fetch(
+                    "SELECT id, channel, external_id, ingest_token FROM inbox"
+                    " WHERE channel = $1 AND external_id = ANY($2::text[])",
+                    channel,
+                    unique_ids,
+                )
+            else:
+                marks = ", ".join(f"${n + 2}" for n in range(len(unique_ids)))
+                rows = await self._s.fetch(
+                    "SELECT id, channel, external_id, ingest_token FROM inbox"
+                    f" WHERE channel = $1 AND external_id IN ({marks})",
+                    channel,
+                    *unique_ids,
+                )
             stored.update({(r["channel"], r["external_id"]): r for r in rows})
         receipts = []
         for item, token in zip(items, tokens, strict=True):
