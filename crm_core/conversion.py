@@ -106,8 +106,19 @@ async def convert_lead(
         created.append("company")
     elif company_id is not None and await uow.identity.get_company(company_id) is None:
         raise NotFound("company_id", f"no company {company_id}")
-    if company_id is not None and contact.company_id is None:
-        await uow.identity.update_contact(replace(contact, company_id=company_id), now)
+    # The converting manager becomes the client's manager unless the client already has one,
+    # so the client's next request goes straight to them.
+    linked = replace(
+        contact,
+        company_id=contact.company_id or company_id,
+        owner_id=contact.owner_id or owner,
+    )
+    if linked != contact:
+        await uow.identity.update_contact(linked, now)
+    if company_id is not None:
+        company = await uow.identity.get_company(company_id)
+        if company is not None and company.owner_id is None:
+            await uow.identity.update_company(replace(company, owner_id=owner), now)
 
     deal_id = None
     if pipeline is not None:

@@ -191,6 +191,7 @@ async def test_conversion_reuses_the_matched_contact(storage: Storage) -> None:
         contact = await uow.identity.get_contact(known)
     assert result.contact_id == known and result.created == () and result.deal_id is None
     assert contact is not None and "+79161234503" in contact.phones
+    assert contact.owner_id == staff["head"].id  # the client's manager from now on
 
 
 async def test_failed_conversion_leaves_nothing(storage: Storage) -> None:
