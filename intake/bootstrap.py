@@ -34,6 +34,7 @@ class Services:
     sales: SalesContext
     events: EventHub
     notify_wakeup: asyncio.Event
+    live_wakeup: asyncio.Event
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -100,6 +101,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
     sales = SalesContext.from_settings(settings)
     notify_wakeup = asyncio.Event()
+    live_wakeup = asyncio.Event()
 
     def resolve_route(channel: str, source: str) -> Route:
         form = source if channel == "webform" and settings.form(source) else None
@@ -110,6 +112,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         if handled.lead_created:
             metrics.leads_created.labels(item.channel).inc()
             notify_wakeup.set()
+            live_wakeup.set()
 
     worker = InboxWorker(
         storage,
@@ -141,4 +144,5 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         sales,
         EventHub(),
         notify_wakeup,
+        live_wakeup,
     )

@@ -16,11 +16,16 @@ from intake.acceptance import AcceptanceWatch
 from intake.clock import utcnow
 from intake.notify.dispatcher import Dispatcher, Notifier
 from intake.notify.email import EmailNotifier
+from intake.notify.live import LiveFeed
 from intake.notify.sse import EventHub, SseNotifier
 from intake.sales_context import SalesContext
 
 if TYPE_CHECKING:
     from intake.notify.telegram import TelegramNotifier
+
+
+# Notifications wait this long after a wake-up so one batch carries many (see Dispatcher.run).
+COALESCE_SECONDS = 0.05
 
 
 def build_notifiers(
@@ -57,8 +62,12 @@ async def running_notifications(
     sales: SalesContext,
     hub: EventHub,
     wake: asyncio.Event,
+    live_wake: asyncio.Event,
 ) -> AsyncIterator[Dispatcher]:
-    """Run the dispatcher and the acceptance watch until the block ends."""
+    """Run the dispatcher, the in-app feed and the acceptance watch until the block ends.
+
+    `wake` starts the dispatcher (Telegram, e-mail), `live_wake` the in-app feed.
+    """
     notifiers, closable = build_notifiers(settings, hub)
 
     @asynccontextmanager
@@ -68,7 +77,11 @@ async def running_notifications(
 
     dispatcher = Dispatcher(outbox, notifiers, utcnow, batch=settings.notifications.dispatch_batch)
     stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop, wake, idle_poll=0.5), name="notify")
+    task = asyncio.create_task(
+        dispatcher.run(stop, wake, idle_poll=0.5, coalesce=COALESCE_SECONDS), name="notify"
+    )
+    live = LiveFeed(storage, hub, live_wake)
+    live_task = asyncio.create_task(live.run(stop), name="live-feed")
     watch = AcceptanceWatch(storage, sales, utcnow, on_handed_over=lambda _n: wake.set())
     watch.start()
     try:
@@ -79,5 +92,6 @@ async def running_notifications(
         hub.close()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+            await live_task
         for notifier in closable:
             await notifier.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from channels.model import InboundEvent
@@ -135,10 +135,14 @@ class LeadBatchHandler:
         results = await ingest_leads(uow, [p.command for _, p in ready], now)
         for (index, lead_prep), (lead, created) in zip(ready, results, strict=True):
             if created:
-                await match_lead(uow, lead.id, lead_prep.profile, self._detector, now)
+                match = await match_lead(uow, lead.id, lead_prep.profile, self._detector, now)
                 if self._router is not None:
-                    matched = await uow.leads.get(lead.id)
-                    assert matched is not None
+                    matched = replace(
+                        lead,
+                        match=match,
+                        contact_id=match.contact_id,
+                        company_id=match.company_id,
+                    )
                     await self._router(uow, matched, now)
             outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
         return outcomes

@@ -44,11 +44,14 @@ class SqlOutboxRepository:
             chunk = items[start : start + ENQUEUE_CHUNK]
             values = ", ".join(
                 f"(${n + 2}, ${n + 3}, ${n + 4}, ${n + 5}, ${n + 6}, ${n + 7},"
-                " 'pending', 0, $1, $1)"
-                for n in range(0, 6 * len(chunk), 6)
+                f" ${n + 8}, 0, $1, $1, ${n + 9})"
+                for n in range(0, 8 * len(chunk), 8)
             )
             args: list[Any] = [now]
             for item in chunk:
+                # The in-app stream reads its rows from this table (live_since): they are
+                # delivered once committed, and never wait for the dispatcher.
+                live = item.channel is NotificationChannel.SSE
                 args += (
                     item.manager_id,
                     item.channel.value,
@@ -56,10 +59,12 @@ class SqlOutboxRepository:
                     item.address,
                     to_json(item.payload),
                     item.dedupe_key,
+                    "sent" if live else "pending",
+                    now if live else None,
                 )
             rows = await self._s.fetch(
                 "INSERT INTO notification_outbox (manager_id, channel, kind, address, payload,"
-                " dedupe_key, status, attempts, next_attempt_at, created_at)"
+                " dedupe_key, status, attempts, next_attempt_at, created_at, sent_at)"
                 f" VALUES {values} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
                 *args,
             )
@@ -137,6 +142,22 @@ class SqlOutboxRepository:
             f"SELECT {OUTBOX_COLUMNS} FROM notification_outbox WHERE id = $1", message_id
         )
         return _message(row) if row else None
+
+    async def live_since(self, after_id: int, limit: int) -> list[OutboxMessage]:
+        """In-app (SSE) messages of every manager with ids above `after_id`, oldest first."""
+        rows = await self._s.fetch(
+            f"SELECT {OUTBOX_COLUMNS} FROM notification_outbox"
+            " WHERE id > $1 AND channel = $2 ORDER BY id LIMIT $3",
+            after_id,
+            NotificationChannel.SSE.value,
+            limit,
+        )
+        return [_message(r) for r in rows]
+
+    async def last_id(self) -> int:
+        """The newest message id (0 when there is none)."""
+        row = await self._s.fetchrow("SELECT COALESCE(MAX(id), 0) AS top FROM notification_outbox")
+        return int(row["top"]) if row else 0
 
     async def for_manager(self, manager_id: int, after_id: int, limit: int) -> list[OutboxMessage]:
         """A manager's in-app (SSE) messages with ids above `after_id`, oldest first.

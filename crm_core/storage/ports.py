@@ -28,7 +28,7 @@ from crm_core.model import (
     StoredCompany,
     StoredContact,
 )
-from crm_core.notifications import OutboxPort
+from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from dedupe.keys import Entity
@@ -256,7 +256,7 @@ class UnitOfWork(Protocol):
     consents: ConsentRepository
     audit: AuditRepository
     identity: IdentityRepository
-    outbox: OutboxPort
+    outbox: SqlOutboxRepository
     sales: SqlSalesRepository
     reports: SqlReports
 

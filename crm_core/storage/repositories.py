@@ -25,7 +25,6 @@ from crm_core.model import (
     NewManager,
     Role,
 )
-from crm_core.notifications import OutboxPort
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.ports import (
@@ -664,6 +663,6 @@ class SqlUnitOfWork:
         self.consents: ConsentRepository = SqlConsentRepository(session)
         self.audit: AuditRepository = SqlAuditRepository(session)
         self.identity: IdentityRepository = SqlIdentityRepository(session)
-        self.outbox: OutboxPort = SqlOutboxRepository(session)
+        self.outbox = SqlOutboxRepository(session)
         self.sales = SqlSalesRepository(session)
         self.reports = SqlReports(session)

@@ -96,5 +96,6 @@ async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:
         services.sales,
         services.events,
         services.notify_wakeup,
+        services.live_wakeup,
     ):
         yield

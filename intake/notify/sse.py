@@ -149,6 +149,8 @@ class EventHub:
 class SseNotifier:
     """Delivers notifications to the manager's open in-app streams (live-only, see module)."""
 
+    instant = True  # publishing only queues the event: the dispatcher need not wait
+
     def __init__(self, hub: EventHub) -> None:
         self._hub = hub
 

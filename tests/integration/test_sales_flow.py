@@ -320,8 +320,14 @@ async def test_routing_prefers_the_clients_manager_then_round_robin(storage: Sto
 
     async with storage.transaction() as uow:
         claimed = await uow.outbox.claim_due(T0, 100, T0 + timedelta(minutes=1))
+        live = await uow.outbox.live_since(0, 100)
         history = await uow.sales.assignments_of(owned.id)
-    channels = {(m.manager_id, m.channel) for m in claimed}
+    assert {m.channel for m in claimed} == {
+        NotificationChannel.TELEGRAM,
+        NotificationChannel.EMAIL,
+    }
+    assert len(live) == 5  # the in-app stream reads its rows: they never wait to be claimed
+    channels = {(m.manager_id, m.channel) for m in [*claimed, *live]}
     assert (staff["ivanova"].id, NotificationChannel.TELEGRAM) in channels
     assert (staff["ivanova"].id, NotificationChannel.EMAIL) in channels
     assert (staff["petrov"].id, NotificationChannel.SSE) in channels
