@@ -147,7 +147,9 @@ async def _apply(
 ) -> AssignmentRecord:
     record = _record(lead, queue, decision, now)
     record_id = await uow.sales.add_assignment(record)
-    await uow.leads.set_assignee(lead.id, decision.manager_id, decision.accept_by, now)
+    # A waiting lead's deadline is when someone comes on duty: it is routed again then.
+    deadline = decision.accept_by if decision.manager_id is not None else decision.wait_until
+    await uow.leads.set_assignee(lead.id, decision.manager_id, deadline, now)
     if decision.manager_id is None:
         return record
     if queue is not None and decision.kind in COUNTED:

@@ -1,4 +1,5 @@
-"""Hand a lead over when its manager has not taken it within the queue's acceptance timeout."""
+"""Hand a lead over when its manager has not taken it within the queue's acceptance timeout,
+and route a lead that waited for someone to come on duty once someone has."""
 
 from __future__ import annotations
 
@@ -42,7 +43,10 @@ class AcceptanceWatch:
                 lead = await uow.leads.lock(lead_id)
                 if lead is None or lead.accept_by is None or lead.accept_by > now:
                     continue
-                record = await self._sales.hand_over(uow, lead, now)
+                if lead.assignee_id is None:  # it was waiting for someone to come on duty
+                    record = await self._sales.route(uow, lead, now)
+                else:
+                    record = await self._sales.hand_over(uow, lead, now)
                 log.info(
                     "lead_handed_over lead_id=%d kind=%s manager_id=%s",
                     lead_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from config import Settings
@@ -10,6 +11,7 @@ from crm_core.lifecycle import take_lead
 from crm_core.model import Manager
 from crm_core.notifications import NotificationKind
 from crm_core.routing import Team
+from crm_core.schedule import Availability, WorkingHours
 from crm_core.storage import Storage
 from intake.acceptance import AcceptanceWatch
 from intake.sales_context import SalesContext
@@ -83,3 +85,30 @@ async def test_a_taken_lead_is_never_handed_over(storage: Storage, settings: Set
         await take_lead(uow, lead.id, assignee, T0 + timedelta(minutes=5))
     watch = AcceptanceWatch(storage, sales, lambda: T0 + timedelta(hours=1))
     assert await watch.run_once() == 0
+
+
+async def test_a_waiting_lead_is_routed_when_someone_comes_on_duty(
+    storage: Storage, settings: Settings
+) -> None:
+    staff = await team(storage)
+    sales = context(settings, staff)
+    nine_to_six = Availability(WorkingHours.parse({"mon-fri": "09:00-18:00"}, "Europe/Moscow"))
+    queue = sales.queues["main"]
+    sales.queues["main"] = replace(
+        queue, members=tuple(replace(m, availability=nine_to_six) for m in queue.members)
+    )
+    night = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)  # 23:00 in Moscow: nobody on duty
+    lead = await new_lead(storage, 3)
+    async with storage.transaction() as uow:
+        waiting = await sales.route(uow, lead, night)
+    morning = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
+    assert waiting.manager_id is None and waiting.wait_until == morning
+
+    early = morning - timedelta(minutes=1)
+    assert await AcceptanceWatch(storage, sales, lambda: early).run_once() == 0
+    assert await AcceptanceWatch(storage, sales, lambda: morning).run_once() == 1
+    async with storage.reader() as uow:
+        routed = await uow.leads.get(lead.id)
+        last = (await uow.sales.assignments_of(lead.id))[-1]
+    assert routed is not None and routed.assignee_id in (staff["ivanova"].id, staff["petrov"].id)
+    assert last.kind == "round_robin" and routed.accept_by == morning + timedelta(minutes=15)
