@@ -1,5 +1,5 @@
 """Wiring of manager notifications: the notifiers the settings enable, the outbox dispatcher,
-and the acceptance watch that hands over leads nobody took."""
+the in-app live feed, and the acceptance watch that hands over leads nobody took."""
 
 from __future__ import annotations
 
@@ -82,7 +82,12 @@ async def running_notifications(
     )
     live = LiveFeed(storage, hub, live_wake)
     live_task = asyncio.create_task(live.run(stop), name="live-feed")
-    watch = AcceptanceWatch(storage, sales, utcnow, on_handed_over=lambda _n: wake.set())
+
+    def handed_over(_count: int) -> None:
+        wake.set()
+        live_wake.set()
+
+    watch = AcceptanceWatch(storage, sales, utcnow, on_handed_over=handed_over)
     watch.start()
     try:
         yield dispatcher

@@ -7,12 +7,16 @@ from aiohttp import web
 from intake.auth import manager_for_token
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES
-from intake.notify.sse import stream_events
+from intake.notify.sse import Event, event_of, stream_events
+
+# A client away longer than this many events re-reads the API instead.
+REPLAY_LIMIT = 200
 
 
 async def events(request: web.Request) -> web.StreamResponse:
     """Stream the caller's notifications; the token may come as `?access_token=` because
-    browsers' EventSource cannot send an Authorization header."""
+    browsers' EventSource cannot send an Authorization header. A reconnecting client's
+    `Last-Event-ID` gets the events it missed first."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     token = token or request.query.get("access_token", "").strip()
@@ -26,4 +30,14 @@ async def events(request: web.Request) -> web.StreamResponse:
             field="Authorization",
             headers={"WWW-Authenticate": 'Bearer realm="leadintake"'},
         )
-    return await stream_events(request, services.events, manager.id)
+    after = request.headers.get("Last-Event-ID", "").strip()
+    replay = None
+    if after.isdigit():
+        manager_id, after_id = manager.id, int(after)
+
+        async def replay() -> list[Event]:
+            async with services.storage.reader() as uow:
+                missed = await uow.outbox.for_manager(manager_id, after_id, REPLAY_LIMIT)
+            return [event_of(m) for m in missed]
+
+    return await stream_events(request, services.events, manager.id, replay=replay)

@@ -1,11 +1,9 @@
 """The in-app stream: live notifications to connected managers as Server-Sent Events.
 
-The stream is live-only. A notification published while its manager has no open stream is
-not kept anywhere here: the outbox counts it as delivered, and the client re-reads its
-leads and tasks through the API whenever it (re)connects, so nothing is missed for good.
-
-The hub lives in one process. With several service instances, a manager connected to one
-instance sees only the events dispatched by that instance.
+Events come from the outbox (see intake/notify/live.py): every service instance publishes
+each new in-app row to the streams connected to it, and an event's id is its outbox id. A
+client that reconnects with `Last-Event-ID` first gets what it missed (stream_events'
+`replay`); one that was away longer re-reads its leads and tasks through the API.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,22 +154,28 @@ class SseNotifier:
 
     async def send(self, message: OutboxMessage) -> None:
         """Publish the notification to `message.manager_id`; done even if nobody listens."""
-        rendered = render(message.kind, message.payload)
-        data: dict[str, Any] = {
-            "kind": str(message.kind),
-            "title": rendered.subject,
-            "text": rendered.text,
-            "link": rendered.link,
-            "created_at": message.created_at.isoformat(),
-        }
-        # Ids let the client refresh exactly what changed (lead_id, task_id …).
-        data.update(
-            (key, value)
-            for key, value in message.payload.items()
-            if key.endswith("_id") and isinstance(value, int) and not isinstance(value, bool)
-        )
-        reached = self._hub.publish(message.manager_id, message.id, str(message.kind), data)
+        event = event_of(message)
+        reached = self._hub.publish(message.manager_id, event.id, event.kind, event.data)
         log.debug("sse_published outbox_id=%d streams=%d", message.id, reached)
+
+
+def event_of(message: OutboxMessage) -> Event:
+    """The in-app event of an outbox message (its id is the outbox id)."""
+    rendered = render(message.kind, message.payload)
+    data: dict[str, Any] = {
+        "kind": str(message.kind),
+        "title": rendered.subject,
+        "text": rendered.text,
+        "link": rendered.link,
+        "created_at": message.created_at.isoformat(),
+    }
+    # Ids let the client refresh exactly what changed (lead_id, task_id …).
+    data.update(
+        (key, value)
+        for key, value in message.payload.items()
+        if key.endswith("_id") and isinstance(value, int) and not isinstance(value, bool)
+    )
+    return Event(message.id, str(message.kind), data)
 
 
 def format_event(event: Event) -> bytes:
@@ -181,16 +185,22 @@ def format_event(event: Event) -> bytes:
 
 
 async def stream_events(
-    request: web.Request, hub: EventHub, manager_id: int, keepalive: float = 15.0
+    request: web.Request,
+    hub: EventHub,
+    manager_id: int,
+    keepalive: float = 15.0,
+    replay: Callable[[], Awaitable[Sequence[Event]]] | None = None,
 ) -> web.StreamResponse:
     """Stream the manager's events until the client leaves or the hub closes.
 
     A comment line every `keepalive` seconds keeps proxies from closing an idle stream and
     reveals a vanished client: without handler cancellation, aiohttp reports a disconnect
     only on the next write, so a closed connection is noticed within `keepalive` seconds.
-    `Last-Event-ID` is not replayed: the stream is live-only and the client re-reads the API.
+    `replay` (events missed since the client's Last-Event-ID) is read after subscribing, so
+    nothing falls between the two; live events it already covered are skipped.
     """
     subscription = hub.subscribe(manager_id)
+    last_sent = 0
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -200,6 +210,9 @@ async def stream_events(
     )
     try:
         await response.prepare(request)
+        for missed in await replay() if replay is not None else ():
+            await response.write(format_event(missed))
+            last_sent = max(last_sent, missed.id)
         while not _disconnected(request):
             try:
                 async with asyncio.timeout(keepalive):
@@ -209,7 +222,8 @@ async def stream_events(
                 continue
             except StopAsyncIteration:
                 break
-            await response.write(format_event(event))
+            if event.id > last_sent:
+                await response.write(format_event(event))
     except ConnectionResetError:
         pass  # the client went away mid-write; nothing to finish
     finally:

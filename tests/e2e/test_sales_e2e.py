@@ -35,6 +35,16 @@ def settings_with_bot(tmp_path: Path, api_base: str) -> Settings:
     )
 
 
+async def submit_lead(running: Running, name: str, phone: str) -> dict[str, Any]:
+    """Post the site form and wait for its lead."""
+    async with running.client.post(
+        "/api/v1/forms/site", json={"name": name, "phone": phone}
+    ) as response:
+        assert response.status == 202
+        intake_id = (await response.json())["intake_id"]
+    return await running.wait_for_lead(intake_id)
+
+
 async def post(running: Running, path: str, login: str, body: dict[str, Any]) -> Any:
     async with running.client.post(path, json=body, headers=running.auth(login)) as response:
         payload = await response.json()
@@ -119,11 +129,7 @@ async def test_known_clients_request_goes_to_their_manager_and_is_won(
 
 
 async def test_rule_violations_name_the_rule(service: Running) -> None:
-    async with service.client.post(
-        "/api/v1/forms/site", json={"name": "Анна", "phone": "+79031112233"}
-    ) as response:
-        intake_id = (await response.json())["intake_id"]
-    lead = await service.wait_for_lead(intake_id)
+    lead = await submit_lead(service, "Анна", "+79031112233")
     path = f"/api/v1/leads/{lead['id']}/junk"
     async with service.client.post(path, json={}, headers=service.auth("head")) as response:
         body = await response.json()
@@ -138,11 +144,7 @@ async def test_rule_violations_name_the_rule(service: Running) -> None:
 
 
 async def test_lead_tasks_and_activities_show_in_its_health(service: Running) -> None:
-    async with service.client.post(
-        "/api/v1/forms/site", json={"name": "Олег", "phone": "+79035556677"}
-    ) as response:
-        intake_id = (await response.json())["intake_id"]
-    lead = await service.wait_for_lead(intake_id)
+    lead = await submit_lead(service, "Олег", "+79035556677")
     owner = lead["assignee"]
     overdue = (utcnow() - timedelta(hours=1)).isoformat()
     task = await post(
@@ -172,3 +174,16 @@ async def test_lead_tasks_and_activities_show_in_its_health(service: Running) ->
     ) as response:
         body = await response.json()
     assert response.status == 400 and body["field"] == "due_at"
+
+
+async def test_a_reconnecting_stream_gets_what_it_missed(service: Running) -> None:
+    lead = await submit_lead(service, "Вера", "+79037778899")
+    owner = lead["assignee"]
+    headers = {**service.auth(owner), "Last-Event-ID": "0"}
+    url = service.client.make_url("/api/v1/events")
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as stream:
+        assert stream.status == 200
+        missed = await read_event(stream)
+    assert missed["event"] == "lead_assigned"
+    assert f'"lead_id":{lead["id"]}' in missed["data"]
+    assert int(missed["id"]) > 0
