@@ -9,11 +9,13 @@ from aiohttp import web
 from crm_core.errors import DomainError
 from crm_core.matching import confirm_match, reject_match
 from crm_core.model import Contact
+from crm_core.sales import RecordKind
 from intake.clock import utcnow
 from intake.http.body import BadBody, int_field, json_body, path_id
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
+from intake.http.records import work_json
 from intake.http.responses import json_response
 
 
@@ -25,11 +27,13 @@ async def get_contact(request: web.Request) -> web.StreamResponse:
         return error_response(
             400, "invalid_path", "contact id must be a number", field="contact_id"
         )
+    manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         contact = await uow.identity.get_contact(contact_id)
-    if contact is None:
-        return error_response(404, "not_found", f"no contact {contact_id}", field="contact_id")
-    return json_response(contact_json(contact))
+        if contact is None:
+            return error_response(404, "not_found", f"no contact {contact_id}", field="contact_id")
+        work = await work_json(uow, RecordKind.CONTACT, contact_id, manager.timezone, utcnow())
+    return json_response({**contact_json(contact), **work})
 
 
 @require_manager

@@ -11,6 +11,7 @@ from aiohttp import web
 from crm_core.errors import DomainError
 from crm_core.merging import merge_companies, merge_contacts, undo_merge
 from crm_core.model import Company, Contact, Manager
+from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from dedupe.keys import Entity
 from intake.clock import utcnow
@@ -19,6 +20,7 @@ from intake.http.contacts import contact_json
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
+from intake.http.records import work_json
 from intake.http.responses import json_response
 
 Merger = Callable[
@@ -58,11 +60,13 @@ async def get_company(request: web.Request) -> web.StreamResponse:
         return error_response(
             400, "invalid_path", "company id must be a number", field="company_id"
         )
+    manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         company = await uow.identity.get_company(company_id)
-    if company is None:
-        return error_response(404, "not_found", f"no company {company_id}", field="company_id")
-    return json_response(company_json(company))
+        if company is None:
+            return error_response(404, "not_found", f"no company {company_id}", field="company_id")
+        work = await work_json(uow, RecordKind.COMPANY, company_id, manager.timezone, utcnow())
+    return json_response({**company_json(company), **work})
 
 
 async def _merge(

@@ -126,6 +126,17 @@ async def test_known_clients_request_goes_to_their_manager_and_is_won(
             deal = await response.json()
         assert [v["stage"] for v in deal["stage_history"]] == ["opening", "won"]
         assert (await running.lead(lead["id"]))["status"] == "converted"
+        await post(
+            running,
+            "/api/v1/activities",
+            "petrov",
+            {"entity": "contact", "entity_id": client, "kind": "note", "text": "Оплатил"},
+        )
+        async with running.client.get(
+            f"/api/v1/contacts/{client}", headers=running.auth("petrov")
+        ) as response:
+            contact = await response.json()
+        assert contact["health"] == "green" and contact["activities"][0]["text"] == "Оплатил"
 
 
 async def test_rule_violations_name_the_rule(service: Running) -> None:
