@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from config.channel_settings import (
+    TelegramBotSettings,
+    VkGroupSettings,
+    telegram_bots,
+    vk_groups,
+)
 from config.reader import IDENTIFIER, ConfigError, Section
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
@@ -260,6 +266,8 @@ class Settings:
     dedupe: Thresholds = field(default_factory=Thresholds)
     leads: LeadSettings = field(default_factory=LeadSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    telegram_bots: tuple[TelegramBotSettings, ...] = ()
+    vk_groups: tuple[VkGroupSettings, ...] = ()
 
     def form(self, key: str) -> FormSettings | None:
         """The form with this key, if configured."""
@@ -376,6 +384,8 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         dedupe=_dedupe(root.table("dedupe")),
         leads=_leads(root.table("leads")),
         notifications=_notifications(root.table("notifications"), public_url, env),
+        telegram_bots=telegram_bots(root, env),
+        vk_groups=vk_groups(root, env),
     )
 
 

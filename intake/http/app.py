@@ -8,7 +8,18 @@ from aiohttp import web
 
 from config import Settings
 from intake.bootstrap import Services, build_services, load_team, prepare_storage
-from intake.http import contacts, events, forms, leads, merges, ops, reports, sales
+from intake.http import (
+    contacts,
+    events,
+    forms,
+    leads,
+    merges,
+    ops,
+    reports,
+    sales,
+    telegram_hook,
+    vk_hook,
+)
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import SERVICES
 from intake.http.openapi import openapi_document
@@ -38,6 +49,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_post("/api/v1/forms/{form_key}", forms.post_form)
+    app.router.add_post("/hooks/telegram/{bot_name}", telegram_hook.post_update)
+    app.router.add_post("/hooks/vk/{group_id}", vk_hook.post_update)
     app.router.add_get("/api/v1/leads", leads.list_leads)
     app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
     app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)

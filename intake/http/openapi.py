@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import Settings
-from intake.http.openapi_sales import sales_routes
+from intake.http.openapi_sales import hook_routes, sales_routes
 
 JSON = "application/json"
 
@@ -481,6 +481,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             **_leads_routes(),
             **_contact_routes(),
             **sales_routes(),
+            **hook_routes(),
         },
         "components": {
             "schemas": SCHEMAS,

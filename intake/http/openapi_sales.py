@@ -47,6 +47,30 @@ def _op(
     return operation
 
 
+def hook_routes() -> dict[str, Any]:
+    """Paths the messaging platforms post to (authenticated by their own secrets)."""
+    ok = {"200": {"description": "Stored durably (VK: the body is `ok` or the confirmation)"}}
+    denied = {"401": {"description": "Wrong secret"}, "403": {"description": "Wrong secret"}}
+    return {
+        "/hooks/telegram/{bot_name}": {
+            "post": {
+                "summary": "Telegram Bot API update (X-Telegram-Bot-Api-Secret-Token checked)",
+                "operationId": "telegramWebhook",
+                "parameters": [_param("bot_name", kind="string")],
+                "responses": ok | denied,
+            }
+        },
+        "/hooks/vk/{group_id}": {
+            "post": {
+                "summary": "VK Callback API event (confirmation, message_new, lead_forms_new)",
+                "operationId": "vkCallback",
+                "parameters": [_param("group_id")],
+                "responses": ok | denied,
+            }
+        },
+    }
+
+
 def sales_routes() -> dict[str, Any]:
     """Paths of the lead lifecycle, deals, tasks, activities and the event stream."""
     text = {"type": "string"}
