@@ -35,10 +35,55 @@ class VkGroupSettings:
 
 
 def telegram_bots(root: Section, env: Mapping[str, str]) -> tuple[TelegramBotSettings, ...]:
-    """`[[telegram.bots]]` entries."""
-    return ()
+    """`[[telegram.bots]]`: name, token_env, webhook_secret_env, queue, pipeline."""
+    bots = []
+    for s in root.table("telegram").array("bots"):
+        name = s.identifier("name")
+        bots.append(
+            TelegramBotSettings(
+                name=name,
+                token=_secret(s, env, "token_env", f"LEADINTAKE_TELEGRAM_{name.upper()}_TOKEN"),
+                webhook_secret=_secret(
+                    s, env, "webhook_secret_env", f"LEADINTAKE_TELEGRAM_{name.upper()}_SECRET"
+                ),
+                queue=s.optional_string("queue"),
+                pipeline=s.optional_string("pipeline"),
+            )
+        )
+    _unique(root, "telegram.bots", [b.name for b in bots])
+    return tuple(bots)
 
 
 def vk_groups(root: Section, env: Mapping[str, str]) -> tuple[VkGroupSettings, ...]:
-    """`[[vk.groups]]` entries."""
-    return ()
+    """`[[vk.groups]]`: group_id, confirmation, secret_env, queue, pipeline."""
+    groups = []
+    for s in root.table("vk").array("groups"):
+        if s.data.get("group_id") is None:
+            raise s.error("group_id", "required: the community's numeric id")
+        group_id = s.integer("group_id", 0, minimum=1)
+        groups.append(
+            VkGroupSettings(
+                group_id=group_id,
+                confirmation=s.string("confirmation"),
+                secret=_secret(s, env, "secret_env", f"LEADINTAKE_VK_{group_id}_SECRET"),
+                queue=s.optional_string("queue"),
+                pipeline=s.optional_string("pipeline"),
+            )
+        )
+    _unique(root, "vk.groups", [str(g.group_id) for g in groups])
+    return tuple(groups)
+
+
+def _secret(s: Section, env: Mapping[str, str], key: str, default: str) -> str | None:
+    for secret_key in ("token", "webhook_secret", "secret"):
+        if s.data.get(secret_key) is not None:
+            raise s.error(secret_key, f"secrets are not written in the file: set {key}")
+    return env.get(s.string(key, default)) or None
+
+
+def _unique(root: Section, key: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise root.error(key, f"{value!r} appears twice")
+        seen.add(value)
