@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.channel_settings import (
@@ -384,9 +384,28 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         dedupe=_dedupe(root.table("dedupe")),
         leads=_leads(root.table("leads")),
         notifications=_notifications(root.table("notifications"), public_url, env),
-        telegram_bots=telegram_bots(root, env),
-        vk_groups=vk_groups(root, env),
+        telegram_bots=_routed(root, "telegram.bots", telegram_bots(root, env), queues, pipelines),
+        vk_groups=_routed(root, "vk.groups", vk_groups(root, env), queues, pipelines),
     )
+
+
+Routed = TypeVar("Routed", TelegramBotSettings, VkGroupSettings)
+
+
+def _routed(
+    root: Section,
+    where: str,
+    sources: tuple[Routed, ...],
+    queues: tuple[QueueSettings, ...],
+    pipelines: tuple[PipelineSettings, ...],
+) -> tuple[Routed, ...]:
+    """Channel sources, checked to name only configured queues and pipelines."""
+    for source in sources:
+        if source.queue is not None and source.queue not in {q.key for q in queues}:
+            raise root.error(where, f"unknown queue {source.queue!r}")
+        if source.pipeline is not None and source.pipeline not in {p.key for p in pipelines}:
+            raise root.error(where, f"unknown pipeline {source.pipeline!r}")
+    return sources
 
 
 def _database(db: Section) -> DatabaseSettings:

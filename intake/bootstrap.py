@@ -17,7 +17,7 @@ from intake.metrics import Metrics
 from intake.notify.sse import EventHub
 from intake.processing import Route, make_batch_handler
 from intake.sales_context import SalesContext
-from intake.sales_setup import pipeline_for, queue_for
+from intake.sales_setup import pipeline_for, queue_for, source_route
 from intake.worker import Handled, InboxWorker
 
 
@@ -105,8 +105,11 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
     def resolve_route(channel: str, source: str) -> Route:
         form = source if channel == "webform" and settings.form(source) else None
-        queue = queue_for(settings, form=form, channel=channel)
-        return Route(queue=queue, pipeline=pipeline_for(settings, form=form, queue=queue))
+        # A Telegram bot or VK community may name its own queue and pipeline.
+        own_queue, own_pipeline = source_route(settings, channel, source)
+        queue = own_queue or queue_for(settings, form=form, channel=channel)
+        pipeline = own_pipeline or pipeline_for(settings, form=form, queue=queue)
+        return Route(queue=queue, pipeline=pipeline)
 
     def processed(item: InboxItem, handled: Handled) -> None:
         if handled.lead_created:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from channels.model import InboundEvent
+from crm_core.followups import log_follow_up
 from crm_core.ingest import ConsentDraft, IngestLead, ingest_leads
 from crm_core.matching import lead_profile, match_lead
 from crm_core.model import InboxItem, Lead, LeadContactDetails, LeadFlag, NewLead
@@ -136,13 +137,11 @@ class LeadBatchHandler:
         for (index, lead_prep), (lead, created) in zip(ready, results, strict=True):
             if created:
                 match = await match_lead(uow, lead.id, lead_prep.profile, self._detector, now)
+                matched = replace(
+                    lead, match=match, contact_id=match.contact_id, company_id=match.company_id
+                )
+                await log_follow_up(uow, matched, now)
                 if self._router is not None:
-                    matched = replace(
-                        lead,
-                        match=match,
-                        contact_id=match.contact_id,
-                        company_id=match.company_id,
-                    )
                     await self._router(uow, matched, now)
             outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
         return outcomes

@@ -94,6 +94,17 @@ def queue_for(settings: Settings, *, form: str | None, channel: str) -> str | No
     return settings.queues[0].key if settings.queues else None
 
 
+def source_route(settings: Settings, channel: str, source: str) -> tuple[str | None, str | None]:
+    """The queue and pipeline a Telegram bot or VK community names for its leads, if any."""
+    if channel == "telegram":
+        bot = next((b for b in settings.telegram_bots if b.name == source), None)
+        return (bot.queue, bot.pipeline) if bot else (None, None)
+    if channel == "vk":
+        group = next((g for g in settings.vk_groups if str(g.group_id) == source), None)
+        return (group.queue, group.pipeline) if group else (None, None)
+    return None, None
+
+
 def pipeline_for(settings: Settings, *, form: str | None, queue: str | None) -> str | None:
     """The form's pipeline, else the first pipeline.
 

@@ -118,16 +118,21 @@ class SqlSalesRepository:
 
     async def open_deal_owner(self, contact_id: int | None, company_id: int | None) -> int | None:
         """The owner of the newest open deal of a contact (or else of a company)."""
+        deal = await self.open_deal(contact_id, company_id)
+        return deal.owner_id if deal is not None else None
+
+    async def open_deal(self, contact_id: int | None, company_id: int | None) -> Deal | None:
+        """The newest open deal of a contact (or else of a company)."""
         for column, value in (("contact_id", contact_id), ("company_id", company_id)):
             if value is None:
                 continue
             row = await self._s.fetchrow(
-                f"SELECT owner_id FROM deals WHERE {column} = $1 AND status = 'open'"
-                " AND owner_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                f"SELECT * FROM deals WHERE {column} = $1 AND status = 'open'"
+                " ORDER BY id DESC LIMIT 1",
                 value,
             )
             if row:
-                return int(row["owner_id"])
+                return _deal(row)
         return None
 
     async def move_deal(

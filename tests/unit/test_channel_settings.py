@@ -58,3 +58,8 @@ def test_a_secret_written_in_the_file_is_refused(tmp_path: Path) -> None:
 def test_a_vk_group_needs_its_id(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="group_id"):
         load(tmp_path, CHANNELS.replace("group_id = 123\n", ""), {})
+
+
+def test_a_bot_naming_an_unknown_queue_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown queue 'nope'"):
+        load(tmp_path, CHANNELS.replace('queue = "main"', 'queue = "nope"'), {})
