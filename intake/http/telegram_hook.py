@@ -1,12 +1,117 @@
-"""Webhook of the telegram channel (being built)."""
+"""POST /hooks/telegram/{bot_name}: verify, persist durably in the inbox, then answer 200.
+
+Unlike aiogram's webhook handler, which answers Telegram before processing, an update is
+acknowledged only once it is committed: a crash in between makes Telegram re-deliver it, and
+the inbox's unique (channel, external_id) turns the re-delivery into a no-op.
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from aiohttp import web
 
+from channels.errors import ChannelAuthFailed, InvalidSubmission, MalformedBody
+from channels.telegram.adapter import (
+    AcceptedUpdate,
+    IgnoredUpdate,
+    check_secret,
+    decode_update,
+    parse_update,
+)
+from channels.telegram.const import CHANNEL, SECRET_HEADER
+from config.channel_settings import TelegramBotSettings
+from crm_core.model import NewInboxItem
+from intake.clock import utcnow
 from intake.http.errors import error_response
+from intake.http.keys import SERVICES
+from intake.http.responses import json_response
+
+log = logging.getLogger(__name__)
+# Kept with the raw update for support; never the secret-token header.
+SAFE_HEADERS = (
+    "User-Agent",
+    "Content-Type",
+    "Content-Length",
+    "X-Request-Id",
+    "X-Forwarded-For",
+    "X-Real-Ip",
+)
 
 
 async def post_update(request: web.Request) -> web.StreamResponse:
     """Receive one telegram update: verify, persist in the inbox, then acknowledge."""
-    return error_response(501, "not_implemented", "the telegram channel is not configured")
+    services = request.app[SERVICES]
+    counter = services.metrics.intake_requests
+    name = request.match_info["bot_name"]
+    bot = _bot(services.settings.telegram_bots, name)
+    if bot is None:
+        return error_response(
+            404, "unknown_bot", f"no telegram bot named {name!r}", field="bot_name"
+        )
+    try:
+        check_secret(bot.webhook_secret, request.headers.get(SECRET_HEADER))
+    except ChannelAuthFailed as err:
+        counter.labels(CHANNEL, "rejected").inc()
+        return error_response(401, "unauthorized", str(err), field=SECRET_HEADER)
+    limit = services.settings.http.max_body_bytes
+    if (request.content_length or 0) > limit:
+        return _too_large(limit)
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _too_large(limit)
+    if len(body) > limit:
+        return _too_large(limit)
+    try:
+        update = decode_update(body)
+        outcome = parse_update(bot.name, update, received_at=utcnow())
+    except MalformedBody as err:
+        counter.labels(CHANNEL, "rejected").inc()
+        return error_response(400, "malformed_body", str(err), field="body")
+    except InvalidSubmission as err:
+        counter.labels(CHANNEL, "rejected").inc()
+        return error_response(400, "invalid_field", err.message, field=err.field)
+    if isinstance(outcome, IgnoredUpdate):
+        counter.labels(CHANNEL, "ignored").inc()
+        log.debug(
+            "telegram_update_ignored bot=%s update_id=%s kind=%s reason=%s",
+            bot.name,
+            outcome.update_id,
+            outcome.kind,
+            outcome.reason,
+        )
+        return json_response({})
+    return await _store(request, outcome, update)
+
+
+async def _store(
+    request: web.Request, outcome: AcceptedUpdate, update: dict[str, Any]
+) -> web.Response:
+    services = request.app[SERVICES]
+    event = outcome.event
+    item = NewInboxItem(
+        channel=event.channel,
+        source=event.source,
+        external_id=event.external_id,
+        received_at=event.received_at,
+        payload={"update": update},
+        headers={h: request.headers[h] for h in SAFE_HEADERS if h in request.headers},
+        event=event.to_json(),
+    )
+    receipt = await services.writer.store(item)
+    outcome_label = "accepted" if receipt.created else "duplicate"
+    services.metrics.intake_requests.labels(CHANNEL, outcome_label).inc()
+    # Telegram reads a webhook answer as a Bot API call when it names a method: answer {}.
+    return json_response({})
+
+
+def _bot(bots: tuple[TelegramBotSettings, ...], name: str) -> TelegramBotSettings | None:
+    return next((b for b in bots if b.name == name), None)
+
+
+def _too_large(limit: int) -> web.Response:
+    return error_response(
+        413, "payload_too_large", f"body is larger than {limit} bytes", field="body"
+    )
