@@ -26,7 +26,7 @@ class Metrics:
         self.intake_requests = Counter(
             "leadintake_intake_requests_total",
             "Inbound requests by channel and outcome"
-            " (accepted, duplicate, honeypot, test, rejected)",
+            " (accepted, duplicate, honeypot, test, rejected, ignored)",
             ["channel", "outcome"],
             registry=self.registry,
         )
