@@ -26,7 +26,7 @@ class Metrics:
         self.intake_requests = Counter(
             "leadintake_intake_requests_total",
             "Inbound requests by channel and outcome"
-            " (accepted, duplicate, honeypot, test, rejected, ignored)",
+            " (accepted, duplicate, honeypot, test, rejected, ignored, confirmation)",
             ["channel", "outcome"],
             registry=self.registry,
         )

@@ -50,7 +50,13 @@ def _op(
 def hook_routes() -> dict[str, Any]:
     """Paths the messaging platforms post to (authenticated by their own secrets)."""
     ok = {"200": {"description": "Stored durably (VK: the body is `ok` or the confirmation)"}}
-    denied = {"401": {"description": "Wrong secret"}, "403": {"description": "Wrong secret"}}
+    denied = {
+        "400": {"description": "Malformed body; the error names the field"},
+        "401": {"description": "Wrong secret token (Telegram)"},
+        "403": {"description": "Wrong secret (VK)"},
+        "404": {"description": "Unknown bot or community"},
+        "413": {"description": "Body too large"},
+    }
     return {
         "/hooks/telegram/{bot_name}": {
             "post": {
