@@ -14,9 +14,9 @@ from channels.errors import (
 )
 from channels.webform.adapter import parse_submission
 from channels.webform.spec import AcceptedSubmission, FormSpec, HoneypotTripped, TildaTestPing
-from crm_core.model import NewInboxItem
 from intake.clock import utcnow
 from intake.http.errors import error_response
+from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
 
@@ -42,15 +42,10 @@ async def post_form(request: web.Request) -> web.Response:
     spec = services.forms.get(key)
     if spec is None:
         return error_response(404, "unknown_form", f"no form with key {key!r}", field="form_key")
-    limit = services.settings.http.max_body_bytes
-    if (request.content_length or 0) > limit:
-        return _too_large(limit)
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _too_large(limit)
-    if len(body) > limit:
-        return _too_large(limit)
+        body = await read_body(request)
+    except BodyTooLarge as err:
+        return err.response()
     return await _accept(request, spec, body)
 
 
@@ -96,29 +91,16 @@ async def _accept(request: web.Request, spec: FormSpec, body: bytes) -> web.Resp
 
 
 async def _store(request: web.Request, outcome: AcceptedSubmission) -> web.Response:
-    services = request.app[SERVICES]
     event = outcome.event
-    item = NewInboxItem(
-        channel=event.channel,
-        source=event.source,
-        external_id=event.external_id,
-        received_at=event.received_at,
-        payload={"content_type": event.meta.get("content_type"), "fields": outcome.payload},
-        headers={h: request.headers[h] for h in SAFE_HEADERS if h in request.headers},
-        event=event.to_json(),
+    receipt = await store_event(
+        request,
+        event,
+        {"content_type": event.meta.get("content_type"), "fields": outcome.payload},
+        SAFE_HEADERS,
     )
-    receipt = await services.writer.store(item)
-    outcome_label = "accepted" if receipt.created else "duplicate"
-    services.metrics.intake_requests.labels(CHANNEL, outcome_label).inc()
     if outcome.redirect_url:
         raise web.HTTPSeeOther(outcome.redirect_url)
     return json_response(
         {"intake_id": receipt.intake_id, "status": "accepted", "duplicate": not receipt.created},
         status=202 if receipt.created else 200,
-    )
-
-
-def _too_large(limit: int) -> web.Response:
-    return error_response(
-        413, "payload_too_large", f"body is larger than {limit} bytes", field="body"
     )

@@ -22,9 +22,9 @@ from channels.telegram.adapter import (
 )
 from channels.telegram.const import CHANNEL, SECRET_HEADER
 from config.channel_settings import TelegramBotSettings
-from crm_core.model import NewInboxItem
 from intake.clock import utcnow
 from intake.http.errors import error_response
+from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
 
@@ -55,15 +55,10 @@ async def post_update(request: web.Request) -> web.StreamResponse:
     except ChannelAuthFailed as err:
         counter.labels(CHANNEL, "rejected").inc()
         return error_response(401, "unauthorized", str(err), field=SECRET_HEADER)
-    limit = services.settings.http.max_body_bytes
-    if (request.content_length or 0) > limit:
-        return _too_large(limit)
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _too_large(limit)
-    if len(body) > limit:
-        return _too_large(limit)
+        body = await read_body(request)
+    except BodyTooLarge as err:
+        return err.response()
     try:
         update = decode_update(body)
         outcome = parse_update(bot.name, update, received_at=utcnow())
@@ -89,29 +84,11 @@ async def post_update(request: web.Request) -> web.StreamResponse:
 async def _store(
     request: web.Request, outcome: AcceptedUpdate, update: dict[str, Any]
 ) -> web.Response:
-    services = request.app[SERVICES]
     event = outcome.event
-    item = NewInboxItem(
-        channel=event.channel,
-        source=event.source,
-        external_id=event.external_id,
-        received_at=event.received_at,
-        payload={"update": update},
-        headers={h: request.headers[h] for h in SAFE_HEADERS if h in request.headers},
-        event=event.to_json(),
-    )
-    receipt = await services.writer.store(item)
-    outcome_label = "accepted" if receipt.created else "duplicate"
-    services.metrics.intake_requests.labels(CHANNEL, outcome_label).inc()
+    await store_event(request, event, {"update": update}, SAFE_HEADERS)
     # Telegram reads a webhook answer as a Bot API call when it names a method: answer {}.
     return json_response({})
 
 
 def _bot(bots: tuple[TelegramBotSettings, ...], name: str) -> TelegramBotSettings | None:
     return next((b for b in bots if b.name == name), None)
-
-
-def _too_large(limit: int) -> web.Response:
-    return error_response(
-        413, "payload_too_large", f"body is larger than {limit} bytes", field="body"
-    )

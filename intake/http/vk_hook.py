@@ -22,9 +22,9 @@ from channels.vk.adapter import (
 )
 from channels.vk.const import CHANNEL, RETRY_HEADER
 from config.channel_settings import VkGroupSettings
-from crm_core.model import NewInboxItem
 from intake.clock import utcnow
 from intake.http.errors import error_response
+from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,10 @@ async def post_update(request: web.Request) -> web.StreamResponse:
         return error_response(
             404, "unknown_group", f"no VK community {raw_id!r} is configured", field="group_id"
         )
-    limit = services.settings.http.max_body_bytes
-    if (request.content_length or 0) > limit:
-        return _too_large(limit)
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _too_large(limit)
-    if len(body) > limit:
-        return _too_large(limit)
+        body = await read_body(request)
+    except BodyTooLarge as err:
+        return err.response()
     try:
         outcome = parse_callback(group, body, received_at=utcnow())
     except WrongGroup as err:
@@ -94,20 +89,8 @@ async def post_update(request: web.Request) -> web.StreamResponse:
 
 
 async def _store(request: web.Request, outcome: AcceptedEvent) -> web.Response:
-    services = request.app[SERVICES]
     event = outcome.event
-    item = NewInboxItem(
-        channel=event.channel,
-        source=event.source,
-        external_id=event.external_id,
-        received_at=event.received_at,
-        payload={"update": outcome.payload},
-        headers={h: request.headers[h] for h in SAFE_HEADERS if h in request.headers},
-        event=event.to_json(),
-    )
-    receipt = await services.writer.store(item)
-    outcome_label = "accepted" if receipt.created else "duplicate"
-    services.metrics.intake_requests.labels(CHANNEL, outcome_label).inc()
+    receipt = await store_event(request, event, {"update": outcome.payload}, SAFE_HEADERS)
     if not receipt.created:
         log.info(
             "vk_event_duplicate group_id=%s event_id=%s intake_id=%s retry=%s",
@@ -128,10 +111,4 @@ def _group(groups: tuple[VkGroupSettings, ...], raw_id: str) -> VkGroupSpec | No
         return None
     return VkGroupSpec(
         group_id=found.group_id, confirmation=found.confirmation, secret=found.secret
-    )
-
-
-def _too_large(limit: int) -> web.Response:
-    return error_response(
-        413, "payload_too_large", f"body is larger than {limit} bytes", field="body"
     )
