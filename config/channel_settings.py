@@ -21,6 +21,9 @@ class TelegramBotSettings:
     webhook_secret: str | None = field(default=None, repr=False)
     queue: str | None = None
     pipeline: str | None = None
+    # "webhook": Telegram posts updates to us; "polling": we call getUpdates (no public URL).
+    mode: str = "webhook"
+    api_base: str = "https://api.telegram.org"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,12 @@ def telegram_bots(root: Section, env: Mapping[str, str]) -> tuple[TelegramBotSet
                 ),
                 queue=s.optional_string("queue"),
                 pipeline=s.optional_string("pipeline"),
+                mode=s.choice("mode", "webhook", ("webhook", "polling")),
+                api_base=s.string("api_base", "https://api.telegram.org").rstrip("/"),
             )
         )
+        if bots[-1].mode == "polling" and not bots[-1].token:
+            raise s.error("mode", "polling needs the bot token in the environment")
     _unique(root, "telegram.bots", [b.name for b in bots])
     return tuple(bots)
 

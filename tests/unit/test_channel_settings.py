@@ -63,3 +63,11 @@ def test_a_vk_group_needs_its_id(tmp_path: Path) -> None:
 def test_a_bot_naming_an_unknown_queue_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown queue 'nope'"):
         load(tmp_path, CHANNELS.replace('queue = "main"', 'queue = "nope"'), {})
+
+
+def test_polling_needs_the_bot_token(tmp_path: Path) -> None:
+    polling = CHANNELS.replace('queue = "main"', 'queue = "main"\nmode = "polling"')
+    with pytest.raises(ConfigError, match="polling needs the bot token"):
+        load(tmp_path, polling, {})
+    settings = load(tmp_path, polling, {"LEADINTAKE_TELEGRAM_SALES_TOKEN": "1:x"})
+    assert settings.telegram_bots[0].mode == "polling"
