@@ -96,6 +96,15 @@ async def convert_lead(
             raise NotFound("contact_id", f"no contact {contact_id}")
         await learn_identifiers(uow, contact, lead_profile(lead.data, region), now)
 
+    # The person's later requests attached to this lead (another channel, another spelling)
+    # teach the contact their identifiers too: one person, one contact, every identity.
+    attached = await uow.leads.attached_to(lead_id)
+    for later in attached:
+        known = await uow.identity.get_contact(contact_id)
+        assert known is not None
+        await learn_identifiers(uow, known, lead_profile(later.data, region), now)
+    await uow.identity.set_leads_contact([a.id for a in attached], contact_id, now)
+
     company_id = request.company_id or lead.company_id
     contact = await uow.identity.get_contact(contact_id)
     assert contact is not None

@@ -103,6 +103,9 @@ class LeadRepository(Protocol):
     ) -> None:
         """Record a conversion's result on the lead."""
 
+    async def attached_to(self, lead_id: int) -> list[Lead]:
+        """Later requests of the same person attached to this open lead."""
+
     async def assignee_id(self, lead_id: int) -> int | None:
         """The manager a lead is assigned to, if any."""
 

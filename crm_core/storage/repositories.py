@@ -374,6 +374,13 @@ class SqlLeadRepository:
             now,
         )
 
+    async def attached_to(self, lead_id: int) -> list[Lead]:
+        """Later requests of the same person that were attached to this open lead."""
+        rows = await self._s.fetch(
+            f"{LEAD_SELECT} WHERE l.duplicate_of_id = $1 ORDER BY l.id", lead_id
+        )
+        return [_lead(r) for r in rows]
+
     async def assignee_id(self, lead_id: int) -> int | None:
         """The manager a lead is assigned to, if any."""
         row = await self._s.fetchrow("SELECT assignee_id FROM leads WHERE id = $1", lead_id)
