@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from config.reader import Section
 
+DEFAULT_AUTO_REPLY = "Спасибо! Мы получили ваше сообщение, менеджер скоро ответит."
+
 
 @dataclass(frozen=True, slots=True)
 class TelegramBotSettings:
@@ -24,6 +26,10 @@ class TelegramBotSettings:
     # "webhook": Telegram posts updates to us; "polling": we call getUpdates (no public URL).
     mode: str = "webhook"
     api_base: str = "https://api.telegram.org"
+    # Sent to the customer after each stored message ("" turns it off), with a button to
+    # share their phone unless they just did.
+    auto_reply: str = DEFAULT_AUTO_REPLY
+    ask_phone: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,8 @@ def telegram_bots(root: Section, env: Mapping[str, str]) -> tuple[TelegramBotSet
                 pipeline=s.optional_string("pipeline"),
                 mode=s.choice("mode", "webhook", ("webhook", "polling")),
                 api_base=s.string("api_base", "https://api.telegram.org").rstrip("/"),
+                auto_reply=_auto_reply(s),
+                ask_phone=s.boolean("ask_phone", True),
             )
         )
         if bots[-1].mode == "polling" and not bots[-1].token:
@@ -79,6 +87,13 @@ def vk_groups(root: Section, env: Mapping[str, str]) -> tuple[VkGroupSettings, .
         )
     _unique(root, "vk.groups", [str(g.group_id) for g in groups])
     return tuple(groups)
+
+
+def _auto_reply(s: Section) -> str:
+    value = s.data.get("auto_reply", DEFAULT_AUTO_REPLY)
+    if not isinstance(value, str):
+        raise s.error("auto_reply", 'must be a string ("" turns the auto-reply off)')
+    return value.strip()
 
 
 def _secret(s: Section, env: Mapping[str, str], key: str, default: str) -> str | None:

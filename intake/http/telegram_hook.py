@@ -21,6 +21,7 @@ from channels.telegram.adapter import (
     parse_update,
 )
 from channels.telegram.const import CHANNEL, SECRET_HEADER
+from channels.telegram.replies import auto_reply
 from config.channel_settings import TelegramBotSettings
 from intake.clock import utcnow
 from intake.http.errors import error_response
@@ -85,8 +86,14 @@ async def _store(
     request: web.Request, outcome: AcceptedUpdate, update: dict[str, Any]
 ) -> web.Response:
     event = outcome.event
-    await store_event(request, event, {"update": update}, SAFE_HEADERS)
-    # Telegram reads a webhook answer as a Bot API call when it names a method: answer {}.
+    receipt = await store_event(request, event, {"update": update}, SAFE_HEADERS)
+    bot = _bot(request.app[SERVICES].settings.telegram_bots, event.source)
+    # Telegram runs a Bot API call named in the webhook answer: the auto-reply rides on it,
+    # once per update (a re-delivery gets {} so the customer is not answered twice).
+    if receipt.created and bot is not None and bot.auto_reply:
+        reply = auto_reply(event, bot.auto_reply, ask_phone=bot.ask_phone)
+        if reply is not None:
+            return json_response(reply)
     return json_response({})
 
 

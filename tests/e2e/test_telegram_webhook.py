@@ -25,6 +25,7 @@ OPEN_HOOK = "/hooks/telegram/support"  # has none
 BOTS = """
 [[telegram.bots]]
 name = "sales"
+auto_reply = ""
 
 [[telegram.bots]]
 name = "support"
@@ -180,7 +181,8 @@ async def test_undecodable_secret_header_is_401(service: Running) -> None:
 
 
 async def test_bot_without_a_secret_takes_any_header(service: Running) -> None:
-    assert await deliver(service, update("text_message"), url=OPEN_HOOK, secret=None) == (200, {})
+    status, answer = await deliver(service, update("text_message"), url=OPEN_HOOK, secret=None)
+    assert status == 200 and answer["method"] == "sendMessage"  # its auto-reply
 
     lead = await wait_for_update(service, 815372941)
     assert lead["source"] == "support"
@@ -326,3 +328,19 @@ def test_the_app_starts_without_importing_aiogram() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "False"
+
+
+async def test_the_bot_answers_the_customer_once_offering_to_share_the_phone(
+    service: Running,
+) -> None:
+    status, answer = await deliver(service, update("text_message"), url=OPEN_HOOK, secret=None)
+    assert status == 200 and answer["method"] == "sendMessage"
+    assert answer["chat_id"] == 482915736 and "менеджер скоро ответит" in answer["text"]
+    [[button]] = answer["reply_markup"]["keyboard"]
+    assert button["request_contact"] is True
+
+    again = await deliver(service, update("text_message"), url=OPEN_HOOK, secret=None)
+    assert again == (200, {})  # a re-delivery is not answered twice
+
+    status, answer = await deliver(service, update("contact_own"), url=OPEN_HOOK, secret=None)
+    assert answer["method"] == "sendMessage" and "reply_markup" not in answer
