@@ -30,3 +30,16 @@ class InvalidSubmission(ChannelError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class ChannelUnavailable(ChannelError):
+    """The channel's server could not be reached or answered with a temporary failure.
+
+    Trying again later may succeed; `retry_after` is the wait in seconds when the server
+    named one (Telegram's flood control).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after

@@ -1,5 +1,5 @@
-"""Telegram bots in webhook mode: Bot API updates posted to /hooks/telegram/{bot_name}.
+"""Telegram bots: updates by webhook (POST /hooks/telegram/{bot_name}) or by long polling.
 
-Nothing to set up or tear down: the webhook needs no long-lived resource, and the adapter
-never calls the Bot API (no downloads, no replies).
+The adapter parses the Bot API's update JSON; `polling.py` is the getUpdates client used by
+bots configured with `mode = "polling"`. Replies to customers ride on the webhook answer.
 """

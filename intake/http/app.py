@@ -21,10 +21,11 @@ from intake.http import (
     vk_hook,
 )
 from intake.http.errors import error_middleware, metrics_middleware
-from intake.http.keys import SERVICES
+from intake.http.keys import SERVICES, TELEGRAM_POLLERS
 from intake.http.openapi import openapi_document
 from intake.http.responses import json_response
 from intake.notifying import running_notifications
+from intake.telegram_polling import running_pollers
 
 
 def create_app(settings: Settings, services: Services | None = None) -> web.Application:
@@ -38,6 +39,8 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     add_routes(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
+    # After the inbox: pollers stop before the writer they store through.
+    app.cleanup_ctx.append(_telegram_ctx)
     app.cleanup_ctx.append(_notify_ctx)
     return app
 
@@ -99,6 +102,12 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await services.writer.stop()
     await services.worker.stop()
+
+
+async def _telegram_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with running_pollers(app[SERVICES]) as pollers:
+        app[TELEGRAM_POLLERS] = pollers
+        yield
 
 
 async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:

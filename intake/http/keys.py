@@ -6,8 +6,10 @@ from aiohttp import web
 
 from crm_core.model import Manager
 from intake.bootstrap import Services
+from intake.telegram_polling import TelegramPoller
 
 SERVICES = web.AppKey("services", Services)
+TELEGRAM_POLLERS = web.AppKey("telegram_pollers", dict[str, TelegramPoller])
 CURRENT_MANAGER = web.RequestKey("manager", Manager)
 
 
