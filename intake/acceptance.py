@@ -4,12 +4,12 @@ and route a lead that waited for someone to come on duty once someone has."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from crm_core.storage import Storage, StorageUnavailable
+from intake.background import BackgroundLoop
 from intake.sales_context import SalesContext
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class AcceptanceWatch:
         self._clock = clock
         self._on_handed_over = on_handed_over
         self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("acceptance-watch", self._run)
 
     async def run_once(self) -> int:
         """Hand over every lead whose acceptance deadline has passed; returns how many."""
@@ -59,16 +59,11 @@ class AcceptanceWatch:
 
     def start(self) -> None:
         """Start watching."""
-        self._task = asyncio.create_task(self._run(), name="acceptance-watch")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop watching."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:

@@ -10,7 +10,6 @@ between makes Telegram serve the batch again, and the inbox's unique (channel, e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +24,7 @@ from channels.telegram.polling import PollingConflict, UpdatesClient
 from config.channel_settings import TelegramBotSettings
 from crm_core.model import InboxReceipt, NewInboxItem
 from crm_core.storage import StorageUnavailable
+from intake.background import BackgroundLoop
 from intake.clock import utcnow
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class TelegramPoller:
         # None: Telegram starts from its oldest unconfirmed update (it keeps them 24 h), so
         # nothing needs to be saved across restarts.
         self._offset: int | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop(f"telegram-poller-{bot.name}", self.run)
         self.connected = False
         self.last_event_at: datetime | None = None
         self.last_error: str | None = None
@@ -109,20 +109,15 @@ class TelegramPoller:
     @property
     def running(self) -> bool:
         """True while the polling task is alive."""
-        return self._task is not None and not self._task.done()
+        return self._loop.running
 
     def start(self) -> None:
         """Start the polling task."""
-        self._task = asyncio.create_task(self.run(), name=f"telegram-poller-{self.bot.name}")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Cancel polling; a batch being stored is left to the inbox writer, not confirmed."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._loop.stop()
 
     async def close(self) -> None:
         """Close the Bot API session (`run` does so when it ends)."""

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from crm_core.model import InboxItem
 from crm_core.storage import Storage, StorageUnavailable, UnitOfWork
+from intake.background import BackgroundLoop
 from intake.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class InboxWorker:
         self._coalesce = coalesce_seconds
         self._on_processed = on_processed
         self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("inbox-worker", self._run)
         self.last_cycle_monotonic: float | None = None
         self.last_error: str | None = None
 
@@ -81,20 +82,15 @@ class InboxWorker:
 
     def start(self) -> None:
         """Start the draining loop."""
-        self._task = asyncio.create_task(self._run(), name="inbox-worker")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop after the current transaction is rolled back or committed."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._loop.stop()
 
     def alive(self, max_silence: float) -> bool:
         """True when the loop ran recently."""
-        running = self._task is not None and not self._task.done()
+        running = self._loop.running
         last = self.last_cycle_monotonic
         return running and last is not None and time.monotonic() - last < max_silence
 
