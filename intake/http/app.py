@@ -8,6 +8,7 @@ from aiohttp import web
 
 from config import Settings
 from intake.bootstrap import Services, build_services, load_team, prepare_storage
+from intake.channel_polling import ChannelPoller
 from intake.http import (
     contacts,
     events,
@@ -21,11 +22,12 @@ from intake.http import (
     vk_hook,
 )
 from intake.http.errors import error_middleware, metrics_middleware
-from intake.http.keys import SERVICES, TELEGRAM_POLLERS
+from intake.http.keys import CHANNEL_POLLERS, SERVICES
 from intake.http.openapi import openapi_document
 from intake.http.responses import json_response
 from intake.notifying import running_notifications
 from intake.telegram_polling import running_pollers
+from intake.vk_polling import running_vk_pollers
 
 
 def create_app(settings: Settings, services: Services | None = None) -> web.Application:
@@ -105,8 +107,15 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _telegram_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with running_pollers(app[SERVICES]) as pollers:
-        app[TELEGRAM_POLLERS] = pollers
+    async with (
+        running_pollers(app[SERVICES]) as telegram,
+        running_vk_pollers(app[SERVICES]) as vk,
+    ):
+        pollers: dict[str, ChannelPoller] = {
+            f"telegram:{name}": poller for name, poller in telegram.items()
+        }
+        pollers.update({f"vk:{group}": poller for group, poller in vk.items()})
+        app[CHANNEL_POLLERS] = pollers
         yield
 
 

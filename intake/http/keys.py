@@ -6,10 +6,11 @@ from aiohttp import web
 
 from crm_core.model import Manager
 from intake.bootstrap import Services
-from intake.telegram_polling import TelegramPoller
+from intake.channel_polling import ChannelPoller
 
 SERVICES = web.AppKey("services", Services)
-TELEGRAM_POLLERS = web.AppKey("telegram_pollers", dict[str, TelegramPoller])
+# Pollers of the channels that fetch their events, by "telegram:<bot>" / "vk:<group id>".
+CHANNEL_POLLERS = web.AppKey("channel_pollers", dict[str, ChannelPoller])
 CURRENT_MANAGER = web.RequestKey("manager", Manager)
 
 

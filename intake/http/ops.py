@@ -9,7 +9,7 @@ from crm_core.model import InboxStats
 from crm_core.storage import StorageUnavailable
 from intake.bootstrap import Services
 from intake.clock import utcnow
-from intake.http.keys import SERVICES, TELEGRAM_POLLERS
+from intake.http.keys import CHANNEL_POLLERS, SERVICES
 from intake.http.responses import json_response
 
 # The worker loops at least every poll interval; this much silence means it is stuck.
@@ -49,13 +49,13 @@ async def readyz(request: web.Request) -> web.Response:
     # A channel that cannot reach its platform is reported, not fatal: the service still takes
     # every other channel's requests.
     checks["channels"] = {
-        f"telegram:{name}": {
+        name: {
             "connected": poller.connected,
             "last_event_at": poller.last_event_at.isoformat() if poller.last_event_at else None,
             "last_error": poller.last_error,
             "updates_stored": poller.updates_stored,
         }
-        for name, poller in request.app.get(TELEGRAM_POLLERS, {}).items()
+        for name, poller in request.app.get(CHANNEL_POLLERS, {}).items()
     }
     return json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks},

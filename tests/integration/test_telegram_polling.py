@@ -32,16 +32,11 @@ from crm_core.model import Lead, LeadFilter
 from crm_core.storage import Storage
 from crm_core.storage.sqlite import SqliteStorage
 from intake.bootstrap import build_services
+from intake.channel_polling import BACKOFF_MAX_SECONDS, BACKOFF_MIN_SECONDS, Backoff
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.processing import Route, make_batch_handler
-from intake.telegram_polling import (
-    BACKOFF_MAX_SECONDS,
-    BACKOFF_MIN_SECONDS,
-    Backoff,
-    TelegramPoller,
-    running_pollers,
-)
+from intake.telegram_polling import TelegramPoller, running_pollers
 from intake.worker import InboxWorker
 from tests.conftest import TEST_CONFIG
 
