@@ -39,6 +39,7 @@ from crm_core.storage.ports import (
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import (
+    Conditions,
     Row,
     SqlSession,
     as_datetime,
@@ -393,7 +394,7 @@ class SqlLeadRepository:
 
     async def list(self, where: LeadFilter, limit: int, before_id: int | None) -> list[Lead]:
         """Newest first, ids below `before_id` when paging."""
-        q = _Conditions()
+        q = Conditions()
         q.add("l.status = {}", where.status.value if where.status else None)
         q.add("l.channel = {}", where.channel)
         q.add("m.login = {}", where.assignee)
@@ -408,23 +409,6 @@ class SqlLeadRepository:
             f"{LEAD_SELECT}{q.where()} ORDER BY l.id DESC LIMIT ${len(q.args)}", *q.args
         )
         return [_lead(r) for r in rows]
-
-
-class _Conditions:
-    """WHERE clauses with `$n` placeholders numbered as they are added."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.args: list[Any] = []
-
-    def add(self, template: str, value: Any) -> None:
-        if value is None:
-            return
-        self.args.append(value)
-        self.parts.append(template.format(f"${len(self.args)}"))
-
-    def where(self) -> str:
-        return f" WHERE {' AND '.join(self.parts)}" if self.parts else ""
 
 
 def _lead(r: Row) -> Lead:

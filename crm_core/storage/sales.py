@@ -21,6 +21,7 @@ from crm_core.sales import (
     Task,
 )
 from crm_core.storage.session import (
+    Conditions,
     Row,
     SqlSession,
     as_datetime,
@@ -96,23 +97,14 @@ class SqlSalesRepository:
         before_id: int | None,
     ) -> list[Deal]:
         """Newest first, optionally one owner's, one pipeline's or one status's."""
-        conditions: list[str] = []
-        args: list[Any] = []
-        for column, value in (
-            ("owner_id", owner_id),
-            ("pipeline", pipeline),
-            ("status", status),
-        ):
-            if value is not None:
-                args.append(value)
-                conditions.append(f"{column} = ${len(args)}")
-        if before_id is not None:
-            args.append(before_id)
-            conditions.append(f"id < ${len(args)}")
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        args.append(limit)
+        q = Conditions()
+        q.add("owner_id = {}", owner_id)
+        q.add("pipeline = {}", pipeline)
+        q.add("status = {}", status)
+        q.add("id < {}", before_id)
+        q.args.append(limit)
         rows = await self._s.fetch(
-            f"SELECT * FROM deals{where} ORDER BY id DESC LIMIT ${len(args)}", *args
+            f"SELECT * FROM deals{q.where()} ORDER BY id DESC LIMIT ${len(q.args)}", *q.args
         )
         return [_deal(r) for r in rows]
 

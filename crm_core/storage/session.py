@@ -56,3 +56,22 @@ def from_json(value: Any) -> Any:
     if value is None:
         return None
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+class Conditions:
+    """WHERE clauses with `$n` placeholders numbered as they are added."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, template: str, value: Any) -> None:
+        """Add `template` (with `{}` for the placeholder) unless the value is None."""
+        if value is None:
+            return
+        self.args.append(value)
+        self.parts.append(template.format(f"${len(self.args)}"))
+
+    def where(self) -> str:
+        """The WHERE clause, or nothing."""
+        return f" WHERE {' AND '.join(self.parts)}" if self.parts else ""

@@ -237,6 +237,17 @@ async def test_concurrent_conversions_give_one_of_each(storage: Storage) -> None
         )
         contacts = await uow.identity.contacts_total()
     assert len(deals) == 1 and contacts == 1
+    async with storage.reader() as uow:
+        open_main = await uow.sales.list_deals(
+            owner_id=staff["head"].id, pipeline="main", status="open", limit=10, before_id=None
+        )
+        won = await uow.sales.list_deals(
+            owner_id=None, pipeline=None, status="won", limit=10, before_id=None
+        )
+        older = await uow.sales.list_deals(
+            owner_id=None, pipeline=None, status=None, limit=10, before_id=deals[0].id
+        )
+    assert [d.id for d in open_main] == [deals[0].id] and won == [] and older == []
 
 
 async def test_deal_moves_follow_stage_rules_and_lost_needs_a_head(storage: Storage) -> None:
