@@ -30,7 +30,6 @@ from config import load_settings
 from config.channel_settings import TelegramBotSettings
 from crm_core.model import Lead, LeadFilter
 from crm_core.storage import Storage
-from crm_core.storage.sqlite import SqliteStorage
 from intake.bootstrap import build_services
 from intake.channel_polling import BACKOFF_MAX_SECONDS, BACKOFF_MIN_SECONDS, Backoff
 from intake.clock import utcnow
@@ -39,7 +38,9 @@ from intake.processing import Route, make_batch_handler
 from intake.telegram_polling import TelegramPoller, running_pollers
 from intake.worker import InboxWorker
 from tests.conftest import TEST_CONFIG
+from tests.integration.polling_support import running, sqlite_storage, wait_until
 
+__all__ = ["sqlite_storage"]  # the shared fixture, used by name
 FIXTURES = Path(__file__).parents[1] / "channels" / "telegram" / "fixtures"
 TOKEN = "123456789:AAE-polling-token_for-the-stand-in"
 BOT = "sales"
@@ -261,39 +262,10 @@ async def harness(storage: Storage) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def sqlite_storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = SqliteStorage(tmp_path / "polling.sqlite3")
-    await store.open()
-    await store.migrate()
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture
 async def sqlite_harness(sqlite_storage: Storage) -> AsyncIterator[Harness]:
     """The stand-in and the inbox on SQLite (for behaviour the database does not change)."""
     async with harness_on(sqlite_storage) as h:
         yield h
-
-
-@asynccontextmanager
-async def running(poller: TelegramPoller) -> AsyncIterator[TelegramPoller]:
-    poller.start()
-    try:
-        yield poller
-    finally:
-        await poller.stop()
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll `condition` until it holds; fail after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.005)
 
 
 # --- The poller ---------------------------------------------------------------------------

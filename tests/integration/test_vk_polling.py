@@ -31,7 +31,6 @@ from config.channel_settings import VkGroupSettings
 from config.reader import ConfigError
 from crm_core.model import InboxReceipt, Lead, LeadFilter, NewInboxItem
 from crm_core.storage import Storage, StorageUnavailable
-from crm_core.storage.sqlite import SqliteStorage
 from intake.bootstrap import build_services
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
@@ -39,7 +38,9 @@ from intake.processing import Route, make_batch_handler
 from intake.vk_polling import VkPoller, running_vk_pollers
 from intake.worker import InboxWorker
 from tests.conftest import TEST_CONFIG
+from tests.integration.polling_support import running, sqlite_storage, wait_until
 
+__all__ = ["sqlite_storage"]  # the shared fixture, used by name
 FIXTURES = Path(__file__).parents[1] / "channels" / "vk" / "fixtures"
 GROUP = 218765432
 TOKEN = "vk1.a.community-token_for-the-stand-in"
@@ -294,39 +295,10 @@ async def harness(storage: Storage) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def sqlite_storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = SqliteStorage(tmp_path / "vk-polling.sqlite3")
-    await store.open()
-    await store.migrate()
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture
 async def sqlite_harness(sqlite_storage: Storage) -> AsyncIterator[Harness]:
     """The stand-in and the inbox on SQLite (for behaviour the database does not change)."""
     async with harness_on(sqlite_storage) as h:
         yield h
-
-
-@asynccontextmanager
-async def running(poller: VkPoller) -> AsyncIterator[VkPoller]:
-    poller.start()
-    try:
-        yield poller
-    finally:
-        await poller.stop()
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll `condition` until it holds; fail after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.01)
 
 
 # --- The poller -----------------------------------------------------------------------------
