@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from crm_core.conversation import KIND_BY_CHANNEL
 from crm_core.model import Lead
 from crm_core.sales import ActivityKind, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
-
-KIND_BY_CHANNEL = {
-    "telegram": ActivityKind.MESSAGE,
-    "vk": ActivityKind.MESSAGE,
-    "whatsapp": ActivityKind.MESSAGE,
-    "email": ActivityKind.EMAIL,
-    "call": ActivityKind.CALL,
-}
 
 
 async def log_follow_up(uow: UnitOfWork, lead: Lead, now: datetime) -> int | None:

@@ -25,6 +25,7 @@ class NotificationKind(StrEnum):
     REPEAT_REQUEST = "repeat_request"
     LOST_APPROVAL_REQUESTED = "lost_approval_requested"
     TASK_DUE = "task_due"
+    NEW_MESSAGE = "new_message"
 
 
 @dataclass(frozen=True, slots=True)

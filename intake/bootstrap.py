@@ -114,6 +114,9 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     def processed(item: InboxItem, handled: Handled) -> None:
         if handled.lead_created:
             metrics.leads_created.labels(item.channel).inc()
+        if handled.activity_id is not None:
+            metrics.messages_attached.labels(item.channel).inc()
+        if handled.lead_created or handled.activity_id is not None:
             notify_wakeup.set()
             live_wakeup.set()
 
@@ -124,6 +127,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
             settings.intake.default_region,
             Detector(settings.dedupe),
             router=sales.route,
+            notify_message=sales.notify_message,
         ),
         batch=settings.intake.worker_batch,
         poll_seconds=settings.intake.worker_poll_seconds,

@@ -36,6 +36,12 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.messages_attached = Counter(
+            "leadintake_messages_attached_total",
+            "Messages logged on a person's open lead or deal instead of a new lead, by channel",
+            ["channel"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "leadintake_errors_total", "Errors by kind", ["kind"], registry=self.registry
         )

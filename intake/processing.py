@@ -7,13 +7,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from channels.model import InboundEvent
+from crm_core.conversation import (
+    Conversation,
+    IncomingMessage,
+    conversation_of_lead,
+    conversation_of_person,
+    log_message,
+)
 from crm_core.followups import log_follow_up
 from crm_core.ingest import ConsentDraft, IngestLead, ingest_leads
 from crm_core.matching import lead_profile, match_lead
 from crm_core.model import InboxItem, Lead, LeadContactDetails, LeadFlag, NewLead
+from crm_core.sales import RecordKind
 from crm_core.storage import UnitOfWork
 from dedupe.detector import Detector
 from dedupe.emails import normalize_email
+from dedupe.keys import Entity, KeyKind, kind_of, person_keys
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile
 from intake.worker import Handled, Outcome
@@ -30,6 +39,43 @@ class Route:
 RouteResolver = Callable[[str, str], Route]
 # Assigns a freshly matched lead to a manager (and queues their notifications).
 LeadRouter = Callable[[UnitOfWork, Lead, datetime], Awaitable[object]]
+# Tells a conversation's owner about a message logged on it (activity id given).
+MessageNotifier = Callable[
+    [UnitOfWork, Conversation, IncomingMessage, int, datetime], Awaitable[object]
+]
+# Channels where people converse: a later message of a person in work is not a new request.
+CONVERSATION_CHANNELS = frozenset({"telegram", "vk", "email"})
+# ...except these events of those channels, which are requests by nature (a VK lead-ads form).
+REQUEST_EVENTS = frozenset({"lead_forms_new"})
+
+
+# Keys that name one person for sure (not a name block shared by namesakes).
+PERSONAL_IDENTIFIERS = frozenset(
+    {
+        KeyKind.PHONE,
+        KeyKind.EMAIL,
+        KeyKind.EMAIL_CANONICAL,
+        KeyKind.TELEGRAM_ID,
+        KeyKind.TELEGRAM_USER,
+        KeyKind.VK_ID,
+    }
+)
+
+
+def is_conversation(event: InboundEvent) -> bool:
+    """True for a message that continues a person's conversation if they have one open."""
+    return (
+        event.channel in CONVERSATION_CHANNELS
+        and event.meta.get("event_type") not in REQUEST_EVENTS
+    )
+
+
+def thread_ids(event: InboundEvent) -> tuple[str, ...]:
+    """The earlier messages an e-mail answers (In-Reply-To first, then References, newest
+    first)."""
+    ids = [event.meta.get("in_reply_to", "")]
+    ids += reversed(event.meta.get("references", "").split())
+    return tuple(dict.fromkeys(i for i in ids if i))
 
 
 def build_command(item: InboxItem, event: InboundEvent, route: Route, region: str) -> IngestLead:
@@ -93,6 +139,8 @@ class PreparedLead:
 
     command: IngestLead
     profile: Profile
+    conversation: bool = False
+    thread: tuple[str, ...] = ()
 
 
 class LeadBatchHandler:
@@ -104,11 +152,13 @@ class LeadBatchHandler:
         region: str,
         detector: Detector | None = None,
         router: LeadRouter | None = None,
+        notify_message: MessageNotifier | None = None,
     ) -> None:
         self._resolve_route = resolve_route
         self._region = region
         self._detector = detector or Detector()
         self._router = router
+        self._notify_message = notify_message
 
     def prepare(self, items: Sequence[InboxItem]) -> list[PreparedLead | Exception]:
         """Build each row's command and profile; a row we cannot read becomes its exception."""
@@ -119,7 +169,12 @@ class LeadBatchHandler:
             event = InboundEvent.from_json(item.event)
             route = self._resolve_route(event.channel, event.source)
             command = build_command(item, event, route, self._region)
-            return PreparedLead(command, lead_profile(command.lead, self._region))
+            return PreparedLead(
+                command,
+                lead_profile(command.lead, self._region),
+                conversation=is_conversation(event),
+                thread=thread_ids(event) if event.channel == "email" else (),
+            )
         except Exception as err:  # a row we cannot read must not block the others
             return err
 
@@ -130,11 +185,34 @@ class LeadBatchHandler:
         prepared: Sequence[PreparedLead | Exception],
         now: datetime,
     ) -> list[Outcome]:
-        """Create the leads of the readable rows in one go, then match each new one."""
+        """Log messages of people in work on their conversations; create the other rows'
+        leads in one go, then match each new one."""
         outcomes: list[Outcome] = [p if isinstance(p, Exception) else NOT_YET for p in prepared]
         ready = [(n, p) for n, p in enumerate(prepared) if not isinstance(p, Exception)]
-        results = await ingest_leads(uow, [p.command for _, p in ready], now)
-        for (index, lead_prep), (lead, created) in zip(ready, results, strict=True):
+        new: list[tuple[int, PreparedLead]] = []
+        attached: list[tuple[int, PreparedLead, Conversation]] = []
+        # A person who writes several times before the worker runs gets one lead: the
+        # batch's later messages sharing an identifier with an earlier one follow it.
+        followers: list[tuple[int, PreparedLead, int]] = []
+        leader_by_key: dict[str, int] = {}
+        for index, prep in ready:
+            if prep.conversation:
+                conversation = await self._open_conversation(uow, prep)
+                if conversation is not None:
+                    attached.append((index, prep, conversation))
+                    continue
+                keys = sorted(
+                    k for k in person_keys(prep.profile) if kind_of(k) in PERSONAL_IDENTIFIERS
+                )
+                leader = next((leader_by_key[k] for k in keys if k in leader_by_key), None)
+                if leader is not None:
+                    followers.append((index, prep, leader))
+                    continue
+                leader_by_key.update(dict.fromkeys(keys, index))
+            new.append((index, prep))
+        results = await ingest_leads(uow, [p.command for _, p in new], now)
+        lead_ids: dict[int, int] = {}
+        for (index, lead_prep), (lead, created) in zip(new, results, strict=True):
             if created:
                 match = await match_lead(uow, lead.id, lead_prep.profile, self._detector, now)
                 matched = replace(
@@ -143,8 +221,56 @@ class LeadBatchHandler:
                 await log_follow_up(uow, matched, now)
                 if self._router is not None:
                     await self._router(uow, matched, now)
+            lead_ids[index] = lead.id
             outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
+        for index, prep, leader in followers:
+            lead_id = lead_ids[leader]
+            owner = await uow.leads.assignee_id(lead_id)
+            conversation = Conversation(RecordKind.LEAD, lead_id, lead_id, owner, "same person")
+            attached.append((index, prep, conversation))
+        for index, prep, conversation in attached:
+            outcomes[index] = await self._log(uow, items[index], prep, conversation, now)
         return outcomes
+
+    async def _open_conversation(self, uow: UnitOfWork, prep: PreparedLead) -> Conversation | None:
+        """The thread an e-mail answers, else the open lead or deal of its sender."""
+        if prep.thread:
+            lead_id = await uow.inbox.lead_of("email", prep.thread)
+            if lead_id is not None:
+                found = await conversation_of_lead(
+                    uow, lead_id, f"reply in the thread of lead {lead_id}"
+                )
+                if found is not None:
+                    return found
+        decision = await self._detector.detect(prep.profile, uow.identity)
+        return await conversation_of_person(uow, decision)
+
+    async def _log(
+        self,
+        uow: UnitOfWork,
+        item: InboxItem,
+        prep: PreparedLead,
+        conversation: Conversation,
+        now: datetime,
+    ) -> Handled:
+        lead = prep.command.lead
+        message = IncomingMessage(
+            channel=lead.channel,
+            source=lead.source,
+            text=lead.comment,
+            received_at=lead.received_at,
+            details=lead.contact,
+            inbox_id=item.id,
+        )
+        activity_id = await log_message(uow, conversation, message, now)
+        if conversation.entity is RecordKind.LEAD:
+            # The person's new identifiers (a shared phone) now find this lead as well.
+            await uow.identity.index(
+                Entity.LEAD, [(conversation.entity_id, person_keys(prep.profile))]
+            )
+        if self._notify_message is not None:
+            await self._notify_message(uow, conversation, message, activity_id, now)
+        return Handled(lead_id=conversation.lead_id, lead_created=False, activity_id=activity_id)
 
 
 NOT_YET = Handled(lead_id=None, lead_created=False)
@@ -155,9 +281,10 @@ def make_batch_handler(
     region: str,
     detector: Detector | None = None,
     router: LeadRouter | None = None,
+    notify_message: MessageNotifier | None = None,
 ) -> LeadBatchHandler:
     """The worker's handler for lead-producing channels."""
-    return LeadBatchHandler(resolve_route, region, detector, router)
+    return LeadBatchHandler(resolve_route, region, detector, router, notify_message)
 
 
 def _clean(value: str | None) -> str | None:

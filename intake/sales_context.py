@@ -9,6 +9,7 @@ from datetime import datetime
 
 from config import Settings
 from crm_core.assignment import Queue
+from crm_core.conversation import Conversation, IncomingMessage, message_notifications
 from crm_core.model import Lead, Manager
 from crm_core.notifications import NotificationChannel
 from crm_core.pipelines import Pipeline
@@ -71,6 +72,19 @@ class SalesContext:
         if queue is None:
             return await route_lead(uow, lead, None, self.team, now)
         return await hand_over_lead(uow, lead, queue, self.team, now)
+
+    async def notify_message(
+        self,
+        uow: UnitOfWork,
+        conversation: Conversation,
+        message: IncomingMessage,
+        activity_id: int,
+        now: datetime,
+    ) -> None:
+        """Tell the owner of an open lead or deal that its client wrote again."""
+        wanted = message_notifications(self.team, conversation, message, activity_id)
+        if wanted:
+            await uow.outbox.enqueue(wanted, now)
 
     def _queue(self, lead: Lead) -> Queue | None:
         key = lead.data.queue

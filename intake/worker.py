@@ -25,6 +25,7 @@ class Handled:
 
     lead_id: int | None
     lead_created: bool
+    activity_id: int | None = None  # a message logged on an open lead or deal instead
 
 
 Outcome = Handled | Exception

@@ -17,6 +17,7 @@ from crm_core.model import (
     InboxReceipt,
     InboxStats,
     Lead,
+    LeadContactDetails,
     LeadFilter,
     LeadMatch,
     LeadStatus,
@@ -64,6 +65,9 @@ class InboxRepository(Protocol):
     async def get(self, item_id: int) -> InboxItem | None:
         """One row by intake id."""
 
+    async def lead_of(self, channel: str, external_ids: Sequence[str]) -> int | None:
+        """The lead the newest of these processed requests went into (e-mail threads)."""
+
     async def stats(self) -> InboxStats:
         """Pending and failed counts and the oldest pending row's time."""
 
@@ -109,8 +113,16 @@ class LeadRepository(Protocol):
     async def assignee_id(self, lead_id: int) -> int | None:
         """The manager a lead is assigned to, if any."""
 
+    async def open_lead_of_contact(self, contact_id: int) -> Lead | None:
+        """The contact's newest lead still in qualification (new or in work)."""
+
     async def unlink_contact(self, lead_id: int, now: datetime) -> None:
         """Detach a lead from its contact (a wrong link was rejected)."""
+
+    async def fill_contact(
+        self, lead_id: int, details: LeadContactDetails, now: datetime
+    ) -> list[str]:
+        """Fill the lead's empty contact fields from `details`; returns the fields filled."""
 
     async def record_match(
         self, lead_id: int, match: LeadMatch, assignee_id: int | None, now: datetime

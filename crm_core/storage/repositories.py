@@ -168,6 +168,20 @@ class SqlInboxRepository:
         row = await self._s.fetchrow(f"SELECT {INBOX_COLUMNS} FROM inbox WHERE id = $1", item_id)
         return _inbox_item(row) if row else None
 
+    async def lead_of(self, channel: str, external_ids: Sequence[str]) -> int | None:
+        """The lead the newest of these processed requests went into (e-mail threads)."""
+        ids = list(dict.fromkeys(external_ids))
+        if not ids:
+            return None
+        marks = ", ".join(f"${n + 2}" for n in range(len(ids)))
+        row = await self._s.fetchrow(
+            f"SELECT lead_id FROM inbox WHERE channel = $1 AND external_id IN ({marks})"
+            " AND lead_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            channel,
+            *ids,
+        )
+        return int(row["lead_id"]) if row else None
+
     async def stats(self) -> InboxStats:
         """Pending and failed counts and the oldest pending row's time."""
         pending = await self._s.fetchrow(
@@ -182,6 +196,20 @@ class SqlInboxRepository:
             failed=int(failed["n"]) if failed else 0,
             oldest_pending_at=as_datetime(oldest["received_at"]) if oldest else None,
         )
+
+
+# Contact columns a later message of the same person may fill when the lead lacks them.
+FILLABLE = (
+    "name",
+    "first_name",
+    "last_name",
+    "phone",
+    "phone_raw",
+    "email",
+    "email_raw",
+    "company",
+    "position",
+)
 
 
 def _inbox_item(r: Row) -> InboxItem:
@@ -293,6 +321,33 @@ class SqlLeadRepository:
             now,
         )
 
+    async def fill_contact(
+        self, lead_id: int, details: LeadContactDetails, now: datetime
+    ) -> list[str]:
+        """Fill the lead's empty contact fields from `details`; returns the fields filled."""
+        row = await self._s.fetchrow(
+            f"SELECT {', '.join(FILLABLE)}, messenger_ids FROM leads WHERE id = $1", lead_id
+        )
+        if row is None:
+            return []
+        filled = [c for c in FILLABLE if row[c] is None and getattr(details, c) is not None]
+        messengers = from_json(row["messenger_ids"])
+        new_ids = {k: v for k, v in details.messenger_ids.items() if k not in messengers}
+        if not filled and not new_ids:
+            return []
+        sets = [f"{column} = ${n + 2}" for n, column in enumerate(filled)]
+        values: list[Any] = [getattr(details, c) for c in filled]
+        if new_ids:
+            sets.append(f"messenger_ids = ${len(values) + 2}")
+            values.append(to_json({**messengers, **new_ids}))
+        await self._s.execute(
+            f"UPDATE leads SET {', '.join(sets)}, updated_at = ${len(values) + 2} WHERE id = $1",
+            lead_id,
+            *values,
+            now,
+        )
+        return filled + (["messenger_ids"] if new_ids else [])
+
     async def record_match(
         self, lead_id: int, match: LeadMatch, assignee_id: int | None, now: datetime
     ) -> None:
@@ -381,6 +436,15 @@ class SqlLeadRepository:
             f"{LEAD_SELECT} WHERE l.duplicate_of_id = $1 ORDER BY l.id", lead_id
         )
         return [_lead(r) for r in rows]
+
+    async def open_lead_of_contact(self, contact_id: int) -> Lead | None:
+        """The contact's newest lead still in qualification (new or in work)."""
+        row = await self._s.fetchrow(
+            f"{LEAD_SELECT} WHERE l.contact_id = $1 AND l.status IN ('new', 'in_work')"
+            " ORDER BY l.id DESC LIMIT 1",
+            contact_id,
+        )
+        return _lead(row) if row else None
 
     async def assignee_id(self, lead_id: int) -> int | None:
         """The manager a lead is assigned to, if any."""

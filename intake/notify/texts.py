@@ -1,9 +1,9 @@
 """Russian notification texts, rendered from a notification kind and its payload.
 
-Lead payload keys: lead_id, name, phone, email, channel, source, message, reason, link,
-repeat, client; a task reminder may also carry `task` and `due`, and a hand-over or a lost
-approval request `manager` (who handed over / who asks). Every key is optional: what is
-missing is left out of the text.
+Lead payload keys: lead_id (or deal_id for a message on a deal), name, phone, email, channel,
+source, message, reason, link, repeat, client; a task reminder may also carry `task` and
+`due`, and a hand-over or a lost approval request `manager` (who handed over / who asks).
+Every key is optional: what is missing is left out of the text.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
         "Нужно согласовать отказ по заявке №{}",
     ),
     NotificationKind.TASK_DUE: ("Подошёл срок задачи", "Подошёл срок задачи по заявке №{}"),
+    NotificationKind.NEW_MESSAGE: ("Новое сообщение клиента", "Новое сообщение по заявке №{}"),
+}
+# Titles of notifications about a deal rather than a lead (payload key `deal_id`).
+_DEAL_TITLES: dict[NotificationKind, str] = {
+    NotificationKind.NEW_MESSAGE: "Новое сообщение по сделке №{}",
 }
 _REASON_LABELS: dict[NotificationKind, str] = {
     NotificationKind.LEAD_ASSIGNED: "Причина назначения",
@@ -83,8 +88,11 @@ def render(
     The subject is always plain text; the link is not in the text (each channel places it).
     """
     lead_id = _line(payload.get("lead_id"))
+    deal_id = _line(payload.get("deal_id"))
     plain, numbered = _TITLES.get(kind, (GENERIC_TITLE, GENERIC_TITLE))
     title = numbered.format(lead_id) if lead_id else plain
+    if deal_id and kind in _DEAL_TITLES:
+        title = _DEAL_TITLES[kind].format(deal_id)
     who = _line(payload.get("name")) or _line(payload.get("client"))
     subject = f"{title} — {_shorten(who, SUBJECT_NAME_LIMIT)}" if who else title
 

@@ -38,7 +38,12 @@ from intake.processing import Route, make_batch_handler
 from intake.vk_polling import VkPoller, running_vk_pollers
 from intake.worker import InboxWorker
 from tests.conftest import TEST_CONFIG
-from tests.integration.polling_support import running, sqlite_storage, wait_until
+from tests.integration.polling_support import (
+    handled_external_ids,
+    running,
+    sqlite_storage,
+    wait_until,
+)
 
 __all__ = ["sqlite_storage"]  # the shared fixture, used by name
 FIXTURES = Path(__file__).parents[1] / "channels" / "vk" / "fixtures"
@@ -270,8 +275,10 @@ class Harness:
         return found
 
     async def leads_by_event(self) -> Counter[str]:
-        """How many leads each event_id made (after the worker ran)."""
-        return Counter(lead.data.meta["event_id"] for lead in await self.leads())
+        """How many times each event_id went into a lead (after the worker ran)."""
+        await self.leads()
+        handled = await handled_external_ids(self.storage)
+        return Counter({key.rpartition(":")[2]: n for key, n in handled.items()})
 
 
 @asynccontextmanager

@@ -1,0 +1,178 @@
+"""A message from a person already in work goes onto their open lead or deal, not a new lead.
+
+Messengers and e-mail are conversations: a customer writes "hello", then "I need 20 units",
+then shares their phone. One request, one lead; the later messages are activities on it
+(or on the deal it became), its owner is told, and details the lead lacked are filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_core.model import LeadContactDetails, LeadStatus
+from crm_core.notifications import NewNotification, NotificationChannel, NotificationKind
+from crm_core.routing import Team
+from crm_core.sales import ActivityKind, DealStatus, NewActivity, RecordKind
+from crm_core.storage.ports import UnitOfWork
+from dedupe.decision import Decision, Verdict
+from dedupe.keys import Entity
+
+OPEN_LEAD = (LeadStatus.NEW, LeadStatus.IN_WORK)
+KIND_BY_CHANNEL = {
+    "telegram": ActivityKind.MESSAGE,
+    "vk": ActivityKind.MESSAGE,
+    "whatsapp": ActivityKind.MESSAGE,
+    "email": ActivityKind.EMAIL,
+    "call": ActivityKind.CALL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Where a person's new message belongs: their open lead, or their open deal."""
+
+    entity: RecordKind
+    entity_id: int
+    lead_id: int | None  # the lead the message is counted towards, when there is one
+    owner_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A message to log on a conversation, with what it says about its sender."""
+
+    channel: str
+    source: str
+    text: str | None
+    received_at: datetime
+    details: LeadContactDetails
+    inbox_id: int
+
+
+async def conversation_of_lead(uow: UnitOfWork, lead_id: int, reason: str) -> Conversation | None:
+    """The lead if it is still open, else the open deal it was converted into."""
+    lead = await uow.leads.get(lead_id)
+    if lead is None:
+        return None
+    if lead.status in OPEN_LEAD:
+        return Conversation(RecordKind.LEAD, lead.id, lead.id, lead.assignee_id, reason)
+    if lead.deal_id is not None:
+        deal = await uow.sales.get_deal(lead.deal_id)
+        if deal is not None and deal.status is DealStatus.OPEN:
+            return Conversation(RecordKind.DEAL, deal.id, lead.id, deal.owner_id, reason)
+    return None
+
+
+async def conversation_of_person(uow: UnitOfWork, decision: Decision) -> Conversation | None:
+    """The open lead or deal of the person the detector recognised for sure, if any.
+
+    Only a certain (automatic) match counts: a message attached to the wrong person's
+    conversation would be hidden from the manager who should answer it.
+    """
+    if decision.verdict is not Verdict.AUTO:
+        return None
+    if decision.duplicate_lead_id is not None:
+        found = await conversation_of_lead(
+            uow, decision.duplicate_lead_id, f"open lead {decision.duplicate_lead_id}"
+        )
+        if found is not None:
+            return found
+    if decision.matched_entity is not Entity.CONTACT or decision.contact_id is None:
+        return None
+    contact_id = decision.contact_id
+    # The fresher context first: a request still being qualified, then the deal in progress.
+    lead = await uow.leads.open_lead_of_contact(contact_id)
+    if lead is not None:
+        return Conversation(
+            RecordKind.LEAD,
+            lead.id,
+            lead.id,
+            lead.assignee_id,
+            f"open lead of contact {contact_id}",
+        )
+    deal = await uow.sales.open_deal(contact_id, None)
+    if deal is not None:
+        return Conversation(
+            RecordKind.DEAL,
+            deal.id,
+            deal.lead_id,
+            deal.owner_id,
+            f"open deal of contact {contact_id}",
+        )
+    return None
+
+
+async def log_message(
+    uow: UnitOfWork, conversation: Conversation, message: IncomingMessage, now: datetime
+) -> int:
+    """Log the message on the conversation and fill details its lead lacked; returns the
+    activity id."""
+    filled: list[str] = []
+    if conversation.lead_id is not None and conversation.entity is RecordKind.LEAD:
+        filled = await uow.leads.fill_contact(conversation.lead_id, message.details, now)
+    text = message.text or "Новое сообщение без текста"
+    if "phone" in filled:
+        text = f"{text}\nКлиент сообщил телефон: {message.details.phone}"
+    return await uow.sales.add_activity(
+        NewActivity(
+            entity=conversation.entity,
+            entity_id=conversation.entity_id,
+            kind=KIND_BY_CHANNEL.get(message.channel, ActivityKind.NOTE),
+            text=text,
+            at=message.received_at,
+            actor=f"inbox:{message.inbox_id}",
+            manager_id=None,
+        ),
+        now,
+    )
+
+
+def message_notifications(
+    team: Team,
+    conversation: Conversation,
+    message: IncomingMessage,
+    activity_id: int,
+) -> list[NewNotification]:
+    """Tell the conversation's owner about the new message (by every way they are reached)."""
+    if conversation.owner_id is None:
+        return []
+    manager = team.managers.get(conversation.owner_id)
+    if manager is None or not manager.active:
+        return []
+    details = message.details
+    record = "leads" if conversation.entity is RecordKind.LEAD else "deals"
+    link = (
+        f"{team.link_base.rstrip('/')}/api/v1/{record}/{conversation.entity_id}"
+        if team.link_base
+        else None
+    )
+    payload = {
+        "lead_id": conversation.lead_id if conversation.entity is RecordKind.LEAD else None,
+        "deal_id": conversation.entity_id if conversation.entity is RecordKind.DEAL else None,
+        "name": details.name,
+        "phone": details.phone or details.phone_raw,
+        "email": details.email or details.email_raw,
+        "channel": message.channel,
+        "source": message.source,
+        "message": message.text,
+        "link": link,
+    }
+    targets = [(NotificationChannel.SSE, str(manager.id))]
+    if manager.telegram_chat_id:
+        targets.append((NotificationChannel.TELEGRAM, manager.telegram_chat_id))
+    if manager.email:
+        targets.append((NotificationChannel.EMAIL, manager.email))
+    return [
+        NewNotification(
+            manager_id=manager.id,
+            channel=channel,
+            kind=NotificationKind.NEW_MESSAGE,
+            address=address,
+            payload=payload,
+            dedupe_key=f"message:{activity_id}:{channel.value}",
+        )
+        for channel, address in targets
+        if channel in team.channels
+    ]
