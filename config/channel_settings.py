@@ -1,7 +1,8 @@
-"""Settings of the messaging channels: Telegram bots and VK communities.
+"""Settings of the messaging channels: Telegram bots, VK communities and IMAP mailboxes.
 
-Secrets (bot tokens, webhook secret tokens, VK secret keys and access tokens) are read from
-the environment variables the `*_env` keys name, never from the TOML file.
+Secrets (bot tokens, webhook secret tokens, VK secret keys and access tokens, mailbox
+passwords) are read from the environment variables the `*_env` keys name, never from the
+TOML file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from config.reader import Section
 
+EMAIL_SECURITY = ("tls", "starttls", "none")
 DEFAULT_AUTO_REPLY = "Спасибо! Мы получили ваше сообщение, менеджер скоро ответит."
 
 
@@ -46,6 +48,29 @@ class VkGroupSettings:
     mode: str = "callback"
     access_token: str | None = field(default=None, repr=False)
     api_base: str = "https://api.vk.com/method"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMailboxSettings:
+    """An IMAP mailbox whose folder is fetched into leads; `name` is the leads' `source`."""
+
+    name: str
+    host: str
+    login: str
+    password: str | None = field(default=None, repr=False)
+    # "tls": TLS from the first byte (993); "starttls": plain, then STARTTLS (143); "none":
+    # plain text, for a server on the same host or a test server only.
+    security: str = "tls"
+    port: int = 993
+    folder: str = "INBOX"
+    # Set \Seen on a message once its lead is stored, so people sharing the mailbox see it
+    # was taken; false leaves the flags as they are.
+    mark_seen: bool = True
+    # Seconds between checks when the server has no IDLE (or `idle` is off).
+    poll_seconds: float = 60.0
+    idle: bool = True
+    queue: str | None = None
+    pipeline: str | None = None
 
 
 def telegram_bots(root: Section, env: Mapping[str, str]) -> tuple[TelegramBotSettings, ...]:
@@ -103,6 +128,41 @@ def vk_groups(root: Section, env: Mapping[str, str]) -> tuple[VkGroupSettings, .
     return tuple(groups)
 
 
+def email_mailboxes(root: Section, env: Mapping[str, str]) -> tuple[EmailMailboxSettings, ...]:
+    """`[[email.mailboxes]]`: name, host, port, security, login, password_env, folder, ..."""
+    mailboxes = []
+    for s in root.table("email").array("mailboxes"):
+        name = s.identifier("name")
+        security = s.choice("security", "tls", EMAIL_SECURITY)
+        env_name = f"LEADINTAKE_EMAIL_{name.upper().replace('-', '_')}_PASSWORD"
+        password = _secret(s, env, "password_env", env_name)
+        if not password:
+            raise s.error(
+                "password_env",
+                f"the mailbox password must be set in ${s.string('password_env', env_name)}",
+            )
+        mailboxes.append(
+            EmailMailboxSettings(
+                name=name,
+                host=s.string("host"),
+                login=s.string("login"),
+                password=password,
+                security=security,
+                port=s.integer(
+                    "port", 993 if security == "tls" else 143, minimum=1, maximum=65535
+                ),
+                folder=s.string("folder", "INBOX"),
+                mark_seen=s.boolean("mark_seen", True),
+                poll_seconds=s.number("poll_seconds", 60.0, minimum=1.0),
+                idle=s.boolean("idle", True),
+                queue=s.optional_string("queue"),
+                pipeline=s.optional_string("pipeline"),
+            )
+        )
+    _unique(root, "email.mailboxes", [m.name for m in mailboxes])
+    return tuple(mailboxes)
+
+
 def _auto_reply(s: Section) -> str:
     value = s.data.get("auto_reply", DEFAULT_AUTO_REPLY)
     if not isinstance(value, str):
@@ -111,7 +171,7 @@ def _auto_reply(s: Section) -> str:
 
 
 def _secret(s: Section, env: Mapping[str, str], key: str, default: str) -> str | None:
-    for secret_key in ("token", "webhook_secret", "secret"):
+    for secret_key in ("token", "webhook_secret", "secret", "password"):
         if s.data.get(secret_key) is not None:
             raise s.error(secret_key, f"secrets are not written in the file: set {key}")
     return env.get(s.string(key, default)) or None

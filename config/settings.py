@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from config.asterisk_settings import AsteriskSettings, asterisk_pbxes
 from config.channel_settings import (
+    EmailMailboxSettings,
     TelegramBotSettings,
     VkGroupSettings,
+    email_mailboxes,
     telegram_bots,
     vk_groups,
 )
 from config.reader import IDENTIFIER, ConfigError, Section
+from config.telephony_settings import TelephonySettings, telephony_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
 from dedupe.decision import Thresholds
@@ -238,6 +242,8 @@ class NotificationSettings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_tls: str = "none"
     dispatch_batch: int = 50
+    # Heads are alerted when a channel has been failing this long (IMAP login refused, ...).
+    channel_alert_minutes: int = 15
 
     @property
     def telegram_enabled(self) -> bool:
@@ -268,6 +274,9 @@ class Settings:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     telegram_bots: tuple[TelegramBotSettings, ...] = ()
     vk_groups: tuple[VkGroupSettings, ...] = ()
+    telephony: TelephonySettings = field(default_factory=TelephonySettings)
+    email_mailboxes: tuple[EmailMailboxSettings, ...] = ()
+    asterisk: tuple[AsteriskSettings, ...] = ()
 
     def form(self, key: str) -> FormSettings | None:
         """The form with this key, if configured."""
@@ -386,10 +395,21 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         notifications=_notifications(root.table("notifications"), public_url, env),
         telegram_bots=_routed(root, "telegram.bots", telegram_bots(root, env), queues, pipelines),
         vk_groups=_routed(root, "vk.groups", vk_groups(root, env), queues, pipelines),
+        telephony=telephony_settings(
+            root,
+            env,
+            logins=logins,
+            queues=[q.key for q in queues],
+            pipelines=[p.key for p in pipelines],
+        ),
+        email_mailboxes=_routed(
+            root, "email.mailboxes", email_mailboxes(root, env), queues, pipelines
+        ),
+        asterisk=asterisk_pbxes(root, env),
     )
 
 
-Routed = TypeVar("Routed", TelegramBotSettings, VkGroupSettings)
+Routed = TypeVar("Routed", TelegramBotSettings, VkGroupSettings, EmailMailboxSettings)
 
 
 def _routed(
@@ -714,6 +734,7 @@ def _notifications(s: Section, public_url: str, env: Mapping[str, str]) -> Notif
         smtp_password=_secret(env, password_env),
         smtp_tls=s.choice("smtp_tls", "none", SMTP_TLS_MODES),
         dispatch_batch=s.integer("dispatch_batch", 50, minimum=1, maximum=1000),
+        channel_alert_minutes=s.integer("channel_alert_minutes", 15, minimum=1, maximum=10080),
     )
 
 

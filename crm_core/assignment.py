@@ -120,6 +120,7 @@ class AssignmentKind(StrEnum):
     FALLBACK = "fallback"
     WAITING = "waiting"
     HAND_OVER = "hand_over"
+    ANSWERED_CALL = "answered_call"  # the manager who picked up the phone keeps the client
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_core.model import LeadContactDetails, LeadStatus
-from crm_core.notifications import NewNotification, NotificationChannel, NotificationKind
+from crm_core.notifications import NewNotification, NotificationKind, notifications_for
 from crm_core.routing import Team
 from crm_core.sales import ActivityKind, DealStatus, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
@@ -105,10 +105,14 @@ async def conversation_of_person(uow: UnitOfWork, decision: Decision) -> Convers
 
 
 async def log_message(
-    uow: UnitOfWork, conversation: Conversation, message: IncomingMessage, now: datetime
+    uow: UnitOfWork,
+    conversation: Conversation,
+    message: IncomingMessage,
+    now: datetime,
+    manager_id: int | None = None,
 ) -> int:
     """Log the message on the conversation and fill details its lead lacked; returns the
-    activity id."""
+    activity id. `manager_id` is the manager who took part (who answered a call)."""
     filled: list[str] = []
     if conversation.lead_id is not None and conversation.entity is RecordKind.LEAD:
         filled = await uow.leads.fill_contact(conversation.lead_id, message.details, now)
@@ -123,7 +127,7 @@ async def log_message(
             text=text,
             at=message.received_at,
             actor=f"inbox:{message.inbox_id}",
-            manager_id=None,
+            manager_id=manager_id,
         ),
         now,
     )
@@ -159,20 +163,9 @@ def message_notifications(
         "message": message.text,
         "link": link,
     }
-    targets = [(NotificationChannel.SSE, str(manager.id))]
-    if manager.telegram_chat_id:
-        targets.append((NotificationChannel.TELEGRAM, manager.telegram_chat_id))
-    if manager.email:
-        targets.append((NotificationChannel.EMAIL, manager.email))
-    return [
-        NewNotification(
-            manager_id=manager.id,
-            channel=channel,
-            kind=NotificationKind.NEW_MESSAGE,
-            address=address,
-            payload=payload,
-            dedupe_key=f"message:{activity_id}:{channel.value}",
-        )
-        for channel, address in targets
-        if channel in team.channels
-    ]
+    kind = (
+        NotificationKind.CLIENT_CALLED
+        if message.channel == "call"
+        else NotificationKind.NEW_MESSAGE
+    )
+    return notifications_for(manager, kind, payload, f"message:{activity_id}", team.channels)

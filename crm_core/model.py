@@ -29,6 +29,7 @@ class LeadFlag(StrEnum):
 
     PHONE_INVALID = "phone_invalid"
     EMAIL_INVALID = "email_invalid"
+    URGENT = "urgent"  # call back at once: a missed call from a new number
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +26,9 @@ class NotificationKind(StrEnum):
     LOST_APPROVAL_REQUESTED = "lost_approval_requested"
     TASK_DUE = "task_due"
     NEW_MESSAGE = "new_message"
+    CLIENT_CALLED = "client_called"
+    CHANNEL_FAILING = "channel_failing"
+    CHANNEL_RECOVERED = "channel_recovered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,50 @@ class NewNotification:
     address: str  # Telegram chat id, e-mail address, or the manager id for SSE
     payload: dict[str, Any]
     dedupe_key: str
+
+
+class Reachable(Protocol):
+    """A staff member as notifications see them: id and the ways to reach them."""
+
+    @property
+    def id(self) -> int:
+        """Database id (the in-app stream's address)."""
+
+    @property
+    def telegram_chat_id(self) -> str | None:
+        """Telegram chat with the notification bot, if linked."""
+
+    @property
+    def email(self) -> str | None:
+        """E-mail address, if known."""
+
+
+def notifications_for(
+    manager: Reachable,
+    kind: NotificationKind,
+    payload: dict[str, Any],
+    dedupe_prefix: str,
+    enabled: Collection[NotificationChannel],
+) -> list[NewNotification]:
+    """One notification per way the manager can be reached among the enabled channels (the
+    in-app stream always counts); dedupe keys are `<prefix>:<channel>`."""
+    targets = [(NotificationChannel.SSE, str(manager.id))]
+    if manager.telegram_chat_id:
+        targets.append((NotificationChannel.TELEGRAM, manager.telegram_chat_id))
+    if manager.email:
+        targets.append((NotificationChannel.EMAIL, manager.email))
+    return [
+        NewNotification(
+            manager_id=manager.id,
+            channel=channel,
+            kind=kind,
+            address=address,
+            payload=payload,
+            dedupe_key=f"{dedupe_prefix}:{channel.value}",
+        )
+        for channel, address in targets
+        if channel in enabled
+    ]
 
 
 @dataclass(frozen=True, slots=True)

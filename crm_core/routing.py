@@ -17,7 +17,12 @@ from crm_core.assignment import (
     hand_over,
 )
 from crm_core.model import Lead, Manager
-from crm_core.notifications import NewNotification, NotificationChannel, NotificationKind
+from crm_core.notifications import (
+    NewNotification,
+    NotificationChannel,
+    NotificationKind,
+    notifications_for,
+)
 from crm_core.sales import AssignmentRecord
 from crm_core.schedule import Availability
 from crm_core.storage.ports import UnitOfWork
@@ -58,6 +63,17 @@ async def route_lead(
         decision = _without_queue(owner)
     else:
         decision = assign(queue, await _load(uow, queue, team, now), now, owner=owner)
+    return await _apply(uow, lead, queue, team, decision, now)
+
+
+async def assign_answered_call(
+    uow: UnitOfWork, lead: Lead, manager_id: int, queue: Queue | None, team: Team, now: datetime
+) -> AssignmentRecord:
+    """Give a call's lead to the manager who answered it: they already talked to the client,
+    so it is theirs and in work, with no deadline to take it."""
+    manager = team.managers.get(manager_id)
+    name = manager.name if manager else str(manager_id)
+    decision = Assignment(manager_id, AssignmentKind.ANSWERED_CALL, f"{name} answered the call")
     return await _apply(uow, lead, queue, team, decision, now)
 
 
@@ -195,22 +211,10 @@ def notifications(
 ) -> list[NewNotification]:
     """One notification per way the manager can be reached (the in-app stream always)."""
     payload = lead_payload(lead, reason, link_base)
-    targets = [(NotificationChannel.SSE, str(manager.id))]
-    if manager.telegram_chat_id:
-        targets.append((NotificationChannel.TELEGRAM, manager.telegram_chat_id))
-    if manager.email:
-        targets.append((NotificationChannel.EMAIL, manager.email))
-    return [
-        NewNotification(
-            manager_id=manager.id,
-            channel=channel,
-            kind=kind,
-            address=address,
-            payload=payload,
-            dedupe_key=f"assignment:{record_id}:{channel.value}",
-        )
-        for channel, address in targets
-    ]
+    # Every channel here: the caller keeps those the team has enabled.
+    return notifications_for(
+        manager, kind, payload, f"assignment:{record_id}", frozenset(NotificationChannel)
+    )
 
 
 def lead_payload(lead: Lead, reason: str, link_base: str) -> dict[str, Any]:

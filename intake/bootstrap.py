@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from channels.webform.spec import FormSpec
 from config import Settings
@@ -11,6 +11,8 @@ from crm_core.model import InboxItem, NewManager, Role
 from crm_core.staff import sync_managers
 from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
+from intake.call_processing import CallHandler
+from intake.call_rules import call_rules
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
@@ -120,14 +122,26 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
             notify_wakeup.set()
             live_wakeup.set()
 
+    detector = Detector(settings.dedupe)
+    region = settings.intake.default_region
+    calls = CallHandler(
+        region,
+        detector,
+        lambda channel, source: astuple(resolve_route(channel, source)),
+        call_rules(settings, sales),
+        router=sales.route,
+        assign_answered=sales.assign_answered,
+        notify=sales.notify_message,
+    )
     worker = InboxWorker(
         storage,
         make_batch_handler(
             resolve_route,
-            settings.intake.default_region,
-            Detector(settings.dedupe),
+            region,
+            detector,
             router=sales.route,
             notify_message=sales.notify_message,
+            calls=calls,
         ),
         batch=settings.intake.worker_batch,
         poll_seconds=settings.intake.worker_poll_seconds,

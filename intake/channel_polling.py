@@ -85,7 +85,8 @@ class ChannelPoller(ABC):
 
     State for health checks: `connected` (the platform answered the last call),
     `last_event_at` (when an event last went into the inbox), `last_error` (the problem
-    polling has now, None once a poll succeeds) and `updates_stored` (new inbox rows).
+    polling has now, None once a poll succeeds), `failing_since` (when the current run of
+    failures began) and `updates_stored` (new inbox rows).
     Logs read `<log_prefix>_failed <log_id> ...` and name no person, token or key.
     """
 
@@ -109,8 +110,23 @@ class ChannelPoller(ABC):
         self._loop = BackgroundLoop(f"{log_prefix}-{log_id}", self.run)
         self.connected = False
         self.last_event_at: datetime | None = None
-        self.last_error: str | None = None
+        # Since when the channel has been failing without a success in between (alerts).
+        self.failing_since: datetime | None = None
+        self._last_error: str | None = None
         self.updates_stored = 0
+
+    @property
+    def last_error(self) -> str | None:
+        """The problem the channel has now; None once it works again."""
+        return self._last_error
+
+    @last_error.setter
+    def last_error(self, value: str | None) -> None:
+        if value is None:
+            self.failing_since = None
+        elif self.failing_since is None:
+            self.failing_since = self._clock()
+        self._last_error = value
 
     @abstractmethod
     async def poll_once(self) -> float:
@@ -172,27 +188,29 @@ class ChannelPoller(ABC):
 
     async def _store_items(self, items: Sequence[NewInboxItem]) -> tuple[int, int]:
         """Store a batch; returns (created, duplicate) only once every item is committed."""
+        fresh = await self._store_each(items)
+        return sum(fresh), len(fresh) - sum(fresh)
+
+    async def _store_each(self, items: Sequence[NewInboxItem]) -> list[bool]:
+        """Store a batch; returns, in order, whether each item was new, once all are committed."""
         # Concurrent stores share one commit of the inbox writer (group commit).
         results = await asyncio.gather(
             *(self._writer.store(item) for item in items), return_exceptions=True
         )
-        created = duplicate = 0
+        fresh: list[bool] = []
         failure: BaseException | None = None
         for result in results:
             if isinstance(result, BaseException):
                 failure = failure or result
-            elif result.created:
-                created += 1
-                self._count("accepted")
-            else:
-                duplicate += 1
-                self._count("duplicate")
-        self.updates_stored += created
-        if created or duplicate:
+                continue
+            fresh.append(result.created)
+            self._count("accepted" if result.created else "duplicate")
+        self.updates_stored += sum(fresh)
+        if fresh:
             self.last_event_at = self._clock()
         if failure is not None:
             raise failure
-        return created, duplicate
+        return fresh
 
     def _failed(self, err: Exception) -> float:
         """Record and log a failure; returns how long to wait before trying again."""

@@ -44,3 +44,5 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     # aiohttp's access log would print client IPs and full URLs with query strings.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # imapclient logs the whole IMAP conversation at DEBUG: logins and message bodies.
+    logging.getLogger("imapclient").setLevel(logging.WARNING)

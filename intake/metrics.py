@@ -42,6 +42,31 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        # Channels that fetch their own events (pollers, IMAP, AMI), read at each scrape.
+        self.channel_up = Gauge(
+            "leadintake_channel_up",
+            "1 when the channel's platform answered its last call, else 0",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.channel_failing = Gauge(
+            "leadintake_channel_failing_seconds",
+            "How long the channel has been failing (0 while it works)",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.channel_last_event = Gauge(
+            "leadintake_channel_last_event_timestamp_seconds",
+            "When the channel last stored an event (Unix time; 0 if never)",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.channel_stored = Gauge(
+            "leadintake_channel_events_stored",
+            "Events the channel stored in the inbox since the service started",
+            ["channel"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "leadintake_errors_total", "Errors by kind", ["kind"], registry=self.registry
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from channels.model import InboundEvent
+from crm_core.calls import CallFact
 from crm_core.conversation import (
     Conversation,
     IncomingMessage,
@@ -25,6 +26,7 @@ from dedupe.emails import normalize_email
 from dedupe.keys import Entity, KeyKind, kind_of, person_keys
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile
+from intake.call_processing import CALL_CHANNEL, CallHandler, CallRules, call_fact
 from intake.worker import Handled, Outcome
 
 
@@ -143,6 +145,16 @@ class PreparedLead:
     thread: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """A call event row: the fact to fold into its call."""
+
+    fact: CallFact
+
+
+Prepared = PreparedLead | PreparedCall | Exception
+
+
 class LeadBatchHandler:
     """The worker's handler: decode stored events, normalize, ingest as leads, match."""
 
@@ -153,20 +165,31 @@ class LeadBatchHandler:
         detector: Detector | None = None,
         router: LeadRouter | None = None,
         notify_message: MessageNotifier | None = None,
+        calls: CallHandler | None = None,
     ) -> None:
         self._resolve_route = resolve_route
         self._region = region
         self._detector = detector or Detector()
         self._router = router
         self._notify_message = notify_message
+        self._calls = calls or CallHandler(
+            region,
+            self._detector,
+            lambda channel, source: _queue_and_pipeline(resolve_route(channel, source)),
+            CallRules(),
+            router=router,
+            notify=notify_message,
+        )
 
-    def prepare(self, items: Sequence[InboxItem]) -> list[PreparedLead | Exception]:
+    def prepare(self, items: Sequence[InboxItem]) -> list[Prepared]:
         """Build each row's command and profile; a row we cannot read becomes its exception."""
         return [self._prepare(item) for item in items]
 
-    def _prepare(self, item: InboxItem) -> PreparedLead | Exception:
+    def _prepare(self, item: InboxItem) -> Prepared:
         try:
             event = InboundEvent.from_json(item.event)
+            if event.channel == CALL_CHANNEL:
+                return PreparedCall(call_fact(event))
             route = self._resolve_route(event.channel, event.source)
             command = build_command(item, event, route, self._region)
             return PreparedLead(
@@ -182,13 +205,13 @@ class LeadBatchHandler:
         self,
         uow: UnitOfWork,
         items: Sequence[InboxItem],
-        prepared: Sequence[PreparedLead | Exception],
+        prepared: Sequence[Prepared],
         now: datetime,
     ) -> list[Outcome]:
         """Log messages of people in work on their conversations; create the other rows'
-        leads in one go, then match each new one."""
+        leads in one go, then match each new one; fold call events into their calls."""
         outcomes: list[Outcome] = [p if isinstance(p, Exception) else NOT_YET for p in prepared]
-        ready = [(n, p) for n, p in enumerate(prepared) if not isinstance(p, Exception)]
+        ready = [(n, p) for n, p in enumerate(prepared) if isinstance(p, PreparedLead)]
         new: list[tuple[int, PreparedLead]] = []
         attached: list[tuple[int, PreparedLead, Conversation]] = []
         # A person who writes several times before the worker runs gets one lead: the
@@ -230,6 +253,10 @@ class LeadBatchHandler:
             attached.append((index, prep, conversation))
         for index, prep, conversation in attached:
             outcomes[index] = await self._log(uow, items[index], prep, conversation, now)
+        for index, call in enumerate(prepared):
+            if isinstance(call, PreparedCall):
+                done = await self._calls.apply(uow, items[index], call.fact, now)
+                outcomes[index] = Handled(done.lead_id, done.lead_created, done.activity_id)
         return outcomes
 
     async def _open_conversation(self, uow: UnitOfWork, prep: PreparedLead) -> Conversation | None:
@@ -282,9 +309,14 @@ def make_batch_handler(
     detector: Detector | None = None,
     router: LeadRouter | None = None,
     notify_message: MessageNotifier | None = None,
+    calls: CallHandler | None = None,
 ) -> LeadBatchHandler:
-    """The worker's handler for lead-producing channels."""
-    return LeadBatchHandler(resolve_route, region, detector, router, notify_message)
+    """The worker's handler: leads, messages and calls."""
+    return LeadBatchHandler(resolve_route, region, detector, router, notify_message, calls)
+
+
+def _queue_and_pipeline(route: Route) -> tuple[str | None, str | None]:
+    return route.queue, route.pipeline
 
 
 def _clean(value: str | None) -> str | None:

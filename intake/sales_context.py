@@ -13,7 +13,7 @@ from crm_core.conversation import Conversation, IncomingMessage, message_notific
 from crm_core.model import Lead, Manager
 from crm_core.notifications import NotificationChannel
 from crm_core.pipelines import Pipeline
-from crm_core.routing import Team, hand_over_lead, route_lead
+from crm_core.routing import Team, assign_answered_call, hand_over_lead, route_lead
 from crm_core.sales import AssignmentRecord
 from crm_core.schedule import Availability
 from crm_core.storage.ports import UnitOfWork
@@ -72,6 +72,18 @@ class SalesContext:
         if queue is None:
             return await route_lead(uow, lead, None, self.team, now)
         return await hand_over_lead(uow, lead, queue, self.team, now)
+
+    async def assign_answered(
+        self, uow: UnitOfWork, lead: Lead, manager_id: int, now: datetime
+    ) -> AssignmentRecord:
+        """Give a call's lead to the manager who answered the call."""
+        return await assign_answered_call(uow, lead, manager_id, self._queue(lead), self.team, now)
+
+    def manager_id(self, login: str | None) -> int | None:
+        """The database id of a manager by login (None when unknown or not stored yet)."""
+        if not login:
+            return None
+        return next((m.id for m in self.team.managers.values() if m.login == login), None)
 
     async def notify_message(
         self,

@@ -95,13 +95,16 @@ def queue_for(settings: Settings, *, form: str | None, channel: str) -> str | No
 
 
 def source_route(settings: Settings, channel: str, source: str) -> tuple[str | None, str | None]:
-    """The queue and pipeline a Telegram bot or VK community names for its leads, if any."""
+    """The queue and pipeline a bot, VK community or mailbox names for its leads, if any."""
     if channel == "telegram":
         bot = next((b for b in settings.telegram_bots if b.name == source), None)
         return (bot.queue, bot.pipeline) if bot else (None, None)
     if channel == "vk":
         group = next((g for g in settings.vk_groups if str(g.group_id) == source), None)
         return (group.queue, group.pipeline) if group else (None, None)
+    if channel == "email":
+        mailbox = next((m for m in settings.email_mailboxes if m.name == source), None)
+        return (mailbox.queue, mailbox.pipeline) if mailbox else (None, None)
     return None, None
 
 

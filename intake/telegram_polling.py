@@ -15,9 +15,11 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from channels.errors import ChannelError, ChannelUnavailable, InvalidSubmission
+from channels.model import InboundEvent
 from channels.telegram.adapter import IgnoredUpdate, parse_update
 from channels.telegram.const import CHANNEL
 from channels.telegram.polling import PollingConflict, UpdatesClient
+from channels.telegram.replies import auto_reply
 from config.channel_settings import TelegramBotSettings
 from crm_core.model import NewInboxItem
 from crm_core.storage import StorageUnavailable
@@ -90,7 +92,7 @@ class TelegramPoller(ChannelPoller):
             return self._failed(err)
         self._answered()
         try:
-            await self._store(updates)
+            fresh = await self._store(updates)
         except StorageUnavailable as err:
             # The offset stays: the next call fetches the same batch, and whatever of it was
             # stored already comes back as a duplicate.
@@ -99,12 +101,17 @@ class TelegramPoller(ChannelPoller):
             last = max(u["update_id"] for u in updates)
             # Never backwards, even if an update below the offset is served again.
             self._offset = max(self._offset or 0, last + 1)
-        return self._succeeded()
+        delay = self._succeeded()
+        # Only once the batch is stored, and once per update (a re-served one was answered).
+        await self._reply(fresh)
+        return delay
 
-    async def _store(self, updates: list[dict[str, Any]]) -> None:
-        """Store the batch's lead-making updates; returns only once all are committed."""
+    async def _store(self, updates: list[dict[str, Any]]) -> list[InboundEvent]:
+        """Store the batch's lead-making updates; returns, once all are committed, the events
+        that were new."""
         received_at = self._clock()
         items: list[NewInboxItem] = []
+        events: list[InboundEvent] = []
         ignored = rejected = 0
         for update in updates:
             try:
@@ -133,7 +140,9 @@ class TelegramPoller(ChannelPoller):
                 )
                 continue
             items.append(fetched_item(outcome.event, update))
-        created, duplicate = await self._store_items(items)
+            events.append(outcome.event)
+        fresh = await self._store_each(items)
+        created, duplicate = sum(fresh), len(fresh) - sum(fresh)
         if updates:
             log.debug(
                 "telegram_updates_stored bot=%s received=%d stored=%d duplicate=%d"
@@ -145,6 +154,24 @@ class TelegramPoller(ChannelPoller):
                 ignored,
                 rejected,
             )
+        return [event for event, new in zip(events, fresh, strict=True) if new]
+
+    async def _reply(self, events: list[InboundEvent]) -> None:
+        """Send the configured auto-reply to each new message's sender; a failed send is
+        logged, never retried: the message itself is stored already."""
+        if not self.bot.auto_reply:
+            return
+        for event in events:
+            call = auto_reply(event, self.bot.auto_reply, ask_phone=self.bot.ask_phone)
+            if call is None:
+                continue
+            params = {k: v for k, v in call.items() if k != "method"}
+            try:
+                await self._client.call(call["method"], params)
+            except ChannelError as err:
+                log.warning(
+                    "telegram_auto_reply_failed bot=%s error=%s", self.bot.name, type(err).__name__
+                )
 
 
 @asynccontextmanager

@@ -45,7 +45,7 @@ class UpdatesClient:
         network_margin: float = NETWORK_MARGIN_SECONDS,
     ) -> None:
         self._token = token
-        self._url = f"{api_base.rstrip('/')}/bot{token}/getUpdates"
+        self._base = api_base.rstrip("/")
         self._margin = network_margin
         self._session: aiohttp.ClientSession | None = None
 
@@ -65,19 +65,37 @@ class UpdatesClient:
         }
         if offset is not None:
             body["offset"] = offset
+        return _updates(await self._call("getUpdates", body, wait_seconds + self._margin))
+
+    async def webhook_info(self) -> dict[str, Any]:
+        """The bot's getWebhookInfo: its webhook URL ("" when unset), pending updates and the
+        last delivery error Telegram saw. Raises as `get_updates` does."""
+        result = await self._call("getWebhookInfo", {}, self._margin)
+        if not isinstance(result, dict):
+            raise ChannelUnavailable("telegram: getWebhookInfo answered with a malformed result")
+        return result
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Any Bot API method (sendMessage for auto-replies); its result. Raises as
+        `get_updates` does."""
+        return await self._call(method, params, self._margin)
+
+    async def _call(self, method: str, body: dict[str, Any], seconds: float) -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        deadline = aiohttp.ClientTimeout(total=wait_seconds + self._margin)
+        url = f"{self._base}/bot{self._token}/{method}"
         try:
-            async with self._session.post(self._url, json=body, timeout=deadline) as response:
+            async with self._session.post(
+                url, json=body, timeout=aiohttp.ClientTimeout(total=seconds)
+            ) as response:
                 status = response.status
                 raw = await response.read()
         except TimeoutError as err:
-            raise ChannelUnavailable("telegram: getUpdates timed out") from err
+            raise ChannelUnavailable(f"telegram: {method} timed out") from err
         except aiohttp.ClientError as err:
             # Only the class name: some aiohttp errors quote the URL, which holds the token.
             raise ChannelUnavailable(f"telegram: network error ({type(err).__name__})") from err
-        return self._answer(status, raw)
+        return self._answer(method, status, raw)
 
     async def close(self) -> None:
         """Close the HTTP session (safe when nothing was called)."""
@@ -85,10 +103,10 @@ class UpdatesClient:
             await self._session.close()
             self._session = None
 
-    def _answer(self, status: int, raw: bytes) -> list[Update]:
+    def _answer(self, method: str, status: int, raw: bytes) -> Any:
         data = _json_object(raw)
         if status == 200 and data is not None and data.get("ok") is True:
-            return _updates(data.get("result"))
+            return data.get("result")
         code = status
         description = f"HTTP {status}"
         retry_after: float | None = None
@@ -100,14 +118,14 @@ class UpdatesClient:
             parameters = data.get("parameters")
             if isinstance(parameters, dict) and _is_number(parameters.get("retry_after")):
                 retry_after = float(parameters["retry_after"])
-        raise _failure(code, description, retry_after)
+        raise _failure(method, code, description, retry_after)
 
     def _clean(self, text: str) -> str:
         text = " ".join(text.replace(self._token, "***").split())
         return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 1] + "…"
 
 
-def _failure(code: int, description: str, retry_after: float | None) -> ChannelError:
+def _failure(method: str, code: int, description: str, retry_after: float | None) -> ChannelError:
     if code in (401, 404):
         # 401: a well-formed token Telegram does not know; 404: a malformed one (or a wrong
         # api_base). Either way polling cannot work until someone changes the settings.
@@ -125,8 +143,8 @@ def _failure(code: int, description: str, retry_after: float | None) -> ChannelE
         return ChannelUnavailable(f"telegram: flood control, {wait}", retry_after)
     if code >= 500 or code < 400:
         # 5xx: their servers or a proxy in front; below 400: an answer we could not read.
-        return ChannelUnavailable(f"telegram: getUpdates failed ({code} {description})")
-    return ChannelError(f"telegram: getUpdates refused ({code} {description})")
+        return ChannelUnavailable(f"telegram: {method} failed ({code} {description})")
+    return ChannelError(f"telegram: {method} refused ({code} {description})")
 
 
 def _updates(result: object) -> list[Update]:

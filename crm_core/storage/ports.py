@@ -29,6 +29,7 @@ from crm_core.model import (
     StoredCompany,
     StoredContact,
 )
+from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
@@ -261,6 +262,19 @@ class IdentityRepository(IdentityIndex, Protocol):
         """Remember team-wide that the person behind these keys is not this contact."""
 
 
+class CheckpointRepository(Protocol):
+    """How far each channel that fetches its own events has got, per source key."""
+
+    async def get(self, channel: str, key: str) -> str | None:
+        """The value stored for this channel and key, or None if there is none yet."""
+
+    async def put(self, channel: str, key: str, value: str, now: datetime) -> None:
+        """Store the value for this channel and key, replacing any earlier one."""
+
+    async def delete(self, channel: str, key: str) -> None:
+        """Forget the checkpoint (the channel starts over as on its first run)."""
+
+
 class UnitOfWork(Protocol):
     """Repositories sharing one transaction."""
 
@@ -274,6 +288,8 @@ class UnitOfWork(Protocol):
     outbox: SqlOutboxRepository
     sales: SqlSalesRepository
     reports: SqlReports
+    calls: SqlCallRepository
+    checkpoints: CheckpointRepository
 
 
 class Storage(ABC):

@@ -25,10 +25,13 @@ from crm_core.model import (
     NewManager,
     Role,
 )
+from crm_core.storage.calls import SqlCallRepository
+from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.ports import (
     AuditRepository,
+    CheckpointRepository,
     ConsentRepository,
     IdentityRepository,
     InboxRepository,
@@ -721,3 +724,5 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(session)
         self.sales = SqlSalesRepository(session)
         self.reports = SqlReports(session)
+        self.calls = SqlCallRepository(session)
+        self.checkpoints: CheckpointRepository = SqlCheckpointRepository(session)

@@ -7,8 +7,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from config import Settings
+from intake.asterisk_client import running_asterisk_clients
 from intake.bootstrap import Services, build_services, load_team, prepare_storage
 from intake.channel_polling import ChannelPoller
+from intake.channel_watch import channel_watch
+from intake.email_polling import running_email_pollers
 from intake.http import (
     contacts,
     events,
@@ -19,6 +22,7 @@ from intake.http import (
     reports,
     sales,
     telegram_hook,
+    telephony_hooks,
     vk_hook,
 )
 from intake.http.errors import error_middleware, metrics_middleware
@@ -27,6 +31,7 @@ from intake.http.openapi import openapi_document
 from intake.http.responses import json_response
 from intake.notifying import running_notifications
 from intake.telegram_polling import running_pollers
+from intake.telegram_webhook_watch import running_webhook_watches
 from intake.vk_polling import running_vk_pollers
 
 
@@ -56,6 +61,12 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/forms/{form_key}", forms.post_form)
     app.router.add_post("/hooks/telegram/{bot_name}", telegram_hook.post_update)
     app.router.add_post("/hooks/vk/{group_id}", vk_hook.post_update)
+    app.router.add_post("/hooks/telephony/mango/events/{kind}", telephony_hooks.post_mango)
+    app.router.add_get("/hooks/telephony/zadarma", telephony_hooks.echo_zadarma)
+    app.router.add_post("/hooks/telephony/zadarma", telephony_hooks.post_zadarma)
+    app.router.add_get("/hooks/telephony/novofon", telephony_hooks.echo_novofon)
+    app.router.add_post("/hooks/telephony/novofon", telephony_hooks.post_novofon)
+    app.router.add_post("/hooks/telephony/generic/{source}", telephony_hooks.post_generic)
     app.router.add_get("/api/v1/leads", leads.list_leads)
     app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
     app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)
@@ -110,13 +121,24 @@ async def _telegram_ctx(app: web.Application) -> AsyncIterator[None]:
     async with (
         running_pollers(app[SERVICES]) as telegram,
         running_vk_pollers(app[SERVICES]) as vk,
+        running_email_pollers(app[SERVICES]) as email,
+        running_asterisk_clients(app[SERVICES]) as asterisk,
+        running_webhook_watches(app[SERVICES]) as webhooks,
     ):
         pollers: dict[str, ChannelPoller] = {
             f"telegram:{name}": poller for name, poller in telegram.items()
         }
         pollers.update({f"vk:{group}": poller for group, poller in vk.items()})
+        pollers.update({f"email:{name}": poller for name, poller in email.items()})
+        pollers.update({f"asterisk:{name}": poller for name, poller in asterisk.items()})
+        pollers.update({f"telegram:{name}": watch for name, watch in webhooks.items()})
         app[CHANNEL_POLLERS] = pollers
-        yield
+        watch = channel_watch(app[SERVICES], pollers)
+        watch.start()
+        try:
+            yield
+        finally:
+            await watch.stop()
 
 
 async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:

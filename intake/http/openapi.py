@@ -6,6 +6,7 @@ from typing import Any
 
 from config import Settings
 from intake.http.openapi_sales import hook_routes, sales_routes
+from intake.http.openapi_telephony import telephony_hook_routes
 
 JSON = "application/json"
 
@@ -482,6 +483,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             **_contact_routes(),
             **sales_routes(),
             **hook_routes(),
+            **telephony_hook_routes(),
         },
         "components": {
             "schemas": SCHEMAS,

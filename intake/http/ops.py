@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from crm_core.model import InboxStats
 from crm_core.storage import StorageUnavailable
 from intake.bootstrap import Services
+from intake.channel_polling import ChannelPoller
 from intake.clock import utcnow
 from intake.http.keys import CHANNEL_POLLERS, SERVICES
 from intake.http.responses import json_response
@@ -54,6 +57,7 @@ async def readyz(request: web.Request) -> web.Response:
             "last_event_at": poller.last_event_at.isoformat() if poller.last_event_at else None,
             "last_error": poller.last_error,
             "updates_stored": poller.updates_stored,
+            "failing_since": poller.failing_since.isoformat() if poller.failing_since else None,
         }
         for name, poller in request.app.get(CHANNEL_POLLERS, {}).items()
     }
@@ -74,6 +78,8 @@ async def metrics(request: web.Request) -> web.Response:
         services.metrics.inbox_pending.set(stats.pending)
         services.metrics.inbox_failed.set(stats.failed)
         services.metrics.inbox_lag.set(_lag(stats))
+    pollers: dict[str, ChannelPoller] = request.app.get(CHANNEL_POLLERS, {})
+    _channel_gauges(services, pollers)
     body = generate_latest(services.metrics.registry)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
@@ -89,3 +95,15 @@ def _lag(stats: InboxStats) -> float:
     if stats.oldest_pending_at is None:
         return 0.0
     return max(0.0, (utcnow() - stats.oldest_pending_at).total_seconds())
+
+
+def _channel_gauges(services: Services, pollers: Mapping[str, ChannelPoller]) -> None:
+    m = services.metrics
+    now = utcnow()
+    for name, poller in pollers.items():
+        m.channel_up.labels(name).set(1 if poller.connected else 0)
+        since = poller.failing_since
+        m.channel_failing.labels(name).set((now - since).total_seconds() if since else 0)
+        last = poller.last_event_at
+        m.channel_last_event.labels(name).set(last.timestamp() if last else 0)
+        m.channel_stored.labels(name).set(poller.updates_stored)

@@ -26,6 +26,8 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 # Control characters other than the line feed would garble a chat message or an e-mail body.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
+_CHANNEL_DOWN = "Канал приёма заявок не работает"
+_CHANNEL_UP = "Канал приёма заявок снова работает"
 # (without a lead number, with one)
 _TITLES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.LEAD_ASSIGNED: ("Вам назначена новая заявка", "Вам назначена заявка №{}"),
@@ -40,10 +42,14 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
     ),
     NotificationKind.TASK_DUE: ("Подошёл срок задачи", "Подошёл срок задачи по заявке №{}"),
     NotificationKind.NEW_MESSAGE: ("Новое сообщение клиента", "Новое сообщение по заявке №{}"),
+    NotificationKind.CLIENT_CALLED: ("Звонок клиента", "Звонок клиента по заявке №{}"),
+    NotificationKind.CHANNEL_FAILING: (_CHANNEL_DOWN, _CHANNEL_DOWN),
+    NotificationKind.CHANNEL_RECOVERED: (_CHANNEL_UP, _CHANNEL_UP),
 }
 # Titles of notifications about a deal rather than a lead (payload key `deal_id`).
 _DEAL_TITLES: dict[NotificationKind, str] = {
     NotificationKind.NEW_MESSAGE: "Новое сообщение по сделке №{}",
+    NotificationKind.CLIENT_CALLED: "Звонок клиента по сделке №{}",
 }
 _REASON_LABELS: dict[NotificationKind, str] = {
     NotificationKind.LEAD_ASSIGNED: "Причина назначения",
@@ -107,6 +113,7 @@ def render(
         ("Срок", _line(payload.get("due"))),
         (_MANAGER_LABELS.get(kind, "Менеджер"), _line(payload.get("manager"))),
         (_REASON_LABELS.get(kind, "Причина"), _line(payload.get("reason"))),
+        ("Сбой с", _line(payload.get("since"))),
     ]
     esc: Callable[[str], str] = _escape if html else _same
     lines = [f"<b>{esc(title)}</b>" if html else title, ""]

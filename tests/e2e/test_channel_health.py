@@ -47,8 +47,14 @@ async def test_a_refused_bot_token_shows_in_readyz(tmp_path: Path) -> None:
                     break
                 assert asyncio.get_running_loop().time() < deadline, body
                 await asyncio.sleep(0.02)
+            async with running.client.get("/metrics") as scraped:
+                exposition = await scraped.text()
     finally:
         await server.close()
     assert response.status == 200 and body["status"] == "ready"
     assert state["connected"] is False and "token" in state["last_error"]
     assert TOKEN not in state["last_error"]
+    assert state["failing_since"] is not None
+    assert 'leadintake_channel_up{channel="telegram:poll"} 0.0' in exposition
+    assert 'leadintake_channel_events_stored{channel="telegram:poll"} 0.0' in exposition
+    assert 'leadintake_channel_failing_seconds{channel="telegram:poll"}' in exposition

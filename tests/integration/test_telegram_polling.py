@@ -104,6 +104,7 @@ class GetUpdatesStandIn:
     confirmed: list[int] = field(default_factory=list)
     accepted_ids: set[int] = field(default_factory=set)
     violations: list[str] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -119,6 +120,11 @@ class GetUpdatesStandIn:
             if not seen or seen[-1] != call.offset:
                 seen.append(call.offset)
         return seen
+
+    async def send_message(self, request: web.Request) -> web.StreamResponse:
+        """sendMessage: the bot's auto-reply, recorded."""
+        self.replies.append(await request.json())
+        return web.json_response({"ok": True, "result": {"message_id": len(self.replies)}})
 
     async def get_updates(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -145,7 +151,8 @@ class GetUpdatesStandIn:
             return web.Response()
         if body.get("offset") is not None:
             await self._confirm(body["offset"])
-        if not self.pending:
+        # A poll arriving as the stand-in shuts down is answered at once, not held.
+        if not self.pending and not self.closing.is_set():
             self.arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), body["timeout"])
@@ -182,6 +189,7 @@ async def stand_in_server(
     """Serve the stand-in on loopback; yields the api_base."""
     app = web.Application()
     app.router.add_post("/bot{token}/getUpdates", stand_in.get_updates)
+    app.router.add_post("/bot{token}/sendMessage", stand_in.send_message)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
@@ -597,3 +605,17 @@ async def test_silent_bot_api_times_out_as_temporary() -> None:
             release.set()
             await client.close()
     assert str(caught.value) == "telegram: getUpdates timed out"
+
+
+async def test_the_bot_answers_each_new_message_once_after_storing_it(harness: Harness) -> None:
+    harness.serve(update("text_message"), update("contact_own"))
+    async with running(harness.poller()) as poller:
+        await wait_until(lambda: len(harness.stand_in.replies) == 2)
+        harness.serve(update("text_message"))  # Telegram serves a stored update again
+        await wait_until(lambda: harness.outcomes["duplicate"] == 1)
+        assert poller.updates_stored == 2
+    first, shared = harness.stand_in.replies
+    assert first["chat_id"] == 482915736 and "менеджер скоро ответит" in first["text"]
+    assert first["reply_markup"]["keyboard"][0][0]["request_contact"] is True
+    assert "reply_markup" not in shared  # the phone was just shared
+    assert len(harness.stand_in.replies) == 2

@@ -176,7 +176,8 @@ class LongPollStandIn:
         if ts < self.forget_before:
             return web.json_response({"failed": 1, "ts": self.forget_before})
         await self._passed(ts)
-        if ts >= len(self.events):
+        # A poll arriving as the stand-in shuts down is answered at once, not held for `wait`.
+        if ts >= len(self.events) and not self.closing.is_set():
             self.arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), int(q["wait"]))

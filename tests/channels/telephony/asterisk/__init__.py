@@ -1,0 +1,1 @@
+"""Tests of the Asterisk AMI client and adapter."""
