@@ -175,8 +175,10 @@ class AsteriskPoller(ChannelPoller):
     async def _store_pending(self) -> None:
         """Store the waiting rows; they leave memory only once every one is committed."""
         items = self._unstored
+        self.backlog = len(items)
         created, duplicate = await self._store_items(items)
         self._unstored = []
+        self.backlog = 0
         if items:
             log.debug(
                 "asterisk_events_stored pbx=%s stored=%d duplicate=%d",

@@ -42,6 +42,7 @@ from crm_core.storage import UnitOfWork
 from dedupe.decision import Verdict
 from dedupe.detector import Detector
 from dedupe.phones import normalize_phone
+from dedupe.profile import Profile
 
 # Providers that report a hang-up per leg (IVR, queue, extension): only their summary event
 # ends the whole call.
@@ -152,7 +153,9 @@ class CallHandler:
             return call, CallOutcomeRecord(None, False, None)
         lead = self._new_lead(item, summary)
         answered_by = self._rules.extension_manager(summary.extension)
-        decision = await self._detector.detect(lead_profile(lead, self._region), uow.identity)
+        # The comment is our own account of the call: only the number identifies the caller.
+        profile = lead_profile(replace(lead, comment=None), self._region)
+        decision = await self._detector.detect(profile, uow.identity)
         conversation = await conversation_of_person(uow, decision)
         if conversation is not None:
             activity_id = await self._log(uow, item, conversation, lead, summary, answered_by, now)
@@ -175,7 +178,9 @@ class CallHandler:
             activity_id = await self._log(uow, item, contact, lead, summary, answered_by, now)
             call = replace(call, entity=None, entity_id=None)
             return call, CallOutcomeRecord(None, False, activity_id)
-        created, stored_lead = await self._create_lead(uow, lead, answered_by, summary, now)
+        created, stored_lead = await self._create_lead(
+            uow, lead, profile, answered_by, summary, now
+        )
         call = replace(
             call,
             lead_id=stored_lead.id,
@@ -228,6 +233,7 @@ class CallHandler:
         self,
         uow: UnitOfWork,
         new: NewLead,
+        profile: Profile,
         answered_by: int | None,
         summary: CallSummary,
         now: datetime,
@@ -235,9 +241,7 @@ class CallHandler:
         [(lead, created)] = await ingest_leads(uow, [IngestLead(new, None)], now)
         if not created:
             return False, lead
-        match = await match_lead(
-            uow, lead.id, lead_profile(new, self._region), self._detector, now
-        )
+        match = await match_lead(uow, lead.id, profile, self._detector, now)
         lead = replace(lead, match=match, contact_id=match.contact_id, company_id=match.company_id)
         answered = summary.outcome is CallOutcome.ANSWERED
         if answered and answered_by is not None and self._assign_answered is not None:

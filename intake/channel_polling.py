@@ -86,7 +86,7 @@ class ChannelPoller(ABC):
     State for health checks: `connected` (the platform answered the last call),
     `last_event_at` (when an event last went into the inbox), `last_error` (the problem
     polling has now, None once a poll succeeds), `failing_since` (when the current run of
-    failures began) and `updates_stored` (new inbox rows).
+    failures began), `updates_stored` (new inbox rows) and `backlog` (events waiting).
     Logs read `<log_prefix>_failed <log_id> ...` and name no person, token or key.
     """
 
@@ -114,6 +114,9 @@ class ChannelPoller(ABC):
         self.failing_since: datetime | None = None
         self._last_error: str | None = None
         self.updates_stored = 0
+        # Events known to be waiting: at the platform (a webhook's pending updates, messages
+        # still to fetch) or in memory until the inbox takes them.
+        self.backlog = 0
 
     @property
     def last_error(self) -> str | None:

@@ -256,7 +256,9 @@ class EmailPoller(ChannelPoller):
             )
             wanted = [u for u in listed if u > checkpoint.unseen_through or u in unseen]
         for start in range(0, len(wanted), BATCH_SIZE):
+            self.backlog = len(wanted) - start
             await self._process(wanted[start : start + BATCH_SIZE])
+        self.backlog = 0
         if self._current().last_uid < listed[-1]:
             # Only messages seen before the first start were left: nothing to fetch in them.
             await self._save(replace(self._current(), last_uid=listed[-1]))

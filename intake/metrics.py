@@ -67,6 +67,12 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.channel_backlog = Gauge(
+            "leadintake_channel_backlog",
+            "Events waiting at the channel's platform or in memory for the inbox",
+            ["channel"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "leadintake_errors_total", "Errors by kind", ["kind"], registry=self.registry
         )

@@ -49,7 +49,6 @@ class TelegramWebhookWatch(ChannelPoller):
         super().__init__("telegram_webhook", f"bot={bot.name}", writer, metrics, clock)
         self._check_seconds = check_seconds
         self._client = UpdatesClient(bot.token, bot.api_base)
-        self.pending_updates = 0
 
     async def _close_client(self) -> None:
         await self._client.close()
@@ -63,7 +62,7 @@ class TelegramWebhookWatch(ChannelPoller):
             return self._check_seconds
         self._answered()
         pending = info.get("pending_update_count")
-        self.pending_updates = pending if isinstance(pending, int) else 0
+        self.backlog = pending if isinstance(pending, int) else 0
         problem = self._problem(info)
         if problem is not None:
             self._failed(WebhookUnhealthy(problem))

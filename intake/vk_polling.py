@@ -34,7 +34,7 @@ from channels.vk.longpoll import (
 )
 from config.channel_settings import VkGroupSettings
 from crm_core.model import NewInboxItem
-from crm_core.storage import StorageUnavailable
+from crm_core.storage import Storage, StorageUnavailable
 from intake.channel_polling import (
     BACKOFF_MAX_SECONDS,
     BACKOFF_MIN_SECONDS,
@@ -68,6 +68,7 @@ class VkPoller(ChannelPoller):
         wait: int = WAIT_SECONDS,
         backoff_min: float = BACKOFF_MIN_SECONDS,
         backoff_max: float = BACKOFF_MAX_SECONDS,
+        storage: Storage | None = None,
     ) -> None:
         if not group.access_token:
             raise ValueError(f"vk community {group.group_id} has no access token to poll with")
@@ -84,16 +85,26 @@ class VkPoller(ChannelPoller):
         self._wait = wait
         self._client = BotsLongPollClient(group.group_id, group.access_token, group.api_base)
         # Both come from groups.getLongPollServer; None means "ask for it" (failed 2 drops
-        # the server only, failed 3 both). The ts is not kept across restarts: a fresh one
-        # starts from the events after it.
+        # the server only, failed 3 both). With a storage the ts is kept across restarts
+        # (channel_checkpoints), so events sent while the service was down are fetched too,
+        # as long as VK still holds them (else failed 1 says they are gone).
         self._server: LongPollServer | None = None
         self._ts: str | None = None
+        self._storage = storage
+        self._saved_ts: str | None = None
+        self._loaded = storage is None
 
     async def _close_client(self) -> None:
         await self._client.close()
 
     async def poll_once(self) -> float:
         """One a_check (a new key first if needed) and storing its events; returns the wait."""
+        if not self._loaded:
+            try:
+                self._ts = self._saved_ts = await self._load_ts()
+            except StorageUnavailable as err:
+                return self._failed(err)
+            self._loaded = True
         try:
             if self._server is None:
                 self._server = await self._client.get_server()
@@ -114,7 +125,27 @@ class VkPoller(ChannelPoller):
                 # was stored already comes back as a duplicate.
                 return self._failed(err)
             self._ts = result.ts
+            await self._save_ts()
         return self._succeeded()
+
+    async def _load_ts(self) -> str | None:
+        """The ts saved by the last run (StorageUnavailable propagates: polling waits)."""
+        assert self._storage is not None
+        async with self._storage.reader() as uow:
+            return await uow.checkpoints.get(CHANNEL, str(self.group.group_id))
+
+    async def _save_ts(self) -> None:
+        """Keep the ts for the next start; a failure only costs a re-fetch (duplicates)."""
+        if self._storage is None or self._ts is None or self._ts == self._saved_ts:
+            return
+        try:
+            async with self._storage.transaction() as uow:
+                key = str(self.group.group_id)
+                await uow.checkpoints.put(CHANNEL, key, self._ts, self._clock())
+        except StorageUnavailable:
+            log.warning("vk_longpoll_ts_not_saved group=%s", self.group.group_id)
+            return
+        self._saved_ts = self._ts
 
     def _recover(self, result: PollFailed) -> None:
         """Act on a `failed` answer as VK documents it."""
@@ -197,7 +228,7 @@ async def running_vk_pollers(services: Services) -> AsyncIterator[Mapping[int, V
         counter.labels(CHANNEL, outcome).inc()
 
     pollers = {
-        group.group_id: VkPoller(group, services.writer, count, utcnow)
+        group.group_id: VkPoller(group, services.writer, count, utcnow, storage=services.storage)
         for group in services.settings.vk_groups
         if group.mode == LONGPOLL_MODE
     }

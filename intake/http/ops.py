@@ -58,6 +58,7 @@ async def readyz(request: web.Request) -> web.Response:
             "last_error": poller.last_error,
             "updates_stored": poller.updates_stored,
             "failing_since": poller.failing_since.isoformat() if poller.failing_since else None,
+            "backlog": poller.backlog,
         }
         for name, poller in request.app.get(CHANNEL_POLLERS, {}).items()
     }
@@ -107,3 +108,4 @@ def _channel_gauges(services: Services, pollers: Mapping[str, ChannelPoller]) ->
         last = poller.last_event_at
         m.channel_last_event.labels(name).set(last.timestamp() if last else 0)
         m.channel_stored.labels(name).set(poller.updates_stored)
+        m.channel_backlog.labels(name).set(poller.backlog)

@@ -314,6 +314,7 @@ username = "{USERNAME}"
         "last_error": None,
         "updates_stored": 0,
         "failing_since": None,
+        "backlog": 0,
     }
 
 

@@ -65,11 +65,11 @@ async def test_an_unset_or_failing_webhook_is_a_failing_channel(
             "last_error_message": "Wrong response from the webhook: 502 Bad Gateway",
         }
         await wait_until(lambda: "502" in (watch.last_error or ""))
-        assert watch.pending_updates == 7 and TOKEN not in (watch.last_error or "")
+        assert watch.backlog == 7 and TOKEN not in (watch.last_error or "")
 
         api.info = {
             "url": "https://crm.example.ru/hooks/telegram/sales",
             "pending_update_count": 0,
         }
         await wait_until(lambda: watch.last_error is None)
-        assert watch.failing_since is None and watch.pending_updates == 0
+        assert watch.failing_since is None and watch.backlog == 0

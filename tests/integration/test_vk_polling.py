@@ -240,7 +240,9 @@ class Harness:
     writer: InboxWriter
     outcomes: Counter[str]
 
-    def poller(self, backoff_max: float = 0.2, writer: Any = None) -> VkPoller:
+    def poller(
+        self, backoff_max: float = 0.2, writer: Any = None, *, keep_ts: bool = False
+    ) -> VkPoller:
         """A poller for the community with a 1 s long poll and short backoff."""
         group = VkGroupSettings(
             GROUP, "", mode="longpoll", access_token=TOKEN, api_base=self.api_base
@@ -253,6 +255,7 @@ class Harness:
             wait=1,
             backoff_min=0.01,
             backoff_max=backoff_max,
+            storage=self.storage if keep_ts else None,
         )
 
     def count(self, outcome: str) -> None:
@@ -625,3 +628,19 @@ async def test_check_answers_are_read_as_vk_writes_them(sqlite_harness: Harness)
         ]
     finally:
         await client.close()
+
+
+async def test_events_sent_while_the_service_was_down_are_fetched_after_a_restart(
+    harness: Harness,
+) -> None:
+    harness.stand_in.send(*leads("e0", "e1"))
+    harness.stand_in.start_ts = 0
+    async with running(harness.poller(keep_ts=True)) as first:
+        await wait_until(lambda: first.updates_stored == 2)
+        await wait_until(lambda: harness.stand_in.check_ts()[-1:] == ["2"])
+    # Down for a while: two people write; a fresh getLongPollServer ts is past them.
+    harness.stand_in.send(*leads("e2", "e3"))
+    async with running(harness.poller(keep_ts=True)) as second:
+        await wait_until(lambda: second.updates_stored == 2)
+    assert harness.stand_in.check_ts()[:3] == ["0", "2", "4"]
+    assert await harness.leads_by_event() == Counter(["e0", "e1", "e2", "e3"])
