@@ -39,6 +39,7 @@ from intake.channel_polling import (
     CountOutcome,
     InboxStore,
     fetched_item,
+    outcome_counter,
     running,
 )
 from intake.clock import utcnow
@@ -196,11 +197,7 @@ async def running_asterisk_clients(
 
     Exit this before the inbox writer stops, so no store is cut short.
     """
-    counter = services.metrics.intake_requests
-
-    def count(outcome: str) -> None:
-        counter.labels(CHANNEL, outcome).inc()
-
+    count = outcome_counter(services, CHANNEL)
     pollers = {
         pbx.name: AsteriskPoller(pbx, services.writer, count, utcnow)
         for pbx in services.settings.asterisk

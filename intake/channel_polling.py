@@ -9,13 +9,16 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from channels.errors import ChannelError, ChannelUnavailable
 from channels.model import InboundEvent
 from crm_core.model import InboxReceipt, NewInboxItem
 from crm_core.storage import StorageUnavailable
 from intake.background import BackgroundLoop
+
+if TYPE_CHECKING:
+    from intake.bootstrap import Services
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,16 @@ class Backoff:
     def reset(self) -> None:
         """Start again from `first`."""
         self._next = self.first
+
+
+def outcome_counter(services: Services, channel: str) -> CountOutcome:
+    """How a channel's pollers count what became of each event (the intake counter)."""
+    counter = services.metrics.intake_requests
+
+    def count(outcome: str) -> None:
+        counter.labels(channel, outcome).inc()
+
+    return count
 
 
 def fetched_item(event: InboundEvent, update: dict[str, Any]) -> NewInboxItem:

@@ -59,6 +59,7 @@ from intake.channel_polling import (
     Clock,
     CountOutcome,
     InboxStore,
+    outcome_counter,
     running,
 )
 from intake.clock import utcnow
@@ -391,11 +392,7 @@ async def running_email_pollers(services: Services) -> AsyncIterator[Mapping[str
 
     Exit this before the inbox writer stops, so no store is cut short.
     """
-    counter = services.metrics.intake_requests
-
-    def count(outcome: str) -> None:
-        counter.labels(CHANNEL, outcome).inc()
-
+    count = outcome_counter(services, CHANNEL)
     pollers = {
         mailbox.name: EmailPoller(mailbox, services.writer, services.storage, count, utcnow)
         for mailbox in services.settings.email_mailboxes

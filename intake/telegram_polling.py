@@ -31,6 +31,7 @@ from intake.channel_polling import (
     CountOutcome,
     InboxStore,
     fetched_item,
+    outcome_counter,
     running,
 )
 from intake.clock import utcnow
@@ -182,11 +183,7 @@ async def running_pollers(
 
     Exit this before the inbox writer stops, so no store is cut short.
     """
-    counter = services.metrics.intake_requests
-
-    def count(outcome: str) -> None:
-        counter.labels(CHANNEL, outcome).inc()
-
+    count = outcome_counter(services, CHANNEL)
     pollers = {
         bot.name: TelegramPoller(bot, services.writer, count, utcnow)
         for bot in services.settings.telegram_bots

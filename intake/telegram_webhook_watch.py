@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 from channels.errors import ChannelError
 from channels.telegram.polling import UpdatesClient
 from config.channel_settings import TelegramBotSettings
-from intake.channel_polling import ChannelPoller, Clock, CountOutcome, InboxStore, running
+from intake.channel_polling import (
+    ChannelPoller,
+    Clock,
+    CountOutcome,
+    InboxStore,
+    outcome_counter,
+    running,
+)
 from intake.clock import utcnow
 
 if TYPE_CHECKING:
@@ -94,11 +101,7 @@ async def running_webhook_watches(
     services: Services,
 ) -> AsyncIterator[Mapping[str, TelegramWebhookWatch]]:
     """Watch every webhook-mode bot that has its token; yields the watches by bot name."""
-    counter = services.metrics.intake_requests
-
-    def count(outcome: str) -> None:
-        counter.labels("telegram", outcome).inc()
-
+    count = outcome_counter(services, "telegram")
     watches = {
         bot.name: TelegramWebhookWatch(bot, services.writer, count, utcnow)
         for bot in services.settings.telegram_bots

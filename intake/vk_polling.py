@@ -43,6 +43,7 @@ from intake.channel_polling import (
     CountOutcome,
     InboxStore,
     fetched_item,
+    outcome_counter,
     running,
 )
 from intake.clock import utcnow
@@ -222,11 +223,7 @@ async def running_vk_pollers(services: Services) -> AsyncIterator[Mapping[int, V
 
     Exit this before the inbox writer stops, so no store is cut short.
     """
-    counter = services.metrics.intake_requests
-
-    def count(outcome: str) -> None:
-        counter.labels(CHANNEL, outcome).inc()
-
+    count = outcome_counter(services, CHANNEL)
     pollers = {
         group.group_id: VkPoller(group, services.writer, count, utcnow, storage=services.storage)
         for group in services.settings.vk_groups
