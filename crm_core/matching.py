@@ -11,7 +11,7 @@ from crm_core.errors import MatchError
 from crm_core.ingest import SYSTEM_ACTOR
 from crm_core.model import AuditEntry, Contact, LeadMatch, NewLead
 from crm_core.storage.ports import UnitOfWork
-from dedupe.decision import Verdict
+from dedupe.decision import Decision, Verdict
 from dedupe.detector import Detector
 from dedupe.keys import Entity, person_keys, rejection_keys
 from dedupe.phones import normalize_phone
@@ -19,14 +19,20 @@ from dedupe.profile import Profile, RawIdentity, build_profile
 
 
 async def match_lead(
-    uow: UnitOfWork, lead_id: int, profile: Profile, detector: Detector, now: datetime
+    uow: UnitOfWork,
+    lead_id: int,
+    profile: Profile,
+    detector: Detector,
+    now: datetime,
+    decision: Decision | None = None,
 ) -> LeadMatch:
     """Link the lead to a known contact, attach it to the person's open lead, or neither.
 
     A lead linked to nobody is indexed as an open lead, so the person's next message (by
-    any channel) finds it.
+    any channel) finds it. `decision` is the detector's answer when the caller has it already.
     """
-    decision = await detector.detect(profile, uow.identity)
+    if decision is None:
+        decision = await detector.detect(profile, uow.identity)
     auto = decision.verdict is Verdict.AUTO
     contact_id = (
         decision.contact_id if auto and decision.matched_entity is Entity.CONTACT else None

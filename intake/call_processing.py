@@ -39,7 +39,7 @@ from crm_core.matching import lead_profile, match_lead
 from crm_core.model import InboxItem, Lead, LeadContactDetails, LeadFlag, NewLead
 from crm_core.sales import NewTask, RecordKind
 from crm_core.storage import UnitOfWork
-from dedupe.decision import Verdict
+from dedupe.decision import Decision, Verdict
 from dedupe.detector import Detector
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile
@@ -179,7 +179,7 @@ class CallHandler:
             call = replace(call, entity=None, entity_id=None)
             return call, CallOutcomeRecord(None, False, activity_id)
         created, stored_lead = await self._create_lead(
-            uow, lead, profile, answered_by, summary, now
+            uow, lead, profile, decision, answered_by, summary, now
         )
         call = replace(
             call,
@@ -234,6 +234,7 @@ class CallHandler:
         uow: UnitOfWork,
         new: NewLead,
         profile: Profile,
+        decision: Decision,
         answered_by: int | None,
         summary: CallSummary,
         now: datetime,
@@ -241,7 +242,7 @@ class CallHandler:
         [(lead, created)] = await ingest_leads(uow, [IngestLead(new, None)], now)
         if not created:
             return False, lead
-        match = await match_lead(uow, lead.id, profile, self._detector, now)
+        match = await match_lead(uow, lead.id, profile, self._detector, now, decision)
         lead = replace(lead, match=match, contact_id=match.contact_id, company_id=match.company_id)
         answered = summary.outcome is CallOutcome.ANSWERED
         if answered and answered_by is not None and self._assign_answered is not None:

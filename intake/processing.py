@@ -21,6 +21,7 @@ from crm_core.matching import lead_profile, match_lead
 from crm_core.model import InboxItem, Lead, LeadContactDetails, LeadFlag, NewLead
 from crm_core.sales import RecordKind
 from crm_core.storage import UnitOfWork
+from dedupe.decision import Decision
 from dedupe.detector import Detector
 from dedupe.emails import normalize_email
 from dedupe.keys import Entity, KeyKind, kind_of, person_keys
@@ -218,9 +219,12 @@ class LeadBatchHandler:
         # batch's later messages sharing an identifier with an earlier one follow it.
         followers: list[tuple[int, PreparedLead, int]] = []
         leader_by_key: dict[str, int] = {}
+        decisions: dict[int, Decision] = {}
         for index, prep in ready:
             if prep.conversation:
-                conversation = await self._open_conversation(uow, prep)
+                conversation, decision = await self._open_conversation(uow, prep)
+                if decision is not None:
+                    decisions[index] = decision
                 if conversation is not None:
                     attached.append((index, prep, conversation))
                     continue
@@ -237,7 +241,11 @@ class LeadBatchHandler:
         lead_ids: dict[int, int] = {}
         for (index, lead_prep), (lead, created) in zip(new, results, strict=True):
             if created:
-                match = await match_lead(uow, lead.id, lead_prep.profile, self._detector, now)
+                # The decision made before the batch's leads existed still holds: a later
+                # row of the batch sharing an identifier with this one followed it instead.
+                match = await match_lead(
+                    uow, lead.id, lead_prep.profile, self._detector, now, decisions.get(index)
+                )
                 matched = replace(
                     lead, match=match, contact_id=match.contact_id, company_id=match.company_id
                 )
@@ -259,8 +267,11 @@ class LeadBatchHandler:
                 outcomes[index] = Handled(done.lead_id, done.lead_created, done.activity_id)
         return outcomes
 
-    async def _open_conversation(self, uow: UnitOfWork, prep: PreparedLead) -> Conversation | None:
-        """The thread an e-mail answers, else the open lead or deal of its sender."""
+    async def _open_conversation(
+        self, uow: UnitOfWork, prep: PreparedLead
+    ) -> tuple[Conversation | None, Decision | None]:
+        """The thread an e-mail answers, else the open lead or deal of its sender (with the
+        detector's decision, reused when the message makes a lead after all)."""
         if prep.thread:
             lead_id = await uow.inbox.lead_of("email", prep.thread)
             if lead_id is not None:
@@ -268,9 +279,9 @@ class LeadBatchHandler:
                     uow, lead_id, f"reply in the thread of lead {lead_id}"
                 )
                 if found is not None:
-                    return found
+                    return found, None
         decision = await self._detector.detect(prep.profile, uow.identity)
-        return await conversation_of_person(uow, decision)
+        return await conversation_of_person(uow, decision), decision
 
     async def _log(
         self,
