@@ -2,9 +2,12 @@
 
 Starts `leadintake serve` (SQLite, synchronous=FULL) and bench/bare_server.py as separate
 processes, drives both with the same closed-loop load from separate load-generator processes,
-then drives the durable service open-loop at half its measured throughput for latency.
+then drives the durable service open-loop at half its measured throughput for latency. With
+`--separate-worker` the durable service is measured a second time, as `serve --no-worker`
+beside a `leadintake worker` process.
 
     .venv/bin/python bench/intake_throughput.py [--seconds 10] [--connections 64]
+        [--separate-worker]
 """
 
 from __future__ import annotations
@@ -96,8 +99,9 @@ def run_open(
     return merge(pool.map(_open_worker, jobs))
 
 
-def start_durable(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    """`leadintake serve` with the demo config on a fresh SQLite file."""
+def start_durable(workdir: Path, port: int, *, worker: bool) -> list[subprocess.Popen[bytes]]:
+    """`leadintake serve` with the demo config on a fresh SQLite file; with `worker`, the
+    service takes requests only and a `leadintake worker` process makes the leads."""
     env = {
         **os.environ,
         "LEADINTAKE_CONFIG": str(ROOT / "config" / "default.toml"),
@@ -105,8 +109,13 @@ def start_durable(workdir: Path, port: int) -> subprocess.Popen[bytes]:
         "LEADINTAKE_HTTP_PORT": str(port),
         "LEADINTAKE_LOG_LEVEL": "WARNING",
     }
-    cmd = [sys.executable, "-m", "intake", "serve"]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+    intake = [sys.executable, "-m", "intake"]
+    serve = [*intake, "serve", "--no-worker"] if worker else [*intake, "serve"]
+    processes = [subprocess.Popen(serve, cwd=ROOT, env=env)]
+    if worker:
+        wait_http(f"http://127.0.0.1:{port}/readyz")  # migrated before the worker opens it
+        processes.append(subprocess.Popen([*intake, "worker"], cwd=ROOT, env=env))
+    return processes
 
 
 def readyz(port: int) -> dict[str, object]:
@@ -140,59 +149,96 @@ def line(label: str, r: Result, seconds: float) -> str:
     """One row of the results table."""
     rps = len(r.latencies) / seconds
     p50, p99 = percentile(r.latencies, 0.5), percentile(r.latencies, 0.99)
-    return f"{label:<34} {rps:>9.0f} {p50:>9.2f} {p99:>9.2f} {r.errors:>7}"
+    return f"{label:<52} {rps:>9.0f} {p50:>9.2f} {p99:>9.2f} {r.errors:>7}"
+
+
+class DurableRun:
+    """One configuration of the durable service, measured closed-loop then at half load."""
+
+    def __init__(self, label: str, closed: Result, opened: Result, rate: float) -> None:
+        self.label = label
+        self.closed = closed
+        self.opened = opened
+        self.rate = rate
+        self.drain = self.drain_open = 0.0
+        self.inbox = self.leads = 0
+
+
+def measure_durable(
+    pool: multiprocessing.pool.Pool, args: argparse.Namespace, *, worker: bool
+) -> DurableRun:
+    """Start the service (with a separate worker process or not) and load it."""
+    port = free_port()
+    label = "separate worker process" if worker else "worker in-process"
+    with tempfile.TemporaryDirectory(prefix="leadintake-bench-") as tmp:
+        workdir = Path(tmp)
+        processes = start_durable(workdir, port, worker=worker)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/readyz")
+            closed = run_closed(pool, port, args)
+            drain = wait_drained(port)
+            rate = len(closed.latencies) / args.seconds / 2
+            run = DurableRun(label, closed, run_open(pool, port, rate, args), rate)
+            run.drain, run.drain_open = drain, wait_drained(port)
+            run.inbox, run.leads = count_leads(workdir / "bench.sqlite3")
+        finally:
+            for proc in processes:
+                proc.terminate()
+                proc.wait(timeout=30)
+    return run
 
 
 def main() -> None:
-    """Run both phases and print the table."""
+    """Run both phases for both configurations and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="also measure `serve --no-worker` beside a `leadintake worker` process",
+    )
     args = parser.parse_args()
 
-    bare_port, durable_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory(prefix="leadintake-bench-") as tmp:
-        workdir = Path(tmp)
-        bare = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "bare_server.py"), str(bare_port)]
-        )
-        durable = start_durable(workdir, durable_port)
-        try:
-            wait_http(f"http://127.0.0.1:{bare_port}/healthz")
-            wait_http(f"http://127.0.0.1:{durable_port}/readyz")
-            with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
-                run_closed(pool, bare_port, argparse.Namespace(**{**vars(args), "seconds": 1}))
-                bare_result = run_closed(pool, bare_port, args)
-                durable_result = run_closed(pool, durable_port, args)
-                drain = wait_drained(durable_port)
-                durable_rps = len(durable_result.latencies) / args.seconds
-                half = durable_rps / 2
-                open_result = run_open(pool, durable_port, half, args)
-                drain_open = wait_drained(durable_port)
-            inbox, leads = count_leads(workdir / "bench.sqlite3")
-        finally:
-            for proc in (bare, durable):
-                proc.terminate()
-                proc.wait(timeout=30)
+    bare_port = free_port()
+    bare = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_server.py"), str(bare_port)]
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{bare_port}/healthz")
+        with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
+            run_closed(pool, bare_port, argparse.Namespace(**{**vars(args), "seconds": 1}))
+            bare_result = run_closed(pool, bare_port, args)
+            modes = (False, True) if args.separate_worker else (False,)
+            runs = [measure_durable(pool, args, worker=w) for w in modes]
+    finally:
+        bare.terminate()
+        bare.wait(timeout=30)
 
     bare_rps = len(bare_result.latencies) / args.seconds
-    acked = len(durable_result.latencies) + len(open_result.latencies)
     print()
     print(
         f"cpus={os.cpu_count()} seconds={args.seconds} connections={args.connections}"
         f" loadgen_processes={args.processes}"
     )
-    print(f"{'phase':<34} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
+    print(f"{'phase':<52} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
     print(line("bare aiohttp handler (closed)", bare_result, args.seconds))
-    print(line("durable intake (closed)", durable_result, args.seconds))
-    print(line(f"durable intake (open, {half:.0f}/s)", open_result, args.seconds))
-    print(f"ratio durable/bare throughput: {durable_rps / bare_rps:.2f} (target >= 0.80)")
-    print(f"p99 at half load: {percentile(open_result.latencies, 0.99):.2f} ms (target < 25)")
-    print(
-        f"acknowledged={acked} inbox_rows={inbox} leads={leads}"
-        f" backlog_drained_after_closed={drain:.1f}s after_open={drain_open:.1f}s"
-    )
+    for run in runs:
+        print(line(f"durable intake, {run.label} (closed)", run.closed, args.seconds))
+        print(
+            line(f"durable intake, {run.label} (open, {run.rate:.0f}/s)", run.opened, args.seconds)
+        )
+    for run in runs:
+        rps = len(run.closed.latencies) / args.seconds
+        acked = len(run.closed.latencies) + len(run.opened.latencies)
+        print(f"{run.label}:")
+        print(f"  ratio durable/bare throughput: {rps / bare_rps:.2f} (target >= 0.80)")
+        print(f"  p99 at half load: {percentile(run.opened.latencies, 0.99):.2f} ms (target < 25)")
+        print(
+            f"  acknowledged={acked} inbox_rows={run.inbox} leads={run.leads}"
+            f" backlog_drained_after_closed={run.drain:.1f}s after_open={run.drain_open:.1f}s"
+        )
 
 
 if __name__ == "__main__":

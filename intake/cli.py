@@ -13,6 +13,7 @@ from aiohttp import web
 
 from config import ConfigError, Settings, load_settings
 from crm_core.storage import StorageUnavailable
+from intake import worker_process
 from intake.auth import UnknownManager, create_token
 from intake.bootstrap import build_storage, prepare_storage
 from intake.contact_import import (
@@ -35,7 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadintake", description=__doc__)
     parser.add_argument("--config", help="TOML file (default: LEADINTAKE_CONFIG or the demo)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="apply migrations and serve HTTP")
+    serve = commands.add_parser("serve", help="apply migrations and serve HTTP")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="only take requests; run `leadintake worker` to turn them into leads",
+    )
+    commands.add_parser(
+        "worker", help="turn stored requests into leads (beside serve --no-worker)"
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("check-config", help="validate the configuration and exit")
     token = commands.add_parser("token", help="manage API tokens")
@@ -85,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        _serve(settings)
+        _serve(settings, worker=not args.no_worker)
+        return 0
+    if args.command == "worker":
+        worker_process.main(settings)
         return 0
     if args.command == "migrate":
         applied = asyncio.run(_migrate(settings))
@@ -152,7 +164,7 @@ def _import_contacts(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, *, worker: bool = True) -> None:
     http = settings.http
     log.info(
         "serving host=%s port=%d database=%s",
@@ -161,7 +173,7 @@ def _serve(settings: Settings) -> None:
         settings.database.url.split(":", 1)[0],
     )
     web.run_app(
-        create_app(settings),
+        create_app(settings, worker=worker),
         host=http.host,
         port=http.port,
         access_log=None,

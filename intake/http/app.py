@@ -26,7 +26,7 @@ from intake.http import (
     vk_hook,
 )
 from intake.http.errors import error_middleware, metrics_middleware
-from intake.http.keys import CHANNEL_POLLERS, SERVICES
+from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.openapi import openapi_document
 from intake.http.responses import json_response
 from intake.notifying import running_notifications
@@ -35,14 +35,18 @@ from intake.telegram_webhook_watch import running_webhook_watches
 from intake.vk_polling import running_vk_pollers
 
 
-def create_app(settings: Settings, services: Services | None = None) -> web.Application:
-    """Build the application; storage opens and the worker starts only when it runs."""
+def create_app(
+    settings: Settings, services: Services | None = None, *, worker: bool = True
+) -> web.Application:
+    """Build the application; storage opens and the worker starts only when it runs
+    (`worker=False`: a `leadintake worker` process drains the inbox instead)."""
     app = web.Application(
         middlewares=[metrics_middleware, error_middleware],
         # aiohttp's own cap sits above ours so an oversize body gets our JSON 413.
         client_max_size=settings.http.max_body_bytes + 1,
     )
     app[SERVICES] = services or build_services(settings)
+    app[WORKER_IN_PROCESS] = worker
     add_routes(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
@@ -111,7 +115,8 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     services.writer.start()
-    services.worker.start()
+    if app[WORKER_IN_PROCESS]:
+        services.worker.start()
     yield
     await services.writer.stop()
     await services.worker.stop()

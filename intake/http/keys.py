@@ -11,6 +11,8 @@ from intake.channel_polling import ChannelPoller
 SERVICES = web.AppKey("services", Services)
 # Pollers of the channels that fetch their events, by "telegram:<bot>" / "vk:<group id>".
 CHANNEL_POLLERS = web.AppKey("channel_pollers", dict[str, ChannelPoller])
+# False under `serve --no-worker`: a `leadintake worker` process drains the inbox.
+WORKER_IN_PROCESS = web.AppKey("worker_in_process", bool)
 CURRENT_MANAGER = web.RequestKey("manager", Manager)
 
 
