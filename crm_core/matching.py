@@ -55,7 +55,8 @@ async def match_lead(
         await uow.identity.index(Entity.LEAD, [(open_lead, person_keys(profile))])
     else:
         assignee = None
-        await uow.identity.index(Entity.LEAD, [(lead_id, person_keys(profile))])
+        # The lead was just created: it has no keys yet, so none need looking up.
+        await uow.identity.index(Entity.LEAD, [(lead_id, person_keys(profile))], new_records=True)
     await uow.leads.record_match(lead_id, match, assignee, now)
     await uow.audit.add_many(
         [

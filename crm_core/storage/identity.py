@@ -20,6 +20,10 @@ from dedupe.keys import REJECTIONS_KEY, TOTAL_KEY, Entity, KeyKind
 from dedupe.ports import IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
 
+# PostgreSQL: up to this many rows go in one multi-row INSERT (one round trip); more by COPY,
+# which costs a few round trips of its own but wins on bulk loads.
+SMALL_BATCH = 100
+
 CHUNK = 500
 CONTACT_INSERT_COLUMNS = (
     "id",
@@ -158,16 +162,32 @@ class SqlIdentityRepository:
             counts[TOTAL_KEY] += len(unindexed)
         if not counts:
             return
-        await self._s.insert_rows(
-            "identity_keys",
-            ("key", "entity", "entity_id"),
-            # In key order: B-tree inserts stay local, which matters at millions of keys.
-            [(k, entity.value, entity_id) for entity_id, k in sorted(fresh, key=lambda p: p[1])],
-        )
+        # In key order: B-tree inserts stay local, which matters at millions of keys.
+        rows = [(k, entity.value, entity_id) for entity_id, k in sorted(fresh, key=lambda p: p[1])]
+        if self._s.dialect == "postgres" and len(rows) <= SMALL_BATCH:
+            await self._insert_values("identity_keys (key, entity, entity_id)", rows, "")
+        else:
+            await self._s.insert_rows("identity_keys", ("key", "entity", "entity_id"), rows)
         await self._add_counts(entity, sorted(counts.items()))
+
+    async def _insert_values(self, into: str, rows: list[tuple[Any, ...]], suffix: str) -> None:
+        """One multi-row INSERT: a single round trip where COPY would take several."""
+        width = len(rows[0])
+        marks = ", ".join(
+            "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
+            for r in range(len(rows))
+        )
+        await self._s.execute(
+            f"INSERT INTO {into} VALUES {marks}{suffix}", *(v for row in rows for v in row)
+        )
 
     async def _add_counts(self, entity: Entity, deltas: list[tuple[str, int]]) -> None:
         upsert = " ON CONFLICT (key, entity) DO UPDATE SET n = identity_key_counts.n + excluded.n"
+        if self._s.dialect == "postgres" and len(deltas) <= SMALL_BATCH:
+            # Keys are unique here (a Counter's), as one INSERT ... ON CONFLICT requires.
+            rows = [(k, entity.value, n) for k, n in deltas]
+            await self._insert_values("identity_key_counts (key, entity, n)", rows, upsert)
+            return
         if self._s.dialect != "postgres":
             await self._s.executemany(
                 f"INSERT INTO identity_key_counts (key, entity, n) VALUES ($1, $2, $3){upsert}",
