@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm_core.matching import learn_identifiers
 from crm_core.model import LeadContactDetails, LeadStatus
 from crm_core.notifications import NewNotification, NotificationKind, notifications_for
 from crm_core.routing import Team
 from crm_core.sales import ActivityKind, DealStatus, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
 from dedupe.decision import Decision, Verdict
-from dedupe.keys import Entity
+from dedupe.keys import Entity, person_keys
+from dedupe.profile import Profile
 
 OPEN_LEAD = (LeadStatus.NEW, LeadStatus.IN_WORK)
 KIND_BY_CHANNEL = {
@@ -37,6 +39,9 @@ class Conversation:
     lead_id: int | None  # the lead the message is counted towards, when there is one
     owner_id: int | None
     reason: str
+    # False when found by an e-mail thread: the sender may be a colleague of the client,
+    # whose details must not be written onto the client's records.
+    same_person: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +56,23 @@ class IncomingMessage:
     inbox_id: int
 
 
-async def conversation_of_lead(uow: UnitOfWork, lead_id: int, reason: str) -> Conversation | None:
+async def conversation_of_lead(
+    uow: UnitOfWork, lead_id: int, reason: str, *, same_person: bool = True
+) -> Conversation | None:
     """The lead if it is still open, else the open deal it was converted into."""
     lead = await uow.leads.get(lead_id)
     if lead is None:
         return None
     if lead.status in OPEN_LEAD:
-        return Conversation(RecordKind.LEAD, lead.id, lead.id, lead.assignee_id, reason)
+        return Conversation(
+            RecordKind.LEAD, lead.id, lead.id, lead.assignee_id, reason, same_person
+        )
     if lead.deal_id is not None:
         deal = await uow.sales.get_deal(lead.deal_id)
         if deal is not None and deal.status is DealStatus.OPEN:
-            return Conversation(RecordKind.DEAL, deal.id, lead.id, deal.owner_id, reason)
+            return Conversation(
+                RecordKind.DEAL, deal.id, lead.id, deal.owner_id, reason, same_person
+            )
     return None
 
 
@@ -114,8 +125,9 @@ async def log_message(
     """Log the message on the conversation and fill details its lead lacked; returns the
     activity id. `manager_id` is the manager who took part (who answered a call)."""
     filled: list[str] = []
-    if conversation.lead_id is not None and conversation.entity is RecordKind.LEAD:
-        filled = await uow.leads.fill_contact(conversation.lead_id, message.details, now)
+    lead_id = conversation.lead_id
+    if conversation.same_person and lead_id is not None and conversation.entity is RecordKind.LEAD:
+        filled = await uow.leads.fill_contact(lead_id, message.details, now)
     text = message.text or "Новое сообщение без текста"
     if "phone" in filled:
         text = f"{text}\nКлиент сообщил телефон: {message.details.phone}"
@@ -131,6 +143,27 @@ async def log_message(
         ),
         now,
     )
+
+
+async def learn_from_message(
+    uow: UnitOfWork, conversation: Conversation, profile: Profile, now: datetime
+) -> None:
+    """The sender's new identifiers (a phone shared in Telegram) now lead to the same place:
+    the client's contact learns them, or an open lead with no contact yet is indexed under
+    them."""
+    contact_id: int | None = None
+    if conversation.entity is RecordKind.DEAL:
+        deal = await uow.sales.get_deal(conversation.entity_id)
+        contact_id = deal.contact_id if deal else None
+    elif conversation.entity is RecordKind.LEAD:
+        lead = await uow.leads.get(conversation.entity_id)
+        contact_id = lead.contact_id if lead else None
+        if lead is not None and contact_id is None:
+            await uow.identity.index(Entity.LEAD, [(lead.id, person_keys(profile))])
+            return
+    contact = await uow.identity.get_contact(contact_id) if contact_id is not None else None
+    if contact is not None and contact.merged_into_id is None:
+        await learn_identifiers(uow, contact, profile, now)
 
 
 def message_notifications(

@@ -13,6 +13,7 @@ from crm_core.conversation import (
     IncomingMessage,
     conversation_of_lead,
     conversation_of_person,
+    learn_from_message,
     log_message,
 )
 from crm_core.followups import log_follow_up
@@ -24,7 +25,7 @@ from crm_core.storage import UnitOfWork
 from dedupe.decision import Decision
 from dedupe.detector import Detector
 from dedupe.emails import normalize_email
-from dedupe.keys import Entity, KeyKind, kind_of, person_keys
+from dedupe.keys import KeyKind, kind_of, person_keys
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile
 from intake.call_processing import CALL_CHANNEL, CallHandler, CallRules, call_fact
@@ -276,7 +277,7 @@ class LeadBatchHandler:
             lead_id = await uow.inbox.lead_of("email", prep.thread)
             if lead_id is not None:
                 found = await conversation_of_lead(
-                    uow, lead_id, f"reply in the thread of lead {lead_id}"
+                    uow, lead_id, f"reply in the thread of lead {lead_id}", same_person=False
                 )
                 if found is not None:
                     return found, None
@@ -301,11 +302,8 @@ class LeadBatchHandler:
             inbox_id=item.id,
         )
         activity_id = await log_message(uow, conversation, message, now)
-        if conversation.entity is RecordKind.LEAD:
-            # The person's new identifiers (a shared phone) now find this lead as well.
-            await uow.identity.index(
-                Entity.LEAD, [(conversation.entity_id, person_keys(prep.profile))]
-            )
+        if conversation.same_person:
+            await learn_from_message(uow, conversation, prep.profile, now)
         if self._notify_message is not None:
             await self._notify_message(uow, conversation, message, activity_id, now)
         return Handled(lead_id=conversation.lead_id, lead_created=False, activity_id=activity_id)

@@ -219,6 +219,46 @@ async def test_an_email_reply_in_a_thread_lands_on_that_lead_whoever_sends_it(
         ActivityKind.EMAIL,
         "Добавлю от себя: нужна рассрочка",
     )
+    # The colleague's address was not written onto the client's lead: their own request
+    # later is a request of its own.
+    assert first.data.contact.email == "buyer@client.ru"
+    await add(
+        storage,
+        message(
+            "<d2@client.ru>",
+            "Отдельный вопрос",
+            channel="email",
+            phone=None,
+            email="director@client.ru",
+        ),
+    )
+    await drain(storage)
+    assert len(await leads(storage)) == 3
+
+
+async def test_a_phone_shared_on_a_deal_is_learned_by_the_clients_contact(
+    storage: Storage,
+) -> None:
+    staff = await team(storage)
+    await add(storage, message("t1", "Хочу заказать", phone=None))
+    await drain(storage)
+    [lead] = await leads(storage)
+    async with storage.transaction() as uow:
+        done = await convert_lead(
+            uow, lead.id, staff["head"], ConvertRequest(), PIPELINES, "RU", T0
+        )
+    await add(storage, message("t2", "", phone="+7 916 555-44-33"))
+    await drain(storage)
+    async with storage.reader() as uow:
+        contact = await uow.identity.get_contact(done.contact_id or 0)
+    assert contact is not None and "+79165554433" in contact.phones
+    # So the client calling or writing a form from that phone is recognised at once.
+    await add(
+        storage, message("f1", "Звонил, не дозвонился", channel="webform", phone="8 916 555 44 33")
+    )
+    await drain(storage)
+    form = (await leads(storage))[-1]
+    assert form.contact_id == done.contact_id and form.match and form.match.is_repeat
 
 
 async def test_the_owner_is_told_about_the_new_message(storage: Storage) -> None:
