@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from crm_core.calls import CallSummary
 from crm_core.matching import learn_identifiers
 from crm_core.model import LeadContactDetails, LeadStatus
-from crm_core.notifications import NewNotification, NotificationKind, notifications_for
+from crm_core.notifications import (
+    NewNotification,
+    NotificationChannel,
+    NotificationKind,
+    notifications_for,
+)
 from crm_core.routing import Team
 from crm_core.sales import ActivityKind, DealStatus, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
@@ -202,3 +209,33 @@ def message_notifications(
         else NotificationKind.NEW_MESSAGE
     )
     return notifications_for(manager, kind, payload, f"message:{activity_id}", team.channels)
+
+
+def ringing_notifications(
+    team: Team, conversation: Conversation, summary: CallSummary
+) -> list[NewNotification]:
+    """The in-app "client is calling" card for the owner of the client's lead or deal (only
+    in-app: by the time a chat message or an e-mail is read the phone has stopped)."""
+    if conversation.owner_id is None:
+        return []
+    owner = team.managers.get(conversation.owner_id)
+    if owner is None or not owner.active:
+        return []
+    lead = conversation.entity is RecordKind.LEAD
+    record = "leads" if lead else "deals"
+    link = team.link_base.rstrip("/")
+    payload: dict[str, Any] = {
+        "lead_id": conversation.entity_id if lead else None,
+        "deal_id": None if lead else conversation.entity_id,
+        "phone": summary.customer_number,
+        "channel": "call",
+        "source": summary.line,
+        "link": f"{link}/api/v1/{record}/{conversation.entity_id}" if link else None,
+    }
+    return notifications_for(
+        owner,
+        NotificationKind.INCOMING_CALL,
+        payload,
+        f"ringing:{summary.provider}:{summary.call_id}",
+        {NotificationChannel.SSE} & team.channels,
+    )

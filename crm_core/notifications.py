@@ -27,6 +27,7 @@ class NotificationKind(StrEnum):
     TASK_DUE = "task_due"
     NEW_MESSAGE = "new_message"
     CLIENT_CALLED = "client_called"
+    INCOMING_CALL = "incoming_call"
     CHANNEL_FAILING = "channel_failing"
     CHANNEL_RECOVERED = "channel_recovered"
 

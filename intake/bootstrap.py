@@ -118,7 +118,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
             metrics.leads_created.labels(item.channel).inc()
         if handled.activity_id is not None:
             metrics.messages_attached.labels(item.channel).inc()
-        if handled.lead_created or handled.activity_id is not None:
+        if handled.lead_created or handled.activity_id is not None or handled.notified:
             notify_wakeup.set()
             live_wakeup.set()
 
@@ -132,6 +132,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         router=sales.route,
         assign_answered=sales.assign_answered,
         notify=sales.notify_message,
+        ring=sales.notify_ringing,
     )
     worker = InboxWorker(
         storage,

@@ -42,7 +42,7 @@ from crm_core.storage import UnitOfWork
 from dedupe.decision import Decision, Verdict
 from dedupe.detector import Detector
 from dedupe.phones import normalize_phone
-from dedupe.profile import Profile
+from dedupe.profile import Profile, RawIdentity, build_profile
 
 # Providers that report a hang-up per leg (IVR, queue, extension): only their summary event
 # ends the whole call.
@@ -77,6 +77,8 @@ MessageNotifier = Callable[
     [UnitOfWork, Conversation, IncomingMessage, int, datetime], Awaitable[object]
 ]
 RouteOf = Callable[[str, str], tuple[str | None, str | None]]
+# Tells the owner of a client's open lead or deal that the client is calling right now.
+RingNotifier = Callable[[UnitOfWork, Conversation, CallSummary, datetime], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class CallOutcomeRecord:
     lead_id: int | None
     lead_created: bool
     activity_id: int | None
+    notified: bool = False  # a notification was queued (the ringing card)
 
 
 def call_fact(event: InboundEvent) -> CallFact:
@@ -114,6 +117,7 @@ class CallHandler:
         router: LeadRouter | None = None,
         assign_answered: AnsweredAssigner | None = None,
         notify: MessageNotifier | None = None,
+        ring: RingNotifier | None = None,
     ) -> None:
         self._region = region
         self._detector = detector
@@ -122,6 +126,7 @@ class CallHandler:
         self._router = router
         self._assign_answered = assign_answered
         self._notify = notify
+        self._ring = ring
 
     async def apply(
         self, uow: UnitOfWork, item: InboxItem, fact: CallFact, now: datetime
@@ -136,8 +141,29 @@ class CallHandler:
         result = CallOutcomeRecord(updated.lead_id, False, None)
         if summary.finished and updated.completed_at is None:
             updated, result = await self._complete(uow, item, updated, summary, now)
+        elif not stored.facts and summary.direction is CallDirection.INBOUND:
+            rang = await self._ringing(uow, summary, now)
+            result = replace(result, notified=rang)
         await uow.calls.save(updated, now)
         return result
+
+    async def _ringing(self, uow: UnitOfWork, summary: CallSummary, now: datetime) -> bool:
+        """A known client is calling: their manager sees who it is while the phone rings.
+        True when somebody was told."""
+        if self._ring is None or not summary.customer_number:
+            return False
+        phone = normalize_phone(summary.customer_number, self._region)
+        if not phone.valid or phone.e164 is None:
+            return False
+        identity = RawIdentity(name=None, phones=(phone.e164,))
+        profile = build_profile(identity, self._region, stored=True)
+        conversation = await conversation_of_person(
+            uow, await self._detector.detect(profile, uow.identity)
+        )
+        if conversation is None:
+            return False
+        await self._ring(uow, conversation, summary, now)
+        return True
 
     async def _complete(
         self,

@@ -265,7 +265,9 @@ class LeadBatchHandler:
         for index, call in enumerate(prepared):
             if isinstance(call, PreparedCall):
                 done = await self._calls.apply(uow, items[index], call.fact, now)
-                outcomes[index] = Handled(done.lead_id, done.lead_created, done.activity_id)
+                outcomes[index] = Handled(
+                    done.lead_id, done.lead_created, done.activity_id, done.notified
+                )
         return outcomes
 
     async def _open_conversation(

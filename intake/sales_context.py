@@ -9,7 +9,13 @@ from datetime import datetime
 
 from config import Settings
 from crm_core.assignment import Queue
-from crm_core.conversation import Conversation, IncomingMessage, message_notifications
+from crm_core.calls import CallSummary
+from crm_core.conversation import (
+    Conversation,
+    IncomingMessage,
+    message_notifications,
+    ringing_notifications,
+)
 from crm_core.model import Lead, Manager
 from crm_core.notifications import NotificationChannel
 from crm_core.pipelines import Pipeline
@@ -84,6 +90,14 @@ class SalesContext:
         if not login:
             return None
         return next((m.id for m in self.team.managers.values() if m.login == login), None)
+
+    async def notify_ringing(
+        self, uow: UnitOfWork, conversation: Conversation, summary: CallSummary, now: datetime
+    ) -> None:
+        """Show the client's owner who is calling, while the phone rings."""
+        wanted = ringing_notifications(self.team, conversation, summary)
+        if wanted:
+            await uow.outbox.enqueue(wanted, now)
 
     async def notify_message(
         self,

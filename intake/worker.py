@@ -26,6 +26,7 @@ class Handled:
     lead_id: int | None
     lead_created: bool
     activity_id: int | None = None  # a message logged on an open lead or deal instead
+    notified: bool = False  # notifications were queued without a lead or activity
 
 
 Outcome = Handled | Exception

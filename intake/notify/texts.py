@@ -43,6 +43,7 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.TASK_DUE: ("Подошёл срок задачи", "Подошёл срок задачи по заявке №{}"),
     NotificationKind.NEW_MESSAGE: ("Новое сообщение клиента", "Новое сообщение по заявке №{}"),
     NotificationKind.CLIENT_CALLED: ("Звонок клиента", "Звонок клиента по заявке №{}"),
+    NotificationKind.INCOMING_CALL: ("Звонит клиент", "Звонит клиент по заявке №{}"),
     NotificationKind.CHANNEL_FAILING: (_CHANNEL_DOWN, _CHANNEL_DOWN),
     NotificationKind.CHANNEL_RECOVERED: (_CHANNEL_UP, _CHANNEL_UP),
 }
@@ -50,6 +51,7 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
 _DEAL_TITLES: dict[NotificationKind, str] = {
     NotificationKind.NEW_MESSAGE: "Новое сообщение по сделке №{}",
     NotificationKind.CLIENT_CALLED: "Звонок клиента по сделке №{}",
+    NotificationKind.INCOMING_CALL: "Звонит клиент по сделке №{}",
 }
 _REASON_LABELS: dict[NotificationKind, str] = {
     NotificationKind.LEAD_ASSIGNED: "Причина назначения",

@@ -103,6 +103,7 @@ class World:
             router=self.route,
             assign_answered=self.answered,
             notify=self.notify,
+            ring=self.ring,
         )
         handler = make_batch_handler(
             lambda _c, _s: Route(None, "main"), "RU", detector, router=self.route, calls=calls
@@ -123,6 +124,11 @@ class World:
         from crm_core.conversation import message_notifications
 
         await uow.outbox.enqueue(message_notifications(self.team, chat, msg, activity), now)
+
+    async def ring(self, uow: UnitOfWork, chat: Any, summary: Any, now: datetime) -> None:
+        from crm_core.conversation import ringing_notifications
+
+        await uow.outbox.enqueue(ringing_notifications(self.team, chat, summary), now)
 
     async def drain(self) -> None:
         while await self.worker.drain_once():
@@ -271,3 +277,27 @@ async def test_a_mango_call_ends_at_its_summary_not_at_a_legs_hang_up(storage: S
     await w.drain()
     [lead] = await w.leads()
     assert LeadFlag.URGENT in lead.data.flags
+
+
+async def test_the_owner_sees_who_is_calling_while_the_phone_rings(storage: Storage) -> None:
+    w = await world(storage)
+    await deliver(storage, call_events("first", answered_by="101"))
+    await w.drain()
+    [lead] = await w.leads()
+    ringing, *rest = call_events("again")
+    await deliver(storage, [ringing])
+    await w.drain()
+    await deliver(storage, [ringing, *rest])  # the PBX repeats itself, then the call ends
+    await w.drain()
+    async with storage.reader() as uow:
+        feed = await uow.outbox.for_manager(w.staff["ivanova"].id, 0, 50)
+    cards = [m for m in feed if m.kind is NotificationKind.INCOMING_CALL]
+    assert len(cards) == 1 and cards[0].channel is NotificationChannel.SSE
+    assert cards[0].payload["lead_id"] == lead.id
+    assert cards[0].payload["phone"] == CALLER
+    # Unknown callers ring nobody's card: they become leads when the call ends.
+    await deliver(storage, call_events("stranger", caller="74990001122")[:1])
+    await w.drain()
+    async with storage.reader() as uow:
+        feed = await uow.outbox.for_manager(w.staff["ivanova"].id, 0, 50)
+    assert len([m for m in feed if m.kind is NotificationKind.INCOMING_CALL]) == 1
