@@ -326,10 +326,7 @@ class EmailPoller(ChannelPoller):
         self, messages: Sequence[FetchedMessage], received_at: datetime
     ) -> list[ParsedMail]:
         # Runs in the poller's thread: parsing a large message takes a while of pure Python.
-        return [
-            parse_message(m.raw, mailbox=self.mailbox.name, received_at=received_at)
-            for m in messages
-        ]
+        return [_parsed(m, self.mailbox.name, received_at) for m in messages]
 
     def _current(self) -> FolderCheckpoint:
         assert self._checkpoint is not None  # set by _connect before anything is fetched
@@ -399,3 +396,12 @@ async def running_email_pollers(services: Services) -> AsyncIterator[Mapping[str
     }
     async with running(pollers) as started:
         yield started
+
+
+def _parsed(message: FetchedMessage, mailbox: str, received_at: datetime) -> ParsedMail:
+    """Parse one message; a message cut at the size limit says so on its lead."""
+    parsed = parse_message(message.raw, mailbox=mailbox, received_at=received_at)
+    if message.truncated and isinstance(parsed, MailLead):
+        meta = {**parsed.event.meta, "truncated_size": str(message.size)}
+        parsed = replace(parsed, event=replace(parsed.event, meta=meta))
+    return parsed

@@ -35,6 +35,10 @@ COMMAND_TIMEOUT_SECONDS = 30.0
 IDLE_SECONDS = 25.0
 SEEN = b"\\Seen"
 _BODY = b"BODY[]"
+_HEADER = b"BODY[HEADER]"
+_TEXT_START = b"BODY[TEXT]<0>"
+# Larger messages are fetched as their headers and this much of their body.
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 _RESPONSE_CODE = re.compile(r"\[([A-Z][A-Z0-9.-]*)")
 # Untagged answers that mean "the folder has (new) messages".
 _NEWS = (b"EXISTS", b"RECENT")
@@ -55,10 +59,16 @@ class FolderState:
 
 @dataclass(frozen=True, slots=True)
 class FetchedMessage:
-    """One message's UID and raw RFC 822 bytes."""
+    """One message's UID and raw RFC 822 bytes (cut short when `size` exceeded the limit)."""
 
     uid: int
     raw: bytes
+    size: int | None = None  # the whole message's size, when it was cut
+
+    @property
+    def truncated(self) -> bool:
+        """True when only the headers and the start of the body were fetched."""
+        return self.size is not None
 
 
 class ImapFolder:
@@ -75,6 +85,7 @@ class ImapFolder:
         *,
         timeout: float = COMMAND_TIMEOUT_SECONDS,
         ssl_context: ssl.SSLContext | None = None,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
         if security not in (SECURITY_TLS, SECURITY_STARTTLS, SECURITY_NONE):
             raise ValueError(f"unknown IMAP security {security!r}")
@@ -86,6 +97,7 @@ class ImapFolder:
         self._password = password
         self._timeout = timeout
         self._ssl_context = ssl_context
+        self._max_bytes = max_message_bytes
         self._client: Any = None
         self.state: FolderState | None = None
 
@@ -151,14 +163,32 @@ class ImapFolder:
         """
         if not uids:
             return []
+        client = self._connected()
         with self._boundary("fetch"):
-            answer = self._connected().fetch(list(uids), [b"BODY.PEEK[]"])
+            sizes = client.fetch(list(uids), [b"RFC822.SIZE"])
+            large = {u for u, data in sizes.items() if _size(data) > self._max_bytes}
+            whole = [u for u in uids if u in sizes and u not in large]
+            answer = client.fetch(whole, [b"BODY.PEEK[]"]) if whole else {}
+            # A 30 MB attachment is no reason to hold 30 MB per message: its headers and the
+            # start of its body carry the request.
+            cut = (
+                client.fetch(
+                    sorted(large), [b"BODY.PEEK[HEADER]", f"BODY.PEEK[TEXT]<0.{self._max_bytes}>"]
+                )
+                if large
+                else {}
+            )
         fetched = []
         for uid in sorted(answer):
             raw = answer[uid].get(_BODY)
             if isinstance(raw, bytes):
                 fetched.append(FetchedMessage(uid, raw))
-        return fetched
+        for uid in sorted(cut):
+            header, text = cut[uid].get(_HEADER), cut[uid].get(_TEXT_START)
+            if isinstance(header, bytes):
+                body = text if isinstance(text, bytes) else b""
+                fetched.append(FetchedMessage(uid, header + body, _size(sizes[uid])))
+        return sorted(fetched, key=lambda m: m.uid)
 
     def mark_seen(self, uids: Sequence[int]) -> None:
         """Set \\Seen on these messages."""
@@ -292,3 +322,8 @@ def _is_news(response: tuple[Any, ...]) -> bool:
 
 def _is_bye(response: tuple[Any, ...]) -> bool:
     return bool(response) and response[0] == b"BYE"
+
+
+def _size(data: dict[bytes, Any]) -> int:
+    value = data.get(b"RFC822.SIZE")
+    return value if isinstance(value, int) else 0

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
-from channels.email.imap import SECURITY_NONE, SECURITY_STARTTLS, SECURITY_TLS, ImapFolder
+from channels.email.imap import (
+    SECURITY_NONE,
+    SECURITY_STARTTLS,
+    SECURITY_TLS,
+    FetchedMessage,
+    ImapFolder,
+)
+from channels.email.parse import MailLead, parse_message
 from channels.errors import ChannelAuthFailed, ChannelError, ChannelUnavailable
 from tests import mail_shapes
 from tests.dovecot import (
@@ -225,3 +235,56 @@ def test_a_server_going_away_during_idle_raises_unavailable(
         with pytest.raises(ChannelUnavailable):
             waiting.result(timeout=20)
     folder.close()
+
+
+def huge_with_attachment(attachment_bytes: int) -> bytes:
+    """A request with a large attachment, as a scanner or a price list makes it."""
+    blob = base64.encodebytes(os.urandom(attachment_bytes)).replace(b"\n", b"\r\n")
+    return (
+        b"From: =?utf-8?b?0JjQstCw0L0=?= <big@client.ru>\r\n"
+        b"To: sales@example.ru\r\nSubject: Price list\r\n"
+        b"Message-ID: <huge-1@client.ru>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + "Прошу счёт на 40 штук, тел. +7 916 111-22-33\r\n".encode()
+        + b'--b1\r\nContent-Type: application/pdf; name="scan.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + blob + b"\r\n--b1--\r\n"
+    )
+
+
+def test_a_huge_message_is_fetched_as_its_headers_and_the_start_of_its_body(
+    dovecot: Dovecot, user: str
+) -> None:
+    big = huge_with_attachment(300_000)
+    dovecot.deliver(user, [mail_shapes.plain(), big])
+    folder = ImapFolder(
+        dovecot.host,
+        dovecot.port,
+        SECURITY_NONE,
+        user,
+        PASSWORD,
+        timeout=5,
+        max_message_bytes=64_000,
+    )
+    folder.open()
+    try:
+        small, cut = folder.fetch([1, 2])
+    finally:
+        folder.close()
+    assert not small.truncated and small.size is None
+    assert cut.truncated and cut.size is not None and cut.size > 300_000
+    assert len(cut.raw) < 70_000 and cut.raw.startswith(b"From: ")
+    lead = parse_message(cut.raw, mailbox="sales", received_at=datetime.now(UTC))
+    assert isinstance(lead, MailLead)
+    assert lead.event.comment is not None and "40 штук" in lead.event.comment
+    assert dovecot.seen(user) == set()
+
+
+def test_a_lead_from_a_cut_message_says_how_big_it_was() -> None:
+    from intake.email_polling import _parsed
+
+    raw = huge_with_attachment(1_000)
+    whole = _parsed(FetchedMessage(1, raw), "sales", datetime.now(UTC))
+    cut = _parsed(FetchedMessage(2, raw[:600], size=len(raw)), "sales", datetime.now(UTC))
+    assert isinstance(whole, MailLead) and "truncated_size" not in whole.event.meta
+    assert isinstance(cut, MailLead) and cut.event.meta["truncated_size"] == str(len(raw))
