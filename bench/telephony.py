@@ -91,20 +91,15 @@ FORM_KEY = "site"
 LINE = "74951234567"
 EXTENSIONS = ("101", "102")
 ZADARMA_TZ = ZoneInfo("Europe/Moscow")
+# Added to the demo config, which already has `[telephony]` (call-back in 15 minutes), a
+# line and the extensions 101 → ivanova, 102 → petrov.
 TELEPHONY_TOML = f"""
-[telephony]
-missed_callback_minutes = 15
-
 [telephony.mango]
 
 [telephony.zadarma]
 
 [[telephony.generic]]
 name = "{GENERIC_SOURCE}"
-
-[telephony.extensions]
-"101" = "ivanova"
-"102" = "petrov"
 """
 ANSWERED_SHARE = 0.65
 REPEAT_SHARE = 0.20
