@@ -32,6 +32,9 @@ class TelegramBotSettings:
     # share their phone unless they just did.
     auto_reply: str = DEFAULT_AUTO_REPLY
     ask_phone: bool = True
+    # A chat is auto-answered once per this many hours (0: every message): the reply greets
+    # a conversation, it does not echo each message of it.
+    auto_reply_every_hours: float = 12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ def telegram_bots(root: Section, env: Mapping[str, str]) -> tuple[TelegramBotSet
                 api_base=s.string("api_base", "https://api.telegram.org").rstrip("/"),
                 auto_reply=_auto_reply(s),
                 ask_phone=s.boolean("ask_phone", True),
+                auto_reply_every_hours=s.number("auto_reply_every_hours", 12.0, minimum=0),
             )
         )
         if bots[-1].mode == "polling" and not bots[-1].token:

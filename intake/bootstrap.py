@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 
 from channels.webform.spec import FormSpec
 from config import Settings
@@ -18,6 +18,7 @@ from intake.inbox import InboxWriter
 from intake.metrics import Metrics
 from intake.notify.sse import EventHub
 from intake.processing import Route, make_batch_handler
+from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
 from intake.sales_setup import pipeline_for, queue_for, source_route
 from intake.worker import Handled, InboxWorker
@@ -37,6 +38,7 @@ class Services:
     events: EventHub
     notify_wakeup: asyncio.Event
     live_wakeup: asyncio.Event
+    replies: ReplyGate = field(default_factory=lambda: ReplyGate(utcnow))
 
 
 def build_storage(settings: Settings) -> Storage:

@@ -35,6 +35,7 @@ from intake.channel_polling import (
     running,
 )
 from intake.clock import utcnow
+from intake.reply_gate import ReplyGate, reply_window
 
 if TYPE_CHECKING:
     from intake.bootstrap import Services
@@ -59,9 +60,11 @@ class TelegramPoller(ChannelPoller):
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         backoff_min: float = BACKOFF_MIN_SECONDS,
         backoff_max: float = BACKOFF_MAX_SECONDS,
+        replies: ReplyGate | None = None,
     ) -> None:
         if not bot.token:
             raise ValueError(f"telegram bot {bot.name!r} has no token to poll with")
+        self._replies = replies or ReplyGate(clock)
         super().__init__(
             "telegram_polling",
             f"bot={bot.name}",
@@ -164,7 +167,9 @@ class TelegramPoller(ChannelPoller):
             return
         for event in events:
             call = auto_reply(event, self.bot.auto_reply, ask_phone=self.bot.ask_phone)
-            if call is None:
+            if call is None or not self._replies.allow(
+                f"{self.bot.name}:{call['chat_id']}", reply_window(self.bot)
+            ):
                 continue
             params = {k: v for k, v in call.items() if k != "method"}
             try:
@@ -185,7 +190,7 @@ async def running_pollers(
     """
     count = outcome_counter(services, CHANNEL)
     pollers = {
-        bot.name: TelegramPoller(bot, services.writer, count, utcnow)
+        bot.name: TelegramPoller(bot, services.writer, count, utcnow, replies=services.replies)
         for bot in services.settings.telegram_bots
         if bot.mode == POLLING_MODE
     }

@@ -28,6 +28,7 @@ from intake.http.errors import error_response
 from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
+from intake.reply_gate import reply_window
 
 log = logging.getLogger(__name__)
 # Kept with the raw update for support; never the secret-token header.
@@ -92,7 +93,8 @@ async def _store(
     # once per update (a re-delivery gets {} so the customer is not answered twice).
     if receipt.created and bot is not None and bot.auto_reply:
         reply = auto_reply(event, bot.auto_reply, ask_phone=bot.ask_phone)
-        if reply is not None:
+        gate = request.app[SERVICES].replies
+        if reply is not None and gate.allow(f"{bot.name}:{reply['chat_id']}", reply_window(bot)):
             return json_response(reply)
     return json_response({})
 

@@ -29,6 +29,10 @@ auto_reply = ""
 
 [[telegram.bots]]
 name = "support"
+
+[[telegram.bots]]
+name = "chatty"
+auto_reply_every_hours = 0
 """
 
 
@@ -349,5 +353,14 @@ async def test_the_bot_answers_the_customer_once_offering_to_share_the_phone(
     again = await deliver(service, update("text_message"), url=OPEN_HOOK, secret=None)
     assert again == (200, {})  # a re-delivery is not answered twice
 
-    status, answer = await deliver(service, update("contact_own"), url=OPEN_HOOK, secret=None)
-    assert answer["method"] == "sendMessage" and "reply_markup" not in answer
+    # The same chat writes again (here: shares the phone): one greeting per conversation.
+    shared = await deliver(service, update("contact_own"), url=OPEN_HOOK, secret=None)
+    assert shared == (200, {})
+
+
+async def test_a_bot_set_to_answer_every_message_does_so(service: Running) -> None:
+    hook = "/hooks/telegram/chatty"
+    status, first = await deliver(service, update("text_message"), url=hook, secret=None)
+    assert status == 200 and first["reply_markup"]["keyboard"][0][0]["request_contact"]
+    status, answer = await deliver(service, update("contact_own"), url=hook, secret=None)
+    assert answer["method"] == "sendMessage" and "reply_markup" not in answer  # phone known
