@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm_core.calls import CallFact, CallSummary, StoredCall, assemble
-from crm_core.storage.session import Row, SqlSession, as_datetime, from_json, to_json
+from crm_core.calls import CallDirection, CallFact, CallOutcome, CallSummary, StoredCall
+from crm_core.storage.session import (
+    Conditions,
+    Row,
+    SqlSession,
+    as_optional_datetime,
+    from_json,
+    to_json,
+)
 
 
 class SqlCallRepository:
@@ -68,6 +75,32 @@ class SqlCallRepository:
         )
         return _call(row) if row else None
 
+    async def get_by_id(self, call_id: int) -> StoredCall | None:
+        """One call by its row id."""
+        row = await self._s.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
+        return _call(row) if row else None
+
+    async def list(
+        self,
+        *,
+        manager_id: int | None,
+        outcome: str | None,
+        direction: str | None,
+        limit: int,
+        before_id: int | None,
+    ) -> list[StoredCall]:
+        """The call log, newest first; optionally one manager's, one outcome's, one direction's."""
+        q = Conditions()
+        q.add("manager_id = {}", manager_id)
+        q.add("outcome = {}", outcome)
+        q.add("direction = {}", direction)
+        q.add("id < {}", before_id)
+        q.args.append(limit)
+        rows = await self._s.fetch(
+            f"SELECT * FROM calls{q.where()} ORDER BY id DESC LIMIT ${len(q.args)}", *q.args
+        )
+        return [_call(r) for r in rows]
+
     async def count(self) -> int:
         """How many calls are stored."""
         row = await self._s.fetchrow("SELECT COUNT(*) AS n FROM calls")
@@ -76,16 +109,31 @@ class SqlCallRepository:
 
 def _call(r: Row) -> StoredCall:
     facts = tuple(CallFact.from_json(f) for f in from_json(r["facts"]) or [])
-    summary: CallSummary | None = None
-    if facts:
-        # Rebuilt from the facts rather than read back: one rule for both directions.
-        summary = assemble(facts)
-    completed = r["completed_at"]
+    completed = as_optional_datetime(r["completed_at"])
+    # The summary as the worker last saved it (for a provider whose hang-ups are per leg it
+    # may differ from a fresh fold of the facts, which the worker does itself anyway).
+    summary = CallSummary(
+        provider=r["provider"],
+        call_id=r["call_id"],
+        direction=CallDirection(r["direction"]) if r["direction"] else None,
+        caller=r["caller"],
+        callee=r["callee"],
+        line=r["line"],
+        extension=r["extension"],
+        outcome=CallOutcome(r["outcome"]) if r["outcome"] else None,
+        started_at=as_optional_datetime(r["started_at"]),
+        answered_at=as_optional_datetime(r["answered_at"]),
+        ended_at=as_optional_datetime(r["ended_at"]),
+        duration_seconds=r["duration_seconds"],
+        talk_seconds=r["talk_seconds"],
+        recording_ref=r["recording_ref"],
+        finished=completed is not None,
+    )
     return StoredCall(
         id=int(r["id"]),
         facts=facts,
-        summary=summary,
-        completed_at=as_datetime(completed) if completed is not None else None,
+        summary=summary if facts else None,
+        completed_at=completed,
         lead_id=r["lead_id"],
         entity=r["entity"],
         entity_id=r["entity_id"],

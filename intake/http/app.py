@@ -13,6 +13,7 @@ from intake.channel_polling import ChannelPoller
 from intake.channel_watch import channel_watch
 from intake.email_polling import running_email_pollers
 from intake.http import (
+    calls,
     contacts,
     events,
     forms,
@@ -94,6 +95,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/tasks", sales.create_task)
     app.router.add_post("/api/v1/tasks/{task_id}/done", sales.complete_task)
     app.router.add_post("/api/v1/activities", sales.create_activity)
+    app.router.add_get("/api/v1/calls", calls.list_calls)
+    app.router.add_get("/api/v1/calls/{call_id}", calls.get_call)
     app.router.add_get("/api/v1/events", events.events)
     app.router.add_get("/api/v1/reports/funnel", reports.funnel)
     app.router.add_get("/api/v1/reports/lead-quality", reports.lead_quality)

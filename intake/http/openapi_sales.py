@@ -124,6 +124,20 @@ def sales_routes() -> dict[str, Any]:
         "/api/v1/leads/{lead_id}/assignments": {
             "get": _op("Every assignment decision with its reason", "leadAssignments", params=lead)
         },
+        "/api/v1/calls": {
+            "get": _op(
+                "The call log: calls the caller took part in (a head: all), newest first",
+                "listCalls",
+                query=("outcome", "direction", "before_id", "limit"),
+            )
+        },
+        "/api/v1/calls/{call_id}": {
+            "get": _op(
+                "A call with the provider events it was assembled from",
+                "getCall",
+                params=("call_id",),
+            )
+        },
         "/api/v1/deals": {
             "get": _op(
                 "Deals visible to the caller",

@@ -52,3 +52,38 @@ async def test_a_missed_call_from_a_new_number_is_an_urgent_lead_to_call_back(
     assert task.assignee_id == stored.assignee_id
     assert task.due_at <= utcnow() + timedelta(minutes=15)
     assert [m.payload["lead_id"] for m in told] == [lead["id"]]
+
+
+async def calls(running: Running, login: str, query: str = "") -> tuple[int, dict[str, Any]]:
+    async with running.client.get(f"/api/v1/calls?{query}", headers=running.auth(login)) as r:
+        return r.status, await r.json()
+
+
+async def test_the_call_log_shows_each_manager_their_calls(pbx_any_db_service: Running) -> None:
+    running = pbx_any_db_service
+    name = "notify_end_no_answer.form"
+    assert (await post(running, HOOK, zadarma_body(name), zadarma_headers(name))).status == 200
+    [lead] = await call_leads(running)
+
+    status, log = await calls(running, "head")
+    assert status == 200
+    [call] = log["items"]
+    assert (call["provider"], call["direction"], call["outcome"]) == ("zadarma", "in", "missed")
+    assert call["caller"] == "79263334455" and call["lead_id"] == lead["id"]
+    assert call["logged_on"] == {"entity": "lead", "id": lead["id"]}
+    assert (await calls(running, lead["assignee"]))[1]["items"] == [call]
+    others = [m for m in running.tokens if m not in ("head", lead["assignee"])]
+    assert (await calls(running, others[0]))[1]["items"] == []
+    assert (await calls(running, "head", "outcome=answered"))[1]["items"] == []
+    status, error = await calls(running, "head", "outcome=lost")
+    assert status == 422 and error["field"] == "outcome"
+
+    async with running.client.get(
+        f"/api/v1/calls/{call['id']}", headers=running.auth("head")
+    ) as response:
+        detail = await response.json()
+    assert [e["key"] for e in detail["events"]] == ["NOTIFY_END"]
+    async with running.client.get(
+        f"/api/v1/calls/{call['id']}", headers=running.auth(others[0])
+    ) as response:
+        assert response.status == 404
