@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import astuple, dataclass, field
+from datetime import datetime
 
 from channels.webform.spec import FormSpec
 from config import Settings
@@ -39,6 +40,8 @@ class Services:
     notify_wakeup: asyncio.Event
     live_wakeup: asyncio.Event
     replies: ReplyGate = field(default_factory=lambda: ReplyGate(utcnow))
+    # When each pushed source ("vk:123", "call:mango", "webform:site") last delivered an event.
+    last_pushed: dict[str, datetime] = field(default_factory=dict)
 
 
 def build_storage(settings: Settings) -> Storage:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from channels.model import InboundEvent
 from crm_core.model import InboxReceipt, NewInboxItem
+from intake.clock import utcnow
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES
 
@@ -59,4 +60,6 @@ async def store_event(
     receipt = await services.writer.store(item)
     outcome = "accepted" if receipt.created else "duplicate"
     services.metrics.intake_requests.labels(event.channel, outcome).inc()
+    # Pushed channels report no state of their own: when one last delivered is theirs.
+    services.last_pushed[f"{event.channel}:{event.source}"] = utcnow()
     return receipt

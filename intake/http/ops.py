@@ -66,6 +66,11 @@ async def readyz(request: web.Request) -> web.Response:
         }
         for name, poller in request.app.get(CHANNEL_POLLERS, {}).items()
     }
+    # Webhooks and forms: only the time of their last delivery is known (quiet is not broken).
+    checks["pushed"] = {
+        source: {"last_event_at": at.isoformat()}
+        for source, at in sorted(services.last_pushed.items())
+    }
     return json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks},
         status=200 if ready else 503,
@@ -105,6 +110,8 @@ def _lag(stats: InboxStats) -> float:
 def _channel_gauges(services: Services, pollers: Mapping[str, ChannelPoller]) -> None:
     m = services.metrics
     now = utcnow()
+    for source, at in services.last_pushed.items():
+        m.channel_last_event.labels(source).set(at.timestamp())
     for name, poller in pollers.items():
         m.channel_up.labels(name).set(1 if poller.connected else 0)
         since = poller.failing_since

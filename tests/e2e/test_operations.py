@@ -35,6 +35,10 @@ async def test_metrics_count_requests_and_leads(service: Running) -> None:
     assert 'leadintake_leads_created_total{channel="webform"} 1.0' in text
     assert "leadintake_inbox_lag_seconds 0.0" in text
     assert 'route="/api/v1/forms/{form_key}",status="202"' in text
+    assert 'leadintake_channel_last_event_timestamp_seconds{channel="webform:site"}' in text
+    async with service.client.get("/readyz") as response:
+        pushed = (await response.json())["checks"]["pushed"]
+    assert list(pushed) == ["webform:site"] and pushed["webform:site"]["last_event_at"]
 
 
 async def test_openapi_describes_every_route(service: Running) -> None:
