@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from channels.model import InboundEvent
@@ -157,6 +157,17 @@ class PreparedCall:
 Prepared = PreparedLead | PreparedCall | Exception
 
 
+@dataclass(slots=True)
+class SortedRows:
+    """A batch's lead rows sorted: new leads, messages onto a conversation, and messages
+    following another row of the same batch (row index of their leader)."""
+
+    new: list[tuple[int, PreparedLead]] = field(default_factory=list)
+    attached: list[tuple[int, PreparedLead, Conversation]] = field(default_factory=list)
+    followers: list[tuple[int, PreparedLead, int]] = field(default_factory=list)
+    decisions: dict[int, Decision] = field(default_factory=dict)
+
+
 class LeadBatchHandler:
     """The worker's handler: decode stored events, normalize, ingest as leads, match."""
 
@@ -214,38 +225,15 @@ class LeadBatchHandler:
         leads in one go, then match each new one; fold call events into their calls."""
         outcomes: list[Outcome] = [p if isinstance(p, Exception) else NOT_YET for p in prepared]
         ready = [(n, p) for n, p in enumerate(prepared) if isinstance(p, PreparedLead)]
-        new: list[tuple[int, PreparedLead]] = []
-        attached: list[tuple[int, PreparedLead, Conversation]] = []
-        # A person who writes several times before the worker runs gets one lead: the
-        # batch's later messages sharing an identifier with an earlier one follow it.
-        followers: list[tuple[int, PreparedLead, int]] = []
-        leader_by_key: dict[str, int] = {}
-        decisions: dict[int, Decision] = {}
-        for index, prep in ready:
-            if prep.conversation:
-                conversation, decision = await self._open_conversation(uow, prep)
-                if decision is not None:
-                    decisions[index] = decision
-                if conversation is not None:
-                    attached.append((index, prep, conversation))
-                    continue
-                keys = sorted(
-                    k for k in person_keys(prep.profile) if kind_of(k) in PERSONAL_IDENTIFIERS
-                )
-                leader = next((leader_by_key[k] for k in keys if k in leader_by_key), None)
-                if leader is not None:
-                    followers.append((index, prep, leader))
-                    continue
-                leader_by_key.update(dict.fromkeys(keys, index))
-            new.append((index, prep))
-        results = await ingest_leads(uow, [p.command for _, p in new], now)
+        rows = await self._sort(uow, ready)
+        results = await ingest_leads(uow, [p.command for _, p in rows.new], now)
         lead_ids: dict[int, int] = {}
-        for (index, lead_prep), (lead, created) in zip(new, results, strict=True):
+        for (index, lead_prep), (lead, created) in zip(rows.new, results, strict=True):
             if created:
                 # The decision made before the batch's leads existed still holds: a later
                 # row of the batch sharing an identifier with this one followed it instead.
                 match = await match_lead(
-                    uow, lead.id, lead_prep.profile, self._detector, now, decisions.get(index)
+                    uow, lead.id, lead_prep.profile, self._detector, now, rows.decisions.get(index)
                 )
                 matched = replace(
                     lead, match=match, contact_id=match.contact_id, company_id=match.company_id
@@ -255,12 +243,12 @@ class LeadBatchHandler:
                     await self._router(uow, matched, now)
             lead_ids[index] = lead.id
             outcomes[index] = Handled(lead_id=lead.id, lead_created=created)
-        for index, prep, leader in followers:
+        for index, prep, leader in rows.followers:
             lead_id = lead_ids[leader]
             owner = await uow.leads.assignee_id(lead_id)
             conversation = Conversation(RecordKind.LEAD, lead_id, lead_id, owner, "same person")
-            attached.append((index, prep, conversation))
-        for index, prep, conversation in attached:
+            rows.attached.append((index, prep, conversation))
+        for index, prep, conversation in rows.attached:
             outcomes[index] = await self._log(uow, items[index], prep, conversation, now)
         for index, call in enumerate(prepared):
             if isinstance(call, PreparedCall):
@@ -269,6 +257,31 @@ class LeadBatchHandler:
                     done.lead_id, done.lead_created, done.activity_id, done.notified
                 )
         return outcomes
+
+    async def _sort(self, uow: UnitOfWork, ready: list[tuple[int, PreparedLead]]) -> SortedRows:
+        """Which rows make leads and which go onto a conversation."""
+        rows = SortedRows()
+        # A person who writes several times before the worker runs gets one lead: the
+        # batch's later messages sharing an identifier with an earlier one follow it.
+        leader_by_key: dict[str, int] = {}
+        for index, prep in ready:
+            if prep.conversation:
+                conversation, decision = await self._open_conversation(uow, prep)
+                if decision is not None:
+                    rows.decisions[index] = decision
+                if conversation is not None:
+                    rows.attached.append((index, prep, conversation))
+                    continue
+                keys = sorted(
+                    k for k in person_keys(prep.profile) if kind_of(k) in PERSONAL_IDENTIFIERS
+                )
+                leader = next((leader_by_key[k] for k in keys if k in leader_by_key), None)
+                if leader is not None:
+                    rows.followers.append((index, prep, leader))
+                    continue
+                leader_by_key.update(dict.fromkeys(keys, index))
+            rows.new.append((index, prep))
+        return rows
 
     async def _open_conversation(
         self, uow: UnitOfWork, prep: PreparedLead
