@@ -65,6 +65,7 @@ class InboxWorker:
         max_attempts: int,
         coalesce_seconds: float = 0.0,
         on_processed: ProcessedCallback | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._storage = storage
         self._handler = handler
@@ -73,6 +74,7 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._coalesce = coalesce_seconds
         self._on_processed = on_processed
+        self._clock = clock
         self._wakeup = asyncio.Event()
         self._loop = BackgroundLoop("inbox-worker", self._run)
         self.last_cycle_monotonic: float | None = None
@@ -140,7 +142,7 @@ class InboxWorker:
     async def _process_batch(self, limit: int) -> int:
         processed: list[tuple[InboxItem, Handled]] = []
         failed: list[tuple[InboxItem, Exception]] = []
-        now = utcnow()
+        now = self._clock()
         # Prepare outside the transaction: on SQLite it holds the one write lock the inbox
         # writer needs to acknowledge requests.
         async with self._storage.reader() as reader:
@@ -182,7 +184,7 @@ class InboxWorker:
         return len(items)
 
     async def _record_failure(self, item: InboxItem, error: BaseException) -> None:
-        now = utcnow()
+        now = self._clock()
         async with self._storage.transaction() as uow:
             await self._record_failure_in(uow, item, error, now)
 

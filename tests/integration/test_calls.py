@@ -108,7 +108,14 @@ class World:
         handler = make_batch_handler(
             lambda _c, _s: Route(None, "main"), "RU", detector, router=self.route, calls=calls
         )
-        self.worker = InboxWorker(storage, handler, batch=10, poll_seconds=0.05, max_attempts=3)
+        self.worker = InboxWorker(
+            storage,
+            handler,
+            batch=10,
+            poll_seconds=0.05,
+            max_attempts=3,
+            clock=lambda: T0 + timedelta(minutes=2),
+        )
 
     async def route(self, uow: UnitOfWork, lead: Lead, now: datetime) -> object:
         return await route_lead(uow, lead, None, self.team, now)
