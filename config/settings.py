@@ -94,6 +94,8 @@ class IntakeSettings:
     worker_coalesce_ms: int
     max_attempts: int
     max_commit_batch: int
+    max_form_fields: int = 200
+    max_field_chars: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +384,10 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
             worker_coalesce_ms=intake.integer("worker_coalesce_ms", 20, minimum=0, maximum=500),
             max_attempts=intake.integer("max_attempts", 5, minimum=1),
             max_commit_batch=intake.integer("max_commit_batch", 256, minimum=1, maximum=5000),
+            max_form_fields=intake.integer("max_form_fields", 200, minimum=10, maximum=10_000),
+            max_field_chars=intake.integer(
+                "max_field_chars", 10_000, minimum=100, maximum=1_000_000
+            ),
         ),
         log_level=root.table("logging").choice(
             "level", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")

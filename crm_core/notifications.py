@@ -30,6 +30,7 @@ class NotificationKind(StrEnum):
     INCOMING_CALL = "incoming_call"
     CHANNEL_FAILING = "channel_failing"
     CHANNEL_RECOVERED = "channel_recovered"
+    INTAKE_PARKED = "intake_parked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from crm_core.assignment import (
     assign,
     hand_over,
 )
-from crm_core.model import Lead, Manager
+from crm_core.model import Lead, Manager, Role
 from crm_core.notifications import (
     NewNotification,
     NotificationChannel,
@@ -235,3 +235,11 @@ def lead_payload(lead: Lead, reason: str, link_base: str) -> dict[str, Any]:
         "contact_id": lead.contact_id,
         "link": f"{link_base.rstrip('/')}/api/v1/leads/{lead.id}" if link_base else None,
     }
+
+
+def head_alerts(
+    team: Team, kind: NotificationKind, payload: dict[str, Any], key: str
+) -> list[NewNotification]:
+    """The notifications telling every active head of sales about an operational problem."""
+    heads = [m for m in team.managers.values() if m.role is Role.HEAD and m.active]
+    return [n for h in heads for n in notifications_for(h, kind, payload, key, team.channels)]

@@ -154,6 +154,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         coalesce_seconds=settings.intake.worker_coalesce_ms / 1000,
         max_attempts=settings.intake.max_attempts,
         on_processed=processed,
+        on_parked=sales.alert_parked,
     )
 
     def committed(batch_size: int) -> None:

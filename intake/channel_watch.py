@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from crm_core.model import Role
-from crm_core.notifications import NewNotification, NotificationKind, notifications_for
-from crm_core.routing import Team
+from crm_core.notifications import NewNotification, NotificationKind
+from crm_core.routing import Team, head_alerts
 from crm_core.storage import Storage, StorageUnavailable
 from intake.background import BackgroundLoop
 from intake.clock import utcnow
@@ -116,11 +115,7 @@ class ChannelWatch:
     def _to_heads(
         self, kind: NotificationKind, payload: dict[str, Any], key: str
     ) -> list[NewNotification]:
-        team = self._team()
-        heads = [m for m in team.managers.values() if m.role is Role.HEAD and m.active]
-        return [
-            n for head in heads for n in notifications_for(head, kind, payload, key, team.channels)
-        ]
+        return head_alerts(self._team(), kind, payload, key)
 
 
 def channel_watch(services: Services, channels: Mapping[str, WatchedChannel]) -> ChannelWatch:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crm_core.model import InboxReceipt, NewInboxItem
-from crm_core.storage import Storage, StorageUnavailable
+from crm_core.storage import Storage, StorageRejected, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +76,35 @@ class InboxWriter:
         try:
             async with self._storage.transaction() as uow:
                 receipts = await uow.inbox.add_batch([p.item for p in batch])
-        except Exception as err:
+        except StorageUnavailable as err:
             log.error("inbox_commit_failed batch=%d error=%s", len(batch), type(err).__name__)
-            failure = err if isinstance(err, StorageUnavailable) else StorageUnavailable(str(err))
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(failure)
+            _fail(batch, err)
+            return
+        except Exception as err:
+            await self._isolate(batch, err)
             return
         for pending, receipt in zip(batch, receipts, strict=True):
             if not pending.future.done():
                 pending.future.set_result(receipt)
         if self._on_commit is not None:
             self._on_commit(len(batch))
+
+    async def _isolate(self, batch: list[_Pending], err: Exception) -> None:
+        """Commit the halves apart, so one row the database refuses fails only itself."""
+        if len(batch) > 1:
+            log.warning("inbox_commit_split batch=%d error=%s", len(batch), type(err).__name__)
+            middle = len(batch) // 2
+            await self._commit(batch[:middle])
+            await self._commit(batch[middle:])
+            return
+        log.error(
+            "inbox_item_refused channel=%s error=%s", batch[0].item.channel, type(err).__name__
+        )
+        # Refused data will be refused on every retry: the sender must hear 4xx, not 503.
+        _fail(batch, err if isinstance(err, StorageRejected) else StorageUnavailable(str(err)))
+
+
+def _fail(batch: list[_Pending], error: Exception) -> None:
+    for pending in batch:
+        if not pending.future.done():
+            pending.future.set_exception(error)

@@ -16,10 +16,16 @@ from crm_core.conversation import (
     message_notifications,
     ringing_notifications,
 )
-from crm_core.model import Lead, Manager
-from crm_core.notifications import NotificationChannel
+from crm_core.model import InboxItem, Lead, Manager
+from crm_core.notifications import NotificationChannel, NotificationKind
 from crm_core.pipelines import Pipeline
-from crm_core.routing import Team, assign_answered_call, hand_over_lead, route_lead
+from crm_core.routing import (
+    Team,
+    assign_answered_call,
+    hand_over_lead,
+    head_alerts,
+    route_lead,
+)
 from crm_core.sales import AssignmentRecord
 from crm_core.schedule import Availability
 from crm_core.storage.ports import UnitOfWork
@@ -109,6 +115,22 @@ class SalesContext:
     ) -> None:
         """Tell the owner of an open lead or deal that its client wrote again."""
         wanted = message_notifications(self.team, conversation, message, activity_id)
+        if wanted:
+            await uow.outbox.enqueue(wanted, now)
+
+    async def alert_parked(
+        self, uow: UnitOfWork, item: InboxItem, reason: str, now: datetime
+    ) -> None:
+        """Tell the heads that a stored request could not become a lead and was parked."""
+        payload = {
+            "channel": item.channel,
+            "source": item.source,
+            "reason": reason,
+            "intake_id": item.id,
+        }
+        wanted = head_alerts(
+            self.team, NotificationKind.INTAKE_PARKED, payload, f"intake:{item.id}:parked"
+        )
         if wanted:
             await uow.outbox.enqueue(wanted, now)
 

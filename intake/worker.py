@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from crm_core.model import InboxItem
-from crm_core.storage import Storage, StorageUnavailable, UnitOfWork
+from crm_core.storage import Storage, StorageRejected, StorageUnavailable, UnitOfWork
 from intake.background import BackgroundLoop
 from intake.clock import utcnow
 
@@ -45,6 +45,8 @@ class BatchHandler(Protocol):
 
 
 ProcessedCallback = Callable[[InboxItem, Handled], None]
+# Called in the transaction that parks a row for good: (uow, row, reason, now).
+ParkedCallback = Callable[[UnitOfWork, InboxItem, str, datetime], Awaitable[None]]
 RETRY_BASE_SECONDS = 2.0
 
 
@@ -66,6 +68,7 @@ class InboxWorker:
         coalesce_seconds: float = 0.0,
         on_processed: ProcessedCallback | None = None,
         clock: Callable[[], datetime] = utcnow,
+        on_parked: ParkedCallback | None = None,
     ) -> None:
         self._storage = storage
         self._handler = handler
@@ -75,6 +78,7 @@ class InboxWorker:
         self._coalesce = coalesce_seconds
         self._on_processed = on_processed
         self._clock = clock
+        self._on_parked = on_parked
         self._wakeup = asyncio.Event()
         self._loop = BackgroundLoop("inbox-worker", self._run)
         self.last_cycle_monotonic: float | None = None
@@ -149,34 +153,40 @@ class InboxWorker:
             due = await reader.inbox.peek_pending(limit, now)
         if not due:
             return 0
-        prepared = dict(zip((i.id for i in due), self._handler.prepare(due), strict=True))
-        async with self._storage.transaction() as uow:
-            items = await uow.inbox.claim_pending(limit, now)
-            if not items:
-                return 0
-            missing = [i for i in items if i.id not in prepared]
-            if missing:  # claimed by us but not seen by the peek (another instance's rows)
-                prepared.update(
-                    zip((i.id for i in missing), self._handler.prepare(missing), strict=True)
-                )
-            try:
+        claimed: list[InboxItem] = []
+        try:
+            prepared = dict(zip((i.id for i in due), self._handler.prepare(due), strict=True))
+            async with self._storage.transaction() as uow:
+                items = await uow.inbox.claim_pending(limit, now)
+                claimed = items
+                if not items:
+                    return 0
+                missing = [i for i in items if i.id not in prepared]
+                if missing:  # claimed by us but not seen by the peek (another instance's rows)
+                    prepared.update(
+                        zip((i.id for i in missing), self._handler.prepare(missing), strict=True)
+                    )
                 outcomes = await self._handler.apply(
                     uow, items, [prepared[i.id] for i in items], now
                 )
-            except Exception as err:
-                if limit == 1:
-                    raise _ItemFailed(items[0], err) from err
-                raise
-            for item, outcome in zip(items, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    failed.append((item, outcome))
-                else:
-                    processed.append((item, outcome))
-            await uow.inbox.mark_processed(
-                [(item.id, handled.lead_id) for item, handled in processed], now
-            )
-            for item, error in failed:
-                await self._record_failure_in(uow, item, error, now)
+                for item, outcome in zip(items, outcomes, strict=True):
+                    if isinstance(outcome, Exception):
+                        failed.append((item, outcome))
+                    else:
+                        processed.append((item, outcome))
+                await uow.inbox.mark_processed(
+                    [(item.id, handled.lead_id) for item, handled in processed], now
+                )
+                for item, error in failed:
+                    await self._record_failure_in(uow, item, error, now)
+        except StorageUnavailable:
+            raise
+        except Exception as err:
+            # Caught outside the transaction, so the error is the storage's translation
+            # (StorageRejected for data the database refuses), not the driver's.
+            if limit == 1:
+                raise _ItemFailed(claimed[0] if claimed else due[0], err) from err
+            raise
         # Only after the commit: a rolled-back batch must not count as processed.
         if self._on_processed is not None:
             for item, handled in processed:
@@ -198,13 +208,18 @@ class InboxWorker:
             type(error).__name__,
         )
         delay = RETRY_BASE_SECONDS * 2 ** min(item.attempts, 10)
+        # Data the database refuses is refused on every try: park it now, not after backoff.
+        refused = isinstance(error, StorageRejected)
+        max_attempts = item.attempts + 1 if refused else self._max_attempts
         await uow.inbox.record_failure(
             item.id,
             f"{type(error).__name__}: {error}",
             now,
             now + timedelta(seconds=delay),
-            self._max_attempts,
+            max_attempts,
         )
+        if item.attempts + 1 >= max_attempts and self._on_parked is not None:
+            await self._on_parked(uow, item, type(error).__name__, now)
 
 
 class _ItemFailed(Exception):

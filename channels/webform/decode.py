@@ -55,6 +55,8 @@ def _decode_json(body: bytes, charset: str) -> Pairs:
         raise MalformedBody(f"malformed JSON: {err.msg} at line {err.lineno}") from err
     except RecursionError as err:
         raise MalformedBody("malformed JSON: nested too deeply") from err
+    except ValueError as err:  # an integer literal beyond Python's digit limit
+        raise MalformedBody("malformed JSON: a number is too long") from err
     if not isinstance(data, dict):
         raise MalformedBody("JSON body must be an object of form fields")
     pairs: Pairs = []

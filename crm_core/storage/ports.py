@@ -41,6 +41,10 @@ class StorageUnavailable(Exception):
     """The database could not be reached or refused the operation."""
 
 
+class StorageRejected(Exception):
+    """The database refused a value of the data itself (not an outage): retrying cannot help."""
+
+
 class InboxRepository(Protocol):
     """Raw inbound requests, stored before the sender gets its 2xx."""
 

@@ -10,13 +10,23 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from crm_core.storage.migrations import load_migrations
-from crm_core.storage.ports import Storage, StorageUnavailable, UnitOfWork
+from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
 from crm_core.storage.repositories import SqlUnitOfWork
 from crm_core.storage.session import Row
 
 # Any constant works; it only has to be the same for every instance migrating the database.
 MIGRATION_LOCK_KEY = 7_245_113_001
 CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# The data itself was refused: a value the driver cannot encode (client side) or one the
+# server will not store (SQLSTATE class 22, e.g. a NUL byte in text). Checked before
+# CONNECTION_ERRORS, which the client-side DataError also belongs to.
+REJECTED_DATA_ERRORS = (
+    asyncpg.exceptions._base.DataError,
+    asyncpg.DataError,
+    asyncpg.UntranslatableCharacterError,
+    UnicodeError,
+    OverflowError,
+)
 
 
 class PostgresSession:
@@ -97,6 +107,8 @@ class PostgresStorage(Storage):
         try:
             async with self._require().acquire() as conn, conn.transaction():
                 yield SqlUnitOfWork(PostgresSession(conn))
+        except REJECTED_DATA_ERRORS as err:
+            raise StorageRejected(f"PostgreSQL refused the data: {type(err).__name__}") from err
         except CONNECTION_ERRORS as err:
             raise StorageUnavailable(f"PostgreSQL connection failed: {err}") from err
 

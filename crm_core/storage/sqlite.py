@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from crm_core.storage.migrations import load_migrations
-from crm_core.storage.ports import Storage, StorageUnavailable, UnitOfWork
+from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
 from crm_core.storage.repositories import SqlUnitOfWork
 from crm_core.storage.session import Row
 
@@ -201,6 +201,9 @@ class SqliteStorage(Storage):
             await self._begin(conn)
             try:
                 yield SqlUnitOfWork(InlineWriteSession(conn))
+            except (UnicodeError, OverflowError, sqlite3.DataError) as err:
+                conn.execute("ROLLBACK")
+                raise StorageRejected(f"SQLite refused the data: {type(err).__name__}") from err
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crm_core.storage import StorageUnavailable
+from crm_core.storage import StorageRejected, StorageUnavailable
 from intake.http.body import BadBody, BadPath
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
@@ -60,6 +60,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except BadBody as err:
         error = "invalid_path" if isinstance(err, BadPath) else "invalid_body"
         return error_response(400, error, err.message, field=err.field)
+    except StorageRejected:
+        request.app[SERVICES].metrics.errors.labels("storage_rejected").inc()
+        return error_response(
+            400,
+            "unstorable_value",
+            "the request holds a value that cannot be stored (control characters or invalid"
+            " Unicode); it was not stored",
+            field="body",
+        )
     except StorageUnavailable:
         log.warning("storage_unavailable path=%s", request.path)
         request.app[SERVICES].metrics.errors.labels("storage_unavailable").inc()

@@ -16,6 +16,7 @@ from channels.webform.adapter import parse_submission
 from channels.webform.spec import AcceptedSubmission, FormSpec, HoneypotTripped, TildaTestPing
 from intake.clock import utcnow
 from intake.http.errors import error_response
+from intake.http.form_limits import refusal
 from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
@@ -87,6 +88,10 @@ async def _accept(request: web.Request, spec: FormSpec, body: bytes) -> web.Resp
     if isinstance(outcome, HoneypotTripped):
         counter.labels(CHANNEL, "honeypot").inc()
         return json_response({"status": "ok"})
+    refused = refusal(outcome.payload, services.settings.intake)
+    if refused is not None:
+        counter.labels(CHANNEL, "rejected").inc()
+        return refused
     return await _store(request, outcome)
 
 

@@ -12,6 +12,7 @@ from crm_core.model import InboxReceipt, NewInboxItem
 from intake.clock import utcnow
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES
+from intake.storable import scrubbed
 
 
 class BodyTooLarge(Exception):
@@ -48,15 +49,23 @@ async def store_event(
 ) -> InboxReceipt:
     """Persist the event in the inbox (idempotent on channel + external id), count it."""
     services = request.app[SERVICES]
+    # Free text a platform relays (a NUL in a chat message, a stray byte in a header) is
+    # replaced and flagged rather than refused: the request is still somebody's lead.
+    altered: list[str] = []
+    headers = {h: request.headers[h] for h in safe_headers if h in request.headers}
+    event_json = scrubbed(event.to_json(), "", altered)
     item = NewInboxItem(
         channel=event.channel,
         source=event.source,
         external_id=event.external_id,
         received_at=event.received_at,
-        payload=payload,
-        headers={h: request.headers[h] for h in safe_headers if h in request.headers},
-        event=event.to_json(),
+        payload=scrubbed(payload, "payload", altered),
+        headers=scrubbed(headers, "headers", altered),
+        event=event_json,
     )
+    if altered:
+        event_json.setdefault("meta", {})["altered_fields"] = ", ".join(altered)
+        services.metrics.errors.labels("input_altered").inc()
     receipt = await services.writer.store(item)
     outcome = "accepted" if receipt.created else "duplicate"
     services.metrics.intake_requests.labels(event.channel, outcome).inc()

@@ -28,6 +28,7 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 _CHANNEL_DOWN = "Канал приёма заявок не работает"
 _CHANNEL_UP = "Канал приёма заявок снова работает"
+_INTAKE_PARKED = "Обращение не удалось превратить в заявку"
 # (without a lead number, with one)
 _TITLES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.LEAD_ASSIGNED: ("Вам назначена новая заявка", "Вам назначена заявка №{}"),
@@ -46,6 +47,7 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.INCOMING_CALL: ("Звонит клиент", "Звонит клиент по заявке №{}"),
     NotificationKind.CHANNEL_FAILING: (_CHANNEL_DOWN, _CHANNEL_DOWN),
     NotificationKind.CHANNEL_RECOVERED: (_CHANNEL_UP, _CHANNEL_UP),
+    NotificationKind.INTAKE_PARKED: (_INTAKE_PARKED, _INTAKE_PARKED),
 }
 # Titles of notifications about a deal rather than a lead (payload key `deal_id`).
 _DEAL_TITLES: dict[NotificationKind, str] = {

@@ -364,3 +364,16 @@ async def test_a_bot_set_to_answer_every_message_does_so(service: Running) -> No
     assert status == 200 and first["reply_markup"]["keyboard"][0][0]["request_contact"]
     status, answer = await deliver(service, update("contact_own"), url=hook, secret=None)
     assert answer["method"] == "sendMessage" and "reply_markup" not in answer  # phone known
+
+
+async def test_a_message_with_a_nul_and_a_broken_surrogate_is_kept_cleaned_and_flagged(
+    any_db_service: Running,
+) -> None:
+    """Telegram retries a refused update forever, so relayed text is cleaned, not refused."""
+    body = update("text_message", text="Окна\x00 нужны \ud83d срочно")
+    raw = json.dumps(body).encode()  # \u escapes, as a sender that does not check would send
+    status, _ = await deliver(any_db_service, raw)
+    assert status == 200
+    lead = await wait_for_update(any_db_service, 815372941)
+    assert lead["comment"] == "Окна\ufffd нужны \ufffd срочно"
+    assert lead["meta"]["altered_fields"] == "comment, payload.update.message.text"

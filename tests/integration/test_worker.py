@@ -164,3 +164,42 @@ async def test_lead_from_a_known_contact_is_linked_with_an_explanation(storage: 
     assert other.match is not None and other.match.decision == "new"
     assert other.match.contact_id is None and other.assignee is None
     assert [a.action for a in audit] == ["created", "matched"]
+
+
+async def test_a_row_the_database_refuses_is_parked_at_once_and_heads_are_told(
+    storage: Storage,
+) -> None:
+    """A NUL in a lead's text: PostgreSQL refuses it; SQLite takes it (the intake guard
+    keeps it out there). Either way no row is lost silently and its neighbours go on."""
+    parked: list[tuple[int, str]] = []
+
+    async def on_parked(uow: UnitOfWork, item: InboxItem, reason: str, now: datetime) -> None:
+        parked.append((item.id, reason))
+
+    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
+    worker = InboxWorker(
+        storage,
+        handler,
+        batch=10,
+        poll_seconds=0.05,
+        max_attempts=5,
+        clock=lambda: T0,
+        on_parked=on_parked,
+    )
+    good = await add(storage, "good", event_json("good", "+79161234567"))
+    event = event_json("nul", "+79161234568")
+    event["person"]["name"] = "Ан\x00на"
+    bad = await add(storage, "nul", event)
+    await worker.drain_once()
+    async with storage.reader() as uow:
+        row = await uow.inbox.get(bad)
+        done = await uow.inbox.get(good)
+        stats = await uow.inbox.stats()
+    assert done is not None and done.status == "processed"
+    assert row is not None
+    if storage.dialect == "postgres":
+        assert row.status == "failed" and row.attempts == 1
+        assert parked == [(bad, "StorageRejected")]
+        assert stats.failed == 1
+    else:
+        assert row.status == "processed"

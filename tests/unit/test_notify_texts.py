@@ -27,7 +27,11 @@ LEAD: dict[str, Any] = {
 }
 
 
-CHANNEL_KINDS = (NotificationKind.CHANNEL_FAILING, NotificationKind.CHANNEL_RECOVERED)
+CHANNEL_KINDS = (
+    NotificationKind.CHANNEL_FAILING,
+    NotificationKind.CHANNEL_RECOVERED,
+    NotificationKind.INTAKE_PARKED,
+)
 
 
 @pytest.mark.parametrize("kind", list(NotificationKind))
@@ -173,3 +177,11 @@ def test_non_string_link_is_ignored() -> None:
 )
 def test_is_http_url(value: str | None, expected: bool) -> None:
     assert is_http_url(value) is expected
+
+
+def test_a_parked_request_tells_the_heads_where_it_came_from() -> None:
+    payload = {"channel": "telegram", "source": "shop_bot", "reason": "StorageRejected"}
+    rendered = render(NotificationKind.INTAKE_PARKED, payload)
+    assert rendered.subject.startswith("Обращение не удалось превратить в заявку")
+    assert "Канал: Telegram" in rendered.text
+    assert "StorageRejected" in rendered.text
