@@ -186,6 +186,9 @@ class NewInboxItem:
     payload: dict[str, Any]
     headers: dict[str, str]
     event: dict[str, Any]
+    # Set by senders whose idempotency key is the client's own (website forms): a reused key
+    # with another body is then a conflict, not a retry.
+    body_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,7 @@ class InboxReceipt:
 
     intake_id: int
     created: bool
+    conflict: bool = False  # an earlier request holds this key with a different body
 
 
 @dataclass(frozen=True, slots=True)

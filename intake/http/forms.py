@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 
@@ -13,6 +16,7 @@ from channels.errors import (
     UnsupportedContentType,
 )
 from channels.webform.adapter import parse_submission
+from channels.webform.const import IDEMPOTENCY_HEADER, TILDA_TRANSACTION
 from channels.webform.spec import AcceptedSubmission, FormSpec, HoneypotTripped, TildaTestPing
 from intake.clock import utcnow
 from intake.http.errors import error_response
@@ -102,10 +106,34 @@ async def _store(request: web.Request, outcome: AcceptedSubmission) -> web.Respo
         event,
         {"content_type": event.meta.get("content_type"), "fields": outcome.payload},
         SAFE_HEADERS,
+        body_hash=fields_hash(outcome.payload),
     )
+    if receipt.conflict:
+        key = _idempotency_field(request, event.meta)
+        return error_response(
+            409,
+            "idempotency_conflict",
+            f"{key} was already used for a submission with different fields;"
+            " send a new key for a new submission",
+            field=key,
+            intake_id=receipt.intake_id,
+        )
     if outcome.redirect_url:
         raise web.HTTPSeeOther(outcome.redirect_url)
     return json_response(
         {"intake_id": receipt.intake_id, "status": "accepted", "duplicate": not receipt.created},
         status=202 if receipt.created else 200,
     )
+
+
+def fields_hash(fields: Mapping[str, Sequence[str]]) -> str:
+    """SHA-256 of the submitted fields, independent of their order and encoding."""
+    normalized = sorted((name, [v.strip() for v in values]) for name, values in fields.items())
+    text = json.dumps(normalized, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _idempotency_field(request: web.Request, meta: Mapping[str, str]) -> str:
+    if meta.get(TILDA_TRANSACTION):
+        return TILDA_TRANSACTION
+    return IDEMPOTENCY_HEADER if IDEMPOTENCY_HEADER in request.headers else "submission_id"

@@ -46,6 +46,8 @@ async def store_event(
     event: InboundEvent,
     payload: dict[str, Any],
     safe_headers: Iterable[str],
+    *,
+    body_hash: str | None = None,
 ) -> InboxReceipt:
     """Persist the event in the inbox (idempotent on channel + external id), count it."""
     services = request.app[SERVICES]
@@ -62,12 +64,13 @@ async def store_event(
         payload=scrubbed(payload, "payload", altered),
         headers=scrubbed(headers, "headers", altered),
         event=event_json,
+        body_hash=body_hash,
     )
     if altered:
         event_json.setdefault("meta", {})["altered_fields"] = ", ".join(altered)
         services.metrics.errors.labels("input_altered").inc()
     receipt = await services.writer.store(item)
-    outcome = "accepted" if receipt.created else "duplicate"
+    outcome = "accepted" if receipt.created else "conflict" if receipt.conflict else "duplicate"
     services.metrics.intake_requests.labels(event.channel, outcome).inc()
     # Pushed channels report no state of their own: when one last delivered is theirs.
     services.last_pushed[f"{event.channel}:{event.source}"] = utcnow()

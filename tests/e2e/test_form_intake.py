@@ -298,3 +298,32 @@ async def test_rows_stored_before_start_are_drained_on_start(
         async with run_service(settings, storage) as running:
             lead = await running.wait_for_lead(receipt.intake_id)
     assert lead["phone"] == "+79161234567"
+
+
+async def test_a_reused_key_with_other_fields_is_409_and_the_same_body_a_duplicate(
+    any_db_service: Running,
+) -> None:
+    running = any_db_service
+    headers = {"Idempotency-Key": "order-17"}
+    body = {"name": "Олег", "phone": "+79990001122"}
+    async with running.client.post(FORM_URL, json=body, headers=headers) as first:
+        assert first.status == 202
+        intake_id = (await first.json())["intake_id"]
+    # The same submission again, urlencoded and with its fields in another order: a retry.
+    retry = "phone=%2B79990001122&name=%D0%9E%D0%BB%D0%B5%D0%B3"
+    urlencoded = {"Content-Type": "application/x-www-form-urlencoded"} | headers
+    async with running.client.post(FORM_URL, data=retry, headers=urlencoded) as second:
+        assert second.status == 200
+        assert (await second.json())["duplicate"] is True
+    other = {"name": "Ирина", "phone": "+79990003344"}
+    async with running.client.post(FORM_URL, json=other, headers=headers) as third:
+        assert third.status == 409
+        answer = await third.json()
+    assert answer["error"] == "idempotency_conflict"
+    assert answer["field"] == "Idempotency-Key" and answer["intake_id"] == intake_id
+    tilda = {"name": "Олег", "phone": "+79990001122", "tranid": "777:9"}
+    await post_json(running, tilda)
+    async with running.client.post(FORM_URL, json=tilda | {"name": "Пётр"}) as fourth:
+        assert fourth.status == 409
+        assert (await fourth.json())["field"] == "tranid"
+    assert len(await running.wait_for_leads(2)) == 2
