@@ -209,6 +209,20 @@ class InboxItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ParkedRequest:
+    """A stored request the worker gave up on, as an operator reviews it."""
+
+    id: int
+    channel: str
+    source: str
+    received_at: datetime
+    attempts: int
+    last_error: str | None
+    parked_at: datetime | None
+    dismissed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class InboxReceipt:
     """The answer to a sender: its intake id and whether this request was new."""
 

@@ -1,4 +1,4 @@
-"""`leadintake` command line: serve, migrate, token create, config check."""
+"""`leadintake` command line: serve, migrate, token create, inbox review, config check."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from intake.contact_import import (
 )
 from intake.dedupe_eval import EvalInput, run_eval
 from intake.http.app import create_app
+from intake.inbox_admin import add_inbox_commands, run_inbox_command
 from intake.jsonl_input import InputError
 from intake.logs import configure_logging
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="issue a token; printed alone last")
     create.add_argument("--manager", required=True, metavar="LOGIN")
+    add_inbox_commands(commands)
     evaluate = commands.add_parser(
         "dedupe-eval", help="decide every lead of a JSONL set against a JSONL base"
     )
@@ -107,6 +109,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _dedupe_eval(args, settings)
     if args.command == "import-contacts":
         return _import_contacts(args, settings)
+    if args.command == "inbox":
+        print(asyncio.run(run_inbox_command(settings, args)))
+        return 0
     if args.command == "check-config":
         print(f"configuration OK: {settings.source}")
         return 0

@@ -26,6 +26,7 @@ from crm_core.model import (
     NewInboxItem,
     NewLead,
     NewManager,
+    ParkedRequest,
     StoredCompany,
     StoredContact,
 )
@@ -72,6 +73,15 @@ class InboxRepository(Protocol):
 
     async def lead_of(self, channel: str, external_ids: Sequence[str]) -> int | None:
         """The lead the newest of these processed requests went into (e-mail threads)."""
+
+    async def parked(self, limit: int) -> list[ParkedRequest]:
+        """Rows parked as failed, newest first (dismissed ones included)."""
+
+    async def requeue(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Put parked rows (all when `ids` is None) back to pending; returns how many."""
+
+    async def dismiss(self, ids: Sequence[int], now: datetime) -> int:
+        """Set parked rows aside so they stop holding readiness; returns how many."""
 
     async def stats(self) -> InboxStats:
         """Pending and failed counts and the oldest pending row's time."""

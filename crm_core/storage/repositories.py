@@ -23,6 +23,7 @@ from crm_core.model import (
     NewInboxItem,
     NewLead,
     NewManager,
+    ParkedRequest,
     Role,
 )
 from crm_core.storage.calls import SqlCallRepository
@@ -189,12 +190,56 @@ class SqlInboxRepository:
         )
         return int(row["lead_id"]) if row else None
 
+    async def parked(self, limit: int) -> list[ParkedRequest]:
+        """Rows parked as failed, newest first (dismissed ones included)."""
+        rows = await self._s.fetch(
+            "SELECT id, channel, source, received_at, attempts, last_error, processed_at,"
+            " dismissed_at FROM inbox WHERE status = 'failed' ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+        return [
+            ParkedRequest(
+                id=r["id"],
+                channel=r["channel"],
+                source=r["source"],
+                received_at=as_datetime(r["received_at"]),
+                attempts=r["attempts"],
+                last_error=r["last_error"],
+                parked_at=as_optional_datetime(r["processed_at"]),
+                dismissed_at=as_optional_datetime(r["dismissed_at"]),
+            )
+            for r in rows
+        ]
+
+    async def requeue(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Put parked rows (all when `ids` is None) back to pending; returns how many."""
+        reset = (
+            "UPDATE inbox SET status = 'pending', attempts = 0, available_at = $1,"
+            " processed_at = NULL, dismissed_at = NULL WHERE status = 'failed'"
+        )
+        if ids is None:
+            return len(await self._s.fetch(reset + " RETURNING id", now))
+        chosen = f" AND id IN ({_marks(len(ids), 2)}) RETURNING id"
+        return len(await self._s.fetch(reset + chosen, now, *ids))
+
+    async def dismiss(self, ids: Sequence[int], now: datetime) -> int:
+        """Set parked rows aside so they stop holding readiness; returns how many."""
+        rows = await self._s.fetch(
+            "UPDATE inbox SET dismissed_at = $1 WHERE status = 'failed' AND dismissed_at IS NULL"
+            f" AND id IN ({_marks(len(ids), 2)}) RETURNING id",
+            now,
+            *ids,
+        )
+        return len(rows)
+
     async def stats(self) -> InboxStats:
         """Pending and failed counts and the oldest pending row's time."""
         pending = await self._s.fetchrow(
             "SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'"
         )
-        failed = await self._s.fetchrow("SELECT COUNT(*) AS n FROM inbox WHERE status = 'failed'")
+        failed = await self._s.fetchrow(
+            "SELECT COUNT(*) AS n FROM inbox WHERE status = 'failed' AND dismissed_at IS NULL"
+        )
         oldest = await self._s.fetchrow(
             "SELECT received_at FROM inbox WHERE status = 'pending' ORDER BY id LIMIT 1"
         )
@@ -217,6 +262,10 @@ FILLABLE = (
     "company",
     "position",
 )
+
+
+def _marks(count: int, first: int) -> str:
+    return ", ".join(f"${n}" for n in range(first, first + count))
 
 
 def _inbox_item(r: Row) -> InboxItem:

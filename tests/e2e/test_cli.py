@@ -10,6 +10,7 @@ from pathlib import Path
 from config import Settings
 from crm_core.storage.sqlite import SqliteStorage
 from intake.auth import manager_for_token
+from tests.integration.test_inbox_parking import park_two_of_three
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -59,3 +60,29 @@ def test_invalid_config_fails_at_start_naming_the_key(
     result = run_cli("--config", str(bad), "serve")
     assert result.returncode == 2
     assert "http.port" in result.stderr and "integer" in result.stderr
+
+
+async def test_inbox_commands_list_retry_and_dismiss_parked_requests(settings: Settings) -> None:
+    assert run_cli("--config", settings.source, "migrate").returncode == 0
+    storage = SqliteStorage(settings.database.sqlite_path)
+    await storage.open()
+    try:
+        await park_two_of_three(storage)
+    finally:
+        await storage.close()
+    listed = run_cli("--config", settings.source, "inbox", "parked")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert lines[0].startswith("id\tchannel:source")
+    assert [line.split("\t")[0] for line in lines[1:]] == ["2", "1"]
+    assert all(line.endswith("\tparked\tStorageRejected") for line in lines[1:])
+    assert "refused" not in listed.stdout  # the message may quote data; only its kind shows
+    dismissed = run_cli("--config", settings.source, "inbox", "dismiss", "1")
+    assert dismissed.stdout.strip() == "dismissed: 1"
+    bad = run_cli("--config", settings.source, "inbox", "retry", "99999999999999999999")
+    assert bad.returncode == 2 and "not an intake id" in bad.stderr
+    retried = run_cli("--config", settings.source, "inbox", "retry", "--all")
+    assert retried.stdout.strip() == "requeued: 2"
+    assert run_cli("--config", settings.source, "inbox", "parked").stdout.strip() == (
+        "no parked requests"
+    )
