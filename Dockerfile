@@ -10,12 +10,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY requirements/lock.txt ./requirements/lock.txt
+RUN pip install --no-cache-dir -r requirements/lock.txt
 COPY intake ./intake
 COPY channels ./channels
 COPY dedupe ./dedupe
 COPY crm_core ./crm_core
 COPY config ./config
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps . \
     && useradd --system --uid 10001 --home-dir /data --create-home leadintake
 
 USER leadintake

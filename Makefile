@@ -2,20 +2,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Exact versions for every install (make run, make test, CI, the Dockerfile); `make lock`
+# re-resolves them after a change to the ranges in pyproject.toml.
+LOCK := requirements/lock.txt
+DEV_LOCK := requirements/dev-lock.txt
+UV_COMPILE := SSL_CERT_FILE=$${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt} \
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --no-header --quiet \
+	--index-strategy unsafe-best-match
 
-.PHONY: run test lint typecheck pytest migrate bench clean
+.PHONY: run test lint typecheck pytest migrate bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
 
 run: $(VENV)/.installed
 	$(BIN)/leadintake migrate
