@@ -29,6 +29,7 @@ from intake.http import (
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.openapi import openapi_document
+from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.responses import json_response
 from intake.notifying import running_notifications
 from intake.telegram_polling import running_pollers
@@ -48,6 +49,7 @@ def create_app(
     )
     app[SERVICES] = services or build_services(settings)
     app[WORKER_IN_PROCESS] = worker
+    app[FORM_LIMITER] = FormRateLimiter(app[SERVICES].settings)
     add_routes(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)

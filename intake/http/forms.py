@@ -18,6 +18,7 @@ from intake.clock import utcnow
 from intake.http.errors import error_response
 from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
+from intake.http.ratelimit import FORM_LIMITER
 from intake.http.responses import json_response
 
 CHANNEL = "webform"
@@ -42,6 +43,11 @@ async def post_form(request: web.Request) -> web.Response:
     spec = services.forms.get(key)
     if spec is None:
         return error_response(404, "unknown_form", f"no form with key {key!r}", field="form_key")
+    form = services.settings.form(key)
+    limited = request.app[FORM_LIMITER].check(request, form) if form else None
+    if limited is not None:
+        services.metrics.intake_requests.labels(CHANNEL, "rate_limited").inc()
+        return limited
     try:
         body = await read_body(request)
     except BodyTooLarge as err:
