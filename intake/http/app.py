@@ -24,6 +24,7 @@ from intake.http import (
     sales,
     telegram_hook,
     telephony_hooks,
+    tokens,
     vk_hook,
 )
 from intake.http.errors import error_middleware, metrics_middleware
@@ -102,6 +103,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/events", events.events)
     app.router.add_get("/api/v1/reports/funnel", reports.funnel)
     app.router.add_get("/api/v1/reports/lead-quality", reports.lead_quality)
+    app.router.add_get("/api/v1/tokens", tokens.list_tokens_route)
+    app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
 
 
 async def _openapi(request: web.Request) -> web.Response:
