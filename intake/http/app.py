@@ -32,6 +32,7 @@ from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.responses import json_response
+from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.notifying import running_notifications
 from intake.telegram_polling import running_pollers
 from intake.telegram_webhook_watch import running_webhook_watches
@@ -44,9 +45,10 @@ def create_app(
     """Build the application; storage opens and the worker starts only when it runs
     (`worker=False`: a `leadintake worker` process drains the inbox instead)."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware],
+        middlewares=[metrics_middleware, error_middleware, body_timeout_middleware],
         # aiohttp's own cap sits above ours so an oversize body gets our JSON 413.
         client_max_size=settings.http.max_body_bytes + 1,
+        handler_args=server_args(settings),
     )
     app[SERVICES] = services or build_services(settings)
     app[WORKER_IN_PROCESS] = worker
