@@ -33,6 +33,7 @@ from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.responses import json_response
 from intake.http.slow_clients import body_timeout_middleware, server_args
+from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.notifying import running_notifications
 from intake.telegram_polling import running_pollers
 from intake.telegram_webhook_watch import running_webhook_watches
@@ -59,6 +60,7 @@ def create_app(
     # After the inbox: pollers stop before the writer they store through.
     app.cleanup_ctx.append(_telegram_ctx)
     app.cleanup_ctx.append(_notify_ctx)
+    app.cleanup_ctx.append(smartcaptcha_ctx)
     return app
 
 

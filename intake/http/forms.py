@@ -20,6 +20,7 @@ from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
 from intake.http.ratelimit import FORM_LIMITER
 from intake.http.responses import json_response
+from intake.http.smartcaptcha import SMARTCAPTCHA
 
 CHANNEL = "webform"
 # Kept with the raw request for support and anti-spam; never credentials or cookies.
@@ -93,6 +94,12 @@ async def _accept(request: web.Request, spec: FormSpec, body: bytes) -> web.Resp
     if isinstance(outcome, HoneypotTripped):
         counter.labels(CHANNEL, "honeypot").inc()
         return json_response({"status": "ok"})
+    form = services.settings.form(spec.key)
+    if form is not None and form.abuse.smartcaptcha:
+        checked = await request.app[SMARTCAPTCHA].check(request, form, outcome)
+        if isinstance(checked, web.Response):
+            return checked
+        outcome = checked
     return await _store(request, outcome)
 
 
