@@ -38,8 +38,9 @@ DENIED = {
 
 
 def form_abuse_responses() -> dict[str, Any]:
-    """Answers of the public form route to abuse: slow bodies and too many submissions."""
+    """Answers of the public form route to abuse: a refused captcha, a slow body, too many."""
     return {
+        "403": _error("SmartCaptcha did not confirm the smart-token field"),
         "408": _error("The body did not arrive within [http] body_timeout_seconds"),
         "429": {
             **_error("Too many submissions of this form from this address; see Retry-After"),
