@@ -41,6 +41,15 @@ class TrustedProxies:
         return hops[0] if hops else peer
 
 
+def limit_key(client_ip: str) -> str:
+    """What a rate limit counts: the address, or its /64 for IPv6 (one subscriber's share,
+    which a client can otherwise rotate through at will)."""
+    parsed = _address(client_ip)
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return client_ip
+
+
 def request_client_ip(request: web.Request, proxies: TrustedProxies) -> str:
     """The client address of a request."""
     return proxies.client_ip(request.remote, request.headers.get("X-Forwarded-For"))

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from config import FormSettings, Settings
 from config.abuse_settings import FormRate
-from intake.http.client_ip import TrustedProxies, request_client_ip
+from intake.http.client_ip import TrustedProxies, limit_key, request_client_ip
 from intake.http.errors import error_response
 
 
@@ -97,7 +97,7 @@ class FormRateLimiter:
         rate = self.rate(form)
         if not rate.enabled:
             return None
-        client = request_client_ip(request, self._proxies)
+        client = limit_key(request_client_ip(request, self._proxies))
         wait = self._buckets.take((form.key, client), rate)
         if wait == 0.0:
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.abuse_settings import FormRate
-from intake.http.client_ip import TrustedProxies
+from intake.http.client_ip import TrustedProxies, limit_key
 from intake.http.ratelimit import TokenBuckets
 
 RATE = FormRate(per_minute=20, burst=10)
@@ -67,3 +67,11 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
     assert proxies.client_ip("127.0.0.1", None) == "127.0.0.1"
     assert proxies.client_ip("127.0.0.1", "not-an-ip") == "127.0.0.1"
     assert proxies.client_ip(None, "203.0.113.7") == "unknown"
+
+
+def test_an_ipv6_client_is_counted_by_its_64_prefix() -> None:
+    assert limit_key("2001:db8:1:2:aaaa::1") == limit_key("2001:db8:1:2:bbbb::9")
+    assert limit_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert limit_key("2001:db8:1:3::1") != limit_key("2001:db8:1:2::1")
+    assert limit_key("203.0.113.7") == "203.0.113.7"
+    assert limit_key("unknown") == "unknown"
