@@ -12,6 +12,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from config.abuse_settings import (
+    FORM_RATE_ENV,
+    FormAbuseSettings,
+    SmartCaptchaSettings,
+    TokenSettings,
+    form_abuse,
+    smartcaptcha_settings,
+    token_settings,
+    trusted_proxies,
+)
 from config.asterisk_settings import AsteriskSettings, asterisk_pbxes
 from config.channel_settings import (
     EmailMailboxSettings,
@@ -63,6 +73,10 @@ class HttpSettings:
     port: int
     max_body_bytes: int
     public_url: str
+    # Peers whose X-Forwarded-For names the client (CIDR); slow clients are dropped after these.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +110,10 @@ class IntakeSettings:
     max_commit_batch: int
     max_form_fields: int = 200
     max_field_chars: int = 10_000
+    # Website forms per form and client IP: a token bucket; 0 turns the limit off.
+    form_rate_per_minute: int = 20
+    form_rate_burst: int = 10
+    form_rate_max_keys: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +224,7 @@ class FormSettings:
     allowed_redirect_hosts: tuple[str, ...]
     queue: str | None
     pipeline: str | None
+    abuse: FormAbuseSettings = field(default_factory=FormAbuseSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +298,8 @@ class Settings:
     telephony: TelephonySettings = field(default_factory=TelephonySettings)
     email_mailboxes: tuple[EmailMailboxSettings, ...] = ()
     asterisk: tuple[AsteriskSettings, ...] = ()
+    tokens: TokenSettings = field(default_factory=TokenSettings)
+    smartcaptcha: SmartCaptchaSettings = field(default_factory=SmartCaptchaSettings)
 
     def form(self, key: str) -> FormSettings | None:
         """The form with this key, if configured."""
@@ -329,8 +350,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LEADINTAKE_SMTP_SENDER": ("notifications", "smtp_sender"),
     "LEADINTAKE_SMTP_USERNAME": ("notifications", "smtp_username"),
     "LEADINTAKE_SMTP_TLS": ("notifications", "smtp_tls"),
+    FORM_RATE_ENV: ("intake", "form_rate_per_minute"),
 }
-_INTEGER_KEYS = frozenset({"port", "smtp_port"})
+_INTEGER_KEYS = frozenset({"port", "smtp_port", "form_rate_per_minute"})
 
 
 def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
@@ -362,7 +384,8 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
     pipelines = tuple(_pipeline(s) for s in root.array("pipelines"))
     _unique(root, "pipelines", [p.key for p in pipelines])
     forms = tuple(
-        _form(s, [q.key for q in queues], [p.key for p in pipelines]) for s in root.array("forms")
+        _form(s, [q.key for q in queues], [p.key for p in pipelines], env)
+        for s in root.array("forms")
     )
     _unique(root, "forms", [f.key for f in forms])
     port = http.integer("port", 8080, minimum=1, maximum=65535)
@@ -375,6 +398,9 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
             port=port,
             max_body_bytes=http.integer("max_body_bytes", 64 * 1024, minimum=1024),
             public_url=public_url,
+            trusted_proxies=trusted_proxies(http),
+            header_timeout_seconds=http.number("header_timeout_seconds", 10.0, minimum=0.1),
+            body_timeout_seconds=http.number("body_timeout_seconds", 30.0, minimum=0.1),
         ),
         database=_database(db),
         intake=IntakeSettings(
@@ -387,6 +413,13 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
             max_form_fields=intake.integer("max_form_fields", 200, minimum=10, maximum=10_000),
             max_field_chars=intake.integer(
                 "max_field_chars", 10_000, minimum=100, maximum=1_000_000
+            ),
+            form_rate_per_minute=intake.integer(
+                "form_rate_per_minute", 20, minimum=0, maximum=100_000
+            ),
+            form_rate_burst=intake.integer("form_rate_burst", 10, minimum=1, maximum=100_000),
+            form_rate_max_keys=intake.integer(
+                "form_rate_max_keys", 100_000, minimum=100, maximum=10_000_000
             ),
         ),
         log_level=root.table("logging").choice(
@@ -412,6 +445,8 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
             root, "email.mailboxes", email_mailboxes(root, env), queues, pipelines
         ),
         asterisk=asterisk_pbxes(root, env),
+        tokens=token_settings(root.table("tokens")),
+        smartcaptcha=smartcaptcha_settings(root.table("smartcaptcha")),
     )
 
 
@@ -635,7 +670,9 @@ def _check_pipeline_rules(s: Section, p: PipelineSettings) -> None:
         raise s.error("stages", str(err)) from err
 
 
-def _form(s: Section, queues: list[str], pipelines: list[str]) -> FormSettings:
+def _form(
+    s: Section, queues: list[str], pipelines: list[str], env: Mapping[str, str]
+) -> FormSettings:
     key = s.identifier("key")
     return FormSettings(
         key=key,
@@ -652,6 +689,7 @@ def _form(s: Section, queues: list[str], pipelines: list[str]) -> FormSettings:
         allowed_redirect_hosts=tuple(s.string_list("allowed_redirect_hosts", [])),
         queue=_reference(s, "queue", queues),
         pipeline=_reference(s, "pipeline", pipelines),
+        abuse=form_abuse(s, key, env),
     )
 
 

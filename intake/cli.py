@@ -1,4 +1,5 @@
-"""`leadintake` command line: serve, migrate, token create, inbox review, config check."""
+"""`leadintake` command line: serve, migrate, token create/list/revoke, inbox review, config
+check."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -28,6 +30,7 @@ from intake.http.app import create_app
 from intake.inbox_admin import add_inbox_commands, run_inbox_command
 from intake.jsonl_input import InputError
 from intake.logs import configure_logging
+from intake.token_commands import render_tokens, token_list, token_revoke
 
 log = logging.getLogger("intake")
 
@@ -52,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="issue a token; printed alone last")
     create.add_argument("--manager", required=True, metavar="LOGIN")
+    token_commands.add_parser("list", help="every token: id, login, created, last used, expires")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id", type=int, metavar="TOKEN_ID")
     add_inbox_commands(commands)
     evaluate = commands.add_parser(
         "dedupe-eval", help="decide every lead of a JSONL set against a JSONL base"
@@ -115,6 +121,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "check-config":
         print(f"configuration OK: {settings.source}")
         return 0
+    if args.token_command in ("list", "revoke"):
+        return _token_command(args, settings)
     try:
         token = asyncio.run(_create_token(settings, args.manager))
     except UnknownManager:
@@ -122,6 +130,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"token for {args.manager} (shown once; send it as 'Authorization: Bearer <token>'):")
     print(token)
+    return 0
+
+
+def _token_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.token_command == "list":  # noqa: S105 - a subcommand name
+        print(render_tokens(asyncio.run(token_list(settings))))
+        return 0
+    revoked = asyncio.run(token_revoke(settings, args.token_id))
+    if revoked is None:
+        print(f"no token with id {args.token_id}", file=sys.stderr)
+        return 1
+    print(f"token {revoked.id} of {revoked.login} revoked")
     return 0
 
 
@@ -199,6 +219,8 @@ async def _create_token(settings: Settings, login: str) -> str:
     storage = build_storage(settings)
     try:
         await prepare_storage(settings, storage)
-        return await create_token(storage, login)
+        return await create_token(
+            storage, login, expires_in=timedelta(days=settings.tokens.expiry_days)
+        )
     finally:
         await storage.close()

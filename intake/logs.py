@@ -8,6 +8,8 @@ import re
 import sys
 from datetime import UTC, datetime
 
+from intake.log_secrets import SecretMaskingFilter
+
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 PHONE = re.compile(r"(?<![\w])(\+?\d[\d\s()\-]{7,}\d)(?![\w])")
 
@@ -31,14 +33,18 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
-            entry["traceback"] = mask_personal_data(self.formatException(record.exc_info))
+            # The masking filter leaves the traceback rendered (and tokens masked) in exc_text.
+            text = record.exc_text or self.formatException(record.exc_info)
+            entry["traceback"] = mask_personal_data(text)
         return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_logging(level: str) -> None:
-    """Send every log record to stderr as masked JSON lines."""
+    """Send every log record to stderr as masked JSON lines (personal data and tokens)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    # On the handler, not a logger: it then sees records of every logger, aiohttp's included.
+    handler.addFilter(SecretMaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -26,7 +26,8 @@ class Metrics:
         self.intake_requests = Counter(
             "leadintake_intake_requests_total",
             "Inbound requests by channel and outcome"
-            " (accepted, duplicate, honeypot, test, rejected, ignored, confirmation)",
+            " (accepted, duplicate, honeypot, test, rejected, ignored, confirmation,"
+            " rate_limited)",
             ["channel", "outcome"],
             registry=self.registry,
         )

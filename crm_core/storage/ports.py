@@ -34,6 +34,7 @@ from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
+from crm_core.tokens import ApiToken, TokenOwner
 from dedupe.keys import Entity
 from dedupe.ports import IdentityIndex
 
@@ -167,11 +168,28 @@ class ManagerRepository(Protocol):
 class TokenRepository(Protocol):
     """API bearer tokens, stored only as hashes."""
 
-    async def add(self, token_hash: str, manager_id: int, now: datetime) -> None:
-        """Store a new token hash for a manager."""
+    async def add(
+        self, token_hash: str, manager_id: int, now: datetime, expires_at: datetime | None = None
+    ) -> int:
+        """Store a new token hash for a manager; returns the token's id."""
 
     async def manager_for(self, token_hash: str) -> Manager | None:
-        """The active manager owning an unrevoked token."""
+        """The active manager owning an unrevoked token (expiry is `find`'s caller's)."""
+
+    async def find(self, token_hash: str) -> TokenOwner | None:
+        """The token with this hash and its manager, whatever its state."""
+
+    async def get(self, token_id: int) -> ApiToken | None:
+        """One token by id."""
+
+    async def list(self) -> list[ApiToken]:
+        """Every token, newest first."""
+
+    async def touch(self, token_id: int, now: datetime) -> None:
+        """Record the token's last use."""
+
+    async def revoke(self, token_id: int, now: datetime) -> ApiToken | None:
+        """Revoke the token (a revoked one keeps its first revocation time); None if unknown."""
 
 
 class ConsentRepository(Protocol):

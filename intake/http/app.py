@@ -24,12 +24,16 @@ from intake.http import (
     sales,
     telegram_hook,
     telephony_hooks,
+    tokens,
     vk_hook,
 )
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.openapi import openapi_document
+from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.responses import json_response
+from intake.http.slow_clients import body_timeout_middleware, server_args
+from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.notifying import running_notifications
 from intake.telegram_polling import running_pollers
 from intake.telegram_webhook_watch import running_webhook_watches
@@ -42,18 +46,21 @@ def create_app(
     """Build the application; storage opens and the worker starts only when it runs
     (`worker=False`: a `leadintake worker` process drains the inbox instead)."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware],
+        middlewares=[metrics_middleware, error_middleware, body_timeout_middleware],
         # aiohttp's own cap sits above ours so an oversize body gets our JSON 413.
         client_max_size=settings.http.max_body_bytes + 1,
+        handler_args=server_args(settings),
     )
     app[SERVICES] = services or build_services(settings)
     app[WORKER_IN_PROCESS] = worker
+    app[FORM_LIMITER] = FormRateLimiter(app[SERVICES].settings)
     add_routes(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
     # After the inbox: pollers stop before the writer they store through.
     app.cleanup_ctx.append(_telegram_ctx)
     app.cleanup_ctx.append(_notify_ctx)
+    app.cleanup_ctx.append(smartcaptcha_ctx)
     return app
 
 
@@ -100,6 +107,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/events", events.events)
     app.router.add_get("/api/v1/reports/funnel", reports.funnel)
     app.router.add_get("/api/v1/reports/lead-quality", reports.lead_quality)
+    app.router.add_get("/api/v1/tokens", tokens.list_tokens_route)
+    app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
 
 
 async def _openapi(request: web.Request) -> web.Response:

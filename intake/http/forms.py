@@ -23,7 +23,9 @@ from intake.http.errors import error_response
 from intake.http.form_limits import refusal
 from intake.http.inbound import BodyTooLarge, read_body, store_event
 from intake.http.keys import SERVICES
+from intake.http.ratelimit import FORM_LIMITER
 from intake.http.responses import json_response
+from intake.http.smartcaptcha import SMARTCAPTCHA
 
 CHANNEL = "webform"
 # Kept with the raw request for support and anti-spam; never credentials or cookies.
@@ -47,6 +49,11 @@ async def post_form(request: web.Request) -> web.Response:
     spec = services.forms.get(key)
     if spec is None:
         return error_response(404, "unknown_form", f"no form with key {key!r}", field="form_key")
+    form = services.settings.form(key)
+    limited = request.app[FORM_LIMITER].check(request, form) if form else None
+    if limited is not None:
+        services.metrics.intake_requests.labels(CHANNEL, "rate_limited").inc()
+        return limited
     try:
         body = await read_body(request)
     except BodyTooLarge as err:
@@ -96,6 +103,12 @@ async def _accept(request: web.Request, spec: FormSpec, body: bytes) -> web.Resp
     if refused is not None:
         counter.labels(CHANNEL, "rejected").inc()
         return refused
+    form = services.settings.form(spec.key)
+    if form is not None and form.abuse.smartcaptcha:
+        checked = await request.app[SMARTCAPTCHA].check(request, form, outcome)
+        if isinstance(checked, web.Response):
+            return checked
+        outcome = checked
     return await _store(request, outcome)
 
 

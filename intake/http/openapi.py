@@ -7,6 +7,7 @@ from typing import Any
 from config import Settings
 from intake.http.openapi_sales import hook_routes, sales_routes
 from intake.http.openapi_telephony import telephony_hook_routes
+from intake.http.openapi_tokens import form_abuse_responses, token_routes
 
 JSON = "application/json"
 
@@ -198,6 +199,7 @@ def _form_route() -> dict[str, Any]:
                 "413": _error("Body larger than the limit"),
                 "415": _error("Unsupported content type"),
                 "422": _error("No way to reach the person"),
+                **form_abuse_responses(),
                 "503": _error("Storage unavailable; retry"),
             },
         }
@@ -484,6 +486,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             **sales_routes(),
             **hook_routes(),
             **telephony_hook_routes(),
+            **token_routes(),
         },
         "components": {
             "schemas": SCHEMAS,

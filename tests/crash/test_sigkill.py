@@ -165,8 +165,8 @@ async def test_acknowledged_submissions_survive_sigkill_exactly_once(tmp_path: P
             assert lost == [], f"{len(lost)} acknowledged submissions lost"
             assert all(by_tranid[t] == intake_id for t, intake_id in acked.items())
 
-            for tranid in list(acked)[:20]:
-                body = {"phone": "+79161234567", "tranid": tranid}
+            for tranid in list(acked)[:20]:  # a sender's retry: the same submission again
+                body = {"name": "Крэш Тест", "phone": "+79161234567", "tranid": tranid}
                 async with session.post(f"{proc.base}/api/v1/forms/site", json=body) as r:
                     assert r.status == 200
                     answer = await r.json()

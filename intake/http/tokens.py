@@ -1,0 +1,64 @@
+"""GET /api/v1/tokens and POST /api/v1/tokens/{id}/revoke: heads see and withdraw API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from crm_core.tokens import ApiToken
+from intake.auth import list_tokens, revoke_token
+from intake.clock import utcnow
+from intake.http.errors import error_response
+from intake.http.keys import SERVICES, current_manager
+from intake.http.leads import require_manager
+from intake.http.responses import json_response
+
+MAX_ID = 2**63 - 1
+
+
+@require_manager
+async def list_tokens_route(request: web.Request) -> web.StreamResponse:
+    """Every token (never its secret), newest first; heads only."""
+    if (denied := _heads_only(request)) is not None:
+        return denied
+    tokens = await list_tokens(request.app[SERVICES].storage)
+    return json_response({"items": [token_json(t) for t in tokens]})
+
+
+@require_manager
+async def revoke_token_route(request: web.Request) -> web.StreamResponse:
+    """Revoke a token: it answers 401 from now on; heads only; revoking twice changes nothing."""
+    if (denied := _heads_only(request)) is not None:
+        return denied
+    raw = request.match_info["token_id"]
+    if not raw.isdigit():
+        return error_response(400, "invalid_path", "token id must be a number", field="token_id")
+    token_id = int(raw)
+    revoked = None
+    if token_id <= MAX_ID:
+        revoked = await revoke_token(request.app[SERVICES].storage, token_id)
+    if revoked is None:
+        return error_response(404, "not_found", f"no token with id {raw}", field="token_id")
+    return json_response(token_json(revoked))
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    """A token as the API shows it."""
+    return {
+        "id": token.id,
+        "login": token.login,
+        "created_at": token.created_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        "state": token.state(utcnow()).value,
+    }
+
+
+def _heads_only(request: web.Request) -> web.Response | None:
+    if current_manager(request).is_head:
+        return None
+    return error_response(
+        403, "forbidden", "only a head of sales manages API tokens", field="Authorization"
+    )
