@@ -96,6 +96,7 @@ def form_specs(settings: Settings) -> dict[str, FormSpec]:
             consent_text_version=f.consent_text_version,
             redirect_url=f.redirect_url,
             allowed_redirect_hosts=f.allowed_redirect_hosts,
+            preset=f.preset,
         )
         for f in settings.forms
     }
