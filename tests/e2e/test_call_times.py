@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -109,3 +109,26 @@ async def test_a_2024_inbound_call_ends_in_2024(pbx_any_db_service: Running) -> 
     assert when(call["ended_at"]) == msk(2024, 11, 25, 16, 21, 35)
     assert call["duration_seconds"] == 95
     assert call["talk_seconds"] == 95
+
+
+async def test_a_pbx_whose_times_are_hours_off_is_a_readyz_warning(
+    pbx_any_db_service: Running,
+) -> None:
+    running = pbx_any_db_service
+    # A PBX posting now, its clock set three hours behind ours (a wrong zone, say).
+    local_now = datetime.now(ZoneInfo("Europe/Moscow")) - timedelta(hours=3)
+    start = {
+        "event": "NOTIFY_START",
+        "call_start": local_now.strftime("%Y-%m-%d %H:%M:%S"),
+        "pbx_call_id": "in_clock_" + "0" * 30,
+        "caller_id": "79161234567",
+        "called_did": "74951234567",
+    }
+    await notify(running, start, "caller_id", "called_did", "call_start")
+
+    async with running.client.get("/readyz") as response:
+        body = await response.json()
+
+    assert response.status == 200 and body["status"] == "ready"
+    assert body["checks"]["pbx_clocks"]["call:zadarma"]["state"] == "skewed"
+    assert [w["source"] for w in body["warnings"]] == ["call:zadarma"]
