@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.responses import json_response
 from intake.pbx_clocks import WARN_SECONDS as PBX_CLOCK_WARN_SECONDS
 
+log = logging.getLogger(__name__)
 # The worker loops at least every poll interval; this much silence means it is stuck.
 WORKER_SILENCE_FACTOR = 20
 MIN_WORKER_SILENCE_SECONDS = 10.0
@@ -54,6 +56,7 @@ async def readyz(request: web.Request) -> web.Response:
         }
     except StorageUnavailable as err:
         ready = False
+        log.warning("readyz_database_unavailable error=%s", str(err)[:300])
         # The text names the database's host and port: for heads only.
         checks["database"] = {"ok": False, "state": "unavailable"} | _detail(
             details, "error", str(err)
