@@ -20,7 +20,15 @@ class UnsupportedContentType(ChannelError):
 
 
 class MalformedBody(ChannelError):
-    """The body could not be decoded in its declared format."""
+    """The body could not be decoded in its declared format.
+
+    `field` names the part at fault when it is narrower than the whole body (a field whose
+    nesting or size is out of bounds); "body" otherwise.
+    """
+
+    def __init__(self, message: str, field: str = "body") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class InvalidSubmission(ChannelError):

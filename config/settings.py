@@ -208,6 +208,10 @@ class PipelineSettings:
     lost_reasons: tuple[str, ...] = ()
 
 
+# Form services whose JSON is mapped without a field_map (channels/webform/spec.PRESETS).
+FORM_PRESETS = ("yandex_forms",)
+
+
 @dataclass(frozen=True, slots=True)
 class FormSettings:
     """A website form accepted on /api/v1/forms/{key}."""
@@ -225,6 +229,7 @@ class FormSettings:
     queue: str | None
     pipeline: str | None
     abuse: FormAbuseSettings = field(default_factory=FormAbuseSettings)
+    preset: str | None = None  # a form service's JSON mapped built-in: FORM_PRESETS
 
 
 @dataclass(frozen=True, slots=True)
@@ -674,13 +679,16 @@ def _form(
     s: Section, queues: list[str], pipelines: list[str], env: Mapping[str, str]
 ) -> FormSettings:
     key = s.identifier("key")
+    preset = s.optional_string("preset")
+    if preset is not None and preset not in FORM_PRESETS:
+        raise s.error("preset", f"must be one of {', '.join(FORM_PRESETS)}, got {preset!r}")
     return FormSettings(
         key=key,
         name=s.string("name", key),
         secret=s.optional_string("secret"),
         secret_header=s.string("secret_header", "X-Api-Key"),
         secret_field=s.string("secret_field", "api_key"),
-        field_map=s.string_map("field_map"),
+        field_map=_field_map(s),
         honeypot_fields=tuple(
             s.string_list("honeypot_fields", ["_gotcha", "_honeypot", "hp_website"])
         ),
@@ -690,7 +698,32 @@ def _form(
         queue=_reference(s, "queue", queues),
         pipeline=_reference(s, "pipeline", pipelines),
         abuse=form_abuse(s, key, env),
+        preset=preset,
     )
+
+
+def _field_map(s: Section) -> dict[str, str]:
+    """Submitted name → canonical name; a nested table is a dotted name of nested JSON.
+
+    `field_map = { "answers.phone" = "phone" }` and `[forms.field_map] answers.phone = "phone"`
+    (TOML's dotted key, a nested table) say the same thing.
+    """
+    raw = s.data.get("field_map", {})
+    if not isinstance(raw, dict):
+        raise s.error("field_map", "must be a table of strings")
+    flat: dict[str, str] = {}
+    stack: list[tuple[str, dict[str, Any]]] = [("", raw)]
+    while stack:
+        prefix, table = stack.pop()
+        for name, value in table.items():
+            path = f"{prefix}{name}"
+            if isinstance(value, dict):
+                stack.append((f"{path}.", value))
+            elif isinstance(value, str):
+                flat[path] = value
+            else:
+                raise s.error("field_map", f"{path!r} must map to a field name (a string)")
+    return flat
 
 
 def _reference(s: Section, key: str, known: list[str]) -> str | None:

@@ -136,7 +136,8 @@ def assemble(facts: Iterable[CallFact], *, summary_final: bool = False) -> CallS
     """Fold a call's facts into one summary; the same facts in any order and with repeats
     give the same summary.
 
-    A summary event (Mango's summary, Asterisk's Cdr) has the last word on outcome and times.
+    A summary event (Mango's summary, Asterisk's Cdr) has the last word on outcome and times;
+    an answered call keeps an answer time and talk seconds whichever events reported them.
     The call is `finished` at a summary, or at a hang-up unless `summary_final` says the
     provider reports hang-ups per leg and only its summary ends the whole call.
     """
@@ -163,12 +164,17 @@ def assemble(facts: Iterable[CallFact], *, summary_final: bool = False) -> CallS
                 return value
         return None
 
-    started = _earliest([f.started_at for f in ordered], [f.at for f in ordered])
-    answered = _earliest(
-        [f.answered_at for f in ordered],
-        [f.at for f in answers],
+    # The provider's summary dates the call from its own record; the other events' times
+    # (often when an event reached us) only fill in what no summary says.
+    started = _earliest([f.started_at for f in summaries]) or _earliest(
+        [f.started_at for f in ordered], [f.at for f in ordered]
     )
-    ended = _latest([f.ended_at for f in ordered], [f.at for f in endings])
+    answered = _earliest([f.answered_at for f in summaries]) or _earliest(
+        [f.answered_at for f in ordered], [f.at for f in answers]
+    )
+    ended = _latest([f.ended_at for f in summaries]) or _latest(
+        [f.ended_at for f in ordered], [f.at for f in endings]
+    )
     # A ring group gives one summary per phone: answered if any phone answered.
     summary_outcomes = [f.outcome for f in reversed(summaries) if f.outcome]
     summary_outcome = (
@@ -182,6 +188,10 @@ def assemble(facts: Iterable[CallFact], *, summary_final: bool = False) -> CallS
     talk = pick("talk_seconds")
     if outcome is None and finished:
         outcome = CallOutcome.ANSWERED if answered is not None else CallOutcome.MISSED
+    if answered is None and outcome is CallOutcome.ANSWERED and talk is not None and ended:
+        # An answered call reported with its talk time only (an outbound call, whose answer
+        # no event announces): it was answered that long before it ended.
+        answered = ended - timedelta(seconds=talk)
     if talk is None and answered is not None and ended is not None:
         talk = max(0, int((ended - answered).total_seconds()))
     duration = pick("duration_seconds")

@@ -43,6 +43,7 @@ from intake.channel_polling import (
     running,
 )
 from intake.clock import utcnow
+from intake.pbx_clocks import PbxClocks
 
 if TYPE_CHECKING:
     from intake.bootstrap import Services
@@ -94,6 +95,7 @@ class AsteriskPoller(ChannelPoller):
         backoff_max: float = BACKOFF_MAX_SECONDS,
         max_batch: int = MAX_BATCH,
         client_factory: ClientFactory = ami_client,
+        clocks: PbxClocks | None = None,
     ) -> None:
         if not pbx.secret:
             raise ValueError(f"asterisk {pbx.name!r} has no secret to log in with")
@@ -111,6 +113,7 @@ class AsteriskPoller(ChannelPoller):
         self._max_batch = max_batch
         self._new_client = client_factory
         self._client: AmiClient | None = None
+        self._clocks = clocks
         self._connected_at = 0.0  # loop time of the last login
         # Mapped events whose store failed: AMI cannot send them again, so they wait here.
         self._unstored: list[NewInboxItem] = []
@@ -170,6 +173,9 @@ class AsteriskPoller(ChannelPoller):
                 # Not counted as `ignored`: a call brings dozens of AMI events (VarSet,
                 # Newexten, …) and the count would drown the other channels' figures.
                 continue
+            if self._clocks is not None:
+                # The PBX's Timestamp or Cdr time against ours: a wrong `timezone` shows too.
+                self._clocks.observe(f"asterisk:{self.pbx.name}", mapped.at, received_at)
             items.append(fetched_item(mapped.to_inbound(received_at), dict(event)))
         return items
 
@@ -199,7 +205,7 @@ async def running_asterisk_clients(
     """
     count = outcome_counter(services, CHANNEL)
     pollers = {
-        pbx.name: AsteriskPoller(pbx, services.writer, count, utcnow)
+        pbx.name: AsteriskPoller(pbx, services.writer, count, utcnow, clocks=services.pbx_clocks)
         for pbx in services.settings.asterisk
     }
     async with running(pollers) as started:

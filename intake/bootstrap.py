@@ -18,6 +18,7 @@ from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
 from intake.notify.sse import EventHub
+from intake.pbx_clocks import PbxClocks
 from intake.processing import Route, make_batch_handler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
@@ -42,6 +43,8 @@ class Services:
     replies: ReplyGate = field(default_factory=lambda: ReplyGate(utcnow))
     # When each pushed source ("vk:123", "call:mango", "webform:site") last delivered an event.
     last_pushed: dict[str, datetime] = field(default_factory=dict)
+    # How far each PBX's clock is from ours, from its events' own times (/readyz warns).
+    pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -96,6 +99,7 @@ def form_specs(settings: Settings) -> dict[str, FormSpec]:
             consent_text_version=f.consent_text_version,
             redirect_url=f.redirect_url,
             allowed_redirect_hosts=f.allowed_redirect_hosts,
+            preset=f.preset,
         )
         for f in settings.forms
     }

@@ -19,7 +19,8 @@ from channels.webform.const import (
     TILDA_TRANSACTION,
     UTM_FIELDS,
 )
-from channels.webform.decode import Pairs, decode_body, media_type_and_params
+from channels.webform.decode import decode_body, media_type_and_params
+from channels.webform.nested import Pairs
 from channels.webform.spec import (
     AcceptedSubmission,
     FormSpec,
@@ -27,6 +28,9 @@ from channels.webform.spec import (
     SubmissionOutcome,
     TildaTestPing,
 )
+from channels.webform.tilda import split_cookies
+from channels.webform.yandex_forms import PRESET as YANDEX_FORMS
+from channels.webform.yandex_forms import map_yandex_forms
 
 MESSENGER_FIELDS = ("telegram_username", "vk", "whatsapp")
 UNREACHABLE = (
@@ -53,7 +57,14 @@ def parse_submission(
     for name, value in pairs:
         if name in spec.honeypot_fields and value.strip():
             return HoneypotTripped(field=name)
-    canonical = _canonical_values(spec, pairs)
+    pairs, cookie_utm = split_cookies(pairs)
+    preset_map: dict[str, str] = {}
+    if spec.preset == YANDEX_FORMS:
+        mapped = map_yandex_forms(pairs, lambda name: CANONICAL_BY_ALIAS.get(_fold(name)))
+        pairs, preset_map = mapped.pairs, mapped.field_map
+    canonical = _canonical_values(spec, pairs, preset_map)
+    for key, tag in cookie_utm.items():
+        canonical.setdefault(key, [tag])  # a utm_* field of the form itself wins
     person = _person(canonical)
     if not person.reachable():
         raise InvalidSubmission("phone", UNREACHABLE)
@@ -103,9 +114,15 @@ def _fold(name: str) -> str:
     return name.strip().casefold().replace("-", "_").replace(" ", "_")
 
 
-def _canonical_values(spec: FormSpec, pairs: Pairs) -> dict[str, list[str]]:
-    """Canonical field name → every non-blank value submitted under its names."""
-    custom = {_fold(k): v for k, v in spec.field_map.items()}
+def _canonical_values(
+    spec: FormSpec, pairs: Pairs, preset_map: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Canonical field name → every non-blank value submitted under its names.
+
+    The form's own `field_map` wins over its preset's, which wins over the built-in aliases.
+    Nested JSON arrives as dotted names (`answers.phone`), matched as written.
+    """
+    custom = {_fold(k): v for k, v in {**preset_map, **spec.field_map}.items()}
     values: dict[str, list[str]] = {}
     for name, value in pairs:
         folded = _fold(name)

@@ -7,12 +7,10 @@ import json
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
 from urllib.parse import parse_qsl
 
 from channels.errors import MalformedBody, UnsupportedContentType
-
-Pairs = list[tuple[str, str]]
+from channels.webform.nested import Pairs, flatten_object
 
 
 def media_type_and_params(content_type: str) -> tuple[str, dict[str, str]]:
@@ -59,23 +57,8 @@ def _decode_json(body: bytes, charset: str) -> Pairs:
         raise MalformedBody("malformed JSON: a number is too long") from err
     if not isinstance(data, dict):
         raise MalformedBody("JSON body must be an object of form fields")
-    pairs: Pairs = []
-    for key, value in data.items():
-        values = value if isinstance(value, list) else [value]
-        pairs.extend((str(key), _scalar(v)) for v in values)
-    return pairs
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
+    # Nested objects become dotted names ("answers.phone"), arrays keep every value.
+    return flatten_object(data)
 
 
 def _decode_urlencoded(body: bytes, charset: str) -> Pairs:

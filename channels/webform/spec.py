@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from channels.model import InboundEvent
 
 DEFAULT_HONEYPOT_FIELDS: tuple[str, ...] = ("_gotcha", "_honeypot", "hp_website")
+# Form services whose JSON the adapter maps without a field_map (`preset = "yandex_forms"`).
+PRESETS: tuple[str, ...] = ("yandex_forms",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,8 @@ class FormSpec:
     consent_text_version: str | None = None
     redirect_url: str | None = None
     allowed_redirect_hosts: tuple[str, ...] = ()
+    # A built-in mapping of a form service's own JSON (PRESETS), or None for plain fields.
+    preset: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

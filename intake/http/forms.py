@@ -87,7 +87,7 @@ async def _accept(request: web.Request, spec: FormSpec, body: bytes) -> web.Resp
         )
     except MalformedBody as err:
         counter.labels(CHANNEL, "rejected").inc()
-        return error_response(400, "malformed_body", str(err), field="body")
+        return error_response(400, "malformed_body", str(err), field=err.field)
     except InvalidSubmission as err:
         counter.labels(CHANNEL, "rejected").inc()
         return error_response(

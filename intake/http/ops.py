@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -9,12 +10,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from crm_core.model import InboxStats
 from crm_core.storage import StorageUnavailable
+from intake.auth import manager_for_token
 from intake.bootstrap import Services
 from intake.channel_polling import ChannelPoller
 from intake.clock import utcnow
 from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.responses import json_response
+from intake.pbx_clocks import WARN_SECONDS as PBX_CLOCK_WARN_SECONDS
 
+log = logging.getLogger(__name__)
 # The worker loops at least every poll interval; this much silence means it is stuck.
 WORKER_SILENCE_FACTOR = 20
 MIN_WORKER_SILENCE_SECONDS = 10.0
@@ -26,44 +30,42 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Database reachable, worker alive, inbox lag; 503 when not ready."""
+    """Check names and states; 503 when not ready. Error texts only to a head's token.
+
+    Not ready: the database is unreachable, the in-process worker is stuck, or the worker
+    parked rows as failed (an acknowledged request that made no lead). Channels and PBX clocks
+    are reported, never fatal: the service still takes every other channel's requests.
+    """
     services = request.app[SERVICES]
+    details = await _head_asks(request)
     checks: dict[str, object] = {}
+    warnings: list[dict[str, object]] = []
     ready = True
     try:
         await services.storage.ping()
         stats = await _inbox_stats(services)
-        checks["database"] = {"ok": True, "dialect": services.storage.dialect}
+        checks["database"] = {"ok": True, "state": "ok", "dialect": services.storage.dialect}
+        failed = stats.failed > 0
+        ready = not failed
         checks["inbox"] = {
+            "ok": not failed,
+            "state": "failed_rows" if failed else "ok",
             "pending": stats.pending,
             "failed": stats.failed,
             "lag_seconds": _lag(stats),
         }
     except StorageUnavailable as err:
         ready = False
-        checks["database"] = {"ok": False, "error": str(err)}
-    silence = max(
-        MIN_WORKER_SILENCE_SECONDS,
-        services.settings.intake.worker_poll_seconds * WORKER_SILENCE_FACTOR,
-    )
-    if request.app.get(WORKER_IN_PROCESS, True):
-        alive = services.worker.alive(silence)
-        ready = ready and alive
-        checks["worker"] = {"ok": alive, "last_error": services.worker.last_error}
-    else:
-        # Another process drains the inbox: its health shows as the inbox lag above.
-        checks["worker"] = {"ok": True, "in_process": False}
-    # A channel that cannot reach its platform is reported, not fatal: the service still takes
-    # every other channel's requests.
+        log.warning("readyz_database_unavailable error=%s", str(err)[:300])
+        # The text names the database's host and port: for heads only.
+        checks["database"] = {"ok": False, "state": "unavailable"} | _detail(
+            details, "error", str(err)
+        )
+    worker = _worker(request, services, details)
+    checks["worker"] = worker
+    ready = ready and bool(worker["ok"])
     checks["channels"] = {
-        name: {
-            "connected": poller.connected,
-            "last_event_at": poller.last_event_at.isoformat() if poller.last_event_at else None,
-            "last_error": poller.last_error,
-            "updates_stored": poller.updates_stored,
-            "failing_since": poller.failing_since.isoformat() if poller.failing_since else None,
-            "backlog": poller.backlog,
-        }
+        name: _channel(poller, details)
         for name, poller in request.app.get(CHANNEL_POLLERS, {}).items()
     }
     # Webhooks and forms: only the time of their last delivery is known (quiet is not broken).
@@ -71,10 +73,81 @@ async def readyz(request: web.Request) -> web.Response:
         source: {"last_event_at": at.isoformat()}
         for source, at in sorted(services.last_pushed.items())
     }
+    checks["pbx_clocks"], warnings = _pbx_clocks(services)
     return json_response(
-        {"status": "ready" if ready else "not_ready", "checks": checks},
+        {"status": "ready" if ready else "not_ready", "checks": checks, "warnings": warnings},
         status=200 if ready else 503,
     )
+
+
+async def _head_asks(request: web.Request) -> bool:
+    """True when the request carries a head's valid bearer token (a probe carries none)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        manager = await manager_for_token(request.app[SERVICES].storage, token.strip())
+    except StorageUnavailable:
+        return False  # the token cannot be checked: no details
+    return manager is not None and manager.is_head
+
+
+def _detail(shown: bool, key: str, value: object) -> dict[str, object]:
+    return {key: value} if shown else {}
+
+
+def _worker(request: web.Request, services: Services, details: bool) -> dict[str, object]:
+    if not request.app.get(WORKER_IN_PROCESS, True):
+        # Another process drains the inbox: its health shows as the inbox lag above.
+        return {"ok": True, "state": "external", "in_process": False}
+    silence = max(
+        MIN_WORKER_SILENCE_SECONDS,
+        services.settings.intake.worker_poll_seconds * WORKER_SILENCE_FACTOR,
+    )
+    alive = services.worker.alive(silence)
+    return {"ok": alive, "state": "running" if alive else "stalled"} | _detail(
+        details, "last_error", services.worker.last_error
+    )
+
+
+def _channel(poller: ChannelPoller, details: bool) -> dict[str, object]:
+    if poller.connected:
+        state = "connected"
+    elif poller.failing_since is not None:
+        state = "failing"
+    else:
+        state = "connecting"
+    return {
+        "state": state,
+        "connected": poller.connected,
+        "last_event_at": poller.last_event_at.isoformat() if poller.last_event_at else None,
+        "updates_stored": poller.updates_stored,
+        "failing_since": poller.failing_since.isoformat() if poller.failing_since else None,
+        "backlog": poller.backlog,
+    } | _detail(details, "last_error", poller.last_error)
+
+
+def _pbx_clocks(services: Services) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """Each PBX's clock offset; a warning (never not-ready) for one off by over 5 minutes."""
+    skewed = services.pbx_clocks.skewed(PBX_CLOCK_WARN_SECONDS)
+    checks: dict[str, object] = {
+        source: {"state": "skewed" if source in skewed else "ok", "offset_seconds": round(offset)}
+        for source, offset in services.pbx_clocks.offsets().items()
+    }
+    warnings: list[dict[str, object]] = [
+        {
+            "check": "pbx_clocks",
+            "source": source,
+            "state": "skewed",
+            "offset_seconds": round(offset),
+            "message": (
+                f"Часы АТС {source} {'спешат' if offset > 0 else 'отстают'} на "
+                f"{abs(round(offset / 60))} мин: проверьте время и часовой пояс АТС в настройках"
+            ),
+        }
+        for source, offset in skewed.items()
+    ]
+    return checks, warnings
 
 
 async def metrics(request: web.Request) -> web.Response:

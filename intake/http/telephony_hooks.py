@@ -14,6 +14,7 @@ nothing is stored; a valid event of a kind we have no use for gets 200 and nothi
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aiohttp import web
 
@@ -25,7 +26,7 @@ from channels.telephony.generic.const import TIMESTAMP_HEADER
 from channels.telephony.mango.adapter import MangoCredentials
 from channels.telephony.mango.adapter import parse_event as parse_mango
 from channels.telephony.mango.const import PROVIDER as MANGO
-from channels.telephony.model import CHANNEL
+from channels.telephony.model import CHANNEL, CallEvent, CallStage
 from channels.telephony.wire import AcceptedCall, HookResult, IgnoredCall
 from channels.telephony.zadarma.adapter import ZadarmaSpec, parse_notification
 from channels.telephony.zadarma.const import ECHO_PARAM, MAX_ECHO_LENGTH
@@ -129,8 +130,10 @@ async def post_generic(request: web.Request) -> web.StreamResponse:
         header = TIMESTAMP_HEADER if isinstance(err, MissingTimestamp) else GENERIC_SIGNATURE
         return _rejected(request, name, err, auth_field=header)
     call = result.call
+    received_at = utcnow()
+    _observe_clock(request, call, received_at)
     receipt = await store_event(
-        request, call.to_inbound(utcnow()), _payload(name, result), SAFE_HEADERS
+        request, call.to_inbound(received_at), _payload(name, result), SAFE_HEADERS
     )
     _log_stored(name, result, receipt.created)
     return json_response(
@@ -149,15 +152,16 @@ async def _zadarma_like(request: web.Request, provider: str) -> web.StreamRespon
         return refused
     try:
         body = await read_body(request)
+        received_at = utcnow()
         result = parse_notification(
-            spec, body, request.headers.get(ZADARMA_SIGNATURE), received_at=utcnow()
+            spec, body, request.headers.get(ZADARMA_SIGNATURE), received_at=received_at
         )
     except BodyTooLarge as err:
         return err.response()
     except (ChannelAuthFailed, MalformedBody, InvalidSubmission) as err:
         return _rejected(request, provider, err, auth_field=ZADARMA_SIGNATURE)
     # An empty 200: NOTIFY_START's answer may steer the call, and we leave it as it is.
-    return await _answer(request, provider, result, _empty_ok())
+    return await _answer(request, provider, result, _empty_ok(), received_at)
 
 
 def _echo(request: web.Request, provider: str) -> web.StreamResponse:
@@ -198,7 +202,11 @@ def _form_only(request: web.Request) -> web.Response | None:
 
 
 async def _answer(
-    request: web.Request, provider: str, result: HookResult, success: web.Response
+    request: web.Request,
+    provider: str,
+    result: HookResult,
+    success: web.Response,
+    received_at: datetime | None = None,
 ) -> web.Response:
     """Store an accepted event (then answer), or acknowledge an ignored one."""
     if isinstance(result, IgnoredCall):
@@ -210,10 +218,20 @@ async def _answer(
             result.reason,
         )
         return success
-    event = result.call.to_inbound(utcnow())
+    received_at = received_at or utcnow()
+    _observe_clock(request, result.call, received_at)
+    event = result.call.to_inbound(received_at)
     receipt = await store_event(request, event, _payload(provider, result), SAFE_HEADERS)
     _log_stored(provider, result, receipt.created)
     return success
+
+
+def _observe_clock(request: web.Request, call: CallEvent, received_at: datetime) -> None:
+    """The PBX's stated time against ours; a recording says nothing of the clock."""
+    if call.stage is not CallStage.RECORDING:
+        request.app[SERVICES].pbx_clocks.observe(
+            f"{CHANNEL}:{call.provider}", call.at, received_at
+        )
 
 
 def _empty_ok() -> web.Response:

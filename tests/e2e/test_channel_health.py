@@ -40,19 +40,25 @@ async def test_a_refused_bot_token_shows_in_readyz(tmp_path: Path) -> None:
         ):
             deadline = asyncio.get_running_loop().time() + 10
             while True:
-                async with running.client.get("/readyz") as response:
+                async with running.client.get("/readyz", headers=running.auth()) as response:
                     body = await response.json()
                 state = body["checks"]["channels"]["telegram:poll"]
                 if state["last_error"]:
                     break
                 assert asyncio.get_running_loop().time() < deadline, body
                 await asyncio.sleep(0.02)
+            async with running.client.get("/readyz") as anonymous_response:
+                anonymous = await anonymous_response.json()
             async with running.client.get("/metrics") as scraped:
                 exposition = await scraped.text()
     finally:
         await server.close()
     assert response.status == 200 and body["status"] == "ready"
     assert state["connected"] is False and "token" in state["last_error"]
+    assert state["state"] == "failing"
+    # The error text is for heads: a probe or a passer-by sees the state only.
+    assert anonymous["checks"]["channels"]["telegram:poll"]["state"] == "failing"
+    assert "last_error" not in anonymous["checks"]["channels"]["telegram:poll"]
     assert TOKEN not in state["last_error"]
     assert state["failing_since"] is not None
     assert 'leadintake_channel_up{channel="telegram:poll"} 0.0' in exposition

@@ -37,7 +37,7 @@ POISONED: list[tuple[bytes, str]] = [
     ),
     (
         json.dumps({"f": [""] * 8000, "phone": "+7 900 100-00-07"}).encode(),
-        "body",
+        "f",
     ),
     (b'{"name": "x", "phone": "+7 900 100-00-08", "\\ud83d": "key"}', "\ufffd"),
     (b'{"name": "x", "phone": "+7 900 100-00-09", "c": "' + b"y" * 20_000 + b'"}', "c"),
@@ -111,6 +111,13 @@ async def test_a_row_the_worker_cannot_store_is_parked_and_heads_are_told(
     parked = [m for m in told if m.kind is NotificationKind.INTAKE_PARKED]
     assert parked and parked[0].payload["intake_id"] == receipt.intake_id
     assert parked[0].payload["reason"] == "StorageRejected"
+    async with running.client.get("/readyz") as response:
+        assert response.status == 503
+        assert (await response.json())["checks"]["inbox"]["state"] == "failed_rows"
+    async with storage.transaction() as uow:  # what `leadintake inbox dismiss` does
+        assert await uow.inbox.dismiss([receipt.intake_id], datetime.now(UTC)) == 1
+    async with running.client.get("/readyz") as response:
+        assert (await response.json())["checks"]["inbox"]["state"] == "ok"
 
 
 async def _row(running: Running, intake_id: int) -> InboxItem:

@@ -42,7 +42,11 @@ async def test_requests_wait_for_the_worker_process_then_become_leads(tmp_path: 
             async with session.get(f"{proc.base}/readyz") as response:
                 ready = await response.json()
             # Stored and acknowledged; nobody in this process turns it into a lead.
-            assert ready["checks"]["worker"] == {"ok": True, "in_process": False}
+            assert ready["checks"]["worker"] == {
+                "ok": True,
+                "state": "external",
+                "in_process": False,
+            }
             assert ready["checks"]["inbox"]["pending"] == 1
 
             worker = start(proc, "worker")

@@ -309,9 +309,9 @@ username = "{USERNAME}"
             response = await client.get("/readyz")
             body = await response.json()
     assert body["checks"]["channels"]["asterisk:office"] == {
+        "state": "connected",
         "connected": True,
         "last_event_at": None,
-        "last_error": None,
         "updates_stored": 0,
         "failing_since": None,
         "backlog": 0,

@@ -408,7 +408,7 @@ async def test_the_service_turns_mail_into_leads_and_shows_the_mailbox_in_readyz
         [lead] = await service.wait_for_leads(1)
         assert lead["channel"] == "email" and lead["source"] == MAILBOX
         assert lead["email"] == "ivan.petrov@example.ru"
-        async with service.client.get("/readyz") as response:
+        async with service.client.get("/readyz", headers=service.auth()) as response:
             body = await response.json()
     state = body["checks"]["channels"][f"email:{MAILBOX}"]
     assert state["connected"] is True and state["last_error"] is None

@@ -137,3 +137,54 @@ def test_a_call_back_is_due_minutes_after_the_call_ended() -> None:
 def test_facts_survive_their_json_form() -> None:
     for item in ANSWERED_CALL:
         assert CallFact.from_json(item.to_json()) == item
+
+
+def test_the_summarys_own_times_win_over_when_events_arrived() -> None:
+    # An Asterisk Cdr of a 2024 call; the hang-up event arrived (and was dated) much later.
+    cdr_start, cdr_answer, cdr_end = (
+        datetime(2024, 11, 25, 15, 20, tzinfo=UTC),
+        datetime(2024, 11, 25, 15, 20, 9, tzinfo=UTC),
+        datetime(2024, 11, 25, 15, 21, 40, tzinfo=UTC),
+    )
+    facts = [
+        fact("hangup", CallStage.ENDED, 0, ended_at=T0),
+        fact(
+            "cdr",
+            CallStage.SUMMARY,
+            0,
+            outcome=CallOutcome.ANSWERED,
+            started_at=cdr_start,
+            answered_at=cdr_answer,
+            ended_at=cdr_end,
+            talk_seconds=91,
+        ),
+    ]
+
+    summary = assemble(facts)
+
+    assert (summary.started_at, summary.answered_at, summary.ended_at) == (
+        cdr_start,
+        cdr_answer,
+        cdr_end,
+    )
+
+
+def test_an_answered_outbound_call_reported_at_its_end_keeps_answer_and_talk() -> None:
+    start = T0
+    facts = [
+        fact("out_start", CallStage.APPEARED, 0, direction=CallDirection.OUTBOUND),
+        fact(
+            "out_end",
+            CallStage.ENDED,
+            60,
+            outcome=CallOutcome.ANSWERED,
+            started_at=start,
+            ended_at=start + timedelta(seconds=60),
+            talk_seconds=47,
+        ),
+    ]
+
+    summary = assemble(facts)
+
+    assert summary.answered_at == start + timedelta(seconds=13)
+    assert summary.talk_seconds == 47

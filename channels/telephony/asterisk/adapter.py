@@ -23,7 +23,8 @@ it matches `internal_number_pattern` (default `^\\d{2,5}$`: extensions are 2–5
 
 Times: `at` is the event's `Timestamp:` (epoch seconds, sent with `timestampevents = yes`
 in manager.conf), else the time it was received. Cdr times are the PBX's local
-"YYYY-MM-DD HH:MM:SS", read in the PBX's time zone.
+"YYYY-MM-DD HH:MM:SS", read in the PBX's time zone (`[[telephony.asterisk]] timezone`); a
+Cdr is dated by its EndTime, and its StartTime/AnswerTime/EndTime are the call's times.
 """
 
 from __future__ import annotations
@@ -277,12 +278,15 @@ def _cdr(spec: AsteriskSpec, e: AmiEvent, ids: _Ids, at: datetime) -> CallEvent 
     if direction is not CallDirection.OUTBOUND and outcome is CallOutcome.ANSWERED:
         extension = answerer if _internal(spec, answerer) else extension
     destination = _value(e, "DestinationChannel") or "-"
+    ended = _local_time(spec, e, "EndTime")
     return CallEvent(
         provider=PROVIDER,
         call_id=ids.call_id,
         event_key=f"cdr:{ids.uniqueid}:{destination}",
         stage=CallStage.SUMMARY,
-        at=at,
+        # The record's own end, not when it reached us: AMI may deliver it late (a backlog
+        # after a reconnect), and a record dates the call it describes.
+        at=ended or at,
         direction=direction,
         caller=parties.caller,
         callee=parties.callee,
@@ -291,7 +295,7 @@ def _cdr(spec: AsteriskSpec, e: AmiEvent, ids: _Ids, at: datetime) -> CallEvent 
         outcome=outcome,
         started_at=_local_time(spec, e, "StartTime"),
         answered_at=_local_time(spec, e, "AnswerTime"),
-        ended_at=_local_time(spec, e, "EndTime"),
+        ended_at=ended,
         duration_seconds=_integer(e, "Duration"),
         talk_seconds=_integer(e, "BillableSeconds"),
         disconnect_reason=_value(e, "Disposition"),

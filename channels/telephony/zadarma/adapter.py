@@ -4,8 +4,15 @@ The header is `base64(hash_hmac('sha1', fields, secret))` as PHP computes it: th
 the lowercase HEX digest (not of the raw digest), over the concatenated values of the
 event's signed fields (const.SIGNED_FIELDS). `pbx_call_id` is the call's id across every
 notification. Every call event carries `call_start` (the call's start in the account's time
-zone), which dates NOTIFY_START and NOTIFY_OUT_START; the PBX sends no time for ringing,
-answer, hang-up or recording, so the moment we receive those stands in for it.
+zone, `[telephony.zadarma] timezone`), which dates NOTIFY_START and NOTIFY_OUT_START.
+
+The hang-up (NOTIFY_END, NOTIFY_OUT_END) is dated from the PBX's own fields, never from when
+it reached us (a re-sent 2024 call ends in 2024): it ends at `call_start + duration`, and
+`duration` is the conversation's length (0 when nobody answered), so an answered call
+(inbound or outbound; Zadarma sends NOTIFY_ANSWER for inbound calls only) is answered at
+`call_start` and talked `duration` seconds. The PBX sends no time for ringing
+(NOTIFY_INTERNAL), answer (NOTIFY_ANSWER) or recording: the moment we receive those, sent as
+they happen, stands in for it.
 """
 
 from __future__ import annotations
@@ -15,11 +22,11 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from channels.errors import ChannelAuthFailed, InvalidSubmission
-from channels.telephony.model import CallDirection, CallEvent, CallStage
+from channels.telephony.model import CallDirection, CallEvent, CallOutcome, CallStage
 from channels.telephony.wire import (
     AcceptedCall,
     HookResult,
@@ -113,10 +120,15 @@ def _map(spec: ZadarmaSpec, event: str, form: Form, received_at: datetime) -> Ca
     elif event == NOTIFY_ANSWER:
         # A transferred call is answered again by another extension: key it by extension.
         event_key, stage, answered_at = _with_extension(event, internal), CallStage.ANSWERED, at
-    else:
-        ended_at = at
     ended = stage is CallStage.ENDED
     disposition = optional_text(form.get("disposition"), "disposition") if ended else None
+    outcome = DISPOSITIONS.get(disposition.lower()) if disposition else None
+    duration = optional_int(form.get("duration"), "duration") if ended else None
+    talk_seconds = None
+    if ended:
+        at = ended_at = started + timedelta(seconds=duration or 0)
+        if outcome is CallOutcome.ANSWERED:
+            answered_at, talk_seconds = started, duration
     recorded = ended and form.get("is_recorded", "").strip() == "1"
     return CallEvent(
         provider=spec.provider,
@@ -130,11 +142,12 @@ def _map(spec: ZadarmaSpec, event: str, form: Form, received_at: datetime) -> Ca
         callee=destination if outbound or event == NOTIFY_ANSWER else None,
         line=None if event == NOTIFY_ANSWER else line,
         extension=internal,
-        outcome=DISPOSITIONS.get(disposition.lower()) if disposition else None,
+        outcome=outcome,
         started_at=started,
         answered_at=answered_at,
         ended_at=ended_at,
-        duration_seconds=optional_int(form.get("duration"), "duration") if ended else None,
+        duration_seconds=duration,
+        talk_seconds=talk_seconds,
         recording_ref=optional_text(form.get("call_id_with_rec"), "call_id_with_rec")
         if recorded
         else None,

@@ -39,6 +39,10 @@ TILDA_COOKIES = (
     " tildasid=1711456790123.987654; TILDAUTM=utm_source%3Dyandex%7C%7C%7Cutm_medium%3Dcpc"
     "%7C%7C%7Cutm_campaign%3Dspring_sale%7C%7C%7C; previousUrl=okna-moskva.ru%2F"
 )
+TILDA_UTM_COOKIE = (
+    "TILDAUTM=utm_source%3Dyandex%7C%7C%7Cutm_medium%3Dcpc%7C%7C%7Cutm_campaign%3Dspring_sale"
+    "%7C%7C%7C"
+)
 
 
 def fixture(name: str) -> bytes:
@@ -124,10 +128,12 @@ def test_tilda_utm_fields_land_in_attribution() -> None:
     )
 
 
-def test_tilda_cookies_and_service_fields_are_kept_raw() -> None:
+def test_tilda_service_fields_are_kept_raw_and_cookies_only_as_their_utm() -> None:
     accepted = accept(fixture("tilda_webhook.txt"), URLENCODED)
 
-    assert accepted.event.fields["COOKIES"] == TILDA_COOKIES
+    # Tracking ids (_ym_uid, tildauid, ...) are never stored; TILDAUTM is the attribution.
+    assert accepted.event.fields["COOKIES"] == TILDA_UTM_COOKIE
+    assert accepted.payload["COOKIES"] == [TILDA_UTM_COOKIE]
     assert accepted.event.fields["formid"] == "form123456789"
     assert accepted.event.fields["Name"] == "Иван Петров"
     assert list(accepted.payload) == list(accepted.event.fields)

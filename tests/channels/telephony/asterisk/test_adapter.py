@@ -251,3 +251,37 @@ def test_a_wider_internal_pattern_makes_six_digit_extensions_internal() -> None:
     ]
     assert appeared.direction is CallDirection.INTERNAL
     assert classify(SPEC, "PJSIP/100200-00000001", "100200", "100300") is CallDirection.INBOUND
+
+
+def test_a_cdr_is_dated_by_its_end_time_in_the_pbx_zone_not_by_arrival() -> None:
+    raw = event(
+        Event="Cdr",
+        UniqueID="1732548000.97",
+        Source="101",
+        Destination="89161234567",
+        Channel="PJSIP/101-0000003c",
+        StartTime="2024-11-25 18:20:00",
+        AnswerTime="2024-11-25 18:20:09",
+        EndTime="2024-11-25 18:21:40",
+        Duration="100",
+        BillableSeconds="91",
+        Disposition="ANSWERED",
+    )
+    arrived_much_later = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+    result = map_event(SPEC, raw, received_at=arrived_much_later)
+
+    assert isinstance(result, CallEvent)
+    assert result.at == result.ended_at == datetime(2024, 11, 25, 15, 21, 40, tzinfo=UTC)
+    assert result.answered_at == datetime(2024, 11, 25, 15, 20, 9, tzinfo=UTC)
+    assert (result.direction, result.talk_seconds) == (CallDirection.OUTBOUND, 91)
+
+
+def test_a_utc_pbx_is_read_as_utc_when_configured_so() -> None:
+    spec = AsteriskSpec("cloud", timezone=ZoneInfo("UTC"))
+    raw = event(Event="Cdr", UniqueID="9.2", EndTime="2024-11-25 15:21:40", Disposition="BUSY")
+
+    result = map_event(spec, raw, received_at=RECEIVED)
+
+    assert isinstance(result, CallEvent)
+    assert result.ended_at == datetime(2024, 11, 25, 15, 21, 40, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
@@ -198,24 +198,69 @@ def test_notify_answer() -> None:
 
 def test_notify_end_answered_and_recorded() -> None:
     call = accept("notify_end.form")
+    ended = STARTED + timedelta(seconds=83)
 
     assert call == CallEvent(
         provider="zadarma",
         call_id=CALL,
         event_key="NOTIFY_END",
         stage=CallStage.ENDED,
-        at=RECEIVED_AT,
+        at=ended,
         direction=CallDirection.INBOUND,
         caller="79161234567",
         line="74951234567",
         extension="101",
         outcome=CallOutcome.ANSWERED,
         started_at=STARTED,
-        ended_at=RECEIVED_AT,
+        answered_at=STARTED,
+        ended_at=ended,
         duration_seconds=83,
+        talk_seconds=83,
         recording_ref="1773480605.4871236",
         disconnect_reason="16",
     )
+
+
+def test_notify_end_of_a_2024_call_ends_in_2024_whenever_it_arrives() -> None:
+    form = fields("notify_end.form") | {"call_start": "2024-11-25 16:20:00", "duration": "95"}
+    raw = urlencode(form).encode()
+    data = form["caller_id"] + form["called_did"] + form["call_start"]
+
+    result = parse(raw, php_signature(data))
+
+    assert isinstance(result, AcceptedCall)
+    expected_end = datetime(2024, 11, 25, 13, 21, 35, tzinfo=UTC)  # 16:21:35 in Moscow
+    assert (result.call.at, result.call.ended_at) == (expected_end, expected_end)
+    assert result.call.started_at == datetime(2024, 11, 25, 13, 20, tzinfo=UTC)
+
+
+def test_notify_end_times_are_read_in_the_configured_zone() -> None:
+    spec = ZadarmaSpec(provider="zadarma", secret=SECRET, timezone="Asia/Yekaterinburg")
+
+    call = accept("notify_end.form", spec)
+
+    assert call.ended_at == datetime(2026, 3, 14, 7, 31, 28, tzinfo=UTC)
+
+
+def test_an_unanswered_call_ends_at_its_start_and_has_no_talk() -> None:
+    call = accept("notify_end_no_answer.form")
+
+    assert call.ended_at == call.started_at == call.at
+    assert (call.answered_at, call.talk_seconds) == (None, None)
+
+
+def test_an_answered_outbound_call_keeps_its_answer_and_talk_seconds() -> None:
+    form = fields("notify_out_end.form") | {"duration": "47", "disposition": "answered"}
+    data = form["internal"] + form["destination"] + form["call_start"]
+
+    result = parse(urlencode(form).encode(), php_signature(data))
+
+    assert isinstance(result, AcceptedCall)
+    started = datetime(2026, 3, 14, 13, 0, tzinfo=MOSCOW)
+    call = result.call
+    assert (call.direction, call.outcome) == (CallDirection.OUTBOUND, CallOutcome.ANSWERED)
+    assert (call.answered_at, call.talk_seconds) == (started, 47)
+    assert call.ended_at == started + timedelta(seconds=47)
 
 
 def test_notify_end_not_answered_is_missed() -> None:
