@@ -113,8 +113,12 @@ async def deal_state(uow: UnitOfWork, deal: Deal) -> DealState:
 
 
 async def add_task(uow: UnitOfWork, task: NewTask, actor: Manager, now: datetime) -> Task:
-    """Plan a task on a record the actor may see."""
+    """Plan a task on a record the actor may see, for an active manager."""
     await _require_record(uow, task.entity, task.entity_id, actor)
+    if task.assignee_id not in {m.id for m in await uow.managers.list() if m.active}:
+        raise RuleError(
+            "unknown_manager", "assignee_id", f"no active manager {task.assignee_id}", 422
+        )
     [task_id] = await uow.sales.add_tasks([task], now)
     stored = await uow.sales.get_task(task_id)
     assert stored is not None

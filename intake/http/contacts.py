@@ -11,7 +11,7 @@ from crm_core.matching import confirm_match, reject_match
 from crm_core.model import Contact
 from crm_core.sales import RecordKind
 from intake.clock import utcnow
-from intake.http.body import BadBody, int_field, json_body, path_id
+from intake.http.body import int_field, json_body, required_path_id
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
@@ -22,11 +22,7 @@ from intake.http.responses import json_response
 @require_manager
 async def get_contact(request: web.Request) -> web.StreamResponse:
     """One contact with every identity it is known by."""
-    contact_id = path_id(request, "contact_id")
-    if contact_id is None:
-        return error_response(
-            400, "invalid_path", "contact id must be a number", field="contact_id"
-        )
+    contact_id = required_path_id(request, "contact_id")
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         contact = await uow.identity.get_contact(contact_id)
@@ -50,13 +46,8 @@ async def reject(request: web.Request) -> web.StreamResponse:
 
 async def _decide(request: web.Request, action: Any) -> web.StreamResponse:
     manager = current_manager(request)
-    lead_id = path_id(request, "lead_id")
-    if lead_id is None:
-        return error_response(400, "invalid_path", "lead id must be a number", field="lead_id")
-    try:
-        contact_id = int_field(await json_body(request), "contact_id")
-    except BadBody as err:
-        return error_response(400, "invalid_body", err.message, field=err.field)
+    lead_id = required_path_id(request, "lead_id")
+    contact_id = int_field(await json_body(request), "contact_id")
     services = request.app[SERVICES]
     async with services.storage.reader() as uow:
         lead = await uow.leads.get(lead_id)

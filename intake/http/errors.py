@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from crm_core.storage import StorageUnavailable
-from intake.http.body import BadBody, BadPath
+from intake.http.body import BadBody, BadPath, BadQuery
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
 
@@ -28,6 +28,7 @@ HTTP_ERROR_CODES = {
     422: "invalid_field",
     503: "unavailable",
 }
+BAD_INPUT_CODES: dict[type[BadBody], str] = {BadPath: "invalid_path", BadQuery: "invalid_query"}
 
 
 def error_response(
@@ -58,7 +59,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         code = HTTP_ERROR_CODES.get(exc.status, "http_error")
         return error_response(exc.status, code, exc.reason, headers=_allow(exc))
     except BadBody as err:
-        error = "invalid_path" if isinstance(err, BadPath) else "invalid_body"
+        error = BAD_INPUT_CODES.get(type(err), "invalid_body")
         return error_response(400, error, err.message, field=err.field)
     except StorageUnavailable:
         log.warning("storage_unavailable path=%s", request.path)

@@ -15,7 +15,7 @@ from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from dedupe.keys import Entity
 from intake.clock import utcnow
-from intake.http.body import BadBody, int_field, json_body, path_id
+from intake.http.body import BadBody, int_field, json_body, required_path_id
 from intake.http.contacts import contact_json
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
@@ -55,11 +55,7 @@ async def undo_company_merge(request: web.Request) -> web.StreamResponse:
 @require_manager
 async def get_company(request: web.Request) -> web.StreamResponse:
     """One company with every identity it is known by."""
-    company_id = path_id(request, "company_id")
-    if company_id is None:
-        return error_response(
-            400, "invalid_path", "company id must be a number", field="company_id"
-        )
+    company_id = required_path_id(request, "company_id")
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         company = await uow.identity.get_company(company_id)
@@ -73,15 +69,12 @@ async def _merge(
     request: web.Request, entity: Entity, merger: Merger, to_json: Callable[[Any], Any]
 ) -> web.StreamResponse:
     manager = current_manager(request)
-    try:
-        body = await json_body(request)
-        survivor_id = int_field(body, "survivor_id")
-        merged_id = int_field(body, "merged_id")
-        choices = body.get("fields") or {}
-        if not isinstance(choices, dict):
-            raise BadBody("fields", "fields must be an object {field: 'survivor'|'merged'}")
-    except BadBody as err:
-        return error_response(400, "invalid_body", err.message, field=err.field)
+    body = await json_body(request)
+    survivor_id = int_field(body, "survivor_id")
+    merged_id = int_field(body, "merged_id")
+    choices = body.get("fields") or {}
+    if not isinstance(choices, dict):
+        raise BadBody("fields", "fields must be an object {field: 'survivor'|'merged'}")
     denied = await _may_merge(request, manager, entity, (survivor_id, merged_id))
     if denied is not None:
         return denied
@@ -97,9 +90,7 @@ async def _merge(
 
 async def _undo(request: web.Request, entity: Entity) -> web.StreamResponse:
     manager = current_manager(request)
-    merge_id = path_id(request, "merge_id")
-    if merge_id is None:
-        return error_response(400, "invalid_path", "merge id must be a number", field="merge_id")
+    merge_id = required_path_id(request, "merge_id")
     if not manager.is_head:
         return error_response(403, "forbidden", "only a head of sales can undo merges")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import Settings
-from intake.http.openapi_sales import hook_routes, sales_routes
+from intake.http.openapi_sales import LIMIT_SCHEMA, hook_routes, id_param, sales_routes
 from intake.http.openapi_telephony import telephony_hook_routes
 
 JSON = "application/json"
@@ -216,18 +216,14 @@ def _leads_routes() -> dict[str, Any]:
             "description": "Leads waiting for a manager's answer: review",
             "schema": {"type": "string", "enum": ["auto", "review", "new", "confirmed"]},
         },
-        {"name": "contact_id", "in": "query", "schema": {"type": "integer"}},
+        id_param("contact_id", "query"),
         {
             "name": "created_from",
             "in": "query",
             "schema": {"type": "string", "format": "date-time"},
         },
         {"name": "created_to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
-        },
+        {"name": "limit", "in": "query", "schema": LIMIT_SCHEMA},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
     ]
     return {
@@ -249,14 +245,7 @@ def _leads_routes() -> dict[str, Any]:
                 "summary": "One lead with its consents",
                 "operationId": "getLead",
                 "security": auth,
-                "parameters": [
-                    {
-                        "name": "lead_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    },
-                ],
+                "parameters": [id_param("lead_id")],
                 "responses": {
                     "200": _json(_ref("Lead"), "The lead"),
                     "400": _error("Invalid id"),
@@ -329,17 +318,13 @@ CONTACT_CHOICE: dict[str, Any] = {
 }
 
 
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
 def _match_route(verb: str, summary: str) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
             "operationId": f"{verb}Match",
             "security": [{"bearer": []}],
-            "parameters": [_path_param("lead_id")],
+            "parameters": [id_param("lead_id")],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": CONTACT_CHOICE}},
@@ -424,7 +409,7 @@ def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
                 "summary": "Undo a merge from the merge journal",
                 "operationId": f"undo{title}Merge",
                 "security": auth,
-                "parameters": [_path_param("merge_id")],
+                "parameters": [id_param("merge_id")],
                 "responses": {
                     "200": _json(
                         {
@@ -445,7 +430,7 @@ def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
                 "summary": f"One {entity} with all its identities",
                 "operationId": f"get{title}",
                 "security": auth,
-                "parameters": [_path_param(f"{entity}_id")],
+                "parameters": [id_param(f"{entity}_id")],
                 "responses": {
                     "200": _json(schema, f"The {entity}"),
                     "400": _error("Invalid id"),

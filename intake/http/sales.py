@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -24,7 +23,15 @@ from crm_core.sales import (
 )
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
-from intake.http.body import BadBody, json_body, required_path_id
+from intake.http.body import (
+    BadBody,
+    amount_field,
+    json_body,
+    optional_int_field,
+    query_id,
+    query_limit,
+    required_path_id,
+)
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
@@ -81,11 +88,11 @@ async def convert(request: web.Request) -> web.StreamResponse:
         raise BadBody("create_deal", "must be true or false")
     convert_request = ConvertRequest(
         create_deal=create_deal,
-        contact_id=_optional_int(body, "contact_id"),
-        company_id=_optional_int(body, "company_id"),
+        contact_id=optional_int_field(body, "contact_id"),
+        company_id=optional_int_field(body, "company_id"),
         pipeline=_optional_text(body, "pipeline"),
         title=_optional_text(body, "title"),
-        amount=_optional_amount(body, "amount"),
+        amount=amount_field(body, "amount"),
     )
     services = request.app[SERVICES]
     result = await _run(
@@ -150,8 +157,7 @@ async def list_deals(request: web.Request) -> web.StreamResponse:
     """Deals visible to the caller, newest first (`?pipeline=&status=&before_id=&limit=`)."""
     manager = current_manager(request)
     query = request.query
-    limit = min(int(query["limit"]), 500) if query.get("limit", "").isdigit() else 50
-    before = int(query["before_id"]) if query.get("before_id", "").isdigit() else None
+    limit, before = query_limit(request), query_id(request, "before_id")
     async with request.app[SERVICES].storage.reader() as uow:
         deals = await uow.sales.list_deals(
             owner_id=None if manager.is_head else manager.id,
@@ -227,7 +233,7 @@ async def create_task(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     entity, entity_id = _record(body)
     due = _datetime(body, "due_at")
-    assignee = _optional_int(body, "assignee_id") or manager.id
+    assignee = optional_int_field(body, "assignee_id") or manager.id
     task = NewTask(
         entity,
         entity_id,
@@ -355,7 +361,7 @@ def _record(body: dict[str, Any]) -> tuple[RecordKind, int]:
     entity = _required_text(body, "entity")
     if entity not in {k.value for k in RecordKind}:
         raise BadBody("entity", "one of: " + ", ".join(k.value for k in RecordKind))
-    entity_id = _optional_int(body, "entity_id")
+    entity_id = optional_int_field(body, "entity_id")
     if entity_id is None:
         raise BadBody("entity_id", "required, a number")
     return RecordKind(entity), entity_id
@@ -375,28 +381,6 @@ def _optional_text(body: dict[str, Any], field: str) -> str | None:
     if not isinstance(value, str):
         raise BadBody(field, "must be a string")
     return value.strip() or None
-
-
-def _optional_int(body: dict[str, Any], field: str) -> int | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadBody(field, "must be an integer")
-    return value
-
-
-def _optional_amount(body: dict[str, Any], field: str) -> Decimal | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation as err:
-        raise BadBody(field, "must be a number") from err
-    if isinstance(value, bool) or not amount.is_finite() or amount < 0:
-        raise BadBody(field, "must be a non-negative number")
-    return amount.quantize(Decimal("0.01"))
 
 
 def _datetime(body: dict[str, Any], field: str) -> datetime:
