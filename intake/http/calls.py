@@ -7,7 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import listing_scope, may_see
 from crm_core.calls import CallDirection, CallOutcome, StoredCall
+from crm_core.holders import call_holders
 from intake.http.body import query_id, query_limit, required_path_id
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
@@ -34,7 +36,7 @@ async def list_calls(request: web.Request) -> web.StreamResponse:
     limit, before = query_limit(request), query_id(request, "before_id")
     async with request.app[SERVICES].storage.reader() as uow:
         calls = await uow.calls.list(
-            manager_id=None if manager.is_head else manager.id,
+            manager_id=scope.id if (scope := listing_scope(manager)) else None,
             outcome=outcome,
             direction=direction,
             limit=limit,
@@ -52,7 +54,7 @@ async def get_call(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         call = await uow.calls.get_by_id(call_id)
-    if call is None or not (manager.is_head or call.manager_id == manager.id):
+    if call is None or not may_see(manager, call_holders(call)):
         return error_response(404, "not_found", f"no call {call_id}", field="call_id")
     body = call_json(call)
     body["events"] = [

@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import listing_scope, may_see
+from crm_core.holders import lead_holders
 from crm_core.model import ConsentRecord, Lead, LeadFilter, LeadStatus, Manager
 from crm_core.sales import RecordKind
 from intake.auth import manager_for_token
@@ -65,7 +67,7 @@ async def get_lead(request: web.Request) -> web.StreamResponse:
     lead_id = required_path_id(request, "lead_id")
     async with request.app[SERVICES].storage.reader() as uow:
         lead = await uow.leads.get(lead_id)
-        if lead is None or not (manager.is_head or lead.assignee == manager.login):
+        if lead is None or not may_see(manager, lead_holders(lead)):
             return error_response(404, "not_found", f"no lead {lead_id}", field="lead_id")
         consents = await uow.consents.for_lead(lead.id)
         work = await work_json(uow, RecordKind.LEAD, lead.id, manager.timezone, utcnow())
@@ -92,7 +94,7 @@ def _parse_listing(request: web.Request, manager: Manager) -> tuple[LeadFilter, 
         assignee=q.get("assignee") or None,
         created_from=_parse_time("created_from", q.get("created_from")),
         created_to=_parse_time("created_to", q.get("created_to")),
-        visible_to=None if manager.is_head else manager.login,
+        visible_to=scope.login if (scope := listing_scope(manager)) else None,
         duplicate_check=duplicate_check,
         contact_id=query_id(request, "contact_id"),
     )

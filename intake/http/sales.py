@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from crm_core.access import listing_scope, may_see
 from crm_core.conversion import ConvertRequest, convert_lead
 from crm_core.deals import add_task, decide_lost, log_activity, move_deal, set_task_done
 from crm_core.errors import DomainError
+from crm_core.holders import deal_holders, lead_holders
 from crm_core.lifecycle import junk_lead, reassign_lead, take_lead
 from crm_core.model import Lead, Manager
 from crm_core.sales import (
@@ -128,7 +130,7 @@ async def assignments(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         lead = await uow.leads.get(lead_id)
-        if lead is None or not _may_see(manager, lead.assignee_id):
+        if lead is None or not may_see(manager, lead_holders(lead)):
             return error_response(404, "not_found", f"no lead {lead_id}", field="lead_id")
         records = await uow.sales.assignments_of(lead_id)
     return json_response(
@@ -160,7 +162,7 @@ async def list_deals(request: web.Request) -> web.StreamResponse:
     limit, before = query_limit(request), query_id(request, "before_id")
     async with request.app[SERVICES].storage.reader() as uow:
         deals = await uow.sales.list_deals(
-            owner_id=None if manager.is_head else manager.id,
+            owner_id=scope.id if (scope := listing_scope(manager)) else None,
             pipeline=query.get("pipeline") or None,
             status=query.get("status") or None,
             limit=limit,
@@ -177,7 +179,7 @@ async def get_deal(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         deal = await uow.sales.get_deal(deal_id)
-        if deal is None or not _may_see(manager, deal.owner_id):
+        if deal is None or not may_see(manager, deal_holders(deal)):
             return error_response(404, "not_found", f"no deal {deal_id}", field="deal_id")
         body = await deal_detail(uow, deal, manager.timezone)
     return json_response(body)
@@ -351,10 +353,6 @@ async def _run(request: web.Request, command: Command[T]) -> T | web.StreamRespo
     except DomainError as err:
         rule = getattr(err, "rule", None)
         return error_response(err.status, rule or "rule_violation", err.message, field=err.field)
-
-
-def _may_see(manager: Manager, owner_id: int | None) -> bool:
-    return manager.is_head or owner_id == manager.id
 
 
 def _record(body: dict[str, Any]) -> tuple[RecordKind, int]:
