@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from config import Settings
-from intake.http.openapi_sales import LIMIT_SCHEMA, hook_routes, id_param, sales_routes
+from intake.http.openapi_sales import (
+    ID_SCHEMA,
+    LIMIT_SCHEMA,
+    hook_routes,
+    id_param,
+    sales_routes,
+)
 from intake.http.openapi_telephony import telephony_hook_routes
 
 JSON = "application/json"
@@ -314,7 +320,7 @@ CONTACT_SCHEMA: dict[str, Any] = {
 CONTACT_CHOICE: dict[str, Any] = {
     "type": "object",
     "required": ["contact_id"],
-    "properties": {"contact_id": {"type": "integer"}},
+    "properties": {"contact_id": ID_SCHEMA},
 }
 
 
@@ -334,7 +340,13 @@ def _match_route(verb: str, summary: str) -> dict[str, Any]:
                 "400": _error("Invalid id or body"),
                 "401": _error("No valid bearer token"),
                 "404": _error("No such lead visible to the caller, or no such contact"),
-                "409": _error("The contact was merged into another one"),
+                "409": _error(
+                    "The lead is converted (lead_converted), or the contact was merged into"
+                    " another one"
+                ),
+                "422": _error(
+                    "A manager chose a contact the detector did not propose (contact_not_proposed)"
+                ),
             },
         }
     }
@@ -398,7 +410,7 @@ def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
                     "400": _error("Invalid body"),
                     "401": _error("No valid bearer token"),
                     "403": _error("Only a head or the owner of both"),
-                    "404": _error("No such record"),
+                    "404": _error("No such record visible to the caller"),
                     "409": _error("A record is already merged"),
                     "422": _error("A record cannot be merged into itself, or bad field choice"),
                 },
@@ -435,7 +447,7 @@ def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
                     "200": _json(schema, f"The {entity}"),
                     "400": _error("Invalid id"),
                     "401": _error("No valid bearer token"),
-                    "404": _error(f"No such {entity}"),
+                    "404": _error(f"No such {entity} visible to the caller"),
                 },
             }
         },

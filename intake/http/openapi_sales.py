@@ -138,8 +138,8 @@ def sales_routes() -> dict[str, Any]:
                 body=_body(
                     {
                         "create_deal": {"type": "boolean"},
-                        "contact_id": {"type": "integer"},
-                        "company_id": {"type": "integer"},
+                        "contact_id": ID_SCHEMA,
+                        "company_id": ID_SCHEMA,
                         "pipeline": text,
                         "title": text,
                         "amount": {"type": ["number", "string"]},
