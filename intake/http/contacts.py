@@ -17,7 +17,7 @@ from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
 from intake.http.body import int_field, json_body, required_path_id
-from intake.http.errors import error_response
+from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
 from intake.http.records import work_json
@@ -62,8 +62,9 @@ async def _decide(request: web.Request, action: MatchDecision) -> web.StreamResp
         async with services.storage.transaction() as uow:
             await action(uow, lead_id, contact_id, manager, region, utcnow())
     except DomainError as err:
-        error = getattr(err, "rule", None) or "cannot_apply"
-        return error_response(err.status, error, err.message, field=err.field)
+        return error_response(
+            err.status, error_code(err, "cannot_apply"), err.message, field=err.field
+        )
     async with services.storage.reader() as uow:
         updated = await uow.leads.get(lead_id)
     assert updated is not None

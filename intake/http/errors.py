@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.errors import DomainError
 from crm_core.storage import StorageUnavailable
 from intake.http.body import BadBody, BadPath, BadQuery
 from intake.http.keys import SERVICES
@@ -46,6 +47,12 @@ def error_response(
         body["field"] = field
     body.update(extra)
     return json_response(body, status=status, headers=headers)
+
+
+def error_code(err: DomainError, default: str = "rule_violation") -> str:
+    """The `error` of a refused command: the rule it broke, `not_found`, or `default`."""
+    rule: str | None = getattr(err, "rule", None)
+    return rule or ("not_found" if err.status == 404 else default)
 
 
 @web.middleware

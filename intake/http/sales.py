@@ -34,7 +34,7 @@ from intake.http.body import (
     query_limit,
     required_path_id,
 )
-from intake.http.errors import error_response
+from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
 from intake.http.records import task_json, work_json
@@ -351,8 +351,7 @@ async def _run(request: web.Request, command: Command[T]) -> T | web.StreamRespo
         async with request.app[SERVICES].storage.transaction() as uow:
             return await command(uow, manager, utcnow())
     except DomainError as err:
-        rule = getattr(err, "rule", None)
-        return error_response(err.status, rule or "rule_violation", err.message, field=err.field)
+        return error_response(err.status, error_code(err), err.message, field=err.field)
 
 
 def _record(body: dict[str, Any]) -> tuple[RecordKind, int]:

@@ -160,7 +160,7 @@ async def test_a_lead_is_converted_only_into_a_client_the_manager_may_see(
     path = f"/api/v1/leads/{lead['id']}/convert"
     for body, field in (({"contact_id": his}, "contact_id"), ({"company_id": firm}, "company_id")):
         status, answer = await call(running, "POST", path, "ivanova", body)
-        assert (status, answer["field"]) == (404, field), answer
+        assert (status, answer["error"], answer["field"]) == (404, "not_found", field), answer
     async with running.client.get(f"/api/v1/contacts/{his}", headers=running.auth()) as r:
         assert (await r.json())["phones"] == ["+79035551111"]
     status, answer = await call(running, "POST", path, "ivanova", {"contact_id": hers})
