@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crm_core.access import may_link_contact, may_see
 from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
 from crm_core.errors import NotFound, RuleError
+from crm_core.holders import company_holders, contact_holders
 from crm_core.lifecycle import visible_lead
 from crm_core.matching import lead_identity, lead_profile, learn_identifiers
-from crm_core.model import AuditEntry, Lead, LeadStatus, Manager
+from crm_core.model import AuditEntry, Contact, Lead, LeadStatus, Manager
 from crm_core.pipelines import Pipeline
 from crm_core.sales import NewDeal, NewTask, RecordKind
 from crm_core.storage.ports import UnitOfWork
@@ -92,7 +94,11 @@ async def convert_lead(
         created.append("contact")
     else:
         contact = await uow.identity.get_contact(contact_id)
-        if contact is None or contact.merged_into_id is not None:
+        if (
+            contact is None
+            or contact.merged_into_id is not None
+            or not await _may_use_contact(uow, actor, lead, contact)
+        ):
             raise NotFound("contact_id", f"no contact {contact_id}")
         await learn_identifiers(uow, contact, lead_profile(lead.data, region), now)
 
@@ -113,7 +119,7 @@ async def convert_lead(
     if company_id is None and lead.data.contact.company:
         company_id = await _new_company(uow, lead, owner, region, now)
         created.append("company")
-    elif company_id is not None and await uow.identity.get_company(company_id) is None:
+    elif company_id is not None and not await _may_use_company(uow, actor, lead, company_id):
         raise NotFound("company_id", f"no company {company_id}")
     # The converting manager becomes the client's manager unless the client already has one,
     # so the client's next request goes straight to them.
@@ -184,6 +190,22 @@ def lead_products(fields: Mapping[str, Any]) -> list[str]:
     return [
         str(v).strip() for k, v in fields.items() if k.lower() in PRODUCT_FIELDS and str(v).strip()
     ]
+
+
+async def _may_use_contact(uow: UnitOfWork, actor: Manager, lead: Lead, contact: Contact) -> bool:
+    """The lead's own or proposed contact, or one the actor may see (the client is theirs)."""
+    if contact.id == lead.contact_id or may_link_contact(actor, lead.match, contact.id):
+        return True
+    return may_see(actor, await contact_holders(uow, contact))
+
+
+async def _may_use_company(uow: UnitOfWork, actor: Manager, lead: Lead, company_id: int) -> bool:
+    """An existing company the lead or its detector named, or one the actor may see."""
+    company = await uow.identity.get_company(company_id)
+    if company is None:
+        return False
+    named = {lead.company_id, lead.match.company_id if lead.match else None}
+    return company_id in named or may_see(actor, await company_holders(uow, company))
 
 
 async def _existing(uow: UnitOfWork, lead: Lead) -> Conversion:

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from crm_core.access import may_change
 from crm_core.errors import NotFound, RuleError
+from crm_core.holders import deal_holders, require_changeable, task_holders
 from crm_core.model import AuditEntry, Manager
 from crm_core.pipelines import (
     DealState,
@@ -35,7 +37,7 @@ STATUS_OF = {StageKind.OPEN: DealStatus.OPEN, StageKind.WON: DealStatus.WON}
 async def visible_deal(uow: UnitOfWork, deal_id: int, actor: Manager) -> Deal:
     """The deal, locked, if the actor may act on it (a head on any, a manager on their own)."""
     deal = await uow.sales.get_deal(deal_id, for_update=True)
-    if deal is None or not (actor.is_head or deal.owner_id == actor.id):
+    if deal is None or not may_change(actor, deal_holders(deal)):
         raise NotFound("deal_id", f"no deal {deal_id}")
     return deal
 
@@ -113,8 +115,12 @@ async def deal_state(uow: UnitOfWork, deal: Deal) -> DealState:
 
 
 async def add_task(uow: UnitOfWork, task: NewTask, actor: Manager, now: datetime) -> Task:
-    """Plan a task on a record the actor may see."""
-    await _require_record(uow, task.entity, task.entity_id, actor)
+    """Plan a task on a record the actor may see, for an active manager."""
+    await require_changeable(uow, actor, task.entity, task.entity_id, "entity_id")
+    if task.assignee_id not in {m.id for m in await uow.managers.list() if m.active}:
+        raise RuleError(
+            "unknown_manager", "assignee_id", f"no active manager {task.assignee_id}", 422
+        )
     [task_id] = await uow.sales.add_tasks([task], now)
     stored = await uow.sales.get_task(task_id)
     assert stored is not None
@@ -126,7 +132,7 @@ async def set_task_done(
 ) -> Task:
     """Mark a task done or not done (its assignee, or a head)."""
     task = await uow.sales.get_task(task_id)
-    if task is None or not (actor.is_head or task.assignee_id in (None, actor.id)):
+    if task is None or not may_change(actor, await task_holders(uow, task)):
         raise NotFound("task_id", f"no task {task_id}")
     await uow.sales.set_task_done(task_id, now if done else None)
     stored = await uow.sales.get_task(task_id)
@@ -136,29 +142,8 @@ async def set_task_done(
 
 async def log_activity(uow: UnitOfWork, activity: NewActivity, actor: Manager) -> int:
     """Log a call, e-mail, message or note on a record the actor may see."""
-    await _require_record(uow, activity.entity, activity.entity_id, actor)
+    await require_changeable(uow, actor, activity.entity, activity.entity_id, "entity_id")
     return await uow.sales.add_activity(activity, activity.at)
-
-
-async def _require_record(
-    uow: UnitOfWork, entity: RecordKind, entity_id: int, actor: Manager
-) -> None:
-    owner: Any = None
-    exists = False
-    if entity is RecordKind.DEAL:
-        deal = await uow.sales.get_deal(entity_id)
-        exists, owner = deal is not None, deal.owner_id if deal else None
-    elif entity is RecordKind.LEAD:
-        lead = await uow.leads.get(entity_id)
-        exists, owner = lead is not None, lead.assignee_id if lead else None
-    elif entity is RecordKind.CONTACT:
-        contact = await uow.identity.get_contact(entity_id)
-        exists, owner = contact is not None, contact.owner_id if contact else None
-    else:
-        company = await uow.identity.get_company(entity_id)
-        exists, owner = company is not None, company.owner_id if company else None
-    if not exists or not (actor.is_head or owner in (None, actor.id)):
-        raise NotFound("entity_id", f"no {entity.value} {entity_id}")
 
 
 async def _enter(

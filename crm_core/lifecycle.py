@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from crm_core.access import may_change
 from crm_core.errors import NotFound, RuleError
+from crm_core.holders import lead_holders
 from crm_core.model import AuditEntry, Lead, LeadStatus, Manager
 from crm_core.sales import AssignmentRecord
 from crm_core.storage.ports import UnitOfWork
@@ -17,7 +19,7 @@ CLOSED = frozenset({LeadStatus.CONVERTED, LeadStatus.JUNK})
 async def visible_lead(uow: UnitOfWork, lead_id: int, actor: Manager) -> Lead:
     """The lead, locked, if the actor may act on it (a head on any, a manager on their own)."""
     lead = await uow.leads.lock(lead_id)
-    if lead is None or not (actor.is_head or lead.assignee_id in (None, actor.id)):
+    if lead is None or not may_change(actor, lead_holders(lead)):
         raise NotFound("lead_id", f"no lead {lead_id}")
     return lead
 

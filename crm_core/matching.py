@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from crm_core.errors import MatchError
+from crm_core.access import may_link_contact, may_see, proposed_contact_ids
+from crm_core.errors import MatchError, RuleError
+from crm_core.holders import lead_holders
 from crm_core.ingest import SYSTEM_ACTOR
-from crm_core.model import AuditEntry, Contact, LeadMatch, NewLead
+from crm_core.model import AuditEntry, Contact, Lead, LeadMatch, LeadStatus, Manager, NewLead
 from crm_core.storage.ports import UnitOfWork
 from dedupe.decision import Decision, Verdict
 from dedupe.detector import Detector
@@ -114,13 +116,17 @@ def _field(fields: dict[str, str], names: Sequence[str]) -> str | None:
 
 
 async def confirm_match(
-    uow: UnitOfWork, lead_id: int, contact_id: int, actor: str, region: str, now: datetime
+    uow: UnitOfWork, lead_id: int, contact_id: int, manager: Manager, region: str, now: datetime
 ) -> LeadMatch:
-    """The manager says the lead is this contact: link it and teach the contact its new ids."""
-    lead = await uow.leads.get(lead_id)
-    if lead is None:
-        raise MatchError("lead_id", f"no lead {lead_id}", 404)
+    """The manager says the lead is this contact: link it and teach the contact its new ids.
+
+    A manager may choose only among the contacts the detector proposed (a head: any), and a
+    converted lead is never re-linked: its contact and deal are settled.
+    """
+    lead = await _open_lead(uow, lead_id, manager)
+    await _require_proposed(uow, lead, contact_id, manager)
     contact = await _live_contact(uow, contact_id)
+    actor = manager.login
     before = lead.match
     profile = lead_profile(lead.data, region)
     learned = await learn_identifiers(uow, contact, profile, now)
@@ -142,19 +148,17 @@ async def confirm_match(
 
 
 async def reject_match(
-    uow: UnitOfWork, lead_id: int, contact_id: int, actor: str, region: str, now: datetime
+    uow: UnitOfWork, lead_id: int, contact_id: int, manager: Manager, region: str, now: datetime
 ) -> LeadMatch:
-    """The manager says the lead is not this contact: remember it team-wide and unlink."""
-    lead = await uow.leads.get(lead_id)
-    if lead is None:
-        raise MatchError("lead_id", f"no lead {lead_id}", 404)
+    """The manager says the lead is not this contact: remember it team-wide and unlink
+    (the same limits as confirming: a proposed contact, a lead not yet converted)."""
+    lead = await _open_lead(uow, lead_id, manager)
+    await _require_proposed(uow, lead, contact_id, manager)
     await _live_contact(uow, contact_id)
+    actor = manager.login
     before = lead.match
     profile = lead_profile(lead.data, region)
-    manager = await uow.managers.get_by_login(actor)
-    await uow.identity.reject(
-        contact_id, rejection_keys(profile), now, manager.id if manager else None, lead_id
-    )
+    await uow.identity.reject(contact_id, rejection_keys(profile), now, manager.id, lead_id)
     explanation = dict(before.explanation) if before else {}
     candidates = [c for c in explanation.get("candidates", []) if c.get("id") != contact_id]
     explanation["candidates"] = candidates
@@ -228,6 +232,40 @@ def contact_profile(contact: Contact) -> Profile:
             vk_id=contact.vk_id,
         ),
         stored=True,
+    )
+
+
+async def _open_lead(uow: UnitOfWork, lead_id: int, manager: Manager) -> Lead:
+    lead = await uow.leads.lock(lead_id)
+    if lead is None or not may_see(manager, lead_holders(lead)):
+        raise MatchError("lead_id", f"no lead {lead_id}", 404)
+    if lead.status is LeadStatus.CONVERTED:
+        raise RuleError(
+            "lead_converted",
+            "status",
+            f"lead {lead_id} is converted: its contact and deal are settled and cannot be"
+            " re-linked; merge the contacts instead",
+        )
+    return lead
+
+
+async def _require_proposed(
+    uow: UnitOfWork, lead: Lead, contact_id: int, manager: Manager
+) -> None:
+    if may_link_contact(manager, lead.match, contact_id):
+        return
+    # A proposed contact merged away since: its survivor stands in for it.
+    for proposed in proposed_contact_ids(lead.match):
+        contact = await uow.identity.get_contact(proposed)
+        if contact is not None and contact.merged_into_id == contact_id:
+            return
+    # The same answer whether or not the contact exists: ids reveal nothing.
+    raise RuleError(
+        "contact_not_proposed",
+        "contact_id",
+        f"contact {contact_id} is not among the contacts proposed for lead {lead.id};"
+        " ask a head of sales to link another one",
+        422,
     )
 
 

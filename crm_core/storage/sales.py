@@ -31,6 +31,8 @@ from crm_core.storage.session import (
 )
 
 CENTS = Decimal("0.01")
+# The column of leads and deals that links them to a contact or a company.
+LINK_COLUMNS = {RecordKind.CONTACT: "contact_id", RecordKind.COMPANY: "company_id"}
 
 
 class SqlSalesRepository:
@@ -228,6 +230,17 @@ class SqlSalesRepository:
             assert row is not None
             ids.append(int(row["id"]))
         return ids
+
+    async def linked_holder_ids(self, entity: RecordKind, entity_id: int) -> frozenset[int]:
+        """Managers holding a lead (assignee) or a deal (owner) linked to a contact or company."""
+        column = LINK_COLUMNS[entity]
+        rows = await self._s.fetch(
+            f"SELECT assignee_id AS manager_id FROM leads WHERE {column} = $1"
+            " AND assignee_id IS NOT NULL"
+            f" UNION SELECT owner_id FROM deals WHERE {column} = $1 AND owner_id IS NOT NULL",
+            entity_id,
+        )
+        return frozenset(int(r["manager_id"]) for r in rows)
 
     async def get_task(self, task_id: int) -> Task | None:
         """One task."""

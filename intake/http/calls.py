@@ -7,14 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import listing_scope, may_see
 from crm_core.calls import CallDirection, CallOutcome, StoredCall
-from intake.http.body import required_path_id
+from crm_core.holders import call_holders
+from intake.http.body import query_id, query_limit, required_path_id
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
 
-MAX_LIMIT = 500
 OUTCOMES = tuple(o.value for o in CallOutcome)
 DIRECTIONS = tuple(d.value for d in CallDirection)
 
@@ -32,11 +33,10 @@ async def list_calls(request: web.Request) -> web.StreamResponse:
         return _bad_choice("outcome", OUTCOMES)
     if direction is not None and direction not in DIRECTIONS:
         return _bad_choice("direction", DIRECTIONS)
-    limit = min(int(query["limit"]), MAX_LIMIT) if query.get("limit", "").isdigit() else 50
-    before = int(query["before_id"]) if query.get("before_id", "").isdigit() else None
+    limit, before = query_limit(request), query_id(request, "before_id")
     async with request.app[SERVICES].storage.reader() as uow:
         calls = await uow.calls.list(
-            manager_id=None if manager.is_head else manager.id,
+            manager_id=scope.id if (scope := listing_scope(manager)) else None,
             outcome=outcome,
             direction=direction,
             limit=limit,
@@ -54,7 +54,7 @@ async def get_call(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         call = await uow.calls.get_by_id(call_id)
-    if call is None or not (manager.is_head or call.manager_id == manager.id):
+    if call is None or not may_see(manager, call_holders(call)):
         return error_response(404, "not_found", f"no call {call_id}", field="call_id")
     body = call_json(call)
     body["events"] = [

@@ -2,35 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import may_see
 from crm_core.errors import DomainError
+from crm_core.holders import contact_holders
 from crm_core.matching import confirm_match, reject_match
-from crm_core.model import Contact
+from crm_core.model import Contact, LeadMatch, Manager
 from crm_core.sales import RecordKind
+from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
-from intake.http.body import BadBody, int_field, json_body, path_id
-from intake.http.errors import error_response
+from intake.http.body import int_field, json_body, required_path_id
+from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
 from intake.http.records import work_json
 from intake.http.responses import json_response
 
+# confirm_match / reject_match: (uow, lead id, contact id, actor, region, now).
+MatchDecision = Callable[[UnitOfWork, int, int, Manager, str, datetime], Awaitable[LeadMatch]]
+
 
 @require_manager
 async def get_contact(request: web.Request) -> web.StreamResponse:
     """One contact with every identity it is known by."""
-    contact_id = path_id(request, "contact_id")
-    if contact_id is None:
-        return error_response(
-            400, "invalid_path", "contact id must be a number", field="contact_id"
-        )
+    contact_id = required_path_id(request, "contact_id")
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         contact = await uow.identity.get_contact(contact_id)
-        if contact is None:
+        if contact is None or not may_see(manager, await contact_holders(uow, contact)):
             return error_response(404, "not_found", f"no contact {contact_id}", field="contact_id")
         work = await work_json(uow, RecordKind.CONTACT, contact_id, manager.timezone, utcnow())
     return json_response({**contact_json(contact), **work})
@@ -48,32 +52,19 @@ async def reject(request: web.Request) -> web.StreamResponse:
     return await _decide(request, reject_match)
 
 
-async def _decide(request: web.Request, action: Any) -> web.StreamResponse:
+async def _decide(request: web.Request, action: MatchDecision) -> web.StreamResponse:
     manager = current_manager(request)
-    lead_id = path_id(request, "lead_id")
-    if lead_id is None:
-        return error_response(400, "invalid_path", "lead id must be a number", field="lead_id")
-    try:
-        contact_id = int_field(await json_body(request), "contact_id")
-    except BadBody as err:
-        return error_response(400, "invalid_body", err.message, field=err.field)
+    lead_id = required_path_id(request, "lead_id")
+    contact_id = int_field(await json_body(request), "contact_id")
     services = request.app[SERVICES]
-    async with services.storage.reader() as uow:
-        lead = await uow.leads.get(lead_id)
-    if lead is None or not (manager.is_head or lead.assignee == manager.login):
-        return error_response(404, "not_found", f"no lead {lead_id}", field="lead_id")
+    region = services.settings.intake.default_region
     try:
         async with services.storage.transaction() as uow:
-            await action(
-                uow,
-                lead_id,
-                contact_id,
-                manager.login,
-                services.settings.intake.default_region,
-                utcnow(),
-            )
+            await action(uow, lead_id, contact_id, manager, region, utcnow())
     except DomainError as err:
-        return error_response(err.status, "cannot_apply", err.message, field=err.field)
+        return error_response(
+            err.status, error_code(err, "cannot_apply"), err.message, field=err.field
+        )
     async with services.storage.reader() as uow:
         updated = await uow.leads.get(lead_id)
     assert updated is not None

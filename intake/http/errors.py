@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.errors import DomainError
 from crm_core.storage import StorageRejected, StorageUnavailable
-from intake.http.body import BadBody, BadPath
+from intake.http.body import BadBody, BadPath, BadQuery
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
 
@@ -28,6 +29,7 @@ HTTP_ERROR_CODES = {
     422: "invalid_field",
     503: "unavailable",
 }
+BAD_INPUT_CODES: dict[type[BadBody], str] = {BadPath: "invalid_path", BadQuery: "invalid_query"}
 
 
 def error_response(
@@ -47,6 +49,12 @@ def error_response(
     return json_response(body, status=status, headers=headers)
 
 
+def error_code(err: DomainError, default: str = "rule_violation") -> str:
+    """The `error` of a refused command: the rule it broke, `not_found`, or `default`."""
+    rule: str | None = getattr(err, "rule", None)
+    return rule or ("not_found" if err.status == 404 else default)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every failure into a JSON error; storage outages are 503, never 500."""
@@ -58,7 +66,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         code = HTTP_ERROR_CODES.get(exc.status, "http_error")
         return error_response(exc.status, code, exc.reason, headers=_allow(exc))
     except BadBody as err:
-        error = "invalid_path" if isinstance(err, BadPath) else "invalid_body"
+        error = BAD_INPUT_CODES.get(type(err), "invalid_body")
         return error_response(400, error, err.message, field=err.field)
     except StorageRejected:
         request.app[SERVICES].metrics.errors.labels("storage_rejected").inc()

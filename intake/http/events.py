@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from intake.auth import manager_for_token
+from intake.http.body import parse_int
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES
 from intake.notify.sse import Event, event_of, stream_events
@@ -30,10 +31,11 @@ async def events(request: web.Request) -> web.StreamResponse:
             field="Authorization",
             headers={"WWW-Authenticate": 'Bearer realm="leadintake"'},
         )
-    after = request.headers.get("Last-Event-ID", "").strip()
+    # A malformed Last-Event-ID (not an id we issued) replays nothing rather than failing.
+    last_seen = parse_int(request.headers.get("Last-Event-ID", "").strip(), minimum=0)
     replay = None
-    if after.isdigit():
-        manager_id, after_id = manager.id, int(after)
+    if last_seen is not None:
+        manager_id, after_id = manager.id, last_seen
 
         async def replay() -> list[Event]:
             async with services.storage.reader() as uow:

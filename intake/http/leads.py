@@ -10,28 +10,20 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import listing_scope, may_see
+from crm_core.holders import lead_holders
 from crm_core.model import ConsentRecord, Lead, LeadFilter, LeadStatus, Manager
 from crm_core.sales import RecordKind
 from intake.auth import manager_for_token
 from intake.clock import utcnow
+from intake.http.body import BadQuery, parse_int, query_id, query_limit, required_path_id
 from intake.http.errors import error_response
 from intake.http.keys import CURRENT_MANAGER, SERVICES, current_manager
 from intake.http.records import work_json
 from intake.http.responses import json_response
 
 DUPLICATE_DECISIONS = ("auto", "review", "new", "confirmed")
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class BadQuery(Exception):
-    """A query parameter is invalid; names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def require_manager(handler: ViewHandler) -> ViewHandler:
@@ -60,10 +52,7 @@ def require_manager(handler: ViewHandler) -> ViewHandler:
 async def list_leads(request: web.Request) -> web.StreamResponse:
     """Leads visible to the caller, newest first, with cursor pagination."""
     manager = current_manager(request)
-    try:
-        where, limit, before_id = _parse_listing(request, manager)
-    except BadQuery as err:
-        return error_response(400, "invalid_query", err.message, field=err.field)
+    where, limit, before_id = _parse_listing(request, manager)
     async with request.app[SERVICES].storage.reader() as uow:
         leads = await uow.leads.list(where, limit + 1, before_id)
     page = leads[:limit]
@@ -75,13 +64,11 @@ async def list_leads(request: web.Request) -> web.StreamResponse:
 async def get_lead(request: web.Request) -> web.StreamResponse:
     """One lead, if the caller may see it (others get 404, not 403, to reveal nothing)."""
     manager = current_manager(request)
-    raw_id = request.match_info["lead_id"]
-    if not raw_id.isdigit():
-        return error_response(400, "invalid_path", "lead id must be a number", field="lead_id")
+    lead_id = required_path_id(request, "lead_id")
     async with request.app[SERVICES].storage.reader() as uow:
-        lead = await uow.leads.get(int(raw_id))
-        if lead is None or not (manager.is_head or lead.assignee == manager.login):
-            return error_response(404, "not_found", f"no lead {raw_id}", field="lead_id")
+        lead = await uow.leads.get(lead_id)
+        if lead is None or not may_see(manager, lead_holders(lead)):
+            return error_response(404, "not_found", f"no lead {lead_id}", field="lead_id")
         consents = await uow.consents.for_lead(lead.id)
         work = await work_json(uow, RecordKind.LEAD, lead.id, manager.timezone, utcnow())
     body = lead_json(lead)
@@ -96,34 +83,23 @@ def _parse_listing(request: web.Request, manager: Manager) -> tuple[LeadFilter, 
     if status is not None and status not in {s.value for s in LeadStatus}:
         allowed = ", ".join(s.value for s in LeadStatus)
         raise BadQuery("status", f"status must be one of {allowed}")
-    limit = _parse_limit(q.get("limit"))
+    limit = query_limit(request)
     duplicate_check = q.get("duplicate_check") or None
     if duplicate_check is not None and duplicate_check not in DUPLICATE_DECISIONS:
         allowed = ", ".join(DUPLICATE_DECISIONS)
         raise BadQuery("duplicate_check", f"duplicate_check must be one of {allowed}")
-    contact = q.get("contact_id") or None
-    if contact is not None and not contact.isdigit():
-        raise BadQuery("contact_id", "contact_id must be a number")
     where = LeadFilter(
         status=LeadStatus(status) if status else None,
         channel=q.get("channel") or None,
         assignee=q.get("assignee") or None,
         created_from=_parse_time("created_from", q.get("created_from")),
         created_to=_parse_time("created_to", q.get("created_to")),
-        visible_to=None if manager.is_head else manager.login,
+        visible_to=scope.login if (scope := listing_scope(manager)) else None,
         duplicate_check=duplicate_check,
-        contact_id=int(contact) if contact else None,
+        contact_id=query_id(request, "contact_id"),
     )
     cursor = q.get("cursor")
     return where, limit, _decode_cursor(cursor) if cursor else None
-
-
-def _parse_limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadQuery("limit", f"limit must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
 
 
 def _parse_time(field: str, raw: str | None) -> datetime | None:
@@ -146,9 +122,10 @@ def _decode_cursor(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError) as err:
         raise BadQuery("cursor", "cursor is not one this API issued") from err
     version, _, value = text.partition(":")
-    if version != "v1" or not value.isdigit():
+    last_id = parse_int(value) if version == "v1" else None
+    if last_id is None:
         raise BadQuery("cursor", "cursor is not one this API issued")
-    return int(value)
+    return last_id
 
 
 def lead_json(lead: Lead) -> dict[str, Any]:

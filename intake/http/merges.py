@@ -8,14 +8,16 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import may_merge, may_see, may_undo_merge
 from crm_core.errors import DomainError
+from crm_core.holders import company_holders, record_holders
 from crm_core.merging import merge_companies, merge_contacts, undo_merge
 from crm_core.model import Company, Contact, Manager
 from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from dedupe.keys import Entity
 from intake.clock import utcnow
-from intake.http.body import BadBody, int_field, json_body, path_id
+from intake.http.body import BadBody, int_field, json_body, required_path_id
 from intake.http.contacts import contact_json
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
@@ -55,15 +57,11 @@ async def undo_company_merge(request: web.Request) -> web.StreamResponse:
 @require_manager
 async def get_company(request: web.Request) -> web.StreamResponse:
     """One company with every identity it is known by."""
-    company_id = path_id(request, "company_id")
-    if company_id is None:
-        return error_response(
-            400, "invalid_path", "company id must be a number", field="company_id"
-        )
+    company_id = required_path_id(request, "company_id")
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         company = await uow.identity.get_company(company_id)
-        if company is None:
+        if company is None or not may_see(manager, await company_holders(uow, company)):
             return error_response(404, "not_found", f"no company {company_id}", field="company_id")
         work = await work_json(uow, RecordKind.COMPANY, company_id, manager.timezone, utcnow())
     return json_response({**company_json(company), **work})
@@ -73,16 +71,13 @@ async def _merge(
     request: web.Request, entity: Entity, merger: Merger, to_json: Callable[[Any], Any]
 ) -> web.StreamResponse:
     manager = current_manager(request)
-    try:
-        body = await json_body(request)
-        survivor_id = int_field(body, "survivor_id")
-        merged_id = int_field(body, "merged_id")
-        choices = body.get("fields") or {}
-        if not isinstance(choices, dict):
-            raise BadBody("fields", "fields must be an object {field: 'survivor'|'merged'}")
-    except BadBody as err:
-        return error_response(400, "invalid_body", err.message, field=err.field)
-    denied = await _may_merge(request, manager, entity, (survivor_id, merged_id))
+    body = await json_body(request)
+    survivor_id = int_field(body, "survivor_id")
+    merged_id = int_field(body, "merged_id")
+    choices = body.get("fields") or {}
+    if not isinstance(choices, dict):
+        raise BadBody("fields", "fields must be an object {field: 'survivor'|'merged'}")
+    denied = await _refuse_merge(request, manager, entity, survivor_id, merged_id)
     if denied is not None:
         return denied
     try:
@@ -97,10 +92,8 @@ async def _merge(
 
 async def _undo(request: web.Request, entity: Entity) -> web.StreamResponse:
     manager = current_manager(request)
-    merge_id = path_id(request, "merge_id")
-    if merge_id is None:
-        return error_response(400, "invalid_path", "merge id must be a number", field="merge_id")
-    if not manager.is_head:
+    merge_id = required_path_id(request, "merge_id")
+    if not may_undo_merge(manager):
         return error_response(403, "forbidden", "only a head of sales can undo merges")
     try:
         async with request.app[SERVICES].storage.transaction() as uow:
@@ -115,18 +108,19 @@ async def _undo(request: web.Request, entity: Entity) -> web.StreamResponse:
     return json_response({"merge_id": merge_id, "restored": shown})
 
 
-async def _may_merge(
-    request: web.Request, manager: Manager, entity: Entity, ids: tuple[int, ...]
+async def _refuse_merge(
+    request: web.Request, manager: Manager, entity: Entity, survivor_id: int, merged_id: int
 ) -> web.Response | None:
-    if manager.is_head:
-        return None
+    """404 for a record the manager may not see (as if absent), 403 unless they may merge."""
+    holders = []
     async with request.app[SERVICES].storage.reader() as uow:
-        if entity is Entity.CONTACT:
-            owners = [await uow.identity.contact_owner(i) for i in ids]
-        else:
-            companies = [await uow.identity.get_company(i) for i in ids]
-            owners = [c.owner_id if c else None for c in companies]
-    if all(owner == manager.id for owner in owners):
+        for field, record_id in (("survivor_id", survivor_id), ("merged_id", merged_id)):
+            found = await record_holders(uow, RecordKind(entity.value), record_id)
+            if found is None or not may_see(manager, found):
+                message = f"no {entity.value} {record_id}"
+                return error_response(404, "not_found", message, field=field)
+            holders.append(found)
+    if may_merge(manager, holders):
         return None
     return error_response(
         403, "forbidden", f"only a head of sales or the owner of both can merge {entity.value}s"

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from config import Settings
-from intake.http.openapi_sales import hook_routes, sales_routes
+from intake.http.openapi_sales import (
+    ID_SCHEMA,
+    LIMIT_SCHEMA,
+    hook_routes,
+    id_param,
+    sales_routes,
+)
 from intake.http.openapi_telephony import telephony_hook_routes
 from intake.http.openapi_tokens import form_abuse_responses, token_routes
 
@@ -218,18 +224,14 @@ def _leads_routes() -> dict[str, Any]:
             "description": "Leads waiting for a manager's answer: review",
             "schema": {"type": "string", "enum": ["auto", "review", "new", "confirmed"]},
         },
-        {"name": "contact_id", "in": "query", "schema": {"type": "integer"}},
+        id_param("contact_id", "query"),
         {
             "name": "created_from",
             "in": "query",
             "schema": {"type": "string", "format": "date-time"},
         },
         {"name": "created_to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
-        },
+        {"name": "limit", "in": "query", "schema": LIMIT_SCHEMA},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
     ]
     return {
@@ -251,14 +253,7 @@ def _leads_routes() -> dict[str, Any]:
                 "summary": "One lead with its consents",
                 "operationId": "getLead",
                 "security": auth,
-                "parameters": [
-                    {
-                        "name": "lead_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    },
-                ],
+                "parameters": [id_param("lead_id")],
                 "responses": {
                     "200": _json(_ref("Lead"), "The lead"),
                     "400": _error("Invalid id"),
@@ -327,12 +322,8 @@ CONTACT_SCHEMA: dict[str, Any] = {
 CONTACT_CHOICE: dict[str, Any] = {
     "type": "object",
     "required": ["contact_id"],
-    "properties": {"contact_id": {"type": "integer"}},
+    "properties": {"contact_id": ID_SCHEMA},
 }
-
-
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def _match_route(verb: str, summary: str) -> dict[str, Any]:
@@ -341,7 +332,7 @@ def _match_route(verb: str, summary: str) -> dict[str, Any]:
             "summary": summary,
             "operationId": f"{verb}Match",
             "security": [{"bearer": []}],
-            "parameters": [_path_param("lead_id")],
+            "parameters": [id_param("lead_id")],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": CONTACT_CHOICE}},
@@ -351,7 +342,13 @@ def _match_route(verb: str, summary: str) -> dict[str, Any]:
                 "400": _error("Invalid id or body"),
                 "401": _error("No valid bearer token"),
                 "404": _error("No such lead visible to the caller, or no such contact"),
-                "409": _error("The contact was merged into another one"),
+                "409": _error(
+                    "The lead is converted (lead_converted), or the contact was merged into"
+                    " another one"
+                ),
+                "422": _error(
+                    "A manager chose a contact the detector did not propose (contact_not_proposed)"
+                ),
             },
         }
     }
@@ -415,7 +412,7 @@ def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
                     "400": _error("Invalid body"),
                     "401": _error("No valid bearer token"),
                     "403": _error("Only a head or the owner of both"),
-                    "404": _error("No such record"),
+                    "404": _error("No such record visible to the caller"),
                     "409": _error("A record is already merged"),
                     "422": _error("A record cannot be merged into itself, or bad field choice"),
                 },
@@ -426,7 +423,7 @@ def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
                 "summary": "Undo a merge from the merge journal",
                 "operationId": f"undo{title}Merge",
                 "security": auth,
-                "parameters": [_path_param("merge_id")],
+                "parameters": [id_param("merge_id")],
                 "responses": {
                     "200": _json(
                         {
@@ -447,12 +444,12 @@ def _merge_routes(entity: str, schema: dict[str, Any]) -> dict[str, Any]:
                 "summary": f"One {entity} with all its identities",
                 "operationId": f"get{title}",
                 "security": auth,
-                "parameters": [_path_param(f"{entity}_id")],
+                "parameters": [id_param(f"{entity}_id")],
                 "responses": {
                     "200": _json(schema, f"The {entity}"),
                     "400": _error("Invalid id"),
                     "401": _error("No valid bearer token"),
-                    "404": _error(f"No such {entity}"),
+                    "404": _error(f"No such {entity} visible to the caller"),
                 },
             }
         },

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.http.body import DEFAULT_LIMIT, ID_MAX, MAX_LIMIT
+
 JSON = "application/json"
 OBJECT: dict[str, Any] = {"type": "object"}
 AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -18,6 +20,31 @@ RULE_ERRORS = {
 
 def _param(name: str, where: str = "path", kind: str = "integer") -> dict[str, Any]:
     return {"name": name, "in": where, "required": where == "path", "schema": {"type": kind}}
+
+
+ID_DESCRIPTION = (
+    f"A record id, 1 to {ID_MAX}; anything else (negative, zero, not a number, beyond 64-bit)"
+    " is 400 naming the parameter; an id of no record visible to the caller is 404"
+)
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {"before_id": ID_SCHEMA, "limit": LIMIT_SCHEMA}
+
+
+def id_param(name: str, where: str = "path") -> dict[str, Any]:
+    """A record id parameter: its bounds and what a malformed or unknown one answers."""
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "description": ID_DESCRIPTION,
+        "schema": ID_SCHEMA,
+    }
+
+
+def _query(name: str) -> dict[str, Any]:
+    schema = QUERY_SCHEMAS.get(name, {"type": "string"})
+    return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
 def _body(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -38,7 +65,7 @@ def _op(
         "summary": summary,
         "operationId": operation_id,
         "security": AUTH,
-        "parameters": [_param(p) for p in params] + [_param(q, "query", "string") for q in query],
+        "parameters": [id_param(p) for p in params] + [_query(q) for q in query],
         "responses": {ok: {"description": "Done", "content": {JSON: {"schema": OBJECT}}}}
         | RULE_ERRORS,
     }
@@ -111,8 +138,8 @@ def sales_routes() -> dict[str, Any]:
                 body=_body(
                     {
                         "create_deal": {"type": "boolean"},
-                        "contact_id": {"type": "integer"},
-                        "company_id": {"type": "integer"},
+                        "contact_id": ID_SCHEMA,
+                        "company_id": ID_SCHEMA,
                         "pipeline": text,
                         "title": text,
                         "amount": {"type": ["number", "string"]},

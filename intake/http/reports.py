@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import listing_scope
 from crm_core.model import Manager
 from crm_core.reports import (
     FunnelReport,
@@ -43,7 +44,7 @@ async def funnel(request: web.Request) -> web.StreamResponse:
         period = _period(request, manager)
     except InvalidPeriod as err:
         return _period_error(err)
-    owner_id = None if manager.is_head else manager.id
+    owner_id = scope.id if (scope := listing_scope(manager)) else None
     async with services.storage.reader() as uow:
         deals = await uow.reports.funnel_deals(pipeline.key, period, owner_id)
         visits = await uow.reports.funnel_visits(pipeline.key, period, owner_id)
@@ -58,7 +59,7 @@ async def lead_quality(request: web.Request) -> web.StreamResponse:
         period = _period(request, manager)
     except InvalidPeriod as err:
         return _period_error(err)
-    assignee_id = None if manager.is_head else manager.id
+    assignee_id = scope.id if (scope := listing_scope(manager)) else None
     async with request.app[SERVICES].storage.reader() as uow:
         leads = await uow.reports.quality_leads(period, assignee_id)
     return json_response(lead_quality_json(lead_quality_report(period, leads), manager))
@@ -143,7 +144,7 @@ def _period_json(period: Period) -> dict[str, str]:
 
 def _scope(viewer: Manager) -> str:
     # Only a head sees the whole team; a manager's report covers what they own.
-    return "all" if viewer.is_head else "own"
+    return "own" if listing_scope(viewer) else "all"
 
 
 def _round(value: float | None) -> float | None:

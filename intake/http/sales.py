@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from crm_core.access import listing_scope, may_see
 from crm_core.conversion import ConvertRequest, convert_lead
 from crm_core.deals import add_task, decide_lost, log_activity, move_deal, set_task_done
 from crm_core.errors import DomainError
+from crm_core.holders import deal_holders, lead_holders
 from crm_core.lifecycle import junk_lead, reassign_lead, take_lead
 from crm_core.model import Lead, Manager
 from crm_core.sales import (
@@ -24,8 +25,16 @@ from crm_core.sales import (
 )
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
-from intake.http.body import BadBody, json_body, required_path_id
-from intake.http.errors import error_response
+from intake.http.body import (
+    BadBody,
+    amount_field,
+    json_body,
+    optional_int_field,
+    query_id,
+    query_limit,
+    required_path_id,
+)
+from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import lead_json, require_manager
 from intake.http.records import task_json, work_json
@@ -81,11 +90,11 @@ async def convert(request: web.Request) -> web.StreamResponse:
         raise BadBody("create_deal", "must be true or false")
     convert_request = ConvertRequest(
         create_deal=create_deal,
-        contact_id=_optional_int(body, "contact_id"),
-        company_id=_optional_int(body, "company_id"),
+        contact_id=optional_int_field(body, "contact_id"),
+        company_id=optional_int_field(body, "company_id"),
         pipeline=_optional_text(body, "pipeline"),
         title=_optional_text(body, "title"),
-        amount=_optional_amount(body, "amount"),
+        amount=amount_field(body, "amount"),
     )
     services = request.app[SERVICES]
     result = await _run(
@@ -121,7 +130,7 @@ async def assignments(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         lead = await uow.leads.get(lead_id)
-        if lead is None or not _may_see(manager, lead.assignee_id):
+        if lead is None or not may_see(manager, lead_holders(lead)):
             return error_response(404, "not_found", f"no lead {lead_id}", field="lead_id")
         records = await uow.sales.assignments_of(lead_id)
     return json_response(
@@ -150,11 +159,10 @@ async def list_deals(request: web.Request) -> web.StreamResponse:
     """Deals visible to the caller, newest first (`?pipeline=&status=&before_id=&limit=`)."""
     manager = current_manager(request)
     query = request.query
-    limit = min(int(query["limit"]), 500) if query.get("limit", "").isdigit() else 50
-    before = int(query["before_id"]) if query.get("before_id", "").isdigit() else None
+    limit, before = query_limit(request), query_id(request, "before_id")
     async with request.app[SERVICES].storage.reader() as uow:
         deals = await uow.sales.list_deals(
-            owner_id=None if manager.is_head else manager.id,
+            owner_id=scope.id if (scope := listing_scope(manager)) else None,
             pipeline=query.get("pipeline") or None,
             status=query.get("status") or None,
             limit=limit,
@@ -171,7 +179,7 @@ async def get_deal(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     async with request.app[SERVICES].storage.reader() as uow:
         deal = await uow.sales.get_deal(deal_id)
-        if deal is None or not _may_see(manager, deal.owner_id):
+        if deal is None or not may_see(manager, deal_holders(deal)):
             return error_response(404, "not_found", f"no deal {deal_id}", field="deal_id")
         body = await deal_detail(uow, deal, manager.timezone)
     return json_response(body)
@@ -227,7 +235,7 @@ async def create_task(request: web.Request) -> web.StreamResponse:
     manager = current_manager(request)
     entity, entity_id = _record(body)
     due = _datetime(body, "due_at")
-    assignee = _optional_int(body, "assignee_id") or manager.id
+    assignee = optional_int_field(body, "assignee_id") or manager.id
     task = NewTask(
         entity,
         entity_id,
@@ -343,19 +351,14 @@ async def _run(request: web.Request, command: Command[T]) -> T | web.StreamRespo
         async with request.app[SERVICES].storage.transaction() as uow:
             return await command(uow, manager, utcnow())
     except DomainError as err:
-        rule = getattr(err, "rule", None)
-        return error_response(err.status, rule or "rule_violation", err.message, field=err.field)
-
-
-def _may_see(manager: Manager, owner_id: int | None) -> bool:
-    return manager.is_head or owner_id == manager.id
+        return error_response(err.status, error_code(err), err.message, field=err.field)
 
 
 def _record(body: dict[str, Any]) -> tuple[RecordKind, int]:
     entity = _required_text(body, "entity")
     if entity not in {k.value for k in RecordKind}:
         raise BadBody("entity", "one of: " + ", ".join(k.value for k in RecordKind))
-    entity_id = _optional_int(body, "entity_id")
+    entity_id = optional_int_field(body, "entity_id")
     if entity_id is None:
         raise BadBody("entity_id", "required, a number")
     return RecordKind(entity), entity_id
@@ -375,28 +378,6 @@ def _optional_text(body: dict[str, Any], field: str) -> str | None:
     if not isinstance(value, str):
         raise BadBody(field, "must be a string")
     return value.strip() or None
-
-
-def _optional_int(body: dict[str, Any], field: str) -> int | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadBody(field, "must be an integer")
-    return value
-
-
-def _optional_amount(body: dict[str, Any], field: str) -> Decimal | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation as err:
-        raise BadBody(field, "must be a number") from err
-    if isinstance(value, bool) or not amount.is_finite() or amount < 0:
-        raise BadBody(field, "must be a non-negative number")
-    return amount.quantize(Decimal("0.01"))
 
 
 def _datetime(body: dict[str, Any], field: str) -> datetime:

@@ -9,12 +9,11 @@ from aiohttp import web
 from crm_core.tokens import ApiToken
 from intake.auth import list_tokens, revoke_token
 from intake.clock import utcnow
+from intake.http.body import required_path_id
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
-
-MAX_ID = 2**63 - 1
 
 
 @require_manager
@@ -31,15 +30,10 @@ async def revoke_token_route(request: web.Request) -> web.StreamResponse:
     """Revoke a token: it answers 401 from now on; heads only; revoking twice changes nothing."""
     if (denied := _heads_only(request)) is not None:
         return denied
-    raw = request.match_info["token_id"]
-    if not raw.isdigit():
-        return error_response(400, "invalid_path", "token id must be a number", field="token_id")
-    token_id = int(raw)
-    revoked = None
-    if token_id <= MAX_ID:
-        revoked = await revoke_token(request.app[SERVICES].storage, token_id)
+    token_id = required_path_id(request, "token_id")
+    revoked = await revoke_token(request.app[SERVICES].storage, token_id)
     if revoked is None:
-        return error_response(404, "not_found", f"no token with id {raw}", field="token_id")
+        return error_response(404, "not_found", f"no token with id {token_id}", field="token_id")
     return json_response(token_json(revoked))
 
 
