@@ -1,0 +1,21 @@
+"""The one error body every route answers a 4xx/5xx with."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+
+from intake.http.schemas.base import Shape
+
+
+class Error(Shape):
+    """`{"error", "message", "field"?}`: a stable code, a readable message, what was wrong."""
+
+    error: str = Field(description="A stable machine-readable code", examples=["invalid_field"])
+    message: str = Field(description="What was wrong and what would be accepted")
+    field: str | SkipJsonSchema[None] = Field(
+        default=None, description="The field, header or parameter at fault"
+    )
+    expected: list[str] | SkipJsonSchema[None] = Field(
+        default=None, description="Fields of which at least one is needed (forms: 422)"
+    )

@@ -1,0 +1,22 @@
+"""Operations bodies: liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from intake.http.schemas.base import Shape
+
+
+class Health(Shape):
+    """The process is up."""
+
+    status: Literal["ok"]
+
+
+class Readiness(Shape):
+    """Ready or not, with the state of each check (database, worker, inbox, channels)."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, Any] = Field(description="Per check name, its state")
