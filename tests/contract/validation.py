@@ -81,6 +81,11 @@ class ResponseContract:
             for e in errors[:5]
         ]
 
+    def component_problems(self, name: str, data: Any) -> list[str]:
+        """What is wrong with `data` as the component schema `name`."""
+        validator = self._validator(_pointer("components", "schemas", name))
+        return [f"{name}: {e.message}" for e in validator.iter_errors(data)]
+
     def _validator(self, pointer: str) -> Draft202012Validator:
         if pointer not in self._validators:
             schema = {"$ref": f"{DOCUMENT_URI}#/{pointer}"}
