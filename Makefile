@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest migrate bench clean
+.PHONY: run test lint typecheck pytest fuzz migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rx
+
+# A longer schemathesis run than the one in `make test` (same seed unless LEADINTAKE_FUZZ_SEED).
+fuzz: $(VENV)/.installed-dev
+	LEADINTAKE_FUZZ_SECONDS=$${LEADINTAKE_FUZZ_SECONDS:-300} $(BIN)/pytest -q -rxX tests/contract/test_schemathesis.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/intake_throughput.py
