@@ -10,7 +10,7 @@ UV_COMPILE := SSL_CERT_FILE=$${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --no-header --quiet \
 	--index-strategy unsafe-best-match
 
-.PHONY: run test lint typecheck pytest migrate bench clean lock
+.PHONY: run test lint typecheck pytest fuzz migrate bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,11 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rx
+
+# A longer schemathesis run than the one in `make test` (same seed unless LEADINTAKE_FUZZ_SEED).
+fuzz: $(VENV)/.installed-dev
+	LEADINTAKE_FUZZ_SECONDS=$${LEADINTAKE_FUZZ_SECONDS:-300} $(BIN)/pytest -q -rxX tests/contract/test_schemathesis.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/intake_throughput.py

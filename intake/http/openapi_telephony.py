@@ -1,119 +1,86 @@
-"""The OpenAPI description of the cloud-PBX webhooks (each authenticated by its own signature)."""
+"""The operation table of the cloud-PBX webhooks (each authenticated by its own signature)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from channels.telephony.generic.adapter import body_schema
 from channels.telephony.generic.const import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from intake.http.contract import FORM, TEXT, Operation, Param, Reply, Request, path_text
+from intake.http.schemas import intake
 
-FORM = "application/x-www-form-urlencoded"
-ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
-
-
+TEXT_BODY = {"type": "string"}
 DENIED = {
-    "400": _error("Malformed body or a missing field; the error names it. Nothing stored"),
-    "403": _error("Wrong key or signature. Nothing stored"),
-    "404": _error("The provider or source is not configured"),
-    "413": _error("Body too large"),
+    400: "Malformed body or a missing field; the error names it. Nothing stored",
+    403: "Wrong key or signature. Nothing stored",
+    404: "The provider or source is not configured",
+    415: "Not application/x-www-form-urlencoded",
 }
+STORED_OR_ECHO = "Stored, or an event we do not use (empty); or the zd_echo value"
+ECHO = Param("zd_echo", "query", {"type": "string", "maxLength": 64})
 
 
-def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    schema = {"type": "object", "properties": properties, "required": required}
-    return {"required": True, "content": {FORM: {"schema": schema}}}
+def _echo(provider: str) -> Operation:
+    return Operation(
+        "GET",
+        f"/hooks/telephony/{provider.lower()}",
+        f"{provider.lower()}Echo",
+        f"{provider} URL check: answers the zd_echo value as plain text",
+        {200: Reply("The zd_echo value", TEXT_BODY, TEXT)},
+        errors={400: "zd_echo is missing or too long", 404: DENIED[404]},
+        params=(Param("zd_echo", "query", ECHO.schema, required=True),),
+        auth=False,
+        storage=False,
+        tag="webhooks",
+    )
 
 
-def _echo(provider: str) -> dict[str, Any]:
-    return {
-        "summary": f"{provider} URL check: answers the zd_echo value as plain text",
-        "operationId": f"{provider.lower()}Echo",
-        "parameters": [
-            {"name": "zd_echo", "in": "query", "required": True, "schema": {"type": "string"}}
-        ],
-        "responses": {
-            "200": {"description": "The zd_echo value", "content": {"text/plain": {}}},
-            "400": DENIED["400"],
-            "404": DENIED["404"],
-        },
-    }
-
-
-def _zadarma(provider: str) -> dict[str, Any]:
-    text = {"type": "string"}
-    fields = [
-        "event",
-        "caller_id",
-        "called_did",
-        "call_start",
-        "pbx_call_id",
-        "internal",
-        "destination",
-        "duration",
-        "disposition",
-        "status_code",
-        "is_recorded",
-        "call_id_with_rec",
-    ]
-    return {
-        "summary": f"{provider} PBX notification (NOTIFY_START … NOTIFY_RECORD),"
+def _zadarma(provider: str) -> Operation:
+    return Operation(
+        "POST",
+        f"/hooks/telephony/{provider.lower()}",
+        f"{provider.lower()}Notification",
+        f"{provider} PBX notification (NOTIFY_START … NOTIFY_RECORD),"
         " Signature header = base64(hex HMAC-SHA1)",
-        "operationId": f"{provider.lower()}Notification",
-        "parameters": [
-            {"name": "Signature", "in": "header", "required": True, "schema": text},
-            {"name": "zd_echo", "in": "query", "required": False, "schema": text},
-        ],
-        "requestBody": _form(dict.fromkeys(fields, text), ["event"]),
-        "responses": {"200": {"description": "Stored durably, or an event we do not use"}}
-        | DENIED,
-    }
+        {200: Reply(STORED_OR_ECHO, TEXT_BODY, TEXT)},
+        errors=DENIED,
+        params=(Param("Signature", "header", {"type": "string"}, required=True), ECHO),
+        request=Request(intake.ZadarmaNotification, (FORM,)),
+        auth=False,
+        tag="webhooks",
+    )
 
 
-def telephony_hook_routes() -> dict[str, Any]:
-    """Paths the cloud PBXs and call trackers post call events to."""
-    text = {"type": "string"}
-    return {
-        "/hooks/telephony/mango/events/{kind}": {
-            "post": {
-                "summary": "Mango Office VPBX event (call, summary, recording);"
-                " sign = sha256(vpbx_api_key + json + vpbx_api_salt)",
-                "operationId": "mangoEvent",
-                "parameters": [{"name": "kind", "in": "path", "required": True, "schema": text}],
-                "requestBody": _form(
-                    {"vpbx_api_key": text, "sign": text, "json": text},
-                    ["vpbx_api_key", "sign", "json"],
-                ),
-                "responses": {"200": {"description": "Stored durably, or an event we do not use"}}
-                | DENIED,
-            }
-        },
-        "/hooks/telephony/zadarma": {"get": _echo("Zadarma"), "post": _zadarma("Zadarma")},
-        "/hooks/telephony/novofon": {"get": _echo("Novofon"), "post": _zadarma("Novofon")},
-        "/hooks/telephony/generic/{source}": {
-            "post": {
-                "summary": "Generic signed call event from a configured source",
-                "operationId": "genericCallEvent",
-                "parameters": [
-                    {"name": "source", "in": "path", "required": True, "schema": text},
-                    {"name": TIMESTAMP_HEADER, "in": "header", "required": True, "schema": text},
-                    {"name": SIGNATURE_HEADER, "in": "header", "required": True, "schema": text},
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": body_schema()}},
-                },
-                "responses": {
-                    "200": {
-                        "description": "Stored durably (duplicate: true for a repeated id)",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    },
-                    "401": _error("Timestamp outside the 5-minute window: a replay"),
-                }
-                | DENIED,
-            }
-        },
-    }
+TELEPHONY_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "POST",
+        "/hooks/telephony/mango/events/{kind}",
+        "mangoEvent",
+        "Mango Office VPBX event (call, summary, recording);"
+        " sign = sha256(vpbx_api_key + json + vpbx_api_salt)",
+        {200: Reply("Stored durably, or an event we do not use", TEXT_BODY, TEXT)},
+        errors=DENIED,
+        params=(path_text("kind", "call, summary or recording"),),
+        request=Request(intake.MangoEvent, (FORM,)),
+        auth=False,
+        tag="webhooks",
+    ),
+    _echo("Zadarma"),
+    _zadarma("Zadarma"),
+    _echo("Novofon"),
+    _zadarma("Novofon"),
+    Operation(
+        "POST",
+        "/hooks/telephony/generic/{source}",
+        "genericCallEvent",
+        "Generic signed call event from a configured source",
+        {200: Reply("Stored durably (duplicate: true for a repeated id)", intake.IntakeAccepted)},
+        errors={401: "Timestamp outside the 5-minute window: a replay", **DENIED},
+        params=(
+            path_text("source"),
+            Param(TIMESTAMP_HEADER, "header", {"type": "string"}, required=True),
+            Param(SIGNATURE_HEADER, "header", {"type": "string"}, required=True),
+        ),
+        request=Request(body_schema()),
+        auth=False,
+        tag="webhooks",
+    ),
+)

@@ -18,6 +18,7 @@ from intake.auth import create_token
 from intake.bootstrap import Services, build_services
 from intake.http.app import create_app
 from tests.conftest import storage_of_kind
+from tests.contract.validation import check_responses
 
 
 @dataclass
@@ -72,15 +73,22 @@ class Running:
 
 @asynccontextmanager
 async def run_service(settings: Settings, storage: Storage) -> AsyncIterator[Running]:
-    """Start create_app on a loopback port; issue tokens for every configured manager."""
+    """Start create_app on a loopback port; issue tokens for every configured manager.
+
+    Every answer the service gives is checked against its OpenAPI document (status, media
+    type, body schema); a test whose requests got an undocumented answer fails on exit.
+    """
     services = build_services(settings, storage)
-    client = TestClient(TestServer(create_app(settings, services), host="127.0.0.1"))
+    app = create_app(settings, services)
+    contract = check_responses(app)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:
         tokens = {m.login: await create_token(storage, m.login) for m in settings.managers}
         yield Running(client, services, tokens)
     finally:
         await client.close()
+    contract.assert_kept()
 
 
 StartService = Callable[..., Awaitable[Running]]

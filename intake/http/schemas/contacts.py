@@ -1,0 +1,85 @@
+"""Contacts and companies, their detail views and merges."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from intake.http.schemas.base import Body, Shape
+from intake.http.schemas.records import Work
+
+
+class Contact(Shape):
+    """A contact (a person) with every identity it is known by."""
+
+    id: int
+    name: str | None
+    phones: list[str] = Field(description="E.164")
+    emails: list[str]
+    telegram_id: str | None
+    telegram_username: str | None
+    vk_id: str | None
+    company_id: int | None
+    company: str | None = Field(description="The company's name")
+    owner_id: int | None
+    merged_into_id: int | None
+
+
+class ContactDetail(Contact, Work):
+    """A contact with its health, tasks and activities."""
+
+
+class Company(Shape):
+    """A company with every identity it is known by."""
+
+    id: int
+    name: str
+    inn: str | None
+    phones: list[str]
+    emails: list[str]
+    website: str | None
+    owner_id: int | None
+    merged_into_id: int | None
+
+
+class CompanyDetail(Company, Work):
+    """A company with its health, tasks and activities."""
+
+
+class MergeRequest(Body):
+    """Merge `merged_id` into `survivor_id`, choosing per field which value survives."""
+
+    survivor_id: int = Field(ge=1)
+    merged_id: int = Field(ge=1)
+    fields: dict[str, Literal["survivor", "merged"]] | None = Field(
+        default=None, description="Per field, whose value survives (default: the survivor's)"
+    )
+
+
+class ContactMerged(Shape):
+    """The surviving contact; keep merge_id to undo."""
+
+    merge_id: int
+    contact: Contact
+
+
+class CompanyMerged(Shape):
+    """The surviving company; keep merge_id to undo."""
+
+    merge_id: int
+    company: Company
+
+
+class ContactRestored(Shape):
+    """An undone contact merge: the merged contact as it was."""
+
+    merge_id: int
+    restored: Contact
+
+
+class CompanyRestored(Shape):
+    """An undone company merge: the merged company as it was."""
+
+    merge_id: int
+    restored: Company
