@@ -114,8 +114,11 @@ class InboxWorker:
                 done = 0
             if done >= self._batch:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a stop()'s
+            # cancellation that lands as the wake-up fires, and the loop would run on.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wakeup.wait()
             if self._coalesce:
                 # Under load, let rows accumulate so one transaction takes many of them and
                 # the worker does not contend with the inbox writer for the write lock.

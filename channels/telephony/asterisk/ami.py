@@ -119,7 +119,10 @@ class AmiClient:
         timed out) or ChannelError (not an AMI server).
         """
         try:
-            await asyncio.wait_for(self._open_and_login(), self._connect_timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the poller's
+            # cancellation when the login finishes at the same moment, and stop() then hangs.
+            async with asyncio.timeout(self._connect_timeout):
+                await self._open_and_login()
         except TimeoutError as err:
             await self.close()
             raise ChannelUnavailable(f"{self._where}: no login within the timeout") from err
@@ -164,7 +167,8 @@ class AmiClient:
         self._responses[action_id] = future
         try:
             await self._send({**fields, "ActionID": action_id})
-            return await asyncio.wait_for(future, wait)
+            async with asyncio.timeout(wait):
+                return await future
         finally:
             self._responses.pop(action_id, None)
 
@@ -182,7 +186,8 @@ class AmiClient:
                 if not writer.is_closing():
                     writer.write(b"Action: Logoff\r\n\r\n")
                 writer.close()
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await writer.wait_closed()
         if self._failure is None:
             self._failure = ChannelUnavailable(f"{self._where}: connection closed")
         self._wakeup.set()
