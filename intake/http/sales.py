@@ -255,7 +255,9 @@ async def create_task(request: web.Request) -> web.StreamResponse:
 async def complete_task(request: web.Request) -> web.StreamResponse:
     """Mark a task done (`{"done": false}` reopens it)."""
     task_id = required_path_id(request, "task_id")
-    body = await json_body(request) if request.can_read_body else {}
+    # Not `request.can_read_body`: the body timeout middleware has read it already, so that
+    # is False and `{"done": false}` was ignored. An empty body is `{}`: done.
+    body = await json_body(request)
     done = body.get("done", True)
     if not isinstance(done, bool):
         raise BadBody("done", "must be true or false")
