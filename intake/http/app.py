@@ -31,6 +31,7 @@ from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
+from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
@@ -46,7 +47,13 @@ def create_app(
     """Build the application; storage opens and the worker starts only when it runs
     (`worker=False`: a `leadintake worker` process drains the inbox instead)."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, body_timeout_middleware],
+        # Innermost: bodies are validated once read within the timeout, and failures are JSON.
+        middlewares=[
+            metrics_middleware,
+            error_middleware,
+            body_timeout_middleware,
+            request_validation_middleware,
+        ],
         # aiohttp's own cap sits above ours so an oversize body gets our JSON 413.
         client_max_size=settings.http.max_body_bytes + 1,
         handler_args=server_args(settings),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -119,16 +120,40 @@ def amount_field(body: dict[str, Any], field: str) -> Decimal | None:
     value = body.get(field)
     if value is None:
         return None
-    message = f"{field} must be a number from 0 to {AMOUNT_MAX}"
+    try:
+        return parse_amount(value)
+    except ValueError as err:
+        raise BadBody(field, f"{field} {err}") from err
+
+
+def parse_amount(value: object) -> Decimal:
+    """A money amount from a JSON number or numeric string, 0..AMOUNT_MAX, to kopecks;
+    ValueError saying what is accepted."""
+    message = f"must be a number from 0 to {AMOUNT_MAX}"
     if isinstance(value, bool) or not isinstance(value, int | float | str) or len(str(value)) > 40:
-        raise BadBody(field, message)
+        raise ValueError(message)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation as err:
-        raise BadBody(field, message) from err
+        raise ValueError(message) from err
     if not amount.is_finite() or not 0 <= amount <= AMOUNT_MAX:
-        raise BadBody(field, message)
+        raise ValueError(message)
     return amount.quantize(Decimal("0.01"))
+
+
+def parse_aware_datetime(raw: str) -> datetime:
+    """An ISO 8601 date-time with a UTC offset (surrounding spaces ignored); ValueError saying
+    what is wrong."""
+    text = raw.strip()
+    if not text:
+        raise ValueError("required, a non-empty string")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise ValueError("must be an ISO 8601 date-time with an offset") from err
+    if parsed.tzinfo is None:
+        raise ValueError("must include a UTC offset, e.g. 2026-11-25T10:00:00+03:00")
+    return parsed
 
 
 def _json_int(text: str) -> int:

@@ -30,10 +30,7 @@ def require_manager(handler: ViewHandler) -> ViewHandler:
     """401 unless the request carries a valid `Authorization: Bearer <token>`."""
 
     async def wrapper(request: web.Request) -> web.StreamResponse:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        manager = None
-        if scheme.lower() == "bearer" and token.strip():
-            manager = await manager_for_token(request.app[SERVICES].storage, token.strip())
+        manager = await bearer_manager(request)
         if manager is None:
             return error_response(
                 401,
@@ -46,6 +43,14 @@ def require_manager(handler: ViewHandler) -> ViewHandler:
         return await handler(request)
 
     return wrapper
+
+
+async def bearer_manager(request: web.Request) -> Manager | None:
+    """The manager of the request's `Authorization: Bearer <token>`, if the token is valid."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return await manager_for_token(request.app[SERVICES].storage, token.strip())
 
 
 @require_manager

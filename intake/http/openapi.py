@@ -2,7 +2,9 @@
 
 To describe a new route, add an `Operation` to a table (this module's `CORE_OPERATIONS`, or a
 module of its own whose tuple joins `OPERATIONS` below); its bodies are pydantic models in
-`intake/http/schemas/`. `tests/contract` checks the table against the app's routes.
+`intake/http/schemas/`. A JSON request model also validates the route's requests
+(`intake/http/request_validation.py`). `tests/contract` checks the table against the app's
+routes.
 """
 
 from __future__ import annotations
@@ -201,7 +203,7 @@ def _records(entity: str, plural: str) -> tuple[Operation, ...]:
                 403: "Only a head or the owner of both",
                 404: "No such record",
                 409: "A record is already merged",
-                422: "A record cannot be merged into itself, or bad field choice",
+                422: "A record cannot be merged into itself, or an unknown field in `fields`",
             },
             request=Request(contacts.MergeRequest),
             tag="duplicates",

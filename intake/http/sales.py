@@ -30,6 +30,7 @@ from intake.http.body import (
     amount_field,
     json_body,
     optional_int_field,
+    parse_aware_datetime,
     query_id,
     query_limit,
     required_path_id,
@@ -255,7 +256,9 @@ async def create_task(request: web.Request) -> web.StreamResponse:
 async def complete_task(request: web.Request) -> web.StreamResponse:
     """Mark a task done (`{"done": false}` reopens it)."""
     task_id = required_path_id(request, "task_id")
-    body = await json_body(request) if request.can_read_body else {}
+    # Not `request.can_read_body`: the body timeout middleware has read it already, so that
+    # is False and `{"done": false}` was ignored. An empty body is `{}`: done.
+    body = await json_body(request)
     done = body.get("done", True)
     if not isinstance(done, bool):
         raise BadBody("done", "must be true or false")
@@ -381,14 +384,13 @@ def _optional_text(body: dict[str, Any], field: str) -> str | None:
 
 
 def _datetime(body: dict[str, Any], field: str) -> datetime:
-    value = _required_text(body, field)
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise BadBody(field, "must be a string")
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_aware_datetime(value or "")
     except ValueError as err:
-        raise BadBody(field, "must be an ISO 8601 date-time with an offset") from err
-    if parsed.tzinfo is None:
-        raise BadBody(field, "must include a UTC offset, e.g. 2026-11-25T10:00:00+03:00")
-    return parsed
+        raise BadBody(field, str(err)) from err
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -177,6 +177,13 @@ async def test_lead_tasks_and_activities_show_in_its_health(service: Running) ->
     done = await post(service, f"/api/v1/tasks/{task['id']}/done", owner, {"done": True})
     assert done["done"] is True
     assert (await service.lead(lead["id"], owner))["health"] == "green"
+    reopened = await post(service, f"/api/v1/tasks/{task['id']}/done", owner, {"done": False})
+    assert reopened["done"] is False
+    assert (await service.lead(lead["id"], owner))["health"] == "red"
+    async with service.client.post(
+        f"/api/v1/tasks/{task['id']}/done", headers=service.auth(owner)
+    ) as response:
+        assert response.status == 200 and (await response.json())["done"] is True
 
     async with service.client.post(
         "/api/v1/tasks",

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from intake.http.schemas.base import Body, Shape
+from intake.http.schemas.base import Body, Id, Shape
 from intake.http.schemas.records import Work
 
 
@@ -50,8 +50,8 @@ class CompanyDetail(Company, Work):
 class MergeRequest(Body):
     """Merge `merged_id` into `survivor_id`, choosing per field which value survives."""
 
-    survivor_id: int = Field(ge=1)
-    merged_id: int = Field(ge=1)
+    survivor_id: Id
+    merged_id: Id
     fields: dict[str, Literal["survivor", "merged"]] | None = Field(
         default=None, description="Per field, whose value survives (default: the survivor's)"
     )

@@ -9,7 +9,7 @@ from pydantic import Field, WithJsonSchema
 
 from crm_core.pipelines import MoveOutcome
 from crm_core.sales import DealStatus
-from intake.http.schemas.base import AnyMap, Body, Shape, enum_schema
+from intake.http.schemas.base import AnyMap, Body, NonBlank, Shape, enum_schema
 from intake.http.schemas.records import Work
 
 DealStatusName = Annotated[str, WithJsonSchema(enum_schema(DealStatus))]
@@ -74,7 +74,7 @@ class DealPage(Shape):
 class StageMoveRequest(Body):
     """Move a deal to a stage; a lost stage may need a reason."""
 
-    stage: str = Field(min_length=1, description="Stage key")
+    stage: NonBlank = Field(description="Stage key")
     reason: str | None = Field(default=None, description="A lost reason, when the stage needs one")
 
 

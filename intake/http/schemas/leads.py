@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, WithJsonSchema
 
 from crm_core.assignment import AssignmentKind
 from crm_core.model import LeadFlag, LeadStatus
-from intake.http.schemas.base import AnyMap, Body, Shape, StringMap, enum_schema
+from intake.http.schemas.base import (
+    Amount,
+    AnyMap,
+    Body,
+    Flag,
+    Id,
+    NonBlank,
+    Shape,
+    StringMap,
+    enum_schema,
+)
 from intake.http.schemas.records import Work
 
 LeadStatusName = Annotated[str, WithJsonSchema(enum_schema(LeadStatus))]
@@ -126,30 +135,34 @@ class AssignmentLog(Shape):
 class ContactChoice(Body):
     """The contact a manager confirms or rejects for a lead."""
 
-    contact_id: int = Field(ge=1)
+    contact_id: Id
 
 
 class JunkRequest(Body):
     """Close a lead as junk with one of the configured reasons."""
 
-    reason: str = Field(min_length=1)
+    # Optional in the schema: without a reason (or with an unknown one) the handler answers
+    # 422 `junk_reason_required` listing the configured reasons, which a 400 could not.
+    reason: str | None = Field(
+        default=None, description="One of the configured junk reasons; 422 lists them"
+    )
 
 
 class ReassignRequest(Body):
     """Give a lead to another manager."""
 
-    manager: str = Field(min_length=1, description="Manager login")
+    manager: NonBlank = Field(description="Manager login")
 
 
 class ConvertRequest(Body):
     """Contact + company (+ deal) from a lead; every field is optional."""
 
-    create_deal: bool = True
-    contact_id: int | None = Field(default=None, ge=1, description="Link to this contact")
-    company_id: int | None = Field(default=None, ge=1, description="Link to this company")
+    create_deal: Flag = True
+    contact_id: Id | None = Field(default=None, description="Link to this contact")
+    company_id: Id | None = Field(default=None, description="Link to this company")
     pipeline: str | None = None
     title: str | None = None
-    amount: Decimal | None = Field(default=None, ge=0, description="Rounded to kopecks")
+    amount: Amount | None = Field(default=None, description="Rounded to kopecks")
 
 
 class Conversion(Shape):

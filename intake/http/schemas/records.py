@@ -5,14 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from crm_core.sales import ActivityKind, Health, RecordKind
-from intake.http.schemas.base import Body, Shape, enum_schema
+from intake.http.schemas.base import (
+    AwareDateTime,
+    Body,
+    Flag,
+    Id,
+    NonBlank,
+    Shape,
+    enum_schema,
+    member_of,
+)
 
 RecordKindName = Annotated[str, WithJsonSchema(enum_schema(RecordKind))]
 HealthColour = Annotated[str, WithJsonSchema(enum_schema(Health))]
 ActivityKindName = Annotated[str, WithJsonSchema(enum_schema(ActivityKind))]
+# What a request may name: the same values, checked (the handlers take them space-trimmed).
+RecordKindChoice = Annotated[
+    str, AfterValidator(member_of(RecordKind)), WithJsonSchema(enum_schema(RecordKind))
+]
+ActivityKindChoice = Annotated[
+    str, AfterValidator(member_of(ActivityKind)), WithJsonSchema(enum_schema(ActivityKind))
+]
 
 
 class Task(Shape):
@@ -53,28 +69,30 @@ class Work(Shape):
 class NewTaskRequest(Body):
     """Plan a task on a record."""
 
-    entity: RecordKindName
-    entity_id: int = Field(ge=1)
-    title: str = Field(min_length=1)
-    due_at: datetime = Field(description="ISO 8601 with a UTC offset")
+    entity: RecordKindChoice
+    entity_id: Id
+    title: NonBlank
+    due_at: AwareDateTime = Field(description="ISO 8601 with a UTC offset")
     type: str | None = Field(default=None, description="Default: call")
-    assignee_id: int | None = Field(default=None, ge=1, description="Default: the caller")
+    assignee_id: Id | None = Field(default=None, description="Default: the caller")
 
 
 class TaskDoneRequest(Body):
     """Mark a task done (`false` reopens it); an empty body means done."""
 
-    done: bool = True
+    done: Flag = True
 
 
 class NewActivityRequest(Body):
     """Log an activity on a record."""
 
-    entity: RecordKindName
-    entity_id: int = Field(ge=1)
-    kind: ActivityKindName
+    entity: RecordKindChoice
+    entity_id: Id
+    kind: ActivityKindChoice
     text: str | None = None
-    at: datetime | None = Field(default=None, description="Default: now")
+    at: AwareDateTime | None = Field(
+        default=None, description="ISO 8601 with a UTC offset; default: now"
+    )
 
 
 class ActivityCreated(Shape):
