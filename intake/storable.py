@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ MAX_INT = 2**63 - 1
 REPLACEMENT = "\ufffd"
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 NUL_ESCAPE = "\\u0000"  # how JSON writes a NUL character
+_LONG_DIGITS = re.compile(r"[0-9]{19}")  # maybe an integer beyond 64 bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,13 @@ def text_problem(text: str) -> str | None:
 
 def find_unstorable(value: Any, path: str = "") -> Unstorable | None:
     """The first value (depth first) that no database would store, with its dotted path."""
+    text = _json_text(value)
+    if text is not None and NUL_ESCAPE not in text and _LONG_DIGITS.search(text) is None:
+        return None
+    return _first_unstorable(value, path)
+
+
+def _first_unstorable(value: Any, path: str) -> Unstorable | None:
     if isinstance(value, str):
         problem = text_problem(value)
         return Unstorable(path or "body", problem) if problem else None
@@ -55,14 +64,14 @@ def find_unstorable(value: Any, path: str = "") -> Unstorable | None:
         for key, item in value.items():
             name = str(key)
             if (problem := text_problem(name)) is not None:
-                return Unstorable(_join(path, _clean_text(name)), f"field name {problem}")
-            found = find_unstorable(item, _join(path, name))
+                return Unstorable(_join(path, clean_text(name)), f"field name {problem}")
+            found = _first_unstorable(item, _join(path, name))
             if found is not None:
                 return found
         return None
     if isinstance(value, list | tuple):
         for item in value:
-            found = find_unstorable(item, path)
+            found = _first_unstorable(item, path)
             if found is not None:
                 return found
     return None
@@ -81,15 +90,21 @@ def scrubbed(value: Any, path: str = "", changed: list[str] | None = None) -> An
 
 def _plainly_storable(value: Any) -> bool:
     """One C-speed serialization answers for nearly every request (the walk costs 4x more)."""
+    # A NUL is escaped as backslash-u0000 (a client's literal one merely costs the walk). An
+    # integer beyond 64 bits is let through here: both databases keep JSON as text, and a
+    # BIGINT column refusing it later is a parked row, not a failed commit.
+    text = _json_text(value)
+    return text is not None and NUL_ESCAPE not in text
+
+
+def _json_text(value: Any) -> str | None:
+    """The value as JSON when it is JSON that encodes as UTF-8 (no NaN, no lone surrogate)."""
     try:
         text = _ENCODER.encode(value)
         text.encode("utf-8")
     except (TypeError, ValueError):  # UnicodeEncodeError and NaN are ValueErrors
-        return False
-    # A NUL is escaped as backslash-u0000 (a client's literal one merely costs the walk). An
-    # integer beyond 64 bits is let through here: both databases keep JSON as text, and a
-    # BIGINT column refusing it later is a parked row, not a failed commit.
-    return NUL_ESCAPE not in text
+        return None
+    return text
 
 
 def _scrubbed(value: Any, path: str = "", changed: list[str] | None = None) -> Any:
@@ -98,7 +113,7 @@ def _scrubbed(value: Any, path: str = "", changed: list[str] | None = None) -> A
         if text_problem(value) is None:
             return value
         changes.append(path or "body")
-        return _clean_text(value)
+        return clean_text(value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -116,8 +131,8 @@ def _scrubbed(value: Any, path: str = "", changed: list[str] | None = None) -> A
         for key, item in value.items():
             name = str(key)
             if text_problem(name) is not None:
-                changes.append(_join(path, _clean_text(name)))
-                name = _clean_text(name)
+                changes.append(_join(path, clean_text(name)))
+                name = clean_text(name)
             out[name] = _scrubbed(item, _join(path, name), changes)
         return out
     if isinstance(value, list | tuple):
@@ -125,7 +140,8 @@ def _scrubbed(value: Any, path: str = "", changed: list[str] | None = None) -> A
     return value
 
 
-def _clean_text(text: str) -> str:
+def clean_text(text: str) -> str:
+    """The text with every NUL and unpaired surrogate replaced by U+FFFD."""
     return "".join(REPLACEMENT if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)
 
 

@@ -29,6 +29,7 @@ from intake.http.smartcaptcha import SMARTCAPTCHA
 
 CHANNEL = "webform"
 # Kept with the raw request for support and anti-spam; never credentials or cookies.
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 SAFE_HEADERS = (
     "User-Agent",
     "Content-Type",
@@ -120,6 +121,7 @@ async def _store(request: web.Request, outcome: AcceptedSubmission) -> web.Respo
         {"content_type": event.meta.get("content_type"), "fields": outcome.payload},
         SAFE_HEADERS,
         body_hash=fields_hash(outcome.payload),
+        checked=True,  # form_limits.refusal has checked every field
     )
     if receipt.conflict:
         key = _idempotency_field(request, event.meta)
@@ -141,9 +143,8 @@ async def _store(request: web.Request, outcome: AcceptedSubmission) -> web.Respo
 
 def fields_hash(fields: Mapping[str, Sequence[str]]) -> str:
     """SHA-256 of the submitted fields, independent of their order and encoding."""
-    normalized = sorted((name, [v.strip() for v in values]) for name, values in fields.items())
-    text = json.dumps(normalized, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text = _HASH_ENCODER.encode(sorted(fields.items()))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _idempotency_field(request: web.Request, meta: Mapping[str, str]) -> str:

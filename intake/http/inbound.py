@@ -48,20 +48,25 @@ async def store_event(
     safe_headers: Iterable[str],
     *,
     body_hash: str | None = None,
+    checked: bool = False,
 ) -> InboxReceipt:
-    """Persist the event in the inbox (idempotent on channel + external id), count it."""
+    """Persist the event in the inbox (idempotent on channel + external id), count it.
+
+    `checked`: the route already refused unstorable fields (forms), so only the headers are
+    cleaned here; the event and payload hold nothing but those fields.
+    """
     services = request.app[SERVICES]
     # Free text a platform relays (a NUL in a chat message, a stray byte in a header) is
     # replaced and flagged rather than refused: the request is still somebody's lead.
     altered: list[str] = []
     headers = {h: request.headers[h] for h in safe_headers if h in request.headers}
-    event_json = scrubbed(event.to_json(), "", altered)
+    event_json = event.to_json() if checked else scrubbed(event.to_json(), "", altered)
     item = NewInboxItem(
         channel=event.channel,
         source=event.source,
         external_id=event.external_id,
         received_at=event.received_at,
-        payload=scrubbed(payload, "payload", altered),
+        payload=payload if checked else scrubbed(payload, "payload", altered),
         headers=scrubbed(headers, "headers", altered),
         event=event_json,
         body_hash=body_hash,
