@@ -4,7 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class EventKind(StrEnum):
+    """What an inbound event is, set by the channel that parsed it."""
+
+    REQUEST = "request"  # a new request by nature: a form, a VK lead-ads form
+    MESSAGE = "message"  # a message that continues the person's conversation if one is open
+    CALL = "call"  # a telephony call event
+
+
+# Channels whose events were stored before events carried their kind, and what they were then.
+_LEGACY_MESSAGE_CHANNELS = frozenset({"telegram", "vk", "email"})
+_LEGACY_REQUEST_EVENTS = frozenset({"lead_forms_new"})
+
+
+def _legacy_kind(data: dict[str, Any]) -> EventKind:
+    """The kind of an event stored before `kind` existed (rows still pending after upgrade)."""
+    if data["channel"] == "call":
+        return EventKind.CALL
+    event_type = data.get("meta", {}).get("event_type")
+    if data["channel"] in _LEGACY_MESSAGE_CHANNELS and event_type not in _LEGACY_REQUEST_EVENTS:
+        return EventKind.MESSAGE
+    return EventKind.REQUEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +82,7 @@ class InboundEvent:
     consent: ConsentGiven | None = None
     fields: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    kind: EventKind = EventKind.REQUEST
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict that `from_json` turns back into the same event."""
@@ -86,6 +111,7 @@ class InboundEvent:
             else {"given": c.given, "text_version": c.text_version, "raw_value": c.raw_value},
             "fields": dict(self.fields),
             "meta": dict(self.meta),
+            "kind": self.kind.value,
         }
 
     @classmethod
@@ -103,4 +129,5 @@ class InboundEvent:
             consent=ConsentGiven(**consent) if consent else None,
             fields=dict(data.get("fields", {})),
             meta=dict(data.get("meta", {})),
+            kind=EventKind(data["kind"]) if "kind" in data else _legacy_kind(data),
         )

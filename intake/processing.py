@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from channels.model import InboundEvent
+from channels.model import EventKind, InboundEvent
 from crm_core.calls import CallFact
 from crm_core.conversation import (
     Conversation,
@@ -28,7 +28,7 @@ from dedupe.emails import normalize_email
 from dedupe.keys import KeyKind, kind_of, person_keys
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile
-from intake.call_processing import CALL_CHANNEL, CallHandler, CallRules, call_fact
+from intake.call_processing import CallHandler, CallRules, call_fact
 from intake.worker import Handled, Outcome
 
 
@@ -47,10 +47,6 @@ LeadRouter = Callable[[UnitOfWork, Lead, datetime], Awaitable[object]]
 MessageNotifier = Callable[
     [UnitOfWork, Conversation, IncomingMessage, int, datetime], Awaitable[object]
 ]
-# Channels where people converse: a later message of a person in work is not a new request.
-CONVERSATION_CHANNELS = frozenset({"telegram", "vk", "email"})
-# ...except these events of those channels, which are requests by nature (a VK lead-ads form).
-REQUEST_EVENTS = frozenset({"lead_forms_new"})
 
 
 # Keys that name one person for sure (not a name block shared by namesakes).
@@ -68,10 +64,7 @@ PERSONAL_IDENTIFIERS = frozenset(
 
 def is_conversation(event: InboundEvent) -> bool:
     """True for a message that continues a person's conversation if they have one open."""
-    return (
-        event.channel in CONVERSATION_CHANNELS
-        and event.meta.get("event_type") not in REQUEST_EVENTS
-    )
+    return event.kind is EventKind.MESSAGE
 
 
 def thread_ids(event: InboundEvent) -> tuple[str, ...]:
@@ -201,7 +194,7 @@ class LeadBatchHandler:
     def _prepare(self, item: InboxItem) -> Prepared:
         try:
             event = InboundEvent.from_json(item.event)
-            if event.channel == CALL_CHANNEL:
+            if event.kind is EventKind.CALL:
                 return PreparedCall(call_fact(event))
             route = self._resolve_route(event.channel, event.source)
             command = build_command(item, event, route, self._region)

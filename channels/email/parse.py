@@ -55,7 +55,7 @@ from channels.email.headers import (
 )
 from channels.email.history import strip_history
 from channels.email.signature import signature_facts
-from channels.model import InboundEvent, PersonDetails
+from channels.model import EventKind, InboundEvent, PersonDetails
 
 # ---------------------------------------------------------------------------- public types
 
@@ -194,6 +194,7 @@ def _lead(raw: bytes, content: MailContent, mailbox: str, received_at: datetime)
         comment=comment,
         fields=fields,
         meta=meta,
+        kind=EventKind.MESSAGE,
     )
     return MailLead(
         event=event,

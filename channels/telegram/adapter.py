@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.errors import ChannelAuthFailed, InvalidSubmission, MalformedBody
-from channels.model import Attribution, InboundEvent, PersonDetails
+from channels.model import Attribution, EventKind, InboundEvent, PersonDetails
 from channels.telegram.const import (
     ATTACHMENT_KINDS,
     CHANNEL,
@@ -155,6 +155,7 @@ def _from_message(
         ),
         fields=fields,
         meta=meta,
+        kind=EventKind.MESSAGE,
     )
     return AcceptedUpdate(event)
 

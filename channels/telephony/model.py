@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from channels.model import InboundEvent, PersonDetails
+from channels.model import EventKind, InboundEvent, PersonDetails
 
 CHANNEL = "call"
 
@@ -118,6 +118,7 @@ class CallEvent:
             received_at=received_at,
             person=PersonDetails(phone=self.customer_number),
             meta=meta,
+            kind=EventKind.CALL,
         )
 
     @classmethod

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.errors import ChannelAuthFailed, InvalidSubmission, MalformedBody
-from channels.model import InboundEvent, PersonDetails
+from channels.model import EventKind, InboundEvent, PersonDetails
 from channels.vk.const import (
     ACKNOWLEDGED_TYPES,
     CHANNEL,
@@ -123,6 +123,7 @@ def parse_callback(group: VkGroupSpec, body: bytes, *, received_at: datetime) ->
         comment=comment,
         fields=fields,
         meta=meta,
+        kind=EventKind.MESSAGE if event_type == MESSAGE_NEW else EventKind.REQUEST,
     )
     return AcceptedEvent(event=event, payload=payload)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.model import InboundEvent, PersonDetails
+from channels.model import EventKind, InboundEvent, PersonDetails
 from crm_core.conversation import Conversation, IncomingMessage, message_notifications
 from crm_core.conversion import ConvertRequest, convert_lead
 from crm_core.deals import move_deal
@@ -46,6 +46,9 @@ def message(
         ),
         comment=text,
         meta=meta or {},
+        kind=EventKind.REQUEST
+        if channel == "webform" or (meta or {}).get("event_type") == "lead_forms_new"
+        else EventKind.MESSAGE,
     ).to_json()
 
 

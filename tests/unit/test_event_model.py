@@ -6,7 +6,9 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from channels.model import Attribution, ConsentGiven, InboundEvent, PersonDetails
+import pytest
+
+from channels.model import Attribution, ConsentGiven, EventKind, InboundEvent, PersonDetails
 
 
 def test_to_json_round_trips_every_field() -> None:
@@ -31,9 +33,36 @@ def test_to_json_round_trips_every_field() -> None:
         consent=ConsentGiven(given=True, text_version="v1", raw_value="on"),
         fields={"a": "b"},
         meta={"formid": "f"},
+        kind=EventKind.MESSAGE,
     )
     data = json.loads(json.dumps(event.to_json()))
     assert InboundEvent.from_json(data) == event
     expected = asdict(event)
     expected["received_at"] = event.received_at.isoformat()
     assert data == expected
+
+
+@pytest.mark.parametrize(
+    ("channel", "event_type", "kind"),
+    [
+        ("webform", None, EventKind.REQUEST),
+        ("telegram", None, EventKind.MESSAGE),
+        ("email", None, EventKind.MESSAGE),
+        ("vk", "message_new", EventKind.MESSAGE),
+        ("vk", "lead_forms_new", EventKind.REQUEST),
+        ("call", None, EventKind.CALL),
+    ],
+)
+def test_rows_stored_before_kind_existed_get_the_kind_they_had(
+    channel: str, event_type: str | None, kind: EventKind
+) -> None:
+    data = InboundEvent(
+        channel=channel,
+        source="s",
+        external_id="1",
+        received_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+        person=PersonDetails(),
+        meta={"event_type": event_type} if event_type else {},
+    ).to_json()
+    del data["kind"]
+    assert InboundEvent.from_json(data).kind is kind
