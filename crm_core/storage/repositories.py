@@ -32,12 +32,16 @@ from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.ports import (
     AuditRepository,
+    CallRepository,
     CheckpointRepository,
     ConsentRepository,
     IdentityRepository,
     InboxRepository,
     LeadRepository,
     ManagerRepository,
+    OutboxRepository,
+    ReportRepository,
+    SalesRepository,
     TokenRepository,
 )
 from crm_core.storage.reports import SqlReports
@@ -848,8 +852,8 @@ class SqlUnitOfWork:
         self.consents: ConsentRepository = SqlConsentRepository(session)
         self.audit: AuditRepository = SqlAuditRepository(session)
         self.identity: IdentityRepository = SqlIdentityRepository(session)
-        self.outbox = SqlOutboxRepository(session)
-        self.sales = SqlSalesRepository(session)
-        self.reports = SqlReports(session)
-        self.calls = SqlCallRepository(session)
+        self.outbox: OutboxRepository = SqlOutboxRepository(session)
+        self.sales: SalesRepository = SqlSalesRepository(session)
+        self.reports: ReportRepository = SqlReports(session)
+        self.calls: CallRepository = SqlCallRepository(session)
         self.checkpoints: CheckpointRepository = SqlCheckpointRepository(session)
