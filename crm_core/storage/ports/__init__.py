@@ -6,7 +6,7 @@ Nothing here imports an adapter: the SQL classes implement these Protocols struc
 from crm_core.storage.ports.audit import AuditRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
-from crm_core.storage.ports.errors import StorageRejected, StorageUnavailable
+from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -25,6 +25,7 @@ __all__ = [
     "InboxRepository",
     "LeadRepository",
     "ManagerRepository",
+    "MigrationChanged",
     "OutboxRepository",
     "ReportRepository",
     "SalesRepository",

@@ -9,3 +9,7 @@ class StorageUnavailable(Exception):
 
 class StorageRejected(Exception):
     """The database refused a value of the data itself (not an outage): retrying cannot help."""
+
+
+class MigrationChanged(Exception):
+    """A migration file differs from the one applied to the database: refuse to start."""
