@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from config import ConfigError, Settings, load_settings
-from crm_core.storage import StorageUnavailable
+from crm_core.storage import MigrationChanged, StorageUnavailable
 from intake import worker_process
 from intake.auth import UnknownManager, create_token
 from intake.bootstrap import build_storage, prepare_storage
@@ -97,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args, settings)
     except StorageUnavailable as err:
         print(f"database unavailable: {err}", file=sys.stderr)
+        return 3
+    except MigrationChanged as err:
+        print(f"refusing to start: {err}", file=sys.stderr)
         return 3
 
 
