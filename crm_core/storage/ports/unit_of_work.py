@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Protocol
 
 from crm_core.storage.ports.audit import AuditRepository
@@ -63,3 +64,8 @@ class Storage(ABC):
     @abstractmethod
     async def ping(self) -> None:
         """Raise StorageUnavailable unless the database answers."""
+
+    @abstractmethod
+    async def backup(self, destination: Path) -> Path | None:
+        """Copy the database, as committed at one moment, into a new SQLite file at
+        `destination`; None when this database is not copied this way (PostgreSQL: pg_dump)."""
