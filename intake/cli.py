@@ -15,8 +15,9 @@ from aiohttp import web
 
 from config import ConfigError, Settings, load_settings
 from crm_core.storage import StorageUnavailable
+from crm_core.tokens import UnknownManager
 from intake import worker_process
-from intake.auth import UnknownManager, create_token
+from intake.auth import create_token
 from intake.bootstrap import build_storage, prepare_storage
 from intake.contact_import import (
     BATCH,

@@ -9,13 +9,14 @@ from channels.model import EventKind, InboundEvent, PersonDetails
 from crm_core.conversation import Conversation, IncomingMessage, message_notifications
 from crm_core.conversion import ConvertRequest, convert_lead
 from crm_core.deals import move_deal
+from crm_core.inbound import InboundSetup, Route, SalesHooks
 from crm_core.model import InboxItem, LeadFilter, NewInboxItem
 from crm_core.notifications import NotificationChannel, NotificationKind
 from crm_core.routing import Team
 from crm_core.sales import ActivityKind, RecordKind
 from crm_core.storage import Storage, UnitOfWork
 from intake.notify.texts import render
-from intake.processing import Route, make_batch_handler
+from intake.processing import InboundBatchHandler
 from intake.worker import InboxWorker
 from tests.integration.test_sales_flow import PIPELINES, team
 
@@ -63,7 +64,7 @@ async def add(storage: Storage, *events: dict[str, Any]) -> None:
 
 
 async def drain(storage: Storage) -> None:
-    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
+    handler = InboundBatchHandler(InboundSetup(lambda _c, _s: Route("main", "main"), "RU"))
     worker = InboxWorker(storage, handler, batch=10, poll_seconds=0.05, max_attempts=3)
     while await worker.drain_once():
         pass
@@ -273,7 +274,11 @@ async def test_the_owner_is_told_about_the_new_message(storage: Storage) -> None
     ) -> None:
         await uow.outbox.enqueue(message_notifications(crew, chat, msg, activity), now)
 
-    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU", notify_message=notify)
+    handler = InboundBatchHandler(
+        InboundSetup(
+            lambda _c, _s: Route("main", "main"), "RU", hooks=SalesHooks(notify_message=notify)
+        )
+    )
     worker = InboxWorker(storage, handler, batch=10, poll_seconds=0.05, max_attempts=3)
     await add(storage, message("m1", "Здравствуйте"))
     await worker.drain_once()
