@@ -184,6 +184,25 @@ async def test_a_site_form_from_a_person_in_work_is_still_a_new_request(
     assert activity.text is not None and "Заявка с сайта" in activity.text
 
 
+async def test_a_form_and_a_message_of_one_person_in_one_batch_make_one_lead(
+    storage: Storage,
+) -> None:
+    """The batch's requests are handled before its messages, so the message finds the lead
+    the form just made, as it would have had the worker run between them."""
+    await add(
+        storage,
+        message("m1", "Написал ещё в Telegram"),
+        message("f1", "Заявка с сайта", channel="webform"),
+    )
+    await drain(storage)
+    [form] = await leads(storage)
+    assert form.data.channel == "webform"
+    async with storage.reader() as uow:
+        [activity] = await uow.sales.activities_of(RecordKind.LEAD, form.id)
+    assert activity.text == "Написал ещё в Telegram"
+    assert (await inbox_row(storage, "m1")).lead_id == form.id
+
+
 async def test_an_email_reply_in_a_thread_lands_on_that_lead_whoever_sends_it(
     storage: Storage,
 ) -> None:
