@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
@@ -19,19 +20,19 @@ from crm_core.tokens import UnknownManager
 from intake import worker_process
 from intake.auth import create_token
 from intake.bootstrap import build_storage, prepare_storage
-from intake.contact_import import (
+from intake.http.app import create_app
+from intake.inbox_admin import add_inbox_commands, run_inbox_command
+from intake.logs import configure_logging
+from intake.token_commands import render_tokens, token_list, token_revoke
+from offline.contact_import import (
     BATCH,
     ImportFileError,
     ImportOptions,
     UnknownOwner,
     run_import_command,
 )
-from intake.dedupe_eval import EvalInput, run_eval
-from intake.http.app import create_app
-from intake.inbox_admin import add_inbox_commands, run_inbox_command
-from intake.jsonl_input import InputError
-from intake.logs import configure_logging
-from intake.token_commands import render_tokens, token_list, token_revoke
+from offline.dedupe_eval import EvalInput, run_eval
+from offline.jsonl_input import InputError
 
 log = logging.getLogger("intake")
 
@@ -173,7 +174,11 @@ def _import_contacts(args: argparse.Namespace, settings: Settings) -> int:
         args.file, args.format, args.owner, args.dry_run, args.stop_after, args.batch_size
     )
     try:
-        report = asyncio.run(run_import_command(settings, options))
+        report = asyncio.run(
+            run_import_command(
+                settings, options, build_storage(settings), partial(prepare_storage, settings)
+            )
+        )
     except ImportFileError as err:
         print(f"{args.file}: {err}", file=sys.stderr)
         return 1

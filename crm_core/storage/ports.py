@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from crm_core.model import (
@@ -352,3 +353,8 @@ class Storage(ABC):
     @abstractmethod
     async def ping(self) -> None:
         """Raise StorageUnavailable unless the database answers."""
+
+    @abstractmethod
+    async def backup(self, destination: Path) -> Path | None:
+        """Copy the database, as committed at one moment, into a new SQLite file at
+        `destination`; None when this database is not copied this way (PostgreSQL: pg_dump)."""

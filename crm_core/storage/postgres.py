@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -152,3 +153,7 @@ class PostgresStorage(Storage):
                 await conn.fetchval("SELECT 1")
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as err:
             raise StorageUnavailable(str(err)) from err
+
+    async def backup(self, destination: Path) -> Path | None:
+        """None: a PostgreSQL database is copied by its operator (pg_dump), not by the service."""
+        return None

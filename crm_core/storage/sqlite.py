@@ -240,6 +240,21 @@ class SqliteStorage(Storage):
         except sqlite3.Error as err:
             raise StorageUnavailable(str(err)) from err
 
+    async def backup(self, destination: Path) -> Path | None:
+        """Copy the database with SQLite's online backup API (open or not; read-only)."""
+        if not self._path.exists():
+            return destination  # no database yet: its copy is an empty one
+        source_uri = self._path.resolve().as_uri() + "?mode=ro"
+        try:
+            async with (
+                aiosqlite.connect(source_uri, uri=True) as source,
+                aiosqlite.connect(destination) as target,
+            ):
+                await source.backup(target)
+        except sqlite3.Error as err:
+            raise StorageUnavailable(f"cannot copy the database: {err}") from err
+        return destination
+
 
 def _begin_waiting(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -17,8 +17,8 @@ from crm_core.storage import Storage
 from crm_core.storage.sqlite import SqliteStorage
 from dedupe.decision import Thresholds
 from intake.bootstrap import prepare_storage
-from intake.contact_import import ImportFile, ImportOptions, import_contacts, open_import_file
-from intake.csv_input import ImportRow
+from offline.contact_import import ImportFile, ImportOptions, import_contacts, open_import_file
+from offline.csv_input import ImportRow
 from tests.e2e.test_cli import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
