@@ -51,8 +51,11 @@ def submission(item: InboxItem, event: InboundEvent) -> Submission:
 def thread_ids(event: InboundEvent) -> tuple[str, ...]:
     """The earlier messages an e-mail answers (In-Reply-To first, then References, newest
     first); none for other events."""
-    ids = [event.meta.get("in_reply_to", "")]
-    ids += reversed(event.meta.get("references", "").split())
+    meta = event.meta
+    if "in_reply_to" not in meta and "references" not in meta:
+        return ()
+    ids = [meta.get("in_reply_to", "")]
+    ids += reversed(meta.get("references", "").split())
     return tuple(dict.fromkeys(i for i in ids if i))
 
 
