@@ -34,6 +34,7 @@ PERSONAL_IDENTIFIERS = frozenset(
         KeyKind.TELEGRAM_ID,
         KeyKind.TELEGRAM_USER,
         KeyKind.VK_ID,
+        KeyKind.MESSENGER,
     }
 )
 

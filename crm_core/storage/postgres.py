@@ -12,8 +12,8 @@ from asyncpg.pool import PoolConnectionProxy
 
 from crm_core.storage.migrations import load_migrations
 from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
-from crm_core.storage.repositories import SqlUnitOfWork
 from crm_core.storage.session import Row
+from crm_core.storage.unit_of_work import SqlUnitOfWork
 
 # Any constant works; it only has to be the same for every instance migrating the database.
 MIGRATION_LOCK_KEY = 7_245_113_001

@@ -17,8 +17,8 @@ import aiosqlite
 
 from crm_core.storage.migrations import load_migrations
 from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
-from crm_core.storage.repositories import SqlUnitOfWork
 from crm_core.storage.session import Row
+from crm_core.storage.unit_of_work import SqlUnitOfWork
 
 PLACEHOLDER = re.compile(r"\$(\d+)")
 PRAGMAS = (

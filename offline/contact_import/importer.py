@@ -306,7 +306,7 @@ def _changed(before: Contact, after: Contact, name: str) -> bool:
 
 def _unusable(raw: RawIdentity, prepared: PreparedContact) -> str | None:
     r = prepared.record
-    if r.name or r.phones or r.emails or r.telegram_id or r.telegram_username or r.vk_id:
+    if r.name or r.phones or r.emails or r.identities:
         return None
     dropped = [
         label
