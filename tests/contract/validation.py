@@ -118,6 +118,8 @@ def check_responses(app: web.Application) -> ResponseContract:
         if resource is None:  # no such route: aiohttp's own 404/405, not an operation's answer
             return await handler(request)
         path = resource.canonical
+        if _is_page(path, contract.document):  # the workplace's HTML pages, not the API
+            return await handler(request)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -130,3 +132,8 @@ def check_responses(app: web.Application) -> ResponseContract:
 
     app.middlewares.insert(0, contract_check)
     return contract
+
+
+def _is_page(path: str, document: dict[str, Any]) -> bool:
+    """A workplace page or static file: outside the API's prefixes and not documented."""
+    return not path.startswith(("/api/", "/hooks/")) and path not in document["paths"]
