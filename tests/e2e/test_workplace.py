@@ -175,3 +175,15 @@ async def test_the_card_explains_a_duplicate_and_confirms_it(any_db_service: Run
         running, f"/leads/{lead['id']}/match/confirm", "head", view="card", contact_id=str(olga)
     )
     assert 'class="notice' in again
+
+
+async def test_a_plain_form_post_acts_and_returns_to_the_page(service: Running) -> None:
+    lead = (await two_leads(service))["ivanova"]
+    async with service.client.post(
+        f"/leads/{lead['id']}/take",
+        data={"view": "card"},
+        headers=service.auth("ivanova"),
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == f"/leads/{lead['id']}"
+    assert (await service.lead(lead["id"]))["status"] == "in_work"

@@ -118,7 +118,10 @@ async def _act(request: web.Request, lead_id: int, command: Command) -> web.Stre
             message, ok = await command(uow, me, utcnow()), True
     except DomainError as err:
         message, ok = error_text(err), False
-    if form.get("view") == "card":
+    card = form.get("view") == "card"
+    if "HX-Request" not in request.headers:  # a plain form post (no JavaScript): back to the page
+        raise web.HTTPSeeOther(f"/leads/{lead_id}" if card else "/")
+    if card:
         return await _card(request, me, lead_id, message, ok)
     return await _row(request, me, lead_id, message, ok)
 

@@ -14,7 +14,7 @@ from crm_core.matching import INN_FIELDS
 from crm_core.model import Contact, Lead, Manager
 from crm_core.sales import RecordKind
 from intake.http.keys import SERVICES
-from workplace.pages.shared import junk_reasons, not_found, render
+from workplace.pages.shared import junk_reasons, not_found, render, source_names
 from workplace.viewer import viewer
 
 FIELD_NAMES = {
@@ -28,7 +28,15 @@ FIELD_NAMES = {
     "inn": "ИНН",
     "company": "Компания",
 }
-ASSIGNMENT_KINDS = {"manual": "вручную", "auto": "автоматически"}
+ASSIGNMENT_KINDS = {
+    "manual": "вручную",
+    "owner": "за владельцем клиента",
+    "round_robin": "по очереди",
+    "fallback": "резервный менеджер",
+    "waiting": "ждёт дежурного",
+    "hand_over": "передача",
+    "answered_call": "ответил на звонок",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,7 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
         "reasons": junk_reasons(request),
         "team": sorted((m for m in managers if m.active), key=lambda m: m.name),
         "names": {m.login: m.name for m in managers},
+        "sources": source_names(request),
     }
 
 

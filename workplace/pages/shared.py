@@ -79,8 +79,22 @@ def is_urgent(lead: Lead) -> bool:
     return LeadFlag.URGENT in lead.data.flags
 
 
+def phone(value: str | None) -> str:
+    """+7 916 123-45-67 for a Russian number; anything else as stored."""
+    if value and len(value) == 12 and value.startswith("+7") and value[1:].isdecimal():
+        d = value[2:]
+        return f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}"
+    return value or ""
+
+
+def source_names(request: web.Request) -> dict[str, str]:
+    """The names of the configured forms, by key (a lead's source is its form key)."""
+    return {f.key: f.name for f in request.app[SERVICES].settings.forms}
+
+
 FILTERS: Mapping[str, Callable[..., Any]] = {
     "local_time": local_time,
+    "phone": phone,
     "channel_name": lambda key: CHANNELS.get(key, key),
     "status_name": lambda status: STATUSES.get(status, str(status)),
     "decision_name": lambda key: DECISIONS.get(key, key),

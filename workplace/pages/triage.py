@@ -10,7 +10,7 @@ from crm_core.access import listing_scope
 from crm_core.model import Lead, LeadFilter, LeadStatus, Manager
 from crm_core.storage import Storage
 from intake.http.keys import SERVICES
-from workplace.pages.shared import is_urgent, junk_reasons, render
+from workplace.pages.shared import is_urgent, junk_reasons, render, source_names
 from workplace.viewer import viewer
 
 # A triage list longer than this is a queue problem, not a page problem.
@@ -51,4 +51,5 @@ def row_context(request: web.Request, me: Manager, managers: list[Manager]) -> d
         "reasons": junk_reasons(request),
         "team": sorted((m for m in managers if m.active), key=lambda m: m.name),
         "names": {m.login: m.name for m in managers},
+        "sources": source_names(request),
     }
