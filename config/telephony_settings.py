@@ -34,6 +34,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from channels.spec import SettingsContext
 from config.reader import Section
 
 MANGO_API_KEY_ENV = "LEADINTAKE_MANGO_API_KEY"
@@ -172,6 +173,15 @@ def telephony_settings(
         ),
         lines=_lines(s.table("lines"), queues, pipelines),
         extensions=_extensions(s.table("extensions"), logins),
+    )
+
+
+def telephony_section(
+    root: Section, env: Mapping[str, str], context: SettingsContext
+) -> TelephonySettings:
+    """`[telephony]` as the channel registry reads it (channels/telephony/spec)."""
+    return telephony_settings(
+        root, env, logins=context.logins, queues=context.queues, pipelines=context.pipelines
     )
 
 

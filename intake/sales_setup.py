@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from channels.registry import CHANNELS
 from config.reader import ConfigError
 from config.settings import (
     FALLBACK_WAIT,
@@ -105,6 +106,19 @@ def source_route(settings: Settings, channel: str, source: str) -> tuple[str | N
     if channel == "email":
         mailbox = next((m for m in settings.email_mailboxes if m.name == source), None)
         return (mailbox.queue, mailbox.pipeline) if mailbox else (None, None)
+    return _registered_source_route(settings, channel, source)
+
+
+def _registered_source_route(
+    settings: Settings, channel: str, source: str
+) -> tuple[str | None, str | None]:
+    """A registered channel's source (with `name`, `queue`, `pipeline`) named `source`."""
+    spec = next((s for s in CHANNELS if s.name == channel), None)
+    for section in spec.settings if spec is not None else ():
+        if section.routed:
+            for found in settings.channel(section.attribute):
+                if getattr(found, "name", None) == source:
+                    return found.queue, found.pipeline
     return None, None
 
 
