@@ -15,7 +15,7 @@ when it builds the app (`tests/channels/test_registry.py` resolves every name).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -44,7 +44,7 @@ class ConfigTable(Protocol):
         """A sub-table (empty when absent)."""
         ...
 
-    def array(self, key: str) -> list[ConfigTable]:
+    def array(self, key: str) -> Sequence[ConfigTable]:
         """An array of tables (empty when absent)."""
         ...
 

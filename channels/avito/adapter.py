@@ -34,6 +34,8 @@ from channels.model import EventKind, InboundEvent, PersonDetails
 from channels.webhook import Accepted, Ignored, UnknownSource, WebhookRequest
 
 Json = Mapping[str, Any]
+# 9999-12-31: later times are not dates a message was sent.
+MAX_UNIX_TIME = 253_402_300_800
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +113,8 @@ def parse_webhook(
     item_id = value.get("item_id")
     if isinstance(item_id, int | str) and not isinstance(item_id, bool) and str(item_id):
         meta["item_id"] = str(item_id)
-    if isinstance(created := value.get("created"), int) and not isinstance(created, bool):
-        meta["sent_at"] = datetime.fromtimestamp(created, UTC).isoformat()
+    if sent_at := _timestamp(value.get("created")):
+        meta["sent_at"] = sent_at
     if event_id := _optional_text(body, "id"):
         meta["event_id"] = event_id
     content = value.get("content")
@@ -145,6 +147,13 @@ def _integer(data: Json, key: str, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
         raise InvalidSubmission(where, f"{where} is required and must be an integer")
     return value
+
+
+def _timestamp(value: object) -> str | None:
+    """A Unix time as ISO 8601; anything out of range is left out rather than refused."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < MAX_UNIX_TIME:
+        return None
+    return datetime.fromtimestamp(value, UTC).isoformat()
 
 
 def _optional_text(data: Json, key: str) -> str | None:
