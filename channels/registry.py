@@ -19,3 +19,8 @@ CHANNELS: tuple[ChannelSpec, ...] = (
     telephony.SPEC,
     avito.SPEC,
 )
+
+
+def identity_kinds() -> frozenset[str]:
+    """Every `PersonDetails.messenger_ids` key some channel produces (for dedupe)."""
+    return frozenset(kind for spec in CHANNELS for kind in spec.identity_kinds)

@@ -66,6 +66,18 @@ class ConfigTable(Protocol):
         """An integer within bounds."""
         ...
 
+    def number(self, key: str, default: float, *, minimum: float) -> float:
+        """A number not below the minimum."""
+        ...
+
+    def boolean(self, key: str, default: bool) -> bool:
+        """A boolean."""
+        ...
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        """One of the allowed strings."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SettingsContext:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from channels.avito.adapter import AvitoAccount, receive
 from channels.avito.const import ACCOUNT_PARAM, CHANNEL, IDENTITY_KIND, TOKEN_PARAM
+from channels.settings_support import require_unique, secret_from_env
 from channels.spec import ChannelSpec, ConfigTable, Route, SettingsSection
 from channels.webhook import Webhook, WebhookDoc
 
@@ -30,16 +31,11 @@ def avito_accounts(root: ConfigTable, env: Mapping[str, str]) -> tuple[AvitoAcco
         name = s.identifier("name")
         if s.data.get("user_id") is None:
             raise s.error("user_id", "required: the account's Avito user id")
-        if s.data.get("webhook_secret") is not None:
-            raise s.error("webhook_secret", "secrets are not written in the file: set its _env")
-        env_name = s.string(
-            "webhook_secret_env", f"LEADINTAKE_AVITO_{name.upper().replace('-', '_')}_SECRET"
-        )
-        secret = env.get(env_name)
+        env_name = f"LEADINTAKE_AVITO_{name.upper().replace('-', '_')}_SECRET"
+        secret = secret_from_env(s, env, "webhook_secret_env", env_name)
         if not secret:
-            raise s.error("webhook_secret_env", f"the webhook secret must be set in ${env_name}")
-        if any(a.name == name for a in accounts):
-            raise root.error("avito.accounts", f"{name!r} appears twice")
+            where = s.string("webhook_secret_env", env_name)
+            raise s.error("webhook_secret_env", f"the webhook secret must be set in ${where}")
         accounts.append(
             AvitoAccount(
                 name=name,
@@ -49,6 +45,7 @@ def avito_accounts(root: ConfigTable, env: Mapping[str, str]) -> tuple[AvitoAcco
                 pipeline=s.optional_string("pipeline"),
             )
         )
+    require_unique(root, "avito.accounts", [a.name for a in accounts])
     return tuple(accounts)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from channels.email.const import CHANNEL
+from channels.email.settings import email_mailboxes
 from channels.spec import ChannelSpec, PollerGroup, SettingsSection, ShellRef
 
 SPEC = ChannelSpec(
@@ -10,7 +11,7 @@ SPEC = ChannelSpec(
     settings=(
         SettingsSection(
             "email_mailboxes",
-            ShellRef("config.channel_settings:email_mailboxes"),
+            email_mailboxes,
             routed=True,
             where="email.mailboxes",
         ),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from channels.spec import ChannelSpec, PollerGroup, Route, SettingsSection, ShellRef
 from channels.telegram.const import CHANNEL
+from channels.telegram.settings import telegram_bots
 
 SPEC = ChannelSpec(
     name=CHANNEL,
     settings=(
         SettingsSection(
             "telegram_bots",
-            ShellRef("config.channel_settings:telegram_bots"),
+            telegram_bots,
             routed=True,
             where="telegram.bots",
         ),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from channels.spec import ChannelSpec, PollerGroup, Route, SettingsSection, ShellRef
 from channels.vk.const import CHANNEL
+from channels.vk.settings import vk_groups
 
 SPEC = ChannelSpec(
     name=CHANNEL,
     settings=(
         SettingsSection(
             "vk_groups",
-            ShellRef("config.channel_settings:vk_groups"),
+            vk_groups,
             routed=True,
             where="vk.groups",
         ),
