@@ -5,11 +5,13 @@ manifest) and `channels/registry.py` lists them. The application factory (routes
 reader (settings sections), the OpenAPI document and the background loop (pollers) iterate
 that list, so a channel is added in its own package plus one line there.
 
-channels/ never imports config/ or intake/. A new webhook channel declares a `Webhook`
-(`channels/webhook.py`): pure verify-and-parse code the shell serves with its one generic
-handler. The older channels' HTTP handlers, pollers and settings parsers still live in the
-shell; their specs name them with `ShellRef` ("module:attribute") and the shell imports them
-when it builds the app (`tests/channels/test_registry.py` resolves every name).
+channels/ never imports config/ or intake/. Each channel parses its own settings section
+through the `ConfigTable` protocol (the config reader's tables satisfy it). A new webhook
+channel declares a `Webhook` (`channels/webhook.py`): pure verify-and-parse code the shell
+serves with its one generic handler. The older channels' HTTP handlers, pollers and OpenAPI
+tables still live in the shell (they use its services, metrics and schemas); their specs name
+them with `ShellRef` ("module:attribute") and the shell imports them when it builds the app
+(`tests/channels/test_registry.py` resolves every name).
 """
 
 from __future__ import annotations
@@ -17,11 +19,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from channels.webhook import Webhook
-
-T = TypeVar("T")
 
 
 class ConfigTable(Protocol):
@@ -78,6 +78,10 @@ class ConfigTable(Protocol):
         """One of the allowed strings."""
         ...
 
+    def string_list(self, key: str, default: list[str]) -> list[str]:
+        """A list of strings."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SettingsContext:
@@ -113,11 +117,6 @@ class ShellRef:
         return getattr(importlib.import_module(self.module), self.attribute)
 
 
-def resolved(value: T | ShellRef) -> T | Any:
-    """The value itself, or what the ShellRef names."""
-    return value.load() if isinstance(value, ShellRef) else value
-
-
 @dataclass(frozen=True, slots=True)
 class SettingsSection:
     """Where a channel's settings go: `Settings.channel(attribute)`, parsed from the root
@@ -128,7 +127,7 @@ class SettingsSection:
     """
 
     attribute: str
-    parse: SettingsParser | ShellRef
+    parse: SettingsParser
     routed: bool = False
     where: str = ""
     needs_context: bool = False

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from channels.registry import CHANNELS
-from channels.spec import ConfigTable, SettingsContext, SettingsSection, resolved
+from channels.spec import ConfigTable, SettingsContext, SettingsSection
 from config.abuse_settings import (
     FORM_RATE_ENV,
     FormAbuseSettings,
@@ -493,7 +493,7 @@ def _channel_section(
 ) -> Any:
     # Declared so mypy checks that the reader's Section is what channel parsers expect.
     table: ConfigTable = root
-    parse = resolved(section.parse)
+    parse = section.parse
     value = parse(table, env, context) if section.needs_context else parse(table, env)
     if section.routed:
         _routed(root, section.where, value, context)

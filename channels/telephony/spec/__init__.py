@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from channels.spec import ChannelSpec, PollerGroup, Route, SettingsSection, ShellRef
+from channels.telephony.asterisk.settings import asterisk_pbxes
+from channels.telephony.settings import telephony_section
 
 HOOKS = "intake.http.telephony_hooks"
 
@@ -12,10 +14,10 @@ SPEC = ChannelSpec(
     settings=(
         SettingsSection(
             "telephony",
-            ShellRef("config.telephony_settings:telephony_section"),
+            telephony_section,
             needs_context=True,
         ),
-        SettingsSection("asterisk", ShellRef("config.asterisk_settings:asterisk_pbxes")),
+        SettingsSection("asterisk", asterisk_pbxes),
     ),
     routes=(
         Route("POST", "/hooks/telephony/mango/events/{kind}", ShellRef(f"{HOOKS}:post_mango")),
