@@ -122,8 +122,9 @@ class SettingsSection:
     """Where a channel's settings go: `Settings.channel(attribute)`, parsed from the root
     table by `parse(root, environment)`.
 
-    `routed`: the parsed value is a tuple of sources with `queue` and `pipeline`, which the
-    reader checks against the configured queues and pipelines (`where` names them in errors).
+    `routed`: the parsed value is a tuple of sources with `name` (their events' `source`),
+    `queue` and `pipeline`; the reader checks those against the configured queues and
+    pipelines (`where` names the section in errors) and leads from a source follow them.
     """
 
     attribute: str

@@ -24,6 +24,11 @@ class VkGroupSettings:
     access_token: str | None = field(default=None, repr=False)
     api_base: str = "https://api.vk.com/method"
 
+    @property
+    def name(self) -> str:
+        """The community as its leads' `source` names it."""
+        return str(self.group_id)
+
 
 def vk_groups(root: ConfigTable, env: Mapping[str, str]) -> tuple[VkGroupSettings, ...]:
     """`[[vk.groups]]`: group_id, confirmation, secret_env, queue, pipeline, mode, token_env."""

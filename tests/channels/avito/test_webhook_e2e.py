@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from config import ConfigError, Settings, load_settings
+from intake.sales_setup import source_route
 from tests.conftest import TEST_CONFIG, storage_of_kind
 from tests.e2e.conftest import Running, run_service
 
@@ -169,3 +170,10 @@ def test_the_webhook_secret_must_come_from_the_environment(tmp_path: Path) -> No
         avito_settings(tmp_path, AVITO_CONFIG + 'queue = "nope"\n')
     with pytest.raises(ConfigError, match="secrets are not written"):
         avito_settings(tmp_path, AVITO_CONFIG + 'webhook_secret = "x"\n')
+
+
+def test_leads_of_an_account_follow_its_queue_and_pipeline(tmp_path: Path) -> None:
+    settings = avito_settings(tmp_path, AVITO_CONFIG + 'queue = "main"\npipeline = "main"\n')
+
+    assert source_route(settings, "avito", "shop") == ("main", "main")
+    assert source_route(settings, "avito", "other") == (None, None)
