@@ -17,6 +17,7 @@ COPY channels ./channels
 COPY dedupe ./dedupe
 COPY crm_core ./crm_core
 COPY config ./config
+COPY offline ./offline
 RUN pip install --no-cache-dir --no-deps . \
     && useradd --system --uid 10001 --home-dir /data --create-home leadintake
 

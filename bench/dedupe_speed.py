@@ -7,7 +7,7 @@
 The data set comes from bench/dedupe/generate.py, run in a child process so that its memory is
 not counted as ours; --data reuses one already generated. The base is streamed into a fresh
 database (a temporary SQLite file, or a new PostgreSQL schema dropped at the end) by the
-product's bulk loader (intake/base_load.py: worker processes normalize, this one writes), as
+product's bulk loader (offline/base_load.py: worker processes normalize, this one writes), as
 `dedupe-eval` does.
 Then every lead is decided once to warm the caches, and once more timing build_profile + detect
 per lead. With --db both each database runs in its own child process, so that the peak memory
@@ -50,8 +50,8 @@ from dedupe.detector import Detector
 from dedupe.keys import Entity, KeyKind, lookup_keys
 from dedupe.ports import IdentityIndex, IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
-from intake.base_load import load_base
-from intake.jsonl_input import LineReader, lead_line, read_jsonl
+from offline.base_load import load_base
+from offline.jsonl_input import LineReader, lead_line, read_jsonl
 
 REGION = "RU"
 LEAD_BATCH = 200  # leads decided per transaction

@@ -6,14 +6,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm_core.model import StoredCompany, StoredContact
+from crm_core.model import Identity, StoredCompany, StoredContact
 from crm_core.storage.ports import UnitOfWork
 from dedupe.emails import normalize_email
 from dedupe.inn import validate_inn
 from dedupe.keys import Entity, company_keys, person_keys
-from dedupe.messengers import telegram_id, telegram_username, vk_id
 from dedupe.phones import normalize_phone
-from dedupe.profile import Profile, RawIdentity, build_profile
+from dedupe.profile import Profile, RawIdentity, build_profile, messenger_identities
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +44,7 @@ def prepare_contact(
         name=(raw.name or "").strip() or None,
         phones=_e164(raw.phones, region),
         emails=_addresses(raw.emails),
-        telegram_id=telegram_id(raw.telegram_id) if raw.telegram_id else None,
-        telegram_username=telegram_username(raw.telegram_username)
-        if raw.telegram_username
-        else None,
-        vk_id=vk_id(raw.vk_id) if raw.vk_id else None,
+        identities=tuple(Identity(kind, value) for kind, value in messenger_identities(raw)),
         company_id=company_id,
         company_name=(raw.company or "").strip() or None,
         owner_id=owner_id,
@@ -61,14 +56,17 @@ def prepare_contact(
             phones=record.phones,
             emails=record.emails,
             company=record.company_name,
-            telegram_id=record.telegram_id,
-            telegram_username=record.telegram_username,
-            vk_id=record.vk_id,
+            messengers=identity_pairs(record.identities),
         ),
         region,
         stored=True,
     )
     return PreparedContact(record, profile)
+
+
+def identity_pairs(identities: Sequence[Identity]) -> tuple[tuple[str, str], ...]:
+    """Identities as the (kind, value) pairs the detector reads."""
+    return tuple((i.kind, i.value) for i in identities)
 
 
 def prepare_company(

@@ -8,14 +8,25 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.access import may_link_contact, may_see, proposed_contact_ids
+from crm_core.contacts import identity_pairs
 from crm_core.errors import MatchError, RuleError
 from crm_core.holders import lead_holders
 from crm_core.ingest import SYSTEM_ACTOR
-from crm_core.model import AuditEntry, Contact, Lead, LeadMatch, LeadStatus, Manager, NewLead
+from crm_core.model import (
+    AuditEntry,
+    Contact,
+    Identity,
+    Lead,
+    LeadMatch,
+    LeadStatus,
+    Manager,
+    NewLead,
+)
 from crm_core.storage.ports import UnitOfWork
 from dedupe.decision import Decision, Verdict
 from dedupe.detector import Detector
 from dedupe.keys import Entity, person_keys, rejection_keys
+from dedupe.messengers import is_key_kind
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile, RawIdentity, build_profile
 
@@ -96,9 +107,7 @@ def lead_identity(lead: NewLead, region: str = "RU") -> RawIdentity:
         emails=tuple(e for e in [c.email or c.email_raw] if e),
         company=c.company,
         inn=_field(lead.fields, INN_FIELDS),
-        telegram_id=messengers.get("telegram_id"),
-        telegram_username=messengers.get("telegram_username"),
-        vk_id=messengers.get("vk_id") or messengers.get("vk"),
+        messengers=tuple(messengers.items()),
         text=lead.comment,
     )
 
@@ -188,24 +197,32 @@ async def reject_match(
 async def learn_identifiers(
     uow: UnitOfWork, contact: Contact, profile: Profile, now: datetime
 ) -> dict[str, list[str]]:
-    """Add the lead's phones, e-mails and messenger ids the contact did not have yet."""
+    """Add the lead's phones, e-mails and messenger ids the contact did not have yet.
+
+    Account ids add up (a person may have two Telegram accounts); a username, which can
+    change hands, is learned only while the contact has none of that kind.
+    """
     phones = [p for p in sorted(profile.phones) if p not in contact.phones]
     emails = [e.address for e in profile.emails if e.address not in contact.emails]
+    known_kinds = {i.kind for i in contact.identities}
+    identities = [
+        Identity(kind, value)
+        for kind, value in profile.messengers
+        if Identity(kind, value) not in contact.identities
+        and (is_key_kind(kind) or kind not in known_kinds)
+    ]
     updated = replace(
         contact,
         phones=contact.phones + tuple(phones),
         emails=contact.emails + tuple(emails),
-        telegram_id=contact.telegram_id or profile.telegram_id,
-        telegram_username=contact.telegram_username or profile.telegram_username,
-        vk_id=contact.vk_id or profile.vk_id,
+        identities=contact.identities + tuple(identities),
     )
     if updated == contact:
         return {}
     await reindex_contact(uow, updated, now)
     learned = {"phones": phones, "emails": emails}
-    for field in ("telegram_id", "telegram_username", "vk_id"):
-        if getattr(updated, field) != getattr(contact, field):
-            learned[field] = [getattr(updated, field)]
+    for identity in identities:
+        learned.setdefault(identity.kind, []).append(identity.value)
     return learned
 
 
@@ -227,9 +244,7 @@ def contact_profile(contact: Contact) -> Profile:
             phones=contact.phones,
             emails=contact.emails,
             company=contact.company_name,
-            telegram_id=contact.telegram_id,
-            telegram_username=contact.telegram_username,
-            vk_id=contact.vk_id,
+            messengers=identity_pairs(contact.identities),
         ),
         stored=True,
     )

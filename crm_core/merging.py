@@ -10,12 +10,15 @@ from typing import Any
 
 from crm_core.errors import MergeError
 from crm_core.matching import reindex_contact
-from crm_core.model import AuditEntry, Company, Contact
+from crm_core.model import AuditEntry, Company, Contact, Identity
 from crm_core.storage.ports import UnitOfWork
 from dedupe.keys import Entity, company_keys
 from dedupe.profile import RawIdentity, build_profile
 
 CONTACT_CHOICES = ("name", "company_id", "company_name", "owner_id", "telegram_id", "vk_id")
+# Choices about identities: both sides' ids are kept, the chosen side's first (the one the
+# single-valued public field shows).
+IDENTITY_CHOICES = ("telegram_id", "vk_id")
 COMPANY_CHOICES = ("name", "inn", "website", "owner_id")
 
 
@@ -25,13 +28,22 @@ def merged_contact(survivor: Contact, merged: Contact, choices: Mapping[str, str
     `choices` maps a field to "survivor" or "merged"; unchosen fields keep the survivor's
     value, or take the merged one's where the survivor has none.
     """
+    fields = tuple(f for f in CONTACT_CHOICES if f not in IDENTITY_CHOICES)
     return replace(
         survivor,
         phones=_union(survivor.phones, merged.phones),
         emails=_union(survivor.emails, merged.emails),
-        telegram_username=survivor.telegram_username or merged.telegram_username,
-        **_chosen(survivor, merged, choices, CONTACT_CHOICES),
+        identities=_merged_identities(survivor, merged, choices),
+        **_chosen(survivor, merged, choices, fields),
     )
+
+
+def _merged_identities(
+    survivor: Contact, merged: Contact, choices: Mapping[str, str]
+) -> tuple[Identity, ...]:
+    first = {kind for kind in IDENTITY_CHOICES if choices.get(kind) == "merged"}
+    preferred = [i for i in merged.identities if i.kind in first]
+    return tuple(dict.fromkeys((*preferred, *survivor.identities, *merged.identities)))
 
 
 def merged_company(survivor: Company, merged: Company, choices: Mapping[str, str]) -> Company:

@@ -241,15 +241,31 @@ class InboxStats:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """One account a person is known by: a messenger kind ("telegram_id", "vk_id",
+    "avito_id" …) and its normalized value."""
+
+    kind: str
+    value: str
+
+
+# Kinds a contact's snapshot (merge journal) once held as fields of their own.
+LEGACY_IDENTITY_FIELDS = ("telegram_id", "telegram_username", "vk_id")
+
+
+def first_identity(identities: tuple[Identity, ...], kind: str) -> str | None:
+    """The first value of one kind, as the single-valued public fields show it."""
+    return next((i.value for i in identities if i.kind == kind), None)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredContact:
     """A contact row ready to insert: identifiers already normalized."""
 
     name: str | None
     phones: tuple[str, ...]
     emails: tuple[str, ...]
-    telegram_id: str | None = None
-    telegram_username: str | None = None
-    vk_id: str | None = None
+    identities: tuple[Identity, ...] = ()
     company_id: int | None = None
     company_name: str | None = None
     owner_id: int | None = None
@@ -277,22 +293,31 @@ class Contact:
     name: str | None
     phones: tuple[str, ...]
     emails: tuple[str, ...]
-    telegram_id: str | None
-    telegram_username: str | None
-    vk_id: str | None
     company_id: int | None
     company_name: str | None
     owner_id: int | None
     merged_into_id: int | None = None
+    identities: tuple[Identity, ...] = ()
+
+    def identity(self, kind: str) -> str | None:
+        """The contact's first identity of one kind (None when it has none)."""
+        return first_identity(self.identities, kind)
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-ready copy (merge journal)."""
-        return snapshot(self)
+        data = snapshot(self)
+        data["identities"] = [{"kind": i.kind, "value": i.value} for i in self.identities]
+        return data
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any]) -> Contact:
-        """Inverse of to_snapshot."""
-        return cls(**restored(data))
+        """Inverse of to_snapshot (journal entries written before identities read too)."""
+        args = restored(data)
+        identities = [Identity(i["kind"], i["value"]) for i in args.pop("identities", ())]
+        for kind in LEGACY_IDENTITY_FIELDS:
+            if value := args.pop(kind, None):
+                identities.append(Identity(kind, value))
+        return cls(**args, identities=tuple(dict.fromkeys(identities)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from dedupe.messengers import TELEGRAM_ID_KIND, TELEGRAM_USERNAME_KIND, VK_ID_KIND
 from dedupe.profile import Profile
 
 
@@ -24,6 +25,7 @@ class KeyKind(StrEnum):
     TELEGRAM_ID = "tg"
     TELEGRAM_USER = "tu"
     VK_ID = "vk"
+    MESSENGER = "m"  # any other messenger: `m:<kind>:<value>` ("m:avito_id:98765")
     INN = "inn"
     COMPANY = "co"
     COMPANY_SKELETON = "cs"
@@ -42,6 +44,7 @@ RETRIEVAL_CAPS: dict[KeyKind, int] = {
     KeyKind.TELEGRAM_ID: 50,
     KeyKind.TELEGRAM_USER: 50,
     KeyKind.VK_ID: 50,
+    KeyKind.MESSENGER: 50,
     KeyKind.INN: 50,
     KeyKind.COMPANY: 20,
     KeyKind.COMPANY_SKELETON: 20,
@@ -67,6 +70,33 @@ def key(kind: KeyKind, value: str) -> str:
 def kind_of(stored: str) -> KeyKind:
     """The kind of a stored key."""
     return KeyKind(stored.partition(":")[0])
+
+
+# The messengers we had first keep the short prefixes their keys were stored under.
+MESSENGER_PREFIXES: dict[str, KeyKind] = {
+    TELEGRAM_ID_KIND: KeyKind.TELEGRAM_ID,
+    TELEGRAM_USERNAME_KIND: KeyKind.TELEGRAM_USER,
+    VK_ID_KIND: KeyKind.VK_ID,
+}
+_PREFIX_KINDS = {prefix.value: kind for kind, prefix in MESSENGER_PREFIXES.items()}
+
+
+def messenger_key(kind: str, value: str) -> str:
+    """The stored key of a normalized messenger identity."""
+    prefix = MESSENGER_PREFIXES.get(kind)
+    if prefix is not None:
+        return key(prefix, value)
+    return key(KeyKind.MESSENGER, f"{kind}:{value}")
+
+
+def messenger_of(stored: str) -> tuple[str, str] | None:
+    """(kind, value) of a stored messenger key; None for keys of other kinds."""
+    prefix, _, rest = stored.partition(":")
+    if prefix == KeyKind.MESSENGER.value:
+        kind, _, value = rest.partition(":")
+        return (kind, value) if kind and value else None
+    known = _PREFIX_KINDS.get(prefix)
+    return (known, rest) if known else None
 
 
 def person_keys(profile: Profile) -> set[str]:
@@ -109,12 +139,7 @@ def _identifier_keys(profile: Profile, *, include_text: bool) -> set[str]:
     for email in emails:
         keys.add(key(KeyKind.EMAIL, email.address))
         keys.add(key(KeyKind.EMAIL_CANONICAL, email.canonical))
-    if profile.telegram_id:
-        keys.add(key(KeyKind.TELEGRAM_ID, profile.telegram_id))
-    if profile.telegram_username:
-        keys.add(key(KeyKind.TELEGRAM_USER, profile.telegram_username))
-    if profile.vk_id:
-        keys.add(key(KeyKind.VK_ID, profile.vk_id))
+    keys.update(messenger_key(kind, value) for kind, value in profile.messengers)
     return keys
 
 

@@ -3,11 +3,16 @@
 Numeric ids (Telegram user id, VK user id) never change for an account, so they are match
 keys. Usernames and screen names can be changed, released and taken by someone else, so they
 are hints only: they may raise a candidate for review but never decide a duplicate alone.
+
+Any other kind named `<something>_id` ("avito_id", "whatsapp_id") is taken as such an account
+id too, with a generic normalizer, so a new channel's ids need no change here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 MAX_RAW_LENGTH = 256
 # Telegram ids fit in 52 bits (their API promises at most 52 significant bits).
@@ -105,3 +110,67 @@ def vk_screen_name(raw: str | None) -> str | None:
     ):
         return None
     return target
+
+
+TELEGRAM_ID_KIND = "telegram_id"
+TELEGRAM_USERNAME_KIND = "telegram_username"
+VK_ID_KIND = "vk_id"
+# A web form's "vk" field holds whatever the person typed: a link, "id123" or a number.
+KIND_ALIASES = {"vk": VK_ID_KIND}
+GENERIC_KIND = re.compile(r"^[a-z][a-z0-9_]{0,28}_id$")
+# Longer than any account id we know of; a longer value is not an id, so it is dropped rather
+# than cut (a cut id could match another account).
+GENERIC_MAX_LENGTH = 128
+
+
+@dataclass(frozen=True, slots=True)
+class MessengerKind:
+    """How one kind of messenger identity is normalized and whether it is a match key."""
+
+    normalize: Callable[[str | None], str | None]
+    is_key: bool
+
+
+def generic_id(raw: str | None) -> str | None:
+    """An account id of a messenger we have no special rules for: trimmed, one word, capped."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text or len(text) > GENERIC_MAX_LENGTH or any(ch.isspace() for ch in text):
+        return None
+    return text
+
+
+KNOWN_KINDS: dict[str, MessengerKind] = {
+    TELEGRAM_ID_KIND: MessengerKind(telegram_id, is_key=True),
+    TELEGRAM_USERNAME_KIND: MessengerKind(telegram_username, is_key=False),
+    VK_ID_KIND: MessengerKind(vk_id, is_key=True),
+}
+GENERIC_KIND_RULES = MessengerKind(generic_id, is_key=True)
+
+
+def messenger_kind(kind: str) -> tuple[str, MessengerKind] | None:
+    """The canonical name and rules of a messenger kind; None for kinds that are no identity."""
+    name = KIND_ALIASES.get(kind, kind)
+    known = KNOWN_KINDS.get(name)
+    if known is not None:
+        return name, known
+    if GENERIC_KIND.match(name):
+        return name, GENERIC_KIND_RULES
+    return None
+
+
+def normalize_messenger(kind: str, raw: str | None) -> tuple[str, str] | None:
+    """(canonical kind, normalized value) of one messenger identity, or None if unusable."""
+    found = messenger_kind(kind)
+    if found is None or not raw:
+        return None
+    name, rules = found
+    value = rules.normalize(raw)
+    return (name, value) if value else None
+
+
+def is_key_kind(kind: str) -> bool:
+    """True when ids of this kind never move to another person (a match key, not a hint)."""
+    found = messenger_kind(kind)
+    return found is not None and found[1].is_key

@@ -9,7 +9,13 @@ from dedupe.companies import CompanyName, parse_company
 from dedupe.emails import normalize_email
 from dedupe.extract import extract_contacts
 from dedupe.inn import validate_inn
-from dedupe.messengers import telegram_id, telegram_username, vk_id
+from dedupe.messengers import (
+    TELEGRAM_ID_KIND,
+    TELEGRAM_USERNAME_KIND,
+    VK_ID_KIND,
+    is_key_kind,
+    normalize_messenger,
+)
 from dedupe.names import PersonName, parse_person_name
 from dedupe.phones import normalize_phone
 from dedupe.signature import signature_name
@@ -27,6 +33,8 @@ class RawIdentity:
     telegram_id: str | None = None
     telegram_username: str | None = None
     vk_id: str | None = None
+    # (kind, value) of any messenger identity: "telegram_id", "vk_id", "avito_id", …
+    messengers: tuple[tuple[str, str], ...] = ()
     text: str | None = None
     website: str | None = None
 
@@ -55,9 +63,8 @@ class Profile:
     emails: tuple[EmailKey, ...] = ()
     text_phones: frozenset[str] = frozenset()
     text_emails: tuple[EmailKey, ...] = ()
-    telegram_id: str | None = None
-    telegram_username: str | None = None
-    vk_id: str | None = None
+    # Normalized (kind, value) pairs, each once, in the order they came.
+    messengers: tuple[tuple[str, str], ...] = ()
     company: CompanyName = field(default_factory=lambda: parse_company(None))
     inn: str | None = None
     company_domain: str | None = None
@@ -70,9 +77,12 @@ class Profile:
             or self.emails
             or self.text_phones
             or self.text_emails
-            or self.telegram_id
-            or self.vk_id
+            or any(is_key_kind(kind) for kind, _ in self.messengers)
         )
+
+    def messenger_values(self, kind: str) -> tuple[str, ...]:
+        """The normalized values of one messenger kind ("telegram_id" …)."""
+        return tuple(value for k, value in self.messengers if k == kind)
 
 
 def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False) -> Profile:
@@ -93,14 +103,16 @@ def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False)
     emails = _emails(raw.emails)
     text_phones: frozenset[str] = frozenset()
     text_emails: tuple[EmailKey, ...] = ()
-    tg_user = telegram_username(raw.telegram_username) if raw.telegram_username else None
+    messengers = messenger_identities(raw)
     if raw.text:
         found = extract_contacts(raw.text, region)
         text_phones = frozenset(found.phones) - phones
         known = {e.address for e in emails}
         text_emails = tuple(e for e in _emails(found.emails) if e.address not in known)
-        if tg_user is None and found.telegram_usernames:
-            tg_user = found.telegram_usernames[0]
+        if found.telegram_usernames and not any(
+            kind == TELEGRAM_USERNAME_KIND for kind, _ in messengers
+        ):
+            messengers += ((TELEGRAM_USERNAME_KIND, found.telegram_usernames[0]),)
     inn = validate_inn(raw.inn) if raw.inn else None
     return Profile(
         name=name,
@@ -108,13 +120,27 @@ def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False)
         emails=emails,
         text_phones=text_phones,
         text_emails=text_emails,
-        telegram_id=telegram_id(raw.telegram_id) if raw.telegram_id else None,
-        telegram_username=tg_user,
-        vk_id=vk_id(raw.vk_id) if raw.vk_id else None,
+        messengers=messengers,
         company=company,
         inn=inn or company.inn,
         company_domain=_website_domain(raw.website),
     )
+
+
+def messenger_identities(raw: RawIdentity) -> tuple[tuple[str, str], ...]:
+    """The usable messenger identities of a record, normalized: (kind, value), each once."""
+    given = (
+        (TELEGRAM_ID_KIND, raw.telegram_id),
+        (TELEGRAM_USERNAME_KIND, raw.telegram_username),
+        (VK_ID_KIND, raw.vk_id),
+        *raw.messengers,
+    )
+    found: dict[tuple[str, str], None] = {}
+    for kind, value in given:
+        normalized = normalize_messenger(kind, value)
+        if normalized is not None:
+            found[normalized] = None
+    return tuple(found)
 
 
 def _phones(values: Iterable[str], region: str) -> Iterable[str]:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from rapidfuzz.distance import Levenshtein
 
 from dedupe.frequency import effective_frequency
+from dedupe.messengers import KNOWN_KINDS, TELEGRAM_ID_KIND, TELEGRAM_USERNAME_KIND, is_key_kind
 from dedupe.names import PersonName, first_names_compatible
 from dedupe.profile import EmailKey, Profile
 from dedupe.translit import to_latin
@@ -208,36 +209,29 @@ def _email_match(email: EmailKey, stats: KeyStats, factor: float, from_text: boo
 
 def _messengers(lead: Profile, candidate: Profile) -> list[Evidence]:
     found = []
-    for label, ours, theirs in (
-        ("telegram_id", lead.telegram_id, candidate.telegram_id),
-        ("vk_id", lead.vk_id, candidate.vk_id),
-    ):
-        if not ours or not theirs:
+    for kind in _shared_kinds(lead, candidate):
+        if not is_key_kind(kind):
             continue
-        if ours == theirs:
+        ours, theirs = lead.messenger_values(kind), candidate.messenger_values(kind)
+        if set(ours) & set(theirs):
             found.append(
                 Evidence(
-                    label,
-                    Outcome.MATCH,
-                    MESSENGER_ID_WEIGHT,
-                    Strength.IDENTIFIER,
-                    f"совпал {label}",
+                    kind, Outcome.MATCH, MESSENGER_ID_WEIGHT, Strength.IDENTIFIER, f"совпал {kind}"
                 )
             )
         else:
             found.append(
                 Evidence(
-                    label,
+                    kind,
                     Outcome.CONFLICT,
                     MESSENGER_ID_CONFLICT,
                     Strength.IDENTIFIER,
-                    f"другой {label}",
+                    f"другой {kind}",
                 )
             )
-    if (
-        lead.telegram_username
-        and lead.telegram_username == candidate.telegram_username
-        and not (lead.telegram_id and candidate.telegram_id)
+    usernames = set(lead.messenger_values(TELEGRAM_USERNAME_KIND))
+    if usernames & set(candidate.messenger_values(TELEGRAM_USERNAME_KIND)) and not (
+        lead.messenger_values(TELEGRAM_ID_KIND) and candidate.messenger_values(TELEGRAM_ID_KIND)
     ):
         found.append(
             Evidence(
@@ -249,6 +243,13 @@ def _messengers(lead: Profile, candidate: Profile) -> list[Evidence]:
             )
         )
     return found
+
+
+def _shared_kinds(lead: Profile, candidate: Profile) -> list[str]:
+    """Messenger kinds both records have: Telegram, VK, then the others by name."""
+    shared = {kind for kind, _ in lead.messengers} & {kind for kind, _ in candidate.messengers}
+    known = [kind for kind in KNOWN_KINDS if kind in shared]
+    return known + sorted(shared - set(known))
 
 
 def surname_weight(surname_skeleton: str, shared_by: int, contacts_total: int) -> float:

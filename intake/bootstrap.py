@@ -54,11 +54,19 @@ def build_storage(settings: Settings) -> Storage:
 
 
 async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
-    """Open, migrate and sync the configured managers; returns the migrations applied."""
+    """Open, migrate and sync the configured managers; returns the migrations applied.
+
+    On failure the storage is closed again: its connection threads would keep the process
+    from exiting after a refused start.
+    """
     await storage.open()
-    applied = await storage.migrate()
-    async with storage.transaction() as uow:
-        await sync_managers(uow, configured_managers(settings), utcnow())
+    try:
+        applied = await storage.migrate()
+        async with storage.transaction() as uow:
+            await sync_managers(uow, configured_managers(settings), utcnow())
+    except BaseException:
+        await storage.close()
+        raise
     return applied
 
 

@@ -9,28 +9,29 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
 
 from config import ConfigError, Settings, load_settings
-from crm_core.storage import StorageUnavailable
+from crm_core.storage import MigrationChanged, StorageUnavailable
 from intake import worker_process
 from intake.auth import UnknownManager, create_token
 from intake.bootstrap import build_storage, prepare_storage
-from intake.contact_import import (
+from intake.http.app import create_app
+from intake.inbox_admin import add_inbox_commands, run_inbox_command
+from intake.logs import configure_logging
+from intake.token_commands import render_tokens, token_list, token_revoke
+from offline.contact_import import (
     BATCH,
     ImportFileError,
     ImportOptions,
     UnknownOwner,
     run_import_command,
 )
-from intake.dedupe_eval import EvalInput, run_eval
-from intake.http.app import create_app
-from intake.inbox_admin import add_inbox_commands, run_inbox_command
-from intake.jsonl_input import InputError
-from intake.logs import configure_logging
-from intake.token_commands import render_tokens, token_list, token_revoke
+from offline.dedupe_eval import EvalInput, run_eval
+from offline.jsonl_input import InputError
 
 log = logging.getLogger("intake")
 
@@ -97,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args, settings)
     except StorageUnavailable as err:
         print(f"database unavailable: {err}", file=sys.stderr)
+        return 3
+    except MigrationChanged as err:
+        print(f"refusing to start: {err}", file=sys.stderr)
         return 3
 
 
@@ -172,7 +176,11 @@ def _import_contacts(args: argparse.Namespace, settings: Settings) -> int:
         args.file, args.format, args.owner, args.dry_run, args.stop_after, args.batch_size
     )
     try:
-        report = asyncio.run(run_import_command(settings, options))
+        report = asyncio.run(
+            run_import_command(
+                settings, options, build_storage(settings), partial(prepare_storage, settings)
+            )
+        )
     except ImportFileError as err:
         print(f"{args.file}: {err}", file=sys.stderr)
         return 1

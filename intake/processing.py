@@ -58,6 +58,7 @@ PERSONAL_IDENTIFIERS = frozenset(
         KeyKind.TELEGRAM_ID,
         KeyKind.TELEGRAM_USER,
         KeyKind.VK_ID,
+        KeyKind.MESSENGER,
     }
 )
 

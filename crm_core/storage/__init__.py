@@ -1,6 +1,19 @@
 """Storage behind one repository interface: SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
 
 from crm_core.storage.factory import open_storage
-from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
+from crm_core.storage.ports import (
+    MigrationChanged,
+    Storage,
+    StorageRejected,
+    StorageUnavailable,
+    UnitOfWork,
+)
 
-__all__ = ["Storage", "StorageRejected", "StorageUnavailable", "UnitOfWork", "open_storage"]
+__all__ = [
+    "MigrationChanged",
+    "Storage",
+    "StorageRejected",
+    "StorageUnavailable",
+    "UnitOfWork",
+    "open_storage",
+]

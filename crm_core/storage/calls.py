@@ -16,7 +16,7 @@ from crm_core.storage.session import (
 
 
 class SqlCallRepository:
-    """Calls keyed by (provider, call id); a row is locked while its events are folded in."""
+    """The ports.CallRepository: a row is locked while its events are folded in."""
 
     def __init__(self, session: SqlSession) -> None:
         self._s = session

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from crm_core.model import Company, Contact, MergeEntry, StoredCompany, StoredContact
+from crm_core.model import Company, Contact, Identity, MergeEntry, StoredCompany, StoredContact
 from crm_core.storage.session import (
     Row,
     SqlSession,
@@ -16,7 +16,7 @@ from crm_core.storage.session import (
     from_json,
     to_json,
 )
-from dedupe.keys import REJECTIONS_KEY, TOTAL_KEY, Entity, KeyKind
+from dedupe.keys import REJECTIONS_KEY, TOTAL_KEY, Entity, KeyKind, messenger_of
 from dedupe.ports import IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
 
@@ -32,9 +32,6 @@ CONTACT_INSERT_COLUMNS = (
     "email",
     "phones",
     "emails",
-    "telegram_id",
-    "telegram_username",
-    "vk_id",
     "company_id",
     "company_name",
     "owner_id",
@@ -79,9 +76,6 @@ class SqlIdentityRepository:
                     c.emails[0] if c.emails else None,
                     to_json(list(c.phones)),
                     to_json(list(c.emails)),
-                    c.telegram_id,
-                    c.telegram_username,
-                    c.vk_id,
                     c.company_id,
                     c.company_name,
                     c.owner_id,
@@ -92,7 +86,48 @@ class SqlIdentityRepository:
                 for i, c in zip(ids, contacts, strict=True)
             ],
         )
+        await self._add_identities([(i, c.identities) for i, c in zip(ids, contacts, strict=True)])
         return ids
+
+    async def _add_identities(
+        self, owned: Sequence[tuple[int, Sequence[Identity]]], entity: Entity = Entity.CONTACT
+    ) -> None:
+        rows = [
+            (entity.value, entity_id, i.kind, i.value)
+            for entity_id, identities in owned
+            for i in identities
+        ]
+        if not rows:
+            return
+        if self._s.dialect == "postgres" and len(rows) <= SMALL_BATCH:
+            await self._insert_values("identities (entity, entity_id, kind, value)", rows, "")
+        else:
+            await self._s.insert_rows("identities", ("entity", "entity_id", "kind", "value"), rows)
+
+    async def _identities(
+        self, entity_ids: Collection[int], entity: Entity = Entity.CONTACT
+    ) -> dict[int, tuple[Identity, ...]]:
+        """Each record's identities in the order they were added."""
+        rows = await self._fetch_in(
+            f"SELECT entity_id, kind, value FROM identities WHERE entity = '{entity.value}'"
+            " AND entity_id IN ({marks}) ORDER BY id",
+            entity_ids,
+        )
+        found: dict[int, list[Identity]] = {}
+        for r in rows:
+            found.setdefault(int(r["entity_id"]), []).append(Identity(r["kind"], r["value"]))
+        return {entity_id: tuple(values) for entity_id, values in found.items()}
+
+    async def _replace_identities(self, contact: Contact) -> None:
+        current = (await self._identities([contact.id])).get(contact.id, ())
+        if current == contact.identities:
+            return
+        await self._s.execute(
+            "DELETE FROM identities WHERE entity = $1 AND entity_id = $2",
+            Entity.CONTACT.value,
+            contact.id,
+        )
+        await self._add_identities([(contact.id, contact.identities)])
 
     async def add_companies(self, companies: Sequence[StoredCompany], now: datetime) -> list[int]:
         """Insert companies; returns their ids in order."""
@@ -305,25 +340,28 @@ class SqlIdentityRepository:
     async def contacts(self, ids: Collection[int]) -> dict[int, IndexedContact]:
         """Profiles of contacts by id."""
         rows = await self._fetch_in(
-            "SELECT id, name, phones, emails, telegram_id, telegram_username, vk_id,"
-            " company_id, company_name FROM contacts WHERE id IN ({marks})",
+            "SELECT id, name, phones, emails, company_id, company_name FROM contacts"
+            " WHERE id IN ({marks})",
             ids,
         )
+        identities = await self._identities([int(r["id"]) for r in rows])
         return {
-            int(r["id"]): IndexedContact(int(r["id"]), self._contact_profile(r), r["company_id"])
+            int(r["id"]): IndexedContact(
+                int(r["id"]),
+                self._contact_profile(r, identities.get(int(r["id"]), ())),
+                r["company_id"],
+            )
             for r in rows
         }
 
-    def _contact_profile(self, r: Row) -> Profile:
+    def _contact_profile(self, r: Row, identities: Sequence[Identity]) -> Profile:
         return build_profile(
             RawIdentity(
                 name=r["name"],
                 phones=tuple(from_json(r["phones"])),
                 emails=tuple(from_json(r["emails"])),
                 company=r["company_name"],
-                telegram_id=r["telegram_id"],
-                telegram_username=r["telegram_username"],
-                vk_id=r["vk_id"],
+                messengers=tuple((i.kind, i.value) for i in identities),
             ),
             self._region,
             stored=True,
@@ -346,9 +384,13 @@ class SqlIdentityRepository:
             [int(r["id"]) for r in rows],
         )
         keys: dict[int, dict[str, list[str]]] = {}
+        messengers: dict[int, list[tuple[str, str]]] = {}
         for kr in key_rows:
             kind, _, value = kr["key"].partition(":")
             keys.setdefault(int(kr["entity_id"]), {}).setdefault(kind, []).append(value)
+            messenger = messenger_of(kr["key"])
+            if messenger is not None:
+                messengers.setdefault(int(kr["entity_id"]), []).append(messenger)
         found: dict[int, Profile] = {}
         for r in rows:
             lead_keys = keys.get(int(r["id"]), {})
@@ -358,9 +400,7 @@ class SqlIdentityRepository:
                     phones=tuple(lead_keys.get(KeyKind.PHONE.value, ())),
                     emails=tuple(lead_keys.get(KeyKind.EMAIL.value, ())),
                     company=r["company"],
-                    telegram_id=_first(lead_keys.get(KeyKind.TELEGRAM_ID.value)),
-                    telegram_username=_first(lead_keys.get(KeyKind.TELEGRAM_USER.value)),
-                    vk_id=_first(lead_keys.get(KeyKind.VK_ID.value)),
+                    messengers=tuple(messengers.get(int(r["id"]), ())),
                 ),
                 self._region,
                 stored=True,
@@ -409,30 +449,30 @@ class SqlIdentityRepository:
         row = await self._s.fetchrow(
             f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1", contact_id
         )
-        return _contact(row) if row else None
+        if row is None:
+            return None
+        identities = await self._identities([contact_id])
+        return _contact(row, identities.get(contact_id, ()))
 
     async def update_contact(self, contact: Contact, now: datetime) -> None:
         """Write every field of a contact (the index is maintained by the caller)."""
         await self._s.execute(
             "UPDATE contacts SET name = $2, phone = $3, email = $4, phones = $5, emails = $6,"
-            " telegram_id = $7, telegram_username = $8, vk_id = $9, company_id = $10,"
-            " company_name = $11, owner_id = $12, merged_into_id = $13, updated_at = $14"
-            " WHERE id = $1",
+            " company_id = $7, company_name = $8, owner_id = $9, merged_into_id = $10,"
+            " updated_at = $11 WHERE id = $1",
             contact.id,
             contact.name,
             contact.phones[0] if contact.phones else None,
             contact.emails[0] if contact.emails else None,
             to_json(list(contact.phones)),
             to_json(list(contact.emails)),
-            contact.telegram_id,
-            contact.telegram_username,
-            contact.vk_id,
             contact.company_id,
             contact.company_name,
             contact.owner_id,
             contact.merged_into_id,
             now,
         )
+        await self._replace_identities(contact)
 
     async def add_merge(
         self,
@@ -609,30 +649,21 @@ class SqlIdentityRepository:
         return {int(r["contact_id"]) for r in rows}
 
 
-CONTACT_COLUMNS = (
-    "id, name, phones, emails, telegram_id, telegram_username, vk_id, company_id, company_name,"
-    " owner_id, merged_into_id"
-)
+CONTACT_COLUMNS = "id, name, phones, emails, company_id, company_name, owner_id, merged_into_id"
 
 
-def _contact(r: Row) -> Contact:
+def _contact(r: Row, identities: tuple[Identity, ...]) -> Contact:
     return Contact(
         id=int(r["id"]),
         name=r["name"],
         phones=tuple(from_json(r["phones"])),
         emails=tuple(from_json(r["emails"])),
-        telegram_id=r["telegram_id"],
-        telegram_username=r["telegram_username"],
-        vk_id=r["vk_id"],
+        identities=identities,
         company_id=r["company_id"],
         company_name=r["company_name"],
         owner_id=r["owner_id"],
         merged_into_id=r["merged_into_id"],
     )
-
-
-def _first(values: list[str] | None) -> str | None:
-    return values[0] if values else None
 
 
 def _marks(count: int, start: int = 1) -> str:

@@ -1,4 +1,4 @@
-"""The notification outbox table, implementing crm_core.notifications.OutboxPort."""
+"""The notification outbox table, implementing crm_core.storage.ports.OutboxRepository."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ OUTBOX_COLUMNS = (
 class SqlOutboxRepository:
     """Notifications waiting to be delivered, leased by one dispatcher at a time.
 
-    Besides OutboxPort it offers `stats`, `get` and `for_manager` for readiness checks,
-    tests and replaying in-app events to a reconnecting client.
+    Besides OutboxPort it offers (as OutboxRepository) `stats`, `get`, `live_since`, `last_id`
+    and `for_manager` for readiness checks, tests and replaying in-app events to a client.
     """
 
     def __init__(self, session: SqlSession) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from crm_core.storage.migrations import load_migrations
+from crm_core.storage.migrations import load_migrations, verify_applied
 from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
-from crm_core.storage.repositories import SqlUnitOfWork
 from crm_core.storage.session import Row
+from crm_core.storage.unit_of_work import SqlUnitOfWork
 
 # Any constant works; it only has to be the same for every instance migrating the database.
 MIGRATION_LOCK_KEY = 7_245_113_001
@@ -68,9 +70,16 @@ class PostgresStorage(Storage):
     dialect = "postgres"
 
     def __init__(
-        self, dsn: str, *, min_size: int = 2, max_size: int = 10, schema: str | None = None
+        self,
+        dsn: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        schema: str | None = None,
+        migrations: Traversable | None = None,
     ) -> None:
         self._dsn = dsn
+        self._migrations = migrations  # None: the packaged ones (tests bring their own)
         self._min = min_size
         self._max = max_size
         self._schema = schema
@@ -122,25 +131,41 @@ class PostgresStorage(Storage):
             raise StorageUnavailable(f"PostgreSQL connection failed: {err}") from err
 
     async def migrate(self) -> list[str]:
-        """Apply pending migrations under an advisory lock so instances do not race."""
+        """Check applied migrations, then apply pending ones, under an advisory lock."""
+        migrations = load_migrations("postgres", self._migrations)
         applied: list[str] = []
         async with self._require().acquire() as conn, conn.transaction():
+            # Instances starting together take turns; the second finds nothing left to do.
             await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
+                " checksum TEXT)"
             )
-            done = {
-                r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")
+            await conn.execute(
+                "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum TEXT"
+            )
+            recorded = {
+                r["version"]: r["checksum"]
+                for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
             }
-            for migration in load_migrations("postgres"):
-                if migration.version in done:
+            for migration in verify_applied(recorded, migrations):
+                await conn.execute(
+                    "UPDATE schema_migrations SET checksum = $2 WHERE version = $1",
+                    migration.version,
+                    migration.checksum,
+                )
+            for migration in migrations:
+                if migration.version in recorded:
                     continue
+                # Without parameters asyncpg sends the file as one simple query: PostgreSQL
+                # parses it whole, so ';' in strings, functions or triggers is its business.
                 await conn.execute(migration.sql)
                 await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     migration.version,
                     migration.name,
+                    migration.checksum,
                 )
                 applied.append(migration.name)
         return applied
@@ -152,3 +177,7 @@ class PostgresStorage(Storage):
                 await conn.fetchval("SELECT 1")
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as err:
             raise StorageUnavailable(str(err)) from err
+
+    async def backup(self, destination: Path) -> Path | None:
+        """None: a PostgreSQL database is copied by its operator (pg_dump), not by the service."""
+        return None

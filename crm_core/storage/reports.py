@@ -14,7 +14,7 @@ DEAL_COHORT = "d.pipeline = $1 AND d.created_at >= $2 AND d.created_at < $3"
 
 
 class SqlReports:
-    """Read-only report queries over one session."""
+    """Read-only report queries over one session (a ports.ReportRepository)."""
 
     def __init__(self, session: SqlSession) -> None:
         self._s = session

@@ -36,7 +36,7 @@ LINK_COLUMNS = {RecordKind.CONTACT: "contact_id", RecordKind.COMPANY: "company_i
 
 
 class SqlSalesRepository:
-    """The sales-process tables over one session."""
+    """The sales-process tables over one session (a ports.SalesRepository)."""
 
     def __init__(self, session: SqlSession) -> None:
         self._s = session

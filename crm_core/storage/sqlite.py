@@ -9,16 +9,22 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from crm_core.storage.migrations import load_migrations
+from crm_core.storage.migrations import (
+    Migration,
+    load_migrations,
+    split_statements,
+    verify_applied,
+)
 from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
-from crm_core.storage.repositories import SqlUnitOfWork
 from crm_core.storage.session import Row
+from crm_core.storage.unit_of_work import SqlUnitOfWork
 
 PLACEHOLDER = re.compile(r"\$(\d+)")
 PRAGMAS = (
@@ -134,8 +140,9 @@ class SqliteStorage(Storage):
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, migrations: Traversable | None = None) -> None:
         self._path = path
+        self._migrations = migrations  # None: the packaged ones (tests bring their own)
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -225,11 +232,11 @@ class SqliteStorage(Storage):
         return conn
 
     async def migrate(self) -> list[str]:
-        """Apply pending migrations, each in its own immediate transaction."""
+        """Check applied migrations, then apply pending ones, each in its own transaction."""
         async with self._write_lock:
             conn = self._require(self._writer)
             try:
-                return await self._in_writer_thread(lambda: _migrate(conn))
+                return await self._in_writer_thread(lambda: _migrate(conn, self._migrations))
             except sqlite3.Error as err:
                 raise StorageUnavailable(f"migration failed: {err}") from err
 
@@ -240,6 +247,21 @@ class SqliteStorage(Storage):
         except sqlite3.Error as err:
             raise StorageUnavailable(str(err)) from err
 
+    async def backup(self, destination: Path) -> Path | None:
+        """Copy the database with SQLite's online backup API (open or not; read-only)."""
+        if not self._path.exists():
+            return destination  # no database yet: its copy is an empty one
+        source_uri = self._path.resolve().as_uri() + "?mode=ro"
+        try:
+            async with (
+                aiosqlite.connect(source_uri, uri=True) as source,
+                aiosqlite.connect(destination) as target,
+            ):
+                await source.backup(target)
+        except sqlite3.Error as err:
+            raise StorageUnavailable(f"cannot copy the database: {err}") from err
+        return destination
+
 
 def _begin_waiting(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -249,40 +271,63 @@ def _begin_waiting(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA busy_timeout = 0")
 
 
-def _migrate(conn: sqlite3.Connection) -> list[str]:
+def _migrate(conn: sqlite3.Connection, folder: Traversable | None) -> list[str]:
     applied: list[str] = []
+    migrations = load_migrations("sqlite", folder)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     try:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations"
-            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        for migration in load_migrations("sqlite"):
-            conn.execute("BEGIN IMMEDIATE")
-            done = conn.execute(
-                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-            ).fetchone()
-            if done:
-                conn.execute("ROLLBACK")
-                continue
-            try:
-                for statement in _statements(migration.sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, datetime.now(UTC)),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            applied.append(migration.name)
+        _in_transaction(conn, lambda: _check_applied(conn, migrations))
+        for migration in migrations:
+            if _in_transaction(conn, partial(_apply, conn, migration)):
+                applied.append(migration.name)
     finally:
         conn.execute("PRAGMA busy_timeout = 0")
     return applied
 
 
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements (our migrations have no ';' inside literals)."""
-    lines = [ln for ln in script.splitlines() if not ln.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _check_applied(conn: sqlite3.Connection, migrations: list[Migration]) -> None:
+    """Create the journal (or give an older one its checksums) and compare it with the files."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL, applied_at TEXT NOT NULL, checksum TEXT)"
+    )
+    columns = {r["name"] for r in conn.execute("PRAGMA table_info(schema_migrations)")}
+    if "checksum" not in columns:
+        conn.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+    recorded = {
+        int(r["version"]): r["checksum"]
+        for r in conn.execute("SELECT version, checksum FROM schema_migrations")
+    }
+    for migration in verify_applied(recorded, migrations):
+        conn.execute(
+            "UPDATE schema_migrations SET checksum = ? WHERE version = ?",
+            (migration.checksum, migration.version),
+        )
+
+
+def _apply(conn: sqlite3.Connection, migration: Migration) -> bool:
+    """Apply one migration unless another process did; True when applied here."""
+    done = conn.execute(
+        "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+    ).fetchone()
+    if done:
+        return False
+    # One statement at a time: executescript would commit the transaction before it starts.
+    for statement in split_statements(migration.sql):
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES (?, ?, ?, ?)",
+        (migration.version, migration.name, datetime.now(UTC), migration.checksum),
+    )
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -50,6 +51,19 @@ def test_migrate_is_idempotent(settings: Settings) -> None:
     second = run_cli("--config", settings.source, "migrate")
     assert first.returncode == 0 and "0001_initial.sql" in first.stdout
     assert second.returncode == 0 and "up to date" in second.stdout
+
+
+def test_a_changed_migration_stops_migrate_and_serve(settings: Settings) -> None:
+    assert run_cli("--config", settings.source, "migrate").returncode == 0
+    conn = sqlite3.connect(settings.database.sqlite_path)
+    with conn:
+        # What the database recorded no longer matches the file as shipped now.
+        conn.execute("UPDATE schema_migrations SET checksum = 'f00d' WHERE version = 3")
+    conn.close()
+    for command in ("migrate", "serve"):
+        result = run_cli("--config", settings.source, command)
+        assert result.returncode == 3, result.stderr
+        assert "refusing to start: migration 0003_contact_merges.sql was changed" in result.stderr
 
 
 def test_invalid_config_fails_at_start_naming_the_key(

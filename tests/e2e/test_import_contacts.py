@@ -17,8 +17,8 @@ from crm_core.storage import Storage
 from crm_core.storage.sqlite import SqliteStorage
 from dedupe.decision import Thresholds
 from intake.bootstrap import prepare_storage
-from intake.contact_import import ImportFile, ImportOptions, import_contacts, open_import_file
-from intake.csv_input import ImportRow
+from offline.contact_import import ImportFile, ImportOptions, import_contacts, open_import_file
+from offline.csv_input import ImportRow
 from tests.e2e.test_cli import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -49,10 +49,23 @@ def contacts(settings: Settings) -> list[dict[str, Any]]:
     with sqlite3.connect(settings.database.sqlite_path) as db:
         db.row_factory = sqlite3.Row
         rows = db.execute("SELECT * FROM contacts ORDER BY id").fetchall()
+        identities = db.execute(
+            "SELECT entity_id, kind, value FROM identities WHERE entity = 'contact' ORDER BY id"
+        ).fetchall()
     found = [dict(r) for r in rows]
     for contact in found:
         contact["phones"] = json.loads(contact["phones"])
         contact["emails"] = json.loads(contact["emails"])
+        # The messenger columns became rows of `identities`: the first of each kind.
+        for kind in ("telegram_id", "telegram_username", "vk_id"):
+            contact[kind] = next(
+                (
+                    i["value"]
+                    for i in identities
+                    if i["entity_id"] == contact["id"] and i["kind"] == kind
+                ),
+                None,
+            )
     return found
 
 

@@ -94,6 +94,7 @@ async def test_telegram_then_vk_then_site_form_is_one_person(tmp_path: Path, kin
 
     assert contact["telegram_id"] == "482915736"
     assert contact["vk_id"] == "61234987"
+    assert {"kind": "telegram_id", "value": "482915736"} in contact["identities"]
     assert contact["phones"] == ["+79161234567"]
     assert contact["emails"] == ["ivan.petrov@mail.ru"]
     kinds = [a["kind"] for a in first_lead["activities"]]

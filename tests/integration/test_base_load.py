@@ -12,8 +12,8 @@ from crm_core.storage import Storage
 from dedupe.decision import Thresholds, Verdict
 from dedupe.detector import Detector
 from dedupe.profile import RawIdentity, build_profile
-from intake.base_load import load_base
-from intake.jsonl_input import InputError
+from offline.base_load import load_base
+from offline.jsonl_input import InputError
 
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, object]]) -> Path:

@@ -11,8 +11,7 @@ import asyncpg
 from crm_core.model import NewManager, Role
 from crm_core.staff import sync_managers
 from crm_core.storage import Storage
-from crm_core.storage.migrations import load_migrations
-from crm_core.storage.sqlite import _statements
+from crm_core.storage.migrations import load_migrations, split_statements
 from crm_core.tokens import TokenState
 from tests.conftest import pg_schema
 
@@ -72,7 +71,7 @@ def test_sqlite_migration_gives_older_tokens_180_days(tmp_path: Path) -> None:
     migrations = load_migrations("sqlite")
     assert migrations[8].name == "0009_token_expiry.sql"
     for migration in migrations[:8]:
-        for statement in _statements(migration.sql):
+        for statement in split_statements(migration.sql):
             conn.execute(statement)
     conn.execute(
         "INSERT INTO managers (login, name, role, timezone, active, created_at, updated_at)"
@@ -83,7 +82,7 @@ def test_sqlite_migration_gives_older_tokens_180_days(tmp_path: Path) -> None:
         "INSERT INTO api_tokens (token_hash, manager_id, created_at) VALUES ('h', 1, ?)",
         ("2026-03-02T09:30:00.123456+00:00",),
     )
-    for statement in _statements(migrations[8].sql):
+    for statement in split_statements(migrations[8].sql):
         conn.execute(statement)
     (expires,) = conn.execute("SELECT expires_at FROM api_tokens").fetchone()
     assert expires == "2026-08-29T09:30:00.123000+00:00"

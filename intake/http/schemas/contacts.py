@@ -10,6 +10,13 @@ from intake.http.schemas.base import Body, Id, Shape
 from intake.http.schemas.records import Work
 
 
+class Identity(Shape):
+    """One messenger account of a person."""
+
+    kind: str = Field(description='"telegram_id", "telegram_username", "vk_id", "avito_id" …')
+    value: str
+
+
 class Contact(Shape):
     """A contact (a person) with every identity it is known by."""
 
@@ -20,6 +27,9 @@ class Contact(Shape):
     telegram_id: str | None
     telegram_username: str | None
     vk_id: str | None
+    identities: list[Identity] = Field(
+        description="Every messenger account; the three fields above show the first of a kind"
+    )
     company_id: int | None
     company: str | None = Field(description="The company's name")
     owner_id: int | None

@@ -31,8 +31,8 @@ from crm_core.contacts import (
 )
 from crm_core.model import StoredCompany, StoredContact
 from crm_core.storage.ports import Storage
-from intake.clock import utcnow
-from intake.jsonl_input import LineReader, company_line, contact_line, parse_line, read_lines
+from offline.clock import utcnow
+from offline.jsonl_input import LineReader, company_line, contact_line, parse_line, read_lines
 
 CHUNK_LINES = 2000
 TRANSACTION_ROWS = 20_000

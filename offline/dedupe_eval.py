@@ -15,8 +15,8 @@ from crm_core.storage.sqlite import SqliteStorage
 from dedupe.decision import Thresholds, Verdict
 from dedupe.detector import Detector
 from dedupe.profile import build_profile
-from intake.base_load import load_base
-from intake.jsonl_input import LineReader, lead_line, read_jsonl
+from offline.base_load import load_base
+from offline.jsonl_input import LineReader, lead_line, read_jsonl
 
 BATCH = 2000
 T = TypeVar("T")

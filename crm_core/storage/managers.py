@@ -1,0 +1,63 @@
+"""Managers in the `managers` table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm_core.model import Manager, NewManager, Role
+from crm_core.storage.session import Row, SqlSession
+
+MANAGER_COLUMNS = "id, login, name, role, email, telegram_chat_id, timezone, active"
+
+
+class SqlManagerRepository:
+    """Managers in the `managers` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def upsert(self, manager: NewManager, now: datetime) -> Manager:
+        """Create or update by login."""
+        row = await self._s.fetchrow(
+            "INSERT INTO managers (login, name, role, email, telegram_chat_id, timezone, active,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+            " ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,"
+            " email = excluded.email, telegram_chat_id = excluded.telegram_chat_id,"
+            " timezone = excluded.timezone, active = excluded.active,"
+            f" updated_at = excluded.updated_at RETURNING {MANAGER_COLUMNS}",
+            manager.login,
+            manager.name,
+            manager.role.value,
+            manager.email,
+            manager.telegram_chat_id,
+            manager.timezone,
+            manager.active,
+            now,
+        )
+        assert row is not None
+        return _manager(row)
+
+    async def get_by_login(self, login: str) -> Manager | None:
+        """One manager by login."""
+        row = await self._s.fetchrow(
+            f"SELECT {MANAGER_COLUMNS} FROM managers WHERE login = $1", login
+        )
+        return _manager(row) if row else None
+
+    async def list(self) -> list[Manager]:
+        """Every manager, ordered by login."""
+        rows = await self._s.fetch(f"SELECT {MANAGER_COLUMNS} FROM managers ORDER BY login")
+        return [_manager(r) for r in rows]
+
+
+def _manager(r: Row) -> Manager:
+    return Manager(
+        id=r["id"],
+        login=r["login"],
+        name=r["name"],
+        role=Role(r["role"]),
+        email=r["email"],
+        telegram_chat_id=r["telegram_chat_id"],
+        timezone=r["timezone"],
+        active=bool(r["active"]),
+    )

@@ -1,0 +1,37 @@
+"""The repository interface the domain and the service shell depend on (one module per aggregate).
+
+Nothing here imports an adapter: the SQL classes implement these Protocols structurally.
+"""
+
+from crm_core.storage.ports.audit import AuditRepository
+from crm_core.storage.ports.calls import CallRepository
+from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
+from crm_core.storage.ports.identity import IdentityRepository
+from crm_core.storage.ports.inbox import InboxRepository
+from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
+from crm_core.storage.ports.outbox import OutboxRepository
+from crm_core.storage.ports.reports import ReportRepository
+from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
+from crm_core.storage.ports.unit_of_work import Storage, UnitOfWork
+
+__all__ = [
+    "AuditRepository",
+    "CallRepository",
+    "CheckpointRepository",
+    "ConsentRepository",
+    "IdentityRepository",
+    "InboxRepository",
+    "LeadRepository",
+    "ManagerRepository",
+    "MigrationChanged",
+    "OutboxRepository",
+    "ReportRepository",
+    "SalesRepository",
+    "Storage",
+    "StorageRejected",
+    "StorageUnavailable",
+    "TokenRepository",
+    "UnitOfWork",
+]

@@ -1,0 +1,93 @@
+"""Contacts, companies, their identity keys and the merge journal."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from crm_core.model import Company, Contact, MergeEntry, StoredCompany, StoredContact
+from dedupe.keys import Entity
+from dedupe.ports import IdentityIndex
+
+
+class IdentityRepository(IdentityIndex, Protocol):
+    """Contacts and companies with their identity keys (the detector's index, writable)."""
+
+    async def add_contacts(self, contacts: Sequence[StoredContact], now: datetime) -> list[int]:
+        """Insert contacts; returns their ids in order."""
+
+    async def add_companies(self, companies: Sequence[StoredCompany], now: datetime) -> list[int]:
+        """Insert companies; returns their ids in order."""
+
+    async def index(
+        self,
+        entity: Entity,
+        keyed: Iterable[tuple[int, Collection[str]]],
+        *,
+        new_records: bool = False,
+    ) -> None:
+        """Add records' keys and bump the counts of the keys they did not have yet."""
+
+    async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
+        """Remove records' keys and lower the keys' counts."""
+
+    async def contact_owner(self, contact_id: int) -> int | None:
+        """The manager responsible for a contact, if any."""
+
+    async def get_contact(self, contact_id: int) -> Contact | None:
+        """One contact by id (merged ones included, see merged_into_id)."""
+
+    async def update_contact(self, contact: Contact, now: datetime) -> None:
+        """Write every field of a contact (the index is maintained by the caller)."""
+
+    async def add_merge(
+        self,
+        entity: Entity,
+        survivor: dict[str, Any],
+        merged: dict[str, Any],
+        moved: dict[str, list[int]],
+        actor: str,
+        now: datetime,
+    ) -> int:
+        """Journal a merge with both records as they were before it; returns its id."""
+
+    async def get_merge(self, merge_id: int) -> MergeEntry | None:
+        """One journal entry."""
+
+    async def mark_merge_undone(self, merge_id: int, actor: str, now: datetime) -> None:
+        """Close a journal entry."""
+
+    async def get_company(self, company_id: int) -> Company | None:
+        """One company by id (merged ones included, see merged_into_id)."""
+
+    async def update_company(self, company: Company, now: datetime) -> None:
+        """Write every field of a company (the index is maintained by the caller)."""
+
+    async def move_company_refs(
+        self, from_company: int, to_company: int, now: datetime
+    ) -> dict[str, list[int]]:
+        """Re-point contacts and leads from one company to another; returns what moved."""
+
+    async def set_company(
+        self, records: dict[str, list[int]], company_id: int, now: datetime
+    ) -> None:
+        """Point contacts and leads ({"contacts": [...], "leads": [...]}) at a company."""
+
+    async def move_leads(self, from_contact: int, to_contact: int, now: datetime) -> list[int]:
+        """Re-point leads from one contact to another; returns the leads moved."""
+
+    async def set_leads_contact(
+        self, lead_ids: Sequence[int], contact_id: int, now: datetime
+    ) -> None:
+        """Point leads at a contact."""
+
+    async def reject(
+        self,
+        contact_id: int,
+        keys: Collection[str],
+        now: datetime,
+        manager_id: int | None = None,
+        lead_id: int | None = None,
+    ) -> None:
+        """Remember team-wide that the person behind these keys is not this contact."""

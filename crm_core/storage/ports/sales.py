@@ -1,0 +1,108 @@
+"""Deals, stage history, tasks, activities, assignment decisions and queue load."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from crm_core.pipelines import StageVisit
+from crm_core.sales import (
+    Activity,
+    AssignmentRecord,
+    Deal,
+    DealStatus,
+    NewActivity,
+    NewDeal,
+    NewTask,
+    RecordKind,
+    Task,
+)
+
+
+class SalesRepository(Protocol):
+    """The sales process after a lead: deals and their stages, tasks, activities, assignment."""
+
+    async def add_deal(self, deal: NewDeal, actor: str, now: datetime) -> Deal:
+        """Create a deal in its first stage and open its stage history."""
+
+    async def get_deal(self, deal_id: int, *, for_update: bool = False) -> Deal | None:
+        """One deal; `for_update` locks it until the transaction ends (PostgreSQL)."""
+
+    async def deal_for_lead(self, lead_id: int) -> Deal | None:
+        """The deal a lead was converted into."""
+
+    async def list_deals(
+        self,
+        *,
+        owner_id: int | None,
+        pipeline: str | None,
+        status: str | None,
+        limit: int,
+        before_id: int | None,
+    ) -> list[Deal]:
+        """Newest first, optionally one owner's, one pipeline's or one status's."""
+
+    async def open_deal_owner(self, contact_id: int | None, company_id: int | None) -> int | None:
+        """The owner of the newest open deal of a contact (or else of a company)."""
+
+    async def open_deal(self, contact_id: int | None, company_id: int | None) -> Deal | None:
+        """The newest open deal of a contact (or else of a company)."""
+
+    async def move_deal(
+        self,
+        deal_id: int,
+        stage: str,
+        status: DealStatus,
+        actor: str,
+        now: datetime,
+        lost_reason: str | None = None,
+    ) -> None:
+        """Enter a stage: close the current history entry, open a new one."""
+
+    async def set_pending_lost(
+        self, deal_id: int, request: dict[str, str] | None, now: datetime
+    ) -> None:
+        """Store (or clear) a manager's request to close the deal as lost."""
+
+    async def stage_history(self, deal_id: int) -> list[StageVisit]:
+        """Every stage the deal entered, oldest first."""
+
+    async def add_tasks(self, tasks: Sequence[NewTask], now: datetime) -> list[int]:
+        """Plan tasks; returns their ids."""
+
+    async def linked_holder_ids(self, entity: RecordKind, entity_id: int) -> frozenset[int]:
+        """Managers holding a lead (assignee) or a deal (owner) linked to a contact or company."""
+
+    async def get_task(self, task_id: int) -> Task | None:
+        """One task."""
+
+    async def set_task_done(self, task_id: int, done_at: datetime | None) -> None:
+        """Mark a task done (or not done again, with None)."""
+
+    async def tasks_of(self, entity: RecordKind, entity_id: int) -> list[Task]:
+        """A record's tasks, by due time."""
+
+    async def open_task_count(self, entity: RecordKind, entity_id: int) -> int:
+        """How many planned tasks a record has that are not done."""
+
+    async def add_activity(self, activity: NewActivity, now: datetime) -> int:
+        """Log an activity; returns its id."""
+
+    async def activities_of(self, entity: RecordKind, entity_id: int) -> list[Activity]:
+        """A record's activities, newest first."""
+
+    async def add_assignment(self, record: AssignmentRecord) -> int:
+        """Store an assignment decision."""
+
+    async def assignments_of(self, lead_id: int) -> list[AssignmentRecord]:
+        """Every assignment decision about a lead, oldest first."""
+
+    async def queue_load(self, queue: str) -> dict[int, tuple[int, date, int]]:
+        """Per manager of a queue: (served, day, leads given on that day)."""
+
+    async def count_assignment(self, queue: str, manager_id: int, day: date) -> None:
+        """One more lead given to a manager by a queue (on the manager's local `day`)."""
+
+    async def overdue_acceptance(self, now: datetime, limit: int) -> list[int]:
+        """New leads whose assignee has not taken them by their acceptance deadline."""

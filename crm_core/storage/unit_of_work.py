@@ -1,0 +1,49 @@
+"""All SQL repositories over one session: the unit of work both dialects share."""
+
+from __future__ import annotations
+
+from crm_core.storage.audit import SqlAuditRepository
+from crm_core.storage.calls import SqlCallRepository
+from crm_core.storage.checkpoints import SqlCheckpointRepository
+from crm_core.storage.consents import SqlConsentRepository
+from crm_core.storage.identity import SqlIdentityRepository
+from crm_core.storage.inbox import SqlInboxRepository
+from crm_core.storage.leads import SqlLeadRepository
+from crm_core.storage.managers import SqlManagerRepository
+from crm_core.storage.outbox import SqlOutboxRepository
+from crm_core.storage.ports import (
+    AuditRepository,
+    CallRepository,
+    CheckpointRepository,
+    ConsentRepository,
+    IdentityRepository,
+    InboxRepository,
+    LeadRepository,
+    ManagerRepository,
+    OutboxRepository,
+    ReportRepository,
+    SalesRepository,
+    TokenRepository,
+)
+from crm_core.storage.reports import SqlReports
+from crm_core.storage.sales import SqlSalesRepository
+from crm_core.storage.session import SqlSession
+from crm_core.storage.tokens import SqlTokenRepository
+
+
+class SqlUnitOfWork:
+    """All repositories over one session (and so one transaction)."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self.inbox: InboxRepository = SqlInboxRepository(session)
+        self.leads: LeadRepository = SqlLeadRepository(session)
+        self.managers: ManagerRepository = SqlManagerRepository(session)
+        self.tokens: TokenRepository = SqlTokenRepository(session)
+        self.consents: ConsentRepository = SqlConsentRepository(session)
+        self.audit: AuditRepository = SqlAuditRepository(session)
+        self.identity: IdentityRepository = SqlIdentityRepository(session)
+        self.outbox: OutboxRepository = SqlOutboxRepository(session)
+        self.sales: SalesRepository = SqlSalesRepository(session)
+        self.reports: ReportRepository = SqlReports(session)
+        self.calls: CallRepository = SqlCallRepository(session)
+        self.checkpoints: CheckpointRepository = SqlCheckpointRepository(session)
