@@ -80,11 +80,6 @@ async def test_a_message_becomes_a_lead_and_a_retry_stores_nothing(service: Runn
     assert SECRET not in json.dumps(item.headers)
 
 
-@pytest.mark.xfail(
-    reason="the duplicate detector finds a person by avito_id once messenger identities are"
-    " data (identities branch); until then the follow-up makes a second lead",
-    strict=False,
-)
 async def test_a_second_message_of_the_same_person_goes_onto_the_open_lead(
     service: Running,
 ) -> None:
@@ -99,7 +94,9 @@ async def test_a_second_message_of_the_same_person_goes_onto_the_open_lead(
         await asyncio.sleep(0.02)
     assert [lead["id"] for lead in await service.leads()] == [first["id"]]
     lead = await service.lead(first["id"])
-    assert [a["kind"] for a in lead["activities"]].count("message") == 1
+    [activity] = lead["activities"]
+    assert "звоните после шести" in activity["text"]
+    assert lead["messenger_ids"] == {"avito_id": "987654321"}
 
 
 async def metrics(running: Running) -> str:
