@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -479,13 +480,13 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
 
 def _channel_sections(
     root: Section, env: Mapping[str, str], context: SettingsContext
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     """Every registered channel's settings sections, parsed by the channel's own parser."""
     sections: dict[str, Any] = {}
     for spec in CHANNELS:
         for section in spec.settings:
             sections[section.attribute] = _channel_section(root, env, context, section)
-    return sections
+    return MappingProxyType(sections)
 
 
 def _channel_section(
