@@ -18,6 +18,7 @@ COPY dedupe ./dedupe
 COPY crm_core ./crm_core
 COPY config ./config
 COPY offline ./offline
+COPY workplace ./workplace
 RUN pip install --no-cache-dir --no-deps . \
     && useradd --system --uid 10001 --home-dir /data --create-home leadintake
 

@@ -76,11 +76,11 @@ from channels.telephony.zadarma.adapter import (  # noqa: E402
 )
 from channels.telephony.zadarma.adapter import signature as zadarma_signature  # noqa: E402
 from config import Settings, load_settings  # noqa: E402
+from crm_core.inbound import CALLBACK_TITLE  # noqa: E402
 from crm_core.storage import Storage  # noqa: E402
 from crm_core.storage.postgres import PostgresStorage  # noqa: E402
 from crm_core.storage.sqlite import SqliteStorage  # noqa: E402
 from intake.bootstrap import Services, build_services  # noqa: E402
-from intake.call_processing import CALLBACK_TITLE  # noqa: E402
 from intake.http.app import create_app  # noqa: E402
 
 HOST = "127.0.0.1"

@@ -1,12 +1,22 @@
-"""API bearer tokens as records: when they expire, when they were last used, their state."""
+"""API bearer tokens: issued as random secrets shown once and stored only as SHA-256 hashes;
+as records, when they expire, when they were last used, their state."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from crm_core.model import Manager
+
+if TYPE_CHECKING:  # the storage ports import this module's records
+    from crm_core.storage.ports import UnitOfWork
+
+TOKEN_PREFIX = "li_"  # noqa: S105 - a recognisable prefix, not a secret
+DEFAULT_EXPIRY = timedelta(days=180)
 
 # Last use is recorded at most this often per token, so reads do not turn into writes.
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -51,3 +61,32 @@ class TokenOwner:
 
     token: ApiToken
     manager: Manager
+
+
+class UnknownManager(Exception):
+    """No active manager has that login."""
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def issue_token(
+    uow: UnitOfWork, login: str, now: datetime, expires_in: timedelta = DEFAULT_EXPIRY
+) -> str:
+    """Issue a new token for an active manager and return it (only its hash is stored)."""
+    manager = await uow.managers.get_by_login(login)
+    if manager is None or not manager.active:
+        raise UnknownManager(login)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await uow.tokens.add(hash_token(token), manager.id, now, now + expires_in)
+    return token
+
+
+def bearer(found: TokenOwner | None, now: datetime) -> Manager | None:
+    """The manager a found token lets in: the token active (not revoked, not expired) and its
+    holder still active."""
+    if found is None or found.token.state(now) is not TokenState.ACTIVE:
+        return None
+    return found.manager if found.manager.active else None

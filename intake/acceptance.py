@@ -1,5 +1,4 @@
-"""Hand a lead over when its manager has not taken it within the queue's acceptance timeout,
-and route a lead that waited for someone to come on duty once someone has."""
+"""The loop that runs the acceptance rule (crm_core.inbound.acceptance) every few seconds."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from crm_core.inbound import hand_over_overdue
 from crm_core.storage import Storage, StorageUnavailable
 from intake.background import BackgroundLoop
 from intake.sales_context import SalesContext
@@ -38,24 +38,19 @@ class AcceptanceWatch:
         """Hand over every lead whose acceptance deadline has passed; returns how many."""
         now = self._clock()
         async with self._storage.transaction() as uow:
-            overdue = await uow.sales.overdue_acceptance(now, BATCH)
-            for lead_id in overdue:
-                lead = await uow.leads.lock(lead_id)
-                if lead is None or lead.accept_by is None or lead.accept_by > now:
-                    continue
-                if lead.assignee_id is None:  # it was waiting for someone to come on duty
-                    record = await self._sales.route(uow, lead, now)
-                else:
-                    record = await self._sales.hand_over(uow, lead, now)
-                log.info(
-                    "lead_handed_over lead_id=%d kind=%s manager_id=%s",
-                    lead_id,
-                    record.kind,
-                    record.manager_id,
-                )
-        if overdue and self._on_handed_over is not None:
-            self._on_handed_over(len(overdue))
-        return len(overdue)
+            sweep = await hand_over_overdue(
+                uow, now, BATCH, self._sales.route, self._sales.hand_over
+            )
+        for record in sweep.records:
+            log.info(
+                "lead_handed_over lead_id=%d kind=%s manager_id=%s",
+                record.lead_id,
+                record.kind,
+                record.manager_id,
+            )
+        if sweep.due and self._on_handed_over is not None:
+            self._on_handed_over(sweep.due)
+        return sweep.due
 
     def start(self) -> None:
         """Start watching."""

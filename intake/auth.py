@@ -1,59 +1,36 @@
-"""API tokens for managers: random secrets shown once, stored only as SHA-256 hashes."""
+"""API tokens in the service: the token rules (crm_core.tokens) run against the storage."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from crm_core.model import Manager
 from crm_core.storage import Storage
-from crm_core.tokens import ApiToken, TokenState
+from crm_core.tokens import DEFAULT_EXPIRY, ApiToken, bearer, hash_token, issue_token
 from intake.clock import utcnow
-
-TOKEN_PREFIX = "li_"  # noqa: S105 - a recognisable prefix, not a secret
-DEFAULT_EXPIRY = timedelta(days=180)
-
-
-class UnknownManager(Exception):
-    """No active manager has that login."""
-
-
-def hash_token(token: str) -> str:
-    """The stored form of a token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 async def create_token(
     storage: Storage, login: str, *, expires_in: timedelta = DEFAULT_EXPIRY
 ) -> str:
     """Issue a new token for an active manager and return it (it is not stored in clear)."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    now = utcnow()
     async with storage.transaction() as uow:
-        manager = await uow.managers.get_by_login(login)
-        if manager is None or not manager.active:
-            raise UnknownManager(login)
-        await uow.tokens.add(hash_token(token), manager.id, now, now + expires_in)
-    return token
+        return await issue_token(uow, login, utcnow(), expires_in)
 
 
 async def manager_for_token(
     storage: Storage, token: str, now: datetime | None = None
 ) -> Manager | None:
-    """The manager a bearer token belongs to, if it is active (not revoked, not expired) and
-    its holder still active; records its use at most once a minute."""
+    """The manager a bearer token lets in; records the token's use at most once a minute."""
     now = now or utcnow()
+    # Read first, write only when the use is due to be recorded: most requests never write.
     async with storage.reader() as uow:
         found = await uow.tokens.find(hash_token(token))
-    if found is None or found.token.state(now) is not TokenState.ACTIVE:
-        return None
-    if not found.manager.active:
-        return None
-    if found.token.needs_touch(now):
+    manager = bearer(found, now)
+    if manager is not None and found is not None and found.token.needs_touch(now):
         async with storage.transaction() as uow:
             await uow.tokens.touch(found.token.id, now)
-    return found.manager
+    return manager
 
 
 async def list_tokens(storage: Storage) -> list[ApiToken]:

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from channels.webform.spec import FormSpec
 from config import Settings
+from crm_core.inbound import Handled, InboundSetup, Route, SalesHooks
 from crm_core.model import InboxItem, NewManager, Role
 from crm_core.staff import sync_managers
 from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
-from intake.call_processing import CallHandler
 from intake.call_rules import call_rules
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
 from intake.notify.sse import EventHub
 from intake.pbx_clocks import PbxClocks
-from intake.processing import Route, make_batch_handler
+from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
 from intake.sales_setup import pipeline_for, queue_for, source_route
-from intake.worker import Handled, InboxWorker
+from intake.worker import InboxWorker
 
 
 @dataclass(slots=True)
@@ -139,28 +139,21 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
             notify_wakeup.set()
             live_wakeup.set()
 
-    detector = Detector(settings.dedupe)
-    region = settings.intake.default_region
-    calls = CallHandler(
-        region,
-        detector,
-        lambda channel, source: astuple(resolve_route(channel, source)),
+    setup = InboundSetup(
+        resolve_route,
+        settings.intake.default_region,
+        Detector(settings.dedupe),
+        SalesHooks(
+            route=sales.route,
+            assign_answered=sales.assign_answered,
+            notify_message=sales.notify_message,
+            notify_ringing=sales.notify_ringing,
+        ),
         call_rules(settings, sales),
-        router=sales.route,
-        assign_answered=sales.assign_answered,
-        notify=sales.notify_message,
-        ring=sales.notify_ringing,
     )
     worker = InboxWorker(
         storage,
-        make_batch_handler(
-            resolve_route,
-            region,
-            detector,
-            router=sales.route,
-            notify_message=sales.notify_message,
-            calls=calls,
-        ),
+        InboundBatchHandler(setup),
         batch=settings.intake.worker_batch,
         poll_seconds=settings.intake.worker_poll_seconds,
         coalesce_seconds=settings.intake.worker_coalesce_ms / 1000,

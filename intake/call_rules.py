@@ -1,9 +1,9 @@
-"""The `[telephony]` routing rules as the call handler reads them (lines, extensions)."""
+"""Wiring: the `[telephony]` settings as the call use case's rules (lines, extensions)."""
 
 from __future__ import annotations
 
 from config import Settings
-from intake.call_processing import CallRules, LineInfo
+from crm_core.inbound import CallRules, LineInfo
 from intake.sales_context import SalesContext
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")

@@ -16,8 +16,9 @@ from aiohttp import web
 
 from config import ConfigError, Settings, load_settings
 from crm_core.storage import MigrationChanged, StorageUnavailable
+from crm_core.tokens import UnknownManager
 from intake import worker_process
-from intake.auth import UnknownManager, create_token
+from intake.auth import create_token
 from intake.bootstrap import build_storage, prepare_storage
 from intake.http.app import create_app
 from intake.inbox_admin import add_inbox_commands, run_inbox_command

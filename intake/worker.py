@@ -7,26 +7,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from crm_core.inbound import Handled
 from crm_core.model import InboxItem
 from crm_core.storage import Storage, StorageRejected, StorageUnavailable, UnitOfWork
 from intake.background import BackgroundLoop
 from intake.clock import utcnow
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Handled:
-    """What handling one inbox row produced."""
-
-    lead_id: int | None
-    lead_created: bool
-    activity_id: int | None = None  # a message logged on an open lead or deal instead
-    notified: bool = False  # notifications were queued without a lead or activity
 
 
 Outcome = Handled | Exception

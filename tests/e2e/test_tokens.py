@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from config import Settings
-from intake.auth import create_token, hash_token, manager_for_token
+from crm_core.tokens import hash_token
+from intake.auth import create_token, manager_for_token
 from intake.clock import utcnow
 from tests.e2e.conftest import Running
 from tests.e2e.test_cli import run_cli

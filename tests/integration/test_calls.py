@@ -11,14 +11,14 @@ from typing import Any
 from channels.model import InboundEvent, PersonDetails
 from channels.telephony.model import CallDirection, CallEvent, CallOutcome, CallStage
 from crm_core.conversion import ConvertRequest, convert_lead
+from crm_core.inbound import CallRules, InboundSetup, LineInfo, Route, SalesHooks
 from crm_core.model import Lead, LeadFilter, LeadFlag, Manager, NewInboxItem
 from crm_core.notifications import NotificationChannel, NotificationKind
 from crm_core.routing import Team, assign_answered_call, route_lead
 from crm_core.sales import ActivityKind, RecordKind
 from crm_core.storage import Storage, UnitOfWork
 from dedupe.detector import Detector
-from intake.call_processing import CallHandler, CallRules, LineInfo
-from intake.processing import Route, make_batch_handler
+from intake.processing import InboundBatchHandler
 from intake.worker import InboxWorker
 from tests.integration.test_sales_flow import PIPELINES, team
 
@@ -95,18 +95,19 @@ class World:
             ),
             extension_manager=lambda ext: staff["ivanova"].id if ext == "101" else None,
         )
-        calls = CallHandler(
-            "RU",
-            detector,
-            lambda _c, _s: (None, None),
-            rules,
-            router=self.route,
-            assign_answered=self.answered,
-            notify=self.notify,
-            ring=self.ring,
-        )
-        handler = make_batch_handler(
-            lambda _c, _s: Route(None, "main"), "RU", detector, router=self.route, calls=calls
+        handler = InboundBatchHandler(
+            InboundSetup(
+                lambda _c, _s: Route(None, "main"),
+                "RU",
+                detector,
+                SalesHooks(
+                    route=self.route,
+                    assign_answered=self.answered,
+                    notify_message=self.notify,
+                    notify_ringing=self.ring,
+                ),
+                rules,
+            )
         )
         self.worker = InboxWorker(
             storage,

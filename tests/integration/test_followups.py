@@ -9,13 +9,14 @@ from channels.model import EventKind, InboundEvent, PersonDetails
 from crm_core.conversation import Conversation, IncomingMessage, message_notifications
 from crm_core.conversion import ConvertRequest, convert_lead
 from crm_core.deals import move_deal
+from crm_core.inbound import InboundSetup, Route, SalesHooks
 from crm_core.model import InboxItem, LeadFilter, NewInboxItem
 from crm_core.notifications import NotificationChannel, NotificationKind
 from crm_core.routing import Team
 from crm_core.sales import ActivityKind, RecordKind
 from crm_core.storage import Storage, UnitOfWork
 from intake.notify.texts import render
-from intake.processing import Route, make_batch_handler
+from intake.processing import InboundBatchHandler
 from intake.worker import InboxWorker
 from tests.integration.test_sales_flow import PIPELINES, team
 
@@ -63,7 +64,7 @@ async def add(storage: Storage, *events: dict[str, Any]) -> None:
 
 
 async def drain(storage: Storage) -> None:
-    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
+    handler = InboundBatchHandler(InboundSetup(lambda _c, _s: Route("main", "main"), "RU"))
     worker = InboxWorker(storage, handler, batch=10, poll_seconds=0.05, max_attempts=3)
     while await worker.drain_once():
         pass
@@ -183,6 +184,25 @@ async def test_a_site_form_from_a_person_in_work_is_still_a_new_request(
     assert activity.text is not None and "Заявка с сайта" in activity.text
 
 
+async def test_a_form_and_a_message_of_one_person_in_one_batch_make_one_lead(
+    storage: Storage,
+) -> None:
+    """The batch's requests are handled before its messages, so the message finds the lead
+    the form just made, as it would have had the worker run between them."""
+    await add(
+        storage,
+        message("m1", "Написал ещё в Telegram"),
+        message("f1", "Заявка с сайта", channel="webform"),
+    )
+    await drain(storage)
+    [form] = await leads(storage)
+    assert form.data.channel == "webform"
+    async with storage.reader() as uow:
+        [activity] = await uow.sales.activities_of(RecordKind.LEAD, form.id)
+    assert activity.text == "Написал ещё в Telegram"
+    assert (await inbox_row(storage, "m1")).lead_id == form.id
+
+
 async def test_an_email_reply_in_a_thread_lands_on_that_lead_whoever_sends_it(
     storage: Storage,
 ) -> None:
@@ -273,7 +293,11 @@ async def test_the_owner_is_told_about_the_new_message(storage: Storage) -> None
     ) -> None:
         await uow.outbox.enqueue(message_notifications(crew, chat, msg, activity), now)
 
-    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU", notify_message=notify)
+    handler = InboundBatchHandler(
+        InboundSetup(
+            lambda _c, _s: Route("main", "main"), "RU", hooks=SalesHooks(notify_message=notify)
+        )
+    )
     worker = InboxWorker(storage, handler, batch=10, poll_seconds=0.05, max_attempts=3)
     await add(storage, message("m1", "Здравствуйте"))
     await worker.drain_once()

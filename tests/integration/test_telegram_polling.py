@@ -28,13 +28,14 @@ from channels.errors import ChannelAuthFailed, ChannelError, ChannelUnavailable
 from channels.telegram.polling import PollingConflict, UpdatesClient
 from config import load_settings
 from config.channel_settings import TelegramBotSettings
+from crm_core.inbound import InboundSetup, Route
 from crm_core.model import Lead, LeadFilter
 from crm_core.storage import Storage
 from intake.bootstrap import build_services
 from intake.channel_polling import BACKOFF_MAX_SECONDS, BACKOFF_MIN_SECONDS, Backoff
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
-from intake.processing import Route, make_batch_handler
+from intake.processing import InboundBatchHandler
 from intake.telegram_polling import TelegramPoller, running_pollers
 from intake.worker import InboxWorker
 from tests.conftest import TEST_CONFIG
@@ -237,7 +238,7 @@ class Harness:
         """Turn the inbox into leads with the real worker; every lead there is."""
         worker = InboxWorker(
             self.storage,
-            make_batch_handler(lambda _c, _s: Route("main", "main"), "RU"),
+            InboundBatchHandler(InboundSetup(lambda _c, _s: Route("main", "main"), "RU")),
             batch=50,
             poll_seconds=0.05,
             max_attempts=3,

@@ -29,12 +29,13 @@ from channels.vk.longpoll import BotsLongPollClient, PollFailed, Updates
 from config import load_settings
 from config.channel_settings import VkGroupSettings
 from config.reader import ConfigError
+from crm_core.inbound import InboundSetup, Route
 from crm_core.model import InboxReceipt, Lead, LeadFilter, NewInboxItem
 from crm_core.storage import Storage, StorageUnavailable
 from intake.bootstrap import build_services
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
-from intake.processing import Route, make_batch_handler
+from intake.processing import InboundBatchHandler
 from intake.vk_polling import VkPoller, running_vk_pollers
 from intake.worker import InboxWorker
 from tests.conftest import TEST_CONFIG
@@ -266,7 +267,7 @@ class Harness:
         """Turn the inbox into leads with the real worker; every lead there is."""
         worker = InboxWorker(
             self.storage,
-            make_batch_handler(lambda _c, _s: Route("main", "main"), "RU"),
+            InboundBatchHandler(InboundSetup(lambda _c, _s: Route("main", "main"), "RU")),
             batch=50,
             poll_seconds=0.05,
             max_attempts=3,

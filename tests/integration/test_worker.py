@@ -8,10 +8,11 @@ from typing import Any
 
 from channels.model import InboundEvent, PersonDetails
 from crm_core.contacts import add_contacts, prepare_contact
+from crm_core.inbound import InboundSetup, Route
 from crm_core.model import InboxItem, LeadFilter, NewInboxItem, NewManager, Role
 from crm_core.storage import Storage, UnitOfWork
 from dedupe.profile import RawIdentity
-from intake.processing import Route, make_batch_handler
+from intake.processing import InboundBatchHandler
 from intake.worker import InboxWorker, Outcome
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -28,7 +29,7 @@ def event_json(external_id: str, phone: str) -> dict[str, Any]:
 
 
 def make_worker(storage: Storage, created: list[str], max_attempts: int = 3) -> InboxWorker:
-    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
+    handler = InboundBatchHandler(InboundSetup(lambda _c, _s: Route("main", "main"), "RU"))
     return InboxWorker(
         storage,
         handler,
@@ -96,7 +97,7 @@ async def test_batch_that_raises_is_retried_row_by_row(storage: Storage) -> None
     created: list[str] = []
     ids = [await add(storage, f"r{n}", event_json(f"r{n}", "+79161234567")) for n in range(3)]
     explosive = ids[1]
-    real = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
+    real = InboundBatchHandler(InboundSetup(lambda _c, _s: Route("main", "main"), "RU"))
 
     class ExplodingHandler:
         """Stands in for a statement failing for the whole batch (e.g. a constraint)."""
@@ -176,7 +177,7 @@ async def test_a_row_the_database_refuses_is_parked_at_once_and_heads_are_told(
     async def on_parked(uow: UnitOfWork, item: InboxItem, reason: str, now: datetime) -> None:
         parked.append((item.id, reason))
 
-    handler = make_batch_handler(lambda _c, _s: Route("main", "main"), "RU")
+    handler = InboundBatchHandler(InboundSetup(lambda _c, _s: Route("main", "main"), "RU"))
     worker = InboxWorker(
         storage,
         handler,

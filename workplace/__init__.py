@@ -1,0 +1,1 @@
+"""Where people work: the managers' web pages (and, later, their Telegram bot)."""
