@@ -96,6 +96,7 @@ async def test_a_second_message_of_the_same_person_goes_onto_the_open_lead(
     lead = await service.lead(first["id"])
     [activity] = lead["activities"]
     assert "звоните после шести" in activity["text"]
+    assert activity["kind"] == "message"  # a chat message on the timeline, not a note
     assert lead["messenger_ids"] == {"avito_id": "987654321"}
 
 
