@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.web_urldispatcher import AbstractResource
 
 from workplace.pages import lead_actions, lead_card, placeholders, triage
 from workplace.pages.shared import FILTERS
@@ -16,6 +17,8 @@ from workplace.pages.shared import FILTERS
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
+# Every workplace route is named with this prefix, so API checks can tell them apart.
+PREFIX = "workplace."
 ContextProcessor = Callable[[web.Request], Awaitable[dict[str, Any]]]
 
 
@@ -34,13 +37,30 @@ def setup_workplace(
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )
-    app.router.add_static("/static/", STATIC, name="static")
-    app.router.add_get("/", triage.page, name="triage")
-    app.router.add_get("/leads/{lead_id}", lead_card.page, name="lead_card")
-    app.router.add_post("/leads/{lead_id}/take", lead_actions.take)
-    app.router.add_post("/leads/{lead_id}/junk", lead_actions.junk)
-    app.router.add_post("/leads/{lead_id}/reassign", lead_actions.reassign)
-    app.router.add_post("/leads/{lead_id}/match/confirm", lead_actions.confirm_match)
-    app.router.add_post("/leads/{lead_id}/match/reject", lead_actions.reject_match)
+    add = app.router.add_route
+    app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
+    add("GET", "/", triage.page, name=f"{PREFIX}triage")
+    add("GET", "/leads/{lead_id}", lead_card.page, name=f"{PREFIX}lead_card")
+    add("POST", "/leads/{lead_id}/take", lead_actions.take, name=f"{PREFIX}take")
+    add("POST", "/leads/{lead_id}/junk", lead_actions.junk, name=f"{PREFIX}junk")
+    add("POST", "/leads/{lead_id}/reassign", lead_actions.reassign, name=f"{PREFIX}reassign")
+    add(
+        "POST",
+        "/leads/{lead_id}/match/confirm",
+        lead_actions.confirm_match,
+        name=f"{PREFIX}match_confirm",
+    )
+    add(
+        "POST",
+        "/leads/{lead_id}/match/reject",
+        lead_actions.reject_match,
+        name=f"{PREFIX}match_reject",
+    )
     for path, title in placeholders.SECTIONS.items():
-        app.router.add_get(path, placeholders.page(title))
+        add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
+
+
+def is_workplace(resource: AbstractResource | None) -> bool:
+    """Whether a route's resource is one of the workplace's (pages, actions, static files),
+    not the API's."""
+    return resource is not None and (resource.name or "").startswith(PREFIX)

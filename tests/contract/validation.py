@@ -15,6 +15,7 @@ from referencing.jsonschema import DRAFT202012
 
 from intake.http.keys import SERVICES
 from intake.http.openapi import openapi_document
+from workplace.app import is_workplace
 
 DOCUMENT_URI = "urn:leadintake:openapi"
 JSON = "application/json"
@@ -118,7 +119,7 @@ def check_responses(app: web.Application) -> ResponseContract:
         if resource is None:  # no such route: aiohttp's own 404/405, not an operation's answer
             return await handler(request)
         path = resource.canonical
-        if _is_page(path, contract.document):  # the workplace's HTML pages, not the API
+        if is_workplace(resource):  # the workplace's HTML pages, not the API
             return await handler(request)
         try:
             response = await handler(request)
@@ -132,8 +133,3 @@ def check_responses(app: web.Application) -> ResponseContract:
 
     app.middlewares.insert(0, contract_check)
     return contract
-
-
-def _is_page(path: str, document: dict[str, Any]) -> bool:
-    """A workplace page or static file: outside the API's prefixes and not documented."""
-    return not path.startswith(("/api/", "/hooks/")) and path not in document["paths"]
