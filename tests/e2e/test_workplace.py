@@ -187,3 +187,13 @@ async def test_a_plain_form_post_acts_and_returns_to_the_page(service: Running) 
     ) as r:
         assert r.status == 303 and r.headers["Location"] == f"/leads/{lead['id']}"
     assert (await service.lead(lead["id"]))["status"] == "in_work"
+
+
+async def test_what_a_client_typed_is_escaped_on_every_page(service: Running) -> None:
+    lead = await submit(
+        service, name="<script>alert(1)</script>", phone="+79160000099", comment="<b>жирный</b>"
+    )
+    for path in ("/", f"/leads/{lead['id']}"):
+        _, html = await page(service, path, "head")
+        assert "<script>alert(1)</script>" not in html and "<b>жирный</b>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
