@@ -11,7 +11,15 @@ import jinja2
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
-from workplace.pages import lead_actions, lead_card, placeholders, triage
+from workplace.pages import (
+    convert,
+    lead_actions,
+    lead_card,
+    lead_notes,
+    placeholders,
+    tasks,
+    triage,
+)
 from workplace.pages.shared import FILTERS
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +64,11 @@ def setup_workplace(
         lead_actions.reject_match,
         name=f"{PREFIX}match_reject",
     )
+    add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
+    add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
+    add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
+    add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
+    add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
 

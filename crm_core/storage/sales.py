@@ -260,6 +260,19 @@ class SqlSalesRepository:
         )
         return [_task(r) for r in rows]
 
+    async def open_tasks(self, assignee_id: int | None, limit: int) -> list[Task]:
+        """Tasks not done yet, by due time: one manager's, or everyone's with None."""
+        # One manager's walks the partial index tasks_open (assignee_id, due_at) in due order.
+        args: list[Any] = [limit]
+        mine = ""
+        if assignee_id is not None:
+            args.append(assignee_id)
+            mine = " AND assignee_id = $2"
+        rows = await self._s.fetch(
+            f"SELECT * FROM tasks WHERE done_at IS NULL{mine} ORDER BY due_at, id LIMIT $1", *args
+        )
+        return [_task(r) for r in rows]
+
     async def open_task_count(self, entity: RecordKind, entity_id: int) -> int:
         """How many planned tasks a record has that are not done."""
         row = await self._s.fetchrow(

@@ -11,7 +11,6 @@ from workplace.viewer import viewer
 
 SECTIONS = {
     "/deals": "Сделки",
-    "/tasks": "Мои задачи",
     "/clients": "Клиенты",
     "/reports": "Отчёты",
 }
