@@ -166,7 +166,7 @@ async def test_bad_input_on_convert_changes_nothing(running: Running) -> None:
     lead = held["ivanova"]
     for amount in ("сто тысяч", "-5", "1e400"):
         status, html = await convert(running, lead["id"], "ivanova", amount=amount, title="x")
-        assert status == 200 and "Сумма: введите число от 0 до" in html
+        assert status == 200 and "Сумма: введите число" in html
         assert f'value="{amount}"' in html and 'id="convert"' in html
     status, html = await convert(running, lead["id"], "ivanova", pipeline="nope")
     assert "Такой воронки нет в настройках" in html

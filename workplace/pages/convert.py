@@ -15,7 +15,7 @@ from crm_core.conversion import ConvertRequest, convert_lead
 from crm_core.errors import DomainError
 from crm_core.model import Manager
 from intake.clock import utcnow
-from intake.http.body import AMOUNT_MAX, parse_amount
+from intake.http.body import parse_amount
 from intake.http.keys import SERVICES
 from workplace.pages.lead_card import load_card, path_id
 from workplace.pages.shared import error_text, render
@@ -27,10 +27,7 @@ CONVERT_MESSAGES = {
     "unknown_pipeline": "Такой воронки нет в настройках: выберите другую.",
     "lead_closed": "Заявка закрыта как брак: её нельзя конвертировать.",
 }
-BAD_AMOUNT = (
-    f"Сумма: введите число от 0 до {AMOUNT_MAX:,.2f}".replace(",", " ")
-    + ", например 150000 или 150 000,50."
-)
+BAD_AMOUNT = "Сумма: введите число не меньше нуля, например 150000 или 150 000,50."
 # Thousands separators people type: spaces, no-break and thin spaces.
 SPACES = re.compile(r"[\s\u00a0\u202f]")
 

@@ -55,25 +55,29 @@ class TaskGroups:
     upcoming: list[TaskItem]
 
 
-def task_item(task: Task) -> TaskItem:
-    """The task with a label and a link for its record."""
+def task_item(task: Task, title: str | None = None) -> TaskItem:
+    """The task with a label ("Заявка №5: Иван Петров") and a link for its record."""
     path = RECORD_PATHS.get(task.entity)
     label = f"{RECORD_LABELS.get(task.entity, task.entity.value)} №{task.entity_id}"
+    if title:
+        label = f"{label}: {title}"
     return TaskItem(task, label, path.format(task.entity_id) if path else None)
 
 
-def group_tasks(tasks: Iterable[Task], now: datetime, timezone: str) -> TaskGroups:
+def group_tasks(
+    tasks: Iterable[tuple[Task, str | None]], now: datetime, timezone: str
+) -> TaskGroups:
     """Overdue (due before now), today (until the viewer's local midnight), upcoming."""
     zone = ZoneInfo(timezone)
     tomorrow = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), zone)
     groups = TaskGroups([], [], [])
-    for task in sorted(tasks, key=lambda t: (t.due_at, t.id)):
+    for task, title in sorted(tasks, key=lambda pair: (pair[0].due_at, pair[0].id)):
         if task.due_at < now:
-            groups.overdue.append(task_item(task))
+            groups.overdue.append(task_item(task, title))
         elif task.due_at < tomorrow:
-            groups.today.append(task_item(task))
+            groups.today.append(task_item(task, title))
         else:
-            groups.upcoming.append(task_item(task))
+            groups.upcoming.append(task_item(task, title))
     return groups
 
 
