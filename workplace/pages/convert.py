@@ -27,7 +27,7 @@ CONVERT_MESSAGES = {
     "unknown_pipeline": "Такой воронки нет в настройках: выберите другую.",
     "lead_closed": "Заявка закрыта как брак: её нельзя конвертировать.",
 }
-BAD_AMOUNT = "Сумма: введите число не меньше нуля, например 150000 или 150 000,50."
+BAD_AMOUNT = "Сумма: введите число не меньше нуля, например 150000 или 150\u00a0000,50."
 # Thousands separators people type: spaces, no-break and thin spaces.
 SPACES = re.compile(r"[\s\u00a0\u202f]")
 
