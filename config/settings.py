@@ -33,6 +33,7 @@ from config.channel_settings import (
 )
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.telephony_settings import TelephonySettings, telephony_settings
+from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
 from dedupe.decision import Thresholds
@@ -305,6 +306,7 @@ class Settings:
     asterisk: tuple[AsteriskSettings, ...] = ()
     tokens: TokenSettings = field(default_factory=TokenSettings)
     smartcaptcha: SmartCaptchaSettings = field(default_factory=SmartCaptchaSettings)
+    workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
 
     def form(self, key: str) -> FormSettings | None:
         """The form with this key, if configured."""
@@ -452,6 +454,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         asterisk=asterisk_pbxes(root, env),
         tokens=token_settings(root.table("tokens")),
         smartcaptcha=smartcaptcha_settings(root.table("smartcaptcha")),
+        workplace=workplace_settings(root.table("workplace")),
     )
 
 

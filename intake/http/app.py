@@ -39,6 +39,7 @@ from intake.notifying import running_notifications
 from intake.telegram_polling import running_pollers
 from intake.telegram_webhook_watch import running_webhook_watches
 from intake.vk_polling import running_vk_pollers
+from workplace.setup import setup_workplace
 
 
 def create_app(
@@ -62,6 +63,7 @@ def create_app(
     app[WORKER_IN_PROCESS] = worker
     app[FORM_LIMITER] = FormRateLimiter(app[SERVICES].settings)
     add_routes(app)
+    setup_workplace(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
     # After the inbox: pollers stop before the writer they store through.
