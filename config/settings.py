@@ -9,9 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from channels.registry import CHANNELS
+from channels.spec import ConfigTable, SettingsContext, SettingsSection
 from config.abuse_settings import (
     FORM_RATE_ENV,
     FormAbuseSettings,
@@ -22,17 +25,10 @@ from config.abuse_settings import (
     token_settings,
     trusted_proxies,
 )
-from config.asterisk_settings import AsteriskSettings, asterisk_pbxes
-from config.channel_settings import (
-    EmailMailboxSettings,
-    TelegramBotSettings,
-    VkGroupSettings,
-    email_mailboxes,
-    telegram_bots,
-    vk_groups,
-)
+from config.asterisk_settings import AsteriskSettings
+from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, VkGroupSettings
 from config.reader import IDENTIFIER, ConfigError, Section
-from config.telephony_settings import TelephonySettings, telephony_settings
+from config.telephony_settings import TelephonySettings
 from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
@@ -299,14 +295,45 @@ class Settings:
     dedupe: Thresholds = field(default_factory=Thresholds)
     leads: LeadSettings = field(default_factory=LeadSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
-    telegram_bots: tuple[TelegramBotSettings, ...] = ()
-    vk_groups: tuple[VkGroupSettings, ...] = ()
-    telephony: TelephonySettings = field(default_factory=TelephonySettings)
-    email_mailboxes: tuple[EmailMailboxSettings, ...] = ()
-    asterisk: tuple[AsteriskSettings, ...] = ()
     tokens: TokenSettings = field(default_factory=TokenSettings)
     smartcaptcha: SmartCaptchaSettings = field(default_factory=SmartCaptchaSettings)
     workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
+    # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
+    channel_sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def channel(self, attribute: str) -> Any:
+        """A channel's settings section as its spec parsed it (`()` when it has none)."""
+        return self.channel_sections.get(attribute, ())
+
+    @property
+    def telegram_bots(self) -> tuple[TelegramBotSettings, ...]:
+        """`[[telegram.bots]]`."""
+        bots: tuple[TelegramBotSettings, ...] = self.channel("telegram_bots")
+        return bots
+
+    @property
+    def vk_groups(self) -> tuple[VkGroupSettings, ...]:
+        """`[[vk.groups]]`."""
+        groups: tuple[VkGroupSettings, ...] = self.channel("vk_groups")
+        return groups
+
+    @property
+    def email_mailboxes(self) -> tuple[EmailMailboxSettings, ...]:
+        """`[[email.mailboxes]]`."""
+        mailboxes: tuple[EmailMailboxSettings, ...] = self.channel("email_mailboxes")
+        return mailboxes
+
+    @property
+    def telephony(self) -> TelephonySettings:
+        """`[telephony]`."""
+        found = self.channel_sections.get("telephony")
+        return found if isinstance(found, TelephonySettings) else TelephonySettings()
+
+    @property
+    def asterisk(self) -> tuple[AsteriskSettings, ...]:
+        """`[[telephony.asterisk]]`."""
+        pbxes: tuple[AsteriskSettings, ...] = self.channel("asterisk")
+        return pbxes
 
     def form(self, key: str) -> FormSettings | None:
         """The form with this key, if configured."""
@@ -439,42 +466,51 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         dedupe=_dedupe(root.table("dedupe")),
         leads=_leads(root.table("leads")),
         notifications=_notifications(root.table("notifications"), public_url, env),
-        telegram_bots=_routed(root, "telegram.bots", telegram_bots(root, env), queues, pipelines),
-        vk_groups=_routed(root, "vk.groups", vk_groups(root, env), queues, pipelines),
-        telephony=telephony_settings(
-            root,
-            env,
-            logins=logins,
-            queues=[q.key for q in queues],
-            pipelines=[p.key for p in pipelines],
-        ),
-        email_mailboxes=_routed(
-            root, "email.mailboxes", email_mailboxes(root, env), queues, pipelines
-        ),
-        asterisk=asterisk_pbxes(root, env),
         tokens=token_settings(root.table("tokens")),
         smartcaptcha=smartcaptcha_settings(root.table("smartcaptcha")),
         workplace=workplace_settings(root.table("workplace")),
+        channel_sections=_channel_sections(
+            root,
+            env,
+            SettingsContext(
+                logins=frozenset(logins),
+                queues=frozenset(q.key for q in queues),
+                pipelines=frozenset(p.key for p in pipelines),
+            ),
+        ),
     )
 
 
-Routed = TypeVar("Routed", TelegramBotSettings, VkGroupSettings, EmailMailboxSettings)
+def _channel_sections(
+    root: Section, env: Mapping[str, str], context: SettingsContext
+) -> Mapping[str, Any]:
+    """Every registered channel's settings sections, parsed by the channel's own parser."""
+    sections: dict[str, Any] = {}
+    for spec in CHANNELS:
+        for section in spec.settings:
+            sections[section.attribute] = _channel_section(root, env, context, section)
+    return MappingProxyType(sections)
 
 
-def _routed(
-    root: Section,
-    where: str,
-    sources: tuple[Routed, ...],
-    queues: tuple[QueueSettings, ...],
-    pipelines: tuple[PipelineSettings, ...],
-) -> tuple[Routed, ...]:
-    """Channel sources, checked to name only configured queues and pipelines."""
+def _channel_section(
+    root: Section, env: Mapping[str, str], context: SettingsContext, section: SettingsSection
+) -> Any:
+    # Declared so mypy checks that the reader's Section is what channel parsers expect.
+    table: ConfigTable = root
+    parse = section.parse
+    value = parse(table, env, context) if section.needs_context else parse(table, env)
+    if section.routed:
+        _routed(root, section.where, value, context)
+    return value
+
+
+def _routed(root: Section, where: str, sources: tuple[Any, ...], context: SettingsContext) -> None:
+    """Channel sources (with `queue` and `pipeline`) name only configured queues and pipelines."""
     for source in sources:
-        if source.queue is not None and source.queue not in {q.key for q in queues}:
+        if source.queue is not None and source.queue not in context.queues:
             raise root.error(where, f"unknown queue {source.queue!r}")
-        if source.pipeline is not None and source.pipeline not in {p.key for p in pipelines}:
+        if source.pipeline is not None and source.pipeline not in context.pipelines:
             raise root.error(where, f"unknown pipeline {source.pipeline!r}")
-    return sources
 
 
 def _database(db: Section) -> DatabaseSettings:

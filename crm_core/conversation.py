@@ -29,10 +29,9 @@ from dedupe.keys import Entity, person_keys
 from dedupe.profile import Profile
 
 OPEN_LEAD = (LeadStatus.NEW, LeadStatus.IN_WORK)
+# Channels whose messages are not plain chat messages on the timeline; any other channel's
+# message (Telegram, VK, Avito, a channel added later) is logged as a message.
 KIND_BY_CHANNEL = {
-    "telegram": ActivityKind.MESSAGE,
-    "vk": ActivityKind.MESSAGE,
-    "whatsapp": ActivityKind.MESSAGE,
     "email": ActivityKind.EMAIL,
     "call": ActivityKind.CALL,
 }
@@ -143,7 +142,7 @@ async def log_message(
         NewActivity(
             entity=conversation.entity,
             entity_id=conversation.entity_id,
-            kind=KIND_BY_CHANNEL.get(message.channel, ActivityKind.NOTE),
+            kind=KIND_BY_CHANNEL.get(message.channel, ActivityKind.MESSAGE),
             text=text,
             at=message.received_at,
             actor=f"inbox:{message.inbox_id}",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from channels.registry import CHANNELS
 from config.reader import ConfigError
 from config.settings import (
     FALLBACK_WAIT,
@@ -95,16 +96,14 @@ def queue_for(settings: Settings, *, form: str | None, channel: str) -> str | No
 
 
 def source_route(settings: Settings, channel: str, source: str) -> tuple[str | None, str | None]:
-    """The queue and pipeline a bot, VK community or mailbox names for its leads, if any."""
-    if channel == "telegram":
-        bot = next((b for b in settings.telegram_bots if b.name == source), None)
-        return (bot.queue, bot.pipeline) if bot else (None, None)
-    if channel == "vk":
-        group = next((g for g in settings.vk_groups if str(g.group_id) == source), None)
-        return (group.queue, group.pipeline) if group else (None, None)
-    if channel == "email":
-        mailbox = next((m for m in settings.email_mailboxes if m.name == source), None)
-        return (mailbox.queue, mailbox.pipeline) if mailbox else (None, None)
+    """The queue and pipeline a channel's source (a bot, VK community, mailbox, Avito account)
+    names for its leads, if any: the sources of its spec's routed settings sections."""
+    spec = next((s for s in CHANNELS if s.name == channel), None)
+    for section in spec.settings if spec is not None else ():
+        if section.routed:
+            for found in settings.channel(section.attribute):
+                if found.name == source:
+                    return found.queue, found.pipeline
     return None, None
 
 

@@ -1,10 +1,15 @@
-"""What the webform adapter needs to know about one configured form."""
+"""What the webform adapter needs to know about one configured form, and the channel's manifest.
+
+The forms themselves (`[[forms]]`) are core configuration read with the queues and
+pipelines they name (config/settings.py), so the spec declares no settings section.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from channels.model import InboundEvent
+from channels.spec import ChannelSpec, Route, ShellRef
 
 DEFAULT_HONEYPOT_FIELDS: tuple[str, ...] = ("_gotcha", "_honeypot", "hp_website")
 # Form services whose JSON the adapter maps without a field_map (`preset = "yandex_forms"`).
@@ -52,3 +57,12 @@ class AcceptedSubmission:
 
 
 SubmissionOutcome = TildaTestPing | HoneypotTripped | AcceptedSubmission
+
+
+SPEC = ChannelSpec(
+    name="webform",
+    routes=(Route("POST", "/api/v1/forms/{form_key}", ShellRef("intake.http.forms:post_form")),),
+    openapi=(ShellRef("intake.http.openapi_forms:FORM_OPERATIONS"),),
+    # Forms carry phones and e-mails; these are the messenger contacts a form may name.
+    identity_kinds=("telegram_username", "vk", "whatsapp"),
+)

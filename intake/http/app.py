@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
 from aiohttp import web
 
+from channels.registry import CHANNELS
+from channels.webhook import Webhook
 from config import Settings
-from intake.asterisk_client import running_asterisk_clients
 from intake.bootstrap import Services, build_services, load_team, prepare_storage
 from intake.channel_polling import ChannelPoller
 from intake.channel_watch import channel_watch
-from intake.email_polling import running_email_pollers
 from intake.http import (
     calls,
     contacts,
     events,
-    forms,
     leads,
     merges,
     ops,
     reports,
     sales,
-    telegram_hook,
-    telephony_hooks,
     tokens,
-    vk_hook,
 )
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
@@ -35,11 +32,9 @@ from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
+from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
-from intake.telegram_polling import running_pollers
-from intake.telegram_webhook_watch import running_webhook_watches
-from intake.vk_polling import running_vk_pollers
-from workplace.setup import setup_workplace
+from workplace.app import setup_workplace
 
 
 def create_app(
@@ -67,7 +62,7 @@ def create_app(
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
     # After the inbox: pollers stop before the writer they store through.
-    app.cleanup_ctx.append(_telegram_ctx)
+    app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
     return app
@@ -79,15 +74,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_get("/api/v1/openapi.json", _openapi)
-    app.router.add_post("/api/v1/forms/{form_key}", forms.post_form)
-    app.router.add_post("/hooks/telegram/{bot_name}", telegram_hook.post_update)
-    app.router.add_post("/hooks/vk/{group_id}", vk_hook.post_update)
-    app.router.add_post("/hooks/telephony/mango/events/{kind}", telephony_hooks.post_mango)
-    app.router.add_get("/hooks/telephony/zadarma", telephony_hooks.echo_zadarma)
-    app.router.add_post("/hooks/telephony/zadarma", telephony_hooks.post_zadarma)
-    app.router.add_get("/hooks/telephony/novofon", telephony_hooks.echo_novofon)
-    app.router.add_post("/hooks/telephony/novofon", telephony_hooks.post_novofon)
-    app.router.add_post("/hooks/telephony/generic/{source}", telephony_hooks.post_generic)
+    add_channel_routes(app)
     app.router.add_get("/api/v1/leads", leads.list_leads)
     app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
     app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)
@@ -120,6 +107,18 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
 
 
+def add_channel_routes(app: web.Application) -> None:
+    """Every route the registered channels declare (channels/registry.py)."""
+    for spec in CHANNELS:
+        for route in spec.routes:
+            handler = (
+                webhook_handler(route.handler)
+                if isinstance(route.handler, Webhook)
+                else route.handler.load()
+            )
+            app.router.add_route(route.method, route.path, handler)
+
+
 async def _openapi(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 description of every route."""
     return json_response(openapi_document(request.app[SERVICES].settings))
@@ -143,23 +142,17 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     await services.worker.stop()
 
 
-async def _telegram_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with (
-        running_pollers(app[SERVICES]) as telegram,
-        running_vk_pollers(app[SERVICES]) as vk,
-        running_email_pollers(app[SERVICES]) as email,
-        running_asterisk_clients(app[SERVICES]) as asterisk,
-        running_webhook_watches(app[SERVICES]) as webhooks,
-    ):
-        pollers: dict[str, ChannelPoller] = {
-            f"telegram:{name}": poller for name, poller in telegram.items()
-        }
-        pollers.update({f"vk:{group}": poller for group, poller in vk.items()})
-        pollers.update({f"email:{name}": poller for name, poller in email.items()})
-        pollers.update({f"asterisk:{name}": poller for name, poller in asterisk.items()})
-        pollers.update({f"telegram:{name}": watch for name, watch in webhooks.items()})
+async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Every poller the registered channels declare, watched, and stopped in reverse."""
+    services = app[SERVICES]
+    async with AsyncExitStack() as stack:
+        pollers: dict[str, ChannelPoller] = {}
+        for spec in CHANNELS:
+            for group in spec.pollers:
+                started = await stack.enter_async_context(group.start.load()(services))
+                pollers.update({f"{group.prefix}:{name}": p for name, p in started.items()})
         app[CHANNEL_POLLERS] = pollers
-        watch = channel_watch(app[SERVICES], pollers)
+        watch = channel_watch(services, pollers)
         watch.start()
         try:
             yield

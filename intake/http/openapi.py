@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document: the table of every route, generated into the served document.
 
 To describe a new route, add an `Operation` to a table (this module's `CORE_OPERATIONS`, or a
-module of its own whose tuple joins `OPERATIONS` below); its bodies are pydantic models in
+module of its own whose tuple joins `OPERATIONS` below; a channel's routes are described by
+its spec, see intake/http/openapi_channels.py); its bodies are pydantic models in
 `intake/http/schemas/`. A JSON request model also validates the route's requests
 (`intake/http/request_validation.py`). `tests/contract` checks the table against the app's
 routes.
@@ -17,25 +18,20 @@ from pydantic import BaseModel
 from config import Settings
 from crm_core.model import LeadStatus
 from intake.http.contract import (
-    FORM,
-    JSON,
-    MULTIPART,
     TEXT,
     Operation,
-    Param,
     Reply,
     Request,
     build_document,
     id_schema,
     limit,
     path_id,
-    path_text,
     query,
 )
-from intake.http.openapi_sales import HOOK_OPERATIONS, SALES_OPERATIONS
-from intake.http.openapi_telephony import TELEPHONY_OPERATIONS
+from intake.http.openapi_channels import channel_operations
+from intake.http.openapi_sales import SALES_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
-from intake.http.schemas import contacts, intake, leads, ops
+from intake.http.schemas import contacts, leads, ops
 from intake.http.schemas.base import enum_schema
 
 TITLE = "LeadIntake API"
@@ -84,44 +80,6 @@ def _ops() -> tuple[Operation, ...]:
             storage=False,
             tag="operations",
         ),
-    )
-
-
-FORM_200 = intake.FormAnswer
-
-
-def _form() -> Operation:
-    return Operation(
-        "POST",
-        "/api/v1/forms/{form_key}",
-        "submitForm",
-        "Submit a website form; stored durably before the answer",
-        {
-            200: Reply("A retry of a stored submission, a test ping or a spam trap", FORM_200),
-            202: Reply("Stored; the lead is being created", intake.IntakeAccepted),
-            303: Reply("Stored; redirect to the form's thank-you page (Location)"),
-        },
-        errors={
-            400: "Malformed body, a NUL or invalid Unicode, too many or too long fields, or"
-            " (with SmartCaptcha) no smart-token; the error names the field",
-            401: "Missing or wrong API key",
-            403: "SmartCaptcha did not confirm the smart-token field",
-            404: "Unknown form",
-            408: "The body did not arrive within [http] body_timeout_seconds",
-            409: "The idempotency key (tranid, Idempotency-Key) was used with other fields",
-            413: "",
-            415: "",
-            422: "No way to reach the person",
-            429: "Too many submissions of this form from this address; see Retry-After",
-        },
-        params=(
-            path_text("form_key", "The form's key from the configuration"),
-            Param("Idempotency-Key", "header", {"type": "string"}),
-            Param("X-Api-Key", "header", {"type": "string"}, "The form's secret, if it has one"),
-        ),
-        request=Request(intake.FormSubmission, (JSON, FORM, MULTIPART)),
-        auth=False,
-        tag="intake",
     )
 
 
@@ -238,7 +196,6 @@ def _records(entity: str, plural: str) -> tuple[Operation, ...]:
 
 CORE_OPERATIONS: tuple[Operation, ...] = (
     *_ops(),
-    _form(),
     *_leads(),
     *_records("contact", "contacts"),
     *_records("company", "companies"),
@@ -246,8 +203,7 @@ CORE_OPERATIONS: tuple[Operation, ...] = (
 OPERATIONS: tuple[Operation, ...] = (
     *CORE_OPERATIONS,
     *SALES_OPERATIONS,
-    *HOOK_OPERATIONS,
-    *TELEPHONY_OPERATIONS,
+    *channel_operations(),
     *TOKEN_OPERATIONS,
 )
 

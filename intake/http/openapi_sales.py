@@ -252,8 +252,8 @@ def _reports() -> tuple[Operation, ...]:
 
 SALES_OPERATIONS: tuple[Operation, ...] = (*_leads(), *_deals(), *_calls(), *_reports())
 
-# Authenticated by the platforms' own secrets, not bearer tokens.
-HOOK_OPERATIONS: tuple[Operation, ...] = (
+# Authenticated by the platforms' own secrets, not bearer tokens (channels/*/spec name them).
+TELEGRAM_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
         "/hooks/telegram/{bot_name}",
@@ -273,6 +273,8 @@ HOOK_OPERATIONS: tuple[Operation, ...] = (
         auth=False,
         tag="webhooks",
     ),
+)
+VK_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
         "/hooks/vk/{group_id}",

@@ -82,9 +82,13 @@ async def test_the_sign_in_form_fits_a_phone(
     await page.get_by_label("Логин").fill("ivanova")
     await page.get_by_label("Пароль").fill(PASSWORD)
     await page.get_by_role("button", name="Войти").click()
-    await expect(page).to_have_url(f"{base}/")  # the workplace's start page
-    await page.goto(f"{base}/account")
+    await expect(page).to_have_url(f"{base}/")  # Входящие, the workplace's start page
     await expect(page.get_by_text("Анна Иванова")).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await page.screenshot(path=screenshots / "signed-in-360.png")
+    # The menu's sign-out button carries the session's CSRF token.
+    await page.get_by_role("button", name="Выйти").click()
+    await expect(page).to_have_url(f"{base}/login")
+    await page.goto(f"{base}/")
+    await expect(page).to_have_url(f"{base}/login")
     await context.close()

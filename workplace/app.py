@@ -1,0 +1,68 @@
+"""The managers' web workplace inside the service's aiohttp app: templates, static, pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp.web_urldispatcher import AbstractResource
+
+from workplace.auth.routes import add_sign_in, csrf_context
+from workplace.pages import lead_actions, lead_card, placeholders, triage
+from workplace.pages.shared import FILTERS
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+# Every workplace route is named with this prefix, so API checks can tell them apart.
+PREFIX = "workplace."
+ContextProcessor = Callable[[web.Request], Awaitable[dict[str, Any]]]
+
+
+def setup_workplace(
+    app: web.Application, context_processors: Iterable[ContextProcessor] = ()
+) -> None:
+    """Add the workplace's templates (autoescaped), static files and page routes to `app`.
+
+    `context_processors` add template variables to every page (sign-in adds `csrf_token`).
+    """
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        context_processors=[aiohttp_jinja2.request_processor, csrf_context, *context_processors],
+        filters=FILTERS,
+        undefined=jinja2.ChainableUndefined,
+    )
+    add_sign_in(app, PREFIX)
+    add = app.router.add_route
+    app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
+    add("GET", "/", triage.page, name=f"{PREFIX}triage")
+    add("GET", "/leads/{lead_id}", lead_card.page, name=f"{PREFIX}lead_card")
+    add("POST", "/leads/{lead_id}/take", lead_actions.take, name=f"{PREFIX}take")
+    add("POST", "/leads/{lead_id}/junk", lead_actions.junk, name=f"{PREFIX}junk")
+    add("POST", "/leads/{lead_id}/reassign", lead_actions.reassign, name=f"{PREFIX}reassign")
+    add(
+        "POST",
+        "/leads/{lead_id}/match/confirm",
+        lead_actions.confirm_match,
+        name=f"{PREFIX}match_confirm",
+    )
+    add(
+        "POST",
+        "/leads/{lead_id}/match/reject",
+        lead_actions.reject_match,
+        name=f"{PREFIX}match_reject",
+    )
+    for path, title in placeholders.SECTIONS.items():
+        add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
+
+
+def is_workplace(resource: AbstractResource | None) -> bool:
+    """Whether a route's resource is one of the workplace's (pages, actions, static files),
+    not the API's."""
+    return resource is not None and (resource.name or "").startswith(PREFIX)
