@@ -1,4 +1,5 @@
-"""Tasks from the lead card to Мои задачи, and Конвертировать, in a real browser."""
+"""Tasks from the lead card to Мои задачи, and Конвертировать, in a real browser, signed in
+through the form (a session cookie: every form and htmx request must carry the CSRF token)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, BrowserContext, expect
 
 from intake.clock import utcnow
-from tests.browser.test_triage import NARROW, WIDE, shoot, signed_in, submit
+from tests.browser.test_triage import NARROW, WIDE, shoot, submit
 from tests.conftest import storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_workplace_tasks import api, deals, task
+from workplace.auth.service import set_password
 
 MOSCOW = ZoneInfo("Europe/Moscow")
+PASSWORD = "пароль-для-задач-1"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -30,7 +33,27 @@ async def running(
         storage_of_kind(request.param, tmp_path) as storage,
         run_service(settings, storage) as service,
     ):
+        for login in ("ivanova", "petrov"):
+            await set_password(storage, login, PASSWORD, utcnow())
         yield service
+
+
+async def signed_in(browser: Browser, running: Running, login: str) -> BrowserContext:
+    """A browser context signed in through the sign-in form."""
+    context = await browser.new_context(
+        base_url=str(running.client.make_url("/")),
+        viewport=WIDE,
+        locale="ru-RU",
+        timezone_id="Europe/Moscow",
+    )
+    page = await context.new_page()
+    await page.goto("/login")
+    await page.get_by_label("Логин").fill(login)
+    await page.get_by_label("Пароль").fill(PASSWORD)
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.get_by_role("heading", name="Входящие")).to_be_visible()
+    await page.close()
+    return context
 
 
 async def lead_of(running: Running, login: str, **fields: str) -> dict[str, Any]:
@@ -62,7 +85,7 @@ async def test_a_task_from_the_card_is_closed_in_my_tasks(
         "Встреча в офисе клиента",
         (now + timedelta(days=2)).isoformat(),
     )
-    context = await signed_in(browser, running, "ivanova", viewport=WIDE)
+    context = await signed_in(browser, running, "ivanova")
     page = await context.new_page()
     await page.goto(f"/leads/{lead['id']}")
     card = page.locator("#card")
@@ -109,7 +132,7 @@ async def test_convert_a_lead_through_the_form(
     lead = await lead_of(
         running, "petrov", name="Ирина Волкова", company="ООО Ромашка", comment="20 лицензий"
     )
-    context = await signed_in(browser, running, "petrov", viewport=WIDE)
+    context = await signed_in(browser, running, "petrov")
     page = await context.new_page()
     await page.goto("/")
     row = page.locator(f"#lead-{lead['id']}")
