@@ -123,6 +123,11 @@ async def test_a_note_and_a_task_from_the_card_appear_in_its_timeline(running: R
     [stored] = shown["tasks"]
     assert stored["title"] == "Отправить КП" and stored["due_at"] == "2026-12-08T07:00:00+00:00"
     assert [a["kind"] for a in shown["activities"]] == ["note"]
+    nobody = await act(
+        running, f"{path}/tasks", "petrov", title="x", due_at="2026-12-08T10:00", assignee="nobody"
+    )
+    assert "Выберите активного менеджера из списка." in nobody
+    assert len((await running.lead(lead["id"], "petrov"))["tasks"]) == 1
     foreign = await act(running, f"{path}/notes", "ivanova", text="чужая")
     assert "Заявка не найдена или недоступна вам." in foreign
     done = await act(
@@ -131,6 +136,26 @@ async def test_a_note_and_a_task_from_the_card_appear_in_its_timeline(running: R
     assert "Задача выполнена." in done and 'id="card"' in done
     assert "· выполнена" in done and "· запланирована" not in done
     assert (await running.lead(lead["id"], "petrov"))["tasks"][0]["done"] is True
+
+
+async def test_a_head_gives_a_task_from_the_card_to_the_leads_manager(running: Running) -> None:
+    lead = (await two_leads(running))["ivanova"]
+    _, card = await page(running, f"/leads/{lead['id']}", "head")
+    assert '<option value="ivanova" selected>' in card
+    _, own = await page(running, f"/leads/{lead['id']}", "ivanova")
+    assert 'name="assignee"' not in own
+    given = await act(
+        running,
+        f"/leads/{lead['id']}/tasks",
+        "head",
+        title="Позвонить до обеда",
+        due_at="2026-12-08T11:00",
+        assignee="ivanova",
+    )
+    assert "Задача добавлена." in given
+    _, mine = await page(running, "/tasks", "ivanova")
+    # 11:00 in Moscow (the head's time) is 18:00 in Vladivostok (hers).
+    assert "Позвонить до обеда" in mine and "08.12.2026 18:00" in mine
 
 
 async def convert(running: Running, lead_id: int, login: str, **form: str) -> tuple[int, Any]:

@@ -61,7 +61,8 @@ async def add_lead_task(request: web.Request) -> web.StreamResponse:
     title = str(form.get("title") or "").strip()
     due_text = str(form.get("due_at") or "").strip()
     task_type = str(form.get("type") or "call")
-    kept = {"task_title": title, "task_due": due_text, "task_type": task_type}
+    login = str(form.get("assignee") or "")
+    kept = {"task_title": title, "task_due": due_text, "task_type": task_type, "task_to": login}
     due = local_due(due_text, me.timezone)
     problem = None
     if not title:
@@ -74,12 +75,18 @@ async def add_lead_task(request: web.Request) -> web.StreamResponse:
         problem = "Выберите тип задачи из списка."
     if problem or due is None:
         return await _answer(request, me, lead_id, problem or "", False, kept)
-    task = NewTask(RecordKind.LEAD, lead_id, task_type, title, due, me.id, me.login)
     try:
         async with request.app[SERVICES].storage.transaction() as uow:
+            # Like the API's assignee_id: the task is the author's unless they name someone.
+            assignee = await uow.managers.get_by_login(login) if login else me
+            if assignee is None:
+                raise DomainError("assignee", f"no manager {login!r}")
+            task = NewTask(RecordKind.LEAD, lead_id, task_type, title, due, assignee.id, me.login)
             await add_task(uow, task, me, utcnow())
     except DomainError as err:
-        return await _answer(request, me, lead_id, error_text(err), False, kept)
+        unknown = err.field in ("assignee", "assignee_id")
+        message = "Выберите активного менеджера из списка." if unknown else error_text(err)
+        return await _answer(request, me, lead_id, message, False, kept)
     return await _answer(request, me, lead_id, "Задача добавлена.", True, {})
 
 
