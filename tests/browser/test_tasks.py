@@ -101,6 +101,11 @@ async def test_a_task_from_the_card_is_closed_in_my_tasks(
     await card.get_by_role("button", name="Добавить задачу").click()
     await expect(card).to_contain_text("Задача добавлена.")
     await expect(card.locator(".timeline")).to_contain_text("Перезвонить Марии")
+    await card.locator("summary", has_text="Новая задача").click()
+    await shoot(page, screenshots, "lead-work-1366")
+    await page.set_viewport_size(NARROW)
+    await shoot(page, screenshots, "lead-work-360")
+    await page.set_viewport_size(WIDE)
     [planned] = (await running.lead(lead["id"], "ivanova"))["tasks"]
     assert planned["due_at"].startswith((now + timedelta(hours=1)).strftime("%Y-%m-%dT%H"))
 
