@@ -13,6 +13,8 @@ from aiohttp.web_urldispatcher import AbstractResource
 
 from workplace.auth.routes import add_sign_in, csrf_context
 from workplace.pages import (
+    clients,
+    contact_card,
     convert,
     lead_actions,
     lead_card,
@@ -71,6 +73,19 @@ def setup_workplace(
     add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
     add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
     add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")
+    add("GET", "/clients", clients.page, name=f"{PREFIX}clients")
+    add(
+        "GET",
+        "/clients/contacts/{contact_id}",
+        contact_card.contact_page,
+        name=f"{PREFIX}contact_card",
+    )
+    add(
+        "GET",
+        "/clients/companies/{company_id}",
+        contact_card.company_page,
+        name=f"{PREFIX}company_card",
+    )
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.model import Company, Contact, Identity, MergeEntry, StoredCompany, StoredContact
+from crm_core.storage import client_search
 from crm_core.storage.session import (
     Row,
     SqlSession,
@@ -607,6 +608,22 @@ class SqlIdentityRepository:
                 now,
                 *lead_ids,
             )
+
+    async def search_contacts(
+        self, keys: Collection[str], name_patterns: Sequence[str], limit: int
+    ) -> list[Contact]:
+        """Unmerged contacts indexed under any of the keys or named LIKE a pattern, newest
+        first."""
+        rows = await client_search.contact_rows(self._s, keys, name_patterns, limit)
+        identities = await self._identities([int(r["id"]) for r in rows])
+        return [_contact(r, identities.get(int(r["id"]), ())) for r in rows]
+
+    async def search_companies(
+        self, keys: Collection[str], name_patterns: Sequence[str], inn: str | None, limit: int
+    ) -> list[Company]:
+        """Unmerged companies indexed under any of the keys, with the INN or named LIKE a
+        pattern, newest first."""
+        return await client_search.companies(self._s, keys, name_patterns, inn, limit)
 
     async def contact_owner(self, contact_id: int) -> int | None:
         """The manager responsible for a contact, if any."""

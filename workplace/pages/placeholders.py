@@ -11,7 +11,6 @@ from workplace.viewer import viewer
 
 SECTIONS = {
     "/deals": "Сделки",
-    "/clients": "Клиенты",
     "/reports": "Отчёты",
 }
 

@@ -32,6 +32,18 @@ class IdentityRepository(IdentityIndex, Protocol):
     async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
         """Remove records' keys and lower the keys' counts."""
 
+    async def search_contacts(
+        self, keys: Collection[str], name_patterns: Sequence[str], limit: int
+    ) -> list[Contact]:
+        """Unmerged contacts indexed under any of the keys or named LIKE a pattern (the
+        patterns escape `%`, `_` and `\\` with a backslash), newest first."""
+
+    async def search_companies(
+        self, keys: Collection[str], name_patterns: Sequence[str], inn: str | None, limit: int
+    ) -> list[Company]:
+        """Unmerged companies indexed under any of the keys, with the INN or named LIKE a
+        pattern, newest first."""
+
     async def contact_owner(self, contact_id: int) -> int | None:
         """The manager responsible for a contact, if any."""
 

@@ -1,0 +1,92 @@
+"""The contact card and the company card: every field, their leads and deals, the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from crm_core.access import may_see
+from crm_core.holders import company_holders, contact_holders, deal_holders, lead_holders
+from crm_core.model import Lead, LeadFilter, Manager
+from crm_core.sales import Deal, RecordKind
+from crm_core.storage.ports import UnitOfWork
+from intake.http.keys import SERVICES
+from workplace.pages.lead_card import TimelineItem
+from workplace.pages.shared import not_found, render
+from workplace.viewer import viewer
+
+# The card lists a client's newest leads; older ones stay in the API's listing.
+LEAD_LIMIT = 50
+SECTION = "/clients"
+
+
+async def contact_page(request: web.Request) -> web.StreamResponse:
+    """One contact (404 for a contact the viewer may not see, as in the API)."""
+    me = await viewer(request)
+    contact_id = _path_id(request, "contact_id")
+    async with request.app[SERVICES].storage.reader() as uow:
+        contact = await uow.identity.get_contact(contact_id) if contact_id else None
+        if contact is None or not may_see(me, await contact_holders(uow, contact)):
+            return not_found(request, me)
+        company = (
+            await uow.identity.get_company(contact.company_id) if contact.company_id else None
+        )
+        leads = await uow.leads.list(LeadFilter(contact_id=contact.id), LEAD_LIMIT, None)
+        context = await _records(uow, me, leads, RecordKind.CONTACT, contact.id)
+    newest = leads[0].data.contact if leads else None
+    context.update(contact=contact, company=company, newest=newest, stages=_stage_names(request))
+    return render(request, "contact_card.html", me, context, section=SECTION)
+
+
+async def company_page(request: web.Request) -> web.StreamResponse:
+    """One company (404 for a company the viewer may not see, as in the API)."""
+    me = await viewer(request)
+    company_id = _path_id(request, "company_id")
+    async with request.app[SERVICES].storage.reader() as uow:
+        company = await uow.identity.get_company(company_id) if company_id else None
+        if company is None or not may_see(me, await company_holders(uow, company)):
+            return not_found(request, me)
+        context = await _records(uow, me, [], RecordKind.COMPANY, company.id)
+    context.update(company=company)
+    return render(request, "contact_card_company.html", me, context, section=SECTION)
+
+
+async def _records(
+    uow: UnitOfWork, me: Manager, leads: list[Lead], entity: RecordKind, entity_id: int
+) -> dict[str, Any]:
+    """The leads and deals the viewer may see, owner names and the record's timeline."""
+    deals: list[Deal] = []
+    for deal_id in dict.fromkeys(lead.deal_id for lead in leads if lead.deal_id):
+        deal = await uow.sales.get_deal(deal_id)
+        if deal is not None and may_see(me, deal_holders(deal)):
+            deals.append(deal)
+    managers = await uow.managers.list()
+    names = {m.id: m.name for m in managers}
+    tasks = await uow.sales.tasks_of(entity, entity_id)
+    activities = await uow.sales.activities_of(entity, entity_id)
+    timeline = [TimelineItem(a.at, a.kind.value, a.text or "", a.actor) for a in activities] + [
+        TimelineItem(
+            t.due_at, "task", t.title, names.get(t.assignee_id or 0, ""), t.done_at is not None
+        )
+        for t in tasks
+    ]
+    timeline.sort(key=lambda item: item.at, reverse=True)
+    return {
+        "leads": [lead for lead in leads if may_see(me, lead_holders(lead))],
+        "hidden_leads": sum(1 for lead in leads if not may_see(me, lead_holders(lead))),
+        "deals": deals,
+        "owners": names,
+        "timeline": timeline,
+    }
+
+
+def _stage_names(request: web.Request) -> dict[tuple[str, str], str]:
+    """(pipeline, stage key) → the stage's name, for the deals list."""
+    pipelines = request.app[SERVICES].sales.pipelines
+    return {(p.key, s.key): s.name for p in pipelines.values() for s in p.stages}
+
+
+def _path_id(request: web.Request, name: str) -> int | None:
+    raw = request.match_info.get(name, "")
+    return int(raw) if raw.isdecimal() and len(raw) < 19 else None
