@@ -26,6 +26,16 @@ async def contact_rows(
     )
 
 
+async def company_contact_rows(session: SqlSession, company_id: int, limit: int) -> list[Row]:
+    """Unmerged contacts of one company, newest first."""
+    return await session.fetch(
+        f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE company_id = $1"
+        " AND merged_into_id IS NULL ORDER BY id DESC LIMIT $2",
+        company_id,
+        limit,
+    )
+
+
 async def companies(
     session: SqlSession,
     keys: Collection[str],

@@ -618,6 +618,12 @@ class SqlIdentityRepository:
         identities = await self._identities([int(r["id"]) for r in rows])
         return [_contact(r, identities.get(int(r["id"]), ())) for r in rows]
 
+    async def company_contacts(self, company_id: int, limit: int) -> list[Contact]:
+        """Unmerged contacts of one company, newest first."""
+        rows = await client_search.company_contact_rows(self._s, company_id, limit)
+        identities = await self._identities([int(r["id"]) for r in rows])
+        return [_contact(r, identities.get(int(r["id"]), ())) for r in rows]
+
     async def search_companies(
         self, keys: Collection[str], name_patterns: Sequence[str], inn: str | None, limit: int
     ) -> list[Company]:

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, expect
 
+from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
+from dedupe.profile import RawIdentity
 from intake.clock import utcnow
 from tests.browser.test_tasks import signed_in
 from tests.browser.test_triage import NARROW, WIDE, shoot, submit
 from tests.conftest import storage_of_kind
 from tests.e2e.conftest import Running, run_service
-from tests.e2e.test_workplace_clients import add_client
+from tests.e2e.test_workplace_clients import INN, add_client, manager_id
 from workplace.auth.service import set_password
 
 PASSWORD = "пароль-для-задач-1"  # the one tests.browser.test_tasks.signed_in types
@@ -49,6 +51,21 @@ async def test_a_client_is_found_by_a_phone_written_differently(
         comment="Нужна консультация по тарифам",
     )
     assert lead["contact_id"] == contact and lead["assignee"] == "ivanova"
+    ivanova = await manager_id(running, "ivanova")
+    async with running.services.storage.transaction() as uow:
+        [company] = await add_companies(
+            uow,
+            [
+                prepare_company(
+                    RawIdentity(company="ООО «Ромашка»", inn=INN), "RU", owner_id=ivanova
+                )
+            ],
+            utcnow(),
+        )
+        worker = RawIdentity(name="Соколов Игорь", phones=("+79165550101",))
+        await add_contacts(
+            uow, [prepare_contact(worker, "RU", company_id=company, owner_id=ivanova)], utcnow()
+        )
 
     context = await signed_in(browser, running, "ivanova")
     page = await context.new_page()
@@ -79,4 +96,12 @@ async def test_a_client_is_found_by_a_phone_written_differently(
     await page.set_viewport_size(WIDE)
     await page.locator("#client-leads").get_by_role("link", name=f"Заявка №{lead['id']}").click()
     await expect(page.locator("#card")).to_contain_text("Нужна консультация по тарифам")
+
+    await page.goto("/clients")
+    await page.get_by_role("searchbox").fill(INN)
+    await page.get_by_role("button", name="Найти").click()
+    await page.locator("#found-companies").get_by_role("link", name="ООО «Ромашка»").click()
+    await expect(page.get_by_role("heading", name="ООО «Ромашка»")).to_be_visible()
+    await expect(page.locator("#company-contacts")).to_contain_text("Соколов Игорь")
+    await shoot(page, screenshots, "company-card-1366")
     await context.close()

@@ -66,8 +66,25 @@ async def test_a_company_is_found_by_inn_and_name(any_db_service: Running) -> No
     for query in (INN, "ромашка"):
         html = await search(running, query, "head")
         assert f'href="/clients/companies/{company}"' in html and f"ИНН {INN}" in html, query
+    worker = RawIdentity(
+        name="Соколов Игорь", phones=("+79165550101",), telegram_username="sokolov_i"
+    )
+    async with running.services.storage.transaction() as uow:
+        [contact] = await add_contacts(
+            uow, [prepare_contact(worker, "RU", company_id=company)], utcnow()
+        )
     status, card = await page(running, f"/clients/companies/{company}", "head")
     assert status == 200 and INN in card and "Ромашка" in card
+    assert f'href="/clients/contacts/{contact}"' in card
+    status, _ = await page(running, f"/clients/companies/{company}", "ivanova")
+    assert status == 404  # nobody's: the head's only, until a lead links a manager
+    lead = await submit(running, name="Игорь Соколов", phone="8 916 555 01 01")
+    assert lead["contact_id"] == contact
+    _, card = await page(running, f"/clients/companies/{company}", "head")
+    assert f'href="/leads/{lead["id"]}"' in card
+    status, card = await page(running, f"/clients/contacts/{contact}", "head")
+    assert status == 200 and f'href="/clients/companies/{company}"' in card
+    assert "sokolov_i" in card and "Telegram" in card
 
 
 async def test_an_unowned_contact_is_the_heads_only(any_db_service: Running) -> None:

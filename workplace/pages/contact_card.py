@@ -40,15 +40,25 @@ async def contact_page(request: web.Request) -> web.StreamResponse:
 
 
 async def company_page(request: web.Request) -> web.StreamResponse:
-    """One company (404 for a company the viewer may not see, as in the API)."""
+    """One company with the contacts the viewer may see, their leads and deals (404 for a
+    company the viewer may not see, as in the API)."""
     me = await viewer(request)
     company_id = _path_id(request, "company_id")
     async with request.app[SERVICES].storage.reader() as uow:
         company = await uow.identity.get_company(company_id) if company_id else None
         if company is None or not may_see(me, await company_holders(uow, company)):
             return not_found(request, me)
-        context = await _records(uow, me, [], RecordKind.COMPANY, company.id)
-    context.update(company=company)
+        contacts = [
+            c
+            for c in await uow.identity.company_contacts(company.id, LEAD_LIMIT)
+            if may_see(me, await contact_holders(uow, c))
+        ]
+        leads: list[Lead] = []
+        for c in contacts:
+            leads += await uow.leads.list(LeadFilter(contact_id=c.id), LEAD_LIMIT, None)
+        leads = sorted(leads, key=lambda lead: lead.id, reverse=True)[:LEAD_LIMIT]
+        context = await _records(uow, me, leads, RecordKind.COMPANY, company.id)
+    context.update(company=company, contacts=contacts, stages=_stage_names(request))
     return render(request, "contact_card_company.html", me, context, section=SECTION)
 
 

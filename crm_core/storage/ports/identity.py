@@ -38,6 +38,9 @@ class IdentityRepository(IdentityIndex, Protocol):
         """Unmerged contacts indexed under any of the keys or named LIKE a pattern (the
         patterns escape `%`, `_` and `\\` with a backslash), newest first."""
 
+    async def company_contacts(self, company_id: int, limit: int) -> list[Contact]:
+        """Unmerged contacts of one company, newest first."""
+
     async def search_companies(
         self, keys: Collection[str], name_patterns: Sequence[str], inn: str | None, limit: int
     ) -> list[Company]:
