@@ -11,7 +11,15 @@ import jinja2
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
-from workplace.pages import lead_actions, lead_card, placeholders, triage
+from workplace.pages import (
+    deal_actions,
+    deal_card,
+    deals_board,
+    lead_actions,
+    lead_card,
+    placeholders,
+    triage,
+)
 from workplace.pages.shared import FILTERS
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +63,21 @@ def setup_workplace(
         "/leads/{lead_id}/match/reject",
         lead_actions.reject_match,
         name=f"{PREFIX}match_reject",
+    )
+    add("GET", "/deals", deals_board.page, name=f"{PREFIX}deals")
+    add("GET", "/deals/{deal_id}", deal_card.page, name=f"{PREFIX}deal_card")
+    add("POST", "/deals/{deal_id}/move", deal_actions.move, name=f"{PREFIX}deal_move")
+    add(
+        "POST",
+        "/deals/{deal_id}/lost/approve",
+        deal_actions.approve_lost,
+        name=f"{PREFIX}deal_lost_approve",
+    )
+    add(
+        "POST",
+        "/deals/{deal_id}/lost/reject",
+        deal_actions.reject_lost,
+        name=f"{PREFIX}deal_lost_reject",
     )
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
