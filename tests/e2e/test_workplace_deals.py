@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config import Settings
+from crm_core.sales import NewDeal, NewTask, RecordKind
+from intake.clock import utcnow
 from tests.conftest import storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_workplace import page, two_leads
@@ -160,3 +164,42 @@ async def test_another_managers_deal_is_not_found(running: Running) -> None:
     status, card = await page(running, f"/deals/{theirs}", "petrov")
     assert status == 200
     assert "Квалификация" in card and "Предложение" in card and "Связаться с клиентом" in card
+
+
+async def test_a_board_of_500_deals_stays_light(running: Running) -> None:
+    storage = running.services.storage
+    now = utcnow()
+    async with storage.transaction() as uow:
+        managers = {m.login: m for m in await uow.managers.list()}
+        owners = [managers["ivanova"].id, managers["petrov"].id]
+        stages = ["qualification", "proposal", "contract"]
+        for n in range(500):
+            stored = await uow.sales.add_deal(
+                NewDeal(
+                    f"Поставка оборудования №{n}",
+                    "wholesale",
+                    stages[n % 3],
+                    Decimal(150000 + n),
+                    "RUB",
+                    [],
+                    None,
+                    {},
+                    None,
+                    None,
+                    None,
+                    owners[n % 2],
+                ),
+                "head",
+                now,
+            )
+            due = now + timedelta(hours=(n % 3 - 1) * 30)
+            task = NewTask(
+                RecordKind.DEAL, stored.id, "call", "Позвонить", due, owners[n % 2], "head"
+            )
+            await uow.sales.add_tasks([task], now)
+    status, html = await page(running, "/deals?pipeline=wholesale", "head")
+    assert status == 200 and html.count('class="deal h-') == 500
+    assert 'class="deal h-red"' in html and 'class="deal h-green"' in html
+    assert len(html.encode()) <= 400 * 1024, len(html.encode())
+    _, mine = await page(running, "/deals?pipeline=wholesale", "ivanova")
+    assert mine.count('class="deal h-') == 250

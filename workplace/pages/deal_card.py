@@ -108,6 +108,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "stage_name": stage_names.get(deal.stage, deal.stage),
         "timeline": timeline,
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
+        "next_stage": next_stage(deal, pipeline),
     }
 
 
@@ -140,6 +141,14 @@ def stage_path(
         shown = duration(spent[stage.key]) if stage.key in spent else ""
         steps.append(PathStep(stage.key, stage.name, state, shown))
     return steps
+
+
+def next_stage(deal: Deal, pipeline: Pipeline | None) -> str:
+    """The stage after the deal's own (what the card's move form offers first)."""
+    keys = [s.key for s in pipeline.stages] if pipeline else []
+    if deal.stage not in keys or keys.index(deal.stage) + 1 >= len(keys):
+        return ""
+    return keys[keys.index(deal.stage) + 1]
 
 
 def duration(span: timedelta) -> str:

@@ -76,12 +76,12 @@
     }
     snapBack();
     say(a.message, false);
-    if (a.fill && a.fill.length) { showForm(a.fill, a.message); }
+    if (a.fill && a.fill.length) { showForm(a.fill); }
   }
 
-  function showForm(fill, message) {
+  function showForm(fill) {
     form.querySelector(".move-form-title").textContent =
-      "Перевод на этап «" + pending.stageName + "»: " + message;
+      "Перевод на этап «" + pending.stageName + "»: заполните и повторите";
     form.querySelectorAll("label[data-for]").forEach(function (label) {
       label.hidden = fill.indexOf(label.getAttribute("data-for")) < 0;
     });
