@@ -31,8 +31,10 @@ lock: | $(BIN)/python
 	$(UV_COMPILE) -o $(LOCK)
 	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
 
+# The demo logins get known passwords (printed); refused, and skipped, under another config.
 run: $(VENV)/.installed
 	$(BIN)/leadintake migrate
+	-$(BIN)/leadintake demo-passwords
 	$(BIN)/leadintake serve
 
 migrate: $(VENV)/.installed

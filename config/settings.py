@@ -29,6 +29,7 @@ from config.asterisk_settings import AsteriskSettings
 from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, VkGroupSettings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.telephony_settings import TelephonySettings
+from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
 from dedupe.decision import Thresholds
@@ -296,6 +297,7 @@ class Settings:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
     smartcaptcha: SmartCaptchaSettings = field(default_factory=SmartCaptchaSettings)
+    workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
 
@@ -466,6 +468,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         notifications=_notifications(root.table("notifications"), public_url, env),
         tokens=token_settings(root.table("tokens")),
         smartcaptcha=smartcaptcha_settings(root.table("smartcaptcha")),
+        workplace=workplace_settings(root.table("workplace")),
         channel_sections=_channel_sections(
             root,
             env,

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.calls import CallSummary
+from crm_core.links import record_link
 from crm_core.matching import learn_identifiers
 from crm_core.model import LeadContactDetails, LeadStatus
 from crm_core.notifications import (
@@ -186,11 +187,7 @@ def message_notifications(
         return []
     details = message.details
     record = "leads" if conversation.entity is RecordKind.LEAD else "deals"
-    link = (
-        f"{team.link_base.rstrip('/')}/api/v1/{record}/{conversation.entity_id}"
-        if team.link_base
-        else None
-    )
+    link = record_link(team.link_base, record, conversation.entity_id)
     payload = {
         "lead_id": conversation.lead_id if conversation.entity is RecordKind.LEAD else None,
         "deal_id": conversation.entity_id if conversation.entity is RecordKind.DEAL else None,
@@ -222,14 +219,13 @@ def ringing_notifications(
         return []
     lead = conversation.entity is RecordKind.LEAD
     record = "leads" if lead else "deals"
-    link = team.link_base.rstrip("/")
     payload: dict[str, Any] = {
         "lead_id": conversation.entity_id if lead else None,
         "deal_id": None if lead else conversation.entity_id,
         "phone": summary.customer_number,
         "channel": "call",
         "source": summary.line,
-        "link": f"{link}/api/v1/{record}/{conversation.entity_id}" if link else None,
+        "link": record_link(team.link_base, record, conversation.entity_id),
     }
     return notifications_for(
         owner,

@@ -16,6 +16,7 @@ from crm_core.assignment import (
     assign,
     hand_over,
 )
+from crm_core.links import lead_link
 from crm_core.model import Lead, Manager, Role
 from crm_core.notifications import (
     NewNotification,
@@ -233,7 +234,7 @@ def lead_payload(lead: Lead, reason: str, link_base: str) -> dict[str, Any]:
         "reason": reason,
         "repeat": bool(lead.match and lead.match.is_repeat),
         "contact_id": lead.contact_id,
-        "link": f"{link_base.rstrip('/')}/api/v1/leads/{lead.id}" if link_base else None,
+        "link": lead_link(link_base, lead.id),
     }
 
 

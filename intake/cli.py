@@ -1,5 +1,5 @@
 """`leadintake` command line: serve, migrate, token create/list/revoke, inbox review, config
-check."""
+check, managers' web passwords and sessions."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from intake.http.app import create_app
 from intake.inbox_admin import add_inbox_commands, run_inbox_command
 from intake.logs import configure_logging
 from intake.token_commands import render_tokens, token_list, token_revoke
+from intake.user_commands import add_user_commands, demo_passwords, run_user_command
 from offline.contact_import import (
     BATCH,
     ImportFileError,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id", type=int, metavar="TOKEN_ID")
     add_inbox_commands(commands)
+    add_user_commands(commands)
     evaluate = commands.add_parser(
         "dedupe-eval", help="decide every lead of a JSONL set against a JSONL base"
     )
@@ -123,6 +125,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "inbox":
         print(asyncio.run(run_inbox_command(settings, args)))
         return 0
+    if args.command == "user":
+        return run_user_command(args, settings)
+    if args.command == "demo-passwords":
+        return demo_passwords(settings)
     if args.command == "check-config":
         print(f"configuration OK: {settings.source}")
         return 0

@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
+from workplace.auth.routes import add_sign_in, csrf_context
 from workplace.pages import (
     deal_actions,
     deal_card,
@@ -41,10 +42,11 @@ def setup_workplace(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
-        context_processors=[aiohttp_jinja2.request_processor, *context_processors],
+        context_processors=[aiohttp_jinja2.request_processor, csrf_context, *context_processors],
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )
+    add_sign_in(app, PREFIX)
     add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
     add("GET", "/", triage.page, name=f"{PREFIX}triage")

@@ -35,22 +35,23 @@ class SqlManagerRepository:
             now,
         )
         assert row is not None
-        return _manager(row)
+        return manager_from_row(row)
 
     async def get_by_login(self, login: str) -> Manager | None:
         """One manager by login."""
         row = await self._s.fetchrow(
             f"SELECT {MANAGER_COLUMNS} FROM managers WHERE login = $1", login
         )
-        return _manager(row) if row else None
+        return manager_from_row(row) if row else None
 
     async def list(self) -> list[Manager]:
         """Every manager, ordered by login."""
         rows = await self._s.fetch(f"SELECT {MANAGER_COLUMNS} FROM managers ORDER BY login")
-        return [_manager(r) for r in rows]
+        return [manager_from_row(r) for r in rows]
 
 
-def _manager(r: Row) -> Manager:
+def manager_from_row(r: Row) -> Manager:
+    """A manager from a row holding MANAGER_COLUMNS."""
     return Manager(
         id=r["id"],
         login=r["login"],

@@ -16,6 +16,7 @@ from crm_core.storage.ports import (
     CallRepository,
     CheckpointRepository,
     ConsentRepository,
+    CredentialRepository,
     IdentityRepository,
     InboxRepository,
     LeadRepository,
@@ -24,10 +25,12 @@ from crm_core.storage.ports import (
     ReportRepository,
     SalesRepository,
     TokenRepository,
+    WebSessionRepository,
 )
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import SqlSession
+from crm_core.storage.sign_in import SqlCredentialRepository, SqlWebSessionRepository
 from crm_core.storage.tokens import SqlTokenRepository
 
 
@@ -47,3 +50,5 @@ class SqlUnitOfWork:
         self.reports: ReportRepository = SqlReports(session)
         self.calls: CallRepository = SqlCallRepository(session)
         self.checkpoints: CheckpointRepository = SqlCheckpointRepository(session)
+        self.credentials: CredentialRepository = SqlCredentialRepository(session)
+        self.web_sessions: WebSessionRepository = SqlWebSessionRepository(session)

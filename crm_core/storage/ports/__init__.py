@@ -13,6 +13,7 @@ from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.unit_of_work import Storage, UnitOfWork
 
@@ -21,6 +22,7 @@ __all__ = [
     "CallRepository",
     "CheckpointRepository",
     "ConsentRepository",
+    "CredentialRepository",
     "IdentityRepository",
     "InboxRepository",
     "LeadRepository",
@@ -34,4 +36,5 @@ __all__ = [
     "StorageUnavailable",
     "TokenRepository",
     "UnitOfWork",
+    "WebSessionRepository",
 ]

@@ -16,6 +16,7 @@ from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 
 
@@ -34,6 +35,8 @@ class UnitOfWork(Protocol):
     reports: ReportRepository
     calls: CallRepository
     checkpoints: CheckpointRepository
+    credentials: CredentialRepository
+    web_sessions: WebSessionRepository
 
 
 class Storage(ABC):

@@ -1,0 +1,1 @@
+"""Signing managers in to the web workplace: passwords, sessions, CSRF."""
