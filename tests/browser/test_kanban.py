@@ -6,26 +6,53 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from config import Settings
-from tests.browser.test_triage import NARROW, WIDE, shoot, signed_in
+from intake.clock import utcnow
+from tests.browser.test_triage import NARROW, WIDE, shoot
 from tests.conftest import storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_workplace import two_leads
 from tests.e2e.test_workplace_deals import WHOLESALE, deal_of
+from workplace.auth.service import set_password
+
+PASSWORD = "пароль-для-канбана"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def running(
     request: pytest.FixtureRequest, write_config: Callable[[str], Settings], tmp_path: Path
 ) -> AsyncIterator[Running]:
-    """The service with the wholesale pipeline (strict order, a required amount)."""
+    """The service with the wholesale pipeline (strict order, a required amount); ivanova
+    and the head have passwords."""
     async with (
         storage_of_kind(request.param, tmp_path) as storage,
         run_service(write_config(WHOLESALE), storage) as service,
     ):
+        for login in ("ivanova", "head"):
+            await set_password(storage, login, PASSWORD, utcnow())
         yield service
+
+
+async def signed_in(
+    browser: Browser, running: Running, login: str, viewport: dict[str, int]
+) -> BrowserContext:
+    """A browser context signed in through the form (a session cookie and its CSRF token)."""
+    context = await browser.new_context(
+        base_url=str(running.client.make_url("/")),
+        viewport=viewport,  # type: ignore[arg-type]
+        locale="ru-RU",
+        timezone_id="Europe/Moscow",
+    )
+    page = await context.new_page()
+    await page.goto("/login")
+    await page.get_by_label("Логин").fill(login)
+    await page.get_by_label("Пароль").fill(PASSWORD)
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.get_by_role("button", name="Выйти")).to_be_visible()
+    await page.close()
+    return context
 
 
 async def drag(page: Page, deal_id: int, stage: str) -> None:

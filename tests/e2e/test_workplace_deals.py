@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -16,6 +17,10 @@ from intake.clock import utcnow
 from tests.conftest import storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_workplace import page, two_leads
+from tests.e2e.test_workplace_sign_in import TOKEN_FIELD
+from workplace.auth.service import set_password
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 # A wholesale pipeline: strict order, a required amount, a lost deal needs the head.
 WHOLESALE = """
@@ -203,3 +208,29 @@ async def test_a_board_of_500_deals_stays_light(running: Running) -> None:
     assert len(html.encode()) <= 400 * 1024, len(html.encode())
     _, mine = await page(running, "/deals?pipeline=wholesale", "ivanova")
     assert mine.count('class="deal h-') == 250
+
+
+async def test_a_move_with_a_forged_csrf_token_changes_nothing(running: Running) -> None:
+    held = await two_leads(running)
+    deal_id = await deal_of(running, held["ivanova"])
+    await set_password(running.services.storage, "ivanova", "пароль-ивановой", utcnow())
+    async with running.client.get("/login") as r:
+        form_token = TOKEN_FIELD.search(await r.text())
+    assert form_token
+    login = {"login": "ivanova", "password": "пароль-ивановой", "csrf_token": form_token[1]}
+    async with running.client.post("/login", data=login, allow_redirects=False) as r:
+        assert r.status == 303
+    async with running.client.get("/deals?pipeline=wholesale") as r:
+        token = CSRF_META.search(await r.text())
+    assert token and f'id="deal-{deal_id}"' in await r.text()
+    for headers in ({}, {"X-CSRF-Token": "forged"}):
+        async with running.client.post(
+            f"/deals/{deal_id}/move", data={"stage": "proposal"}, headers=headers
+        ) as r:
+            assert r.status == 403 and "Ничего не изменено" in await r.text()
+    assert (await deal(running, deal_id))["stage"] == "qualification"
+    async with running.client.post(
+        f"/deals/{deal_id}/move", data={"stage": "proposal"}, headers={"X-CSRF-Token": token[1]}
+    ) as r:
+        assert (await r.json())["ok"]
+    assert (await deal(running, deal_id))["stage"] == "proposal"

@@ -59,7 +59,15 @@
       credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf(), "Accept": "application/json" },
       body: body
-    }).then(function (r) { return r.json(); }).then(answer).catch(function () {
+    }).then(function (r) {
+      if (r.status === 403) { // a refused CSRF token: the server says why, in Russian
+        return r.text().then(function (text) {
+          var p = new DOMParser().parseFromString(text, "text/html").querySelector("p");
+          return { ok: false, message: p ? p.textContent : text, fill: [] };
+        });
+      }
+      return r.json();
+    }).then(answer).catch(function () {
       snapBack();
       say("Сделка не перемещена: нет связи с сервером или вход истёк. Обновите страницу.", false);
     });
