@@ -234,3 +234,23 @@ async def test_a_move_with_a_forged_csrf_token_changes_nothing(running: Running)
     ) as r:
         assert (await r.json())["ok"]
     assert (await deal(running, deal_id))["stage"] == "proposal"
+
+
+async def test_the_deal_card_moves_with_a_plain_form(running: Running) -> None:
+    held = await two_leads(running)
+    deal_id = await deal_of(running, held["ivanova"])
+    status, card = await page(running, f"/deals/{deal_id}", "ivanova")
+    assert status == 200 and '<option value="proposal" selected>' in card
+    headers = running.auth("ivanova")
+    form = {"stage": "won", "view": "card"}
+    async with running.client.post(f"/deals/{deal_id}/move", data=form, headers=headers) as r:
+        assert (
+            r.status == 200 and "Этапы идут по порядку: сначала «Предложение»." in await r.text()
+        )
+    form = {"stage": "proposal", "view": "card"}
+    async with running.client.post(
+        f"/deals/{deal_id}/move", data=form, headers=headers, allow_redirects=False
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == f"/deals/{deal_id}"
+    _, card = await page(running, f"/deals/{deal_id}", "ivanova")
+    assert 'aria-current="step"><span>Предложение' in card
