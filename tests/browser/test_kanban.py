@@ -148,4 +148,7 @@ async def test_drag_deals_across_stages(
     await page.goto("/deals?pipeline=wholesale")
     await expect(page.locator(f"#deal-{other}")).to_be_visible()
     await shoot(page, screenshots, "kanban-360")
+    await page.goto(f"/deals/{other}")
+    await expect(page.locator(".stage-path [aria-current=step]")).to_contain_text("Квалификация")
+    await shoot(page, screenshots, "deal-card-360")
     await narrow.close()
