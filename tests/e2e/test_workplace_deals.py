@@ -254,3 +254,18 @@ async def test_the_deal_card_moves_with_a_plain_form(running: Running) -> None:
         assert r.status == 303 and r.headers["Location"] == f"/deals/{deal_id}"
     _, card = await page(running, f"/deals/{deal_id}", "ivanova")
     assert 'aria-current="step"><span>Предложение' in card
+
+
+async def test_a_stale_board_is_shown_again_as_it_is(running: Running) -> None:
+    held = await two_leads(running)
+    deal_id = await deal_of(running, held["ivanova"])
+    moved = {"stage": "proposal"}
+    await api(running, "POST", f"/api/v1/deals/{deal_id}/stage", "ivanova", moved)
+    stale = await move(running, deal_id, "ivanova", stage="proposal")  # from an old page
+    assert not stale["ok"] and stale["message"] == "Сделка уже на этом этапе."
+    proposal = stale["board"].split('data-stage="proposal"')[2].split("</section>")[0]
+    assert f'id="deal-{deal_id}"' in proposal
+    plain = await move(running, deal_id, "ivanova", stage="contract")
+    assert "board" not in plain  # a rule's refusal: the card just goes back
+    history = (await deal(running, deal_id))["stage_history"]
+    assert [v["stage"] for v in history] == ["qualification", "proposal"]

@@ -68,14 +68,17 @@ async def move(request: web.Request) -> web.StreamResponse:
         pipeline = await _pipeline_of(request, deal_id, pipelines)
         if form.get("view") == "card":
             return await _card(request, me, deal_id, rule_text(err, pipeline))
-        return json_response(
-            {
-                "ok": False,
-                "message": rule_text(err, pipeline),
-                "rule": getattr(err, "rule", None),
-                "fill": fillable(err),
-            }
-        )
+        answer: dict[str, Any] = {
+            "ok": False,
+            "message": rule_text(err, pipeline),
+            "rule": getattr(err, "rule", None),
+            "fill": fillable(err),
+        }
+        if err.status in (404, 409) or answer["rule"] == "same_stage":
+            # The board was stale (the deal moved or closed meanwhile): show it as it is now.
+            context = await board_context(request, me, pipeline.key if pipeline else "")
+            answer["board"] = render(request, "_deals_board.html", me, context).text
+        return json_response(answer)
     if plan.outcome is MoveOutcome.AWAITING_APPROVAL:
         message = "Запрос на закрытие сделки отправлен руководителю."
     else:

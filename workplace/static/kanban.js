@@ -83,6 +83,7 @@
       return;
     }
     snapBack();
+    if (a.board) { board.innerHTML = a.board; bind(); } // it was stale: now as it is
     say(a.message, false);
     if (a.fill && a.fill.length) { showForm(a.fill); }
   }
