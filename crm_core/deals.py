@@ -163,7 +163,8 @@ async def set_task_done(
     task = await uow.sales.get_task(task_id)
     if task is None or not may_change(actor, await task_holders(uow, task)):
         raise NotFound("task_id", f"no task {task_id}")
-    await uow.sales.set_task_done(task_id, now if done else None)
+    if (task.done_at is not None) != done:  # a repeated click keeps the first done time
+        await uow.sales.set_task_done(task_id, now if done else None)
     stored = await uow.sales.get_task(task_id)
     assert stored is not None
     return stored

@@ -13,12 +13,15 @@ from aiohttp.web_urldispatcher import AbstractResource
 
 from workplace.auth.routes import add_sign_in, csrf_context
 from workplace.pages import (
+    convert,
     deal_actions,
     deal_card,
     deals_board,
     lead_actions,
     lead_card,
+    lead_notes,
     placeholders,
+    tasks,
     triage,
 )
 from workplace.pages.shared import FILTERS
@@ -66,6 +69,11 @@ def setup_workplace(
         lead_actions.reject_match,
         name=f"{PREFIX}match_reject",
     )
+    add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
+    add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
+    add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
+    add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
+    add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")
     add("GET", "/deals", deals_board.page, name=f"{PREFIX}deals")
     add("GET", "/deals/{deal_id}", deal_card.page, name=f"{PREFIX}deal_card")
     add("POST", "/deals/{deal_id}/move", deal_actions.move, name=f"{PREFIX}deal_move")

@@ -260,6 +260,28 @@ class SqlSalesRepository:
         )
         return [_task(r) for r in rows]
 
+    async def open_tasks(
+        self, assignee_id: int | None, limit: int
+    ) -> list[tuple[Task, str | None]]:
+        """Tasks not done yet, by due time, each with its lead's name or deal's title: one
+        manager's, or everyone's with None."""
+        # One manager's walks the partial index tasks_open (assignee_id, due_at) in due order.
+        args: list[Any] = [limit]
+        mine = ""
+        if assignee_id is not None:
+            args.append(assignee_id)
+            mine = " AND t.assignee_id = $2"
+        rows = await self._s.fetch(
+            "SELECT t.*, CASE t.entity WHEN 'deal' THEN d.title ELSE COALESCE(l.name,"
+            " NULLIF(TRIM(COALESCE(l.last_name, '') || ' ' || COALESCE(l.first_name, '')), ''))"
+            " END AS record_title FROM tasks t"
+            " LEFT JOIN leads l ON t.entity = 'lead' AND l.id = t.entity_id"
+            " LEFT JOIN deals d ON t.entity = 'deal' AND d.id = t.entity_id"
+            f" WHERE t.done_at IS NULL{mine} ORDER BY t.due_at, t.id LIMIT $1",
+            *args,
+        )
+        return [(_task(r), r["record_title"]) for r in rows]
+
     async def open_task_count(self, entity: RecordKind, entity_id: int) -> int:
         """How many planned tasks a record has that are not done."""
         row = await self._s.fetchrow(

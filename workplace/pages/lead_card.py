@@ -70,6 +70,7 @@ class TimelineItem:
     text: str
     actor: str
     done: bool | None = None
+    task_id: int | None = None
 
 
 async def page(request: web.Request) -> web.StreamResponse:
@@ -112,6 +113,7 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
             t.title,
             names_by_id.get(t.assignee_id or 0, ""),
             t.done_at is not None,
+            t.id,
         )
         for t in tasks
     ]
@@ -134,6 +136,7 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
         "team": sorted((m for m in managers if m.active), key=lambda m: m.name),
         "names": {m.login: m.name for m in managers},
         "sources": source_names(request),
+        "pipelines": request.app[SERVICES].sales.pipelines,
     }
 
 

@@ -10,7 +10,6 @@ from workplace.pages.shared import render
 from workplace.viewer import viewer
 
 SECTIONS = {
-    "/tasks": "Мои задачи",
     "/clients": "Клиенты",
     "/reports": "Отчёты",
 }

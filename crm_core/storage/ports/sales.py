@@ -84,6 +84,12 @@ class SalesRepository(Protocol):
     async def tasks_of(self, entity: RecordKind, entity_id: int) -> list[Task]:
         """A record's tasks, by due time."""
 
+    async def open_tasks(
+        self, assignee_id: int | None, limit: int
+    ) -> list[tuple[Task, str | None]]:
+        """Tasks not done yet, by due time, each with its lead's name or deal's title: one
+        manager's, or everyone's with None."""
+
     async def open_task_count(self, entity: RecordKind, entity_id: int) -> int:
         """How many planned tasks a record has that are not done."""
 
