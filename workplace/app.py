@@ -16,6 +16,7 @@ from workplace.pages import (
     convert,
     deal_actions,
     deal_card,
+    deal_work,
     deals_board,
     lead_actions,
     lead_card,
@@ -88,6 +89,14 @@ def setup_workplace(
         "/deals/{deal_id}/lost/reject",
         deal_actions.reject_lost,
         name=f"{PREFIX}deal_lost_reject",
+    )
+    add("POST", "/deals/{deal_id}/notes", deal_work.add_note, name=f"{PREFIX}deal_note")
+    add("POST", "/deals/{deal_id}/tasks", deal_work.add_deal_task, name=f"{PREFIX}deal_task")
+    add(
+        "POST",
+        "/deals/{deal_id}/tasks/{task_id}/done",
+        deal_work.task_done,
+        name=f"{PREFIX}deal_task_done",
     )
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")

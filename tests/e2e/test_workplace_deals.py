@@ -269,3 +269,40 @@ async def test_a_stale_board_is_shown_again_as_it_is(running: Running) -> None:
     assert "board" not in plain  # a rule's refusal: the card just goes back
     history = (await deal(running, deal_id))["stage_history"]
     assert [v["stage"] for v in history] == ["qualification", "proposal"]
+
+
+async def test_notes_and_tasks_from_the_deal_card(running: Running) -> None:
+    held = await two_leads(running)
+    deal_id = await deal_of(running, held["ivanova"])
+    headers = running.auth("ivanova")
+    base = f"/deals/{deal_id}"
+    for path, form in (
+        (f"{base}/notes", {"text": "Клиент просит скидку"}),
+        (f"{base}/tasks", {"title": "Отправить КП", "due_at": "2099-01-01T10:00"}),
+    ):
+        async with running.client.post(
+            path, data=form, headers=headers, allow_redirects=False
+        ) as r:
+            assert r.status == 303 and r.headers["Location"] == base
+    async with running.client.post(
+        f"{base}/tasks", data={"title": "Без срока"}, headers=headers
+    ) as r:
+        assert r.status == 200 and "Укажите срок задачи" in await r.text()
+    after = await deal(running, deal_id)
+    assert [a["text"] for a in after["activities"]] == ["Клиент просит скидку"]
+    task = next(t for t in after["tasks"] if t["title"] == "Отправить КП")
+    assert [t["title"] for t in after["tasks"]].count("Без срока") == 0
+    async with running.client.post(
+        f"{base}/tasks/{task['id']}/done", headers=headers, allow_redirects=False
+    ) as r:
+        assert r.status == 303
+    done = next(t for t in (await deal(running, deal_id))["tasks"] if t["id"] == task["id"])
+    assert done["done"]
+    _, card = await page(running, base, "ivanova")
+    assert "Клиент просит скидку" in card and "Отправить КП" in card
+    status, _ = await page(running, base, "petrov")
+    assert status == 404
+    async with running.client.post(
+        f"{base}/notes", data={"text": "чужая"}, headers=running.auth("petrov")
+    ) as r:
+        assert r.status == 404 and "Не найдено" in await r.text()

@@ -27,7 +27,7 @@ from intake.http.keys import SERVICES
 from intake.http.responses import json_response
 from workplace.pages.deal_card import deal_path_id, load_card
 from workplace.pages.deals_board import FIELD_NAMES, board_context
-from workplace.pages.shared import render
+from workplace.pages.shared import not_found, render
 from workplace.viewer import viewer
 
 # Fields a stage may require that a small form cannot fill (links to other records).
@@ -124,7 +124,7 @@ async def _card(
     """The deal card again with the refusal on top (a form posted from the card)."""
     card = await load_card(request, me, deal_id)
     if card is None:
-        raise web.HTTPSeeOther("/deals")
+        return not_found(request, me)
     context = {**card, "message": message}
     return render(request, "deal_card.html", me, context, section="/deals")
 

@@ -84,6 +84,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
                 t.title,
                 names_by_id.get(t.assignee_id or 0, ""),
                 t.done_at is not None,
+                t.id,
             )
             for t in tasks
         ]
