@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from crm_core.access import may_change
@@ -90,6 +91,34 @@ async def decide_lost(
         request = reject_lost(pipeline, state, actor_role=actor.role)
         await uow.sales.set_pending_lost(deal_id, None, now)
         await _audit(uow, actor, deal, "reject_lost", {"rejected": request.stage}, now)
+    return await _reload(uow, deal_id)
+
+
+async def fill_deal_fields(
+    uow: UnitOfWork,
+    deal_id: int,
+    actor: Manager,
+    amount: Decimal | None,
+    fields: Mapping[str, str],
+    now: datetime,
+) -> Deal:
+    """Fill in a deal's amount and custom fields (what a stage requires) on a deal the actor
+    may change; other values stay as they are."""
+    deal = await visible_deal(uow, deal_id, actor)
+    merged = {**deal.fields, **fields}
+    new_amount = amount if amount is not None else deal.amount
+    await uow.sales.update_deal_fields(
+        deal_id,
+        amount=new_amount,
+        products=deal.products,
+        comment=deal.comment,
+        fields=merged,
+        now=now,
+    )
+    after: dict[str, Any] = {"fields": dict(fields)}
+    if amount is not None:
+        after["amount"] = str(amount)
+    await _audit(uow, actor, deal, "fill_fields", after, now)
     return await _reload(uow, deal_id)
 
 

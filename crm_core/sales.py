@@ -170,6 +170,12 @@ def health(open_due: list[datetime], now: datetime, timezone: str) -> Health:
     return Health.GREEN
 
 
+def deal_health(open_due: list[datetime], now: datetime, timezone: str) -> Health:
+    """A deal's colour on the board: red also when nothing is planned (an open deal needs a
+    next step), otherwise as `health`."""
+    return health(open_due, now, timezone) if open_due else Health.RED
+
+
 def in_stage_for(deal: Deal, now: datetime) -> timedelta:
     """How long the deal has been in its current stage (until it closed, if closed)."""
     end = deal.closed_at or now

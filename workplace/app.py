@@ -16,6 +16,10 @@ from workplace.pages import (
     clients,
     contact_card,
     convert,
+    deal_actions,
+    deal_card,
+    deal_work,
+    deals_board,
     lead_actions,
     lead_card,
     lead_notes,
@@ -73,6 +77,29 @@ def setup_workplace(
     add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
     add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
     add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")
+    add("GET", "/deals", deals_board.page, name=f"{PREFIX}deals")
+    add("GET", "/deals/{deal_id}", deal_card.page, name=f"{PREFIX}deal_card")
+    add("POST", "/deals/{deal_id}/move", deal_actions.move, name=f"{PREFIX}deal_move")
+    add(
+        "POST",
+        "/deals/{deal_id}/lost/approve",
+        deal_actions.approve_lost,
+        name=f"{PREFIX}deal_lost_approve",
+    )
+    add(
+        "POST",
+        "/deals/{deal_id}/lost/reject",
+        deal_actions.reject_lost,
+        name=f"{PREFIX}deal_lost_reject",
+    )
+    add("POST", "/deals/{deal_id}/notes", deal_work.add_note, name=f"{PREFIX}deal_note")
+    add("POST", "/deals/{deal_id}/tasks", deal_work.add_deal_task, name=f"{PREFIX}deal_task")
+    add(
+        "POST",
+        "/deals/{deal_id}/tasks/{task_id}/done",
+        deal_work.task_done,
+        name=f"{PREFIX}deal_task_done",
+    )
     add("GET", "/clients", clients.page, name=f"{PREFIX}clients")
     add(
         "GET",

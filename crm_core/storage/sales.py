@@ -292,6 +292,40 @@ class SqlSalesRepository:
         )
         return int(row["n"]) if row else 0
 
+    async def open_tasks_of_many(
+        self, entity: RecordKind, entity_ids: Sequence[int]
+    ) -> list[Task]:
+        """The tasks not done of many records, by due time (one query)."""
+        if not entity_ids:
+            return []
+        marks = ", ".join(f"${n}" for n in range(2, len(entity_ids) + 2))
+        rows = await self._s.fetch(
+            f"SELECT * FROM tasks WHERE entity = $1 AND entity_id IN ({marks})"
+            " AND done_at IS NULL ORDER BY due_at, id",
+            entity.value,
+            *entity_ids,
+        )
+        return [_task(r) for r in rows]
+
+    async def deal_clients(self, deal_ids: Sequence[int]) -> dict[int, str]:
+        """Each deal's client by name: its contact's, else its company's (one query)."""
+        if not deal_ids:
+            return {}
+        marks = ", ".join(f"${n}" for n in range(1, len(deal_ids) + 1))
+        rows = await self._s.fetch(
+            "SELECT d.id, c.name, c.last_name, c.first_name, co.name AS company"
+            " FROM deals d LEFT JOIN contacts c ON c.id = d.contact_id"
+            f" LEFT JOIN companies co ON co.id = d.company_id WHERE d.id IN ({marks})",
+            *deal_ids,
+        )
+        names = {}
+        for r in rows:
+            person = r["name"] or " ".join(p for p in (r["last_name"], r["first_name"]) if p)
+            name = person or r["company"]
+            if name:
+                names[int(r["id"])] = name
+        return names
+
     # ------------------------------------------------------------------ activities
 
     async def add_activity(self, activity: NewActivity, now: datetime) -> int:

@@ -10,7 +10,6 @@ from workplace.pages.shared import render
 from workplace.viewer import viewer
 
 SECTIONS = {
-    "/deals": "Сделки",
     "/reports": "Отчёты",
 }
 

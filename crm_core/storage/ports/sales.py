@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
 from crm_core.pipelines import StageVisit
 from crm_core.sales import (
@@ -91,6 +92,26 @@ class SalesRepository(Protocol):
 
     async def open_task_count(self, entity: RecordKind, entity_id: int) -> int:
         """How many planned tasks a record has that are not done."""
+
+    async def update_deal_fields(
+        self,
+        deal_id: int,
+        *,
+        amount: Decimal | None,
+        products: list[Any],
+        comment: str | None,
+        fields: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Replace a deal's amount, products, comment and custom fields."""
+
+    async def open_tasks_of_many(
+        self, entity: RecordKind, entity_ids: Sequence[int]
+    ) -> list[Task]:
+        """The tasks not done of many records, by due time (one query)."""
+
+    async def deal_clients(self, deal_ids: Sequence[int]) -> dict[int, str]:
+        """Each deal's client by name: its contact's, else its company's (one query)."""
 
     async def add_activity(self, activity: NewActivity, now: datetime) -> int:
         """Log an activity; returns its id."""
