@@ -210,3 +210,20 @@ async def test_a_plain_convert_post_goes_to_the_deal(running: Running) -> None:
         location = r.headers["Location"]
     [deal] = await deals(running)
     assert location == f"/deals/{deal['id']}"
+
+
+async def test_a_task_on_a_client_links_to_the_client_card(running: Running) -> None:
+    lead_id = (await two_leads(running))["ivanova"]["id"]
+    form = {"pipeline": "main", "amount": "1000", "title": "Поставка"}
+    await convert(running, lead_id, "ivanova", **form)
+    contact_id = (await running.lead(lead_id, "ivanova"))["contact_id"]
+    assert contact_id is not None
+    body = {
+        "entity": "contact",
+        "entity_id": contact_id,
+        "title": "Поздравить с юбилеем",
+        "due_at": "2026-12-20T09:00:00+00:00",
+    }
+    await api(running, "POST", "/api/v1/tasks", "ivanova", body)
+    _, html = await page(running, "/tasks", "ivanova")
+    assert f'href="/clients/contacts/{contact_id}"' in html

@@ -29,7 +29,12 @@ RECORD_LABELS = {
     RecordKind.COMPANY: "Компания",
 }
 # Only leads and deals have their own pages so far.
-RECORD_PATHS = {RecordKind.LEAD: "/leads/{}", RecordKind.DEAL: "/deals/{}"}
+RECORD_PATHS = {
+    RecordKind.LEAD: "/leads/{}",
+    RecordKind.DEAL: "/deals/{}",
+    RecordKind.CONTACT: "/clients/contacts/{}",
+    RecordKind.COMPANY: "/clients/companies/{}",
+}
 TASK_TYPES = {"call": "Звонок", "meeting": "Встреча", "email": "Письмо", "task": "Дело"}
 DONE_ERRORS = {
     404: "Задача не найдена или недоступна вам.",
