@@ -13,7 +13,7 @@ from crm_core.sales import Deal, RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.http.keys import SERVICES
 from workplace.pages.lead_card import TimelineItem
-from workplace.pages.shared import not_found, render
+from workplace.pages.shared import not_found, path_id, render
 from workplace.viewer import viewer
 
 # The card lists a client's newest leads; older ones stay in the API's listing.
@@ -24,7 +24,7 @@ SECTION = "/clients"
 async def contact_page(request: web.Request) -> web.StreamResponse:
     """One contact (404 for a contact the viewer may not see, as in the API)."""
     me = await viewer(request)
-    contact_id = _path_id(request, "contact_id")
+    contact_id = path_id(request, "contact_id")
     async with request.app[SERVICES].storage.reader() as uow:
         contact = await uow.identity.get_contact(contact_id) if contact_id else None
         if contact is None or not may_see(me, await contact_holders(uow, contact)):
@@ -43,7 +43,7 @@ async def company_page(request: web.Request) -> web.StreamResponse:
     """One company with the contacts the viewer may see, their leads and deals (404 for a
     company the viewer may not see, as in the API)."""
     me = await viewer(request)
-    company_id = _path_id(request, "company_id")
+    company_id = path_id(request, "company_id")
     async with request.app[SERVICES].storage.reader() as uow:
         company = await uow.identity.get_company(company_id) if company_id else None
         if company is None or not may_see(me, await company_holders(uow, company)):
@@ -95,8 +95,3 @@ def _stage_names(request: web.Request) -> dict[tuple[str, str], str]:
     """(pipeline, stage key) → the stage's name, for the deals list."""
     pipelines = request.app[SERVICES].sales.pipelines
     return {(p.key, s.key): s.name for p in pipelines.values() for s in p.stages}
-
-
-def _path_id(request: web.Request, name: str) -> int | None:
-    raw = request.match_info.get(name, "")
-    return int(raw) if raw.isdecimal() and len(raw) < 19 else None

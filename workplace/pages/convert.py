@@ -17,8 +17,8 @@ from crm_core.model import Manager
 from intake.clock import utcnow
 from intake.http.body import parse_amount
 from intake.http.keys import SERVICES
-from workplace.pages.lead_card import load_card, path_id
-from workplace.pages.shared import error_text, render
+from workplace.pages.lead_card import load_card
+from workplace.pages.shared import error_text, path_id, render
 from workplace.viewer import viewer
 
 FIELDS = ("contact_id", "pipeline", "amount", "title")
@@ -35,7 +35,7 @@ SPACES = re.compile(r"[\s\u00a0\u202f]")
 async def convert(request: web.Request) -> web.StreamResponse:
     """Run the conversion once; a repeated post finds the lead converted and the same deal."""
     me = await viewer(request)
-    lead_id = path_id(request) or 0
+    lead_id = path_id(request, "lead_id") or 0
     form = await request.post()
     values = {k: str(form.get(k) or "").strip() for k in FIELDS}
     amount = None

@@ -25,9 +25,9 @@ from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
 from intake.http.responses import json_response
-from workplace.pages.deal_card import deal_path_id, load_card
+from workplace.pages.deal_card import load_card
 from workplace.pages.deals_board import FIELD_NAMES, board_context
-from workplace.pages.shared import not_found, render
+from workplace.pages.shared import not_found, path_id, render
 from workplace.viewer import viewer
 
 # Fields a stage may require that a small form cannot fill (links to other records).
@@ -52,7 +52,7 @@ async def move(request: web.Request) -> web.StreamResponse:
     refusal, the board again on success.
     """
     me = await viewer(request)
-    deal_id = deal_path_id(request) or 0
+    deal_id = path_id(request, "deal_id") or 0
     form = await request.post()
     stage = str(form.get("stage") or "")
     services = request.app[SERVICES]
@@ -102,7 +102,7 @@ async def reject_lost(request: web.Request) -> web.StreamResponse:
 
 async def _decide(request: web.Request, *, approve: bool) -> web.StreamResponse:
     me = await viewer(request)
-    deal_id = deal_path_id(request) or 0
+    deal_id = path_id(request, "deal_id") or 0
     services = request.app[SERVICES]
     pipelines = services.sales.pipelines
     try:

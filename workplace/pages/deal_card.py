@@ -18,7 +18,7 @@ from intake.clock import utcnow
 from intake.http.keys import SERVICES
 from workplace.pages.deals_board import money
 from workplace.pages.lead_card import TimelineItem
-from workplace.pages.shared import not_found, render
+from workplace.pages.shared import not_found, path_id, render
 from workplace.viewer import viewer
 
 STATUS_NAMES = {
@@ -46,17 +46,11 @@ class PathStep:
 async def page(request: web.Request) -> web.StreamResponse:
     """The card of one deal (404 for a deal the viewer may not see, as in the API)."""
     me = await viewer(request)
-    deal_id = deal_path_id(request)
+    deal_id = path_id(request, "deal_id")
     card = await load_card(request, me, deal_id) if deal_id is not None else None
     if card is None:
         return not_found(request, me)
     return render(request, "deal_card.html", me, card, section="/deals")
-
-
-def deal_path_id(request: web.Request) -> int | None:
-    """The `{deal_id}` of the path, or None when it is not a number."""
-    raw = request.match_info.get("deal_id", "")
-    return int(raw) if raw.isdecimal() and len(raw) < 19 else None
 
 
 async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str, Any] | None:

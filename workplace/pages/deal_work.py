@@ -20,9 +20,9 @@ from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
 from workplace.pages.deal_actions import rule_text
-from workplace.pages.deal_card import deal_path_id, load_card
+from workplace.pages.deal_card import load_card
 from workplace.pages.lead_notes import NOTE_MAX, TITLE_MAX, local_due
-from workplace.pages.shared import not_found, render
+from workplace.pages.shared import not_found, path_id, render
 from workplace.viewer import viewer
 
 Command = Callable[[UnitOfWork, Manager, datetime], Awaitable[object]]
@@ -42,7 +42,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
         note = NewActivity(RecordKind.DEAL, deal_id, ActivityKind.NOTE, text, now, me.login, me.id)
         return await log_activity(uow, note, me)
 
-    deal_id = deal_path_id(request) or 0
+    deal_id = path_id(request, "deal_id") or 0
     return await _act(request, deal_id, problem, command)
 
 
@@ -67,19 +67,18 @@ async def add_deal_task(request: web.Request) -> web.StreamResponse:
         task = NewTask(RecordKind.DEAL, deal_id, "call", title, due, owner, me.login)
         return await add_task(uow, task, me, now)
 
-    deal_id = deal_path_id(request) or 0
+    deal_id = path_id(request, "deal_id") or 0
     return await _act(request, deal_id, problem, command)
 
 
 async def task_done(request: web.Request) -> web.StreamResponse:
     """Выполнено on a task of the deal's timeline."""
-    raw = request.match_info.get("task_id", "")
-    task_id = int(raw) if raw.isdecimal() and len(raw) < 19 else 0
+    task_id = path_id(request, "task_id") or 0
 
     async def command(uow: UnitOfWork, me: Manager, now: datetime) -> object:
         return await set_task_done(uow, task_id, True, me, now)
 
-    return await _act(request, deal_path_id(request) or 0, None, command)
+    return await _act(request, path_id(request, "deal_id") or 0, None, command)
 
 
 async def _act(

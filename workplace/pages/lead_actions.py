@@ -21,8 +21,8 @@ from crm_core.model import Lead, LeadStatus, Manager
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
-from workplace.pages.lead_card import load_card, path_id
-from workplace.pages.shared import error_text, junk_reasons, render
+from workplace.pages.lead_card import load_card
+from workplace.pages.shared import error_text, junk_reasons, path_id, render
 from workplace.pages.triage import row_context
 from workplace.viewer import viewer
 
@@ -104,7 +104,7 @@ async def _decide(
 
 
 def _lead_id(request: web.Request) -> int:
-    return path_id(request) or 0  # no lead has id 0: the command answers NotFound
+    return path_id(request, "lead_id") or 0  # no lead has id 0: the command answers NotFound
 
 
 async def _act(request: web.Request, lead_id: int, command: Command) -> web.StreamResponse:

@@ -14,7 +14,7 @@ from crm_core.matching import INN_FIELDS
 from crm_core.model import Contact, Lead, Manager
 from crm_core.sales import RecordKind
 from intake.http.keys import SERVICES
-from workplace.pages.shared import junk_reasons, not_found, render, source_names
+from workplace.pages.shared import junk_reasons, not_found, path_id, render, source_names
 from workplace.viewer import viewer
 
 FIELD_NAMES = {
@@ -76,17 +76,11 @@ class TimelineItem:
 async def page(request: web.Request) -> web.StreamResponse:
     """The card of one lead (404 for a lead the viewer may not see, as in the API)."""
     me = await viewer(request)
-    lead_id = path_id(request)
+    lead_id = path_id(request, "lead_id")
     card = await load_card(request, me, lead_id) if lead_id is not None else None
     if card is None:
         return not_found(request, me)
     return render(request, "lead_card.html", me, card, section="/")
-
-
-def path_id(request: web.Request) -> int | None:
-    """The `{lead_id}` of the path, or None when it is not a number."""
-    raw = request.match_info.get("lead_id", "")
-    return int(raw) if raw.isdecimal() and len(raw) < 19 else None
 
 
 async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str, Any] | None:

@@ -19,8 +19,8 @@ from crm_core.model import Manager
 from crm_core.sales import ActivityKind, NewActivity, NewTask, RecordKind
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
-from workplace.pages.lead_card import load_card, path_id
-from workplace.pages.shared import error_text, render
+from workplace.pages.lead_card import load_card
+from workplace.pages.shared import error_text, path_id, render
 from workplace.viewer import viewer
 
 NOTE_MAX = 10_000
@@ -33,7 +33,7 @@ LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 async def add_note(request: web.Request) -> web.StreamResponse:
     """Заметка on the lead."""
     me = await viewer(request)
-    lead_id = path_id(request) or 0
+    lead_id = path_id(request, "lead_id") or 0
     form = await request.post()
     text = str(form.get("text") or "").strip()
     kept = {"note_text": text}
@@ -56,7 +56,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 async def add_lead_task(request: web.Request) -> web.StreamResponse:
     """Задача on the lead, due at a time the manager gives in their own timezone."""
     me = await viewer(request)
-    lead_id = path_id(request) or 0
+    lead_id = path_id(request, "lead_id") or 0
     form = await request.post()
     title = str(form.get("title") or "").strip()
     due_text = str(form.get("due_at") or "").strip()

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from crm_core.errors import DomainError, MatchError
 from crm_core.model import Lead, LeadFlag, LeadStatus, Manager
+from intake.http.body import parse_int
 from intake.http.keys import SERVICES
 
 CHANNELS = {
@@ -134,3 +135,8 @@ async def active_managers(request: web.Request) -> list[Manager]:
     async with request.app[SERVICES].storage.reader() as uow:
         managers = await uow.managers.list()
     return sorted((m for m in managers if m.active), key=lambda m: m.name)
+
+
+def path_id(request: web.Request, name: str) -> int | None:
+    """The numeric `{name}` of the path, or None when it is not an id (the page then 404s)."""
+    return parse_int(request.match_info.get(name, ""))

@@ -17,7 +17,7 @@ from crm_core.sales import RecordKind, Task
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
 from workplace.pages.lead_notes import card_fragment
-from workplace.pages.shared import render
+from workplace.pages.shared import path_id, render
 from workplace.viewer import viewer
 
 # More open tasks than this is a planning problem, not a page problem.
@@ -123,8 +123,7 @@ async def done(request: web.Request) -> web.StreamResponse:
     """Выполнено: the API's task-done command; a second click changes nothing and says so."""
     me = await viewer(request)
     form = await request.post()
-    raw = request.match_info.get("task_id", "")
-    task_id = int(raw) if raw.isdecimal() and len(raw) < 19 else 0
+    task_id = path_id(request, "task_id") or 0
     task: Task | None = None
     try:
         async with request.app[SERVICES].storage.transaction() as uow:
