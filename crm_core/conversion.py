@@ -161,6 +161,9 @@ async def convert_lead(
             )
         ]
     )
+    converted = await uow.leads.get(lead_id)
+    assert converted is not None
+    await notify_triage_change(uow, lead, converted, actor, "convert", now)
     return Conversion(lead_id, contact_id, company_id, deal_id, tuple(created))
 
 

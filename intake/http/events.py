@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from crm_core.model import Manager
 from intake.auth import manager_for_token
 from intake.http.body import parse_int
 from intake.http.errors import error_response
-from intake.http.keys import SERVICES
+from intake.http.keys import EVENT_AUTHENTICATORS, SERVICES
 from intake.notify.sse import Event, event_of, stream_events
 
 # A client away longer than this many events re-reads the API instead.
@@ -16,18 +17,24 @@ REPLAY_LIMIT = 200
 
 async def events(request: web.Request) -> web.StreamResponse:
     """Stream the caller's notifications; the token may come as `?access_token=` because
-    browsers' EventSource cannot send an Authorization header. A reconnecting client's
+    browsers' EventSource cannot send an Authorization header, and a request without a token
+    may sign in another way (the workplace's session cookie). A reconnecting client's
     `Last-Event-ID` gets the events it missed first."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     token = token or request.query.get("access_token", "").strip()
     services = request.app[SERVICES]
-    manager = await manager_for_token(services.storage, token) if token else None
+    if token:
+        # A token, even a wrong one, decides alone: no fall-back to a cookie.
+        manager = await manager_for_token(services.storage, token)
+    else:
+        manager = await _signed_in(request)
     if manager is None:
         return error_response(
             401,
             "unauthorized",
-            "a valid bearer token is required (header or access_token query parameter)",
+            "a valid bearer token (header or access_token query parameter) or a workplace"
+            " session is required",
             field="Authorization",
             headers={"WWW-Authenticate": 'Bearer realm="leadintake"'},
         )
@@ -43,3 +50,11 @@ async def events(request: web.Request) -> web.StreamResponse:
             return [event_of(m) for m in missed]
 
     return await stream_events(request, services.events, manager.id, replay=replay)
+
+
+async def _signed_in(request: web.Request) -> Manager | None:
+    for authenticate in request.app.get(EVENT_AUTHENTICATORS, ()):
+        manager = await authenticate(request)
+        if manager is not None:
+            return manager
+    return None

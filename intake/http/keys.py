@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from crm_core.model import Manager
@@ -14,6 +16,10 @@ CHANNEL_POLLERS = web.AppKey("channel_pollers", dict[str, ChannelPoller])
 # False under `serve --no-worker`: a `leadintake worker` process drains the inbox.
 WORKER_IN_PROCESS = web.AppKey("worker_in_process", bool)
 CURRENT_MANAGER = web.RequestKey("manager", Manager)
+# Who a request without a bearer token signs in as, asked in turn by the event stream
+# (the workplace installs its session cookie here, so intake need not import it).
+Authenticator = Callable[[web.Request], Awaitable[Manager | None]]
+EVENT_AUTHENTICATORS = web.AppKey("event_authenticators", list[Authenticator])
 
 
 def current_manager(request: web.Request) -> Manager:

@@ -175,6 +175,9 @@ def event_of(message: OutboxMessage) -> Event:
         for key, value in message.payload.items()
         if key.endswith("_id") and isinstance(value, int) and not isinstance(value, bool)
     )
+    status = message.payload.get("status")
+    if isinstance(status, str):
+        data["status"] = status  # a lead's new status (lead_updated)
     return Event(message.id, str(message.kind), data)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from config import Settings
+from crm_core.model import Manager
 from crm_core.sign_in import SessionPolicy
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
@@ -53,6 +54,12 @@ async def current_session(request: web.Request) -> SignedIn | None:
         found = _Found(signed)
         request[_SESSION] = found
     return found.signed
+
+
+async def session_manager(request: web.Request) -> Manager | None:
+    """The manager the request's session cookie signs in (the event stream asks this)."""
+    signed = await current_session(request)
+    return signed.manager if signed else None
 
 
 def forget_session(request: web.Request) -> None:
