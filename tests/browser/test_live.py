@@ -173,3 +173,20 @@ async def test_the_call_card_goes_when_the_call_ends(browser: Browser, running: 
     await pbx(running, "notify_end.form")
     await expect(page.locator(".call-card")).to_have_count(0, timeout=LIVE)
     await page.context.close()
+
+
+async def test_a_new_lead_on_another_page_shows_a_toast(
+    browser: Browser, running: Running
+) -> None:
+    pages = {
+        login: await open_live(await signed_in(browser, running, login, NARROW), "/tasks")
+        for login in ("ivanova", "petrov")
+    }
+    lead = await submit(running, name="Тост Тостов", phone="+7 926 700-10-23")
+    toast = pages[lead["assignee"]].locator(".live-toast")
+    await expect(toast).to_contain_text("Новая заявка", timeout=LIVE)
+    await expect(toast).to_contain_text(f"заявка №{lead['id']}")
+    link = toast.get_by_role("link", name=f"Открыть заявку №{lead['id']}")
+    await expect(link).to_have_attribute("href", f"/leads/{lead['id']}")
+    for page in pages.values():
+        await page.context.close()
