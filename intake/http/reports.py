@@ -8,14 +8,13 @@ from aiohttp import web
 
 from crm_core.access import listing_scope
 from crm_core.model import Manager
+from crm_core.reporting import load_funnel, load_lead_quality
 from crm_core.reports import (
     FunnelReport,
     InvalidPeriod,
     LeadQuality,
     LeadQualityReport,
     Period,
-    funnel_report,
-    lead_quality_report,
     resolve_period,
 )
 from intake.clock import utcnow
@@ -41,14 +40,12 @@ async def funnel(request: web.Request) -> web.StreamResponse:
             422, "unknown_pipeline", f"no pipeline {key!r}; known: {known}", field="pipeline"
         )
     try:
-        period = _period(request, manager)
+        period = request_period(request, manager)
     except InvalidPeriod as err:
         return _period_error(err)
-    owner_id = scope.id if (scope := listing_scope(manager)) else None
     async with services.storage.reader() as uow:
-        deals = await uow.reports.funnel_deals(pipeline.key, period, owner_id)
-        visits = await uow.reports.funnel_visits(pipeline.key, period, owner_id)
-    return json_response(funnel_json(funnel_report(pipeline, period, deals, visits), manager))
+        report = await load_funnel(uow, manager, pipeline, period)
+    return json_response(funnel_json(report, manager))
 
 
 @require_manager
@@ -56,13 +53,12 @@ async def lead_quality(request: web.Request) -> web.StreamResponse:
     """`?from=&to=`: leads created in the period per channel and form: qualified vs junk."""
     manager = current_manager(request)
     try:
-        period = _period(request, manager)
+        period = request_period(request, manager)
     except InvalidPeriod as err:
         return _period_error(err)
-    assignee_id = scope.id if (scope := listing_scope(manager)) else None
     async with request.app[SERVICES].storage.reader() as uow:
-        leads = await uow.reports.quality_leads(period, assignee_id)
-    return json_response(lead_quality_json(lead_quality_report(period, leads), manager))
+        report = await load_lead_quality(uow, manager, period)
+    return json_response(lead_quality_json(report, manager))
 
 
 def funnel_json(report: FunnelReport, viewer: Manager) -> dict[str, Any]:
@@ -124,7 +120,8 @@ def _quality_json(q: LeadQuality) -> dict[str, Any]:
     }
 
 
-def _period(request: web.Request, manager: Manager) -> Period:
+def request_period(request: web.Request, manager: Manager) -> Period:
+    """The `?from=&to=` period in the manager's timezone (raises InvalidPeriod)."""
     return resolve_period(
         request.query.get("from"),
         request.query.get("to"),
