@@ -19,6 +19,11 @@ from crm_core.reports import (
 from crm_core.storage.ports import UnitOfWork
 
 
+def may_pick_manager(viewer: Manager) -> bool:
+    """Whether the viewer may narrow reports to one manager: only one who sees everyone's."""
+    return listing_scope(viewer) is None
+
+
 def report_owner_id(viewer: Manager, chosen: Manager | None = None) -> int | None:
     """Whose records a report covers: a manager's own whatever they ask for; a head's reports
     cover everyone (None) or, when the head picks one, that manager."""

@@ -126,3 +126,26 @@ async def test_a_bad_period_is_explained_not_a_500(
         fragment = await r.text()
     # htmx swaps only a 2xx answer: the fragment carries the message itself.
     assert r.status == 200 and message in fragment and "<html" not in fragment
+
+
+async def test_the_api_takes_the_same_manager_filter(running: Running) -> None:
+    await deals_for_both(running)
+    path = "/api/v1/reports/funnel?pipeline=wholesale&manager=petrov"
+    narrowed = await api(running, "GET", path, "head")
+    assert narrowed["scope"] == "manager" and narrowed["totals"]["deals"] == 1
+    quality = await api(running, "GET", "/api/v1/reports/lead-quality?manager=petrov", "head")
+    assert quality["scope"] == "manager"
+    assert quality["total"]["leads"] == await leads_of(running, "petrov")
+    # A manager's `manager` is ignored: her own numbers, never a colleague's.
+    hers = await api(running, "GET", path, "ivanova")
+    assert hers["scope"] == "own" and hers["totals"]["deals"] == 1
+    own = await api(running, "GET", "/api/v1/reports/funnel?pipeline=wholesale", "ivanova")
+    assert hers["totals"] == own["totals"]
+    async with running.client.get(
+        "/api/v1/reports/lead-quality?manager=nobody", headers=running.auth("head")
+    ) as r:
+        assert r.status == 422 and (await r.json())["field"] == "manager"
+    async with running.client.get(
+        "/api/v1/reports/lead-quality?manager=nobody", headers=running.auth("ivanova")
+    ) as r:
+        assert r.status == 200  # not looked up for a manager: nothing to probe

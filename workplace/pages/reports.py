@@ -15,7 +15,7 @@ from aiohttp import web
 
 from crm_core.model import Manager
 from crm_core.pipelines import Pipeline
-from crm_core.reporting import load_funnel, load_lead_quality
+from crm_core.reporting import load_funnel, load_lead_quality, may_pick_manager
 from crm_core.reports import (
     MAX_PERIOD,
     NO_REASON,
@@ -84,13 +84,15 @@ async def page(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     pipelines: dict[str, Pipeline] = services.sales.pipelines
     team: list[Manager] = []
-    if me.is_head:  # only a head picks whose reports to see
+    may_pick = may_pick_manager(me)
+    if may_pick:  # only a head picks whose reports to see
         async with services.storage.reader() as uow:
             team = sorted((m for m in await uow.managers.list() if m.active), key=_by_name)
     now = utcnow()
     context: dict[str, Any] = {
         "pipelines": list(pipelines.values()),
         "team": team,
+        "may_pick": may_pick,
         "no_data": NO_DATA,
         "parts": QUALITY_PARTS,
     }
@@ -303,7 +305,7 @@ def _chosen(query: Mapping[str, str], me: Manager, team: Sequence[Manager]) -> M
     """The manager a head narrows the reports to; a manager's own scope is not widened or
     changed by the query (crm_core.reporting decides it from the viewer)."""
     login = query.get("manager", "")
-    if not me.is_head or not login:
+    if not login or not may_pick_manager(me):
         return None
     chosen = next((m for m in team if m.login == login), None)
     if chosen is None:
