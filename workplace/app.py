@@ -13,7 +13,7 @@ from aiohttp.web_urldispatcher import AbstractResource
 
 from intake.http.keys import EVENT_AUTHENTICATORS
 from workplace.auth.routes import add_sign_in, csrf_context
-from workplace.auth.session import session_manager
+from workplace.auth.session import stream_sign_in
 from workplace.pages import (
     clients,
     contact_card,
@@ -59,7 +59,7 @@ def setup_workplace(
     app.middlewares.append(security_headers_middleware)
     add_sign_in(app, PREFIX)
     # The pages' EventSource('/api/v1/events') signs in with the session cookie.
-    app[EVENT_AUTHENTICATORS] = [*app.get(EVENT_AUTHENTICATORS, ()), session_manager]
+    app[EVENT_AUTHENTICATORS] = [*app.get(EVENT_AUTHENTICATORS, ()), stream_sign_in]
     add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
     add("GET", "/", triage.page, name=f"{PREFIX}triage")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm_core.model import Manager
 from intake.auth import manager_for_token
 from intake.http.body import parse_int
 from intake.http.errors import error_response
-from intake.http.keys import EVENT_AUTHENTICATORS, SERVICES
+from intake.http.keys import EVENT_AUTHENTICATORS, SERVICES, StreamSignIn
 from intake.notify.sse import Event, event_of, stream_events
 
 # A client away longer than this many events re-reads the API instead.
 REPLAY_LIMIT = 200
+# A comment line this often keeps the stream open; a session stream re-checks its session.
+KEEPALIVE_SECONDS = 15.0
 
 
 async def events(request: web.Request) -> web.StreamResponse:
@@ -24,11 +25,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     token = token.strip() if scheme.lower() == "bearer" else ""
     token = token or request.query.get("access_token", "").strip()
     services = request.app[SERVICES]
+    still_valid = None
     if token:
         # A token, even a wrong one, decides alone: no fall-back to a cookie.
         manager = await manager_for_token(services.storage, token)
     else:
-        manager = await _signed_in(request)
+        signed = await _signed_in(request)
+        manager, still_valid = (signed.manager, signed.still_valid) if signed else (None, None)
     if manager is None:
         return error_response(
             401,
@@ -49,12 +52,19 @@ async def events(request: web.Request) -> web.StreamResponse:
                 missed = await uow.outbox.for_manager(manager_id, after_id, REPLAY_LIMIT)
             return [event_of(m) for m in missed]
 
-    return await stream_events(request, services.events, manager.id, replay=replay)
+    return await stream_events(
+        request,
+        services.events,
+        manager.id,
+        keepalive=KEEPALIVE_SECONDS,
+        replay=replay,
+        still_valid=still_valid,
+    )
 
 
-async def _signed_in(request: web.Request) -> Manager | None:
+async def _signed_in(request: web.Request) -> StreamSignIn | None:
     for authenticate in request.app.get(EVENT_AUTHENTICATORS, ()):
-        manager = await authenticate(request)
-        if manager is not None:
-            return manager
+        signed = await authenticate(request)
+        if signed is not None:
+            return signed
     return None

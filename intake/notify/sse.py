@@ -193,6 +193,7 @@ async def stream_events(
     manager_id: int,
     keepalive: float = 15.0,
     replay: Callable[[], Awaitable[Sequence[Event]]] | None = None,
+    still_valid: Callable[[], Awaitable[bool]] | None = None,
 ) -> web.StreamResponse:
     """Stream the manager's events until the client leaves or the hub closes.
 
@@ -201,6 +202,8 @@ async def stream_events(
     only on the next write, so a closed connection is noticed within `keepalive` seconds.
     `replay` (events missed since the client's Last-Event-ID) is read after subscribing, so
     nothing falls between the two; live events it already covered are skipped.
+    `still_valid` is asked at each keepalive: False (the session was ended) ends the stream,
+    and the client's reconnect is refused.
     """
     subscription = hub.subscribe(manager_id)
     last_sent = 0
@@ -221,6 +224,8 @@ async def stream_events(
                 async with asyncio.timeout(keepalive):
                     event = await anext(subscription)
             except TimeoutError:
+                if still_valid is not None and not await still_valid():
+                    break
                 await response.write(b": keepalive\n\n")
                 continue
             except StopAsyncIteration:

@@ -3,6 +3,7 @@ in-app event that takes a lead out of the others' Входящие."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,9 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 
 from crm_core.model import Manager
 from intake.clock import utcnow
+from intake.http import events
 from tests.e2e.conftest import Running
 from tests.e2e.test_sales_e2e import submit_lead
 from tests.integration.test_notifiers import read_event
@@ -156,3 +159,19 @@ async def test_a_taken_lead_is_announced_to_the_head_not_to_the_taker(
     async with running.services.storage.reader() as uow:
         told = await uow.outbox.for_manager(head.id, 0, 100)
     assert [r.kind.value for r in told] == ["lead_updated"]
+
+
+async def test_signing_out_ends_an_open_session_stream(
+    service: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "KEEPALIVE_SECONDS", 0.2)
+    cookie = await session_cookie(service, "ivanova")
+    async with stream(service, cookie) as response:
+        assert response.status == 200
+        # While the session lives the stream only carries keepalives.
+        async with asyncio.timeout(5):
+            assert await response.content.readline() == b": keepalive\n"
+        await revoke_sessions(service.services.storage, "ivanova", utcnow())
+        assert await read_event(response) == {}  # the stream ended
+    async with stream(service, cookie) as again:
+        assert again.status == 401
