@@ -188,17 +188,20 @@ async def reply_targets(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> 
 
 
 def targets_of(touches: Sequence[Touch]) -> list[ReplyTarget]:
-    """The newest usable touch per channel, newest first."""
-    best: dict[str, ReplyTarget] = {}
-    for touch in touches:
+    """The newest usable touch per channel, newest first; of touches at the same time the
+    one listed later counts as newer (a message logged on a lead came after the lead)."""
+    best: dict[str, tuple[datetime, int, ReplyTarget]] = {}
+    for order, touch in enumerate(touches):
         known = REPLY_CHANNELS.get(touch.channel)
         address = touch.messenger_ids.get(known.identity_kind) if known else None
         if not address or not touch.account:
             continue
         current = best.get(touch.channel)
-        if current is None or touch.at > current.last_used_at:
-            best[touch.channel] = ReplyTarget(touch.channel, touch.account, address, touch.at)
-    return sorted(best.values(), key=lambda t: t.last_used_at, reverse=True)
+        if current is None or touch.at >= current[0]:
+            target = ReplyTarget(touch.channel, touch.account, address, touch.at)
+            best[touch.channel] = (touch.at, order, target)
+    ranked = sorted(best.values(), key=lambda b: (b[0], b[1]), reverse=True)
+    return [target for _, _, target in ranked]
 
 
 async def _related_leads(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> list[Lead]:
