@@ -147,10 +147,28 @@ async def conversation_page(
     limit: int,
     before_activity_id: int | None,
 ) -> list[ConversationEntry]:
-    """A page of the record's messages both ways, newest last, for an actor who may see it."""
+    """A page of the record's messages both ways, newest last, for an actor who may see it.
+
+    A lead a client opened by writing in a messenger starts with that message (it is the
+    lead's own text, not an activity: its `activity_id` is None); it comes on the last page.
+    """
     _require_conversation_record(entity)
     await require_visible(uow, actor, entity, entity_id, "entity_id")
     page = await uow.replies.conversation(entity, entity_id, limit, before_activity_id)
+    if len(page) < limit and entity is RecordKind.LEAD:
+        lead = await uow.leads.get(entity_id)
+        if lead is not None and lead.data.channel in REPLY_CHANNELS:
+            page.append(
+                ConversationEntry(
+                    activity_id=None,
+                    text=lead.data.comment,
+                    at=lead.data.received_at,
+                    incoming=True,
+                    channel=lead.data.channel,
+                    manager_id=None,
+                    outgoing=None,
+                )
+            )
     return list(reversed(page))
 
 

@@ -81,9 +81,10 @@ class OutgoingMessage:
 @dataclass(frozen=True, slots=True)
 class ConversationEntry:
     """One message of a conversation: an incoming message activity (with the channel its
-    inbox row came by), or an outgoing one with its delivery state."""
+    inbox row came by), or an outgoing one with its delivery state. The message that opened
+    a lead is the lead's own text, with no activity."""
 
-    activity_id: int
+    activity_id: int | None
     text: str | None
     at: datetime
     incoming: bool

@@ -55,7 +55,9 @@ class QueuedMessage(Shape):
 class ConversationMessage(Shape):
     """One message of a conversation, incoming or outgoing."""
 
-    activity_id: int
+    activity_id: int | None = Field(
+        description="Null for the message that opened the lead (the lead's own text)"
+    )
     direction: Literal["in", "out"]
     channel: str | None
     text: str | None
