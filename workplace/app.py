@@ -24,10 +24,12 @@ from workplace.pages import (
     lead_card,
     lead_notes,
     placeholders,
+    reports,
     tasks,
     triage,
 )
 from workplace.pages.shared import FILTERS
+from workplace.security_headers import security_headers_middleware
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -52,6 +54,7 @@ def setup_workplace(
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )
+    app.middlewares.append(security_headers_middleware)
     add_sign_in(app, PREFIX)
     add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
@@ -101,6 +104,7 @@ def setup_workplace(
         name=f"{PREFIX}deal_task_done",
     )
     add("GET", "/clients", clients.page, name=f"{PREFIX}clients")
+    add("POST", "/clients", clients.page, name=f"{PREFIX}clients_search")
     add(
         "GET",
         "/clients/contacts/{contact_id}",
@@ -113,6 +117,7 @@ def setup_workplace(
         contact_card.company_page,
         name=f"{PREFIX}company_card",
     )
+    add("GET", "/reports", reports.page, name=f"{PREFIX}reports")
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
 
