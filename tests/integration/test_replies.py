@@ -22,6 +22,7 @@ from channels.telegram.sender import TelegramSender
 from channels.telegram.settings import TelegramBotSettings
 from channels.vk.sender import VkSender, random_id
 from channels.vk.settings import VkGroupSettings
+from crm_core.conversion import ConvertRequest, convert_lead
 from crm_core.errors import DomainError, NotFound, RuleError
 from crm_core.model import Lead, Manager, NewInboxItem
 from crm_core.replies import send_reply
@@ -41,7 +42,7 @@ from tests.integration.replies_support import (
     vk_error,
 )
 from tests.integration.test_followups import drain, leads
-from tests.integration.test_sales_flow import team
+from tests.integration.test_sales_flow import PIPELINES, team
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 CHAT_ID = 482915736
@@ -460,3 +461,44 @@ async def test_a_repeated_idempotency_key_queues_nothing_new(world: World) -> No
     assert (conflict.value.rule, conflict.value.status) == ("idempotency_conflict", 409)
     await world.dispatcher().run_once()
     assert len(world.stand_in.telegram_delivered) == 1
+
+
+async def test_a_deal_and_a_contact_answer_through_the_channel_of_their_lead(
+    world: World,
+) -> None:
+    lead = await world.client_lead(client_message("tg:1", "Хочу окна", phone="+79161234567"))
+    async with world.storage.transaction() as uow:
+        done = await convert_lead(
+            uow, lead.id, world.staff["ivanova"], ConvertRequest(), PIPELINES, "RU", T0
+        )
+    assert done.deal_id is not None and done.contact_id is not None
+    # After the conversion the client writes in VK: the message goes onto the open deal.
+    await add(
+        world.storage,
+        client_message(
+            "vk:1", "Когда замер?", channel="vk", phone="+79161234567", at=T0 + timedelta(1)
+        ),
+    )
+    await drain(world.storage)
+    world.clock.advance(timedelta(days=2))
+
+    on_deal = await world.reply(done.deal_id, "Завтра в 10", entity=RecordKind.DEAL)
+    on_contact = await world.reply(
+        done.contact_id, "Напомню накануне", entity=RecordKind.CONTACT, channel="telegram"
+    )
+    await world.dispatcher().run_once()
+
+    assert (on_deal.entity, on_deal.channel, on_deal.address) == (
+        RecordKind.DEAL,
+        "vk",
+        str(VK_USER),
+    )
+    assert (on_contact.entity, on_contact.channel) == (RecordKind.CONTACT, "telegram")
+    assert [m["message"] for m in world.stand_in.vk_delivered] == ["Завтра в 10"]
+    assert [m["text"] for m in world.stand_in.telegram_delivered] == ["Напомню накануне"]
+    async with world.storage.reader() as uow:
+        deal_talk = await uow.replies.conversation(RecordKind.DEAL, done.deal_id, 10, None)
+    assert [(e.incoming, e.channel, e.text) for e in reversed(deal_talk)] == [
+        (True, "vk", "Когда замер?"),
+        (False, "vk", "Завтра в 10"),
+    ]
