@@ -24,7 +24,9 @@ from workplace.pages import (
     lead_card,
     lead_notes,
     placeholders,
+    merge,
     tasks,
+    team,
     triage,
 )
 from workplace.pages.shared import FILTERS
@@ -112,6 +114,25 @@ def setup_workplace(
         "/clients/companies/{company_id}",
         contact_card.company_page,
         name=f"{PREFIX}company_card",
+    )
+    add("GET", "/team", team.page, name=f"{PREFIX}team")
+    add(
+        "GET",
+        "/clients/contacts/{contact_id}/merge",
+        merge.page,
+        name=f"{PREFIX}contact_merge",
+    )
+    add(
+        "POST",
+        "/clients/contacts/{contact_id}/merge",
+        merge.merge,
+        name=f"{PREFIX}contact_merge_post",
+    )
+    add(
+        "POST",
+        "/clients/merges/{merge_id}/undo",
+        merge.undo,
+        name=f"{PREFIX}contact_merge_undo",
     )
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
