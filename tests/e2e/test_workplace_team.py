@@ -54,11 +54,8 @@ def cell(row_html: str, name: str) -> str:
 
 async def seed(running: Running) -> dict[str, Any]:
     """ivanova: one new lead, one taken and converted to a 150 000,50 ₽ deal, one overdue
-    task and one not yet due; petrov: one new lead handed to him by the head; one new lead
-    nobody holds is impossible here (the queue serves all), so none."""
-    leads = [
-        await submit(running, name=f"Клиент {n}", phone=f"+7916555000{n}") for n in range(3)
-    ]
+    task and one not yet due; petrov: one new lead handed to him by the head."""
+    leads = [await submit(running, name=f"Клиент {n}", phone=f"+7916555000{n}") for n in range(3)]
     assert {lead["assignee"] for lead in leads} == {"ivanova"}
     taken, waiting, handed = leads
     await api(running, "POST", f"/api/v1/leads/{taken['id']}/take", "ivanova")

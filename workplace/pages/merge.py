@@ -252,7 +252,7 @@ async def _compare(
         r
         for r in rows
         if r.ours != r.theirs
-        and (r.ours and r.theirs or r.key not in IDENTITY_CHOICES)
+        and ((r.ours and r.theirs) or r.key not in IDENTITY_CHOICES)
         and (r.ours or r.theirs)
     ]
     united = [
@@ -300,4 +300,3 @@ def _identities(contact: Contact, kind: str) -> str:
 
 def _int(text: str) -> int | None:
     return int(text) if text.isdecimal() and len(text) < 19 else None
-
