@@ -3,6 +3,7 @@ open deals and whether they are on duty now (as routing decides it)."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -15,8 +16,10 @@ if TYPE_CHECKING:  # the storage ports import this module's value types
     from crm_core.routing import Team
     from crm_core.storage.ports import UnitOfWork
 
-# Time to take is the median over the leads created in this window.
+# Time to take is the median over each manager's newest taken leads created in this window,
+# at most TAKE_SAMPLE of them: the panel's work stays bounded however many leads there are.
 TAKE_WINDOW = timedelta(days=30)
+TAKE_SAMPLE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +74,19 @@ def availability_of(team: Team, manager: Manager) -> Availability:
     return team.availability.get(manager.id, Availability.always(manager.timezone))
 
 
+def median_wait(seconds: list[float]) -> float | None:
+    """The median of some waits (a clock skew's negative wait counts as none); None without
+    any."""
+    return statistics.median(max(s, 0.0) for s in seconds) if seconds else None
+
+
 async def team_panel(uow: UnitOfWork, team: Team, now: datetime) -> TeamPanel:
-    """The whole team's panel in four aggregate queries, whatever the number of managers."""
+    """The whole team's panel in five queries (managers, then four over the team at once)."""
     since = now - TAKE_WINDOW
     managers = [m for m in await uow.managers.list() if m.active]
     leads = await uow.team.open_leads()
     overdue = await uow.team.overdue_tasks(now)
-    medians = await uow.team.median_take_seconds(since)
+    waits = await uow.team.recent_waits([m.id for m in managers], since, TAKE_SAMPLE)
     deals: dict[int, list[DealTotal]] = {}
     for total in await uow.team.open_deals():
         deals.setdefault(total.owner_id, []).append(total)
@@ -90,7 +99,7 @@ async def team_panel(uow: UnitOfWork, team: Team, now: datetime) -> TeamPanel:
                 manager=m,
                 leads=leads.get(m.id, LeadCounts()),
                 overdue_tasks=overdue.get(m.id, 0),
-                median_take_seconds=medians.get(m.id),
+                median_take_seconds=median_wait(waits.get(m.id, [])),
                 open_deals=sum(d.count for d in mine),
                 deal_amounts=tuple((d.currency, d.amount) for d in mine),
                 on_duty=availability.is_on_duty(now),

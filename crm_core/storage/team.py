@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -51,23 +52,27 @@ class SqlTeam:
         )
         return {int(r["assignee_id"]): int(r["n"]) for r in rows}
 
-    async def median_take_seconds(self, since: datetime) -> dict[int, float]:
-        """Per assignee, the median seconds from a lead's creation to its first take, over
-        the leads created since `since` and taken."""
+    async def recent_waits(
+        self, manager_ids: Sequence[int], since: datetime, per_manager: int
+    ) -> dict[int, list[float]]:
+        """Per manager, the seconds from creation to the first take of their newest
+        `per_manager` taken leads created since `since`."""
+        if not manager_ids:
+            return {}
         wait = WAIT_SECONDS[self._s.dialect]
-        # The median in SQL (row numbers within each manager's ordered waits), so only one
-        # row per manager crosses to Python whatever the number of leads.
-        rows = await self._s.fetch(
-            "SELECT assignee_id, AVG(wait) AS median FROM ("
-            "  SELECT assignee_id, wait,"
-            "   ROW_NUMBER() OVER (PARTITION BY assignee_id ORDER BY wait) AS rn,"
-            "   COUNT(*) OVER (PARTITION BY assignee_id) AS cnt"
-            f"  FROM (SELECT assignee_id, {wait} AS wait FROM leads"
-            "   WHERE created_at >= $1 AND taken_at IS NOT NULL AND assignee_id IS NOT NULL) w"
-            ") ranked WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY assignee_id",
-            since,
-        )
-        return {int(r["assignee_id"]): max(float(r["median"]), 0.0) for r in rows}
+        # One statement of one short index range scan per manager (leads_taken_by_assignee),
+        # so the work is bounded by the team's size, not by the number of leads.
+        parts = [
+            f"SELECT * FROM (SELECT assignee_id, {wait} AS wait FROM leads"
+            f" WHERE assignee_id = ${n + 3} AND created_at >= $1 AND taken_at IS NOT NULL"
+            " ORDER BY created_at DESC LIMIT $2) t" + str(n)
+            for n in range(len(manager_ids))
+        ]
+        rows = await self._s.fetch(" UNION ALL ".join(parts), since, per_manager, *manager_ids)
+        waits: dict[int, list[float]] = {}
+        for r in rows:
+            waits.setdefault(int(r["assignee_id"]), []).append(float(r["wait"]))
+        return waits
 
     async def open_deals(self) -> list[DealTotal]:
         """Open deals by owner and currency: count and summed amount."""

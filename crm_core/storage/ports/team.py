@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -17,9 +18,11 @@ class TeamRepository(Protocol):
     async def overdue_tasks(self, now: datetime) -> dict[int, int]:
         """Open tasks due before `now`, by assignee."""
 
-    async def median_take_seconds(self, since: datetime) -> dict[int, float]:
-        """Per assignee, the median seconds from a lead's creation to its first take, over
-        the leads created since `since` and taken."""
+    async def recent_waits(
+        self, manager_ids: Sequence[int], since: datetime, per_manager: int
+    ) -> dict[int, list[float]]:
+        """Per manager, the seconds from creation to the first take of their newest
+        `per_manager` taken leads created since `since`."""
 
     async def open_deals(self) -> list[DealTotal]:
         """Open deals by owner and currency: count and summed amount."""
