@@ -71,7 +71,8 @@ class SqlTeam:
         rows = await self._s.fetch(" UNION ALL ".join(parts), since, per_manager, *manager_ids)
         waits: dict[int, list[float]] = {}
         for r in rows:
-            waits.setdefault(int(r["assignee_id"]), []).append(float(r["wait"]))
+            # To the millisecond: SQLite's julianday arithmetic leaves float noise below it.
+            waits.setdefault(int(r["assignee_id"]), []).append(round(float(r["wait"]), 3))
         return waits
 
     async def open_deals(self) -> list[DealTotal]:
