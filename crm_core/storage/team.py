@@ -89,7 +89,7 @@ class SqlTeam:
                 owner_id=int(r["owner_id"]),
                 currency=r["currency"],
                 count=int(r["n"]),
-                amount=Decimal(int(r["cents"] or 0)) / 100,
+                amount=Decimal(int(r["cents"] or 0)).scaleb(-2),
             )
             for r in rows
         ]

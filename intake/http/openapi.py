@@ -30,6 +30,7 @@ from intake.http.contract import (
 )
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_sales import SALES_OPERATIONS
+from intake.http.openapi_team import TEAM_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
 from intake.http.schemas import contacts, leads, ops
 from intake.http.schemas.base import enum_schema
@@ -205,6 +206,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *SALES_OPERATIONS,
     *channel_operations(),
     *TOKEN_OPERATIONS,
+    *TEAM_OPERATIONS,
 )
 
 

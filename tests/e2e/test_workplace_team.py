@@ -104,3 +104,21 @@ async def test_a_manager_gets_a_russian_403_and_no_menu_item(running: Running) -
 async def test_the_panel_needs_sign_in(running: Running) -> None:
     async with running.client.get("/team", allow_redirects=False) as r:
         assert r.status == 302 and r.headers["Location"].startswith("/login")
+
+
+async def test_the_json_twin_is_the_heads_only(running: Running) -> None:
+    await seed(running)
+    async with running.client.get("/api/v1/team", headers=running.auth("ivanova")) as r:
+        assert r.status == 403 and (await r.json())["error"] == "forbidden"
+    async with running.client.get("/api/v1/team", headers=running.auth("head")) as r:
+        assert r.status == 200
+        body = await r.json()
+    members = {m["login"]: m for m in body["members"]}
+    assert body["members"][0]["login"] == "head"
+    ivanova, petrov = members["ivanova"], members["petrov"]
+    assert (ivanova["new_leads"], ivanova["leads_in_work"], ivanova["overdue_tasks"]) == (1, 0, 1)
+    assert ivanova["open_deals"] == 1 and ivanova["open_amount"] == {"RUB": "150000.50"}
+    assert ivanova["median_seconds_to_take"] is not None and ivanova["on_duty"] is True
+    assert petrov["new_leads"] == 1 and petrov["median_seconds_to_take"] is None
+    assert petrov["on_duty"] is False and petrov["absent"] is True
+    assert body["unassigned_new_leads"] == 0
