@@ -25,11 +25,13 @@ from workplace.pages import (
     lead_notes,
     merge,
     placeholders,
+    reports,
     tasks,
     team,
     triage,
 )
 from workplace.pages.shared import FILTERS
+from workplace.security_headers import security_headers_middleware
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -54,6 +56,7 @@ def setup_workplace(
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )
+    app.middlewares.append(security_headers_middleware)
     add_sign_in(app, PREFIX)
     add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
@@ -103,6 +106,7 @@ def setup_workplace(
         name=f"{PREFIX}deal_task_done",
     )
     add("GET", "/clients", clients.page, name=f"{PREFIX}clients")
+    add("POST", "/clients", clients.page, name=f"{PREFIX}clients_search")
     add(
         "GET",
         "/clients/contacts/{contact_id}",
@@ -134,6 +138,7 @@ def setup_workplace(
         merge.undo,
         name=f"{PREFIX}contact_merge_undo",
     )
+    add("GET", "/reports", reports.page, name=f"{PREFIX}reports")
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
 

@@ -22,12 +22,14 @@ from crm_core.storage.ports import (
     LeadRepository,
     ManagerRepository,
     OutboxRepository,
+    OutgoingMessageRepository,
     ReportRepository,
     SalesRepository,
     TeamRepository,
     TokenRepository,
     WebSessionRepository,
 )
+from crm_core.storage.replies import SqlOutgoingMessageRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import SqlSession
@@ -55,3 +57,4 @@ class SqlUnitOfWork:
         self.credentials: CredentialRepository = SqlCredentialRepository(session)
         self.web_sessions: WebSessionRepository = SqlWebSessionRepository(session)
         self.team: TeamRepository = SqlTeam(session)
+        self.replies: OutgoingMessageRepository = SqlOutgoingMessageRepository(session)
