@@ -118,7 +118,7 @@ def build_reply(
     """The reply as sent: From the mailbox, To the client, threaded, the original quoted."""
     assert mailbox.address is not None
     context = message.context
-    reply = EmailMessage(policy=policy.SMTP)
+    reply = EmailMessage(policy=policy.default)
     reply["From"] = mailbox.address
     reply["To"] = _recipient(message.address, context.get("from", ""))
     reply["Subject"] = reply_subject(context.get("subject", ""))

@@ -101,6 +101,10 @@ def _smtp(s: ConfigTable, env: Mapping[str, str], name: str, imap_password: str)
         raise s.error("address", "replies need the mailbox's address: set `address`")
     smtp_login = (s.optional_string("smtp_login") or "") if "smtp_login" in s.data else login
     env_name = f"LEADINTAKE_EMAIL_{name.upper().replace('-', '_')}_SMTP_PASSWORD"
+    if s.data.get("smtp_password") is not None:
+        raise s.error(
+            "smtp_password", "secrets are not written in the file: set smtp_password_env"
+        )
     password = secret_from_env(s, env, "smtp_password_env", env_name)
     if password is None and "smtp_password_env" in s.data:
         raise s.error(
