@@ -149,9 +149,9 @@ async def world(storage: Storage) -> AsyncIterator[MailWorld]:
 
 
 @pytest.fixture
-def client_box(dovecot: Dovecot) -> Iterator[str]:
-    """The client's own mailbox on the Dovecot server."""
-    yield new_user()
+def client_box(dovecot: Dovecot) -> str:
+    """The client's own mailbox on the Dovecot server (which the fixture starts)."""
+    return new_user()
 
 
 def threads(server: Dovecot, user: str) -> list[Any]:
