@@ -76,7 +76,12 @@ class EmailSender:
             return Failed(f"email: no mailbox {message.account!r} is configured")
         if not mailbox.can_reply or mailbox.smtp_host is None:
             return Failed(f"email: {no_smtp_reason(mailbox.name)}")
-        reply = build_reply(mailbox, message, self._clock())
+        try:
+            reply = build_reply(mailbox, message, self._clock())
+        except (ValueError, TypeError) as err:
+            # A header the standard library refuses (an address it cannot encode): the same
+            # next time, so not retried.
+            return Failed(f"email: the reply could not be built ({type(err).__name__})")
         smtp = aiosmtplib.SMTP(
             hostname=mailbox.smtp_host,
             port=mailbox.smtp_port,
