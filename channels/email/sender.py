@@ -5,12 +5,15 @@ The reply's Message-ID comes from the outgoing message's idempotency key, so a r
 lost answer re-sends the same Message-ID and mail clients show one message. SMTP has no other
 idempotency: a message is sent again only when the server's answer to the previous try was
 lost. A 4xx answer or a network failure is retried; a 5xx answer is final, with the server's
-reason (addresses in it masked).
+reason (addresses in it masked). With `sent_folder` set, a copy of each sent reply is
+filed there by IMAP APPEND in the background: the reply counts as sent whatever the copy does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -21,10 +24,16 @@ from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
 
+from channels.email.imap import ImapFolder
 from channels.email.settings import EmailMailboxSettings
+from channels.errors import ChannelError
 from channels.sending import Failed, OutgoingText, Retry, SendResult, Sent
 
+log = logging.getLogger(__name__)
+
 TIMEOUT_SECONDS = 30.0
+# How long `close` waits for copies still being filed in Sent folders.
+COPY_GRACE_SECONDS = 10.0
 # A long thread's References are cut to the first id and the newest ones (RFC 5322 3.6.4).
 MAX_REFERENCES = 20
 _REASON_LIMIT = 300
@@ -68,6 +77,7 @@ class EmailSender:
         self._mailboxes = {m.name: m for m in mailboxes}
         self._timeout = timeout
         self._clock = clock
+        self._copies: set[asyncio.Task[None]] = set()
 
     async def send(self, message: OutgoingText) -> SendResult:
         """Send the reply from the named mailbox to the client's address."""
@@ -101,10 +111,43 @@ class EmailSender:
         except (aiosmtplib.SMTPException, OSError) as err:
             # Connection refused or dropped, a timeout, TLS trouble: may pass.
             return Retry(f"email: SMTP unreachable ({type(err).__name__})")
+        if mailbox.sent_folder:
+            copy = asyncio.create_task(self._file_copy(mailbox, reply), name="email-sent-copy")
+            self._copies.add(copy)
+            copy.add_done_callback(self._copies.discard)
         return Sent(_bare(str(reply["Message-ID"])))
 
     async def close(self) -> None:
-        """Nothing is kept open between messages."""
+        """Let copies still being filed finish (briefly); no connection is kept open."""
+        if self._copies:
+            await asyncio.wait(set(self._copies), timeout=COPY_GRACE_SECONDS)
+
+    async def _file_copy(self, mailbox: EmailMailboxSettings, reply: EmailMessage) -> None:
+        assert mailbox.sent_folder is not None
+        raw = reply.as_bytes(policy=reply.policy.clone(linesep="\r\n"))
+        folder = ImapFolder(
+            mailbox.host,
+            mailbox.port,
+            mailbox.security,
+            mailbox.login,
+            mailbox.password or "",
+            mailbox.sent_folder,
+            timeout=self._timeout,
+        )
+
+        def append() -> None:
+            try:
+                folder.append(raw)
+            finally:
+                folder.close()
+
+        try:
+            await asyncio.to_thread(append)
+        except ChannelError as err:
+            # The client has the reply; only the mailbox's own record of it is missing.
+            log.warning(
+                "email_sent_copy_failed mailbox=%s error=%s", mailbox.name, type(err).__name__
+            )
 
 
 def build_sender(mailboxes: Sequence[EmailMailboxSettings]) -> EmailSender:

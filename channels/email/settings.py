@@ -45,6 +45,9 @@ class EmailMailboxSettings:
     # Empty: the server takes mail without AUTH (a relay on the same host, a test server).
     smtp_login: str = ""
     smtp_password: str | None = field(default=None, repr=False)
+    # A copy of each reply is filed here by IMAP APPEND (created when missing), so the mailbox
+    # shows what was answered; None: no copy (a provider whose SMTP files one itself).
+    sent_folder: str | None = None
 
     @property
     def can_reply(self) -> bool:
@@ -89,8 +92,9 @@ def email_mailboxes(root: ConfigTable, env: Mapping[str, str]) -> tuple[EmailMai
 
 
 def _smtp(s: ConfigTable, env: Mapping[str, str], name: str, imap_password: str) -> dict[str, Any]:
-    """The reply settings: address, smtp_host, smtp_port, smtp_security, smtp_login and
-    smtp_password_env (default: the IMAP password, as most providers use one for both)."""
+    """The reply settings: address, smtp_host, smtp_port, smtp_security, smtp_login,
+    smtp_password_env (default: the IMAP password, as most providers use one for both) and
+    sent_folder."""
     login = s.string("login")
     address = s.optional_string("address") or (login if "@" in login else None)
     if address is not None and ("@" not in address or any(c.isspace() for c in address)):
@@ -118,4 +122,5 @@ def _smtp(s: ConfigTable, env: Mapping[str, str], name: str, imap_password: str)
         "smtp_port": s.integer("smtp_port", SMTP_PORTS[security], minimum=1, maximum=65535),
         "smtp_login": smtp_login,
         "smtp_password": password if password is not None else imap_password,
+        "sent_folder": s.optional_string("sent_folder"),
     }

@@ -28,7 +28,7 @@ from crm_core.replies_model import OutgoingMessage, OutgoingMessagePort, Outgoin
 from crm_core.sales import RecordKind
 from crm_core.storage import Storage
 from intake.replies.dispatcher import ReplyDispatcher
-from tests.dovecot import Dovecot, dovecot, dovecot_factory, new_user
+from tests.dovecot import PASSWORD, Dovecot, dovecot, dovecot_factory, free_port, new_user
 from tests.integration.smtp_support import (
     MAILBOX_UNAVAILABLE,
     TRY_LATER,
@@ -92,7 +92,7 @@ class MailWorld:
         }
         return EmailMailboxSettings(**{**fields, **changes})
 
-    def dispatcher(self) -> ReplyDispatcher:
+    def dispatcher(self, sender: EmailSender | None = None) -> ReplyDispatcher:
         """The replies dispatcher with the e-mail sender only."""
 
         @asynccontextmanager
@@ -100,7 +100,7 @@ class MailWorld:
             async with self.storage.transaction() as uow:
                 yield uow.replies
 
-        sender = EmailSender([self.mailbox()], timeout=5)
+        sender = sender or EmailSender([self.mailbox()], timeout=5)
         return ReplyDispatcher(replies, {"email": sender}, self.clock, lease=LEASE)
 
     async def client_writes(self, raw: bytes = ORIGINAL) -> Lead:
@@ -314,3 +314,52 @@ async def test_a_mailbox_without_smtp_is_not_offered_and_nothing_is_stored(
     assert "smtp_host" in refused.value.message
     async with world.storage.reader() as uow:
         assert await uow.replies.by_key("test:Добрый день!") is None
+
+
+async def test_a_copy_of_the_reply_is_filed_in_the_mailboxs_sent_folder(
+    world: MailWorld, dovecot: Dovecot
+) -> None:
+    user = new_user()
+    sender = EmailSender(
+        [
+            world.mailbox(
+                host=dovecot.host,
+                port=dovecot.port,
+                security="none",
+                login=user,
+                password=PASSWORD,
+                sent_folder="Sent",
+            )
+        ],
+        timeout=5,
+    )
+    lead = await world.client_writes()
+    queued = await world.reply(lead.id, "Добрый день!")
+
+    await world.dispatcher(sender).run_once()
+    await sender.close()  # waits for the copy
+
+    [(_, _, raw)] = world.smtp.accepted
+    client = dovecot.client(user)
+    try:
+        client.select_folder("Sent", readonly=True)
+        filed = client.fetch(client.search(["ALL"]), ["FLAGS", "BODY.PEEK[]"])
+    finally:
+        client.logout()
+    [(flags, copy)] = [(f[b"FLAGS"], f[b"BODY[]"]) for f in filed.values()]
+    assert b"\\Seen" in flags
+    assert parse(copy)["Message-ID"] == parse(raw)["Message-ID"]
+    assert (await world.message(queued.id)).state is OutgoingState.SENT
+
+
+async def test_a_sent_folder_out_of_reach_does_not_unsend_the_reply(world: MailWorld) -> None:
+    sender = EmailSender([world.mailbox(port=free_port(), sent_folder="Sent")], timeout=5)
+    lead = await world.client_writes()
+    queued = await world.reply(lead.id, "Добрый день!")
+
+    await world.dispatcher(sender).run_once()
+    await sender.close()
+
+    assert len(world.smtp.accepted) == 1
+    stored = await world.message(queued.id)
+    assert (stored.state, stored.attempts) == (OutgoingState.SENT, 1)

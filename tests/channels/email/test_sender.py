@@ -206,6 +206,7 @@ def test_smtp_settings_default_to_submission_with_the_imap_login_and_password(
         "starttls",
     )
     assert (box.smtp_login, box.smtp_password) == ("sales@company.example", "imap-secret")
+    assert box.sent_folder is None
     assert box.can_reply
     assert "imap-secret" not in repr(box)
 
@@ -215,17 +216,18 @@ def test_smtp_settings_of_their_own(tmp_path: Path) -> None:
         tmp_path,
         'name = "sales"\nhost = "imap.example.ru"\nlogin = "u123"\n'
         'address = "sales@company.example"\nsmtp_host = "smtp.example.ru"\n'
-        'smtp_security = "tls"\nsmtp_login = "relay-user"\n',
+        'smtp_security = "tls"\nsmtp_login = "relay-user"\nsent_folder = "Отправленные"\n',
         {
             "LEADINTAKE_EMAIL_SALES_PASSWORD": "imap-secret",
             "LEADINTAKE_EMAIL_SALES_SMTP_PASSWORD": "smtp-secret",
         },
     )
 
-    assert (box.smtp_port, box.smtp_login, box.smtp_password) == (
+    assert (box.smtp_port, box.smtp_login, box.smtp_password, box.sent_folder) == (
         465,
         "relay-user",
         "smtp-secret",
+        "Отправленные",
     )
 
 
