@@ -27,6 +27,7 @@ from config.abuse_settings import (
 )
 from config.asterisk_settings import AsteriskSettings
 from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, VkGroupSettings
+from config.manager_bot_settings import ManagerBotSettings, manager_bot_settings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.telephony_settings import TelephonySettings
 from config.workplace_settings import WorkplaceSettings, workplace_settings
@@ -298,6 +299,7 @@ class Settings:
     tokens: TokenSettings = field(default_factory=TokenSettings)
     smartcaptcha: SmartCaptchaSettings = field(default_factory=SmartCaptchaSettings)
     workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
+    manager_bot: ManagerBotSettings = field(default_factory=ManagerBotSettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
 
@@ -385,6 +387,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LEADINTAKE_SMTP_USERNAME": ("notifications", "smtp_username"),
     "LEADINTAKE_SMTP_TLS": ("notifications", "smtp_tls"),
     FORM_RATE_ENV: ("intake", "form_rate_per_minute"),
+    "LEADINTAKE_MANAGER_BOT_API_BASE": ("manager_bot", "api_base"),
 }
 _INTEGER_KEYS = frozenset({"port", "smtp_port", "form_rate_per_minute"})
 
@@ -469,6 +472,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         tokens=token_settings(root.table("tokens")),
         smartcaptcha=smartcaptcha_settings(root.table("smartcaptcha")),
         workplace=workplace_settings(root.table("workplace")),
+        manager_bot=manager_bot_settings(root.table("manager_bot"), env),
         channel_sections=_channel_sections(
             root,
             env,

@@ -35,7 +35,19 @@ def build_notifiers(
     config = settings.notifications
     notifiers: dict[NotificationChannel, Notifier] = {NotificationChannel.SSE: SseNotifier(hub)}
     closable: list[TelegramNotifier] = []
-    if config.telegram_bot_token:
+    manager_bot = settings.manager_bot
+    if manager_bot.token:
+        # With the managers' bot configured, Telegram notifications go through it: a chat
+        # linked with /start is with that bot, and a new lead comes as a card with buttons.
+        from intake.notify import telegram as bot
+        from workplace.bot.setup import card_for
+
+        telegram = bot.TelegramNotifier(
+            manager_bot.token, manager_bot.api_base, card=card_for(manager_bot)
+        )
+        notifiers[NotificationChannel.TELEGRAM] = telegram
+        closable.append(telegram)
+    elif config.telegram_bot_token:
         # aiogram takes 2 s to import: only a service with a bot configured pays for it.
         from intake.notify import telegram as bot
 

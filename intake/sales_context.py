@@ -62,7 +62,7 @@ class SalesContext:
             )
         notify = self.settings.notifications
         channels = {NotificationChannel.SSE}
-        if notify.telegram_enabled:
+        if notify.telegram_enabled or self.settings.manager_bot.enabled:
             channels.add(NotificationChannel.TELEGRAM)
         if notify.email_enabled:
             channels.add(NotificationChannel.EMAIL)

@@ -9,10 +9,12 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from config import Settings
+from config.manager_bot_settings import ManagerBotSettings
 from config.settings import DEFAULT_CONFIG_PATH, PACKAGED_DEFAULT
+from crm_core.errors import NotFound
 from crm_core.sign_in import PasswordRefused, SessionPolicy
 from crm_core.storage import Storage
 from intake.bootstrap import build_storage, prepare_storage
@@ -49,6 +51,15 @@ def add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "revoke-sessions", help="sign a manager out everywhere (every web session ends)"
     )
     revoke.add_argument("login", metavar="LOGIN")
+    link = user_commands.add_parser(
+        "telegram-link",
+        help="print a one-time link binding Telegram to the managers' bot",
+    )
+    link.add_argument("login", metavar="LOGIN")
+    unlink = user_commands.add_parser(
+        "telegram-unlink", help="unbind a manager's Telegram account from the managers' bot"
+    )
+    unlink.add_argument("login", metavar="LOGIN")
     commands.add_parser(
         "demo-passwords",
         help="demo configuration only: set the demo logins' passwords and print them",
@@ -74,6 +85,8 @@ def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
             password = read_password()
             asyncio.run(_with_storage(settings, _set_password, args.login, password))
             print(f"password set for {args.login}; their web sessions were ended")
+        elif args.user_command in ("telegram-link", "telegram-unlink"):
+            return _telegram_command(args, settings)
         elif args.user_command == "sessions":
             print(asyncio.run(_with_storage(settings, _sessions, args.login)))
         else:
@@ -89,6 +102,45 @@ def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no manager with login {args.login!r}", file=sys.stderr)
         return 1
     return 0
+
+
+def _telegram_command(args: argparse.Namespace, settings: Settings) -> int:
+    from workplace.bot.account import BotNotConfigured
+
+    try:
+        if args.user_command == "telegram-link":
+            link = asyncio.run(
+                _with_storage(settings, _bot_link, args.login, bot=settings.manager_bot)
+            )
+            print(f"one-time link for {args.login} (valid 24 h, opens the managers' bot):")
+            print(link)
+        else:
+            unlinked = asyncio.run(_with_storage(settings, _bot_unlink, args.login))
+            print(f"{args.login}: " + ("Telegram unlinked" if unlinked else "nothing was linked"))
+    except BotNotConfigured:
+        print(
+            "the managers' bot is not configured: set LEADINTAKE_MANAGER_BOT_TOKEN",
+            file=sys.stderr,
+        )
+        return 1
+    except NotFound:
+        print(f"no active manager with login {args.login!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _bot_link(
+    storage: Storage, login: str, bot: ManagerBotSettings, policy: SessionPolicy
+) -> str:
+    from workplace.bot.account import telegram_link
+
+    return await telegram_link(storage, bot, login)
+
+
+async def _bot_unlink(storage: Storage, login: str, policy: SessionPolicy) -> bool:
+    from workplace.bot.account import telegram_unlink
+
+    return await telegram_unlink(storage, login)
 
 
 def demo_passwords(settings: Settings) -> int:
@@ -118,11 +170,13 @@ def is_demo_config(settings: Settings) -> bool:
     return source in {DEFAULT_CONFIG_PATH.resolve(), PACKAGED_DEFAULT.resolve()}
 
 
-async def _with_storage(settings: Settings, action: Callable[..., Awaitable[T]], *args: str) -> T:
+async def _with_storage(
+    settings: Settings, action: Callable[..., Awaitable[T]], *args: str, **kwargs: Any
+) -> T:
     storage = build_storage(settings)
     try:
         await prepare_storage(settings, storage)
-        return await action(storage, *args, policy=session_policy(settings))
+        return await action(storage, *args, **kwargs, policy=session_policy(settings))
     finally:
         await storage.close()
 

@@ -8,6 +8,14 @@ from crm_core.model import Manager, NewManager, Role
 from crm_core.storage.session import Row, SqlSession
 
 MANAGER_COLUMNS = "id, login, name, role, email, telegram_chat_id, timezone, active"
+# As read for work: a chat linked through the managers' bot replaces the configured one.
+_LINKED_COLUMNS = ", ".join(
+    "COALESCE(a.chat_id, m.telegram_chat_id) AS telegram_chat_id"
+    if c == "telegram_chat_id"
+    else f"m.{c}"
+    for c in MANAGER_COLUMNS.split(", ")
+)
+_LINKED_FROM = "managers m LEFT JOIN manager_telegram_accounts a ON a.manager_id = m.id"
 
 
 class SqlManagerRepository:
@@ -40,13 +48,15 @@ class SqlManagerRepository:
     async def get_by_login(self, login: str) -> Manager | None:
         """One manager by login."""
         row = await self._s.fetchrow(
-            f"SELECT {MANAGER_COLUMNS} FROM managers WHERE login = $1", login
+            f"SELECT {_LINKED_COLUMNS} FROM {_LINKED_FROM} WHERE m.login = $1", login
         )
         return manager_from_row(row) if row else None
 
     async def list(self) -> list[Manager]:
         """Every manager, ordered by login."""
-        rows = await self._s.fetch(f"SELECT {MANAGER_COLUMNS} FROM managers ORDER BY login")
+        rows = await self._s.fetch(
+            f"SELECT {_LINKED_COLUMNS} FROM {_LINKED_FROM} ORDER BY m.login"
+        )
         return [manager_from_row(r) for r in rows]
 
 

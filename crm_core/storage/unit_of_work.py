@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_core.storage.audit import SqlAuditRepository
+from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.consents import SqlConsentRepository
@@ -13,6 +14,7 @@ from crm_core.storage.managers import SqlManagerRepository
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.ports import (
     AuditRepository,
+    BotLinkRepository,
     CallRepository,
     CheckpointRepository,
     ConsentRepository,
@@ -58,3 +60,4 @@ class SqlUnitOfWork:
         self.web_sessions: WebSessionRepository = SqlWebSessionRepository(session)
         self.team: TeamRepository = SqlTeam(session)
         self.replies: OutgoingMessageRepository = SqlOutgoingMessageRepository(session)
+        self.bot_links: BotLinkRepository = SqlBotLinkRepository(session)

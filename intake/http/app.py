@@ -38,6 +38,7 @@ from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
 from workplace.app import setup_workplace
+from workplace.bot.setup import setup_manager_bot
 
 
 def create_app(
@@ -69,6 +70,8 @@ def create_app(
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_replies_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
+    # After storage and notifications: the bot's handlers use both.
+    setup_manager_bot(app)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -38,9 +39,17 @@ class TelegramNotifier:
     Nothing connects on construction; the HTTP session opens on the first send.
     """
 
-    def __init__(self, token: str, api_base: str | None = None, timeout: float = 10) -> None:
+    def __init__(
+        self,
+        token: str,
+        api_base: str | None = None,
+        timeout: float = 10,
+        card: Callable[[OutboxMessage], InlineKeyboardMarkup | None] | None = None,
+    ) -> None:
+        """`card` gives a message its own keyboard (the managers' bot's lead card), if any."""
         api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
         self._token = token
+        self._card = card
         self._bot = Bot(token, session=AiohttpSession(api=api, timeout=timeout))
 
     async def send(self, message: OutboxMessage) -> None:
@@ -48,12 +57,13 @@ class TelegramNotifier:
         chat_id = _chat_id(message.address)
         rendered = render(message.kind, message.payload, html=True)
         text = rendered.text
-        markup = None
-        if is_http_url(rendered.link):
+        # A card carries its own Открыть button.
+        markup = self._card(message) if self._card else None
+        if markup is None and is_http_url(rendered.link):
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[[InlineKeyboardButton(text=OPEN_BUTTON, url=rendered.link)]]
             )
-        elif rendered.link:  # e.g. a relative path: a button cannot carry it, the text can
+        elif markup is None and rendered.link:  # a relative path: only the text can carry it
             text += f"\n\n{OPEN_BUTTON}: {html.escape(rendered.link, quote=False)}"
         try:
             await self._bot.send_message(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crm_core.storage.ports.audit import AuditRepository
+from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
 from crm_core.storage.ports.identity import IdentityRepository
@@ -41,6 +42,7 @@ class UnitOfWork(Protocol):
     web_sessions: WebSessionRepository
     team: TeamRepository
     replies: OutgoingMessageRepository
+    bot_links: BotLinkRepository
 
 
 class Storage(ABC):
