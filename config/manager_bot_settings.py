@@ -19,12 +19,11 @@ TOKEN_ENV = "LEADINTAKE_MANAGER_BOT_TOKEN"  # noqa: S105 - a variable's name, no
 SECRET_ENV = "LEADINTAKE_MANAGER_BOT_SECRET"  # noqa: S105 - a variable's name, not a secret
 WEBHOOK_SECRET_ENV = "LEADINTAKE_MANAGER_BOT_WEBHOOK_SECRET"  # noqa: S105 - a name
 DEFAULT_API_BASE = "https://api.telegram.org"
-DEFAULT_WEBHOOK_PATH = "/hooks/manager-bot"
 MODES = ("polling", "webhook")
 # Telegram's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _USERNAME = re.compile(r"@?[A-Za-z][A-Za-z0-9_]{3,31}")
-_KEYS = ("mode", "username", "webhook_path", "api_base", "poll_timeout_seconds")
+_KEYS = ("mode", "username", "api_base", "poll_timeout_seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +35,6 @@ class ManagerBotSettings:
     webhook_secret: str | None = field(default=None, repr=False)
     mode: str = "polling"
     username: str | None = None
-    webhook_path: str = DEFAULT_WEBHOOK_PATH
     api_base: str = DEFAULT_API_BASE
     poll_timeout_seconds: int = 25
 
@@ -63,9 +61,6 @@ def manager_bot_settings(s: Section, env: Mapping[str, str]) -> ManagerBotSettin
     username = s.optional_string("username")
     if username is not None and not _USERNAME.fullmatch(username):
         raise s.error("username", f"must be a Telegram bot username, got {username!r}")
-    path = s.string("webhook_path", DEFAULT_WEBHOOK_PATH)
-    if not path.startswith("/"):
-        raise s.error("webhook_path", f"must start with /, got {path!r}")
     api_base = s.string("api_base", DEFAULT_API_BASE).rstrip("/")
     if not api_base.startswith(("http://", "https://")):
         raise s.error("api_base", f"must start with http:// or https://, got {api_base!r}")
@@ -78,7 +73,6 @@ def manager_bot_settings(s: Section, env: Mapping[str, str]) -> ManagerBotSettin
         webhook_secret=webhook_secret,
         mode=mode,
         username=username.lstrip("@") if username else None,
-        webhook_path=path,
         api_base=api_base,
         poll_timeout_seconds=s.integer("poll_timeout_seconds", 25, minimum=0, maximum=50),
     )

@@ -284,6 +284,22 @@ TELEGRAM_OPERATIONS: tuple[Operation, ...] = (
         auth=False,
         tag="webhooks",
     ),
+    Operation(
+        "POST",
+        "/hooks/manager-bot",
+        "managerBotWebhook",
+        "The managers' bot: Telegram Bot API update (X-Telegram-Bot-Api-Secret-Token checked)",
+        {200: Reply("Handled", {"type": "object"})},
+        errors={
+            400: "Malformed body; the error names the field",
+            401: "Wrong secret token",
+            404: "The managers' bot is not in webhook mode",
+        },
+        params=(Param("X-Telegram-Bot-Api-Secret-Token", "header", {"type": "string"}),),
+        request=Request({"type": "object", "description": "A Telegram Bot API Update"}),
+        auth=False,
+        tag="webhooks",
+    ),
 )
 VK_OPERATIONS: tuple[Operation, ...] = (
     Operation(

@@ -30,11 +30,17 @@ from workplace.bot.keyboards import card_keyboard, junk_keyboard, later_keyboard
 from workplace.pages.shared import error_text, local_time
 
 log = logging.getLogger(__name__)
-router = Router(name="lead_card")
 CALL_BACK_AT = time(10, 0)
 
 
-@router.callback_query(LinkedManager())
+def build_router() -> Router:
+    """A fresh Router of this feature (a Router joins one Dispatcher only)."""
+    router = Router(name="lead_card")
+    router.callback_query.register(card_button, LinkedManager())
+    router.callback_query.register(button_of_stranger)
+    return router
+
+
 async def card_button(
     query: CallbackQuery, manager: Manager, services: Services, signer: CallbackSigner
 ) -> None:
@@ -50,7 +56,6 @@ async def card_button(
         await query.answer(error_text(err), show_alert=True)
 
 
-@router.callback_query()
 async def button_of_stranger(query: CallbackQuery) -> None:
     """Someone not linked pressed a button (a forwarded card, say): nothing changes."""
     await query.answer(texts.NOT_LINKED_BUTTON, show_alert=True)

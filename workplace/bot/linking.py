@@ -18,11 +18,20 @@ from workplace.bot import texts
 from workplace.bot.filters import LinkedManager
 
 log = logging.getLogger(__name__)
-router = Router(name="linking")
-router.message.filter(F.chat.type == ChatType.PRIVATE)
 
 
-@router.message(CommandStart(deep_link=True))
+def build_router() -> Router:
+    """A fresh Router of this feature (a Router joins one Dispatcher only)."""
+    router = Router(name="linking")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(start_with_token, CommandStart(deep_link=True))
+    router.message.register(start_linked, CommandStart(), LinkedManager())
+    router.message.register(unlink, Command("unlink"), LinkedManager())
+    router.message.register(help_linked, LinkedManager())
+    router.message.register(refuse)
+    return router
+
+
 async def start_with_token(message: Message, command: CommandObject, services: Services) -> None:
     """Redeem the one-time token of the deep link."""
     user = message.from_user
@@ -41,13 +50,11 @@ async def start_with_token(message: Message, command: CommandObject, services: S
     await message.answer(texts.LINKED.format(name=manager.name))
 
 
-@router.message(CommandStart(), LinkedManager())
 async def start_linked(message: Message, manager: Manager) -> None:
     """/start again from a linked account."""
     await message.answer(texts.ALREADY_LINKED.format(name=manager.name))
 
 
-@router.message(Command("unlink"), LinkedManager())
 async def unlink(message: Message, manager: Manager, services: Services) -> None:
     """Unbind this Telegram account."""
     assert message.from_user is not None  # LinkedManager found the user
@@ -58,13 +65,11 @@ async def unlink(message: Message, manager: Manager, services: Services) -> None
     await message.answer(texts.UNLINKED)
 
 
-@router.message(LinkedManager())
 async def help_linked(message: Message) -> None:
     """Anything else from a linked manager: what the bot does."""
     await message.answer(texts.HELP)
 
 
-@router.message()
 async def refuse(message: Message) -> None:
     """Anyone not linked: a polite refusal."""
     await message.answer(texts.REFUSAL)

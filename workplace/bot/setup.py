@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -20,7 +21,9 @@ from aiohttp import web
 from config.manager_bot_settings import ManagerBotSettings
 from crm_core.notifications import NotificationKind, OutboxMessage
 from intake.bootstrap import Services
+from intake.http.errors import error_response
 from intake.http.keys import SERVICES
+from intake.http.responses import json_response
 from workplace.bot import lead_card, linking
 from workplace.bot.callbacks import CallbackSigner
 from workplace.bot.keyboards import card_keyboard
@@ -28,6 +31,7 @@ from workplace.bot.keyboards import card_keyboard
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header's name
+WEBHOOK_PATH = "/hooks/manager-bot"
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Kinds whose Telegram notification becomes a card with buttons: a lead to take.
 CARD_KINDS = frozenset({NotificationKind.LEAD_ASSIGNED, NotificationKind.LEAD_HANDED_OVER})
@@ -46,7 +50,7 @@ def build_bot(settings: ManagerBotSettings) -> Bot:
 def build_dispatcher(services: Services, signer: CallbackSigner) -> Dispatcher:
     """One Router per feature; handlers get `services` and `signer` by name."""
     dispatcher = Dispatcher(services=services, signer=signer)
-    dispatcher.include_routers(lead_card.router, linking.router)
+    dispatcher.include_routers(lead_card.build_router(), linking.build_router())
     return dispatcher
 
 
@@ -116,31 +120,32 @@ class ManagerBot:
 
 
 async def webhook(request: web.Request) -> web.StreamResponse:
-    """POST <webhook_path>: Telegram's update, checked by its secret-token header."""
-    bot = request.app[MANAGER_BOT]
+    """POST /hooks/manager-bot: Telegram's update, checked by its secret-token header."""
+    bot = request.app.get(MANAGER_BOT)
+    if bot is None or bot.settings.mode != "webhook":
+        return error_response(
+            404, "not_configured", "the managers' bot takes no webhook here", field="path"
+        )
     expected = bot.settings.webhook_secret or ""
     given = request.headers.get(SECRET_HEADER, "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        return web.json_response({"error": "unauthorized", "field": SECRET_HEADER}, status=401)
+        return error_response(401, "unauthorized", "wrong secret token", field=SECRET_HEADER)
     try:
-        update = await request.json()
+        update = json.loads(await request.read())
     except ValueError:
-        return web.json_response({"error": "malformed_body", "field": "body"}, status=400)
-    if not isinstance(update, dict):
-        return web.json_response({"error": "malformed_body", "field": "body"}, status=400)
+        update = None
+    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        return error_response(400, "malformed_body", "not a Telegram update", field="body")
     # Handled before the answer: a crash in between makes Telegram deliver it again.
     await bot.feed(update)
-    return web.json_response({})
+    return json_response({})
 
 
 def setup_manager_bot(app: web.Application) -> None:
-    """Add the bot's webhook route and its lifetime to the app when a token is configured."""
-    settings = app[SERVICES].settings.manager_bot
-    if not settings.enabled:
-        return
-    if settings.mode == "webhook":
-        app.router.add_post(settings.webhook_path, webhook)
-    app.cleanup_ctx.append(_bot_ctx)
+    """Add the bot's webhook route, and its lifetime when a token is configured."""
+    app.router.add_post(WEBHOOK_PATH, webhook)  # 404 unless the bot is in webhook mode
+    if app[SERVICES].settings.manager_bot.enabled:
+        app.cleanup_ctx.append(_bot_ctx)
 
 
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -1,0 +1,201 @@
+"""A Bot API stand-in on localhost for the managers' bot: getMe, getUpdates (long polling
+with offsets), sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery.
+
+It speaks Telegram's wire format: calls arrive as form fields (aiogram's way; JSON works
+too), nested objects such as reply_markup as JSON strings; answers are {"ok": true,
+"result": ...} with real Message objects. People are simulated by queueing updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "LeadIntake", "username": "li_team_bot"}
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class ApiCall:
+    """One Bot API call as the stand-in received it."""
+
+    method: str
+    fields: dict[str, Any]
+
+
+@dataclass
+class BotApiStandIn:
+    """The Bot API for one token; `calls` in arrival order, `messages` as currently shown."""
+
+    token: str
+    calls: list[ApiCall] = field(default_factory=list)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # --- what people do
+    def user_writes(self, user_id: int, text: str) -> None:
+        """A private message from a Telegram user to the bot."""
+        entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": f"U{user_id}"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = entities
+        self._queue({"message": message})
+
+    def press(self, user_id: int, message_id: int, data: str) -> None:
+        """A user presses an inline button with this callback data under a sent message."""
+        query = {
+            "id": str(next(self._update_ids)),
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "chat_instance": "-100500",
+            "message": self.messages[message_id],
+            "data": data,
+        }
+        self._queue({"callback_query": query})
+
+    def _queue(self, update: dict[str, Any]) -> None:
+        update["update_id"] = next(self._update_ids)
+        self.pending.append(update)
+        self.arrived.set()
+
+    # --- what the tests look at
+    def calls_of(self, method: str) -> list[ApiCall]:
+        """Every call of one method."""
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `condition()` is truthy (re-checked at every call); returns its value."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (value := condition()):
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"condition not met within {timeout}s")
+            self.changed.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), min(left, 0.5))
+        return value
+
+    # --- the API
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        fields = await _fields(request)
+        self.calls.append(ApiCall(method, fields))
+        self.changed.set()
+        handler = getattr(self, f"_{method}", None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status=404,
+            )
+        result = handler(fields)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return web.json_response({"ok": True, "result": result})
+
+    def _getMe(self, fields: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return BOT_USER
+
+    async def _getUpdates(self, fields: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
+        offset = int(fields.get("offset") or 0)
+        self.pending = [u for u in self.pending if u["update_id"] >= offset]
+        timeout = float(fields.get("timeout") or 0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.pending and loop.time() < deadline:
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), deadline - loop.time())
+            except TimeoutError:
+                break
+        return list(self.pending)
+
+    def _sendMessage(self, fields: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = int(fields["chat_id"])
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": f"U{chat_id}"},
+            "from": BOT_USER,
+            "text": _TAGS.sub("", fields["text"]),
+        }
+        if fields.get("reply_markup"):
+            message["reply_markup"] = fields["reply_markup"]
+        self.messages[message["message_id"]] = message
+        return message
+
+    def _editMessageText(self, fields: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        message = self.messages[int(fields["message_id"])]
+        message["text"] = _TAGS.sub("", fields["text"])
+        message["edit_date"] = int(time.time())
+        if fields.get("reply_markup"):
+            message["reply_markup"] = fields["reply_markup"]
+        else:  # Telegram drops the inline keyboard an edit does not repeat
+            message.pop("reply_markup", None)
+        return message
+
+    def _editMessageReplyMarkup(self, fields: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        message = self.messages[int(fields["message_id"])]
+        if fields.get("reply_markup"):
+            message["reply_markup"] = fields["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    def _answerCallbackQuery(self, fields: dict[str, Any]) -> bool:  # noqa: N802
+        return True
+
+    def _deleteWebhook(self, fields: dict[str, Any]) -> bool:  # noqa: N802
+        return True
+
+
+async def _fields(request: web.Request) -> dict[str, Any]:
+    """A call's parameters, nested objects decoded from their JSON strings."""
+    if request.content_type == "application/json":
+        raw: dict[str, Any] = await request.json()
+    else:
+        raw = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    decoded: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and value[:1] in "[{":
+            with suppress(ValueError):
+                value = json.loads(value)
+        decoded[key] = value
+    return decoded
+
+
+@asynccontextmanager
+async def bot_api_standin(token: str) -> AsyncIterator[tuple[BotApiStandIn, str]]:
+    """The stand-in served on a loopback port; yields it and its base URL."""
+    stand_in = BotApiStandIn(token)
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", stand_in.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield stand_in, str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
