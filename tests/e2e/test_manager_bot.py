@@ -27,12 +27,14 @@ USERS = {"ivanova": IVANOVA, "petrov": PETROV}
 NAMES = {"ivanova": "Анна Иванова", "petrov": "Пётр Петров"}
 
 
-def bot_settings(tmp_path: Path, api_base: str, extra: str = "") -> Settings:
+def bot_settings(
+    tmp_path: Path, api_base: str, extra: str = "", env: dict[str, str] | None = None
+) -> Settings:
     path = tmp_path / "leadintake.toml"
     config = TEST_CONFIG.format(db=tmp_path / "db.sqlite3")
     config += f'\n[manager_bot]\napi_base = "{api_base}"\npoll_timeout_seconds = 2\n{extra}'
     path.write_text(config, "utf-8")
-    return load_settings(path, environ={"LEADINTAKE_MANAGER_BOT_TOKEN": TOKEN})
+    return load_settings(path, environ={"LEADINTAKE_MANAGER_BOT_TOKEN": TOKEN, **(env or {})})
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -211,3 +213,32 @@ async def test_card_take_forged_junk_and_call_back(
         "Брак",
     ]
     assert (await running.lead(lead["id"]))["status"] == "new"
+
+
+async def test_webhook_mode_checks_the_secret_token(tmp_path: Path) -> None:
+    secret = "hook-secret_for-tests"
+    async with bot_api_standin(TOKEN) as (api, base), storage_of_kind("sqlite", tmp_path) as db:
+        env = {"LEADINTAKE_MANAGER_BOT_WEBHOOK_SECRET": secret}
+        settings = bot_settings(tmp_path, base, 'mode = "webhook"\nusername = "li_team_bot"', env)
+        async with run_service(settings, db) as running:
+            url = await telegram_link(db, settings.manager_bot, "ivanova")
+            token = url.rsplit("=", 1)[1]
+            api.user_writes(IVANOVA, f"/start {token}")
+            update = api.pending.pop()
+            for wrong in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
+                async with running.client.post(
+                    "/hooks/manager-bot", json=update, headers=wrong
+                ) as r:
+                    assert r.status == 401
+            async with running.client.post(
+                "/hooks/manager-bot",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+            ) as r:
+                assert r.status == 200
+            # Handled before the answer: the reply was already sent.
+            assert texts_to(api, IVANOVA)[0].startswith("Готово, Анна Иванова")
+            async with db.reader() as uow:
+                manager = await linked_manager(uow, IVANOVA)
+            assert manager is not None and manager.login == "ivanova"
+            assert not api.calls_of("getUpdates")  # webhook mode never polls
