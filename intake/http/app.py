@@ -38,7 +38,7 @@ from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
 from workplace.app import setup_workplace
-from workplace.bot.setup import setup_manager_bot
+from workplace.bot import setup as manager_bot
 
 
 def create_app(
@@ -71,7 +71,7 @@ def create_app(
     app.cleanup_ctx.append(_replies_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
     # After storage and notifications: the bot's handlers use both.
-    setup_manager_bot(app)
+    manager_bot.setup_manager_bot(app)
     return app
 
 
@@ -82,6 +82,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_get("/api/v1/openapi.json", _openapi)
     add_channel_routes(app)
+    app.router.add_post(manager_bot.WEBHOOK_PATH, manager_bot.webhook)
     app.router.add_get("/api/v1/leads", leads.list_leads)
     app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
     app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)

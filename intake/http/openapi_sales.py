@@ -289,7 +289,12 @@ TELEGRAM_OPERATIONS: tuple[Operation, ...] = (
         "/hooks/manager-bot",
         "managerBotWebhook",
         "The managers' bot: Telegram Bot API update (X-Telegram-Bot-Api-Secret-Token checked)",
-        {200: Reply("Handled", {"type": "object"})},
+        {
+            200: Reply(
+                "Handled (the bot answers through the Bot API, not in this reply)",
+                {"type": "object", "properties": {}, "additionalProperties": False},
+            )
+        },
         errors={
             400: "Malformed body; the error names the field",
             401: "Wrong secret token",

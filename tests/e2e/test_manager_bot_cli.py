@@ -25,7 +25,7 @@ def _cli(
         [sys.executable, "-m", "intake", "--config", settings.source, "user", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a loaded machine: the interpreter and aiogram take a while
         check=False,
         env=env,
     )

@@ -142,8 +142,8 @@ async def webhook(request: web.Request) -> web.StreamResponse:
 
 
 def setup_manager_bot(app: web.Application) -> None:
-    """Add the bot's webhook route, and its lifetime when a token is configured."""
-    app.router.add_post(WEBHOOK_PATH, webhook)  # 404 unless the bot is in webhook mode
+    """Run the bot with the app when a token is configured (its webhook route is listed with
+    the others in intake/http/app.py, answering 404 unless the bot is in webhook mode)."""
     if app[SERVICES].settings.manager_bot.enabled:
         app.cleanup_ctx.append(_bot_ctx)
 
