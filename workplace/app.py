@@ -132,6 +132,12 @@ def setup_workplace(
     )
     add(
         "POST",
+        "/clients/contacts/{contact_id}/merge/find",
+        merge.page,
+        name=f"{PREFIX}contact_merge_find",
+    )
+    add(
+        "POST",
         "/clients/contacts/{contact_id}/merge",
         merge.merge,
         name=f"{PREFIX}contact_merge_post",
