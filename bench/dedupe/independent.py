@@ -1292,6 +1292,14 @@ def typo_email(email: str, rng: random.Random) -> str:
     return f"{local}@{domain}"
 
 
+def same_mailbox(a: str, b: str) -> bool:
+    """Whether two addresses reach one mailbox (Gmail ignores dots in the login)."""
+    (la, da), (lb, db) = a.lower().split("@"), b.lower().split("@")
+    if da == db == "gmail.com":
+        la, lb = la.replace(".", ""), lb.replace(".", "")
+    return (la, da) == (lb, db)
+
+
 def message(rng: random.Random, channel: str) -> str:
     """A plain request text."""
     topic = rng.choice(TOPICS)
@@ -1324,6 +1332,20 @@ class LeadMaker:
         self.used: set[int] = set()
         self.order = list(range(len(world.contacts)))
         self.rng.shuffle(self.order)
+        # Indexes built once (the rows are written, so what the base shows is settled).
+        self.by_phone: dict[str, list[Contact]] = {}
+        for ct in world.contacts:
+            for phone in dict.fromkeys(p for p in (ct.mobile, ct.office, ct.family_phone) if p):
+                self.by_phone.setdefault(phone, []).append(ct)
+        self.name_count: dict[tuple[str, str], int] = {}
+        for co in world.companies:
+            self.name_count[(co.form, co.brand)] = self.name_count.get((co.form, co.brand), 0) + 1
+        self.office_lines = [
+            c
+            for c in world.companies
+            if c.office_phone and (c.office_on_record or c.office_phone in self.by_phone)
+        ]
+        self.crowded = [k for k, v in world.first_surname.items() if len(v) >= 2]
 
     # -- helpers ------------------------------------------------------------------------------
     def pick(self, ok: Callable[[Contact], bool]) -> Contact | None:
@@ -1339,12 +1361,12 @@ class LeadMaker:
 
     def holders(self, phone: str) -> list[Contact]:
         """Contacts whose record carries this number."""
-        return [c for c in self.w.contacts if phone in (c.mobile, c.office, c.family_phone)]
+        return self.by_phone.get(phone, [])
 
     def company_ref(self, lead: dict[str, Any], c: Company, force: bool = False) -> str:
         """Write the company into the lead in a variant form; returns the variant's name."""
         rng = self.rng
-        collided = sum(1 for x in self.w.companies if x.brand == c.brand and x.form == c.form) > 1
+        collided = self.name_count.get((c.form, c.brand), 0) > 1
         # Only evidence the base can see: an INN on the record, a domain it has met.
         by_domain = self.domain_known(c) and str(lead.get("email", "")).endswith(f"@{c.domain}")
         style = rng.choices(
@@ -1565,7 +1587,7 @@ class LeadMaker:
         else:
             assert email is not None
             wrong = typo_email(email, rng)
-            while wrong in self.w.reg.emails or wrong == email:
+            while wrong in self.w.reg.emails or same_mailbox(wrong, email):
                 wrong = typo_email(email, rng)
             self.w.reg.emails.add(wrong)
             lead["email"] = wrong
@@ -1703,13 +1725,7 @@ class LeadMaker:
         """A new colleague calls or writes from the company's shared office line."""
         rng = self.rng
         # The line must be known to the base: on the company record or on a colleague's.
-        companies = [
-            c
-            for c in self.w.companies
-            if c.office_phone
-            and (c.office_on_record or any(self.w.contacts[k].office for k in c.staff))
-        ]
-        c = rng.choice(companies)
+        c = rng.choice(self.office_lines)
         assert c.office_phone is not None
         holders = self.holders(c.office_phone)
         # Another first name than every holder's: a first name alone must not fit a holder.
@@ -1803,7 +1819,7 @@ class LeadMaker:
     def common_name_new(self) -> Lead | None:
         """A new person whose first name + common surname several contacts share."""
         rng = self.rng
-        crowded = [k for k, v in self.w.first_surname.items() if len(v) >= 2]
+        crowded = self.crowded
         if not crowded:
             return None
         surname, first = rng.choice(crowded)
