@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from crm_core.errors import DomainError, MatchError
 from crm_core.model import Lead, LeadFlag, LeadStatus, Manager
@@ -93,9 +95,29 @@ def source_names(request: web.Request) -> dict[str, str]:
     return {f.key: f.name for f in request.app[SERVICES].settings.forms}
 
 
+def option_tags(choices: Mapping[str, str]) -> Markup:
+    """`<option>` tags of key → name choices, escaped."""
+    return Markup("".join(_option(key, name) for key, name in choices.items()))
+
+
+@lru_cache(maxsize=1024)
+def _option(key: str, name: str) -> str:
+    # The same few dozen options repeat on every row: escape each once.
+    return f'<option value="{escape(key)}">{escape(name)}</option>'
+
+
+def manager_options(team: Sequence[Manager], except_id: int | None = None) -> Markup:
+    """`<option>` tags of the team by login (without one manager, such as the current
+    assignee). Built here, not in a template loop: Входящие has one per row, and 300 rows of
+    30 managers each rendered by Jinja cost more than the rest of the page."""
+    return option_tags({m.login: m.name for m in team if m.id != except_id})
+
+
 FILTERS: Mapping[str, Callable[..., Any]] = {
     "local_time": local_time,
     "phone": phone,
+    "option_tags": option_tags,
+    "manager_options": manager_options,
     "channel_name": lambda key: CHANNELS.get(key, key),
     "status_name": lambda status: STATUSES.get(status, str(status)),
     "decision_name": lambda key: DECISIONS.get(key, key),
