@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from crm_core.errors import DomainError, MatchError
 from crm_core.model import Lead, LeadFlag, LeadStatus, Manager
 from intake.http.body import parse_int
 from intake.http.keys import SERVICES
+from workplace.auth.session import template_context
 
 CHANNELS = {
     "webform": "Форма на сайте",
@@ -97,13 +98,13 @@ def source_names(request: web.Request) -> dict[str, str]:
 
 def option_tags(choices: Mapping[str, str]) -> Markup:
     """`<option>` tags of key → name choices, escaped."""
-    return Markup("".join(_option(key, name) for key, name in choices.items()))
+    return Markup("").join(_option(key, name) for key, name in choices.items())
 
 
 @lru_cache(maxsize=1024)
-def _option(key: str, name: str) -> str:
+def _option(key: str, name: str) -> Markup:
     # The same few dozen options repeat on every row: escape each once.
-    return f'<option value="{escape(key)}">{escape(name)}</option>'
+    return Markup('<option value="{}">{}</option>').format(key, name)
 
 
 def manager_options(team: Sequence[Manager], except_id: int | None = None) -> Markup:
@@ -133,11 +134,12 @@ def render(
     status: int = 200,
     section: str = "",
 ) -> web.Response:
-    """A page or fragment with what every template needs: the viewer and the menu section."""
+    """A page or fragment with what every template needs: the viewer, the menu section, the
+    request and the session's CSRF token."""
     return aiohttp_jinja2.render_template(
         template,
         request,
-        {"me": me, "section": section, **context},
+        {**template_context(request), "me": me, "section": section, **context},
         status=status,
     )
 
