@@ -9,7 +9,9 @@ import jinja2
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
+from intake.http.keys import EVENT_AUTHENTICATORS
 from workplace.auth.routes import add_sign_in
+from workplace.auth.session import stream_sign_in
 from workplace.pages import (
     clients,
     contact_card,
@@ -22,10 +24,12 @@ from workplace.pages import (
     lead_card,
     lead_notes,
     placeholders,
+    reports,
     tasks,
     triage,
 )
 from workplace.pages.shared import FILTERS
+from workplace.security_headers import security_headers_middleware
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -47,7 +51,10 @@ def setup_workplace(app: web.Application) -> None:
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )
+    app.middlewares.append(security_headers_middleware)
     add_sign_in(app, PREFIX)
+    # The pages' EventSource('/api/v1/events') signs in with the session cookie.
+    app[EVENT_AUTHENTICATORS] = [*app.get(EVENT_AUTHENTICATORS, ()), stream_sign_in]
     add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
     add("GET", "/", triage.page, name=f"{PREFIX}triage")
@@ -96,6 +103,7 @@ def setup_workplace(app: web.Application) -> None:
         name=f"{PREFIX}deal_task_done",
     )
     add("GET", "/clients", clients.page, name=f"{PREFIX}clients")
+    add("POST", "/clients", clients.page, name=f"{PREFIX}clients_search")
     add(
         "GET",
         "/clients/contacts/{contact_id}",
@@ -108,6 +116,7 @@ def setup_workplace(app: web.Application) -> None:
         contact_card.company_page,
         name=f"{PREFIX}company_card",
     )
+    add("GET", "/reports", reports.page, name=f"{PREFIX}reports")
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
 

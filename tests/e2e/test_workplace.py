@@ -61,7 +61,7 @@ async def test_triage_shows_each_viewer_their_new_leads(any_db_service: Running)
     _, head_html = await page(running, "/", "head")
     assert f'id="lead-{mine["id"]}"' in head_html and f'id="lead-{theirs["id"]}"' in head_html
     status, html = await page(running, "/reports", "ivanova")
-    assert status == 200 and "Раздел появится в следующей версии" in html
+    assert status == 200 and "Воронка продаж" in html and "Качество заявок" in html
     status, html = await page(running, "/clients", "ivanova")
     assert status == 200 and 'name="q"' in html
 
@@ -105,6 +105,10 @@ async def test_take_changes_the_lead_exactly_once(any_db_service: Running) -> No
     assert "Заявка не найдена или недоступна вам." in taken_by_other
     _, html = await page(running, "/", "ivanova")
     assert f'id="lead-{lead["id"]}"' not in html
+    _, card = await page(running, f"/leads/{lead['id']}", "ivanova")
+    # Taken once: one entry in the timeline, saying who took it.
+    assert card.count("Взята в работу") == 1
+    assert "Изменение" in card
 
 
 async def test_junk_needs_a_reason_and_closes_the_lead(any_db_service: Running) -> None:

@@ -114,6 +114,16 @@ def manager_options(team: Sequence[Manager], except_id: int | None = None) -> Ma
     return option_tags({m.login: m.name for m in team if m.id != except_id})
 
 
+TIMELINE_KINDS = {
+    "call": "Звонок",
+    "email": "Письмо",
+    "message": "Сообщение",
+    "note": "Заметка",
+    "task": "Задача",
+    "stage": "Переход на этап",
+    "audit": "Изменение",
+}
+
 FILTERS: Mapping[str, Callable[..., Any]] = {
     "local_time": local_time,
     "phone": phone,
@@ -122,6 +132,7 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "channel_name": lambda key: CHANNELS.get(key, key),
     "status_name": lambda status: STATUSES.get(status, str(status)),
     "decision_name": lambda key: DECISIONS.get(key, key),
+    "timeline_kind": lambda key: TIMELINE_KINDS.get(key, key),
 }
 
 
