@@ -18,8 +18,8 @@ from crm_core.ingest import IngestLead, ingest_leads
 from crm_core.lifecycle import junk_lead, take_lead
 from crm_core.model import (
     Lead,
-    LeadFlag,
     LeadContactDetails,
+    LeadFlag,
     LeadMatch,
     LeadStatus,
     Manager,
