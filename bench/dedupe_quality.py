@@ -386,8 +386,6 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
-    if args.data and args.seed is not None:
-        parser.error("--seed makes a new set; it does not apply to --data")
     if args.predictions and not args.data:
         parser.error("--predictions needs --data (the set it was made from)")
     with tempfile.TemporaryDirectory(prefix="dedupe-quality-") as tmp:
