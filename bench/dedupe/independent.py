@@ -9,6 +9,7 @@ reading the detector or `generate.py`, so that it is not tuned alongside the det
 Writes `companies.jsonl`, `contacts.jsonl`, `leads.jsonl` (the `dedupe-eval` inputs) and
 `truth.jsonl` (`lead_id`, `contact_id`, `company_id`, `kinds` = [one kind below], `channel`,
 `hard_negative` = the kind for a new person, else null; `detail` says which variant was drawn).
+`companies.jsonl` also has `city` and `contacts.jsonl` `position`, which dedupe-eval ignores.
 The same seed gives byte-identical files. Standard library only.
 
 Lead kinds and their shares (`KIND_SHARES`), one per lead:
@@ -1689,9 +1690,14 @@ class LeadMaker:
             return "domain"
         lead["company"] = company_name(c, style, rng)
         if collided and "inn" not in lead:
-            # Two firms share the name: the lead says which (INN or the city), as people do.
-            if c.inn_on_record and rng.random() < 0.6:
-                lead["inn"] = c.inn
+            # Two firms share the name: the lead says which by the INN, as people do. The city
+            # is not in the dedupe-eval contract, so it is the fallback only when the record
+            # has no INN (then the case stays ambiguous for a detector).
+            if c.inn_on_record:
+                if rng.random() < 0.7:
+                    lead["inn"] = c.inn
+                else:
+                    lead["text"] = f"{lead.get('text', '')} ИНН {c.inn}.".strip()
             else:
                 lead["company"] += f", г. {c.city}"
         return style
