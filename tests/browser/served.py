@@ -15,16 +15,18 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
-from playwright.async_api import Browser, BrowserContext, expect
+from playwright.async_api import Browser, BrowserContext, async_playwright, expect
 
+from tests.browser.conftest import chromium_path
 from tests.browser.test_triage import FORM_URL, WIDE
 from tests.conftest import postgres_url
 from tests.crash.test_sigkill import free_port, poll
@@ -56,38 +58,27 @@ def journey_config(folder: Path) -> Path:
 
 @dataclass
 class Served:
-    """A running `leadintake serve`: its address, and API tokens for the test's own checks
-    (the browser never sends them: it signs in through the form)."""
+    """A running `leadintake serve`: its address, and the head's API token for the test's
+    own checks (the browser never sends it: it signs in through the form)."""
 
     base: str
     kind: str
     log: Path
-    tokens: dict[str, str] = field(default_factory=dict)
+    head_token: str
 
-    def auth(self, login: str = "head") -> dict[str, str]:
-        """Authorization header of a login's API token."""
-        return {"Authorization": f"Bearer {self.tokens[login]}"}
-
-    async def api(
-        self, method: str, path: str, login: str = "head", body: Any = None, status: int = 0
-    ) -> Any:
-        """Call the JSON API as a login; the answer's JSON (2xx expected unless `status`)."""
+    async def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the JSON API as the head; the answer's JSON."""
+        headers = {"Authorization": f"Bearer {self.head_token}"}
         async with (
             aiohttp.ClientSession() as session,
-            session.request(
-                method, self.base + path, json=body, headers=self.auth(login)
-            ) as response,
+            session.request(method, self.base + path, json=body, headers=headers) as response,
         ):
-            text = await response.text()
-            if status:
-                assert response.status == status, text
-            else:
-                assert response.status < 300, text
-            return await response.json(content_type=None)
+            assert response.status < 300, await response.text()
+            return await response.json()
 
-    async def lead(self, lead_id: int, login: str = "head") -> dict[str, Any]:
-        """One lead as the API shows it."""
-        found: dict[str, Any] = await self.api("GET", f"/api/v1/leads/{lead_id}", login)
+    async def lead(self, lead_id: int) -> dict[str, Any]:
+        """One lead as the API shows it to the head."""
+        found: dict[str, Any] = await self.api("GET", f"/api/v1/leads/{lead_id}")
         return found
 
     async def post_form(self, **fields: str) -> int:
@@ -146,7 +137,9 @@ class Served:
         return context
 
 
-def cli(config: Path, env: dict[str, str], *commands: tuple[str, ...], stdin: str = "") -> list[str]:
+def cli(
+    config: Path, env: dict[str, str], *commands: tuple[str, ...], stdin: str = ""
+) -> list[str]:
     """Run `leadintake` commands side by side (each start costs seconds of imports); their
     standard outputs in order (a failure shows its error output)."""
     started = [
@@ -183,16 +176,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_SECONDS)
 
 
-async def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+async def _wait_ready(base: str) -> None:
     async with aiohttp.ClientSession() as session:
-        try:
-            await poll(
-                session, f"{base}/readyz", lambda body: body["status"] == "ready", READY_SECONDS
-            )
-        except AssertionError:
-            state = "exited" if process.poll() is not None else "running"
-            tail = log.read_text("utf-8", errors="replace")[-3000:]
-            raise AssertionError(f"serve not ready ({state}); its log:\n{tail}") from None
+        await poll(session, f"{base}/readyz", lambda b: b["status"] == "ready", READY_SECONDS)
 
 
 async def _pg(url: str, statement: str) -> None:
@@ -230,9 +216,7 @@ def serve(kind: str, folder: Path) -> Iterator[Served]:
     wait for /readyz; stop it (and drop its database) afterwards."""
     db = database(kind, folder)
     port = free_port()
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("LEADINTAKE_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LEADINTAKE_")}
     env |= {
         "LEADINTAKE_DATABASE_URL": db.url,
         "LEADINTAKE_HTTP_PORT": str(port),
@@ -254,8 +238,7 @@ def serve(kind: str, folder: Path) -> Iterator[Served]:
             ("token", "create", "--manager", "head"),
             stdin=PASSWORD + "\n",
         )
-        served = Served(f"http://127.0.0.1:{port}", kind, log)
-        served.tokens["head"] = token.strip().splitlines()[-1]
+        served = Served(f"http://127.0.0.1:{port}", kind, log, token.strip().splitlines()[-1])
         with log.open("wb") as out_file:
             process = subprocess.Popen(
                 [*leadintake(), "--config", str(config), "serve"],
@@ -263,10 +246,32 @@ def serve(kind: str, folder: Path) -> Iterator[Served]:
                 stderr=subprocess.STDOUT,
                 env=env,
             )
-        asyncio.run(_wait_ready(served.base, process, log))
+        try:
+            asyncio.run(_wait_ready(served.base))
+        except AssertionError:
+            state = "exited" if process.poll() is not None else "running"
+            tail = log.read_text("utf-8", errors="replace")[-3000:]
+            raise AssertionError(f"serve not ready ({state}); its log:\n{tail}") from None
         yield served
     finally:
         if process is not None:
             stop(process)
         if db.drop and db.admin_url:
             asyncio.run(_pg(db.admin_url, db.drop))
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's headless Chromium, as the `browser` fixture of conftest launches it."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (Debian: apt-get install chromium)")
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, args=args)
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -8,17 +8,18 @@ own), so the journeys do not depend on each other's order.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, expect
 
 from intake.clock import utcnow
-from tests.browser.served import PASSWORD, Served, serve
+from tests.browser.served import PASSWORD, Served, chromium, serve
 from tests.browser.test_kanban import drag
 from tests.browser.test_triage import NARROW, WIDE, accept_dialogs, shoot
 
@@ -27,10 +28,23 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 LIVE_MS = 5000
 
 
+# One event loop for the module: one Chromium serves every journey (a launch costs seconds).
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
     """`leadintake serve` on each database, for every journey of the module."""
     yield from serve(request.param, tmp_path_factory.mktemp(f"serve-{request.param}"))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium for the module's journeys (each opens contexts of its own)."""
+    async with chromium() as launched:
+        yield launched
 
 
 def phones(code: int) -> Iterator[str]:
@@ -104,6 +118,9 @@ async def test_a_form_appears_live_then_take_junk_and_reassign(
     await expect(row).to_contain_text("Мария Соколова")
     await expect(row).to_contain_text("maria@sokolova.ru")
     await snap(page, screenshots, served, "triage")
+    await page.set_viewport_size(NARROW)
+    await snap(page, screenshots, served, "triage-360")
+    await page.set_viewport_size(WIDE)
     await row.get_by_role("button", name="Взять в работу").click()
     await expect(row).to_contain_text("Заявка взята в работу.")
     await expect(row.get_by_role("button", name="Взять в работу")).to_have_count(0)
@@ -302,6 +319,9 @@ async def test_search_a_client_by_a_phone_written_differently(
     await context.close()
 
 
+@pytest.mark.xfail(
+    strict=False, reason="Отчёты is still a placeholder on main (issue 14: the reports page)"
+)
 async def test_open_both_reports(browser: Browser, served: Served, screenshots: Path) -> None:
     context = await served.sign_in(browser, "head")
     page = await context.new_page()
