@@ -28,8 +28,12 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 LIVE_MS = 5000
 
 
-# One event loop for the module: one Chromium serves every journey (a launch costs seconds).
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [
+    # One event loop for the module: one Chromium serves every journey (a launch costs
+    # seconds); the first journey also waits for the server's start (migrate, passwords).
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.timeout(240),
+]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
