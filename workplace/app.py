@@ -28,6 +28,7 @@ from workplace.pages import (
     triage,
 )
 from workplace.pages.shared import FILTERS
+from workplace.security_headers import security_headers_middleware
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -52,6 +53,7 @@ def setup_workplace(
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )
+    app.middlewares.append(security_headers_middleware)
     add_sign_in(app, PREFIX)
     add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
@@ -101,6 +103,7 @@ def setup_workplace(
         name=f"{PREFIX}deal_task_done",
     )
     add("GET", "/clients", clients.page, name=f"{PREFIX}clients")
+    add("POST", "/clients", clients.page, name=f"{PREFIX}clients_search")
     add(
         "GET",
         "/clients/contacts/{contact_id}",

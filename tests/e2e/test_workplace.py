@@ -105,6 +105,10 @@ async def test_take_changes_the_lead_exactly_once(any_db_service: Running) -> No
     assert "Заявка не найдена или недоступна вам." in taken_by_other
     _, html = await page(running, "/", "ivanova")
     assert f'id="lead-{lead["id"]}"' not in html
+    _, card = await page(running, f"/leads/{lead['id']}", "ivanova")
+    # Taken once: one entry in the timeline, saying who took it.
+    assert card.count("Взята в работу") == 1
+    assert "Изменение" in card
 
 
 async def test_junk_needs_a_reason_and_closes_the_lead(any_db_service: Running) -> None:

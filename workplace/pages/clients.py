@@ -17,7 +17,7 @@ SECTION = "/clients"
 async def page(request: web.Request) -> web.StreamResponse:
     """The search box and, for a query, the contacts and companies the viewer may see."""
     me = await viewer(request)
-    query = request.query.get("q", "").strip()[:200]
+    query = (await search_query(request)).strip()[:200]
     context: dict[str, object] = {"query": query, "limit": RESULT_LIMIT, "searched": False}
     if query:
         services = request.app[SERVICES]
@@ -32,3 +32,12 @@ async def page(request: web.Request) -> web.StreamResponse:
             owners={m.id: m.name for m in managers},
         )
     return render(request, "clients.html", me, context, section=SECTION)
+
+
+async def search_query(request: web.Request) -> str:
+    """What to search for: the posted form's `q` (the page's own form posts, so a phone or
+    e-mail never sits in a URL, the browser's history or a Referer), else `?q=` of a link."""
+    if request.method == "POST":
+        value = (await request.post()).get("q")
+        return value if isinstance(value, str) else ""
+    return request.query.get("q", "")

@@ -12,8 +12,8 @@ from crm_core.model import Lead, LeadFilter, Manager
 from crm_core.sales import Deal, RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.http.keys import SERVICES
-from workplace.pages.lead_card import TimelineItem
 from workplace.pages.shared import not_found, path_id, render
+from workplace.pages.timeline import TimelineItem
 from workplace.viewer import viewer
 
 # The card lists a client's newest leads; older ones stay in the API's listing.

@@ -17,8 +17,8 @@ from crm_core.sales import Deal, DealStatus, RecordKind, deal_health
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
 from workplace.pages.deals_board import money
-from workplace.pages.lead_card import TimelineItem
-from workplace.pages.shared import not_found, path_id, render
+from workplace.pages.shared import junk_reasons, not_found, path_id, render
+from workplace.pages.timeline import Names, stage_items, timeline
 from workplace.viewer import viewer
 
 STATUS_NAMES = {
@@ -62,6 +62,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         history = await uow.sales.stage_history(deal_id)
         tasks = await uow.sales.tasks_of(RecordKind.DEAL, deal_id)
         activities = await uow.sales.activities_of(RecordKind.DEAL, deal_id)
+        audit = await uow.audit.for_entity("deal", deal_id)
         clients = await uow.sales.deal_clients([deal_id])
         managers = await uow.managers.list()
     now = utcnow()
@@ -69,25 +70,10 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
     names_by_id = {m.id: m.name for m in managers}
     stage_names = {s.key: s.name for s in pipeline.stages} if pipeline else {}
     open_tasks = [t for t in tasks if t.done_at is None]
-    timeline = (
-        [TimelineItem(a.at, a.kind.value, a.text or "", a.actor) for a in activities]
-        + [
-            TimelineItem(
-                t.due_at,
-                "task",
-                t.title,
-                names_by_id.get(t.assignee_id or 0, ""),
-                t.done_at is not None,
-                t.id,
-            )
-            for t in tasks
-        ]
-        + [
-            TimelineItem(v.entered_at, "stage", stage_names.get(v.stage, v.stage), "")
-            for v in history
-        ]
+    names = Names(
+        {m.login: m.name for m in managers}, names_by_id, stage_names, junk_reasons(request)
     )
-    timeline.sort(key=lambda item: item.at, reverse=True)
+    events = timeline(activities, tasks, audit, names, stage_items(history, stage_names))
     health = deal_health([t.due_at for t in open_tasks], now, me.timezone).value
     return {
         "deal": deal,
@@ -101,7 +87,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "next_task": open_tasks[0] if open_tasks else None,
         "path": stage_path(deal, pipeline, history, now),
         "stage_name": stage_names.get(deal.stage, deal.stage),
-        "timeline": timeline,
+        "timeline": events,
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
         "next_stage": next_stage(deal, pipeline),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +14,7 @@ from crm_core.model import Contact, Lead, Manager
 from crm_core.sales import RecordKind
 from intake.http.keys import SERVICES
 from workplace.pages.shared import junk_reasons, not_found, path_id, render, source_names
+from workplace.pages.timeline import Names, timeline
 from workplace.viewer import viewer
 
 FIELD_NAMES = {
@@ -61,18 +61,6 @@ class Candidate:
     rows: list[EvidenceRow]
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineItem:
-    """An activity or a task on the lead, for one chronological list."""
-
-    at: datetime
-    kind: str
-    text: str
-    actor: str
-    done: bool | None = None
-    task_id: int | None = None
-
-
 async def page(request: web.Request) -> web.StreamResponse:
     """The card of one lead (404 for a lead the viewer may not see, as in the API)."""
     me = await viewer(request)
@@ -93,6 +81,7 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
         assignments = await uow.sales.assignments_of(lead_id)
         tasks = await uow.sales.tasks_of(RecordKind.LEAD, lead_id)
         activities = await uow.sales.activities_of(RecordKind.LEAD, lead_id)
+        audit = await uow.audit.for_entity("lead", lead_id)
         managers = await uow.managers.list()
         contacts: dict[int, Contact] = {}
         for contact_id in _candidate_contact_ids(lead):
@@ -100,18 +89,8 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
             if contact is not None:
                 contacts[contact_id] = contact
     names_by_id = {m.id: m.name for m in managers}
-    timeline = [TimelineItem(a.at, a.kind.value, a.text or "", a.actor) for a in activities] + [
-        TimelineItem(
-            t.due_at,
-            "task",
-            t.title,
-            names_by_id.get(t.assignee_id or 0, ""),
-            t.done_at is not None,
-            t.id,
-        )
-        for t in tasks
-    ]
-    timeline.sort(key=lambda item: item.at, reverse=True)
+    reasons = junk_reasons(request)
+    names = Names({m.login: m.name for m in managers}, names_by_id, {}, reasons)
     return {
         "lead": lead,
         "inn": next((lead.data.fields[k] for k in INN_FIELDS if lead.data.fields.get(k)), None),
@@ -124,9 +103,9 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
             }
             for r in assignments
         ],
-        "timeline": timeline,
+        "timeline": timeline(activities, tasks, audit, names),
         "candidates": candidates(lead, contacts),
-        "reasons": junk_reasons(request),
+        "reasons": reasons,
         "team": sorted((m for m in managers if m.active), key=lambda m: m.name),
         "names": {m.login: m.name for m in managers},
         "sources": source_names(request),

@@ -93,12 +93,23 @@ def source_names(request: web.Request) -> dict[str, str]:
     return {f.key: f.name for f in request.app[SERVICES].settings.forms}
 
 
+TIMELINE_KINDS = {
+    "call": "Звонок",
+    "email": "Письмо",
+    "message": "Сообщение",
+    "note": "Заметка",
+    "task": "Задача",
+    "stage": "Переход на этап",
+    "audit": "Изменение",
+}
+
 FILTERS: Mapping[str, Callable[..., Any]] = {
     "local_time": local_time,
     "phone": phone,
     "channel_name": lambda key: CHANNELS.get(key, key),
     "status_name": lambda status: STATUSES.get(status, str(status)),
     "decision_name": lambda key: DECISIONS.get(key, key),
+    "timeline_kind": lambda key: TIMELINE_KINDS.get(key, key),
 }
 
 

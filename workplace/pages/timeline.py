@@ -1,0 +1,130 @@
+"""One chronological timeline of a record: activities, tasks, stage changes and audit entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from crm_core.model import AuditEntry
+from crm_core.sales import Activity, Task
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """An activity, a task, a stage or an audited change, for one chronological list."""
+
+    at: datetime
+    kind: str
+    text: str
+    actor: str
+    done: bool | None = None
+    task_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """How the timeline names things: managers by login and id, stages, junk reasons."""
+
+    by_login: Mapping[str, str]
+    by_id: Mapping[int, str]
+    stages: Mapping[str, str]
+    reasons: Mapping[str, str]
+
+    def manager(self, login: str) -> str:
+        """Who acted, by name; empty where the record itself or an incoming message acted
+        (actors such as `inbox:12`, `lead:5`), "система" for the system."""
+        if login in self.by_login:
+            return self.by_login[login]
+        if login == "system":
+            return "система"
+        return "" if ":" in login else login
+
+
+def timeline(
+    activities: Iterable[Activity],
+    tasks: Iterable[Task],
+    audit: Iterable[AuditEntry],
+    names: Names,
+    extra: Iterable[TimelineItem] = (),
+) -> list[TimelineItem]:
+    """Everything that happened to a record, newest first; audit entries the other items
+    already show (a stage move beside its stage, the record's creation) are left out."""
+    items = [
+        TimelineItem(a.at, a.kind.value, a.text or "", names.manager(a.actor)) for a in activities
+    ]
+    items += [
+        TimelineItem(
+            t.due_at,
+            "task",
+            t.title,
+            names.by_id.get(t.assignee_id or 0, ""),
+            t.done_at is not None,
+            t.id,
+        )
+        for t in tasks
+    ]
+    items += [
+        TimelineItem(e.at, "audit", text, names.manager(e.actor))
+        for e in audit
+        if (text := audit_text(e, names)) is not None
+    ]
+    items += extra
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items
+
+
+def audit_text(entry: AuditEntry, names: Names) -> str | None:
+    """A change as a manager reads it, or None for one the timeline shows otherwise."""
+    describe = _DESCRIBERS.get(entry.action)
+    return describe(entry.before or {}, entry.after or {}, names) if describe else None
+
+
+def _junk(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    reason = str(after.get("junk_reason") or "")
+    return f"Брак: {names.reasons.get(reason, reason)}" if reason else "Брак"
+
+
+def _reassign(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    return f"Передана менеджеру {names.manager(str(after.get('assignee', '')))}"
+
+
+def _convert(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    deal_id = after.get("deal_id")
+    return f"Конвертирована в сделку №{deal_id}" if deal_id else "Конвертирована в клиента"
+
+
+def _request_lost(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    request = after.get("pending_lost") or {}
+    reason = str(request.get("reason") or "")
+    return "Запрошено закрытие как проигранной" + (f": {reason}" if reason else "")
+
+
+def _fill_fields(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    filled = [*(after.get("fields") or {})] + (["сумма"] if "amount" in after else [])
+    return "Заполнены поля: " + ", ".join(filled) if filled else "Заполнены поля"
+
+
+def _constant(text: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]:
+    return lambda before, after, names: text
+
+
+_DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]] = {
+    "take": _constant("Взята в работу"),
+    "junk": _junk,
+    "reassign": _reassign,
+    "convert": _convert,
+    "match_confirmed": _constant("Дубль подтверждён: это тот же клиент"),
+    "match_rejected": _constant("Дубль отклонён: это другой человек"),
+    "request_lost": _request_lost,
+    "reject_lost": _constant("Руководитель отклонил закрытие как проигранной"),
+    "fill_fields": _fill_fields,
+}
+
+
+def stage_items(visits: Sequence[Any], stage_names: Mapping[str, str]) -> list[TimelineItem]:
+    """Each entry into a stage as a timeline item."""
+    return [
+        TimelineItem(v.entered_at, "stage", stage_names.get(v.stage, v.stage), "") for v in visits
+    ]
