@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from channels.sending import SenderSpec
 from channels.webhook import Webhook
 
 
@@ -164,5 +165,5 @@ class ChannelSpec:
     openapi: tuple[ShellRef, ...] = ()
     # The PersonDetails.messenger_ids keys the channel's events carry (for dedupe).
     identity_kinds: tuple[str, ...] = ()
-    # How a reply goes out through this channel; not used yet.
-    sender: object | None = None
+    # How a reply to the client goes out through this channel (None: it cannot answer).
+    sender: SenderSpec | None = None

@@ -41,6 +41,8 @@ class Services:
     notify_wakeup: asyncio.Event
     live_wakeup: asyncio.Event
     replies: ReplyGate = field(default_factory=lambda: ReplyGate(utcnow))
+    # Set when a manager's message to a client is queued: the replies dispatcher sends it.
+    outgoing_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # When each pushed source ("vk:123", "call:mango", "webform:site") last delivered an event.
     last_pushed: dict[str, datetime] = field(default_factory=dict)
     # How far each PBX's clock is from ours, from its events' own times (/readyz warns).

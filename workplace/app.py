@@ -24,6 +24,7 @@ from workplace.pages import (
     lead_card,
     lead_notes,
     placeholders,
+    reports,
     tasks,
     triage,
 )
@@ -116,6 +117,7 @@ def setup_workplace(
         contact_card.company_page,
         name=f"{PREFIX}company_card",
     )
+    add("GET", "/reports", reports.page, name=f"{PREFIX}reports")
     for path, title in placeholders.SECTIONS.items():
         add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
 

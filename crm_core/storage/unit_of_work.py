@@ -22,11 +22,13 @@ from crm_core.storage.ports import (
     LeadRepository,
     ManagerRepository,
     OutboxRepository,
+    OutgoingMessageRepository,
     ReportRepository,
     SalesRepository,
     TokenRepository,
     WebSessionRepository,
 )
+from crm_core.storage.replies import SqlOutgoingMessageRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import SqlSession
@@ -52,3 +54,4 @@ class SqlUnitOfWork:
         self.checkpoints: CheckpointRepository = SqlCheckpointRepository(session)
         self.credentials: CredentialRepository = SqlCredentialRepository(session)
         self.web_sessions: WebSessionRepository = SqlWebSessionRepository(session)
+        self.replies: OutgoingMessageRepository = SqlOutgoingMessageRepository(session)

@@ -16,6 +16,7 @@ from intake.channel_watch import channel_watch
 from intake.http import (
     calls,
     contacts,
+    conversations,
     events,
     leads,
     merges,
@@ -34,6 +35,7 @@ from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
+from intake.replies.wiring import running_replies
 from workplace.app import setup_workplace
 
 
@@ -64,6 +66,7 @@ def create_app(
     # After the inbox: pollers stop before the writer they store through.
     app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
+    app.cleanup_ctx.append(_replies_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
     return app
 
@@ -99,6 +102,12 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/tasks/{task_id}/done", sales.complete_task)
     app.router.add_post("/api/v1/activities", sales.create_activity)
     app.router.add_get("/api/v1/calls", calls.list_calls)
+    app.router.add_post(
+        "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.send_message
+    )
+    app.router.add_get(
+        "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.list_messages
+    )
     app.router.add_get("/api/v1/calls/{call_id}", calls.get_call)
     app.router.add_get("/api/v1/events", events.events)
     app.router.add_get("/api/v1/reports/funnel", reports.funnel)
@@ -170,4 +179,10 @@ async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:
         services.notify_wakeup,
         services.live_wakeup,
     ):
+        yield
+
+
+async def _replies_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with running_replies(services.settings, services.storage, services.outgoing_wakeup):
         yield

@@ -29,6 +29,7 @@ from intake.http.contract import (
     query,
 )
 from intake.http.openapi_channels import channel_operations
+from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_sales import SALES_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
 from intake.http.schemas import contacts, leads, ops
@@ -203,6 +204,7 @@ CORE_OPERATIONS: tuple[Operation, ...] = (
 OPERATIONS: tuple[Operation, ...] = (
     *CORE_OPERATIONS,
     *SALES_OPERATIONS,
+    *CONVERSATION_OPERATIONS,
     *channel_operations(),
     *TOKEN_OPERATIONS,
 )

@@ -34,7 +34,13 @@ PERIOD = (
     query("from", description="ISO date or date-time, inclusive (default: 30 days ago)"),
     query("to", description="ISO date or date-time, exclusive (default: now)"),
 )
-PERIOD_ERRORS = {400: "Invalid period", 422: "Unknown pipeline, or the period is empty"}
+PERIOD_ERRORS = {
+    400: "Invalid period",
+    422: "Unknown pipeline or manager, or the period is empty",
+}
+REPORT_MANAGER = query(
+    "manager", description="A head's report on one manager (login); ignored for a manager"
+)
 
 
 def _lead_command(
@@ -222,7 +228,11 @@ def _reports() -> tuple[Operation, ...]:
             "Funnel of one pipeline over a period: reached and current per stage",
             {200: Reply("The funnel", reports.FunnelReport)},
             errors=PERIOD_ERRORS,
-            params=(query("pipeline", description="Default: the first pipeline"), *PERIOD),
+            params=(
+                query("pipeline", description="Default: the first pipeline"),
+                *PERIOD,
+                REPORT_MANAGER,
+            ),
             tag="reports",
         ),
         Operation(
@@ -232,7 +242,7 @@ def _reports() -> tuple[Operation, ...]:
             "Lead quality per channel and form: qualified and junk shares, time to take",
             {200: Reply("The report", reports.LeadQualityReport)},
             errors=PERIOD_ERRORS,
-            params=PERIOD,
+            params=(*PERIOD, REPORT_MANAGER),
             tag="reports",
         ),
         Operation(

@@ -8,16 +8,16 @@ from aiohttp import web
 
 from crm_core.access import listing_scope
 from crm_core.model import Manager
+from crm_core.reporting import load_funnel, load_lead_quality, may_pick_manager
 from crm_core.reports import (
     FunnelReport,
     InvalidPeriod,
     LeadQuality,
     LeadQualityReport,
     Period,
-    funnel_report,
-    lead_quality_report,
     resolve_period,
 )
+from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
@@ -27,9 +27,14 @@ from intake.http.responses import json_response
 SHARE_DIGITS = 4
 
 
+class UnknownManager(Exception):
+    """`?manager=` names nobody."""
+
+
 @require_manager
 async def funnel(request: web.Request) -> web.StreamResponse:
-    """`?pipeline=&from=&to=`: deals created in the period, per stage, as both funnels."""
+    """`?pipeline=&from=&to=&manager=`: deals created in the period, per stage, as both
+    funnels (`manager`: a head narrows the report to one manager; ignored for others)."""
     manager = current_manager(request)
     services = request.app[SERVICES]
     pipelines = services.sales.pipelines
@@ -41,36 +46,46 @@ async def funnel(request: web.Request) -> web.StreamResponse:
             422, "unknown_pipeline", f"no pipeline {key!r}; known: {known}", field="pipeline"
         )
     try:
-        period = _period(request, manager)
+        period = request_period(request, manager)
     except InvalidPeriod as err:
         return _period_error(err)
-    owner_id = scope.id if (scope := listing_scope(manager)) else None
-    async with services.storage.reader() as uow:
-        deals = await uow.reports.funnel_deals(pipeline.key, period, owner_id)
-        visits = await uow.reports.funnel_visits(pipeline.key, period, owner_id)
-    return json_response(funnel_json(funnel_report(pipeline, period, deals, visits), manager))
+    try:
+        async with services.storage.reader() as uow:
+            chosen = await _chosen(request, uow, manager)
+            report = await load_funnel(uow, manager, pipeline, period, chosen)
+    except UnknownManager:
+        login = request.query.get("manager", "")
+        return error_response(422, "unknown_manager", f"no manager {login!r}", field="manager")
+    return json_response(funnel_json(report, manager, chosen))
 
 
 @require_manager
 async def lead_quality(request: web.Request) -> web.StreamResponse:
-    """`?from=&to=`: leads created in the period per channel and form: qualified vs junk."""
+    """`?from=&to=&manager=`: leads created in the period per channel and form: qualified vs
+    junk (`manager`: a head narrows the report to one manager; ignored for others)."""
     manager = current_manager(request)
     try:
-        period = _period(request, manager)
+        period = request_period(request, manager)
     except InvalidPeriod as err:
         return _period_error(err)
-    assignee_id = scope.id if (scope := listing_scope(manager)) else None
-    async with request.app[SERVICES].storage.reader() as uow:
-        leads = await uow.reports.quality_leads(period, assignee_id)
-    return json_response(lead_quality_json(lead_quality_report(period, leads), manager))
+    try:
+        async with request.app[SERVICES].storage.reader() as uow:
+            chosen = await _chosen(request, uow, manager)
+            report = await load_lead_quality(uow, manager, period, chosen)
+    except UnknownManager:
+        login = request.query.get("manager", "")
+        return error_response(422, "unknown_manager", f"no manager {login!r}", field="manager")
+    return json_response(lead_quality_json(report, manager, chosen))
 
 
-def funnel_json(report: FunnelReport, viewer: Manager) -> dict[str, Any]:
+def funnel_json(
+    report: FunnelReport, viewer: Manager, chosen: Manager | None = None
+) -> dict[str, Any]:
     """The funnel report on the wire."""
     return {
         "pipeline": {"key": report.pipeline, "name": report.pipeline_name},
         "period": _period_json(report.period),
-        "scope": _scope(viewer),
+        "scope": _scope(viewer, chosen),
         "stages": [
             {
                 "key": s.key,
@@ -95,11 +110,13 @@ def funnel_json(report: FunnelReport, viewer: Manager) -> dict[str, Any]:
     }
 
 
-def lead_quality_json(report: LeadQualityReport, viewer: Manager) -> dict[str, Any]:
+def lead_quality_json(
+    report: LeadQualityReport, viewer: Manager, chosen: Manager | None = None
+) -> dict[str, Any]:
     """The lead-quality report on the wire."""
     return {
         "period": _period_json(report.period),
-        "scope": _scope(viewer),
+        "scope": _scope(viewer, chosen),
         "groups": [
             {"channel": g.channel, "source": g.source, **_quality_json(g.quality)}
             for g in report.groups
@@ -124,7 +141,8 @@ def _quality_json(q: LeadQuality) -> dict[str, Any]:
     }
 
 
-def _period(request: web.Request, manager: Manager) -> Period:
+def request_period(request: web.Request, manager: Manager) -> Period:
+    """The `?from=&to=` period in the manager's timezone (raises InvalidPeriod)."""
     return resolve_period(
         request.query.get("from"),
         request.query.get("to"),
@@ -142,9 +160,23 @@ def _period_json(period: Period) -> dict[str, str]:
     return {"from": period.start.isoformat(), "to": period.end.isoformat()}
 
 
-def _scope(viewer: Manager) -> str:
-    # Only a head sees the whole team; a manager's report covers what they own.
-    return "own" if listing_scope(viewer) else "all"
+def _scope(viewer: Manager, chosen: Manager | None) -> str:
+    # Only a head sees the whole team (or picks one manager); a manager's covers what they own.
+    if listing_scope(viewer):
+        return "own"
+    return "manager" if chosen is not None else "all"
+
+
+async def _chosen(request: web.Request, uow: UnitOfWork, viewer: Manager) -> Manager | None:
+    """The manager of `?manager=login` when the viewer may pick one (UnknownManager for a login
+    nobody has); others' `manager` is ignored unread, so it can neither widen nor probe."""
+    login = request.query.get("manager", "")
+    if not login or not may_pick_manager(viewer):
+        return None
+    chosen = await uow.managers.get_by_login(login)
+    if chosen is None:
+        raise UnknownManager(login)
+    return chosen
 
 
 def _round(value: float | None) -> float | None:

@@ -61,7 +61,7 @@ async def test_triage_shows_each_viewer_their_new_leads(any_db_service: Running)
     _, head_html = await page(running, "/", "head")
     assert f'id="lead-{mine["id"]}"' in head_html and f'id="lead-{theirs["id"]}"' in head_html
     status, html = await page(running, "/reports", "ivanova")
-    assert status == 200 and "Раздел появится в следующей версии" in html
+    assert status == 200 and "Воронка продаж" in html and "Качество заявок" in html
     status, html = await page(running, "/clients", "ivanova")
     assert status == 200 and 'name="q"' in html
 

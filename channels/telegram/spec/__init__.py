@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from channels.sending import SenderSpec
 from channels.spec import ChannelSpec, PollerGroup, Route, SettingsSection, ShellRef
 from channels.telegram.const import CHANNEL
+from channels.telegram.sender import build_sender
 from channels.telegram.settings import telegram_bots
 
 SPEC = ChannelSpec(
@@ -28,4 +30,5 @@ SPEC = ChannelSpec(
     ),
     openapi=(ShellRef("intake.http.openapi_sales:TELEGRAM_OPERATIONS"),),
     identity_kinds=("telegram_id", "telegram_username"),
+    sender=SenderSpec("telegram_bots", build_sender),
 )

@@ -11,6 +11,7 @@ from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
+from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
@@ -29,6 +30,7 @@ __all__ = [
     "ManagerRepository",
     "MigrationChanged",
     "OutboxRepository",
+    "OutgoingMessageRepository",
     "ReportRepository",
     "SalesRepository",
     "Storage",

@@ -11,7 +11,7 @@ from crm_core.pipelines import StageKind
 from intake.http.schemas.base import Shape, enum_schema
 
 Share = Annotated[float | None, Field(description="0..1, four digits; null with no leads")]
-Scope = Literal["all", "own"]
+Scope = Literal["all", "own", "manager"]
 
 
 class PeriodRange(Shape):
@@ -57,7 +57,9 @@ class FunnelReport(Shape):
 
     pipeline: PipelineRef
     period: PeriodRange
-    scope: Scope = Field(description="A head sees all deals, a manager their own")
+    scope: Scope = Field(
+        description="A head sees all deals (or one manager's with ?manager=), a manager their own"
+    )
     stages: list[FunnelStage]
     totals: FunnelTotals
 

@@ -1,0 +1,70 @@
+"""A reply to the client as a channel sends it, and the channel-neutral outcome of one try.
+
+A channel's sender (its spec's `sender`) talks to the platform and translates every answer,
+library error and network failure at its boundary into `Sent`, `Retry` or `Failed`; the
+service's replies dispatcher decides what to store and when to try again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingText:
+    """One text message to one client: through which bot or community (`account`), to which
+    chat or peer (`address`); `idempotency_key` is stable across retries of the message."""
+
+    account: str
+    address: str
+    text: str = field(repr=False)
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The platform accepted the message under its own id."""
+
+    platform_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Not sent for a reason that may pass (network, 5xx, rate limit); `retry_after` is the
+    platform's own wait in seconds when it named one."""
+
+    reason: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Not sent, and trying again cannot help; `reason` is the platform's own words."""
+
+    reason: str
+
+
+SendResult = Sent | Retry | Failed
+
+
+class Sender(Protocol):
+    """Sends text messages through one channel's accounts."""
+
+    async def send(self, message: OutgoingText) -> SendResult:
+        """Try once; never raises for what the platform or the network did."""
+        ...
+
+    async def close(self) -> None:
+        """Release HTTP sessions (safe when nothing was sent)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSpec:
+    """How a channel answers clients: `build(settings)` makes its sender from the channel's
+    parsed settings section named `settings` (`Settings.channel(settings)`)."""
+
+    settings: str
+    build: Callable[[Any], Sender]

@@ -1,0 +1,114 @@
+"""Replies to clients through the Bot API's sendMessage, by the bot the client wrote to.
+
+Plain aiohttp, as the poller: one method with two fields. The Bot API has no idempotency key
+for sendMessage, so a message is sent again only when the answer to the previous try was
+lost (a network failure after Telegram received it): at least once, as rarely twice as the
+network allows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+
+from channels.sending import Failed, OutgoingText, Retry, SendResult, Sent
+from channels.telegram.settings import TelegramBotSettings
+
+TIMEOUT_SECONDS = 15.0
+_DESCRIPTION_LIMIT = 200
+
+
+class TelegramSender:
+    """sendMessage through the configured bots; one HTTP session, opened on the first send."""
+
+    def __init__(
+        self, bots: Sequence[TelegramBotSettings], *, timeout: float = TIMEOUT_SECONDS
+    ) -> None:
+        self._bots = {bot.name: bot for bot in bots}
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, message: OutgoingText) -> SendResult:
+        """Send the text to the chat through the named bot."""
+        bot = self._bots.get(message.account)
+        if bot is None:
+            return Failed(f"telegram: no bot {message.account!r} is configured")
+        if not bot.token:
+            return Failed(f"telegram: the bot {bot.name!r} has no token to send with")
+        try:
+            chat_id: int | str = int(message.address)
+        except ValueError:
+            chat_id = message.address
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        url = f"{bot.api_base}/bot{bot.token}/sendMessage"
+        try:
+            async with self._session.post(
+                url,
+                json={"chat_id": chat_id, "text": message.text},
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            ) as response:
+                status = response.status
+                raw = await response.read()
+        except TimeoutError:
+            return Retry("telegram: sendMessage timed out")
+        except aiohttp.ClientError as err:
+            # Only the class name: some aiohttp errors quote the URL, which holds the token.
+            return Retry(f"telegram: network error ({type(err).__name__})")
+        return _outcome(status, raw, bot.token)
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def build_sender(bots: Sequence[TelegramBotSettings]) -> TelegramSender:
+    """The channel's sender from `[[telegram.bots]]` (the spec's `SenderSpec.build`)."""
+    return TelegramSender(bots)
+
+
+def _outcome(status: int, raw: bytes, token: str) -> SendResult:
+    data = _json_object(raw)
+    if status == 200 and data is not None and data.get("ok") is True:
+        result = data.get("result")
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        if message_id is None:
+            return Retry("telegram: sendMessage answered without a message id")
+        return Sent(str(message_id))
+    code = status
+    description = f"HTTP {status}"
+    retry_after: float | None = None
+    if data is not None:
+        if isinstance(data.get("error_code"), int):
+            code = data["error_code"]
+        if isinstance(data.get("description"), str):
+            description = _clean(data["description"], token)
+        parameters = data.get("parameters")
+        if isinstance(parameters, dict) and isinstance(parameters.get("retry_after"), int | float):
+            retry_after = float(parameters["retry_after"])
+    if code == 429:
+        return Retry(description, retry_after)
+    if code >= 500 or code < 400:
+        # 5xx: Telegram or a proxy in front; below 400: an answer we could not read.
+        return Retry(description)
+    # 400 (chat not found, text refused), 403 (bot was blocked by the user, kicked),
+    # 401/404 (token refused): another try says the same.
+    return Failed(description)
+
+
+def _clean(text: str, token: str) -> str:
+    text = " ".join(text.replace(token, "***").split())
+    return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 1] + "…"
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,258 @@
+"""Replies to the client: a manager's message goes out through the channel the client wrote in.
+
+The message is stored as an activity on the record and, in the same transaction, as an
+outgoing row (the outbox the replies dispatcher drains): stored first, sent after, marked
+sent only on the platform's answer. Where a client can be answered is learnt from what they
+sent: each lead and each incoming message names its channel, the bot or community that
+received it (`source`) and the sender's id there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_core.errors import DomainError, RuleError
+from crm_core.holders import require_changeable, require_visible
+from crm_core.model import Lead, LeadFilter, Manager
+from crm_core.replies_model import (
+    ConversationEntry,
+    NewOutgoingMessage,
+    OutgoingMessage,
+    ReplyTarget,
+    Touch,
+)
+from crm_core.sales import ActivityKind, NewActivity, RecordKind
+from crm_core.storage.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyChannel:
+    """What the domain knows of a channel it can answer in: the sender's identity kind and
+    the platform's limit on one message's text."""
+
+    identity_kind: str
+    max_text: int
+
+
+# Telegram's sendMessage and VK's messages.send both take up to 4096 characters.
+REPLY_CHANNELS: Mapping[str, ReplyChannel] = {
+    "telegram": ReplyChannel("telegram_id", 4096),
+    "vk": ReplyChannel("vk_id", 4096),
+}
+# The records a conversation can be held on.
+CONVERSATION_RECORDS = (RecordKind.LEAD, RecordKind.DEAL, RecordKind.CONTACT)
+# How many of a contact's leads and of a record's incoming messages are looked at for channels.
+TOUCH_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedReply:
+    """What `send_reply` queued (or found queued under the same idempotency key)."""
+
+    message: OutgoingMessage
+    duplicate: bool
+
+
+async def send_reply(
+    uow: UnitOfWork,
+    actor: Manager,
+    entity: RecordKind,
+    entity_id: int,
+    channel: str | None,
+    text: str,
+    now: datetime,
+    *,
+    idempotency_key: str,
+) -> QueuedReply:
+    """Log the manager's message on the record and queue it to the client, in the caller's
+    transaction; the channel is the one asked for, or the one the client used last.
+
+    Raises NotFound for a record the actor may not change, DomainError naming `channel` or
+    `text` for what cannot be sent, and RuleError `idempotency_conflict` for a key reused
+    with another message.
+    """
+    _require_conversation_record(entity)
+    await require_changeable(uow, actor, entity, entity_id, "entity_id")
+    text = text.strip()
+    if not text:
+        raise RuleError("empty_text", "text", "the message is empty", 422)
+    if channel is not None and channel not in REPLY_CHANNELS:
+        raise RuleError(
+            "unknown_channel",
+            "channel",
+            f"cannot answer in {channel!r}; one of: {', '.join(REPLY_CHANNELS)}",
+            422,
+        )
+    existing = await uow.replies.by_key(idempotency_key)
+    if existing is not None:
+        if (existing.entity, existing.entity_id, existing.text) != (entity, entity_id, text) or (
+            channel is not None and existing.channel != channel
+        ):
+            raise RuleError(
+                "idempotency_conflict",
+                "Idempotency-Key",
+                "this key was used for another message",
+                409,
+            )
+        return QueuedReply(existing, duplicate=True)
+    target = choose_target(await reply_targets(uow, entity, entity_id), channel)
+    limit = REPLY_CHANNELS[target.channel].max_text
+    if len(text) > limit:
+        raise RuleError(
+            "text_too_long",
+            "text",
+            f"{target.channel} takes at most {limit} characters, the message has {len(text)}",
+            422,
+        )
+    activity_id = await uow.sales.add_activity(
+        NewActivity(
+            entity=entity,
+            entity_id=entity_id,
+            kind=ActivityKind.MESSAGE,
+            text=text,
+            at=now,
+            actor=actor.login,
+            manager_id=actor.id,
+        ),
+        now,
+    )
+    message_id = await uow.replies.add(
+        NewOutgoingMessage(
+            entity=entity,
+            entity_id=entity_id,
+            activity_id=activity_id,
+            channel=target.channel,
+            account=target.account,
+            address=target.address,
+            text=text,
+            idempotency_key=idempotency_key,
+            created_by=actor.id,
+        ),
+        now,
+    )
+    if message_id is None:  # the same key committed by a concurrent request in the meantime
+        raise RuleError("idempotency_conflict", "Idempotency-Key", "this key is in use", 409)
+    stored = await uow.replies.get(message_id)
+    assert stored is not None
+    return QueuedReply(stored, duplicate=False)
+
+
+async def conversation_page(
+    uow: UnitOfWork,
+    actor: Manager,
+    entity: RecordKind,
+    entity_id: int,
+    limit: int,
+    before_activity_id: int | None,
+) -> list[ConversationEntry]:
+    """A page of the record's messages both ways, newest last, for an actor who may see it.
+
+    A lead a client opened by writing in a messenger starts with that message (it is the
+    lead's own text, not an activity: its `activity_id` is None); it comes on the last page.
+    """
+    _require_conversation_record(entity)
+    await require_visible(uow, actor, entity, entity_id, "entity_id")
+    page = await uow.replies.conversation(entity, entity_id, limit, before_activity_id)
+    if len(page) < limit and entity is RecordKind.LEAD:
+        lead = await uow.leads.get(entity_id)
+        if lead is not None and lead.data.channel in REPLY_CHANNELS:
+            page.append(
+                ConversationEntry(
+                    activity_id=None,
+                    text=lead.data.comment,
+                    at=lead.data.received_at,
+                    incoming=True,
+                    channel=lead.data.channel,
+                    manager_id=None,
+                    outgoing=None,
+                )
+            )
+    return list(reversed(page))
+
+
+def choose_target(targets: Sequence[ReplyTarget], channel: str | None) -> ReplyTarget:
+    """The target of the asked channel, or the one used last; DomainError when none fits."""
+    if channel is not None:
+        found = [t for t in targets if t.channel == channel]
+        if not found:
+            raise RuleError(
+                "no_channel", "channel", f"the client has not written in {channel}", 422
+            )
+        return found[0]
+    if not targets:
+        raise RuleError(
+            "no_channel",
+            "channel",
+            "the client has not written in a channel that can be answered"
+            f" ({', '.join(REPLY_CHANNELS)})",
+            422,
+        )
+    return targets[0]
+
+
+async def reply_targets(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> list[ReplyTarget]:
+    """Where the client of a record can be answered: one target per channel, the one the
+    client used last first."""
+    touches: list[Touch] = []
+    leads = await _related_leads(uow, entity, entity_id)
+    touches += [_lead_touch(lead) for lead in leads]
+    touches += await uow.replies.touches(entity, entity_id, TOUCH_LIMIT)
+    for lead in leads:
+        if (RecordKind.LEAD, lead.id) != (entity, entity_id):
+            touches += await uow.replies.touches(RecordKind.LEAD, lead.id, TOUCH_LIMIT)
+    return targets_of(touches)
+
+
+def targets_of(touches: Sequence[Touch]) -> list[ReplyTarget]:
+    """The newest usable touch per channel, newest first; of touches at the same time the
+    one listed later counts as newer (a message logged on a lead came after the lead)."""
+    best: dict[str, tuple[datetime, int, ReplyTarget]] = {}
+    for order, touch in enumerate(touches):
+        known = REPLY_CHANNELS.get(touch.channel)
+        address = touch.messenger_ids.get(known.identity_kind) if known else None
+        if not address or not touch.account:
+            continue
+        current = best.get(touch.channel)
+        if current is None or touch.at >= current[0]:
+            target = ReplyTarget(touch.channel, touch.account, address, touch.at)
+            best[touch.channel] = (touch.at, order, target)
+    ranked = sorted(best.values(), key=lambda b: (b[0], b[1]), reverse=True)
+    return [target for _, _, target in ranked]
+
+
+async def _related_leads(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> list[Lead]:
+    """The record's own lead (a deal's: the one it came from) and its contact's leads."""
+    leads: dict[int, Lead] = {}
+    contact_id: int | None = None
+    if entity is RecordKind.LEAD:
+        lead = await uow.leads.get(entity_id)
+        if lead is not None:
+            leads[lead.id] = lead
+            contact_id = lead.contact_id
+    elif entity is RecordKind.DEAL:
+        deal = await uow.sales.get_deal(entity_id)
+        if deal is not None:
+            contact_id = deal.contact_id
+            if deal.lead_id is not None and (lead := await uow.leads.get(deal.lead_id)):
+                leads[lead.id] = lead
+    else:
+        contact_id = entity_id
+    if contact_id is not None:
+        for lead in await uow.leads.list(LeadFilter(contact_id=contact_id), TOUCH_LIMIT, None):
+            leads.setdefault(lead.id, lead)
+    return list(leads.values())
+
+
+def _lead_touch(lead: Lead) -> Touch:
+    data = lead.data
+    return Touch(data.channel, data.source, data.contact.messenger_ids, data.received_at)
+
+
+def _require_conversation_record(entity: RecordKind) -> None:
+    if entity not in CONVERSATION_RECORDS:
+        raise DomainError(
+            "entity",
+            "conversations are held on a " + ", ".join(r.value for r in CONVERSATION_RECORDS),
+        )

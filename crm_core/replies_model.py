@@ -1,0 +1,139 @@
+"""Outgoing client messages as the domain and its storage port see them (see crm_core.replies)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from crm_core.sales import RecordKind
+
+
+class OutgoingState(StrEnum):
+    """Where an outgoing message is: waiting (or retrying), delivered, given up."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """A time the client wrote: through which channel and account, with which ids."""
+
+    channel: str
+    account: str
+    messenger_ids: Mapping[str, str]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """Where a reply can go: the channel, the bot or community, and the chat or peer there."""
+
+    channel: str
+    account: str
+    address: str
+    last_used_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutgoingMessage:
+    """An outgoing message about to be queued."""
+
+    entity: RecordKind
+    entity_id: int
+    activity_id: int
+    channel: str
+    account: str
+    address: str
+    text: str
+    idempotency_key: str
+    created_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A stored outgoing message with its delivery state."""
+
+    id: int
+    entity: RecordKind
+    entity_id: int
+    activity_id: int
+    channel: str
+    account: str
+    address: str
+    text: str
+    idempotency_key: str
+    state: OutgoingState
+    attempts: int
+    next_attempt_at: datetime
+    platform_message_id: str | None
+    last_error: str | None
+    created_by: int | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationEntry:
+    """One message of a conversation: an incoming message activity (with the channel its
+    inbox row came by), or an outgoing one with its delivery state. The message that opened
+    a lead is the lead's own text, with no activity."""
+
+    activity_id: int | None
+    text: str | None
+    at: datetime
+    incoming: bool
+    channel: str | None
+    manager_id: int | None
+    outgoing: OutgoingMessage | None
+
+
+class OutgoingMessagePort(Protocol):
+    """Durable outgoing messages (implemented in crm_core.storage)."""
+
+    async def add(self, message: NewOutgoingMessage, now: datetime) -> int | None:
+        """Queue a message; None when its idempotency key is already stored."""
+        ...
+
+    async def get(self, message_id: int) -> OutgoingMessage | None:
+        """One message by id."""
+        ...
+
+    async def by_key(self, idempotency_key: str) -> OutgoingMessage | None:
+        """The message stored under an idempotency key."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> list[OutgoingMessage]:
+        """Queued messages due by `now`, leased until `lease_until` so no other worker sends."""
+        ...
+
+    async def mark_sent(self, message_id: int, platform_message_id: str, now: datetime) -> None:
+        """The platform accepted the message; it is never sent again."""
+        ...
+
+    async def mark_retry(
+        self, message_id: int, attempts: int, next_attempt_at: datetime, error: str, now: datetime
+    ) -> None:
+        """Sending failed for a reason that may pass; try again at `next_attempt_at`."""
+        ...
+
+    async def mark_failed(self, message_id: int, attempts: int, error: str, now: datetime) -> None:
+        """Sending failed for good (the platform's reason); stop trying."""
+        ...
+
+    async def touches(self, entity: RecordKind, entity_id: int, limit: int) -> list[Touch]:
+        """The channels of the newest incoming messages logged on a record."""
+        ...
+
+    async def conversation(
+        self, entity: RecordKind, entity_id: int, limit: int, before_activity_id: int | None
+    ) -> list[ConversationEntry]:
+        """A page of a record's messages (incoming and outgoing), newest first."""
+        ...

@@ -1,0 +1,1 @@
+"""Replies to clients: the dispatcher that sends the outgoing messages and its wiring."""

@@ -1,0 +1,58 @@
+"""Wiring of replies to clients: a sender per channel that declares one, and the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from channels.registry import CHANNELS
+from channels.sending import Sender
+from channels.spec import ChannelSpec
+from config import Settings
+from crm_core.replies_model import OutgoingMessagePort
+from crm_core.storage import Storage
+from intake.clock import utcnow
+from intake.replies.dispatcher import ReplyDispatcher
+
+# Between wake-ups the dispatcher still looks for due retries this often.
+IDLE_POLL_SECONDS = 0.5
+
+
+def build_senders(
+    settings: Settings, channels: Sequence[ChannelSpec] = CHANNELS
+) -> dict[str, Sender]:
+    """Every registered channel's sender, built from its settings section."""
+    return {
+        spec.name: spec.sender.build(settings.channel(spec.sender.settings))
+        for spec in channels
+        if spec.sender is not None
+    }
+
+
+@asynccontextmanager
+async def running_replies(
+    settings: Settings, storage: Storage, wake: asyncio.Event
+) -> AsyncIterator[ReplyDispatcher]:
+    """Run the replies dispatcher until the block ends; `wake` sends what was just queued."""
+    senders = build_senders(settings)
+
+    @asynccontextmanager
+    async def replies() -> AsyncIterator[OutgoingMessagePort]:
+        async with storage.transaction() as uow:
+            yield uow.replies
+
+    dispatcher = ReplyDispatcher(replies, senders, utcnow)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        dispatcher.run(stop, wake, idle_poll=IDLE_POLL_SECONDS), name="replies"
+    )
+    try:
+        yield dispatcher
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for sender in senders.values():
+            await sender.close()

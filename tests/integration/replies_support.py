@@ -1,0 +1,135 @@
+"""A local stand-in of the Bot API's sendMessage and VK's messages.send, for replies tests.
+
+It answers as the platforms do (Telegram: JSON with `ok`, `error_code`, `description`; VK:
+HTTP 200 with `response` or `error`), records every call it received, and applies the
+queued faults one per call before answering normally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+TELEGRAM_TOKEN = "777000111:AAE-replies-token_for-the-stand-in"
+VK_TOKEN = "vk1.a.replies-community-token"
+BLOCKED = "Forbidden: bot was blocked by the user"
+NO_PERMISSION = "Can't send messages for users without permission"
+Fault = Callable[[], web.Response]
+
+
+def telegram_error(code: int, description: str, retry_after: int | None = None) -> Fault:
+    """A Bot API error answer, exactly as Telegram writes it."""
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return lambda: web.json_response(body, status=code)
+
+
+def vk_error(code: int, message: str) -> Fault:
+    """A VK API error: HTTP 200 with an `error` object."""
+    return lambda: web.json_response({"error": {"error_code": code, "error_msg": message}})
+
+
+def http_error(status: int) -> Fault:
+    """A bare HTTP failure (a proxy in front of the platform)."""
+    return lambda: web.Response(status=status, text="Bad Gateway")
+
+
+@dataclass
+class PlatformStandIn:
+    """sendMessage and messages.send on one local server; `url` is set once it runs."""
+
+    url: str = ""
+    telegram_faults: list[Fault] = field(default_factory=list)
+    vk_faults: list[Fault] = field(default_factory=list)
+    # Every call received, faulted ones included: (chat_id, text) / form fields.
+    telegram_calls: list[dict[str, Any]] = field(default_factory=list)
+    vk_calls: list[dict[str, str]] = field(default_factory=list)
+    # Only what the platform accepted (and so a client would see).
+    telegram_delivered: list[dict[str, Any]] = field(default_factory=list)
+    vk_delivered: list[dict[str, str]] = field(default_factory=list)
+    wrong_tokens: int = 0
+    # Seconds each accepted call takes (to let concurrent dispatchers overlap).
+    latency: float = 0.0
+
+    @property
+    def telegram_api_base(self) -> str:
+        """What a bot's `api_base` is set to."""
+        return self.url
+
+    @property
+    def vk_api_base(self) -> str:
+        """What a community's `api_base` is set to."""
+        return f"{self.url}/method"
+
+    async def telegram(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != TELEGRAM_TOKEN:
+            self.wrong_tokens += 1
+            return telegram_error(401, "Unauthorized")()
+        method = request.match_info["method"]
+        if method != "sendMessage":
+            # The webhook watch asks the bot's webhook state: set, nothing pending.
+            return web.json_response(
+                {
+                    "ok": True,
+                    "result": {"url": "https://crm.example/hook", "pending_update_count": 0},
+                }
+            )
+        body = await request.json()
+        self.telegram_calls.append(body)
+        if self.telegram_faults:
+            return self.telegram_faults.pop(0)()
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        self.telegram_delivered.append(body)
+        result = {
+            "message_id": 1000 + len(self.telegram_delivered),
+            "chat": {"id": body["chat_id"]},
+        }
+        return web.json_response({"ok": True, "result": result})
+
+    async def vk(self, request: web.Request) -> web.StreamResponse:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if form.get("access_token") != VK_TOKEN:
+            self.wrong_tokens += 1
+            return vk_error(5, "User authorization failed: invalid access_token (4).")()
+        self.vk_calls.append(form)
+        if self.vk_faults:
+            return self.vk_faults.pop(0)()
+        seen = [d for d in self.vk_delivered if d["random_id"] == form["random_id"]]
+        if seen:
+            # VK does not deliver a repeated random_id again; it answers the first message's id.
+            return web.json_response({"response": 500 + self.vk_delivered.index(seen[0]) + 1})
+        self.vk_delivered.append(form)
+        return web.json_response({"response": 500 + len(self.vk_delivered)})
+
+
+@asynccontextmanager
+async def platform_stand_in() -> AsyncIterator[PlatformStandIn]:
+    """The stand-in running on a loopback port for the block."""
+    stand_in = PlatformStandIn()
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", stand_in.telegram)
+    app.router.add_post("/method/messages.send", stand_in.vk)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    stand_in.url = str(server.make_url("")).rstrip("/")
+    try:
+        yield stand_in
+    finally:
+        await server.close()
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Poll `condition` (sync) until it holds; fail after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.01)

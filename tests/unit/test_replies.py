@@ -1,0 +1,116 @@
+"""Pure parts of replies to clients: choosing the channel, the backoff, the senders' verdicts."""
+
+from __future__ import annotations
+
+import random
+import socket
+from datetime import UTC, datetime, timedelta
+
+from channels.sending import Failed, OutgoingText, Retry, Sent
+from channels.telegram.sender import TelegramSender
+from channels.telegram.sender import _outcome as telegram_outcome
+from channels.telegram.settings import TelegramBotSettings
+from channels.vk.sender import _outcome as vk_outcome
+from channels.vk.sender import random_id
+from crm_core.replies import targets_of
+from crm_core.replies_model import ReplyTarget, Touch
+from intake.replies.dispatcher import JITTER, MAX_DELAY, backoff
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+TOKEN = "1:secret-token"
+
+
+def test_the_newest_touch_per_channel_wins_and_unusable_ones_are_skipped() -> None:
+    touches = [
+        Touch("telegram", "sales", {"telegram_id": "1"}, T0),
+        Touch("telegram", "support", {"telegram_id": "1"}, T0 + timedelta(hours=2)),
+        Touch("vk", "77", {"vk_id": "5"}, T0 + timedelta(hours=1)),
+        Touch("vk", "77", {}, T0 + timedelta(hours=3)),  # no id: cannot be answered
+        Touch("webform", "site", {"telegram_id": "9"}, T0 + timedelta(hours=4)),
+        Touch("avito", "avito", {"avito_id": "3"}, T0 + timedelta(hours=5)),
+    ]
+
+    assert targets_of(touches) == [
+        ReplyTarget("telegram", "support", "1", T0 + timedelta(hours=2)),
+        ReplyTarget("vk", "77", "5", T0 + timedelta(hours=1)),
+    ]
+
+
+def test_of_touches_at_the_same_time_the_later_listed_wins() -> None:
+    touches = [
+        Touch("telegram", "sales", {"telegram_id": "1"}, T0),
+        Touch("vk", "77", {"vk_id": "5"}, T0),
+    ]
+
+    assert [t.channel for t in targets_of(touches)] == ["vk", "telegram"]
+
+
+def test_backoff_doubles_within_its_jitter_and_stops_at_the_cap() -> None:
+    rng = random.Random(7)
+    for attempts, nominal in ((1, 5), (2, 10), (3, 20), (8, 640)):
+        delays = [backoff(attempts, rng=rng).total_seconds() for _ in range(200)]
+        assert nominal * (1 - JITTER) <= min(delays) < max(delays) <= nominal * (1 + JITTER)
+    assert backoff(50, rng=rng) <= MAX_DELAY * (1 + JITTER)
+
+
+def test_telegram_answers_become_channel_neutral_verdicts() -> None:
+    def answer(status: int, body: str) -> object:
+        return telegram_outcome(status, body.encode(), TOKEN)
+
+    assert answer(200, '{"ok": true, "result": {"message_id": 42}}') == Sent("42")
+    assert answer(
+        429,
+        '{"ok": false, "error_code": 429, "description": "Too Many Requests: retry'
+        ' after 7", "parameters": {"retry_after": 7}}',
+    ) == Retry("Too Many Requests: retry after 7", 7.0)
+    assert answer(502, "<html>Bad Gateway</html>") == Retry("HTTP 502")
+    assert answer(
+        403,
+        '{"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by'
+        ' the user"}',
+    ) == Failed("Forbidden: bot was blocked by the user")
+    assert answer(
+        400, '{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}'
+    ) == Failed("Bad Request: chat not found")
+    leaked = answer(401, '{"ok": false, "error_code": 401, "description": "bad 1:secret-token"}')
+    assert leaked == Failed("bad ***")
+
+
+def test_vk_answers_become_channel_neutral_verdicts() -> None:
+    def answer(body: str, status: int = 200) -> object:
+        return vk_outcome(status, body.encode(), "vk-token")
+
+    assert answer('{"response": 812}') == Sent("812")
+    assert answer('{"error": {"error_code": 6, "error_msg": "Too many requests"}}') == Retry(
+        "vk: 6 Too many requests"
+    )
+    assert answer('{"error": {"error_code": 901, "error_msg": "no permission"}}') == Failed(
+        "vk: 901 no permission"
+    )
+    assert isinstance(answer("{}", 500), Retry)
+    assert isinstance(answer('{"error": {"error_code": 5, "error_msg": "bad token"}}'), Failed)
+
+
+def test_random_id_is_stable_positive_and_32_bit() -> None:
+    ids = {random_id(f"key-{n}") for n in range(1000)}
+
+    assert random_id("key-1") == random_id("key-1")
+    assert len(ids) == 1000 and all(0 < i < 2**31 for i in ids)
+
+
+async def test_an_unreachable_bot_api_is_a_retry_never_an_exception() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sender = TelegramSender(
+        (TelegramBotSettings("sales", token=TOKEN, api_base=f"http://127.0.0.1:{port}"),)
+    )
+    try:
+        verdict = await sender.send(OutgoingText("sales", "1", "Привет", "k"))
+        unknown_bot = await sender.send(OutgoingText("other", "1", "Привет", "k"))
+    finally:
+        await sender.close()
+
+    assert isinstance(verdict, Retry) and "network error" in verdict.reason
+    assert TOKEN not in verdict.reason
+    assert unknown_bot == Failed("telegram: no bot 'other' is configured")
