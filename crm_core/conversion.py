@@ -13,7 +13,7 @@ from crm_core.access import may_link_contact, may_see
 from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
 from crm_core.errors import NotFound, RuleError
 from crm_core.holders import company_holders, contact_holders
-from crm_core.lifecycle import visible_lead
+from crm_core.lifecycle import notify_triage_change, visible_lead
 from crm_core.matching import lead_identity, lead_profile, learn_identifiers
 from crm_core.model import AuditEntry, Contact, Lead, LeadStatus, Manager
 from crm_core.pipelines import Pipeline
@@ -161,6 +161,9 @@ async def convert_lead(
             )
         ]
     )
+    converted = await uow.leads.get(lead_id)
+    assert converted is not None
+    await notify_triage_change(uow, lead, converted, actor, "convert", now)
     return Conversion(lead_id, contact_id, company_id, deal_id, tuple(created))
 
 

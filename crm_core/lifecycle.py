@@ -1,4 +1,8 @@
-"""Lead qualification: take a lead into work, mark it junk with a reason, reassign it."""
+"""Lead qualification: take a lead into work, mark it junk with a reason, reassign it.
+
+A new lead that changes this way leaves (or moves between) Входящие lists: whoever else saw it
+there is told through the in-app stream, in the same transaction as the change.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from crm_core.access import may_change
 from crm_core.errors import NotFound, RuleError
 from crm_core.holders import lead_holders
 from crm_core.model import AuditEntry, Lead, LeadStatus, Manager
+from crm_core.notifications import NewNotification, NotificationChannel, NotificationKind
 from crm_core.sales import AssignmentRecord
 from crm_core.storage.ports import UnitOfWork
 from dedupe.keys import Entity
@@ -46,7 +51,7 @@ async def take_lead(uow: UnitOfWork, lead_id: int, actor: Manager, now: datetime
         )
     await uow.leads.set_status(lead_id, LeadStatus.IN_WORK, now, taken=True)
     await _audit(uow, actor, lead, "take", {"status": "in_work", "assignee": actor.login}, now)
-    return await _reload(uow, lead_id)
+    return await _changed(uow, lead, actor, "take", now)
 
 
 async def junk_lead(
@@ -74,7 +79,7 @@ async def junk_lead(
     # A closed lead is no longer an open request that new messages should join.
     await uow.identity.unindex(Entity.LEAD, [lead_id])
     await _audit(uow, actor, lead, "junk", {"status": "junk", "junk_reason": reason}, now)
-    return await _reload(uow, lead_id)
+    return await _changed(uow, lead, actor, "junk", now)
 
 
 async def reassign_lead(
@@ -98,7 +103,52 @@ async def reassign_lead(
         )
     )
     await _audit(uow, actor, lead, "reassign", {"assignee": target.login}, now)
-    return await _reload(uow, lead_id)
+    return await _changed(uow, lead, actor, "reassign", now)
+
+
+async def notify_triage_change(
+    uow: UnitOfWork,
+    before: Lead,
+    after: Lead,
+    actor: Manager | None,
+    action: str,
+    now: datetime,
+    *,
+    told: frozenset[int] = frozenset(),
+) -> None:
+    """Tell the others whose Входящие showed a new lead that it changed: every active head
+    (they see all new leads), its previous manager and its new one; not the actor (None: the
+    system) nor those already `told` by another notification. One in-app row each, with ids
+    and the status only (the page re-reads the list)."""
+    if before.status is not LeadStatus.NEW:
+        return  # only new leads are listed in Входящие
+    heads = {m.id for m in await uow.managers.list() if m.is_head and m.active}
+    recipients = (heads | {before.assignee_id, after.assignee_id}) - {None, actor and actor.id}
+    recipients -= told
+    payload = {"lead_id": after.id, "status": after.status.value, "assignee_id": after.assignee_id}
+    stamp = now.isoformat()
+    await uow.outbox.enqueue(
+        [
+            NewNotification(
+                manager_id=manager_id,
+                channel=NotificationChannel.SSE,
+                kind=NotificationKind.LEAD_UPDATED,
+                address=str(manager_id),
+                payload=payload,
+                dedupe_key=f"lead_updated:{after.id}:{action}:{stamp}:{manager_id}",
+            )
+            for manager_id in sorted(r for r in recipients if r is not None)
+        ],
+        now,
+    )
+
+
+async def _changed(
+    uow: UnitOfWork, before: Lead, actor: Manager, action: str, now: datetime
+) -> Lead:
+    after = await _reload(uow, before.id)
+    await notify_triage_change(uow, before, after, actor, action, now)
+    return after
 
 
 async def _reload(uow: UnitOfWork, lead_id: int) -> Lead:

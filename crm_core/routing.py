@@ -16,6 +16,7 @@ from crm_core.assignment import (
     assign,
     hand_over,
 )
+from crm_core.lifecycle import notify_triage_change
 from crm_core.links import lead_link
 from crm_core.model import Lead, Manager, Role
 from crm_core.notifications import (
@@ -102,7 +103,14 @@ async def hand_over_lead(
         await uow.sales.add_assignment(record)
         await uow.leads.set_assignee(lead.id, lead.assignee_id, None, now)
         return record
-    return await _apply(uow, lead, queue, team, decision, now)
+    record = await _apply(uow, lead, queue, team, decision, now)
+    after = await uow.leads.get(lead.id)
+    if after is not None:
+        # The previous manager's Входящие (and the heads') lose or re-label the lead; the new
+        # manager already has the hand-over notification.
+        told = frozenset({record.manager_id} if record.manager_id is not None else ())
+        await notify_triage_change(uow, lead, after, None, "hand_over", now, told=told)
+    return record
 
 
 async def client_owner(uow: UnitOfWork, lead: Lead, team: Team, now: datetime) -> OwnerHint | None:

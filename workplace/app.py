@@ -11,7 +11,9 @@ import jinja2
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
+from intake.http.keys import EVENT_AUTHENTICATORS
 from workplace.auth.routes import add_sign_in, csrf_context
+from workplace.auth.session import stream_sign_in
 from workplace.pages import (
     clients,
     contact_card,
@@ -56,6 +58,8 @@ def setup_workplace(
     )
     app.middlewares.append(security_headers_middleware)
     add_sign_in(app, PREFIX)
+    # The pages' EventSource('/api/v1/events') signs in with the session cookie.
+    app[EVENT_AUTHENTICATORS] = [*app.get(EVENT_AUTHENTICATORS, ()), stream_sign_in]
     add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
     add("GET", "/", triage.page, name=f"{PREFIX}triage")

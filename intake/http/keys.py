@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from crm_core.model import Manager
@@ -14,6 +17,21 @@ CHANNEL_POLLERS = web.AppKey("channel_pollers", dict[str, ChannelPoller])
 # False under `serve --no-worker`: a `leadintake worker` process drains the inbox.
 WORKER_IN_PROCESS = web.AppKey("worker_in_process", bool)
 CURRENT_MANAGER = web.RequestKey("manager", Manager)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSignIn:
+    """Who opened an event stream without a token, and how to ask whether they still may
+    (a session ended meanwhile closes the stream)."""
+
+    manager: Manager
+    still_valid: Callable[[], Awaitable[bool]]
+
+
+# Who a request without a bearer token signs in as, asked in turn by the event stream
+# (the workplace installs its session cookie here, so intake need not import it).
+Authenticator = Callable[[web.Request], Awaitable[StreamSignIn | None]]
+EVENT_AUTHENTICATORS = web.AppKey("event_authenticators", list[Authenticator])
 
 
 def current_manager(request: web.Request) -> Manager:

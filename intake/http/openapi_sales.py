@@ -249,7 +249,8 @@ def _reports() -> tuple[Operation, ...]:
             "GET",
             "/api/v1/events",
             "events",
-            "The caller's notifications as Server-Sent Events",
+            "The caller's notifications as Server-Sent Events (a bearer token, or the"
+            " workplace's session cookie)",
             {200: Reply("The stream", {"type": "string"}, "text/event-stream")},
             params=(
                 query("access_token", description="The bearer token, for EventSource"),

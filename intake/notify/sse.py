@@ -175,6 +175,9 @@ def event_of(message: OutboxMessage) -> Event:
         for key, value in message.payload.items()
         if key.endswith("_id") and isinstance(value, int) and not isinstance(value, bool)
     )
+    status = message.payload.get("status")
+    if isinstance(status, str):
+        data["status"] = status  # a lead's new status (lead_updated)
     return Event(message.id, str(message.kind), data)
 
 
@@ -190,6 +193,7 @@ async def stream_events(
     manager_id: int,
     keepalive: float = 15.0,
     replay: Callable[[], Awaitable[Sequence[Event]]] | None = None,
+    still_valid: Callable[[], Awaitable[bool]] | None = None,
 ) -> web.StreamResponse:
     """Stream the manager's events until the client leaves or the hub closes.
 
@@ -198,6 +202,8 @@ async def stream_events(
     only on the next write, so a closed connection is noticed within `keepalive` seconds.
     `replay` (events missed since the client's Last-Event-ID) is read after subscribing, so
     nothing falls between the two; live events it already covered are skipped.
+    `still_valid` is asked at each keepalive: False (the session was ended) ends the stream,
+    and the client's reconnect is refused.
     """
     subscription = hub.subscribe(manager_id)
     last_sent = 0
@@ -218,6 +224,8 @@ async def stream_events(
                 async with asyncio.timeout(keepalive):
                     event = await anext(subscription)
             except TimeoutError:
+                if still_valid is not None and not await still_valid():
+                    break
                 await response.write(b": keepalive\n\n")
                 continue
             except StopAsyncIteration:

@@ -48,6 +48,7 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.CHANNEL_FAILING: (_CHANNEL_DOWN, _CHANNEL_DOWN),
     NotificationKind.CHANNEL_RECOVERED: (_CHANNEL_UP, _CHANNEL_UP),
     NotificationKind.INTAKE_PARKED: (_INTAKE_PARKED, _INTAKE_PARKED),
+    NotificationKind.LEAD_UPDATED: ("Заявка изменилась", "Заявка №{} изменилась"),
 }
 # Titles of notifications about a deal rather than a lead (payload key `deal_id`).
 _DEAL_TITLES: dict[NotificationKind, str] = {

@@ -128,6 +128,16 @@ async def session_for(
     return SignedIn(manager, secret)
 
 
+async def session_alive(
+    storage: Storage, secret: str, now: datetime, policy: SessionPolicy
+) -> bool:
+    """Whether a cookie's session still signs anyone in (a read only: an open event stream
+    asking this does not count as use, so the idle timeout still ends the session)."""
+    async with storage.reader() as uow:
+        found = await uow.web_sessions.find(hash_session(secret))
+    return session_viewer(found, now, policy) is not None
+
+
 async def sign_out(storage: Storage, secret: str, now: datetime) -> None:
     """End the session of a cookie (server-side: the cookie opens nothing afterwards)."""
     async with storage.transaction() as uow:

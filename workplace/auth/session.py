@@ -10,9 +10,9 @@ from aiohttp import web
 from config import Settings
 from crm_core.sign_in import SessionPolicy
 from intake.clock import utcnow
-from intake.http.keys import SERVICES
+from intake.http.keys import SERVICES, StreamSignIn
 from workplace.auth.cookies import SESSION_COOKIE
-from workplace.auth.service import SignedIn, session_for
+from workplace.auth.service import SignedIn, session_alive, session_for
 
 # Paths of the API and the service's own endpoints: never signed in by a cookie.
 NOT_WORKPLACE_PREFIXES = ("/api/", "/hooks/")
@@ -53,6 +53,22 @@ async def current_session(request: web.Request) -> SignedIn | None:
         found = _Found(signed)
         request[_SESSION] = found
     return found.signed
+
+
+async def stream_sign_in(request: web.Request) -> StreamSignIn | None:
+    """The event stream's sign-in by the session cookie; the stream asks again now and then
+    whether the session is still live (sign-out elsewhere ends it)."""
+    signed = await current_session(request)
+    if signed is None:
+        return None
+    services = request.app[SERVICES]
+    secret = signed.secret
+
+    async def still_valid() -> bool:
+        policy = session_policy(services.settings)
+        return await session_alive(services.storage, secret, utcnow(), policy)
+
+    return StreamSignIn(signed.manager, still_valid)
 
 
 def forget_session(request: web.Request) -> None:

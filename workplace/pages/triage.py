@@ -18,13 +18,18 @@ TRIAGE_LIMIT = 300
 
 
 async def page(request: web.Request) -> web.StreamResponse:
-    """The triage page."""
+    """The triage page; `?fragment=list` is only its list, which the page re-reads when the
+    event stream says a lead arrived or left (see workplace.js)."""
     me = await viewer(request)
     leads, managers = await triage_leads(request.app[SERVICES].storage, me)
     context = {
         "leads": leads,
         **row_context(request, me, managers),
     }
+    if request.query.get("fragment") == "list":
+        response = render(request, "_triage_list.html", me, context, section="/")
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return render(request, "triage.html", me, context, section="/")
 
 
