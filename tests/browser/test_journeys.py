@@ -70,8 +70,6 @@ def menu(page: Page, label: str) -> Locator:
 
 async def appears(page: Page, row: Locator) -> None:
     """A new lead's row shows up in the open Входящие without a reload."""
-    # TODO(issue 14, live Входящие): drop the reload once live updates land on main.
-    await page.reload()
     await expect(row).to_be_visible(timeout=LIVE_MS)
 
 
