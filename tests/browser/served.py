@@ -36,6 +36,8 @@ DEMO_CONFIG = ROOT / "config" / "default.toml"
 LOGINS = ("ivanova", "petrov", "head")
 PASSWORD = "пароль-для-маршрутов-1"
 READY_SECONDS = 30.0
+# A clean stop takes well under a second; aiohttp's grace period for running requests is 10 s.
+GRACEFUL_SECONDS = 5.0
 STOP_SECONDS = 15.0
 
 
@@ -164,16 +166,18 @@ def cli(
     return outputs
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, and SIGKILL when it does not stop in time."""
+def stop(process: subprocess.Popen[bytes], timeout: float = STOP_SECONDS) -> int | None:
+    """SIGTERM, and SIGKILL when it does not stop in time; its exit code, or None when it
+    had to be killed."""
     if process.poll() is not None:
-        return
+        return process.returncode
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=STOP_SECONDS)
+        return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=STOP_SECONDS)
+        return None
 
 
 async def _wait_ready(base: str) -> None:
@@ -253,6 +257,9 @@ def serve(kind: str, folder: Path) -> Iterator[Served]:
             tail = log.read_text("utf-8", errors="replace")[-3000:]
             raise AssertionError(f"serve not ready ({state}); its log:\n{tail}") from None
         yield served
+        # Every page held an event stream; a stop ends them too, and exits cleanly.
+        stopped = stop(process, GRACEFUL_SECONDS)
+        assert stopped == 0, f"serve did not stop cleanly on SIGTERM ({stopped}); log: {log}"
     finally:
         if process is not None:
             stop(process)
