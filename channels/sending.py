@@ -7,20 +7,23 @@ service's replies dispatcher decides what to store and when to try again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
 class OutgoingText:
-    """One text message to one client: through which bot or community (`account`), to which
-    chat or peer (`address`); `idempotency_key` is stable across retries of the message."""
+    """One text message to one client: through which bot, community or mailbox (`account`),
+    to which chat, peer or address (`address`); `idempotency_key` is stable across retries of
+    the message; `context` is what it answers (an e-mail's Message-ID, References, subject,
+    sender, date and text: "message_id", "references", "subject", "from", "date", "quote")."""
 
     account: str
     address: str
     text: str = field(repr=False)
     idempotency_key: str
+    context: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +71,6 @@ class SenderSpec:
 
     settings: str
     build: Callable[[Any], Sender]
+    # The accounts that cannot send, from the same settings, with the reason in the words of
+    # the settings file ({account: reason}); such accounts are not offered for replies.
+    unavailable: Callable[[Any], Mapping[str, str]] | None = None

@@ -36,11 +36,20 @@ class ReplyChannel:
     max_text: int
 
 
-# Telegram's sendMessage and VK's messages.send both take up to 4096 characters.
+EMAIL = "email"
+# Telegram's sendMessage and VK's messages.send both take up to 4096 characters. An e-mail is
+# answered at the sender's address (not a messenger id); its limit only keeps a reply sane.
 REPLY_CHANNELS: Mapping[str, ReplyChannel] = {
     "telegram": ReplyChannel("telegram_id", 4096),
     "vk": ReplyChannel("vk_id", 4096),
+    EMAIL: ReplyChannel("email", 100_000),
 }
+# What an e-mail reply keeps of the client's message (its meta keys, written by the e-mail
+# channel) to thread under it and quote it; "quote" is the message's text.
+EMAIL_CONTEXT_KEYS = ("message_id", "references", "subject", "from", "date")
+# Accounts that cannot send, with the reason: {(channel, account): "why"} (for example a
+# mailbox without SMTP settings). The service knows them from its settings.
+Unavailable = Mapping[tuple[str, str], str]
 # The records a conversation can be held on.
 CONVERSATION_RECORDS = (RecordKind.LEAD, RecordKind.DEAL, RecordKind.CONTACT)
 # How many of a contact's leads and of a record's incoming messages are looked at for channels.
@@ -65,6 +74,7 @@ async def send_reply(
     now: datetime,
     *,
     idempotency_key: str,
+    unavailable: Unavailable | None = None,
 ) -> QueuedReply:
     """Log the manager's message on the record and queue it to the client, in the caller's
     transaction; the channel is the one asked for, or the one the client used last.
@@ -97,7 +107,10 @@ async def send_reply(
                 409,
             )
         return QueuedReply(existing, duplicate=True)
-    target = choose_target(await reply_targets(uow, entity, entity_id), channel)
+    touches = await _touches(uow, entity, entity_id)
+    target = choose_target(
+        targets_of(touches, unavailable), channel, blocked_channels(touches, unavailable)
+    )
     limit = REPLY_CHANNELS[target.channel].max_text
     if len(text) > limit:
         raise RuleError(
@@ -129,6 +142,7 @@ async def send_reply(
             text=text,
             idempotency_key=idempotency_key,
             created_by=actor.id,
+            context=target.context,
         ),
         now,
     )
@@ -172,16 +186,29 @@ async def conversation_page(
     return list(reversed(page))
 
 
-def choose_target(targets: Sequence[ReplyTarget], channel: str | None) -> ReplyTarget:
-    """The target of the asked channel, or the one used last; DomainError when none fits."""
+def choose_target(
+    targets: Sequence[ReplyTarget],
+    channel: str | None,
+    blocked: Mapping[str, str] | None = None,
+) -> ReplyTarget:
+    """The target of the asked channel, or the one used last; DomainError when none fits,
+    naming why when the client wrote in a channel whose account cannot send (`blocked`:
+    {channel: reason})."""
+    reasons = [
+        reason for name, reason in sorted((blocked or {}).items()) if channel in (None, name)
+    ]
     if channel is not None:
         found = [t for t in targets if t.channel == channel]
         if not found:
+            if reasons:
+                raise RuleError("channel_unavailable", "channel", reasons[0], 422)
             raise RuleError(
                 "no_channel", "channel", f"the client has not written in {channel}", 422
             )
         return found[0]
     if not targets:
+        if reasons:
+            raise RuleError("channel_unavailable", "channel", reasons[0], 422)
         raise RuleError(
             "no_channel",
             "channel",
@@ -192,9 +219,16 @@ def choose_target(targets: Sequence[ReplyTarget], channel: str | None) -> ReplyT
     return targets[0]
 
 
-async def reply_targets(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> list[ReplyTarget]:
+async def reply_targets(
+    uow: UnitOfWork, entity: RecordKind, entity_id: int, unavailable: Unavailable | None = None
+) -> list[ReplyTarget]:
     """Where the client of a record can be answered: one target per channel, the one the
-    client used last first."""
+    client used last first; accounts in `unavailable` are left out."""
+    return targets_of(await _touches(uow, entity, entity_id), unavailable)
+
+
+async def _touches(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> list[Touch]:
+    """The times the client of a record wrote: its leads and the messages logged on them."""
     touches: list[Touch] = []
     leads = await _related_leads(uow, entity, entity_id)
     touches += [_lead_touch(lead) for lead in leads]
@@ -202,21 +236,24 @@ async def reply_targets(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> 
     for lead in leads:
         if (RecordKind.LEAD, lead.id) != (entity, entity_id):
             touches += await uow.replies.touches(RecordKind.LEAD, lead.id, TOUCH_LIMIT)
-    return targets_of(touches)
+    return touches
 
 
-def targets_of(touches: Sequence[Touch]) -> list[ReplyTarget]:
+def targets_of(
+    touches: Sequence[Touch], unavailable: Unavailable | None = None
+) -> list[ReplyTarget]:
     """The newest usable touch per channel, newest first; of touches at the same time the
     one listed later counts as newer (a message logged on a lead came after the lead)."""
     best: dict[str, tuple[datetime, int, ReplyTarget]] = {}
     for order, touch in enumerate(touches):
-        known = REPLY_CHANNELS.get(touch.channel)
-        address = touch.messenger_ids.get(known.identity_kind) if known else None
+        address = _address(touch)
         if not address or not touch.account:
+            continue
+        if unavailable and (touch.channel, touch.account) in unavailable:
             continue
         current = best.get(touch.channel)
         if current is None or touch.at >= current[0]:
-            target = ReplyTarget(touch.channel, touch.account, address, touch.at)
+            target = ReplyTarget(touch.channel, touch.account, address, touch.at, _context(touch))
             best[touch.channel] = (touch.at, order, target)
     ranked = sorted(best.values(), key=lambda b: (b[0], b[1]), reverse=True)
     return [target for _, _, target in ranked]
@@ -247,7 +284,49 @@ async def _related_leads(uow: UnitOfWork, entity: RecordKind, entity_id: int) ->
 
 def _lead_touch(lead: Lead) -> Touch:
     data = lead.data
-    return Touch(data.channel, data.source, data.contact.messenger_ids, data.received_at)
+    return Touch(
+        data.channel,
+        data.source,
+        data.contact.messenger_ids,
+        data.received_at,
+        email=data.contact.email,
+        meta=data.meta,
+        text=data.comment,
+    )
+
+
+def _address(touch: Touch) -> str | None:
+    """Where the client who made the touch is answered: their e-mail address for an e-mail,
+    their id on the platform for a messenger."""
+    known = REPLY_CHANNELS.get(touch.channel)
+    if known is None:
+        return None
+    if touch.channel == EMAIL:
+        # An e-mail with no Message-ID of its own (an id we made up) cannot be threaded under;
+        # it is still answered, as a new thread.
+        return touch.email if touch.email and "@" in touch.email else None
+    return touch.messenger_ids.get(known.identity_kind)
+
+
+def _context(touch: Touch) -> Mapping[str, str]:
+    """What a reply to the touch refers to: an e-mail's thread headers and its text."""
+    if touch.channel != EMAIL:
+        return {}
+    context = {key: touch.meta[key] for key in EMAIL_CONTEXT_KEYS if touch.meta.get(key)}
+    if touch.text:
+        context["quote"] = touch.text
+    return context
+
+
+def blocked_channels(touches: Sequence[Touch], unavailable: Unavailable | None) -> dict[str, str]:
+    """The client's channels that cannot be answered only because their account cannot send,
+    with the reason: {channel: reason}."""
+    blocked: dict[str, str] = {}
+    for touch in touches:
+        reason = (unavailable or {}).get((touch.channel, touch.account))
+        if reason is not None and _address(touch):
+            blocked.setdefault(touch.channel, reason)
+    return blocked
 
 
 def _require_conversation_record(entity: RecordKind) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -21,22 +21,29 @@ class OutgoingState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Touch:
-    """A time the client wrote: through which channel and account, with which ids."""
+    """A time the client wrote: through which channel and account, with which ids; an
+    e-mail also brings the sender's address, its headers (`meta`) and its text."""
 
     channel: str
     account: str
     messenger_ids: Mapping[str, str]
     at: datetime
+    email: str | None = None
+    meta: Mapping[str, str] = field(default_factory=dict, repr=False)
+    text: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyTarget:
-    """Where a reply can go: the channel, the bot or community, and the chat or peer there."""
+    """Where a reply can go: the channel, the bot, community or mailbox, and the chat, peer
+    or address there; `context` is what the reply refers to (an e-mail's thread headers and
+    the quoted original)."""
 
     channel: str
     account: str
     address: str
     last_used_at: datetime
+    context: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,7 @@ class NewOutgoingMessage:
     text: str
     idempotency_key: str
     created_by: int | None
+    context: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,7 @@ class OutgoingMessage:
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    context: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

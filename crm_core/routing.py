@@ -65,7 +65,29 @@ async def route_lead(
         decision = _without_queue(owner)
     else:
         decision = assign(queue, await _load(uow, queue, team, now), now, owner=owner)
-    return await _apply(uow, lead, queue, team, decision, now)
+    record = await _apply(uow, lead, queue, team, decision, now)
+    await uow.outbox.enqueue(new_lead_for_heads(team, lead, record, now), now)
+    return record
+
+
+def new_lead_for_heads(
+    team: Team, lead: Lead, record: AssignmentRecord, now: datetime
+) -> list[NewNotification]:
+    """The heads' Входящие list every new lead: an in-app `lead_updated` row for each active
+    head (not the one it was given to, who has the assignment notice), ids only."""
+    payload = {"lead_id": lead.id, "status": "new", "assignee_id": record.manager_id}
+    return [
+        NewNotification(
+            manager_id=head.id,
+            channel=NotificationChannel.SSE,
+            kind=NotificationKind.LEAD_UPDATED,
+            address=str(head.id),
+            payload=payload,
+            dedupe_key=f"lead_updated:{lead.id}:routed:{now.isoformat()}:{head.id}",
+        )
+        for head in team.managers.values()
+        if head.role is Role.HEAD and head.active and head.id != record.manager_id
+    ]
 
 
 async def assign_answered_call(

@@ -25,9 +25,11 @@ from workplace.pages import (
     lead_actions,
     lead_card,
     lead_notes,
+    merge,
     placeholders,
     reports,
     tasks,
+    team,
     triage,
 )
 from workplace.pages.shared import FILTERS
@@ -120,6 +122,25 @@ def setup_workplace(
         "/clients/companies/{company_id}",
         contact_card.company_page,
         name=f"{PREFIX}company_card",
+    )
+    add("GET", "/team", team.page, name=f"{PREFIX}team")
+    add(
+        "GET",
+        "/clients/contacts/{contact_id}/merge",
+        merge.page,
+        name=f"{PREFIX}contact_merge",
+    )
+    add(
+        "POST",
+        "/clients/contacts/{contact_id}/merge",
+        merge.merge,
+        name=f"{PREFIX}contact_merge_post",
+    )
+    add(
+        "POST",
+        "/clients/merges/{merge_id}/undo",
+        merge.undo,
+        name=f"{PREFIX}contact_merge_undo",
     )
     add("GET", "/reports", reports.page, name=f"{PREFIX}reports")
     for path, title in placeholders.SECTIONS.items():

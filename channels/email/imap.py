@@ -108,20 +108,7 @@ class ImapFolder:
 
     def open(self, *, readonly: bool = False) -> FolderState:
         """Connect, secure, log in and select the folder (read-only: flags stay untouched)."""
-        self.close()
-        with self._boundary("connect"):
-            if self.security == SECURITY_TLS:
-                context = self._ssl_context or ssl.create_default_context()
-                client = IMAPClient(
-                    self.host, self.port, ssl=True, ssl_context=context, timeout=self._timeout
-                )
-            else:
-                client = IMAPClient(self.host, self.port, ssl=False, timeout=self._timeout)
-            self._client = client
-            if self.security == SECURITY_STARTTLS:
-                client.starttls(self._ssl_context or ssl.create_default_context())
-        with self._boundary("login"):
-            client.login(self._login, self._password)
+        client = self._connect()
         with self._boundary("select"):
             selected = client.select_folder(self.folder, readonly=readonly)
             idle = bool(client.has_capability("IDLE"))
@@ -138,6 +125,32 @@ class ImapFolder:
             idle=idle,
         )
         return self.state
+
+    def append(self, raw: bytes, flags: Sequence[bytes] = (SEEN,)) -> None:
+        """Store a message in the folder (created when missing), as a mail program files a
+        sent message; connects and logs in, selects nothing."""
+        client = self._client if self._client is not None else self._connect()
+        with self._boundary("append"):
+            if not client.folder_exists(self.folder):
+                client.create_folder(self.folder)
+            client.append(self.folder, raw, flags=tuple(flags))
+
+    def _connect(self) -> Any:
+        self.close()
+        with self._boundary("connect"):
+            if self.security == SECURITY_TLS:
+                context = self._ssl_context or ssl.create_default_context()
+                client = IMAPClient(
+                    self.host, self.port, ssl=True, ssl_context=context, timeout=self._timeout
+                )
+            else:
+                client = IMAPClient(self.host, self.port, ssl=False, timeout=self._timeout)
+            self._client = client
+            if self.security == SECURITY_STARTTLS:
+                client.starttls(self._ssl_context or ssl.create_default_context())
+        with self._boundary("login"):
+            client.login(self._login, self._password)
+        return client
 
     def uids_after(self, uid: int) -> list[int]:
         """UIDs of the folder's messages above `uid`, ascending."""

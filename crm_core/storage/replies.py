@@ -19,6 +19,7 @@ from crm_core.storage.session import (
     as_datetime,
     as_optional_datetime,
     from_json,
+    to_json,
 )
 
 MAX_ERROR_CHARS = 500
@@ -41,6 +42,7 @@ COLUMNS = (
     "created_at",
     "updated_at",
     "sent_at",
+    "reply_context",
 )
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM outgoing_messages"
 # The inbox row an incoming activity was logged from: its actor is "inbox:<id>". CASE keeps
@@ -62,8 +64,8 @@ class SqlOutgoingMessageRepository:
         row = await self._s.fetchrow(
             "INSERT INTO outgoing_messages (entity, entity_id, activity_id, channel, account,"
             " address, text, idempotency_key, state, attempts, next_attempt_at, created_by,"
-            " created_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $10, $9, $9)"
+            " created_at, updated_at, reply_context)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $10, $9, $9, $11)"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             message.entity.value,
             message.entity_id,
@@ -75,6 +77,7 @@ class SqlOutgoingMessageRepository:
             message.idempotency_key,
             now,
             message.created_by,
+            to_json(dict(message.context)) if message.context else None,
         )
         return int(row["id"]) if row else None
 
@@ -156,10 +159,7 @@ class SqlOutgoingMessageRepository:
             entity_id,
             limit,
         )
-        return [
-            Touch(r["channel"], r["source"], _messenger_ids(r["event"]), as_datetime(r["at"]))
-            for r in rows
-        ]
+        return [_touch(r) for r in rows]
 
     async def conversation(
         self, entity: RecordKind, entity_id: int, limit: int, before_activity_id: int | None
@@ -203,13 +203,28 @@ def _entry(r: Row) -> ConversationEntry:
     )
 
 
-def _messenger_ids(event: Any) -> dict[str, str]:
-    data = from_json(event)
-    person = data.get("person") if isinstance(data, dict) else None
-    ids = person.get("messenger_ids") if isinstance(person, dict) else None
-    if not isinstance(ids, dict):
+def _touch(r: Row) -> Touch:
+    """A touch from an incoming activity's inbox row: its event's ids, e-mail, meta, text."""
+    data = from_json(r["event"])
+    data = data if isinstance(data, dict) else {}
+    person = data.get("person")
+    person = person if isinstance(person, dict) else {}
+    email, comment = person.get("email"), data.get("comment")
+    return Touch(
+        r["channel"],
+        r["source"],
+        _strings(person.get("messenger_ids")),
+        as_datetime(r["at"]),
+        email=email if isinstance(email, str) and email else None,
+        meta=_strings(data.get("meta")),
+        text=comment if isinstance(comment, str) else None,
+    )
+
+
+def _strings(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
         return {}
-    return {str(k): str(v) for k, v in ids.items() if v is not None}
+    return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
 def _message(r: Row) -> OutgoingMessage:
@@ -232,4 +247,5 @@ def _message(r: Row) -> OutgoingMessage:
         created_at=as_datetime(r["created_at"]),
         updated_at=as_datetime(r["updated_at"]),
         sent_at=as_optional_datetime(r["sent_at"]),
+        context=_strings(from_json(r["reply_context"])),
     )

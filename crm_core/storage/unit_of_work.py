@@ -25,6 +25,7 @@ from crm_core.storage.ports import (
     OutgoingMessageRepository,
     ReportRepository,
     SalesRepository,
+    TeamRepository,
     TokenRepository,
     WebSessionRepository,
 )
@@ -33,6 +34,7 @@ from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import SqlSession
 from crm_core.storage.sign_in import SqlCredentialRepository, SqlWebSessionRepository
+from crm_core.storage.team import SqlTeam
 from crm_core.storage.tokens import SqlTokenRepository
 
 
@@ -54,4 +56,5 @@ class SqlUnitOfWork:
         self.checkpoints: CheckpointRepository = SqlCheckpointRepository(session)
         self.credentials: CredentialRepository = SqlCredentialRepository(session)
         self.web_sessions: WebSessionRepository = SqlWebSessionRepository(session)
+        self.team: TeamRepository = SqlTeam(session)
         self.replies: OutgoingMessageRepository = SqlOutgoingMessageRepository(session)

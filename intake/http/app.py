@@ -23,6 +23,7 @@ from intake.http import (
     ops,
     reports,
     sales,
+    team,
     tokens,
 )
 from intake.http.errors import error_middleware, metrics_middleware
@@ -113,6 +114,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/events", events.events)
     app.router.add_get("/api/v1/reports/funnel", reports.funnel)
     app.router.add_get("/api/v1/reports/lead-quality", reports.lead_quality)
+    app.router.add_get("/api/v1/team", team.team_route)
     app.router.add_get("/api/v1/tokens", tokens.list_tokens_route)
     app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
 

@@ -29,6 +29,7 @@ from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
+from intake.replies.wiring import unavailable_accounts
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_CHARS = 200
@@ -59,6 +60,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
                 text,
                 utcnow(),
                 idempotency_key=key,
+                unavailable=unavailable_accounts(services.settings),
             )
     except DomainError as err:
         return error_response(err.status, error_code(err), err.message, field=err.field)

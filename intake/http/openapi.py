@@ -31,6 +31,7 @@ from intake.http.contract import (
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_sales import SALES_OPERATIONS
+from intake.http.openapi_team import TEAM_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
 from intake.http.schemas import contacts, leads, ops
 from intake.http.schemas.base import enum_schema
@@ -207,6 +208,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *CONVERSATION_OPERATIONS,
     *channel_operations(),
     *TOKEN_OPERATIONS,
+    *TEAM_OPERATIONS,
 )
 
 

@@ -130,7 +130,11 @@ class ReplyDispatcher:
         if budget <= 0:
             return _NotTried()
         text = OutgoingText(
-            message.account, message.address, message.text, message.idempotency_key
+            message.account,
+            message.address,
+            message.text,
+            message.idempotency_key,
+            message.context,
         )
         try:
             async with asyncio.timeout(budget):

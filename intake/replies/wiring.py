@@ -31,6 +31,20 @@ def build_senders(
     }
 
 
+def unavailable_accounts(
+    settings: Settings, channels: Sequence[ChannelSpec] = CHANNELS
+) -> dict[tuple[str, str], str]:
+    """The accounts that cannot send replies, by (channel, account), with the reason."""
+    found: dict[tuple[str, str], str] = {}
+    for spec in channels:
+        if spec.sender is None or spec.sender.unavailable is None:
+            continue
+        section = settings.channel(spec.sender.settings)
+        for account, reason in spec.sender.unavailable(section).items():
+            found[(spec.name, account)] = reason
+    return found
+
+
 @asynccontextmanager
 async def running_replies(
     settings: Settings, storage: Storage, wake: asyncio.Event

@@ -65,7 +65,7 @@ def test_identity_kinds_are_the_messenger_ids_the_channels_produce() -> None:
 def test_the_channels_that_answer_clients_declare_a_sender_of_their_own_settings() -> None:
     answering = {spec.name: spec.sender for spec in CHANNELS if spec.sender is not None}
 
-    assert set(answering) == {"telegram", "vk"}
+    assert set(answering) == {"telegram", "vk", "email"}
     for name, sender in answering.items():
         spec = next(s for s in CHANNELS if s.name == name)
         assert sender.settings in {section.attribute for section in spec.settings}

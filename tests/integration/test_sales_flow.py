@@ -27,7 +27,7 @@ from crm_core.model import (
     NewManager,
     Role,
 )
-from crm_core.notifications import NotificationChannel
+from crm_core.notifications import NotificationChannel, NotificationKind
 from crm_core.pipelines import (
     Pipeline,
     Stage,
@@ -337,7 +337,13 @@ async def test_routing_prefers_the_clients_manager_then_round_robin(storage: Sto
         NotificationChannel.TELEGRAM,
         NotificationChannel.EMAIL,
     }
-    assert len(live) == 5  # the in-app stream reads its rows: they never wait to be claimed
+    # The in-app stream reads its rows (they never wait to be claimed): each manager's
+    # assignment, and each new lead announced to the head's Входящие.
+    assigned = [m for m in live if m.kind is not NotificationKind.LEAD_UPDATED]
+    announced = [m for m in live if m.kind is NotificationKind.LEAD_UPDATED]
+    assert len(assigned) == 5
+    assert len(announced) == 5 and {m.manager_id for m in announced} == {staff["head"].id}
+    assert {m.payload["lead_id"] for m in announced} == {m.payload["lead_id"] for m in assigned}
     channels = {(m.manager_id, m.channel) for m in [*claimed, *live]}
     assert (staff["ivanova"].id, NotificationChannel.TELEGRAM) in channels
     assert (staff["ivanova"].id, NotificationChannel.EMAIL) in channels

@@ -12,6 +12,7 @@ from crm_core.model import Lead, LeadFilter, Manager
 from crm_core.sales import Deal, RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.http.keys import SERVICES
+from workplace.pages.merge import card_notice
 from workplace.pages.shared import not_found, path_id, render
 from workplace.pages.timeline import TimelineItem
 from workplace.viewer import viewer
@@ -34,6 +35,7 @@ async def contact_page(request: web.Request) -> web.StreamResponse:
         )
         leads = await uow.leads.list(LeadFilter(contact_id=contact.id), LEAD_LIMIT, None)
         context = await _records(uow, me, leads, RecordKind.CONTACT, contact.id)
+        context["merging"] = await card_notice(uow, me, contact, dict(request.query))
     newest = leads[0].data.contact if leads else None
     context.update(contact=contact, company=company, newest=newest, stages=_stage_names(request))
     return render(request, "contact_card.html", me, context, section=SECTION)

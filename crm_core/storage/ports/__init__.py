@@ -16,6 +16,7 @@ from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
+from crm_core.storage.ports.team import TeamRepository
 from crm_core.storage.ports.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Storage",
     "StorageRejected",
     "StorageUnavailable",
+    "TeamRepository",
     "TokenRepository",
     "UnitOfWork",
     "WebSessionRepository",

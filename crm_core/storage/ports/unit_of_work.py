@@ -19,6 +19,7 @@ from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
+from crm_core.storage.ports.team import TeamRepository
 
 
 class UnitOfWork(Protocol):
@@ -38,6 +39,7 @@ class UnitOfWork(Protocol):
     checkpoints: CheckpointRepository
     credentials: CredentialRepository
     web_sessions: WebSessionRepository
+    team: TeamRepository
     replies: OutgoingMessageRepository
 
 

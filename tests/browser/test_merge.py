@@ -1,0 +1,93 @@
+"""Объединить контакты in a real browser: the head finds the second record of a person from
+the first one's card, chooses whose name survives, merges, and undoes it from the card."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from intake.clock import utcnow
+from tests.browser.test_tasks import PASSWORD, signed_in
+from tests.browser.test_triage import NARROW, WIDE, accept_dialogs, shoot
+from tests.conftest import storage_of_kind
+from tests.e2e.conftest import Running, run_service
+from tests.e2e.test_workplace_clients import add_client, manager_id
+from tests.e2e.test_workplace_merge import contact
+from workplace.auth.service import set_password
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def running(
+    request: pytest.FixtureRequest, settings: Any, tmp_path: Path
+) -> AsyncIterator[Running]:
+    """The service on each database; the head and ivanova may sign in."""
+    async with (
+        storage_of_kind(request.param, tmp_path) as storage,
+        run_service(settings, storage) as service,
+    ):
+        for login in ("head", "ivanova"):
+            await set_password(storage, login, PASSWORD, utcnow())
+        yield service
+
+
+async def test_the_head_merges_two_contacts_and_undoes_it(
+    browser: Browser, running: Running, screenshots: Path
+) -> None:
+    first = await add_client(
+        running, "Смирнов Олег", "+79031110001", "oleg@smirnov.ru", owner="ivanova"
+    )
+    second = await add_client(running, "Олег Смирнов", "+79031110002", owner="petrov")
+    context = await signed_in(browser, running, "head")
+    page = await context.new_page()
+    accept_dialogs(page)
+    await page.goto(f"/clients/contacts/{first}")
+    await page.get_by_role("link", name="Объединить с…").click()
+    await expect(page.get_by_role("heading", name="Объединить с…")).to_be_visible()
+    await page.get_by_role("searchbox").fill("8 903 111-00-02")
+    await page.get_by_role("button", name="Найти").click()
+    await page.locator(".merge-found").get_by_role("link", name="Выбрать").click()
+    name = page.locator('tr[data-field="name"]')
+    await expect(name).to_contain_text("Олег Смирнов")
+    await expect(page.locator('tr[data-field="phones"]')).to_contain_text("объединятся")
+    await name.get_by_role("radio").nth(1).check()
+    await page.locator('tr[data-field="owner"]').get_by_role("radio").nth(0).check()
+    await shoot(page, screenshots, "merge")
+    await page.set_viewport_size(NARROW)
+    await shoot(page, screenshots, "merge-narrow")
+    await page.set_viewport_size(WIDE)
+
+    await page.get_by_role("button", name="Объединить").click()
+    notice = page.locator("#merge-notice")
+    await expect(notice).to_contain_text("Контакты объединены")
+    await expect(page.get_by_role("heading", name="Олег Смирнов")).to_be_visible()
+    await expect(page.locator("main")).to_contain_text("+7 903 111-00-02")
+    await shoot(page, screenshots, "merge-done")
+    assert (await contact(running, second)).merged_into_id == first
+    survivor = await contact(running, first)
+    assert survivor.name == "Олег Смирнов"  # the chosen name, the first contact's owner
+    assert survivor.owner_id == await manager_id(running, "ivanova")
+
+    await notice.get_by_role("button", name="Отменить объединение").click()
+    await expect(page.locator("#undo-notice")).to_contain_text("Объединение отменено")
+    await expect(page.get_by_role("heading", name="Смирнов Олег")).to_be_visible()
+    assert (await contact(running, second)).merged_into_id is None
+    await page.locator("#undo-notice").get_by_role("link").click()
+    await expect(page.get_by_role("heading", name="Олег Смирнов")).to_be_visible()
+    await context.close()
+
+
+async def test_a_manager_sees_no_merge(browser: Browser, running: Running) -> None:
+    mine = await add_client(running, "Смирнов Олег", "+79031110001", owner="ivanova")
+    context = await signed_in(browser, running, "ivanova")
+    page = await context.new_page()
+    await page.goto(f"/clients/contacts/{mine}")
+    await expect(page.get_by_role("heading", name="Смирнов Олег")).to_be_visible()
+    await expect(page.get_by_role("link", name="Объединить с…")).to_have_count(0)
+    response = await page.goto(f"/clients/contacts/{mine}/merge")
+    assert response is not None and response.status == 403
+    await expect(page.locator("main")).to_contain_text("только руководитель")
+    await context.close()
