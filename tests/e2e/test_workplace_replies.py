@@ -14,17 +14,22 @@ from typing import Any
 import pytest
 
 from intake.clock import utcnow
+from tests.dovecot import Dovecot, dovecot, dovecot_factory
 from tests.e2e.conftest import Running
+from tests.e2e.test_email_replies_api import client_emails
+from tests.e2e.test_email_replies_api import started as email_started
 from tests.e2e.test_replies_api import (
     CHAT_ID,
     client_writes_in_telegram,
     started,
 )
 from tests.integration.replies_support import BLOCKED, PlatformStandIn, telegram_error
+from tests.integration.test_email_replies import CLIENT
 from workplace.auth.cookies import SESSION_COOKIE
 from workplace.auth.service import SignedIn, set_password, sign_in
 from workplace.auth.session import session_policy
 
+__all__ = ["dovecot", "dovecot_factory"]  # shared fixtures, used by name
 PASSWORD = "пароль-для-ответов"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY = re.compile(r'name="key" value="([^"]+)"')
@@ -258,3 +263,44 @@ async def test_the_deal_and_contact_cards_answer_in_the_clients_channel(
         "Счёт отправил",
         "Спасибо за заказ",
     ]
+
+
+async def test_an_emailing_client_is_offered_their_masked_address(
+    tmp_path: Path,
+    dovecot: Dovecot,
+) -> None:
+    async with email_started("sqlite", tmp_path, dovecot) as (running, _, user):
+        lead = await client_emails(running, dovecot, user)
+        secret = await session(running, lead["assignee"])
+        _, page = await card(running, f"/leads/{lead['id']}", secret)
+
+    channel, label = preselected(page)
+    local, domain = CLIENT.split("@")
+    assert (channel, label) == ("email", f"E-mail: {local[0]}***@{domain} (ящик sales)")
+    assert CLIENT not in label
+
+
+async def test_a_mailbox_without_smtp_explains_instead_of_the_form(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    async with email_started("sqlite", tmp_path, dovecot, smtp=False) as (running, smtp, user):
+        lead = await client_emails(running, dovecot, user)
+        secret = await session(running, lead["assignee"])
+        path = f"/leads/{lead['id']}"
+        _, page = await card(running, path, secret)
+        token = TOKEN.search(page)
+        assert token
+        form = {"csrf_token": token.group(1), "key": "a1", "text": "Добрый день!"}
+        _, answer = await send(running, f"{path}/messages", secret, form)
+
+    page, answer = html.unescape(page), html.unescape(answer)
+    assert 'name="key"' not in page
+    assert (
+        "Ответить клиенту отсюда сейчас нельзя: E-mail — у почтового ящика не настроена"
+        " отправка писем (SMTP)." in page
+    )
+    assert (
+        "Этот канал сейчас недоступен: у почтового ящика не настроена отправка писем (SMTP)."
+        in answer
+    )
+    assert smtp.tried == []
