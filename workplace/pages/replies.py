@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ from crm_core.replies import (
     reply_choice,
     send_reply,
 )
-from crm_core.replies_model import OutgoingMessage, OutgoingState, ReplyTarget
+from crm_core.replies_model import OutgoingState, ReplyTarget
 from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
@@ -101,11 +100,11 @@ def option_label(target: ReplyTarget) -> str:
     """`Telegram: чат …6789 (бот sales)` and the like."""
     name = CHANNELS.get(target.channel, target.channel)
     where = masked_address(target.channel, target.address)
-    via = {"telegram": "бот", "vk": "сообщество", "email": "ящик"}.get(target.channel, "")
     if target.channel == "email":
         return f"{name}: {where} (ящик {target.account})"
-    kind = "чат" if target.channel == "telegram" else "id"
-    return f"{name}: {kind} {where} ({via} {target.account})"
+    if target.channel == "telegram":
+        return f"{name}: чат {where} (бот {target.account})"
+    return f"{name}: id {where} (сообщество {target.account})"
 
 
 async def load_replies(
@@ -114,16 +113,12 @@ async def load_replies(
     entity: RecordKind,
     entity_id: int,
     unavailable: Unavailable,
-    chosen: str | None = None,
 ) -> dict[str, Any]:
     """The card's reply panel and its outgoing messages by activity id, in the card's read."""
     choice = await reply_choice(uow, entity, entity_id, unavailable)
-    preselected = chosen if chosen in {t.channel for t in choice.targets} else None
+    # The targets come the last used first: that one is preselected.
     options = [
-        ChannelOption(
-            t.channel, option_label(t), t.channel == (preselected or choice.targets[0].channel)
-        )
-        for t in choice.targets
+        ChannelOption(t.channel, option_label(t), i == 0) for i, t in enumerate(choice.targets)
     ]
     options += [
         ChannelOption(channel, CHANNELS.get(channel, channel), False, blocked_reason(reason))
@@ -133,12 +128,6 @@ async def load_replies(
     entries = await conversation_page(uow, me, entity, entity_id, CONVERSATION_LIMIT, None)
     outgoing = {e.activity_id: e.outgoing for e in entries if e.outgoing and e.activity_id}
     return {"reply": panel, "outgoing": outgoing}
-
-
-def outgoing_of(card: Mapping[str, Any]) -> Mapping[int, OutgoingMessage]:
-    """The outgoing messages a card's load found (none for a card without the panel)."""
-    found: Mapping[int, OutgoingMessage] = card.get("outgoing") or {}
-    return found
 
 
 @dataclass(frozen=True, slots=True)
