@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import aiohttp_jinja2
 import jinja2
@@ -12,7 +10,7 @@ from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
 from intake.http.keys import EVENT_AUTHENTICATORS
-from workplace.auth.routes import add_sign_in, csrf_context
+from workplace.auth.routes import add_sign_in
 from workplace.auth.session import stream_sign_in
 from workplace.pages import (
     clients,
@@ -27,6 +25,7 @@ from workplace.pages import (
     lead_notes,
     merge,
     placeholders,
+    replies,
     reports,
     tasks,
     team,
@@ -40,21 +39,18 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 # Every workplace route is named with this prefix, so API checks can tell them apart.
 PREFIX = "workplace."
-ContextProcessor = Callable[[web.Request], Awaitable[dict[str, Any]]]
 
 
-def setup_workplace(
-    app: web.Application, context_processors: Iterable[ContextProcessor] = ()
-) -> None:
+def setup_workplace(app: web.Application) -> None:
     """Add the workplace's templates (autoescaped), static files and page routes to `app`.
 
-    `context_processors` add template variables to every page (sign-in adds `csrf_token`).
+    No context processors: aiohttp_jinja2 runs them in a middleware, for every request of
+    the API too; pages get the request and `csrf_token` from `pages.shared.render`.
     """
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
-        context_processors=[aiohttp_jinja2.request_processor, csrf_context, *context_processors],
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )
@@ -83,6 +79,7 @@ def setup_workplace(
     )
     add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
     add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
+    add("POST", "/leads/{lead_id}/messages", replies.lead_message, name=f"{PREFIX}lead_message")
     add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
     add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
     add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")
@@ -101,6 +98,7 @@ def setup_workplace(
         deal_actions.reject_lost,
         name=f"{PREFIX}deal_lost_reject",
     )
+    add("POST", "/deals/{deal_id}/messages", replies.deal_message, name=f"{PREFIX}deal_message")
     add("POST", "/deals/{deal_id}/notes", deal_work.add_note, name=f"{PREFIX}deal_note")
     add("POST", "/deals/{deal_id}/tasks", deal_work.add_deal_task, name=f"{PREFIX}deal_task")
     add(
@@ -123,12 +121,24 @@ def setup_workplace(
         contact_card.company_page,
         name=f"{PREFIX}company_card",
     )
+    add(
+        "POST",
+        "/clients/contacts/{contact_id}/messages",
+        replies.contact_message,
+        name=f"{PREFIX}contact_message",
+    )
     add("GET", "/team", team.page, name=f"{PREFIX}team")
     add(
         "GET",
         "/clients/contacts/{contact_id}/merge",
         merge.page,
         name=f"{PREFIX}contact_merge",
+    )
+    add(
+        "POST",
+        "/clients/contacts/{contact_id}/merge/find",
+        merge.page,
+        name=f"{PREFIX}contact_merge_find",
     )
     add(
         "POST",

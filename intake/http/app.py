@@ -72,6 +72,7 @@ def create_app(
     app.cleanup_ctx.append(smartcaptcha_ctx)
     # After storage and notifications: the bot's handlers use both.
     manager_bot.setup_manager_bot(app)
+    app.on_shutdown.append(_end_event_streams)
     return app
 
 
@@ -173,6 +174,12 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             await watch.stop()
+
+
+async def _end_event_streams(app: web.Application) -> None:
+    # Before aiohttp waits for running handlers: an open stream (every workplace page has
+    # one) would otherwise hold a stop for the whole grace period.
+    app[SERVICES].events.close()
 
 
 async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:
