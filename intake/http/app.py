@@ -38,7 +38,7 @@ from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
 from workplace.app import setup_workplace
-from workplace.bot import setup as manager_bot
+from workplace.bot import wiring as manager_bot
 
 
 def create_app(
