@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from config import Settings
-from crm_core.bot_links import hash_link_token, linked_manager, redeem_link_token
+from crm_core.bot_links import linked_manager, redeem_link_token
 from crm_core.storage.sqlite import SqliteStorage
 from intake.clock import utcnow
 
@@ -48,15 +48,13 @@ async def test_telegram_link_prints_a_one_time_deep_link(settings: Settings) -> 
     storage = SqliteStorage(settings.database.sqlite_path)
     await storage.open()
     try:
-        async with storage.reader() as uow:  # only the hash is stored
-            rows = await uow.bot_links.redeem("x", utcnow())
-            assert rows is None
         async with storage.transaction() as uow:
+            # Only the token's hash is stored: the token itself matches no row.
+            assert await uow.bot_links.redeem(token, utcnow()) is None
             first = await redeem_link_token(uow, token, 4242, "4242", utcnow())
             again = await redeem_link_token(uow, token, 4343, "4343", utcnow())
         assert first is not None and first.login == "petrov"
         assert again is None  # single use
-        assert hash_link_token(token) != token
         unlinked = _cli(settings, "telegram-unlink", "petrov")
         assert unlinked.returncode == 0 and "Telegram unlinked" in unlinked.stdout
         async with storage.reader() as uow:
