@@ -312,6 +312,10 @@ async def measure(
         )
     print(f"total {total:.1f} s from the first POST until every row was sent or failed")
     print(
+        f"this process used {time.process_time():.0f} s of CPU;"
+        f" load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    print(
         f"{'OK' if ok else 'FAIL'}: all delivered exactly once {'yes' if all_once else 'NO'},"
         f" p95 {p95:.3f} s {'<' if p95 < BAR_SECONDS else '>='} {BAR_SECONDS:.0f} s"
         + ("" if done else f"; gave up waiting after {args.timeout:.0f} s")

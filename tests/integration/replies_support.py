@@ -60,6 +60,7 @@ class PlatformStandIn:
     # community's messages; every other user did. The checks received, as form fields.
     vk_not_allowed: set[str] = field(default_factory=set)
     vk_checks: list[dict[str, str]] = field(default_factory=list)
+    vk_check_faults: list[Fault] = field(default_factory=list)
     # Seconds each accepted call takes (to let concurrent dispatchers overlap).
     latency: float = 0.0
 
@@ -120,6 +121,8 @@ class PlatformStandIn:
             self.wrong_tokens += 1
             return vk_error(5, "User authorization failed: invalid access_token (4).")()
         self.vk_checks.append(form)
+        if self.vk_check_faults:
+            return self.vk_check_faults.pop(0)()
         allowed = 0 if form.get("user_id") in self.vk_not_allowed else 1
         return web.json_response({"response": {"is_allowed": allowed}})
 

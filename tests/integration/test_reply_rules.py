@@ -22,8 +22,10 @@ from intake.replies.reasons import explain_error
 from tests.integration.replies_support import (
     BLOCKED,
     VK_TOKEN,
+    http_error,
     platform_stand_in,
     telegram_error,
+    vk_error,
 )
 from tests.integration.test_replies import (
     GROUP_ID,
@@ -127,6 +129,21 @@ async def test_a_vk_users_permission_is_asked_once_in_a_while_not_per_message(
     assert len(world.stand_in.vk_checks) == 2
     assert [m["message"] for m in world.stand_in.vk_delivered] == ["Первый ответ", "Второй ответ"]
     assert (await world.message(third.id)).state is OutgoingState.FAILED
+
+
+async def test_when_vk_does_not_answer_the_question_messages_send_decides(world: World) -> None:
+    lead = await world.client_lead(client_message("vk:1", "Добрый день", channel="vk"))
+    dispatcher = vk_dispatcher(world, Ticks())
+    world.stand_in.vk_check_faults += [http_error(502), vk_error(6, "Too many requests")]
+
+    first = await world.reply(lead.id, "Первый ответ")
+    await dispatcher.run_once()
+    second = await world.reply(lead.id, "Второй ответ")
+    await dispatcher.run_once()
+
+    assert len(world.stand_in.vk_checks) == 2  # an unanswered question is not cached
+    assert [m["message"] for m in world.stand_in.vk_delivered] == ["Первый ответ", "Второй ответ"]
+    assert {(await world.message(m.id)).state for m in (first, second)} == {OutgoingState.SENT}
 
 
 def test_a_vk_refusal_901_from_messages_send_reads_the_same_in_russian() -> None:

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from channels.sending import Failed, OutgoingText, Retry, Sent
 from channels.telegram.sender import TelegramSender
 from channels.telegram.sender import _outcome as telegram_outcome
+from channels.telegram.sender import explain as telegram_explain
 from channels.telegram.settings import TelegramBotSettings
 from channels.vk.sender import _outcome as vk_outcome
+from channels.vk.sender import explain as vk_explain
 from channels.vk.sender import random_id
 from crm_core.replies import targets_of
 from crm_core.replies_model import ReplyTarget, Touch
@@ -125,3 +127,36 @@ def test_the_retries_of_one_message_span_about_an_hour_and_a_half() -> None:
 
     assert timedelta(seconds=1) >= BASE_DELAY
     assert timedelta(hours=1, minutes=15) <= span <= timedelta(hours=1, minutes=45)
+
+
+def test_known_refusals_read_in_russian_and_unknown_ones_have_no_words() -> None:
+    assert [
+        telegram_explain(error)
+        for error in (
+            "Forbidden: bot was blocked by the user",
+            "Bad Request: chat not found",
+            "Forbidden: user is deactivated",
+            "Forbidden: bot can't initiate conversation with a user",
+            "Internal Server Error",
+        )
+    ] == [
+        "Клиент заблокировал бота",
+        "Чат не найден",
+        "Аккаунт клиента в Telegram удалён",
+        "Клиент не запускал бота: бот не может написать первым",
+        None,
+    ]
+    assert [
+        vk_explain(error)
+        for error in (
+            "vk: 901 Can't send messages for users without permission",
+            "vk: 900 Can't send messages for users from blacklist",
+            "vk: the community's access token was refused (5 User authorization failed)",
+            "vk: messages.send failed (HTTP 502)",
+        )
+    ] == [
+        "Клиент не разрешил сообщения от сообщества ВКонтакте",
+        "Клиент добавил сообщество в чёрный список ВКонтакте",
+        "ВКонтакте не принял ключ доступа сообщества: проверьте настройки",
+        None,
+    ]
