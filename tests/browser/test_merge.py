@@ -3,16 +3,17 @@ the first one's card, chooses whose name survives, merges, and undoes it from th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Dialog, expect
 
 from intake.clock import utcnow
 from tests.browser.test_tasks import PASSWORD, signed_in
-from tests.browser.test_triage import NARROW, WIDE, accept_dialogs, shoot
+from tests.browser.test_triage import NARROW, WIDE, shoot
 from tests.conftest import storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_workplace_clients import add_client, manager_id
@@ -43,7 +44,19 @@ async def test_the_head_merges_two_contacts_and_undoes_it(
     second = await add_client(running, "Олег Смирнов", "+79031110002", owner="petrov")
     context = await signed_in(browser, running, "head")
     page = await context.new_page()
-    accept_dialogs(page)
+    asked: list[str] = []
+    declined = asyncio.Event()
+
+    async def answer(dialog: Dialog) -> None:
+        # The first question is declined (nothing may change), every later one accepted.
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            await dialog.dismiss()
+            declined.set()
+        else:
+            await dialog.accept()
+
+    page.on("dialog", answer)
     await page.goto(f"/clients/contacts/{first}")
     await page.get_by_role("link", name="Объединить с…").click()
     await expect(page.get_by_role("heading", name="Объединить с…")).to_be_visible()
@@ -61,6 +74,10 @@ async def test_the_head_merges_two_contacts_and_undoes_it(
     await page.set_viewport_size(WIDE)
 
     await page.get_by_role("button", name="Объединить").click()
+    await asyncio.wait_for(declined.wait(), 10)
+    assert asked[0].startswith("Объединить контакты?")
+    assert (await contact(running, second)).merged_into_id is None
+    await page.get_by_role("button", name="Объединить").click()
     notice = page.locator("#merge-notice")
     await expect(notice).to_contain_text("Контакты объединены")
     await expect(page.get_by_role("heading", name="Олег Смирнов")).to_be_visible()
@@ -73,6 +90,7 @@ async def test_the_head_merges_two_contacts_and_undoes_it(
 
     await notice.get_by_role("button", name="Отменить объединение").click()
     await expect(page.locator("#undo-notice")).to_contain_text("Объединение отменено")
+    assert asked[-1].startswith("Отменить объединение?")
     await expect(page.get_by_role("heading", name="Смирнов Олег")).to_be_visible()
     assert (await contact(running, second)).merged_into_id is None
     await page.locator("#undo-notice").get_by_role("link").click()

@@ -23,6 +23,7 @@ from crm_core.storage.ports import UnitOfWork
 from dedupe.keys import Entity
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
+from workplace.pages.clients import search_query
 from workplace.pages.shared import not_found, path_id, phone, render
 from workplace.pages.team import heads_only
 from workplace.viewer import viewer
@@ -63,7 +64,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     me = await viewer(request)
     if not may_undo_merge(me):
         return heads_only(request, me, HEADS_ONLY)
-    query = request.query.get("q", "").strip()[:200]
+    query = (await search_query(request)).strip()[:200]
     other_id = _int(request.query.get("with", ""))
     async with request.app[SERVICES].storage.reader() as uow:
         survivor = await _visible(uow, me, path_id(request, "contact_id"))

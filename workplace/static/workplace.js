@@ -23,6 +23,17 @@
   setInterval(tick, 1000);
 })();
 
+// Plain forms that destroy or join something ask first: <form data-confirm="…"> (the page's
+// CSP allows no inline handlers; htmx forms use hx-confirm instead).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) { return; }
+    if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+  });
+})();
+
 // Live: one EventSource per signed-in page (the session cookie signs it in; the browser
 // reconnects by itself and sends Last-Event-ID, so missed events come first).
 // Входящие re-reads its list when a lead arrives or leaves; any page shows the
