@@ -39,6 +39,8 @@ ALLOWED_TTL_SECONDS = 600.0
 # Peer ids from 2e9 are conversations (chats), below zero communities: the permission is a
 # user's, so only users are asked.
 _CHAT_PEER_FROM = 2_000_000_000
+# Past this many remembered users the expired ones are forgotten (a long-running process).
+_ALLOWED_CACHE_LIMIT = 10_000
 NOT_ALLOWED = (
     "vk: the user has not allowed messages from the community"
     " (messages.isMessagesFromGroupAllowed: is_allowed=0)"
@@ -144,6 +146,8 @@ class VkSender:
         if allowed not in (0, 1) or isinstance(allowed, bool):
             return None
         if allowed == 1:
+            if len(self._allowed_until) >= _ALLOWED_CACHE_LIMIT:
+                self._allowed_until = {k: t for k, t in self._allowed_until.items() if t > now}
             self._allowed_until[key] = now + self._allowed_ttl
             return True
         self._allowed_until.pop(key, None)
