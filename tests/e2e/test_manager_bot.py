@@ -173,6 +173,14 @@ async def test_card_take_forged_junk_and_call_back(
     assert "reply_markup" not in api.messages[message_id]  # the buttons are gone
     taken = await running.lead(lead["id"])
     assert (taken["status"], taken["assignee"]) == ("in_work", owner)
+    # The other manager presses the same (genuine) button: the API's rule refuses, in Russian.
+    other = next(user for login, user in USERS.items() if login != owner)
+    before = len(answers(api))
+    api.press(other, message_id, take)
+    refused = await api.wait_for(lambda: answers(api)[before:])
+    assert refused[0]["text"] == "Заявка не найдена или недоступна вам."
+    assert str(refused[0]["show_alert"]).lower() == "true"
+    assert (await running.lead(lead["id"]))["assignee"] == owner
 
     # Брак: the second keyboard lists the reasons; one closes the lead.
     lead = await post_form(running, "+79031112233", "Мария Сидорова")
