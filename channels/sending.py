@@ -44,7 +44,8 @@ class Retry:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """Not sent, and trying again cannot help; `reason` is the platform's own words."""
+    """Not sent, and trying again cannot help; `reason` is the platform's own words (or,
+    when a platform rule checked before sending refuses, that rule's)."""
 
     reason: str
 
@@ -74,3 +75,7 @@ class SenderSpec:
     # The accounts that cannot send, from the same settings, with the reason in the words of
     # the settings file ({account: reason}); such accounts are not offered for replies.
     unavailable: Callable[[Any], Mapping[str, str]] | None = None
+    # The manager's words (Russian) for an error this channel's sender recorded (a `Retry`
+    # or `Failed` reason), or None for one it has no words for; the error itself stays as
+    # the platform put it.
+    explain: Callable[[str], str | None] | None = None

@@ -335,3 +335,28 @@ def _require_conversation_record(entity: RecordKind) -> None:
             "entity",
             "conversations are held on a " + ", ".join(r.value for r in CONVERSATION_RECORDS),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyChoice:
+    """Where a record's client can be answered (the last used first) and the channels they
+    wrote in that cannot be answered now, with the reason ({channel: reason})."""
+
+    targets: list[ReplyTarget]
+    blocked: dict[str, str]
+
+
+async def reply_choice(
+    uow: UnitOfWork, entity: RecordKind, entity_id: int, unavailable: Unavailable | None = None
+) -> ReplyChoice:
+    """The channels a reply form offers for a record: the usable ones, as `send_reply`
+    chooses among them, and the ones blocked only because their account cannot send."""
+    touches = await _touches(uow, entity, entity_id)
+    targets = targets_of(touches, unavailable)
+    usable = {t.channel for t in targets}
+    blocked = {
+        channel: reason
+        for channel, reason in blocked_channels(touches, unavailable).items()
+        if channel not in usable
+    }
+    return ReplyChoice(targets, blocked)

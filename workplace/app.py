@@ -25,6 +25,7 @@ from workplace.pages import (
     lead_notes,
     merge,
     placeholders,
+    replies,
     reports,
     tasks,
     team,
@@ -78,6 +79,7 @@ def setup_workplace(app: web.Application) -> None:
     )
     add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
     add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
+    add("POST", "/leads/{lead_id}/messages", replies.lead_message, name=f"{PREFIX}lead_message")
     add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
     add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
     add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")
@@ -96,6 +98,7 @@ def setup_workplace(app: web.Application) -> None:
         deal_actions.reject_lost,
         name=f"{PREFIX}deal_lost_reject",
     )
+    add("POST", "/deals/{deal_id}/messages", replies.deal_message, name=f"{PREFIX}deal_message")
     add("POST", "/deals/{deal_id}/notes", deal_work.add_note, name=f"{PREFIX}deal_note")
     add("POST", "/deals/{deal_id}/tasks", deal_work.add_deal_task, name=f"{PREFIX}deal_task")
     add(
@@ -117,6 +120,12 @@ def setup_workplace(app: web.Application) -> None:
         "/clients/companies/{company_id}",
         contact_card.company_page,
         name=f"{PREFIX}company_card",
+    )
+    add(
+        "POST",
+        "/clients/contacts/{contact_id}/messages",
+        replies.contact_message,
+        name=f"{PREFIX}contact_message",
     )
     add("GET", "/team", team.page, name=f"{PREFIX}team")
     add(

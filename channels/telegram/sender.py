@@ -19,6 +19,26 @@ from channels.telegram.settings import TelegramBotSettings
 
 TIMEOUT_SECONDS = 15.0
 _DESCRIPTION_LIMIT = 200
+# A bot may write to a user only after the user wrote to it (a client who wrote to the bot
+# has), and until the user blocks it; Telegram has no time window on top of that, and no
+# way to ask before sending: its refusals of sendMessage are the check. The known ones, in
+# the manager's words (matched in the description Telegram gave, case aside).
+EXPLANATIONS: tuple[tuple[str, str], ...] = (
+    ("bot was blocked by the user", "Клиент заблокировал бота"),
+    ("chat not found", "Чат не найден"),
+    ("user is deactivated", "Аккаунт клиента в Telegram удалён"),
+    (
+        "bot can't initiate conversation",
+        "Клиент не запускал бота: бот не может написать первым",
+    ),
+    ("bot was kicked", "Бота удалили из чата"),
+    ("not enough rights", "У бота нет права писать в этот чат"),
+    ("message is too long", "Сообщение длиннее, чем принимает Telegram"),
+    ("too many requests", "Telegram ограничил частоту отправки: сообщение уйдёт позже"),
+    ("unauthorized", "Telegram не принял токен бота: проверьте настройки бота"),
+    ("no bot", "Бот не настроен в LeadIntake"),
+    ("has no token", "У бота в LeadIntake нет токена для отправки"),
+)
 
 
 class TelegramSender:
@@ -70,6 +90,12 @@ class TelegramSender:
 def build_sender(bots: Sequence[TelegramBotSettings]) -> TelegramSender:
     """The channel's sender from `[[telegram.bots]]` (the spec's `SenderSpec.build`)."""
     return TelegramSender(bots)
+
+
+def explain(error: str) -> str | None:
+    """The manager's words for an error this sender recorded; None for an unknown one."""
+    lowered = error.lower()
+    return next((words for part, words in EXPLANATIONS if part in lowered), None)
 
 
 def _outcome(status: int, raw: bytes, token: str) -> SendResult:

@@ -3,13 +3,19 @@
 Plain aiohttp (vk-api is blocking and needs a thread; one POST does not). Each message carries
 a `random_id` derived from its idempotency key: VK drops a second send with the same
 random_id from the same community, so a retry after a lost answer is not delivered twice.
+
+A community may write only to users who allowed its messages (writing to it first counts,
+and the user may forbid them again at any time). Before sending to a user the sender asks
+messages.isMessagesFromGroupAllowed, and a user who has not allowed them fails the message
+with that reason and no messages.send; an allowed user is not asked again for a while.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -27,6 +33,37 @@ TEMPORARY_ERROR_CODES = frozenset({1, 6, 9, 10, 29})  # unknown, rate limits, in
 # from the community (or has forbidden them).
 NO_PERMISSION = 901
 _DESCRIPTION_LIMIT = 200
+# How long a user's permission, once confirmed, is trusted without asking again: if they
+# forbid messages meanwhile, messages.send answers 901, which fails the message the same way.
+ALLOWED_TTL_SECONDS = 600.0
+# Peer ids from 2e9 are conversations (chats), below zero communities: the permission is a
+# user's, so only users are asked.
+_CHAT_PEER_FROM = 2_000_000_000
+# Past this many remembered users the expired ones are forgotten (a long-running process).
+_ALLOWED_CACHE_LIMIT = 10_000
+NOT_ALLOWED = (
+    "vk: the user has not allowed messages from the community"
+    " (messages.isMessagesFromGroupAllowed: is_allowed=0)"
+)
+# The manager's words for what this sender records: VK's error codes, then its own reasons.
+CODE_EXPLANATIONS: dict[int, str] = {
+    NO_PERMISSION: "Клиент не разрешил сообщения от сообщества ВКонтакте",
+    900: "Клиент добавил сообщество в чёрный список ВКонтакте",
+    902: "Клиент запретил сообщения настройками приватности ВКонтакте",
+    914: "Сообщение длиннее, чем принимает ВКонтакте",
+    6: "ВКонтакте ограничил частоту отправки: сообщение уйдёт позже",
+    9: "ВКонтакте ограничил частоту отправки: сообщение уйдёт позже",
+    29: "ВКонтакте ограничил частоту отправки: сообщение уйдёт позже",
+}
+EXPLANATIONS: tuple[tuple[str, str], ...] = (
+    ("has not allowed messages", CODE_EXPLANATIONS[NO_PERMISSION]),
+    (
+        "access token was refused",
+        "ВКонтакте не принял ключ доступа сообщества: проверьте настройки",
+    ),
+    ("no community", "Сообщество ВКонтакте не настроено в LeadIntake"),
+    ("has no access token", "У сообщества ВКонтакте в LeadIntake нет ключа доступа для отправки"),
+)
 
 
 def random_id(idempotency_key: str) -> int:
@@ -38,11 +75,20 @@ class VkSender:
     """messages.send for the configured communities; one HTTP session, opened on first use."""
 
     def __init__(
-        self, groups: Sequence[VkGroupSettings], *, timeout: float = TIMEOUT_SECONDS
+        self,
+        groups: Sequence[VkGroupSettings],
+        *,
+        timeout: float = TIMEOUT_SECONDS,
+        allowed_ttl: float = ALLOWED_TTL_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._groups = {group.name: group for group in groups}
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._allowed_ttl = allowed_ttl
+        self._monotonic = monotonic
+        # (community, user) -> until when their confirmed permission is trusted.
+        self._allowed_until: dict[tuple[str, str], float] = {}
 
     async def send(self, message: OutgoingText) -> SendResult:
         """Send the text to the peer from the named community."""
@@ -52,8 +98,8 @@ class VkSender:
         token = group.access_token
         if not token:
             return Failed(f"vk: the community {group.name} has no access token to send with")
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
+        if await self._allowed(group, token, message.address) is False:
+            return Failed(NOT_ALLOWED)
         form = {
             "access_token": token,
             "v": API_VERSION,
@@ -62,18 +108,58 @@ class VkSender:
             "random_id": str(random_id(message.idempotency_key)),
         }
         try:
-            async with self._session.post(
-                f"{group.api_base}/messages.send",
-                data=form,
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-            ) as response:
-                status = response.status
-                raw = await response.read()
+            status, raw = await self._post(f"{group.api_base}/messages.send", form)
         except TimeoutError:
             return Retry("vk: messages.send timed out")
         except aiohttp.ClientError as err:
             return Retry(f"vk: network error ({type(err).__name__})")
         return _outcome(status, raw, token)
+
+    async def _allowed(self, group: VkGroupSettings, token: str, peer: str) -> bool | None:
+        """Whether the user allowed the community's messages; None when not a user or VK did
+        not say (then messages.send decides: it refuses such a user with error 901)."""
+        try:
+            user_id = int(peer)
+        except ValueError:
+            return None
+        if not 0 < user_id < _CHAT_PEER_FROM:
+            return None
+        key = (group.name, peer)
+        now = self._monotonic()
+        if self._allowed_until.get(key, 0.0) > now:
+            return True
+        form = {
+            "access_token": token,
+            "v": API_VERSION,
+            "group_id": str(group.group_id),
+            "user_id": peer,
+        }
+        try:
+            status, raw = await self._post(
+                f"{group.api_base}/messages.isMessagesFromGroupAllowed", form
+            )
+        except (TimeoutError, aiohttp.ClientError):
+            return None
+        data = _json_object(raw)
+        answer = data.get("response") if status == 200 and data is not None else None
+        allowed = answer.get("is_allowed") if isinstance(answer, dict) else None
+        if allowed not in (0, 1) or isinstance(allowed, bool):
+            return None
+        if allowed == 1:
+            if len(self._allowed_until) >= _ALLOWED_CACHE_LIMIT:
+                self._allowed_until = {k: t for k, t in self._allowed_until.items() if t > now}
+            self._allowed_until[key] = now + self._allowed_ttl
+            return True
+        self._allowed_until.pop(key, None)
+        return False
+
+    async def _post(self, url: str, form: dict[str, str]) -> tuple[int, bytes]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        async with self._session.post(
+            url, data=form, timeout=aiohttp.ClientTimeout(total=self._timeout)
+        ) as response:
+            return response.status, await response.read()
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -85,6 +171,14 @@ class VkSender:
 def build_sender(groups: Sequence[VkGroupSettings]) -> VkSender:
     """The channel's sender from `[[vk.groups]]` (the spec's `SenderSpec.build`)."""
     return VkSender(groups)
+
+
+def explain(error: str) -> str | None:
+    """The manager's words for an error this sender recorded; None for an unknown one."""
+    code = error.removeprefix("vk: ").split(" ", 1)[0]
+    if code.isdigit() and int(code) in CODE_EXPLANATIONS:
+        return CODE_EXPLANATIONS[int(code)]
+    return next((words for part, words in EXPLANATIONS if part in error), None)
 
 
 def _outcome(status: int, raw: bytes, token: str) -> SendResult:

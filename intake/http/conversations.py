@@ -29,6 +29,7 @@ from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
+from intake.replies.reasons import explain_error
 from intake.replies.wiring import unavailable_accounts
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -99,6 +100,7 @@ def outgoing_json(message: OutgoingMessage) -> dict[str, Any]:
         "channel": message.channel,
         "state": message.state.value,
         "error": message.last_error,
+        "error_ru": explain_error(message.channel, message.state, message.last_error),
         "attempts": message.attempts,
         "created_at": message.created_at.isoformat(),
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
@@ -118,6 +120,7 @@ def entry_json(entry: ConversationEntry) -> dict[str, Any]:
         "message_id": out.id if out else None,
         "state": out.state.value if out else None,
         "error": out.last_error if out else None,
+        "error_ru": explain_error(out.channel, out.state, out.last_error) if out else None,
         "sent_at": out.sent_at.isoformat() if out and out.sent_at else None,
     }
 

@@ -1,4 +1,5 @@
-"""A local stand-in of the Bot API's sendMessage and VK's messages.send, for replies tests.
+"""A local stand-in of the Bot API's sendMessage and VK's messages.send (with
+messages.isMessagesFromGroupAllowed), for replies tests.
 
 It answers as the platforms do (Telegram: JSON with `ok`, `error_code`, `description`; VK:
 HTTP 200 with `response` or `error`), records every call it received, and applies the
@@ -55,6 +56,11 @@ class PlatformStandIn:
     telegram_delivered: list[dict[str, Any]] = field(default_factory=list)
     vk_delivered: list[dict[str, str]] = field(default_factory=list)
     wrong_tokens: int = 0
+    # messages.isMessagesFromGroupAllowed: users (as peer_id strings) who did not allow the
+    # community's messages; every other user did. The checks received, as form fields.
+    vk_not_allowed: set[str] = field(default_factory=set)
+    vk_checks: list[dict[str, str]] = field(default_factory=list)
+    vk_check_faults: list[Fault] = field(default_factory=list)
     # Seconds each accepted call takes (to let concurrent dispatchers overlap).
     latency: float = 0.0
 
@@ -109,6 +115,17 @@ class PlatformStandIn:
         self.vk_delivered.append(form)
         return web.json_response({"response": 500 + len(self.vk_delivered)})
 
+    async def vk_allowed(self, request: web.Request) -> web.StreamResponse:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if form.get("access_token") != VK_TOKEN:
+            self.wrong_tokens += 1
+            return vk_error(5, "User authorization failed: invalid access_token (4).")()
+        self.vk_checks.append(form)
+        if self.vk_check_faults:
+            return self.vk_check_faults.pop(0)()
+        allowed = 0 if form.get("user_id") in self.vk_not_allowed else 1
+        return web.json_response({"response": {"is_allowed": allowed}})
+
 
 @asynccontextmanager
 async def platform_stand_in() -> AsyncIterator[PlatformStandIn]:
@@ -117,6 +134,7 @@ async def platform_stand_in() -> AsyncIterator[PlatformStandIn]:
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", stand_in.telegram)
     app.router.add_post("/method/messages.send", stand_in.vk)
+    app.router.add_post("/method/messages.isMessagesFromGroupAllowed", stand_in.vk_allowed)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     stand_in.url = str(server.make_url("")).rstrip("/")

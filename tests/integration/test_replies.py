@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +29,7 @@ from crm_core.replies import send_reply
 from crm_core.replies_model import OutgoingMessage, OutgoingMessagePort, OutgoingState
 from crm_core.sales import ActivityKind, RecordKind
 from crm_core.storage import Storage
-from intake.replies.dispatcher import JITTER, ReplyDispatcher
+from intake.replies.dispatcher import BASE_DELAY, JITTER, ReplyDispatcher
 from tests.integration.replies_support import (
     BLOCKED,
     NO_PERMISSION,
@@ -40,6 +40,7 @@ from tests.integration.replies_support import (
     platform_stand_in,
     telegram_error,
     vk_error,
+    wait_for,
 )
 from tests.integration.test_followups import drain, leads
 from tests.integration.test_sales_flow import PIPELINES, team
@@ -49,9 +50,9 @@ CHAT_ID = 482915736
 VK_USER = 48392017
 GROUP_ID = 218765432
 LEASE = timedelta(seconds=60)
-# Longer than any first or second backoff (5 s and 10 s, each +25 % at most).
-PAST_FIRST_BACKOFF = timedelta(seconds=5 * (1 + JITTER) + 1)
-PAST_SECOND_BACKOFF = timedelta(seconds=10 * (1 + JITTER) + 1)
+# Longer than any first or second backoff (BASE_DELAY and twice it, each +25 % at most).
+PAST_FIRST_BACKOFF = BASE_DELAY * (1 + JITTER) + timedelta(seconds=1)
+PAST_SECOND_BACKOFF = BASE_DELAY * 2 * (1 + JITTER) + timedelta(seconds=1)
 
 
 class Clock:
@@ -116,8 +117,11 @@ class World:
     clock: Clock
     senders: list[TelegramSender | VkSender]
 
-    def dispatcher(self, **options: Any) -> ReplyDispatcher:
-        """A dispatcher sending through the stand-in with its own HTTP sessions."""
+    def dispatcher(
+        self, clock: Callable[[], datetime] | None = None, **options: Any
+    ) -> ReplyDispatcher:
+        """A dispatcher sending through the stand-in with its own HTTP sessions (on the
+        test's clock unless given another)."""
         telegram = TelegramSender(
             (TelegramBotSettings("sales", token=TELEGRAM_TOKEN, api_base=self.stand_in.url),)
         )
@@ -139,7 +143,7 @@ class World:
                 yield uow.replies
 
         return ReplyDispatcher(
-            replies, {"telegram": telegram, "vk": vk}, self.clock, lease=LEASE, **options
+            replies, {"telegram": telegram, "vk": vk}, clock or self.clock, lease=LEASE, **options
         )
 
     async def client_lead(self, *events: dict[str, Any], owner: str = "ivanova") -> Lead:
@@ -240,7 +244,7 @@ async def test_a_platform_failing_twice_is_retried_with_backoff_and_delivered_on
         "Internal Server Error",
     )
     delay = first.next_attempt_at - world.clock()
-    assert timedelta(seconds=5 * (1 - JITTER)) <= delay <= timedelta(seconds=5 * (1 + JITTER))
+    assert BASE_DELAY * (1 - JITTER) <= delay <= BASE_DELAY * (1 + JITTER)
     assert await dispatcher.run_once() == 0  # not due yet
     world.clock.advance(PAST_FIRST_BACKOFF)
     await dispatcher.run_once()
@@ -255,6 +259,27 @@ async def test_a_platform_failing_twice_is_retried_with_backoff_and_delivered_on
         {"chat_id": CHAT_ID, "text": "Перезвоню через час"}
     ]
     assert (await world.message(queued.id)).state is OutgoingState.SENT
+
+
+async def test_a_running_dispatcher_retries_when_the_backoff_ends_not_at_its_idle_poll(
+    world: World,
+) -> None:
+    lead = await world.client_lead(client_message("tg:1", "Алло"))
+    await world.reply(lead.id, "Уже отвечаю")
+    world.stand_in.telegram_faults.append(telegram_error(500, "Internal Server Error"))
+    dispatcher = world.dispatcher(clock=lambda: datetime.now(UTC))
+    stop, wake = asyncio.Event(), asyncio.Event()
+
+    # Nothing wakes it and it would poll once a minute: only the retry's own time can.
+    running = asyncio.create_task(dispatcher.run(stop, wake, idle_poll=60))
+    try:
+        await wait_for(lambda: world.stand_in.telegram_delivered, timeout=10)
+    finally:
+        stop.set()
+        await running
+
+    assert len(world.stand_in.telegram_calls) == 2
+    assert [m["text"] for m in world.stand_in.telegram_delivered] == ["Уже отвечаю"]
 
 
 async def test_flood_control_waits_as_long_as_telegram_asks(world: World) -> None:

@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from channels.sending import Failed, OutgoingText, Retry, Sent
 from channels.telegram.sender import TelegramSender
 from channels.telegram.sender import _outcome as telegram_outcome
+from channels.telegram.sender import explain as telegram_explain
 from channels.telegram.settings import TelegramBotSettings
 from channels.vk.sender import _outcome as vk_outcome
+from channels.vk.sender import explain as vk_explain
 from channels.vk.sender import random_id
 from crm_core.replies import targets_of
 from crm_core.replies_model import ReplyTarget, Touch
-from intake.replies.dispatcher import JITTER, MAX_DELAY, backoff
+from intake.replies.dispatcher import BASE_DELAY, JITTER, MAX_ATTEMPTS, MAX_DELAY, backoff
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 TOKEN = "1:secret-token"
@@ -47,7 +49,7 @@ def test_of_touches_at_the_same_time_the_later_listed_wins() -> None:
 
 def test_backoff_doubles_within_its_jitter_and_stops_at_the_cap() -> None:
     rng = random.Random(7)
-    for attempts, nominal in ((1, 5), (2, 10), (3, 20), (8, 640)):
+    for attempts, nominal in ((1, 0.5), (2, 1), (3, 2), (8, 64), (11, 512), (12, 900)):
         delays = [backoff(attempts, rng=rng).total_seconds() for _ in range(200)]
         assert nominal * (1 - JITTER) <= min(delays) < max(delays) <= nominal * (1 + JITTER)
     assert backoff(50, rng=rng) <= MAX_DELAY * (1 + JITTER)
@@ -114,3 +116,47 @@ async def test_an_unreachable_bot_api_is_a_retry_never_an_exception() -> None:
     assert isinstance(verdict, Retry) and "network error" in verdict.reason
     assert TOKEN not in verdict.reason
     assert unknown_bot == Failed("telegram: no bot 'other' is configured")
+
+
+def test_the_retries_of_one_message_span_about_an_hour_and_a_half() -> None:
+    # The nominal waits (jitter spreads each one both ways) between MAX_ATTEMPTS tries.
+    span = sum(
+        (min(BASE_DELAY * (1 << (n - 1)), MAX_DELAY) for n in range(1, MAX_ATTEMPTS)),
+        timedelta(),
+    )
+
+    assert timedelta(seconds=1) >= BASE_DELAY
+    assert timedelta(hours=1, minutes=15) <= span <= timedelta(hours=1, minutes=45)
+
+
+def test_known_refusals_read_in_russian_and_unknown_ones_have_no_words() -> None:
+    assert [
+        telegram_explain(error)
+        for error in (
+            "Forbidden: bot was blocked by the user",
+            "Bad Request: chat not found",
+            "Forbidden: user is deactivated",
+            "Forbidden: bot can't initiate conversation with a user",
+            "Internal Server Error",
+        )
+    ] == [
+        "Клиент заблокировал бота",
+        "Чат не найден",
+        "Аккаунт клиента в Telegram удалён",
+        "Клиент не запускал бота: бот не может написать первым",
+        None,
+    ]
+    assert [
+        vk_explain(error)
+        for error in (
+            "vk: 901 Can't send messages for users without permission",
+            "vk: 900 Can't send messages for users from blacklist",
+            "vk: the community's access token was refused (5 User authorization failed)",
+            "vk: messages.send failed (HTTP 502)",
+        )
+    ] == [
+        "Клиент не разрешил сообщения от сообщества ВКонтакте",
+        "Клиент добавил сообщество в чёрный список ВКонтакте",
+        "ВКонтакте не принял ключ доступа сообщества: проверьте настройки",
+        None,
+    ]

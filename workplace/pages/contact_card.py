@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -9,12 +10,15 @@ from aiohttp import web
 from crm_core.access import may_see
 from crm_core.holders import company_holders, contact_holders, deal_holders, lead_holders
 from crm_core.model import Lead, LeadFilter, Manager
+from crm_core.replies_model import OutgoingMessage
 from crm_core.sales import Deal, RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.http.keys import SERVICES
+from intake.replies.wiring import unavailable_accounts
 from workplace.pages.merge import card_notice
+from workplace.pages.replies import load_replies
 from workplace.pages.shared import not_found, path_id, render
-from workplace.pages.timeline import TimelineItem
+from workplace.pages.timeline import TimelineItem, activity_item
 from workplace.viewer import viewer
 
 # The card lists a client's newest leads; older ones stay in the API's listing.
@@ -26,19 +30,36 @@ async def contact_page(request: web.Request) -> web.StreamResponse:
     """One contact (404 for a contact the viewer may not see, as in the API)."""
     me = await viewer(request)
     contact_id = path_id(request, "contact_id")
+    context = await contact_context(request, me, contact_id) if contact_id else None
+    if context is None:
+        return not_found(request, me)
+    return render(request, "contact_card.html", me, context, section=SECTION)
+
+
+async def contact_context(
+    request: web.Request, me: Manager, contact_id: int
+) -> dict[str, Any] | None:
+    """Everything the contact card shows; None for a contact the viewer may not see."""
+    settings = request.app[SERVICES].settings
     async with request.app[SERVICES].storage.reader() as uow:
-        contact = await uow.identity.get_contact(contact_id) if contact_id else None
+        contact = await uow.identity.get_contact(contact_id)
         if contact is None or not may_see(me, await contact_holders(uow, contact)):
-            return not_found(request, me)
+            return None
         company = (
             await uow.identity.get_company(contact.company_id) if contact.company_id else None
         )
         leads = await uow.leads.list(LeadFilter(contact_id=contact.id), LEAD_LIMIT, None)
-        context = await _records(uow, me, leads, RecordKind.CONTACT, contact.id)
+        replies = await load_replies(
+            uow, me, RecordKind.CONTACT, contact.id, unavailable_accounts(settings)
+        )
+        context = await _records(
+            uow, me, leads, RecordKind.CONTACT, contact.id, replies["outgoing"]
+        )
         context["merging"] = await card_notice(uow, me, contact, dict(request.query))
     newest = leads[0].data.contact if leads else None
     context.update(contact=contact, company=company, newest=newest, stages=_stage_names(request))
-    return render(request, "contact_card.html", me, context, section=SECTION)
+    context["reply"] = replies["reply"]
+    return context
 
 
 async def company_page(request: web.Request) -> web.StreamResponse:
@@ -65,7 +86,12 @@ async def company_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _records(
-    uow: UnitOfWork, me: Manager, leads: list[Lead], entity: RecordKind, entity_id: int
+    uow: UnitOfWork,
+    me: Manager,
+    leads: list[Lead],
+    entity: RecordKind,
+    entity_id: int,
+    outgoing: Mapping[int, OutgoingMessage] | None = None,
 ) -> dict[str, Any]:
     """The leads and deals the viewer may see, owner names and the record's timeline."""
     deals: list[Deal] = []
@@ -77,7 +103,7 @@ async def _records(
     names = {m.id: m.name for m in managers}
     tasks = await uow.sales.tasks_of(entity, entity_id)
     activities = await uow.sales.activities_of(entity, entity_id)
-    timeline = [TimelineItem(a.at, a.kind.value, a.text or "", a.actor) for a in activities] + [
+    timeline = [activity_item(a, a.actor, (outgoing or {}).get(a.id)) for a in activities] + [
         TimelineItem(
             t.due_at, "task", t.title, names.get(t.assignee_id or 0, ""), t.done_at is not None
         )

@@ -16,7 +16,9 @@ from crm_core.pipelines import Pipeline, StageKind, StageVisit
 from crm_core.sales import Deal, DealStatus, RecordKind, deal_health
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
+from intake.replies.wiring import unavailable_accounts
 from workplace.pages.deals_board import money
+from workplace.pages.replies import load_replies
 from workplace.pages.shared import junk_reasons, not_found, path_id, render
 from workplace.pages.timeline import Names, stage_items, timeline
 from workplace.viewer import viewer
@@ -65,6 +67,9 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         audit = await uow.audit.for_entity("deal", deal_id)
         clients = await uow.sales.deal_clients([deal_id])
         managers = await uow.managers.list()
+        replies = await load_replies(
+            uow, me, RecordKind.DEAL, deal_id, unavailable_accounts(request.app[SERVICES].settings)
+        )
     now = utcnow()
     pipeline = request.app[SERVICES].sales.pipelines.get(deal.pipeline)
     names_by_id = {m.id: m.name for m in managers}
@@ -73,7 +78,9 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
     names = Names(
         {m.login: m.name for m in managers}, names_by_id, stage_names, junk_reasons(request)
     )
-    events = timeline(activities, tasks, audit, names, stage_items(history, stage_names))
+    events = timeline(
+        activities, tasks, audit, names, stage_items(history, stage_names), replies["outgoing"]
+    )
     health = deal_health([t.due_at for t in open_tasks], now, me.timezone).value
     return {
         "deal": deal,
@@ -88,6 +95,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "path": stage_path(deal, pipeline, history, now),
         "stage_name": stage_names.get(deal.stage, deal.stage),
         "timeline": events,
+        "reply": replies["reply"],
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
         "next_stage": next_stage(deal, pipeline),
     }

@@ -13,6 +13,8 @@ from crm_core.matching import INN_FIELDS
 from crm_core.model import Contact, Lead, Manager
 from crm_core.sales import RecordKind
 from intake.http.keys import SERVICES
+from intake.replies.wiring import unavailable_accounts
+from workplace.pages.replies import load_replies
 from workplace.pages.shared import junk_reasons, not_found, path_id, render, source_names
 from workplace.pages.timeline import Names, timeline
 from workplace.viewer import viewer
@@ -83,6 +85,9 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
         activities = await uow.sales.activities_of(RecordKind.LEAD, lead_id)
         audit = await uow.audit.for_entity("lead", lead_id)
         managers = await uow.managers.list()
+        replies = await load_replies(
+            uow, me, RecordKind.LEAD, lead_id, unavailable_accounts(request.app[SERVICES].settings)
+        )
         contacts: dict[int, Contact] = {}
         for contact_id in _candidate_contact_ids(lead):
             contact = await uow.identity.get_contact(contact_id)
@@ -103,7 +108,8 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
             }
             for r in assignments
         ],
-        "timeline": timeline(activities, tasks, audit, names),
+        "timeline": timeline(activities, tasks, audit, names, outgoing=replies["outgoing"]),
+        "reply": replies["reply"],
         "candidates": candidates(lead, contacts),
         "reasons": reasons,
         "team": sorted((m for m in managers if m.active), key=lambda m: m.name),

@@ -115,6 +115,14 @@ def manager_options(team: Sequence[Manager], except_id: int | None = None) -> Ma
     return option_tags({m.login: m.name for m in team if m.id != except_id})
 
 
+MESSENGER_IDS = {
+    "telegram_id": "Telegram ID",
+    "telegram_username": "Telegram",
+    "vk_id": "ВКонтакте ID",
+    "avito_id": "Авито ID",
+    "whatsapp": "WhatsApp",
+    "max_id": "MAX ID",
+}
 TIMELINE_KINDS = {
     "call": "Звонок",
     "email": "Письмо",
@@ -134,6 +142,7 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "status_name": lambda status: STATUSES.get(status, str(status)),
     "decision_name": lambda key: DECISIONS.get(key, key),
     "timeline_kind": lambda key: TIMELINE_KINDS.get(key, key),
+    "messenger_name": lambda key: MESSENGER_IDS.get(key, key),
 }
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.model import AuditEntry
+from crm_core.replies_model import OutgoingMessage
 from crm_core.sales import Activity, Task
 
 
@@ -21,6 +22,9 @@ class TimelineItem:
     actor: str
     done: bool | None = None
     task_id: int | None = None
+    # An outgoing message's delivery: "queued", "sent" or "failed" with the platform's reason.
+    state: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +52,16 @@ def timeline(
     audit: Iterable[AuditEntry],
     names: Names,
     extra: Iterable[TimelineItem] = (),
+    outgoing: Mapping[int, OutgoingMessage] | None = None,
 ) -> list[TimelineItem]:
     """Everything that happened to a record, newest first; audit entries the other items
-    already show (a stage move beside its stage, the record's creation) are left out."""
+    already show (a stage move beside its stage, the record's creation) are left out.
+
+    `outgoing` (by activity id) marks the message activities that went to the client with
+    their delivery state: each message is one item, whichever way it went.
+    """
     items = [
-        TimelineItem(a.at, a.kind.value, a.text or "", names.manager(a.actor)) for a in activities
+        activity_item(a, names.manager(a.actor), (outgoing or {}).get(a.id)) for a in activities
     ]
     items += [
         TimelineItem(
@@ -73,6 +82,22 @@ def timeline(
     items += extra
     items.sort(key=lambda item: item.at, reverse=True)
     return items
+
+
+def activity_item(
+    activity: Activity, actor: str, outgoing: OutgoingMessage | None = None
+) -> TimelineItem:
+    """An activity as a timeline item; a message to the client carries its delivery state."""
+    if outgoing is None:
+        return TimelineItem(activity.at, activity.kind.value, activity.text or "", actor)
+    return TimelineItem(
+        activity.at,
+        activity.kind.value,
+        activity.text or "",
+        actor,
+        state=outgoing.state.value,
+        error=outgoing.last_error,
+    )
 
 
 def audit_text(entry: AuditEntry, names: Names) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from channels.sending import SenderSpec
 from channels.spec import ChannelSpec, PollerGroup, Route, SettingsSection, ShellRef
 from channels.telegram.const import CHANNEL
-from channels.telegram.sender import build_sender
+from channels.telegram.sender import build_sender, explain
 from channels.telegram.settings import telegram_bots
 
 SPEC = ChannelSpec(
@@ -30,5 +30,5 @@ SPEC = ChannelSpec(
     ),
     openapi=(ShellRef("intake.http.openapi_sales:TELEGRAM_OPERATIONS"),),
     identity_kinds=("telegram_id", "telegram_username"),
-    sender=SenderSpec("telegram_bots", build_sender),
+    sender=SenderSpec("telegram_bots", build_sender, explain=explain),
 )

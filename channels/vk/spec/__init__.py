@@ -5,7 +5,7 @@ from __future__ import annotations
 from channels.sending import SenderSpec
 from channels.spec import ChannelSpec, PollerGroup, Route, SettingsSection, ShellRef
 from channels.vk.const import CHANNEL
-from channels.vk.sender import build_sender
+from channels.vk.sender import build_sender, explain
 from channels.vk.settings import vk_groups
 
 SPEC = ChannelSpec(
@@ -22,5 +22,5 @@ SPEC = ChannelSpec(
     pollers=(PollerGroup(CHANNEL, ShellRef("intake.vk_polling:running_vk_pollers")),),
     openapi=(ShellRef("intake.http.openapi_sales:VK_OPERATIONS"),),
     identity_kinds=("vk_id",),
-    sender=SenderSpec("vk_groups", build_sender),
+    sender=SenderSpec("vk_groups", build_sender, explain=explain),
 )

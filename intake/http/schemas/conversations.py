@@ -46,6 +46,10 @@ class QueuedMessage(Shape):
     channel: str
     state: StateName
     error: str | None = Field(description="The platform's reason of the last failure")
+    error_ru: str | None = Field(
+        description="Why it is not sent, in Russian for the manager (for example"
+        " «Клиент заблокировал бота»); null when sent or nothing failed"
+    )
     attempts: int
     created_at: datetime
     sent_at: datetime | None
@@ -66,6 +70,10 @@ class ConversationMessage(Shape):
     message_id: int | None = Field(description="The outgoing message's id")
     state: OptionalStateName = Field(description="Delivery state (outgoing)")
     error: str | None = Field(description="The platform's reason of the last failure")
+    error_ru: str | None = Field(
+        description="Why it is not sent, in Russian for the manager (for example"
+        " «Клиент заблокировал бота»); null when sent or nothing failed"
+    )
     sent_at: datetime | None
 
 
