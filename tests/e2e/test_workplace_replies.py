@@ -157,7 +157,8 @@ async def test_a_blocked_bot_shows_the_platforms_reason_on_the_card(service: Ser
 
     assert status == 200
     page = await until_card_says(running, path, secret, "не доставлено")
-    assert f"не доставлено: {BLOCKED}" in page
+    # The manager reads the platform's refusal in Russian.
+    assert "не доставлено: Клиент заблокировал бота" in page
     assert 'class="reply-state reply-failed"' in page
     assert stand_in.telegram_delivered == []
 

@@ -60,7 +60,7 @@ def test_an_outgoing_message_is_one_item_with_its_state() -> None:
     items = timeline([incoming, answer, failed], [], [], NAMES, outgoing=states)
 
     assert [(i.text, i.actor, i.state, i.error) for i in items] == [
-        ("Ау", "Анна Иванова", "failed", "Forbidden: bot was blocked by the user"),
+        ("Ау", "Анна Иванова", "failed", "Клиент заблокировал бота"),
         ("Да", "Анна Иванова", "sent", None),
         ("Есть?", "", None, None),
     ]

@@ -10,6 +10,7 @@ from typing import Any
 from crm_core.model import AuditEntry
 from crm_core.replies_model import OutgoingMessage
 from crm_core.sales import Activity, Task
+from intake.replies.reasons import explain_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def activity_item(
         activity.text or "",
         actor,
         state=outgoing.state.value,
-        error=outgoing.last_error,
+        error=explain_error(outgoing.channel, outgoing.state, outgoing.last_error),
     )
 
 
