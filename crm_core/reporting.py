@@ -1,4 +1,4 @@
-"""The reports as a viewer gets them: whose records they cover, the rows loaded, the report built.
+"""The reports as a viewer gets them: whose records they cover, the aggregates loaded, the report.
 
 The API (intake/http/reports.py) and the workplace's Отчёты page both call these, so the
 scope rule and the queries behind a report live in one place.
@@ -13,6 +13,7 @@ from crm_core.reports import (
     FunnelReport,
     LeadQualityReport,
     Period,
+    funnel_positions,
     funnel_report,
     lead_quality_report,
 )
@@ -42,14 +43,14 @@ async def load_funnel(
 ) -> FunnelReport:
     """The funnel of deals of `pipeline` created in `period` that the viewer may report on."""
     owner_id = report_owner_id(viewer, chosen)
-    deals = await uow.reports.funnel_deals(pipeline.key, period, owner_id)
-    visits = await uow.reports.funnel_visits(pipeline.key, period, owner_id)
-    return funnel_report(pipeline, period, deals, visits)
+    positions = funnel_positions(pipeline)
+    facts = await uow.reports.funnel_facts(pipeline.key, positions, period, owner_id)
+    return funnel_report(pipeline, period, facts)
 
 
 async def load_lead_quality(
     uow: UnitOfWork, viewer: Manager, period: Period, chosen: Manager | None = None
 ) -> LeadQualityReport:
     """Lead quality per channel and form over leads created in `period` the viewer may see."""
-    leads = await uow.reports.quality_leads(period, report_owner_id(viewer, chosen))
-    return lead_quality_report(period, leads)
+    facts = await uow.reports.lead_quality_facts(period, report_owner_id(viewer, chosen))
+    return lead_quality_report(period, facts)

@@ -1,14 +1,15 @@
 """Sales reports, pure: the deal funnel of a pipeline and lead quality per channel and form.
 
-Storage fetches plain rows (crm_core/storage/reports.py); everything here is arithmetic on
-them, so the numbers are the same on SQLite and PostgreSQL and can be tested without one.
+Storage aggregates in SQL (crm_core/storage/reports.py) down to a few rows per group: counts,
+sums in kopecks, and for each median only the one or two middle durations in microseconds.
+Everything here is arithmetic on those, so the numbers are the same on SQLite and PostgreSQL
+and equal to counting every row in Python (tests/reports_oracle.py keeps that definition).
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ from crm_core.pipelines import Pipeline, StageKind
 from crm_core.sales import DealStatus
 
 DEFAULT_PERIOD = timedelta(days=30)
-# Rows are fetched and medians computed in Python; a bound keeps one request's work bounded.
+# Storage sorts the period's durations for a median; a bound keeps one request's work bounded.
 MAX_PERIOD = timedelta(days=366)
 CENT = Decimal("0.01")
 NO_REASON = "unspecified"
@@ -86,29 +87,60 @@ def _moment(field: str, raw: str | None, zone: ZoneInfo) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 
+# ---------------------------------------------------------------- medians
+
+
+def middle_positions(count: int) -> tuple[int, int]:
+    """The 1-based ranks of the middle value(s) of `count` sorted values (equal when odd)."""
+    return (count + 1) // 2, (count + 2) // 2
+
+
+@dataclass(frozen=True, slots=True)
+class Middle:
+    """What a median of durations needs: how many there are and the middle one or two of them
+    once sorted, in whole microseconds (negative ones, from clock skew, counted as zero)."""
+
+    count: int
+    middle: tuple[int, ...] = ()
+
+    def median_seconds(self) -> float | None:
+        """The median in seconds, as statistics.median of each duration's total_seconds()."""
+        seconds = [micro / 1_000_000 for micro in self.middle]
+        if not seconds:
+            return None
+        return seconds[0] if len(seconds) == 1 else (seconds[0] + seconds[1]) / 2
+
+
+NO_DURATIONS = Middle(0)
+
+
 # ---------------------------------------------------------------- funnel
 
 
 @dataclass(frozen=True, slots=True)
-class DealRow:
-    """A deal of the cohort as the funnel needs it."""
+class DealTally:
+    """Deals of the cohort sharing stage, status, currency and lost reason; amounts summed."""
 
-    id: int
     stage: str
     status: DealStatus
-    amount: Decimal | None
     currency: str
     lost_reason: str | None
+    deals: int
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
-class DealVisit:
-    """One stretch a cohort deal spent in a stage; `left_at` is None while it is still there."""
+class FunnelFacts:
+    """What storage aggregates for a funnel.
 
-    deal_id: int
-    stage: str
-    entered_at: datetime
-    left_at: datetime | None
+    `furthest` counts deals by the furthest funnel position they ever were at (their current
+    stage or any visited one; -1 for none configured); `stage_times` are the finished visits
+    of each stage.
+    """
+
+    tallies: tuple[DealTally, ...]
+    furthest: Mapping[int, int]
+    stage_times: Mapping[str, Middle]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +173,14 @@ class FunnelReport:
     lost_by_reason: dict[str, int]
 
 
-def funnel_report(
-    pipeline: Pipeline, period: Period, deals: Sequence[DealRow], visits: Iterable[DealVisit]
-) -> FunnelReport:
-    """The funnel of a cohort of deals of `pipeline`, from the deals and their stage history.
+def funnel_positions(pipeline: Pipeline) -> dict[str, int]:
+    """Each funnel stage's position: open stages in pipeline order, then the won stage."""
+    funnel = [s for s in pipeline.stages if s.kind is not StageKind.LOST]
+    return {s.key: i for i, s in enumerate(funnel)}
+
+
+def funnel_report(pipeline: Pipeline, period: Period, facts: FunnelFacts) -> FunnelReport:
+    """The funnel of a cohort of deals of `pipeline`, from their tallies and stage history.
 
     `reached` is the conversion funnel: a deal reached a stage when it ever entered it or any
     later one (the won stage counting as the last), so a stage skipped in free order still
@@ -152,26 +188,23 @@ def funnel_report(
     `median_seconds_in_stage` is over finished visits of the stage (a deal sent back counts
     each visit). Stages no longer configured are left out of the rows, not out of the totals.
     """
-    funnel = [s for s in pipeline.stages if s.kind is not StageKind.LOST]
-    position = {s.key: i for i, s in enumerate(funnel)}
-    # The current stage counts as visited even if its history row is missing.
-    furthest = {d.id: position.get(d.stage, -1) for d in deals}
-    durations: dict[str, list[float]] = defaultdict(list)
-    for v in visits:
-        if v.deal_id not in furthest:
-            continue
-        furthest[v.deal_id] = max(furthest[v.deal_id], position.get(v.stage, -1))
-        if v.left_at is not None:
-            # Another host's clock may stamp a visit; skew must not show negative time.
-            durations[v.stage].append(max((v.left_at - v.entered_at).total_seconds(), 0.0))
-    now_in = Counter(d.stage for d in deals)
+    now_in: Counter[str] = Counter()
+    statuses: Counter[DealStatus] = Counter()
+    lost_by_reason: Counter[str] = Counter()
+    won_amount: dict[str, Decimal] = defaultdict(Decimal)
+    for t in facts.tallies:
+        now_in[t.stage] += t.deals
+        statuses[t.status] += t.deals
+        if t.status is DealStatus.WON:
+            won_amount[t.currency] += t.amount
+        elif t.status is DealStatus.LOST:
+            lost_by_reason[t.lost_reason or NO_REASON] += t.deals
 
     rows: list[StageFunnel] = []
     previous: int | None = None
-    for i, stage in enumerate(funnel):
-        reached = sum(1 for f in furthest.values() if f >= i)
-        conversion = share(reached, previous) if previous is not None else None
-        spent = durations.get(stage.key, [])
+    for i, stage in enumerate(s for s in pipeline.stages if s.kind is not StageKind.LOST):
+        reached = sum(n for furthest, n in facts.furthest.items() if furthest >= i)
+        spent = facts.stage_times.get(stage.key, NO_DURATIONS)
         rows.append(
             StageFunnel(
                 key=stage.key,
@@ -179,27 +212,21 @@ def funnel_report(
                 kind=stage.kind,
                 reached=reached,
                 now_in=now_in.get(stage.key, 0),
-                conversion_from_previous=conversion,
-                median_seconds_in_stage=statistics.median(spent) if spent else None,
-                closed_visits=len(spent),
+                conversion_from_previous=share(reached, previous)
+                if previous is not None
+                else None,
+                median_seconds_in_stage=spent.median_seconds(),
+                closed_visits=spent.count,
             )
         )
         previous = reached
 
-    won_amount: dict[str, Decimal] = defaultdict(Decimal)
-    for d in deals:
-        if d.status is DealStatus.WON:
-            won_amount[d.currency] += d.amount or Decimal(0)
-    lost_by_reason = Counter(
-        d.lost_reason or NO_REASON for d in deals if d.status is DealStatus.LOST
-    )
-    statuses = Counter(d.status for d in deals)
     return FunnelReport(
         pipeline=pipeline.key,
         pipeline_name=pipeline.name,
         period=period,
         stages=tuple(rows),
-        deals=len(deals),
+        deals=sum(statuses.values()),
         open=statuses[DealStatus.OPEN],
         won=statuses[DealStatus.WON],
         lost=statuses[DealStatus.LOST],
@@ -212,16 +239,27 @@ def funnel_report(
 
 
 @dataclass(frozen=True, slots=True)
-class LeadRow:
-    """A lead of the period as the quality report needs it."""
+class LeadTally:
+    """Leads of the period sharing channel, source, status, junk reason and repeat flag;
+    `taken` of them were ever taken into work."""
 
     channel: str
     source: str
     status: LeadStatus
     junk_reason: str | None
     is_repeat: bool
-    created_at: datetime
-    taken_at: datetime | None
+    leads: int
+    taken: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeadQualityFacts:
+    """What storage aggregates for lead quality: tallies, and the waits from creation to the
+    first take per (channel, source) and over all leads."""
+
+    tallies: tuple[LeadTally, ...]
+    waits: Mapping[tuple[str, str], Middle]
+    total_wait: Middle
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,30 +302,31 @@ class LeadQualityReport:
     total: LeadQuality
 
 
-def lead_quality_report(period: Period, leads: Iterable[LeadRow]) -> LeadQualityReport:
-    """Group the period's leads by channel and source and measure each group."""
-    grouped: dict[tuple[str, str], list[LeadRow]] = defaultdict(list)
-    everything: list[LeadRow] = []
-    for lead in leads:
-        grouped[(lead.channel, lead.source)].append(lead)
-        everything.append(lead)
-    groups = [LeadQualityGroup(c, s, lead_quality(rows)) for (c, s), rows in grouped.items()]
-    groups.sort(key=lambda g: (-g.quality.leads, g.channel, g.source))
-    return LeadQualityReport(period, tuple(groups), lead_quality(everything))
-
-
-def lead_quality(leads: Sequence[LeadRow]) -> LeadQuality:
-    """Counts, shares, junk reasons and the median time to first take of some leads."""
-    total = len(leads)
-    statuses = Counter(lead.status for lead in leads)
-    reasons = Counter(
-        lead.junk_reason or NO_REASON for lead in leads if lead.status is LeadStatus.JUNK
-    )
-    waits = [
-        max((lead.taken_at - lead.created_at).total_seconds(), 0.0)
-        for lead in leads
-        if lead.taken_at is not None
+def lead_quality_report(period: Period, facts: LeadQualityFacts) -> LeadQualityReport:
+    """Group the period's lead tallies by channel and source and measure each group."""
+    grouped: dict[tuple[str, str], list[LeadTally]] = defaultdict(list)
+    for tally in facts.tallies:
+        grouped[(tally.channel, tally.source)].append(tally)
+    groups = [
+        LeadQualityGroup(c, s, lead_quality(rows, facts.waits.get((c, s), NO_DURATIONS)))
+        for (c, s), rows in grouped.items()
     ]
+    groups.sort(key=lambda g: (-g.quality.leads, g.channel, g.source))
+    return LeadQualityReport(period, tuple(groups), lead_quality(facts.tallies, facts.total_wait))
+
+
+def lead_quality(tallies: Iterable[LeadTally], waits: Middle) -> LeadQuality:
+    """Counts, shares, junk reasons and the median time to first take of some leads."""
+    statuses: Counter[LeadStatus] = Counter()
+    reasons: Counter[str] = Counter()
+    taken = repeats = 0
+    for t in tallies:
+        statuses[t.status] += t.leads
+        taken += t.taken
+        repeats += t.leads if t.is_repeat else 0
+        if t.status is LeadStatus.JUNK:
+            reasons[t.junk_reason or NO_REASON] += t.leads
+    total = sum(statuses.values())
     in_work = statuses[LeadStatus.IN_WORK]
     converted = statuses[LeadStatus.CONVERTED]
     junk = statuses[LeadStatus.JUNK]
@@ -300,9 +339,9 @@ def lead_quality(leads: Sequence[LeadRow]) -> LeadQuality:
         qualified_share=share(in_work + converted, total),
         junk_share=share(junk, total),
         junk_by_reason=dict(sorted(reasons.items())),
-        taken=len(waits),
-        median_seconds_to_take=statistics.median(waits) if waits else None,
-        repeat_share=share(sum(1 for lead in leads if lead.is_repeat), total),
+        taken=taken,
+        median_seconds_to_take=waits.median_seconds(),
+        repeat_share=share(repeats, total),
     )
 
 

@@ -35,6 +35,7 @@ from crm_core.reports import (
     InvalidPeriod,
     LeadQualityReport,
     Period,
+    funnel_positions,
     funnel_report,
     lead_quality_report,
     resolve_period,
@@ -191,15 +192,16 @@ async def sales_history(storage: Storage, staff: dict[str, Manager]) -> None:
 
 async def funnel_of(storage: Storage, owner_id: int | None = None) -> FunnelReport:
     async with storage.reader() as uow:
-        deals = await uow.reports.funnel_deals("main", NOVEMBER, owner_id)
-        visits = await uow.reports.funnel_visits("main", NOVEMBER, owner_id)
-    return funnel_report(PIPELINES["main"], NOVEMBER, deals, visits)
+        facts = await uow.reports.funnel_facts(
+            "main", funnel_positions(PIPELINES["main"]), NOVEMBER, owner_id
+        )
+    return funnel_report(PIPELINES["main"], NOVEMBER, facts)
 
 
 async def quality_of(storage: Storage, assignee_id: int | None = None) -> LeadQualityReport:
     async with storage.reader() as uow:
-        leads = await uow.reports.quality_leads(NOVEMBER, assignee_id)
-    return lead_quality_report(NOVEMBER, leads)
+        facts = await uow.reports.lead_quality_facts(NOVEMBER, assignee_id)
+    return lead_quality_report(NOVEMBER, facts)
 
 
 # ---------------------------------------------------------------- funnel

@@ -1,24 +1,24 @@
-"""The rows the sales reports are computed from."""
+"""The aggregates the sales reports are computed from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
-from crm_core.reports import DealRow, DealVisit, LeadRow, Period
+from crm_core.reports import FunnelFacts, LeadQualityFacts, Period
 
 
 class ReportRepository(Protocol):
     """Read-only queries behind the funnel and lead-quality reports."""
 
-    async def funnel_deals(
-        self, pipeline: str, period: Period, owner_id: int | None
-    ) -> list[DealRow]:
-        """Deals of a pipeline created in the period (one owner's, or everyone's with None)."""
+    async def funnel_facts(
+        self, pipeline: str, positions: Mapping[str, int], period: Period, owner_id: int | None
+    ) -> FunnelFacts:
+        """Tallies, furthest positions and stage times of a pipeline's deals created in the
+        period (one owner's, or everyone's with None); `positions` ranks the funnel's stages."""
 
-    async def funnel_visits(
-        self, pipeline: str, period: Period, owner_id: int | None
-    ) -> list[DealVisit]:
-        """The stage history of the same cohort of deals, oldest visit first per deal."""
-
-    async def quality_leads(self, period: Period, assignee_id: int | None) -> list[LeadRow]:
-        """Leads created in the period (one assignee's, or everyone's with None)."""
+    async def lead_quality_facts(
+        self, period: Period, assignee_id: int | None
+    ) -> LeadQualityFacts:
+        """Tallies and waits to the first take of leads created in the period (one assignee's,
+        or everyone's with None)."""
