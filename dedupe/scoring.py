@@ -177,8 +177,12 @@ def compare(
     names = compare_names(lead.name, candidate.name, stats)
     evidence += names
     evidence += _company(lead, candidate)
-    on_shared = [shared[p] for p in sorted(lead.phones | lead.text_phones) if p in shared]
-    if on_shared and any(e.weight > 0 for e in phones):
+    on_shared = [
+        shared[p]
+        for p in sorted((lead.phones | lead.text_phones) & candidate.phones)
+        if p in shared
+    ]
+    if on_shared:
         evidence.append(_shared_number_rule(lead, candidate, on_shared[0], names))
     if _name_agrees(names):
         if not phones:
@@ -212,6 +216,7 @@ def _shared_number_rule(
         ("first_name", "у владельца другое имя"),
         ("patronymic", "у владельца другое отчество"),
         ("gender", "владелец другого пола"),
+        ("surname", "у владельца другая фамилия"),
     ):
         if field_name in conflict:
             return Evidence(

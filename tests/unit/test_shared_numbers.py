@@ -165,3 +165,20 @@ def test_several_contacts_of_one_company_or_one_surname_share_a_number() -> None
         2: _contact(2, "Сидорова Анна", 3, None),
     }
     assert shared_numbers(lead, rows, {}, strangers, {}) == {}
+
+
+def test_another_surname_is_a_veto_on_an_office_line() -> None:
+    colleague = RawIdentity(name="Иван Сидоров", phones=(OFFICE,), company="Вектор")
+    result = decision(colleague)
+    assert result.verdict is not Verdict.AUTO
+    assert "номер общий для офиса ООО «Вектор»: у владельца другая фамилия" in notes(result)
+
+
+def test_the_rule_looks_only_at_the_number_the_candidate_holds() -> None:
+    holder = RawIdentity(name="Петров Иван", phones=(OFFICE, "+79031112233"))
+    other = RawIdentity(name="Петров Иван", phones=("+79031112233",))
+    lead = RawIdentity(phones=(OFFICE, "+79031112233"))
+    assert decision(lead, holder).verdict is Verdict.REVIEW
+    result = decision(lead, other)
+    assert result.verdict is Verdict.AUTO
+    assert not any("номер общий" in n for n in notes(result))
