@@ -59,7 +59,7 @@ class Detector:
             else set()
         )
         company_profiles = await index.companies(company_ids) if company_ids else {}
-        shared = shared_numbers(lead, rows, counts, contacts, company_profiles)
+        shared = shared_numbers(lead, rows, contacts, company_profiles)
         scored = [
             ScoredCandidate(
                 Entity.CONTACT,
@@ -124,7 +124,6 @@ class Detector:
 def shared_numbers(
     lead: Profile,
     rows: list[tuple[str, Entity, int]],
-    counts: Mapping[tuple[str, Entity], int],
     contacts: Mapping[int, IndexedContact],
     companies: Mapping[int, Profile],
 ) -> dict[str, SharedNumber]:

@@ -132,7 +132,7 @@ def test_a_number_on_a_company_record_is_an_office_line() -> None:
     lead = build_profile(RawIdentity(phones=(OFFICE,)))
     rows = [(f"p:{OFFICE}", Entity.CONTACT, 1), (f"p:{OFFICE}", Entity.COMPANY, 7)]
     firm = build_profile(RawIdentity(company="ООО «Вектор»", phones=(OFFICE,)), stored=True)
-    found = shared_numbers(lead, rows, {}, {1: _contact(1, "Петров Иван", 7, None)}, {7: firm})
+    found = shared_numbers(lead, rows, {1: _contact(1, "Петров Иван", 7, None)}, {7: firm})
     assert found[OFFICE].use is NumberUse.OFFICE
     assert found[OFFICE].company_id == 7
     assert found[OFFICE].label == "номер общий для офиса ООО «Вектор»"
@@ -142,7 +142,7 @@ def test_a_sole_traders_number_is_the_owners_own() -> None:
     lead = build_profile(RawIdentity(phones=(OFFICE,)))
     rows = [(f"p:{OFFICE}", Entity.CONTACT, 1), (f"p:{OFFICE}", Entity.COMPANY, 7)]
     firm = build_profile(RawIdentity(company="ИП Петров Иван Сергеевич", phones=(OFFICE,)))
-    found = shared_numbers(lead, rows, {}, {1: _contact(1, "Петров Иван", 7, None)}, {7: firm})
+    found = shared_numbers(lead, rows, {1: _contact(1, "Петров Иван", 7, None)}, {7: firm})
     assert found == {}
 
 
@@ -153,18 +153,18 @@ def test_several_contacts_of_one_company_or_one_surname_share_a_number() -> None
         1: _contact(1, "Петров Иван", 7, "ООО «Вектор»"),
         2: _contact(2, "Сидорова Анна", 7, "ООО «Вектор»"),
     }
-    office = shared_numbers(lead, rows, {}, colleagues, {})[OFFICE]
+    office = shared_numbers(lead, rows, colleagues, {})[OFFICE]
     assert (office.use, office.company_id, office.holders) == (NumberUse.OFFICE, 7, (1, 2))
     family = {
         1: _contact(1, "Петров Иван", None, None),
         2: _contact(2, "Петрова Анна", None, None),
     }
-    assert shared_numbers(lead, rows, {}, family, {})[OFFICE].use is NumberUse.FAMILY
+    assert shared_numbers(lead, rows, family, {})[OFFICE].use is NumberUse.FAMILY
     strangers = {
         1: _contact(1, "Петров Иван", None, None),
         2: _contact(2, "Сидорова Анна", 3, None),
     }
-    assert shared_numbers(lead, rows, {}, strangers, {}) == {}
+    assert shared_numbers(lead, rows, strangers, {}) == {}
 
 
 def test_another_surname_is_a_veto_on_an_office_line() -> None:
