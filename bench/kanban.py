@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import statistics
 import sys
 import tempfile
 import time
@@ -25,15 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
+from seed_workplace import row, scratch_storage, time_page  # noqa: E402
 
 from config import Settings, load_settings  # noqa: E402
 from crm_core.pipelines import StageKind  # noqa: E402
 from crm_core.sales import DealStatus, NewDeal, NewTask, RecordKind  # noqa: E402
 from crm_core.storage import Storage  # noqa: E402
-from crm_core.storage.factory import open_storage  # noqa: E402
-from crm_core.storage.postgres import PostgresStorage  # noqa: E402
 from intake.auth import create_token  # noqa: E402
 from intake.bootstrap import build_services  # noqa: E402
 from intake.clock import utcnow  # noqa: E402
@@ -77,68 +73,33 @@ async def seed(storage: Storage, settings: Settings, deals: int, open_deals: int
     return pipeline.key
 
 
-async def time_board(client: TestClient, path: str, token: str, count: int) -> tuple[list, int]:
-    """Latencies in milliseconds of `count` board requests, and the page's size in bytes."""
-    samples, size = [], 0
-    headers = {"Authorization": f"Bearer {token}"}
-    for _ in range(count):
-        started = time.perf_counter()
-        async with client.get(path, headers=headers) as response:
-            body = await response.read()
-            assert response.status == 200, response.status
-        samples.append((time.perf_counter() - started) * 1000)
-        size = len(body)
-    return samples, size
-
-
-def row(label: str, samples: list[float], size: int) -> str:
-    """One line of the report."""
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return (
-        f"{label:<28} p50 {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   "
-        f"{size / 1024:7.1f} KiB"
-    )
-
-
 async def run(args: argparse.Namespace) -> None:
     """Seed, then measure."""
     settings = load_settings(ROOT / "config" / "default.toml", environ={})
     with tempfile.TemporaryDirectory() as workdir:
-        if args.postgres_url:  # a schema of its own, dropped afterwards
-            schema = f"bench_kanban_{os.getpid()}"
-            conn = await asyncpg.connect(args.postgres_url)
-            await conn.execute(f"CREATE SCHEMA {schema}")
-            await conn.close()
-            storage: Storage = PostgresStorage(args.postgres_url, schema=schema)
-        else:
-            storage = open_storage(f"sqlite:///{Path(workdir) / 'kanban.sqlite3'}")
-        app = create_app(settings, build_services(settings, storage))
-        client = TestClient(TestServer(app, host="127.0.0.1"))
-        await client.start_server()
-        try:
-            started = time.perf_counter()
-            key = await seed(storage, settings, args.deals, args.open)
-            took = time.perf_counter() - started
-            print(f"seeded {args.deals} deals ({args.open} open) in {took:.1f} s")
-            head = next(m.login for m in settings.managers if m.role == "head")
-            manager = next(m.login for m in settings.managers if m.role != "head")
-            for login, label in (
-                (head, "board, head (all deals)"),
-                (manager, "board, one manager"),
-            ):
-                token = await create_token(storage, login)
-                await time_board(client, f"/deals?pipeline={key}", token, 3)  # warm up
-                samples, size = await time_board(
-                    client, f"/deals?pipeline={key}", token, args.requests
-                )
-                print(row(label, samples, size))
-        finally:
-            await client.close()
-            if args.postgres_url:
-                conn = await asyncpg.connect(args.postgres_url)
-                await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-                await conn.close()
+        async with scratch_storage(args.postgres_url, Path(workdir), "kanban") as (storage, _):
+            app = create_app(settings, build_services(settings, storage))
+            client = TestClient(TestServer(app, host="127.0.0.1"))
+            await client.start_server()
+            try:
+                started = time.perf_counter()
+                key = await seed(storage, settings, args.deals, args.open)
+                took = time.perf_counter() - started
+                print(f"seeded {args.deals} deals ({args.open} open) in {took:.1f} s")
+                head = next(m.login for m in settings.managers if m.role == "head")
+                manager = next(m.login for m in settings.managers if m.role != "head")
+                for login, label in (
+                    (head, "board, head (all deals)"),
+                    (manager, "board, one manager"),
+                ):
+                    token = await create_token(storage, login)
+                    path = f"/deals?pipeline={key}"
+                    await time_page(client, path, token, 3)  # warm up
+                    timing = await time_page(client, path, token, args.requests)
+                    assert timing.status == 200, timing.status
+                    print(row(label, timing))
+            finally:
+                await client.close()
 
 
 def main() -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import aiohttp_jinja2
 import jinja2
@@ -12,7 +10,7 @@ from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
 from intake.http.keys import EVENT_AUTHENTICATORS
-from workplace.auth.routes import add_sign_in, csrf_context
+from workplace.auth.routes import add_sign_in
 from workplace.auth.session import stream_sign_in
 from workplace.pages import (
     clients,
@@ -40,21 +38,18 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 # Every workplace route is named with this prefix, so API checks can tell them apart.
 PREFIX = "workplace."
-ContextProcessor = Callable[[web.Request], Awaitable[dict[str, Any]]]
 
 
-def setup_workplace(
-    app: web.Application, context_processors: Iterable[ContextProcessor] = ()
-) -> None:
+def setup_workplace(app: web.Application) -> None:
     """Add the workplace's templates (autoescaped), static files and page routes to `app`.
 
-    `context_processors` add template variables to every page (sign-in adds `csrf_token`).
+    No context processors: aiohttp_jinja2 runs them in a middleware, for every request of
+    the API too; pages get the request and `csrf_token` from `pages.shared.render`.
     """
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
-        context_processors=[aiohttp_jinja2.request_processor, csrf_context, *context_processors],
         filters=FILTERS,
         undefined=jinja2.ChainableUndefined,
     )

@@ -285,6 +285,28 @@ class SqlLeadRepository:
         )
         return [_lead(r) for r in rows]
 
+    async def triage(self, visible_to: str | None, limit: int) -> tuple[tuple[Lead, ...], int]:
+        """New leads in triage order (urgent first, then the nearest deadline to take, then
+        the oldest), the first `limit`, and how many there are in all."""
+        q = Conditions()
+        q.add("l.status = {}", LeadStatus.NEW.value)
+        q.add("m.login = {}", visible_to)
+        count = await self._s.fetchrow(
+            "SELECT COUNT(*) AS n FROM leads l LEFT JOIN managers m ON m.id = l.assignee_id"
+            f"{q.where()}",
+            *q.args,
+        )
+        q.args.append(limit)
+        # Flags are a JSON array on both databases; its text form names "urgent" when set.
+        rows = await self._s.fetch(
+            f"{LEAD_SELECT}{q.where()} ORDER BY"
+            " CASE WHEN CAST(l.flags AS TEXT) LIKE '%\"urgent\"%' THEN 0 ELSE 1 END,"
+            " CASE WHEN l.accept_by IS NULL THEN 1 ELSE 0 END, l.accept_by, l.id"
+            f" LIMIT ${len(q.args)}",
+            *q.args,
+        )
+        return tuple(_lead(r) for r in rows), int(count["n"]) if count else 0
+
 
 def _lead(r: Row) -> Lead:
     contact = LeadContactDetails(

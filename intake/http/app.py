@@ -69,6 +69,7 @@ def create_app(
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_replies_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
+    app.on_shutdown.append(_end_event_streams)
     return app
 
 
@@ -169,6 +170,12 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             await watch.stop()
+
+
+async def _end_event_streams(app: web.Application) -> None:
+    # Before aiohttp waits for running handlers: an open stream (every workplace page has
+    # one) would otherwise hold a stop for the whole grace period.
+    app[SERVICES].events.close()
 
 
 async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:

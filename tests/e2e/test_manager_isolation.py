@@ -237,6 +237,17 @@ async def assert_reports_cover_only_her_records(running: Running, world: World) 
     assert quality["total"]["converted"] == 0, quality
 
 
+def fills(template: str, world: World) -> list[str]:
+    """The path with every parameter set to petrov's record of that kind; a route naming its
+    record's kind (`{entity}/{entity_id}`) once per kind it takes."""
+    if "{entity}/{entity_id}" not in template:
+        return [fill(template, world)]
+    return [
+        fill(template.replace("{entity}/{entity_id}", f"{kind}/{{{kind}_id}}"), world)
+        for kind in ("lead", "deal", "contact")
+    ]
+
+
 def fill(template: str, world: World) -> str:
     """A path with every parameter set to petrov's record of that kind."""
     ids = world.ids
@@ -332,7 +343,8 @@ async def test_a_manager_sees_and_changes_nothing_of_another_managers_clients(
         for body in sent:
             # Petrov's ids in the path or the body: the route must refuse.
             must_refuse = "{" in template or with_body
-            await attempt(method, fill(template, world) + query, body, must_refuse=must_refuse)
+            for path in fills(template, world):
+                await attempt(method, path + query, body, must_refuse=must_refuse)
             if "{lead_id}" in template:
                 # Her own lead in the path, petrov's records in the body: whatever it answers,
                 # nothing of his may show or change.

@@ -158,7 +158,11 @@ async def test_a_taken_lead_is_announced_to_the_head_not_to_the_taker(
     head = await manager(running, "head")
     async with running.services.storage.reader() as uow:
         told = await uow.outbox.for_manager(head.id, 0, 100)
-    assert [r.kind.value for r in told] == ["lead_updated"]
+    # The head saw the lead arrive, then leave Входящие when it was taken.
+    assert [(r.kind.value, r.payload["status"]) for r in told] == [
+        ("lead_updated", "new"),
+        ("lead_updated", "in_work"),
+    ]
 
 
 async def test_signing_out_ends_an_open_session_stream(

@@ -19,6 +19,7 @@ from crm_core.lifecycle import junk_lead, take_lead
 from crm_core.model import (
     Lead,
     LeadContactDetails,
+    LeadFlag,
     LeadMatch,
     LeadStatus,
     Manager,
@@ -84,7 +85,12 @@ async def team(storage: Storage) -> dict[str, Manager]:
 
 
 async def new_lead(
-    storage: Storage, n: int, *, company: str | None = "ООО Ромашка", amount: str = "150 000"
+    storage: Storage,
+    n: int,
+    *,
+    company: str | None = "ООО Ромашка",
+    amount: str = "150 000",
+    flags: tuple[LeadFlag, ...] = (),
 ) -> Lead:
     lead = NewLead(
         inbox_id=0,
@@ -97,7 +103,7 @@ async def new_lead(
         referrer=None,
         fields={"amount": amount, "product": "Монтаж"},
         meta={},
-        flags=(),
+        flags=flags,
         queue="main",
         pipeline="main",
         received_at=T0,

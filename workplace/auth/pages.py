@@ -22,7 +22,12 @@ from workplace.auth.cookies import (
 from workplace.auth.csrf import CSRF_FIELD
 from workplace.auth.next_url import safe_next
 from workplace.auth.service import Refused, SignedIn, Throttled, sign_in, sign_out
-from workplace.auth.session import current_session, forget_session, session_policy
+from workplace.auth.session import (
+    current_session,
+    forget_session,
+    session_policy,
+    template_context,
+)
 from workplace.viewer import signed_in, viewer
 
 log = logging.getLogger(__name__)
@@ -95,7 +100,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @aiohttp_jinja2.template("account.html")
 async def account(request: web.Request) -> dict[str, Any]:
     """Who is signed in, and the sign-out button."""
-    return {"manager": await viewer(request)}
+    manager = await viewer(request)
+    return {"manager": manager, **template_context(request)}
 
 
 def _login_page(

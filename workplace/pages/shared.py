@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from crm_core.errors import DomainError, MatchError
 from crm_core.model import Lead, LeadFlag, LeadStatus, Manager
 from intake.http.body import parse_int
 from intake.http.keys import SERVICES
+from workplace.auth.session import template_context
 
 CHANNELS = {
     "webform": "Форма на сайте",
@@ -93,6 +96,25 @@ def source_names(request: web.Request) -> dict[str, str]:
     return {f.key: f.name for f in request.app[SERVICES].settings.forms}
 
 
+def option_tags(choices: Mapping[str, str]) -> Markup:
+    """`<option>` tags of key → name choices, escaped."""
+    # Each tag is escaped by _option; Markup("").join would escape-check every tag again.
+    return Markup("".join([_option(key, name) for key, name in choices.items()]))  # noqa: S704
+
+
+@lru_cache(maxsize=1024)
+def _option(key: str, name: str) -> str:
+    # The same few dozen options repeat on every row: escape each once.
+    return f'<option value="{escape(key)}">{escape(name)}</option>'
+
+
+def manager_options(team: Sequence[Manager], except_id: int | None = None) -> Markup:
+    """`<option>` tags of the team by login (without one manager, such as the current
+    assignee). Built here, not in a template loop: Входящие has one per row, and 300 rows of
+    30 managers each rendered by Jinja cost more than the rest of the page."""
+    return option_tags({m.login: m.name for m in team if m.id != except_id})
+
+
 TIMELINE_KINDS = {
     "call": "Звонок",
     "email": "Письмо",
@@ -106,6 +128,8 @@ TIMELINE_KINDS = {
 FILTERS: Mapping[str, Callable[..., Any]] = {
     "local_time": local_time,
     "phone": phone,
+    "option_tags": option_tags,
+    "manager_options": manager_options,
     "channel_name": lambda key: CHANNELS.get(key, key),
     "status_name": lambda status: STATUSES.get(status, str(status)),
     "decision_name": lambda key: DECISIONS.get(key, key),
@@ -122,11 +146,12 @@ def render(
     status: int = 200,
     section: str = "",
 ) -> web.Response:
-    """A page or fragment with what every template needs: the viewer and the menu section."""
+    """A page or fragment with what every template needs: the viewer, the menu section, the
+    request and the session's CSRF token."""
     return aiohttp_jinja2.render_template(
         template,
         request,
-        {"me": me, "section": section, **context},
+        {**template_context(request), "me": me, "section": section, **context},
         status=status,
     )
 

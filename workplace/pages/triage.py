@@ -7,23 +7,24 @@ from typing import Any
 from aiohttp import web
 
 from crm_core.access import listing_scope
-from crm_core.model import Lead, LeadFilter, LeadStatus, Manager
+from crm_core.model import Lead, Manager
 from crm_core.storage import Storage
 from intake.http.keys import SERVICES
 from workplace.pages.shared import is_urgent, junk_reasons, render, source_names
 from workplace.viewer import viewer
 
 # A triage list longer than this is a queue problem, not a page problem.
-TRIAGE_LIMIT = 300
+TRIAGE_LIMIT = 100
 
 
 async def page(request: web.Request) -> web.StreamResponse:
     """The triage page; `?fragment=list` is only its list, which the page re-reads when the
     event stream says a lead arrived or left (see workplace.js)."""
     me = await viewer(request)
-    leads, managers = await triage_leads(request.app[SERVICES].storage, me)
+    leads, total, managers = await triage_leads(request.app[SERVICES].storage, me)
     context = {
         "leads": leads,
+        "total": total,
         **row_context(request, me, managers),
     }
     if request.query.get("fragment") == "list":
@@ -33,15 +34,14 @@ async def page(request: web.Request) -> web.StreamResponse:
     return render(request, "triage.html", me, context, section="/")
 
 
-async def triage_leads(storage: Storage, me: Manager) -> tuple[list[Lead], list[Manager]]:
-    """New leads the viewer may see (the same listing rule as the API), in triage order, and
-    the team (two queries)."""
+async def triage_leads(storage: Storage, me: Manager) -> tuple[list[Lead], int, list[Manager]]:
+    """The first new leads the viewer may see (the same listing rule as the API) in triage
+    order, how many there are in all, and the team (three queries)."""
     scope = listing_scope(me)
-    where = LeadFilter(status=LeadStatus.NEW, visible_to=scope.login if scope else None)
     async with storage.reader() as uow:
-        leads = await uow.leads.list(where, TRIAGE_LIMIT, None)
+        leads, total = await uow.leads.triage(scope.login if scope else None, TRIAGE_LIMIT)
         managers = await uow.managers.list()
-    return sorted(leads, key=triage_order), managers
+    return sorted(leads, key=triage_order), total, managers
 
 
 def triage_order(lead: Lead) -> tuple[bool, bool, str, int]:

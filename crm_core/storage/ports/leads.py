@@ -80,6 +80,10 @@ class LeadRepository(Protocol):
     async def list(self, where: LeadFilter, limit: int, before_id: int | None) -> list[Lead]:
         """Newest first, ids below `before_id` when paging."""
 
+    async def triage(self, visible_to: str | None, limit: int) -> tuple[tuple[Lead, ...], int]:
+        """New leads in triage order (urgent, nearest deadline, oldest): the first `limit`
+        and the total; `visible_to` limits them to one manager's."""
+
 
 class ConsentRepository(Protocol):
     """Personal-data consents, one record per lead and form."""
