@@ -166,8 +166,14 @@ def _why_not_auto(
     best: ScoredCandidate, runner_up: float | None, thresholds: Thresholds
 ) -> str | None:
     comparison = best.comparison
+    veto = comparison.veto
+    if veto is not None:
+        return veto.note
     if comparison.name_conflict:
         return "идентификатор совпал, но имя другое: нужна проверка менеджером"
+    near = comparison.near_identifier
+    if near is not None and not comparison.has_identifier_proof:
+        return f"{near.note}: нужна проверка менеджером"
     if not comparison.has_identifier_proof:
         return "совпадает только имя (или общий контакт компании): нужна проверка менеджером"
     if best.total < thresholds.auto:

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from dedupe.decision import CompanyMatch, Decision, ScoredCandidate, Thresholds, decide
+from collections.abc import Mapping
+from dataclasses import replace
+
+from dedupe.decision import CompanyMatch, Decision, ScoredCandidate, Thresholds, Verdict, decide
 from dedupe.keys import (
     REJECTIONS_KEY,
     RETRIEVAL_CAPS,
     TOTAL_KEY,
     Entity,
+    KeyKind,
+    key,
     kind_of,
     lookup_keys,
     rejection_keys,
 )
-from dedupe.ports import IdentityIndex
+from dedupe.ports import IdentityIndex, IndexedContact
 from dedupe.profile import Profile
-from dedupe.scoring import KeyStats, compare, compare_company
+from dedupe.scoring import (
+    COMPANY_PHONE_WEIGHT,
+    Evidence,
+    KeyStats,
+    NumberUse,
+    Outcome,
+    SharedNumber,
+    Strength,
+    compare,
+    compare_company,
+)
 
 
 class Detector:
@@ -43,16 +58,24 @@ class Detector:
             if contact_ids and any_rejections
             else set()
         )
+        company_profiles = await index.companies(company_ids) if company_ids else {}
+        shared = shared_numbers(lead, rows, contacts, company_profiles)
         scored = [
             ScoredCandidate(
-                Entity.CONTACT, c.id, compare(lead, c.profile, contact_stats), c.company_id
+                Entity.CONTACT,
+                c.id,
+                compare(lead, c.profile, contact_stats, shared),
+                c.company_id,
             )
             for c in contacts.values()
             if c.id not in rejected
         ]
-        scored += await self._open_leads(lead, index, rows, counts, contact_stats.contacts_total)
-        company = await self._company(lead, index, company_ids, counts)
-        return decide(scored, company, self._thresholds)
+        scored += await self._open_leads(
+            lead, index, rows, counts, contact_stats.contacts_total, shared
+        )
+        company = self._company(lead, company_profiles, counts)
+        decision = decide(scored, company, self._thresholds)
+        return _office_company(decision, shared)
 
     async def _open_leads(
         self,
@@ -61,6 +84,7 @@ class Detector:
         rows: list[tuple[str, Entity, int]],
         counts: dict[tuple[str, Entity], int],
         contacts_total: int,
+        shared: Mapping[str, SharedNumber],
     ) -> list[ScoredCandidate]:
         lead_ids = {i for _, entity, i in rows if entity is Entity.LEAD}
         if not lead_ids:
@@ -70,23 +94,21 @@ class Detector:
         )
         profiles = await index.open_leads(lead_ids)
         return [
-            ScoredCandidate(Entity.LEAD, lead_id, compare(lead, profile, stats))
+            ScoredCandidate(Entity.LEAD, lead_id, compare(lead, profile, stats, shared))
             for lead_id, profile in profiles.items()
         ]
 
-    async def _company(
+    def _company(
         self,
         lead: Profile,
-        index: IdentityIndex,
-        company_ids: set[int],
+        profiles: dict[int, Profile],
         counts: dict[tuple[str, Entity], int],
     ) -> CompanyMatch | None:
-        if not company_ids:
+        if not profiles:
             return None
         stats = KeyStats(
             {k: n for (k, entity), n in counts.items() if entity is Entity.COMPANY}, 0
         )
-        profiles = await index.companies(company_ids)
         matches = [
             CompanyMatch(company_id, compare_company(lead, profile, stats))
             for company_id, profile in profiles.items()
@@ -97,3 +119,73 @@ class Detector:
         if len(ranked) > 1 and ranked[0].total - ranked[1].total < self._thresholds.margin:
             return None
         return ranked[0]
+
+
+def shared_numbers(
+    lead: Profile,
+    rows: list[tuple[str, Entity, int]],
+    contacts: Mapping[int, IndexedContact],
+    companies: Mapping[int, Profile],
+) -> dict[str, SharedNumber]:
+    """The lead's phones known to be office lines or family phones, from what the lookup
+    already returned: a number on a company record (not an ИП's: that is its owner's own)
+    or on 2+ contacts of one company is an office line; on 2+ contacts of one surname, a
+    family phone."""
+    found: dict[str, SharedNumber] = {}
+    for phone in sorted(lead.phones | lead.text_phones):
+        stored = key(KeyKind.PHONE, phone)
+        holders = sorted(i for k, e, i in rows if k == stored and e is Entity.CONTACT)
+        held = [contacts[i] for i in holders if i in contacts]
+        company_ids = sorted(i for k, e, i in rows if k == stored and e is Entity.COMPANY)
+        firms = [
+            i for i in company_ids if i in companies and not companies[i].company.is_individual
+        ]
+        if firms:
+            found[phone] = SharedNumber(
+                phone, NumberUse.OFFICE, tuple(holders), firms[0], companies[firms[0]].company.raw
+            )
+            continue
+        by_company: dict[int, list[IndexedContact]] = {}
+        by_surname: dict[str, list[IndexedContact]] = {}
+        for contact in held:
+            if contact.company_id is not None:
+                by_company.setdefault(contact.company_id, []).append(contact)
+            surname = contact.profile.name.surname_skeleton
+            if surname:
+                by_surname.setdefault(surname, []).append(contact)
+        office = next((c for c in by_company.values() if len(c) >= 2), None)
+        if office is not None:
+            found[phone] = SharedNumber(
+                phone,
+                NumberUse.OFFICE,
+                tuple(holders),
+                office[0].company_id,
+                next((c.profile.company.raw for c in office if c.profile.company.raw), None),
+            )
+        elif any(len(c) >= 2 for c in by_surname.values()):
+            found[phone] = SharedNumber(phone, NumberUse.FAMILY, tuple(holders))
+    return found
+
+
+def _office_company(decision: Decision, shared: Mapping[str, SharedNumber]) -> Decision:
+    """A lead that did not link to a person on an office line belongs to that company."""
+    if decision.verdict is Verdict.AUTO or decision.company_id is not None:
+        return decision
+    office = next(
+        (n for n in shared.values() if n.use is NumberUse.OFFICE and n.company_id is not None),
+        None,
+    )
+    if office is None or office.company_id is None:
+        return decision
+    evidence = Evidence(
+        "phone",
+        Outcome.MATCH,
+        COMPANY_PHONE_WEIGHT,
+        Strength.COMPANY,
+        f"{office.label}: обращение с него относится к компании",
+    )
+    return replace(
+        decision,
+        company_id=office.company_id,
+        company=CompanyMatch(office.company_id, (evidence,)),
+    )

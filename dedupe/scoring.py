@@ -30,6 +30,7 @@ class Strength(StrEnum):
 
     IDENTIFIER = "identifier"  # alone enough to link when nothing contradicts it
     HINT = "hint"  # an identifier that may be reused or was inferred; needs a name to back it
+    NEAR = "near"  # an identifier one typo off: worth a review, never proof
     NAME = "name"
     COMPANY = "company"
 
@@ -44,6 +45,31 @@ class Evidence:
     strength: Strength
     note: str
     shared_by: int = 1
+
+
+class NumberUse(StrEnum):
+    """Why a phone is known to be shared."""
+
+    OFFICE = "office"  # on a company record, or on several contacts of one company
+    FAMILY = "family"  # on several contacts with one surname
+
+
+@dataclass(frozen=True, slots=True)
+class SharedNumber:
+    """A phone several people use: an office line or a family phone, and who holds it."""
+
+    phone: str
+    use: NumberUse
+    holders: tuple[int, ...] = ()
+    company_id: int | None = None
+    company_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the explanation names the number ("номер общий для офиса ООО «Вектор»")."""
+        if self.use is NumberUse.FAMILY:
+            return "номер общий для семьи"
+        return f"номер общий для офиса {self.company_name or 'компании'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +95,24 @@ class Comparison:
     def name_supports(self) -> bool:
         """The surname or the first name agrees (and, see name_conflict, nothing disagrees)."""
         return any(e.field in ("surname", "first_name") and e.weight > 0 for e in self.evidence)
+
+    @property
+    def veto(self) -> Evidence | None:
+        """A rule that forbids an automatic link (a shared number whose holder's name
+        disagrees, or a lead with no name on a shared number)."""
+        return next(
+            (
+                e
+                for e in self.evidence
+                if e.field == "shared_number" and e.outcome is Outcome.CONFLICT
+            ),
+            None,
+        )
+
+    @property
+    def near_identifier(self) -> Evidence | None:
+        """A phone or e-mail one typo off from the candidate's (review, never automatic)."""
+        return next((e for e in self.evidence if e.strength is Strength.NEAR), None)
 
     @property
     def name_conflict(self) -> bool:
@@ -111,19 +155,174 @@ PATRONYMIC_CONFLICT = -3.0
 SURNAME_CONFLICT = -2.5
 SURNAME_TYPO_FACTOR = 0.6
 GENDER_CONFLICT = -2.0
+NEAR_IDENTIFIER_WEIGHT = 2.0
 COMPANY_WEIGHT = 1.0
 INN_WEIGHT = 1.5
 
 
-def compare(lead: Profile, candidate: Profile, stats: KeyStats) -> Comparison:
-    """Compare every field both sides have."""
+def compare(
+    lead: Profile,
+    candidate: Profile,
+    stats: KeyStats,
+    shared: Mapping[str, SharedNumber] | None = None,
+) -> Comparison:
+    """Compare every field both sides have; `shared` marks the lead's office/family phones."""
+    shared = shared or {}
     evidence: list[Evidence] = []
-    evidence += _phones(lead, candidate, stats)
-    evidence += _emails(lead, candidate, stats)
+    phones = _phones(lead, candidate, stats, shared)
+    evidence += phones
+    emails = _emails(lead, candidate, stats)
+    evidence += emails
     evidence += _messengers(lead, candidate)
-    evidence += compare_names(lead.name, candidate.name, stats)
+    names = compare_names(lead.name, candidate.name, stats)
+    evidence += names
     evidence += _company(lead, candidate)
+    on_shared = [
+        shared[p]
+        for p in sorted((lead.phones | lead.text_phones) & candidate.phones)
+        if p in shared
+    ]
+    if on_shared:
+        evidence.append(_shared_number_rule(lead, candidate, on_shared[0], names))
+    if _name_agrees(names):
+        if not phones:
+            evidence += _near_phone(lead, candidate)
+        if not emails:
+            evidence += _near_email(lead, candidate)
     return Comparison(tuple(evidence))
+
+
+def _shared_number_rule(
+    lead: Profile, candidate: Profile, number: SharedNumber, names: list[Evidence]
+) -> Evidence:
+    """Why a match on an office or family number does (or does not) make a link."""
+    label = number.label
+    conflict = {e.field for e in names if e.outcome is Outcome.CONFLICT}
+    if lead.name.empty:
+        return Evidence(
+            "shared_number",
+            Outcome.CONFLICT,
+            0.0,
+            Strength.HINT,
+            f"{label}: обратившийся не назвался — "
+            + (
+                "привязываем к компании, владельцев номера предлагаем на проверку"
+                if number.use is NumberUse.OFFICE
+                else "владельцев номера предлагаем на проверку"
+            ),
+            len(number.holders) or 1,
+        )
+    for field_name, why in (
+        ("first_name", "у владельца другое имя"),
+        ("patronymic", "у владельца другое отчество"),
+        ("gender", "владелец другого пола"),
+        ("surname", "у владельца другая фамилия"),
+    ):
+        if field_name in conflict:
+            return Evidence(
+                "shared_number",
+                Outcome.CONFLICT,
+                0.0,
+                Strength.HINT,
+                f"{label}: {why}",
+                len(number.holders) or 1,
+            )
+    # A family shares the surname, so there only the first name tells the holder.
+    backing = ("first_name",) if number.use is NumberUse.FAMILY else ("surname", "first_name")
+    if not any(e.weight > 0 and e.field in backing for e in names):
+        return Evidence(
+            "shared_number",
+            Outcome.CONFLICT,
+            0.0,
+            Strength.HINT,
+            f"{label}: имя владельца не подтверждено",
+            len(number.holders) or 1,
+        )
+    return Evidence(
+        "shared_number",
+        Outcome.MATCH,
+        0.0,
+        Strength.HINT,
+        f"{label}: имя владельца совпало",
+        len(number.holders) or 1,
+    )
+
+
+def _name_agrees(names: list[Evidence]) -> bool:
+    """Surname (when both have one) and first name agree, and nothing in the name disagrees."""
+    if any(e.outcome is Outcome.CONFLICT for e in names):
+        return False
+    fields = {e.field for e in names if e.weight > 0 and e.field != "patronymic"}
+    has_surname = any(e.field == "surname" for e in names)
+    return "first_name" in fields and ("surname" in fields or not has_surname)
+
+
+def _near_phone(lead: Profile, candidate: Profile) -> list[Evidence]:
+    for ours in sorted(lead.phones | lead.text_phones):
+        for theirs in sorted(candidate.phones):
+            diff = _one_digit_off(ours, theirs)
+            if diff is not None:
+                return [
+                    Evidence(
+                        "phone",
+                        Outcome.SIMILAR,
+                        NEAR_IDENTIFIER_WEIGHT,
+                        Strength.NEAR,
+                        f"телефон отличается одной цифрой ({diff})",
+                    )
+                ]
+    return []
+
+
+def _one_digit_off(ours: str, theirs: str) -> str | None:
+    """ "3-я с конца: 5 вместо 4" when the numbers differ in one digit (or two swapped)."""
+    if len(ours) != len(theirs) or ours == theirs:
+        return None
+    positions = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
+    if len(positions) == 1:
+        i = positions[0]
+        return f"{len(ours) - i}-я цифра с конца: {ours[i]} вместо {theirs[i]}"
+    if (
+        len(positions) == 2
+        and positions[1] == positions[0] + 1
+        and ours[positions[0]] == theirs[positions[1]]
+        and ours[positions[1]] == theirs[positions[0]]
+    ):
+        return "две соседние цифры переставлены"
+    return None
+
+
+def _near_email(lead: Profile, candidate: Profile) -> list[Evidence]:
+    for ours in (*lead.emails, *lead.text_emails):
+        if ours.role:
+            continue
+        for theirs in candidate.emails:
+            if theirs.role or ours.address == theirs.address:
+                continue
+            if Levenshtein.distance(ours.address, theirs.address, score_cutoff=1) == 1:
+                return [
+                    Evidence(
+                        "email",
+                        Outcome.SIMILAR,
+                        NEAR_IDENTIFIER_WEIGHT,
+                        Strength.NEAR,
+                        "e-mail отличается одним символом ("
+                        + _email_difference(ours.address, theirs.address)
+                        + ")",
+                    )
+                ]
+    return []
+
+
+def _email_difference(ours: str, theirs: str) -> str:
+    """What one edit turns `theirs` into `ours` ("«a» вместо «o»")."""
+    shorter = min(len(ours), len(theirs))
+    i = next((i for i in range(shorter) if ours[i] != theirs[i]), shorter)
+    if len(ours) == len(theirs):
+        return f"«{ours[i]}» вместо «{theirs[i]}»"
+    if len(ours) > len(theirs):
+        return f"лишний символ «{ours[i]}»"
+    return f"пропущен символ «{theirs[i]}»"
 
 
 def shared_weight(base: float, shared_by: int) -> float:
@@ -131,7 +330,9 @@ def shared_weight(base: float, shared_by: int) -> float:
     return max(MIN_SHARED_WEIGHT, base - SHARE_PENALTY * math.log2(shared_by))
 
 
-def _phones(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence]:
+def _phones(
+    lead: Profile, candidate: Profile, stats: KeyStats, shared: Mapping[str, SharedNumber]
+) -> list[Evidence]:
     found = []
     for phone, from_text in [(p, False) for p in lead.phones] + [
         (p, True) for p in lead.text_phones
@@ -141,17 +342,22 @@ def _phones(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence
         n = stats.shared_by(f"p:{phone}")
         weight = shared_weight(PHONE_WEIGHT, n) * (TEXT_FACTOR if from_text else 1.0)
         where = "в тексте сообщения" if from_text else "в поле телефона"
-        if n == 1:
+        number = shared.get(phone)
+        if number is not None:
+            note = f"телефон совпал ({where}), но это {number.label} (записей с ним: {n})"
+        elif n == 1:
             note = f"телефон совпал ({where}), больше ни у кого его нет"
         else:
             note = f"телефон совпал ({where}), но он общий (записей с ним: {n})"
+        # From free text it proves the person only when nobody else has it; an office or
+        # family number proves nothing without the holder's name.
+        strong = number is None and (n == 1 or (n == 2 and not from_text))
         found.append(
             Evidence(
                 "phone",
-                Outcome.MATCH if n == 1 else Outcome.SHARED,
+                Outcome.MATCH if n == 1 and number is None else Outcome.SHARED,
                 weight,
-                # From free text it proves the person only when nobody else has it.
-                Strength.IDENTIFIER if n == 1 or (n == 2 and not from_text) else Strength.HINT,
+                Strength.IDENTIFIER if strong else Strength.HINT,
                 note,
                 n,
             )

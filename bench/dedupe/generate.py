@@ -44,6 +44,16 @@ NEW_CATEGORIES = (
     ("near_phone", 4),
 )
 HARD_NEGATIVES = (*(name for name, _ in NEW_CATEGORIES[2:]), "chance_namesake")
+# Shared-number and one-typo cases, appended after the main leads from their own random
+# stream (so the main leads stay byte-identical): (category, weight).
+EXTRA_CATEGORIES = (
+    ("colleague_office_call", 30),  # a new colleague calls from the office line, no name
+    ("colleague_office_named", 20),  # ... or gives a name that is not the holder's
+    ("family_call", 15),  # a relative new to us writes/calls from the family phone
+    ("phone_typo", 20),  # a known contact, full name, phone one digit off
+    ("email_typo", 15),  # a known contact, full name, e-mail one character off
+)
+EXTRA_SHARE = 0.05
 
 
 class Weighted(Generic[T]):
@@ -1604,6 +1614,137 @@ class Generator:
         draft.text = self.request_text()
         return draft, None
 
+    # ------------------------------------------------------------ shared numbers, typos
+
+    def build_extra_leads(self, n: int, seed: int) -> None:
+        """Shared-number and one-typo leads from a separate stream, appended with truth."""
+        main_rng, self.rng = self.rng, random.Random(f"extra-{seed}")
+        try:
+            pick = Weighted(list(EXTRA_CATEGORIES))
+            for _ in range(n):
+                category = pick.pick(self.rng)
+                built = getattr(self, f"_extra_{category}")()
+                if built is None:
+                    continue
+                draft, contact, company, hard = built
+                self._append_lead(draft, contact, company, hard)
+        finally:
+            self.rng = main_rng
+
+    def _extra_colleague_office_call(self) -> tuple[Draft, None, Company, str] | None:
+        if not self.office_companies:
+            return None
+        company = self.rng.choice(self.office_companies)
+        draft = Draft("call")
+        draft.phone = Phone(company.phones[0].national).written(CALL_PHONE_FORMATS.pick(self.rng))
+        draft.text = self.rng.choice(od.CALL_NOTES).format(product=self.rng.choice(od.PRODUCTS))
+        draft.kind("office_phone")
+        draft.kind("missing_name")
+        return draft, None, company, "colleague_office_call"
+
+    def _extra_colleague_office_named(self) -> tuple[Draft, None, Company, str] | None:
+        built = self._new_colleague_phone()
+        if built is None:
+            return None
+        draft, company = built
+        assert company is not None
+        draft.kind("office_phone")
+        return draft, None, company, "colleague_office_named"
+
+    def _extra_family_call(self) -> tuple[Draft, None, None, str] | None:
+        families = [v for v in self.family_index.values() if len(v) >= 2]
+        if not families:
+            return None
+        holders = self.rng.choice(families)
+        phone = holders[0].family_phone
+        assert phone is not None
+        kin = self.distinct_person(
+            [c.person for c in holders], self.rng.choice("mf"), holders[0].person.surname_masc
+        )
+        draft = Draft(self.rng.choice(("call", "webform", "telegram")))
+        draft.phone = phone.written(CALL_PHONE_FORMATS.pick(self.rng))
+        draft.name = render_name(kin, self.rng.choice(("I", "IF", "FI")))
+        if draft.channel == "telegram":
+            draft.telegram_id = self.fresh_id(100_000_000, 7_500_000_000)
+        draft.text = self.request_text()
+        draft.kind("family_phone")
+        return draft, None, None, "family_call"
+
+    def _typo_target(self, need: str) -> Contact | None:
+        for _ in range(50):
+            contact = self.rng.choice(self.contacts)
+            _, _, has_sur, init, _ = name_parts(contact.name_format)
+            if not has_sur or init or contact.name_format == "latin":
+                continue
+            if (need == "phone" and contact.mobiles) or (
+                need == "email" and contact.personal_emails
+            ):
+                return contact
+        return None
+
+    def _extra_phone_typo(self) -> tuple[Draft, Contact, Company | None, None] | None:
+        contact = self._typo_target("phone")
+        if contact is None:
+            return None
+        national = contact.mobiles[0].national
+        pos = self.rng.randrange(3, len(national))
+        digit = str((int(national[pos]) + self.rng.randint(1, 9)) % 10)
+        near = national[:pos] + digit + national[pos + 1 :]
+        if near in self.used_phones:
+            return None
+        draft = Draft(self.rng.choice(("webform", "call")))
+        draft.phone = Phone(near).written(LEAD_PHONE_FORMATS.pick(self.rng))
+        draft.name = render_name(contact.person, self.rng.choice(("IF", "FI", "FIO")))
+        draft.text = self.request_text()
+        draft.kind("phone_typo")
+        return draft, contact, contact.company, None
+
+    def _extra_email_typo(self) -> tuple[Draft, Contact, Company | None, None] | None:
+        contact = self._typo_target("email")
+        if contact is None:
+            return None
+        address = self.rng.choice(contact.personal_emails)
+        local, _, domain = address.partition("@")
+        near = f"{typo(local, self.rng)}@{domain}" if len(local) > 3 else f"{local}1@{domain}"
+        if near.lower() == address.lower() or near in self.used_emails:
+            return None
+        draft = Draft(self.rng.choice(("webform", "email")))
+        draft.email = near
+        draft.name = render_name(contact.person, self.rng.choice(("IF", "FI", "FIO")))
+        draft.text = self.request_text()
+        draft.kind("email_typo")
+        return draft, contact, contact.company, None
+
+    def _append_lead(
+        self, draft: Draft, contact: Contact | None, company: Company | None, hard: str | None
+    ) -> None:
+        lead_id = f"l{len(self.leads) + 1:06d}"
+        self.leads.append(
+            {
+                "id": lead_id,
+                "channel": draft.channel,
+                "name": draft.name,
+                "phone": draft.phone,
+                "email": draft.email,
+                "company": draft.company,
+                "inn": draft.inn,
+                "telegram_id": draft.telegram_id,
+                "telegram_username": draft.telegram_username,
+                "vk_id": draft.vk_id,
+                "text": draft.text or None,
+            }
+        )
+        self.truth.append(
+            {
+                "lead_id": lead_id,
+                "contact_id": contact.id if contact else None,
+                "company_id": company.id if company and company.id else None,
+                "kinds": draft.kinds,
+                "channel": draft.channel,
+                "hard_negative": hard,
+            }
+        )
+
     # ------------------------------------------------------------ assembly
 
     def build_leads(self) -> None:
@@ -1664,11 +1805,14 @@ def generate(
     contacts: int = 20000,
     leads: int = 4000,
     companies: int | None = None,
+    extra: int | None = None,
 ) -> dict[str, int]:
-    """Write the four files into out; return counts."""
+    """Write the four files into out; return counts (`extra`: shared-number and one-typo
+    leads appended, by default 5% of `leads`; 0 gives the set as it was before them)."""
     gen = Generator(seed, contacts, leads, companies if companies is not None else contacts // 4)
     gen.build_base()
     gen.build_leads()
+    gen.build_extra_leads(round(leads * EXTRA_SHARE) if extra is None else extra, seed)
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "companies.jsonl", [c.record() for c in gen.companies])
     write_jsonl(out / "contacts.jsonl", [c.record() for c in gen.contacts])
@@ -1693,9 +1837,15 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=20000)
     parser.add_argument("--leads", type=int, default=4000)
     parser.add_argument("--companies", type=int, default=None, help="default: contacts / 4")
+    parser.add_argument(
+        "--extra",
+        type=int,
+        default=None,
+        help="shared-number and one-typo leads appended (default: 5%% of --leads)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    counts = generate(args.out, args.seed, args.contacts, args.leads, args.companies)
+    counts = generate(args.out, args.seed, args.contacts, args.leads, args.companies, args.extra)
     took = time.perf_counter() - started
     print(", ".join(f"{k} {v}" for k, v in counts.items()) + f"; {took:.1f} s → {args.out}")
 
