@@ -30,7 +30,7 @@ from intake.http.contract import (
 )
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
-from intake.http.openapi_sales import SALES_OPERATIONS
+from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
 from intake.http.openapi_team import TEAM_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
 from intake.http.schemas import contacts, leads, ops
@@ -205,6 +205,7 @@ CORE_OPERATIONS: tuple[Operation, ...] = (
 OPERATIONS: tuple[Operation, ...] = (
     *CORE_OPERATIONS,
     *SALES_OPERATIONS,
+    *MANAGER_BOT_OPERATIONS,
     *CONVERSATION_OPERATIONS,
     *channel_operations(),
     *TOKEN_OPERATIONS,

@@ -284,6 +284,9 @@ TELEGRAM_OPERATIONS: tuple[Operation, ...] = (
         auth=False,
         tag="webhooks",
     ),
+)
+# The team's own bot is not a clients' channel: documented beside the sales operations.
+MANAGER_BOT_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
         "/hooks/manager-bot",

@@ -21,6 +21,7 @@ BODY = {
     "done": True,
     "survivor_id": 1,
     "merged_id": 2,
+    "text": "Здравствуйте!",
 }
 MALFORMED = {
     "huge": "9" * 30,
@@ -47,7 +48,12 @@ async def id_routes(running: Running) -> list[tuple[str, str, list[str]]]:
                 if p["in"] == "path" and p["schema"].get("type") == "integer"
             ]
             if ids and method in ("get", "post"):
-                routes.append((method, path, ids))
+                # A path naming its record's kind ({entity}) gets a kind it takes.
+                fixed = path
+                for p in operation.get("parameters", []):
+                    if p["in"] == "path" and "enum" in p["schema"]:
+                        fixed = fixed.replace(f"{{{p['name']}}}", p["schema"]["enum"][0])
+                routes.append((method, fixed, ids))
     return routes
 
 
