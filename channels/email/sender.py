@@ -179,6 +179,11 @@ def build_reply(
             f"<{i}>" for i in _references(context.get("references", "").split(), original)
         )
     reply.set_content(reply_body(message.text, context))
+    for file in message.attachments:
+        maintype, _, subtype = file.content_type.partition("/")
+        if not (maintype and subtype) or maintype == "multipart":
+            maintype, subtype = "application", "octet-stream"
+        reply.add_attachment(file.content, maintype, subtype, filename=file.name)
     return reply
 
 
