@@ -75,13 +75,16 @@ async def _fetch(request: web.Request, found: RemoteFile) -> tuple[bytes, str]:
 
 
 def _file(name: str, content_type: str, content: bytes) -> web.Response:
-    """The file as an attachment (never shown inline: its type is the sender's word)."""
+    """The file as an attachment, always application/octet-stream: its type is only the
+    sender's word, so the browser saves it rather than rendering it (`X-File-Type` keeps
+    that word for API clients)."""
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     return web.Response(
         body=content,
         headers={
-            "Content-Type": content_type,
+            "Content-Type": "application/octet-stream",
+            "X-File-Type": content_type,
             "Content-Disposition": disposition,
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
