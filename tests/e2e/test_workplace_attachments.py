@@ -23,7 +23,7 @@ from tests.e2e.test_workplace_replies import (
 )
 from workplace.auth.cookies import SESSION_COOKIE
 
-LINK = re.compile(r'<a href="(/files/[^"]+)" download>📎 ([^<]+)</a>')
+LINK = re.compile(r'<a href="(/files/[^"]+)" download>([^<]+)</a>')
 
 
 async def post_form(
