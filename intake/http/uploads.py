@@ -79,7 +79,9 @@ async def upload_middleware(request: web.Request, handler: Handler) -> web.Strea
     return await handler(upload)
 
 
-def form_files(form: MultiDictProxy[str | bytes | web.FileField]) -> list[NewAttachment]:
+def form_files(
+    form: MultiDictProxy[str | bytes | bytearray | web.FileField],
+) -> list[NewAttachment]:
     """The files of a parsed form's `attachments` parts (an empty file input sends a part
     with no name and no bytes: not a file); BadBody for a text value there."""
     files = []
