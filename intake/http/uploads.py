@@ -51,6 +51,10 @@ async def upload_middleware(request: web.Request, handler: Handler) -> web.Strea
     if not is_upload(request):
         return await handler(request)
     api = request.path.startswith("/api/")
+    if ("Authorization" not in request.headers) if api else not request.cookies:
+        # Nobody signed in: the handler refuses (401, or the sign-in page) without the
+        # 20 MB being read for it.
+        return await handler(request)
     upload = request.clone(client_max_size=MAX_UPLOAD_BYTES)
     try:
         async with asyncio.timeout(UPLOAD_TIMEOUT_SECONDS):

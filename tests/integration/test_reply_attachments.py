@@ -26,6 +26,7 @@ from crm_core.replies_model import (
     OutgoingState,
 )
 from crm_core.sales import RecordKind
+from crm_core.storage.session import SqlSession
 from tests.integration.replies_support import TELEGRAM_TOKEN, http_error, telegram_error
 from tests.integration.test_followups import drain, leads
 from tests.integration.test_replies import (
@@ -240,3 +241,20 @@ async def test_a_clients_telegram_files_are_listed_and_fetched_only_when_downloa
     finally:
         await sender.close()
     assert fetched.content == PDF
+
+
+async def test_a_message_whose_stored_file_is_gone_fails_without_reaching_the_platform(
+    world: World,  # noqa: F811
+) -> None:
+    lead = await world.client_lead(client_message("tg:1", "Жду файл"))
+    queued = await reply_with_file(world, lead.id, "Файл", NewAttachment("a.pdf", "", PDF))
+    async with world.storage.transaction() as uow:
+        session: SqlSession = uow.replies._s  # type: ignore[attr-defined]
+        await session.execute("DELETE FROM outgoing_attachments WHERE message_id = $1", queued.id)
+
+    await world.dispatcher().run_once()
+
+    failed = await world.message(queued.id)
+    assert failed.state is OutgoingState.FAILED
+    assert "file is missing" in (failed.last_error or "")
+    assert world.stand_in.telegram_calls == []
