@@ -5,6 +5,7 @@ LeadIntake, fetched from the platform only then, and only by a manager who may s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -186,3 +187,25 @@ async def test_a_clients_vk_doc_is_downloaded_from_its_url(
 
     assert (plan["name"], got[0], got[1]) == ("План.pdf", 200, PDF)
     assert refused[0] == 502  # never fetched from anywhere but VK's hosts
+
+
+async def test_a_file_of_exactly_20_mb_is_taken_and_delivered_intact(
+    service: tuple[Running, PlatformStandIn],  # noqa: F811
+) -> None:
+    running, stand_in = service
+    lead = await client_writes_in_telegram(running)
+    owner = lead["assignee"]
+    content = hashlib.sha256(b"seed").digest() * (MAX_ATTACHMENT_BYTES // 32)
+    assert len(content) == MAX_ATTACHMENT_BYTES
+
+    status, queued = await send_with_file(
+        running, lead["id"], owner, {"text": ""}, [("scan.tif", "image/tiff", content)]
+    )
+
+    assert status == 202, queued
+    await wait_for_state(running, lead["id"], owner, "sent")
+    [(caption, (name, _, delivered))] = [
+        (d["caption"], d["document"]) for d in stand_in.telegram_delivered
+    ]
+    assert (caption, name) == (None, "scan.tif")
+    assert hashlib.sha256(delivered).digest() == hashlib.sha256(content).digest()

@@ -205,7 +205,8 @@ class PlatformStandIn:
 async def platform_stand_in() -> AsyncIterator[PlatformStandIn]:
     """The stand-in running on a loopback port for the block."""
     stand_in = PlatformStandIn()
-    app = web.Application()
+    # Telegram takes documents up to 50 MB, VK's upload server more: not aiohttp's 1 MiB.
+    app = web.Application(client_max_size=60 * 1024 * 1024)
     app.router.add_post("/bot{token}/{method}", stand_in.telegram)
     app.router.add_get("/file/bot{token}/{path:.+}", stand_in.telegram_file)
     app.router.add_post("/method/docs.getMessagesUploadServer", stand_in.vk_upload_server)
