@@ -80,6 +80,12 @@ def setup_workplace(app: web.Application) -> None:
     add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
     add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
     add("POST", "/leads/{lead_id}/messages", replies.lead_message, name=f"{PREFIX}lead_message")
+    add(
+        "GET",
+        "/files/{entity}/{entity_id}/{attachment}",
+        replies.download,
+        name=f"{PREFIX}conversation_file",
+    )
     add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
     add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
     add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")

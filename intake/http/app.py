@@ -34,6 +34,7 @@ from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
+from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
@@ -51,6 +52,8 @@ def create_app(
         middlewares=[
             metrics_middleware,
             error_middleware,
+            # Before the body timeout: a message with a file has a larger cap of its own.
+            upload_middleware,
             body_timeout_middleware,
             request_validation_middleware,
         ],
@@ -113,6 +116,10 @@ def add_routes(app: web.Application) -> None:
     )
     app.router.add_get(
         "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.list_messages
+    )
+    app.router.add_get(
+        "/api/v1/conversations/{entity}/{entity_id}/attachments/{attachment}",
+        conversations.download_attachment,
     )
     app.router.add_get("/api/v1/calls/{call_id}", calls.get_call)
     app.router.add_get("/api/v1/events", events.events)

@@ -108,7 +108,10 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
             }
             for r in assignments
         ],
-        "timeline": timeline(activities, tasks, audit, names, outgoing=replies["outgoing"]),
+        "timeline": timeline(
+            activities, tasks, audit, names, outgoing=replies["outgoing"], files=replies["files"]
+        ),
+        "opening_files": replies["opening_files"],
         "reply": replies["reply"],
         "candidates": candidates(lead, contacts),
         "reasons": reasons,
