@@ -1,0 +1,145 @@
+"""One person across a chain of channels (issue 16): Telegram (then the phone by the contact
+button), a VK message, a VK lead-ads form with the same phone, then a missed call from that
+phone. The form ties the Telegram lead (by phone) and the VK lead (by VK id) together: they
+are joined into one open lead, and the call is an activity on it with the call-back task."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+
+from config import Settings, load_settings
+from crm_core.sales import RecordKind
+from tests.conftest import TEST_CONFIG, storage_of_kind
+from tests.e2e.conftest import Running, run_service
+from tests.e2e.test_one_person_across_channels import HOOK_SECRET, VK_SECRET, fixture
+from tests.e2e.test_telephony_hooks import FORM, ZADARMA_FIXTURES, ZADARMA_SECRET, php_signature
+
+PHONE = "+79161234567"
+VK_USER = 61234987  # the lead form's user_id
+CHANNELS = """
+[[telegram.bots]]
+name = "sales"
+
+[[vk.groups]]
+group_id = 218765432
+confirmation = "c0nf1rm"
+
+[telephony.zadarma]
+"""
+TELEGRAM = ("/hooks/telegram/sales", {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET})
+VK = ("/hooks/vk/218765432", {})
+ZADARMA = "/hooks/telephony/zadarma"
+
+
+def chain_settings(tmp_path: Path) -> Settings:
+    """The test config plus a Telegram bot, a VK community and Zadarma."""
+    path = tmp_path / "leadintake.toml"
+    path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + CHANNELS, "utf-8")
+    return load_settings(
+        path,
+        environ={
+            "LEADINTAKE_TELEGRAM_SALES_SECRET": HOOK_SECRET,
+            "LEADINTAKE_VK_218765432_SECRET": VK_SECRET,
+            "LEADINTAKE_ZADARMA_SECRET": ZADARMA_SECRET,
+        },
+    )
+
+
+def vk_message(event_id: str, message_id: int, text: str) -> dict[str, Any]:
+    """The captured `message_new`, written by the lead form's user (no phone in the text)."""
+    body = copy.deepcopy(fixture("vk", "message_new.json"))
+    body["event_id"] = event_id
+    message = body["object"]["message"]
+    message.update(from_id=VK_USER, peer_id=VK_USER, id=message_id, text=text, attachments=[])
+    message["conversation_message_id"] = message_id
+    return body
+
+
+def missed_call(caller: str) -> tuple[bytes, dict[str, str]]:
+    """The captured Zadarma NOTIFY_END of a missed call, from `caller`, signed."""
+    raw = (ZADARMA_FIXTURES / "notify_end_no_answer.form").read_bytes().decode()
+    form = dict(parse_qsl(raw, keep_blank_values=True))
+    form["caller_id"] = caller
+    signature = php_signature(form["caller_id"] + form["called_did"] + form["call_start"])
+    return urlencode(form).encode(), FORM | {"Signature": signature}
+
+
+async def deliver(running: Running, hook: tuple[str, dict[str, str]], body: Any) -> None:
+    path, headers = hook
+    async with running.client.post(path, json=body, headers=headers) as response:
+        assert response.status in (200, 202), await response.text()
+
+
+async def open_leads(running: Running) -> list[dict[str, Any]]:
+    """Leads in qualification that are not attached to another lead."""
+    return [
+        lead
+        for lead in await running.leads()
+        if lead["status"] in ("new", "in_work") and lead["duplicate_of"] is None
+    ]
+
+
+async def wait_for(running: Running, lead_id: int, kind: str, count: int) -> list[str]:
+    """Poll the lead until it has `count` activities of a kind; returns their texts."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        lead = await running.lead(lead_id)
+        texts = [a["text"] for a in lead["activities"] if a["kind"] == kind]
+        if len(texts) >= count:
+            return texts
+        assert asyncio.get_running_loop().time() < deadline, (kind, lead["activities"])
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_telegram_vk_form_and_call_are_one_open_lead(tmp_path: Path, kind: str) -> None:
+    async with (
+        storage_of_kind(kind, tmp_path) as storage,
+        run_service(chain_settings(tmp_path), storage) as running,
+    ):
+        await deliver(running, TELEGRAM, fixture("telegram", "text_message.json"))
+        [telegram] = await running.wait_for_leads(1)
+        await deliver(running, TELEGRAM, fixture("telegram", "contact_own.json"))
+        await wait_for(running, telegram["id"], "message", 1)
+        shared = await running.lead(telegram["id"])
+        assert shared["phone"] == PHONE  # the contact button gave the lead its phone
+
+        await deliver(running, VK, vk_message("e1" * 20, 1523, "Здравствуйте! Нужны окна"))
+        vk = await running.wait_for_lead(3)  # intake 2: the contact share
+        assert vk["duplicate_of"] is None  # nothing ties a VK id to the Telegram lead yet
+        await deliver(running, VK, fixture("vk", "lead_forms_new.json"))
+        form = await running.wait_for_matched(4)
+
+        body, headers = missed_call(PHONE[1:])
+        async with running.client.post(ZADARMA, data=body, headers=headers) as response:
+            assert response.status == 200
+        [call] = await wait_for(running, telegram["id"], "call", 1)
+        await deliver(running, VK, vk_message("e2" * 20, 1524, "Во сколько замер?"))
+        later = await wait_for(running, telegram["id"], "message", 2)
+
+        leads = await running.leads()
+        survivor = await running.lead(telegram["id"])
+        joined = await running.lead(vk["id"])
+        still_open = await open_leads(running)
+        async with running.services.storage.reader() as uow:
+            tasks = await uow.sales.tasks_of(RecordKind.LEAD, telegram["id"])
+
+    assert [lead["id"] for lead in still_open] == [telegram["id"]]
+    assert len(leads) == 3  # the call and the last message made no lead
+    assert form["duplicate_of"] == telegram["id"]
+    assert form["duplicate_check"]["decision"] == "auto"
+    assert joined["duplicate_of"] == telegram["id"]
+    assert survivor["phone"] == PHONE and survivor["email"] == "ivan.petrov@mail.ru"
+    assert survivor["messenger_ids"]["telegram_id"] == "482915736"
+    assert survivor["messenger_ids"]["vk_id"] == str(VK_USER)
+    assert call.startswith("Пропущенный звонок")
+    assert any(t.title == "Перезвонить клиенту: пропущенный звонок" for t in tasks)
+    assert "Во сколько замер?" in later
+    texts = [a["text"] or "" for a in survivor["activities"]]
+    assert any("Здравствуйте! Нужны окна" in t for t in texts)  # the VK lead, joined
