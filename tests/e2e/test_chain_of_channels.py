@@ -97,49 +97,89 @@ async def wait_for(running: Running, lead_id: int, kind: str, count: int) -> lis
         await asyncio.sleep(0.02)
 
 
+async def chain(running: Running) -> tuple[int, int, dict[str, Any]]:
+    """Telegram, the phone by the contact button, VK, then the VK lead form: the ids of the
+    Telegram and VK leads, and the form's lead once matched."""
+    await deliver(running, TELEGRAM, fixture("telegram", "text_message.json"))
+    [telegram] = await running.wait_for_leads(1)
+    await deliver(running, TELEGRAM, fixture("telegram", "contact_own.json"))
+    await wait_for(running, telegram["id"], "message", 1)
+    shared = await running.lead(telegram["id"])
+    assert shared["phone"] == PHONE  # the contact button gave the lead its phone
+
+    await deliver(running, VK, vk_message("e1" * 20, 1523, "Здравствуйте! Нужны окна"))
+    vk = await running.wait_for_lead(3)  # intake 2: the contact share
+    assert vk["duplicate_of"] is None  # nothing ties a VK id to the Telegram lead yet
+    await deliver(running, VK, fixture("vk", "lead_forms_new.json"))
+    form = await running.wait_for_matched(4)
+    return telegram["id"], vk["id"], form
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 async def test_telegram_vk_form_and_call_are_one_open_lead(tmp_path: Path, kind: str) -> None:
     async with (
         storage_of_kind(kind, tmp_path) as storage,
         run_service(chain_settings(tmp_path), storage) as running,
     ):
-        await deliver(running, TELEGRAM, fixture("telegram", "text_message.json"))
-        [telegram] = await running.wait_for_leads(1)
-        await deliver(running, TELEGRAM, fixture("telegram", "contact_own.json"))
-        await wait_for(running, telegram["id"], "message", 1)
-        shared = await running.lead(telegram["id"])
-        assert shared["phone"] == PHONE  # the contact button gave the lead its phone
-
-        await deliver(running, VK, vk_message("e1" * 20, 1523, "Здравствуйте! Нужны окна"))
-        vk = await running.wait_for_lead(3)  # intake 2: the contact share
-        assert vk["duplicate_of"] is None  # nothing ties a VK id to the Telegram lead yet
-        await deliver(running, VK, fixture("vk", "lead_forms_new.json"))
-        form = await running.wait_for_matched(4)
-
+        first, vk_id, form = await chain(running)
         body, headers = missed_call(PHONE[1:])
         async with running.client.post(ZADARMA, data=body, headers=headers) as response:
             assert response.status == 200
-        [call] = await wait_for(running, telegram["id"], "call", 1)
+        [call] = await wait_for(running, first, "call", 1)
         await deliver(running, VK, vk_message("e2" * 20, 1524, "Во сколько замер?"))
-        later = await wait_for(running, telegram["id"], "message", 2)
+        later = await wait_for(running, first, "message", 2)
 
         leads = await running.leads()
-        survivor = await running.lead(telegram["id"])
-        joined = await running.lead(vk["id"])
+        survivor = await running.lead(first)
+        joined = await running.lead(vk_id)
         still_open = await open_leads(running)
         async with running.services.storage.reader() as uow:
-            tasks = await uow.sales.tasks_of(RecordKind.LEAD, telegram["id"])
+            tasks = await uow.sales.tasks_of(RecordKind.LEAD, first)
 
-    assert [lead["id"] for lead in still_open] == [telegram["id"]]
+    assert [lead["id"] for lead in still_open] == [first]
     assert len(leads) == 3  # the call and the last message made no lead
-    assert form["duplicate_of"] == telegram["id"]
+    assert form["duplicate_of"] == first
     assert form["duplicate_check"]["decision"] == "auto"
-    assert joined["duplicate_of"] == telegram["id"]
+    assert joined["duplicate_of"] == first
     assert survivor["phone"] == PHONE and survivor["email"] == "ivan.petrov@mail.ru"
     assert survivor["messenger_ids"]["telegram_id"] == "482915736"
     assert survivor["messenger_ids"]["vk_id"] == str(VK_USER)
     assert call.startswith("Пропущенный звонок")
-    assert any(t.title == "Перезвонить клиенту: пропущенный звонок" for t in tasks)
+    assert [t.title for t in tasks] == ["Перезвонить клиенту: пропущенный звонок"]
     assert "Во сколько замер?" in later
     texts = [a["text"] or "" for a in survivor["activities"]]
     assert any("Здравствуйте! Нужны окна" in t for t in texts)  # the VK lead, joined
+    [join] = survivor["joins"]
+    assert (join["survivor_id"], join["joined_id"]) == (first, vk_id)
+    assert join["by_lead_id"] == form["id"] and join["undone_at"] is None
+    assert "объединены" in join["reason"]
+
+
+async def test_a_head_undoes_the_join(tmp_path: Path) -> None:
+    async with (
+        storage_of_kind("sqlite", tmp_path) as storage,
+        run_service(chain_settings(tmp_path), storage) as running,
+    ):
+        first, vk_id, _form = await chain(running)
+        [join] = (await running.lead(first))["joins"]
+        url = f"/api/v1/leads/joins/{join['id']}/undo"
+        async with running.client.post(url, headers=running.auth("ivanova")) as response:
+            manager = response.status
+        async with running.client.post(url, headers=running.auth("head")) as response:
+            undone = await response.json()
+            assert response.status == 200, undone
+        async with running.client.post(url, headers=running.auth("head")) as response:
+            again = response.status
+        async with running.client.post(
+            "/api/v1/leads/joins/999/undo", headers=running.auth("head")
+        ) as response:
+            missing = response.status
+        await deliver(running, VK, vk_message("e3" * 20, 1525, "Алло?"))
+        back = await wait_for(running, vk_id, "message", 1)
+        survivor = await running.lead(first)
+
+    assert (manager, again, missing) == (403, 409, 404)
+    assert undone["restored"]["id"] == vk_id and undone["restored"]["duplicate_of"] is None
+    assert "vk_id" not in survivor["messenger_ids"]
+    assert survivor["joins"][0]["undone_at"] is not None
+    assert back == ["Алло?"]  # the VK id leads to the VK lead again
