@@ -16,6 +16,7 @@ from typing import Any
 
 from crm_core.errors import MergeError
 from crm_core.ingest import SYSTEM_ACTOR
+from crm_core.lifecycle import notify_triage_change
 from crm_core.model import AuditEntry, Lead, LeadContactDetails, LeadStatus
 from crm_core.sales import KIND_BY_CHANNEL, ActivityKind, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
@@ -148,6 +149,7 @@ async def join_lead(
     # Whoever works on the survivor works on the person: the joined lead leaves the other
     # manager's acceptance clock.
     await uow.leads.set_assignee(joined.id, survivor.assignee_id or joined.assignee_id, None, now)
+    await _triage_changed(uow, joined, "joined", now)
     join_id = await uow.leads.add_join(
         survivor.id, joined.id, by_lead_id, reason, before, moved, actor, now
     )
@@ -218,6 +220,7 @@ async def undo_lead_join(uow: UnitOfWork, join_id: int, actor: str, now: datetim
     await uow.identity.unindex(Entity.LEAD, [survivor.id])
     await uow.identity.index(Entity.LEAD, [(survivor.id, current - learned)])
     await uow.identity.index(Entity.LEAD, [(joined.id, joined_before["keys"])])
+    await _triage_changed(uow, joined, "join_undone", now)
     await uow.leads.mark_join_undone(join_id, actor, now)
     await uow.audit.add_many(
         [
@@ -234,6 +237,13 @@ async def undo_lead_join(uow: UnitOfWork, join_id: int, actor: str, now: datetim
     restored = await uow.leads.get(joined.id)
     assert restored is not None
     return restored
+
+
+async def _triage_changed(uow: UnitOfWork, before: Lead, action: str, now: datetime) -> None:
+    """Live Входящие lists re-read the lead (it may have moved to another manager)."""
+    after = await uow.leads.get(before.id)
+    if after is not None and after.assignee_id != before.assignee_id:
+        await notify_triage_change(uow, before, after, None, action, now)
 
 
 def _joinable(lead: Lead) -> bool:

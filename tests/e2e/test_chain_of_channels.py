@@ -19,6 +19,7 @@ from tests.conftest import TEST_CONFIG, storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_one_person_across_channels import HOOK_SECRET, VK_SECRET, fixture
 from tests.e2e.test_telephony_hooks import FORM, ZADARMA_FIXTURES, ZADARMA_SECRET, php_signature
+from tests.e2e.test_workplace import act, page
 
 PHONE = "+79161234567"
 VK_USER = 61234987  # the lead form's user_id
@@ -97,9 +98,9 @@ async def wait_for(running: Running, lead_id: int, kind: str, count: int) -> lis
         await asyncio.sleep(0.02)
 
 
-async def chain(running: Running) -> tuple[int, int, dict[str, Any]]:
-    """Telegram, the phone by the contact button, VK, then the VK lead form: the ids of the
-    Telegram and VK leads, and the form's lead once matched."""
+async def chain(running: Running) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """Telegram, the phone by the contact button, VK, then the VK lead form: the Telegram
+    lead's id, the VK lead as it was made, and the form's lead once matched."""
     await deliver(running, TELEGRAM, fixture("telegram", "text_message.json"))
     [telegram] = await running.wait_for_leads(1)
     await deliver(running, TELEGRAM, fixture("telegram", "contact_own.json"))
@@ -110,9 +111,10 @@ async def chain(running: Running) -> tuple[int, int, dict[str, Any]]:
     await deliver(running, VK, vk_message("e1" * 20, 1523, "Здравствуйте! Нужны окна"))
     vk = await running.wait_for_lead(3)  # intake 2: the contact share
     assert vk["duplicate_of"] is None  # nothing ties a VK id to the Telegram lead yet
+    assert vk["assignee"] != telegram["assignee"]  # the queue's next manager
     await deliver(running, VK, fixture("vk", "lead_forms_new.json"))
     form = await running.wait_for_matched(4)
-    return telegram["id"], vk["id"], form
+    return telegram["id"], vk, form
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -121,7 +123,8 @@ async def test_telegram_vk_form_and_call_are_one_open_lead(tmp_path: Path, kind:
         storage_of_kind(kind, tmp_path) as storage,
         run_service(chain_settings(tmp_path), storage) as running,
     ):
-        first, vk_id, form = await chain(running)
+        first, vk, form = await chain(running)
+        vk_id = vk["id"]
         body, headers = missed_call(PHONE[1:])
         async with running.client.post(ZADARMA, data=body, headers=headers) as response:
             assert response.status == 200
@@ -141,6 +144,8 @@ async def test_telegram_vk_form_and_call_are_one_open_lead(tmp_path: Path, kind:
     assert form["duplicate_of"] == first
     assert form["duplicate_check"]["decision"] == "auto"
     assert joined["duplicate_of"] == first
+    # Whoever works on the survivor works on the person; the joined lead's clock stopped.
+    assert joined["assignee"] == survivor["assignee"] and joined["accept_by"] is None
     assert survivor["phone"] == PHONE and survivor["email"] == "ivan.petrov@mail.ru"
     assert survivor["messenger_ids"]["telegram_id"] == "482915736"
     assert survivor["messenger_ids"]["vk_id"] == str(VK_USER)
@@ -160,7 +165,8 @@ async def test_a_head_undoes_the_join(tmp_path: Path) -> None:
         storage_of_kind("sqlite", tmp_path) as storage,
         run_service(chain_settings(tmp_path), storage) as running,
     ):
-        first, vk_id, _form = await chain(running)
+        first, vk, _form = await chain(running)
+        vk_id = vk["id"]
         [join] = (await running.lead(first))["joins"]
         url = f"/api/v1/leads/joins/{join['id']}/undo"
         async with running.client.post(url, headers=running.auth("ivanova")) as response:
@@ -179,7 +185,33 @@ async def test_a_head_undoes_the_join(tmp_path: Path) -> None:
         survivor = await running.lead(first)
 
     assert (manager, again, missing) == (403, 409, 404)
-    assert undone["restored"]["id"] == vk_id and undone["restored"]["duplicate_of"] is None
+    restored = undone["restored"]
+    assert restored["id"] == vk_id and restored["duplicate_of"] is None
+    assert (restored["assignee"], restored["accept_by"]) == (vk["assignee"], vk["accept_by"])
     assert "vk_id" not in survivor["messenger_ids"]
     assert survivor["joins"][0]["undone_at"] is not None
     assert back == ["Алло?"]  # the VK id leads to the VK lead again
+
+
+async def test_the_lead_card_shows_the_join_and_a_head_undoes_it(tmp_path: Path) -> None:
+    async with (
+        storage_of_kind("sqlite", tmp_path) as storage,
+        run_service(chain_settings(tmp_path), storage) as running,
+    ):
+        first, vk, _form = await chain(running)
+        owner = (await running.lead(first))["assignee"]
+        _, head_card = await page(running, f"/leads/{first}", "head")
+        _, owner_card = await page(running, f"/leads/{first}", owner)
+        [join] = (await running.lead(first))["joins"]
+        undo = f"/leads/{first}/joins/{join['id']}/undo"
+        refused = await act(running, undo, owner, view="card")
+        done = await act(running, undo, "head", view="card")
+        restored = await running.lead(vk["id"])
+
+    assert "Объединённые заявки" in head_card and f"Заявка №{vk['id']}</a> объединена" in head_card
+    assert f'action="{undo}"' in head_card
+    assert "Объединённые заявки" in owner_card and f'action="{undo}"' not in owner_card
+    assert "Недостаточно прав" in refused
+    assert f"Объединение отменено: заявка №{vk['id']} снова отдельная." in done
+    assert "отменено" in done and f'action="{undo}"' not in done
+    assert restored["duplicate_of"] is None
