@@ -231,7 +231,16 @@ async def undo_lead_join(uow: UnitOfWork, join_id: int, actor: str, now: datetim
                 "lead_join_undone",
                 now,
                 after={"join_id": join_id, "joined_id": joined.id, "moved": moved},
-            )
+            ),
+            AuditEntry(
+                actor,
+                "lead",
+                joined.id,
+                "join_undone",
+                now,
+                before={"duplicate_of_id": survivor.id},
+                after={"duplicate_of_id": None, "join_id": join_id},
+            ),
         ]
     )
     restored = await uow.leads.get(joined.id)

@@ -211,7 +211,9 @@ async def test_the_lead_card_shows_the_join_and_a_head_undoes_it(tmp_path: Path)
     assert "Объединённые заявки" in head_card and f"Заявка №{vk['id']}</a> объединена" in head_card
     assert f'action="{undo}"' in head_card
     assert "Объединённые заявки" in owner_card and f'action="{undo}"' not in owner_card
+    assert f"С этой заявкой объединена заявка №{vk['id']} (тот же человек)" in head_card
     assert "Недостаточно прав" in refused
     assert f"Объединение отменено: заявка №{vk['id']} снова отдельная." in done
     assert "отменено" in done and f'action="{undo}"' not in done
+    assert f"Объединение с заявкой №{vk['id']} отменено" in done
     assert restored["duplicate_of"] is None

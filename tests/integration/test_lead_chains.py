@@ -66,6 +66,7 @@ async def chain(storage: Storage) -> tuple[int, int, int]:
         storage, "t1", "telegram", "Сколько стоят окна?", telegram_id="42", name="Иван Петров"
     )
     assert await message(storage, "t2", "telegram", "", telegram_id="42", phone=PHONE) == telegram
+    assert f"p:{PHONE}" in await keys(storage, telegram)  # the contact button's phone finds it
     vk = await message(storage, "v1", "vk", "Нужны окна", vk_id=VK_ID)
     async with storage.transaction() as uow:
         await uow.sales.add_activity(note(vk, "Перезвонить вечером"), T0)
