@@ -138,6 +138,8 @@ async def test_telegram_vk_form_and_call_are_one_open_lead(tmp_path: Path, kind:
         still_open = await open_leads(running)
         async with running.services.storage.reader() as uow:
             tasks = await uow.sales.tasks_of(RecordKind.LEAD, first)
+        async with running.client.get("/api/v1/calls", headers=running.auth("head")) as r:
+            [logged] = (await r.json())["items"]
 
     assert [lead["id"] for lead in still_open] == [first]
     assert len(leads) == 3  # the call and the last message made no lead
@@ -150,6 +152,7 @@ async def test_telegram_vk_form_and_call_are_one_open_lead(tmp_path: Path, kind:
     assert survivor["messenger_ids"]["telegram_id"] == "482915736"
     assert survivor["messenger_ids"]["vk_id"] == str(VK_USER)
     assert call.startswith("Пропущенный звонок")
+    assert logged["logged_on"] == {"entity": "lead", "id": first}
     assert [t.title for t in tasks] == ["Перезвонить клиенту: пропущенный звонок"]
     assert "Во сколько замер?" in later
     texts = [a["text"] or "" for a in survivor["activities"]]
