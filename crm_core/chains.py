@@ -58,6 +58,8 @@ async def join_chain(
     for first, second in combinations(leads, 2):
         if personal.get(first.id, set()) & personal.get(second.id, set()):
             return decision
+    if await _split_before(uow, decision.chain):
+        return decision
     survivor, *others = sorted(leads, key=lambda lead: (lead.created_at, lead.id))
     reason = chain_reason(decision, survivor.id)
     for joined in others:
@@ -253,6 +255,16 @@ async def _triage_changed(uow: UnitOfWork, before: Lead, action: str, now: datet
     after = await uow.leads.get(before.id)
     if after is not None and after.assignee_id != before.assignee_id:
         await notify_triage_change(uow, before, after, None, action, now)
+
+
+async def _split_before(uow: UnitOfWork, chain: tuple[int, ...]) -> bool:
+    """A head undid a join of two of these leads: they are not to be joined again."""
+    members = set(chain)
+    for lead_id in chain:
+        for entry in await uow.leads.joins_of(lead_id):
+            if entry.undone_at is not None and {entry.survivor_id, entry.joined_id} <= members:
+                return True
+    return False
 
 
 def _joinable(lead: Lead) -> bool:

@@ -43,7 +43,7 @@ async def message(storage: Storage, external_id: str, channel: str, text: str, *
     return handled.lead_id
 
 
-async def lead_form(storage: Storage) -> int:
+async def lead_form(storage: Storage, external_id: str = "form-1") -> int:
     """The VK lead-ads form: the phone of the Telegram lead and the VK id of the VK lead."""
     sender = Sender(
         first_name="Иван",
@@ -53,7 +53,7 @@ async def lead_form(storage: Storage) -> int:
         email="ivan.petrov@mail.ru",
         messenger_ids={"vk_id": VK_ID},
     )
-    prep = prepare(await submission(storage, "form-1", "vk", "Замер окон", sender), SETUP)
+    prep = prepare(await submission(storage, external_id, "vk", "Замер окон", sender), SETUP)
     async with storage.transaction() as uow:
         [handled] = await handle_request(uow, [prep], T0, SETUP)
     assert handled.lead_id is not None
@@ -148,6 +148,12 @@ async def test_undoing_a_join_restores_both_leads(storage: Storage) -> None:
     assert closed.undone_at is not None
     # The VK id leads to the VK lead again.
     assert await message(storage, "v3", "vk", "Алло", vk_id=VK_ID) == vk
+    # The same form again does not join what a head split.
+    await lead_form(storage, "form-2")
+    split = (await lead(storage, vk)).match
+    assert split is not None and split.duplicate_of_id is None
+    async with storage.reader() as uow:
+        assert len(await uow.leads.joins_of(vk)) == 1
 
 
 async def test_open_leads_sharing_a_number_are_never_joined(storage: Storage) -> None:
