@@ -77,6 +77,12 @@ def setup_workplace(app: web.Application) -> None:
         lead_actions.reject_match,
         name=f"{PREFIX}match_reject",
     )
+    add(
+        "POST",
+        "/leads/{lead_id}/joins/{join_id}/undo",
+        lead_actions.undo_join,
+        name=f"{PREFIX}lead_join_undo",
+    )
     add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
     add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
     add("POST", "/leads/{lead_id}/messages", replies.lead_message, name=f"{PREFIX}lead_message")

@@ -89,6 +89,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(manager_bot.WEBHOOK_PATH, manager_bot.webhook)
     app.router.add_get("/api/v1/leads", leads.list_leads)
     app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
+    app.router.add_post("/api/v1/leads/joins/{join_id}/undo", merges.undo_lead_join_route)
     app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)
     app.router.add_post("/api/v1/leads/{lead_id}/match/reject", contacts.reject)
     app.router.add_get("/api/v1/contacts/{contact_id}", contacts.get_contact)

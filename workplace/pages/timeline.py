@@ -165,6 +165,17 @@ def _fill_fields(before: Mapping[str, Any], after: Mapping[str, Any], names: Nam
     return "Заполнены поля: " + ", ".join(filled) if filled else "Заполнены поля"
 
 
+def _joined(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    if "joined_id" in after:
+        return f"С этой заявкой объединена заявка №{after['joined_id']} (тот же человек)"
+    return f"Объединена с заявкой №{after.get('duplicate_of_id')} (тот же человек)"
+
+
+def _join_undone(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    other = after.get("joined_id") or before.get("duplicate_of_id")
+    return f"Объединение с заявкой №{other} отменено"
+
+
 def _constant(text: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]:
     return lambda before, after, names: text
 
@@ -179,6 +190,10 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "request_lost": _request_lost,
     "reject_lost": _constant("Руководитель отклонил закрытие как проигранной"),
     "fill_fields": _fill_fields,
+    "lead_joined": _joined,
+    "joined_into": _joined,
+    "lead_join_undone": _join_undone,
+    "join_undone": _join_undone,
 }
 
 
