@@ -10,12 +10,16 @@ manager's replies keep threading under it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from crm_core.model import Lead, LeadStatus, Manager
 from crm_core.notifications import NewNotification, NotificationChannel, NotificationKind
 from crm_core.storage.ports import BotCard, UnitOfWork
+
+# The audited changes of a lead that close its cards.
+_CARD_ACTIONS = frozenset({"take", "junk", "reassign", "convert"})
 
 
 def card_is_current(lead: Lead, manager_id: int) -> bool:
@@ -65,21 +69,40 @@ async def close_stale_cards(
 async def remember_card(uow: UnitOfWork, card: BotCard, now: datetime) -> bool:
     """Store a card just sent; should the lead have moved on while it was on its way, it is
     closed at once. False when the lead no longer exists."""
-    lead = await uow.leads.get(card.lead_id)
+    # Locked as a change of the lead locks it: either the change sees this card, or this
+    # sees the change.
+    lead = await uow.leads.lock(card.lead_id)
     if lead is None:
         return False
     await uow.bot_cards.remember(card)
-    await close_stale_cards(uow, lead, None, now)
+    if not card_is_current(lead, card.manager_id):
+        await close_stale_cards(uow, lead, await _last_actor(uow, lead), now)
     return True
 
 
-async def close_pressed_card(
-    uow: UnitOfWork, chat_id: str, message_id: int, now: datetime
-) -> None:
+async def _last_actor(uow: UnitOfWork, lead: Lead) -> Manager | None:
+    """Who made the lead what it is, as the audit log says: the latest take, junk, reassign
+    or convert, when its outcome is still the lead's state (a later hand-over by the system
+    leaves no entry, but changes the assignee)."""
+    entries = [e for e in await uow.audit.for_entity("lead", lead.id) if e.action in _CARD_ACTIONS]
+    if not entries:
+        return None
+    after = entries[-1].after or {}
+    if after.get("status", lead.status.value) != lead.status.value:
+        return None
+    if after.get("assignee", lead.assignee) != lead.assignee:
+        return None
+    return await uow.managers.get_by_login(entries[-1].actor)
+
+
+async def close_pressed_card(uow: UnitOfWork, pressed: BotCard, now: datetime) -> None:
     """The card whose button was pressed is edited by the bot at once: mark it closed so
-    the change it makes queues no second edit (in the transaction of that change)."""
-    card = await uow.bot_cards.by_message(chat_id, message_id)
-    if card is not None:
+    the change it makes queues no second edit (in the transaction of that change). A card
+    pressed before the notifier noted it is noted here, closed."""
+    card = await uow.bot_cards.by_message(pressed.chat_id, pressed.message_id)
+    if card is None:
+        await uow.bot_cards.remember(replace(pressed, closed_at=now))
+    else:
         await uow.bot_cards.close(card.lead_id, card.manager_id, now)
 
 

@@ -17,7 +17,8 @@ class SqlBotCardRepository:
         self._s = session
 
     async def remember(self, card: BotCard) -> None:
-        """Store a sent card, replacing the manager's previous card about the lead."""
+        """Store a sent card, replacing the manager's previous card about the lead (the same
+        card stored again stays closed if it was)."""
         # A message id is unique per chat: a row holding it belongs to an older card.
         await self._s.execute(
             "DELETE FROM manager_bot_cards WHERE chat_id = $1 AND message_id = $2"
@@ -28,16 +29,21 @@ class SqlBotCardRepository:
             card.manager_id,
         )
         await self._s.execute(
-            f"INSERT INTO manager_bot_cards ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)"
+            f"INSERT INTO manager_bot_cards ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (lead_id, manager_id) DO UPDATE SET chat_id = excluded.chat_id,"
             " message_id = excluded.message_id, text = excluded.text,"
-            " sent_at = excluded.sent_at, closed_at = NULL",
+            " sent_at = excluded.sent_at, closed_at = CASE"
+            " WHEN manager_bot_cards.chat_id = excluded.chat_id"
+            " AND manager_bot_cards.message_id = excluded.message_id"
+            " THEN COALESCE(manager_bot_cards.closed_at, excluded.closed_at)"
+            " ELSE excluded.closed_at END",
             card.lead_id,
             card.manager_id,
             card.chat_id,
             card.message_id,
             card.text,
             card.sent_at,
+            card.closed_at,
         )
 
     async def get(self, lead_id: int, manager_id: int) -> BotCard | None:

@@ -113,9 +113,20 @@ async def test_the_pressed_card_queues_no_edit_of_itself(storage: Storage) -> No
     lead = await assigned(storage, 1, ivanova)
     await remember(storage, card_of(ivanova, lead.id, 90))
     async with storage.transaction() as uow:
-        await close_pressed_card(uow, "1001", 90, T0)
+        await close_pressed_card(uow, card_of(ivanova, lead.id, 90), T0)
         await take_lead(uow, lead.id, ivanova, T0)
     assert await edits(storage, ivanova) == []
+    # Pressed before the notifier noted the card: noted closed, and noting it later (the
+    # lead no longer hers to take) queues no edit either.
+    early = await assigned(storage, 2, ivanova)
+    async with storage.transaction() as uow:
+        await close_pressed_card(uow, card_of(ivanova, early.id, 91), T0)
+        await take_lead(uow, early.id, ivanova, T0)
+    await remember(storage, card_of(ivanova, early.id, 91))
+    assert await edits(storage, ivanova) == []
+    async with storage.reader() as uow:
+        noted = await card_of_message(uow, "1001", 91)
+    assert noted is not None and noted.closed_at == T0
 
 
 async def test_a_card_that_arrives_after_the_change_is_closed_at_once(storage: Storage) -> None:
@@ -127,10 +138,11 @@ async def test_a_card_that_arrives_after_the_change_is_closed_at_once(storage: S
         await reassign_lead(uow, lead.id, ivanova, petrov, T0)
     await remember(storage, card_of(ivanova, lead.id, 95))
     [(_, payload)] = await edits(storage, ivanova)
+    # Who did it comes from the audit log.
     assert (payload["message_id"], payload["assignee"], payload["actor"]) == (
         95,
         petrov.name,
-        None,
+        ivanova.name,
     )
     # His card (sent after the change) fits the lead and stands.
     await remember(storage, card_of(petrov, lead.id, 96))
@@ -143,7 +155,7 @@ async def test_a_newer_card_replaces_the_older_one(storage: Storage) -> None:
     lead = await assigned(storage, 1, ivanova)
     await remember(storage, card_of(ivanova, lead.id, 100))
     async with storage.transaction() as uow:
-        await close_pressed_card(uow, "1001", 100, T0)
+        await close_pressed_card(uow, card_of(ivanova, lead.id, 100), T0)
     later = card_of(ivanova, lead.id, 101)
     await remember(storage, BotCard(**{**_fields(later), "sent_at": T0 + timedelta(hours=1)}))
     async with storage.reader() as uow:

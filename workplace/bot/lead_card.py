@@ -22,7 +22,7 @@ from crm_core.lifecycle import junk_lead, take_lead
 from crm_core.links import lead_link
 from crm_core.model import Manager
 from crm_core.sales import NewTask, RecordKind
-from crm_core.storage.ports import UnitOfWork
+from crm_core.storage.ports import BotCard, UnitOfWork
 from intake.bootstrap import Services
 from intake.clock import utcnow
 from workplace.bot import texts
@@ -74,14 +74,14 @@ async def _act(
     action = callback.action
     if action is CardAction.TAKE:
         async with services.storage.transaction() as uow:
-            await _pressed(uow, query)
+            await _pressed(uow, query, lead_id, manager)
             await take_lead(uow, lead_id, manager, utcnow())
         await _close_card(query, texts.TAKEN.format(name=manager.name))
         await query.answer(texts.TAKEN_TOAST)
     elif action is CardAction.JUNK:
         reasons = services.sales.junk_reasons
         async with services.storage.transaction() as uow:
-            await _pressed(uow, query)
+            await _pressed(uow, query, lead_id, manager)
             await junk_lead(uow, lead_id, manager, callback.argument, reasons, utcnow())
         reason = reasons.get(callback.argument, callback.argument)
         await _close_card(query, texts.JUNKED.format(reason=reason, name=manager.name))
@@ -124,11 +124,15 @@ def call_back_time(choice: str, now: datetime, timezone: str) -> datetime | None
     return None
 
 
-async def _pressed(uow: UnitOfWork, query: CallbackQuery) -> None:
+async def _pressed(uow: UnitOfWork, query: CallbackQuery, lead_id: int, manager: Manager) -> None:
     """This card is edited here and now: the change queues edits of the others only."""
-    if isinstance(query.message, Message):
-        message = query.message
-        await close_pressed_card(uow, str(message.chat.id), message.message_id, utcnow())
+    message = query.message
+    if isinstance(message, Message):
+        now = utcnow()
+        card = BotCard(
+            lead_id, manager.id, str(message.chat.id), message.message_id, message.html_text, now
+        )
+        await close_pressed_card(uow, card, now)
 
 
 def _main(signer: CallbackSigner, services: Services, lead_id: int) -> InlineKeyboardMarkup:

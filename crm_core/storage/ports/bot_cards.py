@@ -24,7 +24,8 @@ class BotCardRepository(Protocol):
     """The card sent to each manager about each lead (a newer one replaces the older)."""
 
     async def remember(self, card: BotCard) -> None:
-        """Store a sent card, replacing the manager's previous card about the lead."""
+        """Store a sent card, replacing the manager's previous card about the lead (the same
+        card stored again stays closed if it was)."""
 
     async def get(self, lead_id: int, manager_id: int) -> BotCard | None:
         """The manager's card about the lead, open or closed."""
