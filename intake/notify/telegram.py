@@ -29,7 +29,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from crm_core.notifications import OutboxMessage
+from crm_core.notifications import NotificationKind, OutboxMessage
 from intake.logs import mask_personal_data
 from intake.notify.errors import DeliveryFailed
 from intake.notify.texts import is_http_url, render
@@ -72,6 +72,8 @@ class TelegramNotifier:
 
     async def send(self, message: OutboxMessage) -> None:
         """Send the rendered notification to the chat `message.address`."""
+        if message.kind is NotificationKind.LEAD_CARD_CLOSED:
+            return  # a card of the managers' bot, edited by its own notifier; none here
         await self.deliver(message)
 
     async def deliver(self, message: OutboxMessage, reply_to: int | None = None) -> Delivered:

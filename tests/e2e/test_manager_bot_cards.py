@@ -243,11 +243,11 @@ async def test_a_reply_to_a_card_the_client_cannot_get_says_why(both: Both) -> N
     api.user_replies(chat, card, "Здравствуйте!")
     [answer] = await api.wait_for(lambda: texts_to(api, chat)[before:])
     assert answer == "Клиенту нельзя ответить в этом канале: он туда не писал."
-    # A reply to a message that is not a card is not sent anywhere.
+    # A reply to a message that is not a card is not sent anywhere; the bot says where to.
     before = len(texts_to(api, chat))
     api.user_replies(chat, _first_text_message(api, chat), "?")
-    [help_text] = await api.wait_for(lambda: texts_to(api, chat)[before:])
-    assert help_text.startswith("Новые заявки приходят сюда")
+    [hint] = await api.wait_for(lambda: texts_to(api, chat)[before:])
+    assert hint == "Чтобы написать клиенту, ответьте на карточку его заявки (Ответить)."
     assert platform.telegram_calls == []
 
 

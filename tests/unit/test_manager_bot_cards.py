@@ -14,9 +14,11 @@ from config import load_settings
 from crm_core.calls import CallDirection, CallSummary
 from crm_core.conversation import Conversation, ringing_notifications
 from crm_core.model import Manager, Role
-from crm_core.notifications import NotificationChannel, NotificationKind
+from crm_core.notifications import NotificationChannel, NotificationKind, OutboxMessage
 from crm_core.routing import Team
 from crm_core.sales import RecordKind
+from intake.notify.errors import DeliveryFailed
+from intake.notify.telegram import TelegramNotifier
 from intake.sales_context import SalesContext
 from tests.conftest import TEST_CONFIG
 from tests.e2e.test_manager_bot import TOKEN
@@ -89,3 +91,19 @@ def test_the_team_rings_through_telegram_once_the_managers_bot_is_configured(
             [replace(ANNA, id=n, login=m.login) for n, m in enumerate(sales.settings.managers)]
         )
         assert (NotificationChannel.TELEGRAM in sales.team.ringing) is telegram
+
+
+async def test_the_plain_notification_bot_sends_no_card_edits() -> None:
+    # Port 9 answers nothing: any call would fail with DeliveryFailed.
+    notifier = TelegramNotifier(TOKEN, "http://127.0.0.1:9", timeout=1)
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    edit = OutboxMessage(
+        1, ANNA.id, NotificationChannel.TELEGRAM, NotificationKind.LEAD_CARD_CLOSED, "1001",
+        payload(status="junk"), 0, now, now,
+    )  # fmt: skip
+    try:
+        await notifier.send(edit)
+        with pytest.raises(DeliveryFailed):
+            await notifier.send(replace(edit, kind=NotificationKind.NEW_MESSAGE))
+    finally:
+        await notifier.close()

@@ -48,6 +48,7 @@ def build_router() -> Router:
     router = Router(name="client_replies")
     router.message.filter(F.chat.type == ChatType.PRIVATE, F.reply_to_message)
     router.message.register(reply_to_card, LinkedManager(), RepliesToCard())
+    router.message.register(reply_elsewhere, LinkedManager())
     return router
 
 
@@ -84,3 +85,8 @@ async def reply_to_card(
     services.outgoing_wakeup.set()
     log.info("manager_bot_reply_queued manager_id=%d lead_id=%d", manager.id, card.lead_id)
     await message.reply(texts.REPLY_SENT)
+
+
+async def reply_elsewhere(message: Message) -> None:
+    """A reply to one of the bot's messages that is not a card: where to answer instead."""
+    await message.reply(texts.REPLY_TO_CARD)

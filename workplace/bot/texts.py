@@ -26,4 +26,5 @@ REASSIGNED = "Передана: {name}{by}"
 UNASSIGNED = "Снята с вас{by}"
 # Replies to the client: the manager answers a card (a Telegram reply to it).
 REPLY_SENT = "Отправлено клиенту"
+REPLY_TO_CARD = "Чтобы написать клиенту, ответьте на карточку его заявки (Ответить)."
 REPLY_NO_TEXT = "Клиенту можно отправить только текст."
