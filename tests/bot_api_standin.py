@@ -61,6 +61,18 @@ class BotApiStandIn:
             message["entities"] = entities
         self._queue({"message": message})
 
+    def user_replies(self, user_id: int, message_id: int, text: str) -> None:
+        """A user answers one of the bot's messages with Telegram's «Ответить»."""
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": f"U{user_id}"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "reply_to_message": self.messages[message_id],
+            "text": text,
+        }
+        self._queue({"message": message})
+
     def press(self, user_id: int, message_id: int, data: str) -> None:
         """A user presses an inline button with this callback data under a sent message."""
         query = {

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from crm_core.model import Manager
 from crm_core.storage.managers import MANAGER_COLUMNS, manager_from_row
-from crm_core.storage.session import SqlSession
+from crm_core.storage.session import SqlSession, as_datetime
 
 _MANAGER_COLUMNS = ", ".join(f"m.{c}" for c in MANAGER_COLUMNS.split(", "))
 
@@ -85,3 +85,10 @@ class SqlBotLinkRepository:
             telegram_user_id,
         )
         return manager_from_row(row) if row is not None else None
+
+    async def linked_since(self, manager_id: int) -> datetime | None:
+        """When the manager's Telegram account was linked; None when it is not."""
+        row = await self._s.fetchrow(
+            "SELECT linked_at FROM manager_telegram_accounts WHERE manager_id = $1", manager_id
+        )
+        return as_datetime(row["linked_at"]) if row is not None else None

@@ -18,3 +18,13 @@ JUNKED = "Брак: {reason} ({name})"
 JUNKED_TOAST = "Заявка закрыта как брак."
 CALL_BACK_TOAST = "Задача: перезвонить {when}."
 CALL_BACK_TITLE = "Перезвонить клиенту"
+# A card out of date, edited: what happened to its lead ({by} is " (who did it)" or empty).
+SOMEONE = "другой сотрудник"
+JUNKED_BY = "Брак: {reason}{by}"
+CONVERTED = "Конвертирована в сделку{by}"
+REASSIGNED = "Передана: {name}{by}"
+UNASSIGNED = "Снята с вас{by}"
+# Replies to the client: the manager answers a card (a Telegram reply to it).
+REPLY_SENT = "Отправлено клиенту"
+REPLY_TO_CARD = "Чтобы написать клиенту, ответьте на карточку его заявки (Ответить)."
+REPLY_NO_TEXT = "Клиенту можно отправить только текст."

@@ -32,3 +32,6 @@ class BotLinkRepository(Protocol):
 
     async def manager_for_user(self, telegram_user_id: int) -> Manager | None:
         """The manager a Telegram account is bound to (whatever their state)."""
+
+    async def linked_since(self, manager_id: int) -> datetime | None:
+        """When the manager's Telegram account was linked; None when it is not."""
