@@ -104,6 +104,13 @@ async def test_leads_lists_own_open_leads_and_a_head_the_teams(
     bot_service: tuple[Running, BotApiStandIn], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     running, api = bot_service
+    [menu] = await api.wait_for(lambda: api.calls_of("setMyCommands"))  # set at start
+    assert [(c["command"], c["description"]) for c in menu.fields["commands"]] == [
+        ("leads", "Мои открытые заявки"),
+        ("tasks", "Задачи на сегодня и просроченные"),
+        ("find", "Найти клиента: телефон, e-mail или имя"),
+        ("unlink", "Отключить бота"),
+    ]
     leads = [
         await post_form(running, f"+7916123456{i}", name)
         for i, name in enumerate(["Иван Петров", "Мария Сидорова", "Олег Смирнов"])

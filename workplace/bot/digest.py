@@ -78,10 +78,8 @@ class DigestWatch:
     async def _deliver(
         self, storage: Storage, manager: Manager, chat_id: str, day: date, now: datetime
     ) -> int:
-        async with storage.reader() as uow:
-            digest = await morning_digest(uow, manager, now, ITEMS_SHOWN)
-        if digest.empty:
-            return 0
+        """Compose and send the claimed digest; on failure give the day back (not when the
+        manager blocked the bot)."""
         services = self._services
         names = Names(
             services.settings.notifications.public_url,
@@ -89,6 +87,10 @@ class DigestWatch:
             {f.key: f.name for f in services.settings.forms},
         )
         try:
+            async with storage.reader() as uow:
+                digest = await morning_digest(uow, manager, now, ITEMS_SHOWN)
+            if digest.empty:
+                return 0
             await self._send(chat_id, digest_text(digest, manager, day, names))
         except GiveUp:
             log.warning("manager_bot_digest_refused manager_id=%d", manager.id)
