@@ -31,7 +31,7 @@ class Thresholds:
     max_review_candidates: int = 5
     # A candidate only the name speaks for is worth a manager's look from this weight up
     # (a specific name: rare surname or a patronymic), not for "Сергей Иванов".
-    name_only_review: float = 4.5
+    name_only_review: float = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,7 @@ def decide(
             None,
             company_id,
             best_score,
-            "похожих контактов не найдено" if not ranked else "совпадений недостаточно",
+            _why_new(ranked[0] if ranked else None),
             tuple(ranked[:1]),
             company,
         )
@@ -147,7 +147,7 @@ def decide(
     runner_up = ranked[1].total if len(ranked) > 1 else None
     why_not = _why_not_auto(best, runner_up, thresholds)
     if why_not is None and best.comparison.proof_is_name_and_company:
-        why_not = _identifier_elsewhere(ranked[1:])
+        why_not = _identifier_elsewhere([c for c in candidates if c is not best])
     if why_not is None:
         is_contact = best.entity is Entity.CONTACT
         linked_company, previous = _company_of_link(best, company_id)
@@ -181,6 +181,17 @@ def decide(
         company,
         best.entity,
     )
+
+
+def _why_new(best: ScoredCandidate | None) -> str:
+    """Why no known contact was proposed, in the manager's words."""
+    if best is None:
+        return "похожих контактов не найдено"
+    if best.comparison.company_conflict and not best.comparison.has_personal_identifier:
+        return "совпадает только имя, а компания другая: вероятно, однофамилец"
+    if best.comparison.name_only:
+        return "совпадает только имя, и оно не редкое: вероятно, другой человек"
+    return "совпадений недостаточно"
 
 
 def _reviewable(candidate: ScoredCandidate, thresholds: Thresholds) -> bool:

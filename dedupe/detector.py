@@ -22,9 +22,9 @@ from dedupe.profile import Profile
 from dedupe.scoring import (
     COMPANY_DOMAIN_WEIGHT,
     COMPANY_PHONE_WEIGHT,
-    LeadCompany,
     Evidence,
     KeyStats,
+    LeadCompany,
     NumberUse,
     Outcome,
     SharedNumber,
@@ -218,7 +218,12 @@ def shared_numbers(
             )
         elif any(len(c) >= 2 for c in by_surname.values()):
             found[phone] = SharedNumber(phone, NumberUse.FAMILY, tuple(holders))
-        elif is_landline(phone) and (firm := _employer(held)) is not None:
+        elif (
+            is_landline(phone)
+            and len(held) == 1
+            and not company_ids
+            and (firm := _employer(held, companies)) is not None
+        ):
             # A city number on an employee's card is the office's switchboard, not theirs.
             found[phone] = SharedNumber(
                 phone, NumberUse.OFFICE, tuple(holders), firm.company_id, firm.profile.company.raw
@@ -231,16 +236,17 @@ def is_landline(phone: str) -> bool:
     return phone.startswith("+7") and len(phone) == 12 and phone[2] in "348"
 
 
-def _employer(held: list[IndexedContact]) -> IndexedContact | None:
+def _employer(
+    held: list[IndexedContact], companies: Mapping[int, Profile]
+) -> IndexedContact | None:
     """The holder that works for a company (not an ИП, whose number is the owner's own)."""
-    return next(
-        (
-            c
-            for c in held
-            if c.company_id is not None and not c.profile.company.is_individual
-        ),
-        None,
-    )
+    for contact in held:
+        if contact.company_id is None or contact.profile.company.is_individual:
+            continue
+        firm = companies.get(contact.company_id)
+        if firm is None or not firm.company.is_individual:
+            return contact
+    return None
 
 
 def _office_company(decision: Decision, shared: Mapping[str, SharedNumber]) -> Decision:

@@ -10,7 +10,7 @@ from enum import StrEnum
 from rapidfuzz.distance import OSA, Levenshtein
 
 from dedupe.companies import CompanyName
-from dedupe.frequency import effective_frequency
+from dedupe.frequency import MIN_POPULATION, effective_frequency
 from dedupe.messengers import KNOWN_KINDS, TELEGRAM_ID_KIND, TELEGRAM_USERNAME_KIND, is_key_kind
 from dedupe.names import PersonName, first_names_compatible
 from dedupe.profile import EmailKey, Profile
@@ -112,7 +112,8 @@ class Comparison:
     def has_personal_identifier(self) -> bool:
         """A phone, e-mail or messenger id of this record matched (shared ones too)."""
         return any(
-            e.weight > 0 and e.strength in (Strength.IDENTIFIER, Strength.HINT)
+            e.weight > 0
+            and e.strength in (Strength.IDENTIFIER, Strength.HINT)
             and e.field != NAME_COMPANY_FIELD
             for e in self.evidence
         )
@@ -233,7 +234,9 @@ def compare(
     names = compare_names(lead.name, candidate.name, stats)
     evidence += names
     identified = any(e.weight > 0 for e in (*phones, *emails, *messengers))
-    affiliation = _affiliation(lead, candidate, company, candidate_company_id, identified=identified)
+    affiliation = _affiliation(
+        lead, candidate, company, candidate_company_id, identified=identified
+    )
     evidence += affiliation
     if not any(e.outcome is Outcome.CONFLICT for e in messengers):
         evidence += _name_and_company(lead, names, affiliation, stats, company)
@@ -703,14 +706,11 @@ def _other_company(identified: bool) -> Evidence:
 
 
 def same_company_name(ours: CompanyName, theirs: CompanyName) -> bool:
-    """Two written company names that fold to the same company (key, skeleton, or one name
-    the other plus a word: "Вектор" / "Вектор-М")."""
+    """Two written company names that fold to the same key, or to the same skeleton
+    ("Ромашка" / "Romashka LLC"); "Вектор" and "Вектор-М" are two firms."""
     if not (ours.key and theirs.key):
         return False
-    if ours.key == theirs.key or (bool(ours.skeleton) and ours.skeleton == theirs.skeleton):
-        return True
-    a, b = sorted((ours.key, theirs.key), key=len)
-    return len(a) >= 4 and (b.startswith(a + " ") or b.startswith(a + "-"))
+    return ours.key == theirs.key or (bool(ours.skeleton) and ours.skeleton == theirs.skeleton)
 
 
 def _name_and_company(
@@ -737,14 +737,20 @@ def _name_and_company(
     patronymic = outcome.get("patronymic")
     skeleton = lead.name.surname_skeleton or ""
     pairs = [stats.shared_by(f"nf:{skeleton}|{f}") for f in lead.name.first_names]
-    rare_pair = max(RARE_NAME_HOLDERS, stats.contacts_total // RARE_PAIR_PER_CONTACTS)
+    frequency, _ = effective_frequency(skeleton, surname.shared_by, stats.contacts_total)
+    # A small base cannot tell a rare pair from a common one: there it takes the surname.
+    rare_pair = (
+        max(RARE_NAME_HOLDERS, stats.contacts_total // RARE_PAIR_PER_CONTACTS)
+        if stats.contacts_total >= MIN_POPULATION
+        else 0
+    )
     if patronymic is not None and patronymic.outcome is Outcome.MATCH:
         why = "фамилия, имя и отчество"
     elif company is None:
         # Only the written names agree, and company names repeat ("ООО «Вектор»"): without
         # the record (INN, domain, a name no other firm has) it takes the full name.
         return []
-    elif surname.shared_by <= RARE_NAME_HOLDERS:
+    elif frequency <= RARE_NAME_HOLDERS:
         why = "редкая фамилия и имя"
     elif pairs and min(pairs) <= rare_pair:
         why = "редкое сочетание фамилии и имени"
