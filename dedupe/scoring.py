@@ -745,15 +745,15 @@ def _name_and_company(
         else 0
     )
     if patronymic is not None and patronymic.outcome is Outcome.MATCH:
-        why = "фамилия, имя и отчество"
+        why = "совпали фамилия, имя и отчество"
     elif company is None:
         # Only the written names agree, and company names repeat ("ООО «Вектор»"): without
         # the record (INN, domain, a name no other firm has) it takes the full name.
         return []
     elif frequency <= RARE_NAME_HOLDERS:
-        why = "редкая фамилия и имя"
+        why = "совпали редкая фамилия и имя"
     elif pairs and min(pairs) <= rare_pair:
-        why = "редкое сочетание фамилии и имени"
+        why = "совпало редкое сочетание фамилии и имени"
     else:
         return []
     basis = company.basis if company is not None else "по названию"
@@ -763,7 +763,7 @@ def _name_and_company(
             Outcome.MATCH,
             NAME_COMPANY_WEIGHT,
             Strength.IDENTIFIER,
-            f"{why} совпали у сотрудника той же компании ({basis})",
+            f"{why} у сотрудника той же компании ({basis})",
         )
     ]
 

@@ -124,7 +124,7 @@ async def test_full_name_with_patronymic_and_the_company_inn_links_automatically
     decision = await detect(lead)
 
     assert (decision.verdict, decision.contact_id, decision.company_id) == (Verdict.AUTO, 1, 10)
-    assert "фамилия, имя и отчество совпали у сотрудника той же компании (по ИНН)" in (
+    assert "совпали фамилия, имя и отчество у сотрудника той же компании (по ИНН)" in (
         decision.reason
     )
 
