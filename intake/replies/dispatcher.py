@@ -59,6 +59,9 @@ class _NotTried:
 
 
 _Outcome = SendResult | _NotTried
+# A send that ended: the message, its outcome and when it ended (monotonic seconds; None:
+# just now).
+_Ended = tuple[OutgoingMessage, _Outcome, float | None]
 
 
 def backoff(
@@ -123,7 +126,7 @@ class ReplyDispatcher:
                 return await self._deliver(message, deadline)
 
         outcomes = await asyncio.gather(*(deliver(message) for message in claimed))
-        await self._record_all(list(zip(claimed, outcomes, strict=True)))
+        await self._record_all([(m, o, None) for m, o in zip(claimed, outcomes, strict=True)])
         return len(claimed)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_poll: float = 1.0) -> None:
@@ -191,7 +194,7 @@ class ReplyDispatcher:
         idle_poll: float,
     ) -> None:
         """Store the outcomes of ended sends as they come, until `finishing` and all stored."""
-        unrecorded: list[tuple[OutgoingMessage, _Outcome]] = []
+        unrecorded: list[_Ended] = []
         while True:
             sends.progress.clear()
             unrecorded += sends.take_outcomes()
@@ -210,11 +213,11 @@ class ReplyDispatcher:
                 return
             await _wait_any(wait, finishing, sends.progress)
 
-    async def _record_all(self, outcomes: list[tuple[OutgoingMessage, _Outcome]]) -> None:
+    async def _record_all(self, outcomes: list[_Ended]) -> None:
         """Store the outcomes of sends in one transaction."""
         now = self._clock()
         async with self._replies() as replies:
-            sent = [(m, o) for m, o in outcomes if isinstance(o, Sent)]
+            sent = [(m, o) for m, o, _ended in outcomes if isinstance(o, Sent)]
             if sent:
                 await replies.mark_sent_many([(m.id, o.platform_message_id) for m, o in sent], now)
                 for message, _outcome in sent:
@@ -224,9 +227,9 @@ class ReplyDispatcher:
                         message.channel,
                         message.attempts + 1,
                     )
-            for message, outcome in outcomes:
+            for message, outcome, ended in outcomes:
                 if not isinstance(outcome, Sent):
-                    await self._record_unsent(replies, message, outcome, now)
+                    await self._record_unsent(replies, message, outcome, now, ended)
 
     def _send_deadline(self) -> float:
         """The monotonic time by which a send claimed now must end, leaving room to record."""
@@ -276,7 +279,10 @@ class ReplyDispatcher:
         message: OutgoingMessage,
         outcome: Retry | Failed | _NotTried,
         now: datetime,
+        ended: float | None,
     ) -> None:
+        """Store a try that did not deliver; a retry is due its backoff after the try ended
+        (not after this transaction, which may have waited for the database)."""
         if isinstance(outcome, _NotTried):
             error = message.last_error or "not tried: the batch ran out of time"
             await replies.mark_retry(message.id, message.attempts, now, error, now)
@@ -298,8 +304,14 @@ class ReplyDispatcher:
         delay = backoff(attempts, self._base_delay, rng=self._rng)
         if outcome.retry_after is not None:
             delay = max(delay, timedelta(seconds=outcome.retry_after))
-        await replies.mark_retry(message.id, attempts, now + delay, outcome.reason, now)
-        heapq.heappush(self._retries_due, time.monotonic() + delay.total_seconds())
+        since_end = timedelta(0)
+        if ended is None:
+            ended = time.monotonic()
+        else:
+            since_end = timedelta(seconds=max(0.0, time.monotonic() - ended))
+        next_attempt_at = now - since_end + delay
+        await replies.mark_retry(message.id, attempts, next_attempt_at, outcome.reason, now)
+        heapq.heappush(self._retries_due, ended + delay.total_seconds())
         log.warning(
             "reply_retry message_id=%d channel=%s attempts=%d delay_s=%.1f error=%r",
             message.id,
@@ -323,7 +335,7 @@ class _Sends:
         self._concurrency = concurrency
         self._waiting: deque[tuple[OutgoingMessage, float]] = deque()
         self._sending: dict[asyncio.Task[_Outcome], OutgoingMessage] = {}
-        self._outcomes: list[tuple[OutgoingMessage, _Outcome]] = []
+        self._outcomes: list[_Ended] = []
         # Set whenever a send ends.
         self.progress = asyncio.Event()
 
@@ -337,14 +349,15 @@ class _Sends:
         self._waiting.extend((message, deadline) for message in messages)
         self._start()
 
-    def take_outcomes(self) -> list[tuple[OutgoingMessage, _Outcome]]:
+    def take_outcomes(self) -> list[_Ended]:
         """The sends that ended since the last call, with their outcomes."""
         taken, self._outcomes = self._outcomes, []
         return taken
 
     def hand_back(self) -> None:
         """End the messages not started as not tried (to be released for any dispatcher)."""
-        self._outcomes += [(message, _NotTried()) for message, _deadline in self._waiting]
+        now = time.monotonic()
+        self._outcomes += [(message, _NotTried(), now) for message, _deadline in self._waiting]
         self._waiting.clear()
         self.progress.set()
 
@@ -370,7 +383,7 @@ class _Sends:
         message = self._sending.pop(task)
         if task.cancelled():
             return
-        self._outcomes.append((message, task.result()))
+        self._outcomes.append((message, task.result(), time.monotonic()))
         self.progress.set()
         self._start()
 
