@@ -132,6 +132,10 @@ class OutgoingMessagePort(Protocol):
         """`mark_sent` for each (message id, platform message id), in one round trip."""
         ...
 
+    async def release(self, message_id: int, now: datetime) -> None:
+        """Give the lease up without a try (another worker may claim the message at once)."""
+        ...
+
     async def mark_retry(
         self, message_id: int, attempts: int, next_attempt_at: datetime, error: str, now: datetime
     ) -> None:

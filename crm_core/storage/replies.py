@@ -133,6 +133,15 @@ class SqlOutgoingMessageRepository:
         if sent:
             await self._s.executemany(MARK_SENT, [(m, p, now) for m, p in sent])
 
+    async def release(self, message_id: int, now: datetime) -> None:
+        """Give the lease up without a try."""
+        await self._s.execute(
+            "UPDATE outgoing_messages SET leased_until = NULL, updated_at = $2"
+            " WHERE id = $1 AND state = 'queued'",
+            message_id,
+            now,
+        )
+
     async def mark_retry(
         self, message_id: int, attempts: int, next_attempt_at: datetime, error: str, now: datetime
     ) -> None:

@@ -55,7 +55,8 @@ JITTER = 0.25
 
 @dataclass(frozen=True, slots=True)
 class _NotTried:
-    """The lease ran short before the message's turn: hand it back without an attempt."""
+    """The lease ran short before the message's turn, or the dispatcher is stopping: hand it
+    back without an attempt."""
 
 
 _Outcome = SendResult | _NotTried
@@ -137,7 +138,7 @@ class ReplyDispatcher:
         Claiming and recording run side by side (on PostgreSQL on two connections), so a
         message stored while outcomes are being written is claimed without waiting for them.
         """
-        sends = _Sends(self._deliver, self._concurrency)
+        sends = _Sends(self._deliver, self._concurrency, stop)
         recorded = asyncio.Event()  # outcomes stored: slots freed, a chat's next message due
         finishing = asyncio.Event()
         claimer = asyncio.create_task(self._claim_loop(sends, stop, wake, recorded, idle_poll))
@@ -284,8 +285,7 @@ class ReplyDispatcher:
         """Store a try that did not deliver; a retry is due its backoff after the try ended
         (not after this transaction, which may have waited for the database)."""
         if isinstance(outcome, _NotTried):
-            error = message.last_error or "not tried: the batch ran out of time"
-            await replies.mark_retry(message.id, message.attempts, now, error, now)
+            await replies.release(message.id, now)
             return
         attempts = message.attempts + 1
         if isinstance(outcome, Failed) or attempts >= self._max_attempts:
@@ -330,9 +330,11 @@ class _Sends:
         self,
         deliver: Callable[[OutgoingMessage, float], Coroutine[Any, Any, _Outcome]],
         concurrency: int,
+        stop: asyncio.Event,
     ) -> None:
         self._deliver = deliver
         self._concurrency = concurrency
+        self._stop = stop  # once set, nothing new starts: what waits is handed back
         self._waiting: deque[tuple[OutgoingMessage, float]] = deque()
         self._sending: dict[asyncio.Task[_Outcome], OutgoingMessage] = {}
         self._outcomes: list[_Ended] = []
@@ -373,7 +375,7 @@ class _Sends:
             task.cancel()
 
     def _start(self) -> None:
-        while self._waiting and len(self._sending) < self._concurrency:
+        while self._waiting and len(self._sending) < self._concurrency and not self._stop.is_set():
             message, deadline = self._waiting.popleft()
             task = asyncio.create_task(self._deliver(message, deadline))
             self._sending[task] = message

@@ -16,7 +16,8 @@ from crm_core.storage import Storage
 from intake.clock import utcnow
 from intake.replies.dispatcher import ReplyDispatcher
 
-# Between wake-ups the dispatcher still looks for due retries this often.
+# A message stored in this process wakes the dispatcher at once, and its own retries when due;
+# what another process stored (or released) it finds by looking this often.
 IDLE_POLL_SECONDS = 0.5
 # Sends in flight at a time. Each turn of the dispatcher records what ended and claims as
 # many as there are free slots in one write transaction, which on SQLite queues behind the

@@ -287,3 +287,33 @@ async def test_two_processes_send_each_message_once_and_each_chat_in_order(
             for n in range(1, expected + 1):
                 stored = await uow.replies.get(n)
                 assert stored is not None and stored.state is OutgoingState.SENT
+
+
+async def test_a_stopping_dispatcher_releases_what_it_had_not_started(world: World) -> None:
+    lead = await world.client_lead(client_message("tg:1", "Алло"))
+    greeting = await world.reply(lead.id, "Здравствуйте")  # to CHAT_ID: sent first
+    others = [CHAT_ID + n for n in range(1, 5)]
+    waiting = [(await queue(world, greeting.activity_id, chat, "Ждёт"))[0] for chat in others]
+    held = asyncio.Event()
+    world.stand_in.telegram_holds[str(CHAT_ID)] = held
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        world.dispatcher(batch=5, concurrency=1).run(stop, asyncio.Event(), idle_poll=60)
+    )
+    await wait_for(lambda: len(world.stand_in.telegram_calls) == 1)
+
+    stop.set()  # one send under way, four claimed and waiting for its slot
+    held.set()
+    await asyncio.wait_for(task, timeout=30)
+
+    assert world.stand_in.telegram_delivered == [{"chat_id": CHAT_ID, "text": "Здравствуйте"}]
+    for message_id in waiting:
+        stored = await world.message(message_id)
+        assert (stored.state, stored.attempts, stored.last_error) == (
+            OutgoingState.QUEUED,
+            0,
+            None,
+        )
+    # Released, not left leased: the next dispatcher sends them now, not after the lease.
+    assert await world.dispatcher().run_once() == 4
+    assert sorted(m["chat_id"] for m in world.stand_in.telegram_delivered[1:]) == others
