@@ -19,6 +19,7 @@ from crm_core.reindexing import BATCH as REINDEX_BATCH
 from crm_core.reindexing import ReindexReport, reindex_all
 from crm_core.storage import MigrationChanged, StorageUnavailable
 from crm_core.tokens import UnknownManager
+from dedupe.keys import Entity
 from intake import worker_process
 from intake.auth import create_token
 from intake.bootstrap import build_storage, prepare_storage
@@ -38,6 +39,7 @@ from offline.dedupe_eval import EvalInput, run_eval
 from offline.jsonl_input import InputError
 
 log = logging.getLogger("intake")
+REINDEX_PROGRESS_EVERY = 100_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,7 +250,14 @@ async def _reindex(settings: Settings, batch: int) -> ReindexReport:
     storage = build_storage(settings)
     try:
         await prepare_storage(settings, storage)
-        return await reindex_all(storage.transaction, max(batch, 1))
+        batch = max(batch, 1)
+
+        async def progress(entity: Entity, done: int) -> None:
+            # A million contacts take minutes: a line now and then shows it is moving.
+            if done % REINDEX_PROGRESS_EVERY < batch:
+                print(f"reindex: {entity.value} records read: {done}", file=sys.stderr)
+
+        return await reindex_all(storage.transaction, batch, progress)
     finally:
         await storage.close()
 
