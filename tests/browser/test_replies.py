@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from tests.browser.test_live import signed_in
@@ -20,7 +21,7 @@ from tests.integration.replies_support import PlatformStandIn
 SENT = 15_000
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest_asyncio.fixture(params=["sqlite", "postgres"], loop_scope="session")
 async def service(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Running, PlatformStandIn]]:
