@@ -9,7 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """A file sent with a message, as a document."""
+
+    name: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedFile:
+    """A client's file as downloaded from the platform."""
+
+    content: bytes = field(repr=False)
+    content_type: str | None = None
+
+
+class FileNotAvailable(Exception):
+    """The platform did not give the file (gone, refused, unreachable); `reason` says why."""
+
+    def __init__(self, reason: str, *, temporary: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.temporary = temporary
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +50,8 @@ class OutgoingText:
     text: str = field(repr=False)
     idempotency_key: str
     context: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Files sent with the text as documents (the text is then their caption).
+    attachments: tuple[OutgoingFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +90,16 @@ class Sender(Protocol):
 
     async def close(self) -> None:
         """Release HTTP sessions (safe when nothing was sent)."""
+        ...
+
+
+@runtime_checkable
+class FileFetcher(Protocol):
+    """A sender that can also download a file a client sent, by the reference its adapter
+    listed (see crm_core.replies_model.FILES_META_KEY)."""
+
+    async def fetch_file(self, account: str, ref: str, max_bytes: int) -> FetchedFile:
+        """The file's content; FileNotAvailable when the platform does not give it."""
         ...
 
 

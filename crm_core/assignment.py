@@ -44,7 +44,7 @@ class FallbackManager:
 
     manager_id: int
     name: str
-    title: str = "head"
+    title: str = "руководитель"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ QueueLoad: TypeAlias = Mapping[int, ManagerLoad]
 
 @dataclass(frozen=True, slots=True)
 class OwnerHint:
-    """The owner of the matched contact, company or deal; label is e.g. "company k45"."""
+    """The owner of the matched contact, company or deal; label is e.g. "компании №45"."""
 
     manager_id: int
     name: str
@@ -151,11 +151,11 @@ def assign(
     skipped = ""
     if owner is not None:
         if owner.active and not owner.absent and owner.manager_id not in exclude:
-            off = "" if owner.on_duty else " (off duty)"
-            reason = f"owner of {owner.label}: {owner.name}{off}"
+            off = "" if owner.on_duty else " (вне смены)"
+            reason = f"владелец {owner.label}: {owner.name}{off}"
             return _to(owner.manager_id, AssignmentKind.OWNER, reason, queue, instant)
-        why = "inactive" if not owner.active else "absent" if owner.absent else "excluded"
-        skipped = f"owner of {owner.label} {owner.name} {why}; "
+        why = "неактивен" if not owner.active else "отсутствует" if owner.absent else "исключён"
+        skipped = f"владелец {owner.label} {owner.name} {why}; "
     return _distribute(queue, load, instant, exclude, skipped, AssignmentKind.ROUND_ROBIN)
 
 
@@ -181,8 +181,9 @@ def hand_over(
         names.setdefault(queue.fallback.manager_id, queue.fallback.name)
     if owner is not None:
         names.setdefault(owner.manager_id, owner.name)
-    within = f" within {_duration(queue.acceptance_timeout)}" if queue.acceptance_timeout else ""
-    prefix = f"hand-over: not taken by {names.get(previous, f'manager {previous}')}{within}, "
+    within = f" за {_duration(queue.acceptance_timeout)}" if queue.acceptance_timeout else ""
+    who = names.get(previous, f"№{previous}")
+    prefix = f"передача: менеджер {who} не взял заявку{within}, "
     return _distribute(queue, load, instant, tried | {previous}, prefix, AssignmentKind.HAND_OVER)
 
 
@@ -206,33 +207,34 @@ def _distribute(
     if eligible:
         chosen = min(eligible, key=lambda m: _fairness_key(m, loads[m.manager_id]))
         cap, used = chosen.daily_capacity, loads[chosen.manager_id].assigned_today + 1
-        capacity = f"capacity {used}/{cap}" if cap is not None else "no cap"
-        reason = f"{prefix}round-robin, {chosen.name} on duty, {capacity}"
+        capacity = f"загрузка {used}/{cap}" if cap is not None else "без лимита"
+        reason = f"{prefix}по очереди: {chosen.name} на смене, {capacity}"
         return _to(chosen.manager_id, kind, reason, queue, now)
     if not any(m.active for m in queue.members):
-        why = "no active members"
+        why = "в очереди нет активных менеджеров"
     elif not candidates:
-        why = "everyone tried"
+        why = "заявку предлагали всем"
     else:
-        why = "everyone on duty is at capacity" if on_duty else "nobody on duty"
+        why = "все на смене загружены до лимита" if on_duty else "никого нет на смене"
     fallback = queue.fallback
     if isinstance(fallback, FallbackManager):
         who = f"{fallback.title} {fallback.name}"
         if fallback.manager_id in exclude:
             # Nobody is left to hand it to: a deadline would only loop back to them.
-            reason = f"{prefix}fallback: {why}, stays with {who}"
+            reason = f"{prefix}резерв: {why}, остаётся у: {who}"
             return Assignment(fallback.manager_id, AssignmentKind.FALLBACK, reason)
-        reason = f"{prefix}fallback: {why}, {who}"
+        reason = f"{prefix}резерв: {why}, {who}"
         return _to(fallback.manager_id, AssignmentKind.FALLBACK, reason, queue, now)
     comes = [(t, m) for m in candidates if (t := _eligible_from(m, loads[m.manager_id], now))]
     if not comes:
         # No automatic retry: the lead stays in the queue for anyone to take by hand.
-        later = f", no member comes on duty within {_duration(HORIZON)}" if candidates else ""
-        return Assignment(None, AssignmentKind.WAITING, f"{prefix}waiting: {why}{later}")
+        horizon = _duration(HORIZON)
+        later = f", никто не выйдет на смену в ближайшие {horizon}" if candidates else ""
+        return Assignment(None, AssignmentKind.WAITING, f"{prefix}ожидание: {why}{later}")
     at, first = min(comes, key=lambda c: (c[0], c[1].manager_id))
     hours = first.availability.hours
     when = f"{at.astimezone(hours.zone):%Y-%m-%d %H:%M} {hours.timezone}"
-    reason = f"{prefix}waiting: {why}, {first.name} on duty from {when}"
+    reason = f"{prefix}ожидание: {why}, {first.name} на смене с {when}"
     return Assignment(None, AssignmentKind.WAITING, reason, wait_until=at)
 
 
@@ -270,7 +272,7 @@ def _eligible_from(member: QueueMember, load: ManagerLoad, now: datetime) -> dat
 
 def _duration(span: timedelta) -> str:
     seconds = int(span.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+    for unit, size in (("дн.", 86400), ("ч", 3600), ("мин", 60)):
         if seconds % size == 0:
             return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+    return f"{seconds} с"

@@ -22,19 +22,13 @@ from crm_core.notifications import (
     notifications_for,
 )
 from crm_core.routing import Team
-from crm_core.sales import ActivityKind, DealStatus, NewActivity, RecordKind
+from crm_core.sales import KIND_BY_CHANNEL, ActivityKind, DealStatus, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
 from dedupe.decision import Decision, Verdict
 from dedupe.keys import Entity, person_keys
 from dedupe.profile import Profile
 
 OPEN_LEAD = (LeadStatus.NEW, LeadStatus.IN_WORK)
-# Channels whose messages are not plain chat messages on the timeline; any other channel's
-# message (Telegram, VK, Avito, a channel added later) is logged as a message.
-KIND_BY_CHANNEL = {
-    "email": ActivityKind.EMAIL,
-    "call": ActivityKind.CALL,
-}
 
 
 @dataclass(frozen=True, slots=True)

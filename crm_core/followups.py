@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm_core.conversation import KIND_BY_CHANNEL
 from crm_core.model import Lead
-from crm_core.sales import ActivityKind, NewActivity, RecordKind
+from crm_core.sales import KIND_BY_CHANNEL, ActivityKind, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.access import may_link_contact, may_see, proposed_contact_ids
+from crm_core.chains import join_chain
 from crm_core.contacts import identity_pairs
 from crm_core.errors import MatchError, RuleError
 from crm_core.holders import lead_holders
@@ -46,6 +47,8 @@ async def match_lead(
     """
     if decision is None:
         decision = await detector.detect(profile, uow.identity)
+    # Two open leads tied to this one for sure are one person with it: joined first.
+    decision = await join_chain(uow, decision, now, by_lead_id=lead_id)
     auto = decision.verdict is Verdict.AUTO
     contact_id = (
         decision.contact_id if auto and decision.matched_entity is Entity.CONTACT else None
@@ -64,8 +67,12 @@ async def match_lead(
         assignee = await uow.identity.contact_owner(contact_id)
     elif open_lead is not None:
         assignee = await uow.leads.assignee_id(open_lead)
-        # The person's new identifiers now lead to the open lead as well.
+        # The person's new identifiers now lead to the open lead as well, and it shows the
+        # details it lacked (a phone, an e-mail), as a message in the conversation does.
         await uow.identity.index(Entity.LEAD, [(open_lead, person_keys(profile))])
+        lead = await uow.leads.get(lead_id)
+        if lead is not None:
+            await uow.leads.fill_contact(open_lead, lead.data.contact, now)
     else:
         assignee = None
         # The lead was just created: it has no keys yet, so none need looking up.

@@ -359,6 +359,22 @@ class MergeEntry:
     undone_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class LeadJoin:
+    """One entry of the lead-join journal: an open lead joined into one person's earliest."""
+
+    id: int
+    survivor_id: int
+    joined_id: int
+    by_lead_id: int | None  # the new lead whose evidence tied the two together
+    actor: str
+    reason: str
+    before: dict[str, Any]
+    moved: dict[str, list[int]]
+    joined_at: datetime
+    undone_at: datetime | None
+
+
 def snapshot(record: Contact | Company) -> dict[str, Any]:
     """A record's fields as JSON values (tuples become lists)."""
     return {

@@ -17,11 +17,15 @@ from crm_core.errors import DomainError, RuleError
 from crm_core.holders import require_changeable, require_visible
 from crm_core.model import Lead, LeadFilter, Manager
 from crm_core.replies_model import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
     ConversationEntry,
+    NewAttachment,
     NewOutgoingMessage,
     OutgoingMessage,
     ReplyTarget,
     Touch,
+    files_of,
 )
 from crm_core.sales import ActivityKind, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
@@ -34,15 +38,17 @@ class ReplyChannel:
 
     identity_kind: str
     max_text: int
+    # The limit on the text sent with a file (Telegram's caption takes 1024 characters).
+    max_caption: int
 
 
 EMAIL = "email"
 # Telegram's sendMessage and VK's messages.send both take up to 4096 characters. An e-mail is
 # answered at the sender's address (not a messenger id); its limit only keeps a reply sane.
 REPLY_CHANNELS: Mapping[str, ReplyChannel] = {
-    "telegram": ReplyChannel("telegram_id", 4096),
-    "vk": ReplyChannel("vk_id", 4096),
-    EMAIL: ReplyChannel("email", 100_000),
+    "telegram": ReplyChannel("telegram_id", 4096, 1024),
+    "vk": ReplyChannel("vk_id", 4096, 4096),
+    EMAIL: ReplyChannel("email", 100_000, 100_000),
 }
 # What an e-mail reply keeps of the client's message (its meta keys, written by the e-mail
 # channel) to thread under it and quote it; "quote" is the message's text.
@@ -50,6 +56,9 @@ EMAIL_CONTEXT_KEYS = ("message_id", "references", "subject", "from", "date")
 # Accounts that cannot send, with the reason: {(channel, account): "why"} (for example a
 # mailbox without SMTP settings). The service knows them from its settings.
 Unavailable = Mapping[tuple[str, str], str]
+# A file's name as kept: no path, no control characters, at most this long.
+MAX_FILE_NAME = 200
+ATTACHMENTS_FIELD = "attachments"
 # The records a conversation can be held on.
 CONVERSATION_RECORDS = (RecordKind.LEAD, RecordKind.DEAL, RecordKind.CONTACT)
 # How many of a contact's leads and of a record's incoming messages are looked at for channels.
@@ -75,18 +84,22 @@ async def send_reply(
     *,
     idempotency_key: str,
     unavailable: Unavailable | None = None,
+    attachments: Sequence[NewAttachment] = (),
 ) -> QueuedReply:
     """Log the manager's message on the record and queue it to the client, in the caller's
-    transaction; the channel is the one asked for, or the one the client used last.
+    transaction; the channel is the one asked for, or the one the client used last. A file
+    attached is stored with the message and sent with it as a document; the text may then
+    be empty.
 
-    Raises NotFound for a record the actor may not change, DomainError naming `channel` or
-    `text` for what cannot be sent, and RuleError `idempotency_conflict` for a key reused
-    with another message.
+    Raises NotFound for a record the actor may not change, DomainError naming `channel`,
+    `text` or `attachments` for what cannot be sent, and RuleError `idempotency_conflict`
+    for a key reused with another message.
     """
     _require_conversation_record(entity)
     await require_changeable(uow, actor, entity, entity_id, "entity_id")
     text = text.strip()
-    if not text:
+    files = check_attachments(attachments)
+    if not text and not files:
         raise RuleError("empty_text", "text", "the message is empty", 422)
     if channel is not None and channel not in REPLY_CHANNELS:
         raise RuleError(
@@ -97,8 +110,13 @@ async def send_reply(
         )
     existing = await uow.replies.by_key(idempotency_key)
     if existing is not None:
-        if (existing.entity, existing.entity_id, existing.text) != (entity, entity_id, text) or (
-            channel is not None and existing.channel != channel
+        same_files = [(a.name, a.sha256) for a in existing.attachments] == [
+            (f.info.name, f.info.sha256) for f in files
+        ]
+        if (
+            (existing.entity, existing.entity_id, existing.text) != (entity, entity_id, text)
+            or (channel is not None and existing.channel != channel)
+            or not same_files
         ):
             raise RuleError(
                 "idempotency_conflict",
@@ -111,7 +129,8 @@ async def send_reply(
     target = choose_target(
         targets_of(touches, unavailable), channel, blocked_channels(touches, unavailable)
     )
-    limit = REPLY_CHANNELS[target.channel].max_text
+    known = REPLY_CHANNELS[target.channel]
+    limit = known.max_caption if files else known.max_text
     if len(text) > limit:
         raise RuleError(
             "text_too_long",
@@ -124,7 +143,7 @@ async def send_reply(
             entity=entity,
             entity_id=entity_id,
             kind=ActivityKind.MESSAGE,
-            text=text,
+            text=text or None,
             at=now,
             actor=actor.login,
             manager_id=actor.id,
@@ -143,6 +162,7 @@ async def send_reply(
             idempotency_key=idempotency_key,
             created_by=actor.id,
             context=target.context,
+            attachments=files,
         ),
         now,
     )
@@ -151,6 +171,44 @@ async def send_reply(
     stored = await uow.replies.get(message_id)
     assert stored is not None
     return QueuedReply(stored, duplicate=False)
+
+
+def check_attachments(attachments: Sequence[NewAttachment]) -> tuple[NewAttachment, ...]:
+    """The files as stored (names without a path); RuleError naming `attachments` for too
+    many, an empty one or one beyond MAX_ATTACHMENT_BYTES (413)."""
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise RuleError(
+            "too_many_attachments",
+            ATTACHMENTS_FIELD,
+            f"at most {MAX_ATTACHMENTS} file per message",
+            422,
+        )
+    files = []
+    for attachment in attachments:
+        size = len(attachment.content)
+        if size > MAX_ATTACHMENT_BYTES:
+            raise RuleError(
+                "attachment_too_large",
+                ATTACHMENTS_FIELD,
+                f"a file may have at most {MAX_ATTACHMENT_BYTES} bytes (20 MB)",
+                413,
+            )
+        if size == 0:
+            raise RuleError("empty_attachment", ATTACHMENTS_FIELD, "the file is empty", 422)
+        content_type = attachment.content_type.strip() or "application/octet-stream"
+        files.append(NewAttachment(file_name(attachment.name), content_type, attachment.content))
+    return tuple(files)
+
+
+def file_name(raw: str) -> str:
+    """A file's name without any path or control characters, cut to MAX_FILE_NAME."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if len(name) > MAX_FILE_NAME:
+        stem, dot, ext = name.rpartition(".")
+        keep = MAX_FILE_NAME - len(ext) - 1
+        name = stem[:keep] + dot + ext if dot and 0 < len(ext) < 10 else name[:MAX_FILE_NAME]
+    return name or "файл"
 
 
 async def conversation_page(
@@ -181,6 +239,7 @@ async def conversation_page(
                     channel=lead.data.channel,
                     manager_id=None,
                     outgoing=None,
+                    files=files_of(lead.data.meta),
                 )
             )
     return list(reversed(page))

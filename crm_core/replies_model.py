@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +19,87 @@ class OutgoingState(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+
+
+# The largest file a manager may attach (Telegram bots send documents up to 50 MB, VK and
+# most mail servers take about 20-25 MB: one limit for every channel).
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+# Files per message: Telegram's sendDocument and one VK doc carry one file each.
+MAX_ATTACHMENTS = 1
+# The meta key under which a channel lists a message's files as JSON:
+# [{"name", "size", "content_type", "ref"}], `ref` being what the channel fetches it by.
+FILES_META_KEY = "files"
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentInfo:
+    """A file of an outgoing message as listed with it (its content stored apart)."""
+
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A file the manager attaches, with its content."""
+
+    name: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+    @property
+    def info(self) -> AttachmentInfo:
+        """The listing of the file (its digest identifies it for idempotency)."""
+        digest = hashlib.sha256(self.content).hexdigest()
+        return AttachmentInfo(self.name, self.content_type, len(self.content), digest)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """A file the client sent, kept as the channel's reference (never stored up front):
+    `ref` is a Telegram file_id, a VK URL, an IMAP message part."""
+
+    name: str
+    content_type: str
+    size: int | None
+    ref: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFiles:
+    """The files of one incoming message, with the channel and account that received it
+    (the one to fetch them through)."""
+
+    channel: str
+    account: str
+    files: tuple[FileRef, ...]
+
+
+def files_of(meta: Mapping[str, str]) -> tuple[FileRef, ...]:
+    """The files a channel listed in a message's meta (`FILES_META_KEY`); none if malformed."""
+    raw = meta.get(FILES_META_KEY)
+    if not raw:
+        return ()
+    try:
+        listed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return ()
+    found = []
+    for item in listed if isinstance(listed, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("ref"), str):
+            continue
+        size = item.get("size")
+        found.append(
+            FileRef(
+                str(item.get("name") or "файл"),
+                str(item.get("content_type") or "application/octet-stream"),
+                size if isinstance(size, int) and not isinstance(size, bool) else None,
+                item["ref"],
+            )
+        )
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +143,7 @@ class NewOutgoingMessage:
     idempotency_key: str
     created_by: int | None
     context: Mapping[str, str] = field(default_factory=dict, repr=False)
+    attachments: tuple[NewAttachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +169,7 @@ class OutgoingMessage:
     updated_at: datetime
     sent_at: datetime | None
     context: Mapping[str, str] = field(default_factory=dict, repr=False)
+    attachments: tuple[AttachmentInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +185,8 @@ class ConversationEntry:
     channel: str | None
     manager_id: int | None
     outgoing: OutgoingMessage | None
+    # The files of an incoming message, as its channel listed them.
+    files: tuple[FileRef, ...] = ()
 
 
 class OutgoingMessagePort(Protocol):
@@ -115,6 +202,16 @@ class OutgoingMessagePort(Protocol):
 
     async def by_key(self, idempotency_key: str) -> OutgoingMessage | None:
         """The message stored under an idempotency key."""
+        ...
+
+    async def attachment_content(self, message_id: int, position: int) -> bytes | None:
+        """The content of an outgoing message's file (by its position in `attachments`)."""
+        ...
+
+    async def incoming_files(
+        self, entity: RecordKind, entity_id: int, activity_id: int
+    ) -> IncomingFiles | None:
+        """The files of the incoming message logged as an activity on the record."""
         ...
 
     async def claim_due(

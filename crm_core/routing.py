@@ -97,7 +97,8 @@ async def assign_answered_call(
     so it is theirs and in work, with no deadline to take it."""
     manager = team.managers.get(manager_id)
     name = manager.name if manager else str(manager_id)
-    decision = Assignment(manager_id, AssignmentKind.ANSWERED_CALL, f"{name} answered the call")
+    reason = f"на звонок ответил менеджер {name}"
+    decision = Assignment(manager_id, AssignmentKind.ANSWERED_CALL, reason)
     return await _apply(uow, lead, queue, team, decision, now)
 
 
@@ -118,7 +119,7 @@ async def hand_over_lead(
         decision = replace(
             decision,
             manager_id=lead.assignee_id,
-            reason=f"{decision.reason}; stays with its manager",
+            reason=f"{decision.reason}; остаётся у своего менеджера",
             accept_by=None,
         )
         record = _record(lead, queue, decision, now)
@@ -141,16 +142,17 @@ async def client_owner(uow: UnitOfWork, lead: Lead, team: Team, now: datetime) -
     open_lead = lead.match.duplicate_of_id if lead.match else None
     if open_lead is not None:
         # The person's earlier request is still open: whoever works on it takes this one too.
-        candidates.append((await uow.leads.assignee_id(open_lead), f"open lead {open_lead}"))
+        open_owner = await uow.leads.assignee_id(open_lead)
+        candidates.append((open_owner, f"открытой заявки №{open_lead}"))
     if lead.contact_id is not None:
         candidates.append(
-            (await uow.identity.contact_owner(lead.contact_id), f"contact {lead.contact_id}")
+            (await uow.identity.contact_owner(lead.contact_id), f"контакта №{lead.contact_id}")
         )
     deal_owner = await uow.sales.open_deal_owner(lead.contact_id, lead.company_id)
-    candidates.append((deal_owner, "an open deal of the client"))
+    candidates.append((deal_owner, "открытой сделки клиента"))
     if lead.company_id is not None:
         company = await uow.identity.get_company(lead.company_id)
-        candidates.append((company.owner_id if company else None, f"company {lead.company_id}"))
+        candidates.append((company.owner_id if company else None, f"компании №{lead.company_id}"))
     for manager_id, label in candidates:
         if manager_id is not None:
             hint = team.on_duty_hint(manager_id, label, now)
@@ -161,8 +163,8 @@ async def client_owner(uow: UnitOfWork, lead: Lead, team: Team, now: datetime) -
 
 def _without_queue(owner: OwnerHint | None) -> Assignment:
     if owner is not None and owner.active and not owner.absent:
-        return Assignment(owner.manager_id, AssignmentKind.OWNER, f"owner of {owner.label}")
-    return Assignment(None, AssignmentKind.WAITING, "no queue configured for this lead")
+        return Assignment(owner.manager_id, AssignmentKind.OWNER, f"владелец {owner.label}")
+    return Assignment(None, AssignmentKind.WAITING, "для заявки не настроена очередь")
 
 
 async def _load(

@@ -36,6 +36,14 @@ class ActivityKind(StrEnum):
     NOTE = "note"
 
 
+# Channels whose messages are not plain chat messages on the timeline; any other channel's
+# message (Telegram, VK, Avito, a channel added later) is logged as a message.
+KIND_BY_CHANNEL = {
+    "email": ActivityKind.EMAIL,
+    "call": ActivityKind.CALL,
+}
+
+
 class Health(StrEnum):
     """A record's task health: nothing overdue, something due today, something overdue."""
 

@@ -77,6 +77,10 @@ class Decision:
     company: CompanyMatch | None = None
     matched_entity: Entity | None = None
     duplicate_lead_id: int | None = None
+    # Open leads (2+, ids ascending) each tied to this lead by automatic-strength evidence on
+    # its own (whether or not one of them won): one person's chain of channels, for
+    # crm_core to join (issue 16). Empty otherwise.
+    chain: tuple[int, ...] = ()
 
     def explanation(self) -> dict[str, Any]:
         """A JSON-ready account of the decision (stored with the lead, shown in the API)."""
@@ -135,6 +139,8 @@ def decide(
     best = ranked[0]
     runner_up = ranked[1].total if len(ranked) > 1 else None
     why_not = _why_not_auto(best, runner_up, thresholds)
+    shortlist = tuple(c for c in ranked if c.total >= thresholds.review)
+    chain = _chain(shortlist, thresholds)
     if why_not is None:
         is_contact = best.entity is Entity.CONTACT
         return Decision(
@@ -143,12 +149,14 @@ def decide(
             best.company_id if best.company_id is not None else company_id,
             best.score,
             "; ".join(e.note for e in best.comparison.evidence if e.weight > 0),
-            tuple(ranked[:1]),
+            tuple(c for c in shortlist if c.entity is Entity.LEAD and c.id in chain)
+            if chain
+            else tuple(ranked[:1]),
             company,
             best.entity,
             None if is_contact else best.id,
+            chain=chain,
         )
-    shortlist = tuple(c for c in ranked if c.total >= thresholds.review)
     top_contact = next((c.id for c in shortlist if c.entity is Entity.CONTACT), None)
     return Decision(
         Verdict.REVIEW,
@@ -159,7 +167,17 @@ def decide(
         shortlist[: thresholds.max_review_candidates],
         company,
         best.entity,
+        chain=chain,
     )
+
+
+def _chain(shortlist: Sequence[ScoredCandidate], thresholds: Thresholds) -> tuple[int, ...]:
+    """The open leads each of which alone would be an automatic link, when there are 2+ of
+    them and no contact would be one too (a known contact is never joined this way)."""
+    strong = [c for c in shortlist if _why_not_auto(c, None, thresholds) is None]
+    if len(strong) < 2 or any(c.entity is not Entity.LEAD for c in strong):
+        return ()
+    return tuple(sorted(c.id for c in strong))
 
 
 def _why_not_auto(

@@ -46,7 +46,7 @@ from channels.email.imap import (
     FolderState,
     ImapFolder,
 )
-from channels.email.parse import MailLead, ParsedMail, parse_message
+from channels.email.parse import MailLead, ParsedMail, locate_files, parse_message
 from channels.errors import ChannelError
 from channels.model import InboundEvent
 from config.channel_settings import EmailMailboxSettings
@@ -117,7 +117,9 @@ def checkpoint_key(mailbox: str, folder: str) -> str:
 def mail_item(
     event: InboundEvent, raw: bytes, folder: str, uid: int, uidvalidity: int
 ) -> NewInboxItem:
-    """The inbox row of a fetched message: the raw message (to parse again) and where it was."""
+    """The inbox row of a fetched message: the raw message (to parse again) and where it was
+    (its files' references name it too, for downloads)."""
+    event = locate_files(event, folder, uidvalidity, uid)
     return NewInboxItem(
         channel=event.channel,
         source=event.source,

@@ -139,12 +139,16 @@ def _member(
     )
 
 
+# How an assignment reason names the fallback manager (Russian: it is shown to managers).
+ROLE_TITLES = {"head": "руководитель", "manager": "менеджер"}
+
+
 def _fallback(queue: QueueSettings, stored: StoredManagers, settings: Settings) -> Fallback:
     if queue.fallback is None or queue.fallback == FALLBACK_WAIT:
         return WaitForDuty()
     manager_id, name = _stored(queue, stored, queue.fallback)
-    title = _configured(queue, settings, queue.fallback).role
-    return FallbackManager(manager_id, name, title)
+    role = _configured(queue, settings, queue.fallback).role
+    return FallbackManager(manager_id, name, ROLE_TITLES.get(role, role))
 
 
 def _stored(queue: QueueSettings, stored: StoredManagers, login: str) -> tuple[int, str]:

@@ -77,9 +77,21 @@ def setup_workplace(app: web.Application) -> None:
         lead_actions.reject_match,
         name=f"{PREFIX}match_reject",
     )
+    add(
+        "POST",
+        "/leads/{lead_id}/joins/{join_id}/undo",
+        lead_actions.undo_join,
+        name=f"{PREFIX}lead_join_undo",
+    )
     add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
     add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
     add("POST", "/leads/{lead_id}/messages", replies.lead_message, name=f"{PREFIX}lead_message")
+    add(
+        "GET",
+        "/files/{entity}/{entity_id}/{attachment}",
+        replies.download,
+        name=f"{PREFIX}conversation_file",
+    )
     add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
     add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
     add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")

@@ -29,6 +29,8 @@ from channels.email.headers import (
 class Collected:
     texts: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    # The MIME part of each attachment, in the same order (to take a file out again).
+    parts: list[Message] = field(default_factory=list)
     has_plain: bool = False
     marketing_html: bool = False
 
@@ -73,7 +75,22 @@ def collect_parts(part: Message, out: Collected, *, depth: int, in_report: bool)
         return
     if content_type == "text/rfc822-headers" and in_report:
         return
-    out.attachments.append(Attachment(filename, content_type))
+    out.attachments.append(Attachment(filename, content_type, _decoded_size(part)))
+    out.parts.append(part)
+
+
+def part_content(part: Message) -> bytes:
+    """An attachment's decoded bytes (empty when its transfer encoding cannot be read)."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # a broken part is an empty file, never a crash
+        return b""
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _decoded_size(part: Message) -> int | None:
+    size = len(part_content(part))
+    return size or None
 
 
 def _collect_alternative(
@@ -118,6 +135,7 @@ def _collect_forwarded(inner: Message, out: Collected, *, depth: int) -> None:
     collect_parts(inner, inner_out, depth=depth, in_report=False)
     out.texts.append("\n".join(lines) + "\n\n" + "\n\n".join(inner_out.texts))
     out.attachments.extend(inner_out.attachments)
+    out.parts.extend(inner_out.parts)
     out.has_plain = out.has_plain or inner_out.has_plain
 
 
@@ -299,3 +317,4 @@ class Attachment:
 
     filename: str | None
     content_type: str
+    size: int | None = None

@@ -13,6 +13,7 @@ where no sender, subject or Message-ID could be found (bytes that are not a mess
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,7 +21,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
-from channels.email.body import Attachment, Collected, collect_parts
+from channels.email.body import Attachment, Collected, collect_parts, part_content
 from channels.email.const import (
     AUTO_SUBJECT,
     BOUNCE_LOCALS,
@@ -55,6 +56,7 @@ from channels.email.headers import (
 )
 from channels.email.history import strip_history
 from channels.email.signature import signature_facts
+from channels.files import FILES_META_KEY, ListedFile, files_meta
 from channels.model import EventKind, InboundEvent, PersonDetails
 
 # ---------------------------------------------------------------------------- public types
@@ -118,6 +120,31 @@ def parse_message(raw: bytes, *, mailbox: str, received_at: datetime) -> ParsedM
         return NotALead(NOT_A_LEAD_UNREADABLE, message_id)
 
 
+def locate_files(event: InboundEvent, folder: str, uidvalidity: int, uid: int) -> InboundEvent:
+    """The event with its files' references naming the IMAP message they are in:
+    `[folder, uidvalidity, uid, index]` as JSON."""
+    listed = event.meta.get(FILES_META_KEY)
+    if not listed:
+        return event
+    files = [
+        {**f, "ref": json.dumps([folder, uidvalidity, uid, int(f["ref"])])}
+        for f in json.loads(listed)
+    ]
+    return replace(
+        event, meta={**event.meta, FILES_META_KEY: json.dumps(files, ensure_ascii=False)}
+    )
+
+
+def attachment_of(raw: bytes, index: int) -> tuple[Attachment, bytes] | None:
+    """The message's `index`-th attachment (as `read_mail` lists them) and its bytes."""
+    msg = BytesParser(policy=policy.default).parsebytes(strip_leading_junk(raw))
+    collected = Collected()
+    collect_parts(msg, collected, depth=0, in_report=False)
+    if not 0 <= index < len(collected.attachments):
+        return None
+    return collected.attachments[index], part_content(collected.parts[index])
+
+
 def read_mail(raw: bytes) -> MailContent:
     """Read headers, text, phones and attachments of a raw message, and classify it."""
     msg = BytesParser(policy=policy.default).parsebytes(strip_leading_junk(raw))
@@ -174,6 +201,16 @@ def _lead(raw: bytes, content: MailContent, mailbox: str, received_at: datetime)
     if content.attachments:
         meta["attachments"] = "; ".join(
             f"{a.filename or '(unnamed)'} ({a.content_type})" for a in content.attachments
+        )
+        # Each file by its place among the attachments; `locate_files` adds where the message
+        # lies (folder, UIDVALIDITY, UID), so a download fetches it again by IMAP.
+        meta.update(
+            files_meta(
+                [
+                    ListedFile(a.filename or "файл", a.content_type, a.size, str(i))
+                    for i, a in enumerate(content.attachments)
+                ]
+            )
         )
     if content.thread_reply:
         meta["thread_reply"] = "true"

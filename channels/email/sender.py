@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -25,13 +26,25 @@ from email.utils import format_datetime, parseaddr
 import aiosmtplib
 
 from channels.email.imap import ImapFolder
+from channels.email.parse import attachment_of
 from channels.email.settings import EmailMailboxSettings
 from channels.errors import ChannelError
-from channels.sending import Failed, OutgoingText, Retry, SendResult, Sent
+from channels.sending import (
+    Failed,
+    FetchedFile,
+    FileNotAvailable,
+    OutgoingText,
+    Retry,
+    SendResult,
+    Sent,
+)
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
+# A message fetched for one of its files may be this much larger than the file (its text,
+# headers, other parts, base64's third).
+FETCH_OVERHEAD_BYTES = 40 * 1024 * 1024
 # How long `close` waits for copies still being filed in Sent folders.
 COPY_GRACE_SECONDS = 10.0
 # A long thread's References are cut to the first id and the newest ones (RFC 5322 3.6.4).
@@ -117,6 +130,59 @@ class EmailSender:
             copy.add_done_callback(self._copies.discard)
         return Sent(_bare(str(reply["Message-ID"])))
 
+    async def fetch_file(self, account: str, ref: str, max_bytes: int) -> FetchedFile:
+        """A client's attachment: its message fetched again by IMAP (folder, UIDVALIDITY,
+        UID from the reference), the file taken out of it."""
+        mailbox = self._mailboxes.get(account)
+        if mailbox is None or not mailbox.password:
+            raise FileNotAvailable(f"email: no mailbox {account!r} with a password is configured")
+        try:
+            folder_name, uidvalidity, uid, index = json.loads(ref)
+            if not (
+                isinstance(folder_name, str)
+                and all(isinstance(n, int) for n in (uidvalidity, uid, index))
+            ):
+                raise ValueError(ref)
+        except (ValueError, TypeError) as err:
+            raise FileNotAvailable("email: the file has no IMAP reference") from err
+        folder = ImapFolder(
+            mailbox.host,
+            mailbox.port,
+            mailbox.security,
+            mailbox.login,
+            mailbox.password,
+            folder_name,
+            timeout=self._timeout,
+            # The whole message, file included (the poller cuts large ones short).
+            max_message_bytes=max_bytes + FETCH_OVERHEAD_BYTES,
+        )
+
+        def fetch() -> bytes:
+            try:
+                state = folder.open(readonly=True)
+                if state.uidvalidity != uidvalidity:
+                    raise FileNotAvailable("email: the folder was rebuilt since (UIDVALIDITY)")
+                found = folder.fetch([uid])
+            finally:
+                folder.close()
+            if not found:
+                raise FileNotAvailable("email: the message is no longer in the mailbox")
+            if found[0].truncated:
+                raise FileNotAvailable(f"email: the message is larger than {max_bytes} bytes")
+            return found[0].raw
+
+        try:
+            raw = await asyncio.to_thread(fetch)
+        except ChannelError as err:
+            raise FileNotAvailable(
+                f"email: IMAP failed ({type(err).__name__})", temporary=True
+            ) from err
+        taken = await asyncio.to_thread(attachment_of, raw, index)
+        if taken is None:
+            raise FileNotAvailable("email: the message has no such attachment")
+        attachment, content = taken
+        return FetchedFile(content, attachment.content_type)
+
     async def close(self) -> None:
         """Let copies still being filed finish (briefly); no connection is kept open."""
         if self._copies:
@@ -179,6 +245,11 @@ def build_reply(
             f"<{i}>" for i in _references(context.get("references", "").split(), original)
         )
     reply.set_content(reply_body(message.text, context))
+    for file in message.attachments:
+        maintype, _, subtype = file.content_type.partition("/")
+        if not (maintype and subtype) or maintype == "multipart":
+            maintype, subtype = "application", "octet-stream"
+        reply.add_attachment(file.content, maintype, subtype, filename=file.name)
     return reply
 
 

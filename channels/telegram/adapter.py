@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.errors import ChannelAuthFailed, InvalidSubmission, MalformedBody
+from channels.files import ListedFile, files_meta
 from channels.model import Attribution, EventKind, InboundEvent, PersonDetails
 from channels.telegram.const import (
     ATTACHMENT_KINDS,
@@ -187,10 +188,23 @@ def _contact(contact: Json, sender_id: int) -> tuple[str | None, dict[str, str]]
     return None, fields
 
 
+# What a file is called and typed when Telegram names neither (photos and voice never do).
+DEFAULT_FILES = {
+    "photo": ("photo.jpg", "image/jpeg"),
+    "document": ("document", "application/octet-stream"),
+    "video": ("video.mp4", "video/mp4"),
+    "voice": ("voice.ogg", "audio/ogg"),
+    "audio": ("audio.mp3", "audio/mpeg"),
+    "video_note": ("video_note.mp4", "video/mp4"),
+}
+
+
 def _attachments(message: Json) -> dict[str, str]:
-    """`attachments` plus each attachment's file_id (files are never downloaded)."""
+    """`attachments` plus each attachment's file_id, and the files listed by reference for
+    downloads (`files`: they are never downloaded on arrival)."""
     meta: dict[str, str] = {}
     kinds = []
+    listed: list[ListedFile] = []
     for kind in ATTACHMENT_KINDS:
         if kind not in message:
             continue
@@ -203,14 +217,25 @@ def _attachments(message: Json) -> dict[str, str]:
             media: Json = sizes[-1]
         else:
             media = _object(message, kind, path)
-        meta[f"{kind}_file_id"] = _required_str(media, "file_id", f"{path}.file_id")
+        file_id = _required_str(media, "file_id", f"{path}.file_id")
+        meta[f"{kind}_file_id"] = file_id
         for extra in ("file_name", "mime_type"):
             if value := _str(media, extra, f"{path}.{extra}"):
                 meta[f"{kind}_{extra}"] = value
+        size = media.get("file_size")
+        name, content_type = DEFAULT_FILES[kind]
+        listed.append(
+            ListedFile(
+                meta.get(f"{kind}_file_name", name),
+                meta.get(f"{kind}_mime_type", content_type),
+                size if isinstance(size, int) and not isinstance(size, bool) else None,
+                file_id,
+            )
+        )
         kinds.append(kind)
     if kinds:
         meta["attachments"] = ",".join(kinds)
-    return meta
+    return {**meta, **files_meta(listed)}
 
 
 def _unix_time(value: int, path: str) -> str:

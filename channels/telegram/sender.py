@@ -14,7 +14,16 @@ from typing import Any
 
 import aiohttp
 
-from channels.sending import Failed, OutgoingText, Retry, SendResult, Sent
+from channels.downloads import read_limited
+from channels.sending import (
+    Failed,
+    FetchedFile,
+    FileNotAvailable,
+    OutgoingText,
+    Retry,
+    SendResult,
+    Sent,
+)
 from channels.telegram.settings import TelegramBotSettings
 
 TIMEOUT_SECONDS = 15.0
@@ -64,21 +73,73 @@ class TelegramSender:
             chat_id = message.address
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        url = f"{bot.api_base}/bot{bot.token}/sendMessage"
+        method = "sendDocument" if message.attachments else "sendMessage"
+        url = f"{bot.api_base}/bot{bot.token}/{method}"
+        body: aiohttp.FormData | None = None
+        if message.attachments:
+            # One file per message (crm_core.replies.MAX_ATTACHMENTS); the text is its caption.
+            file = message.attachments[0]
+            body = aiohttp.FormData(quote_fields=False)  # UTF-8 names as browsers send them
+            body.add_field("chat_id", str(chat_id))
+            if message.text:
+                body.add_field("caption", message.text)
+            body.add_field(
+                "document", file.content, filename=file.name, content_type=file.content_type
+            )
         try:
             async with self._session.post(
                 url,
-                json={"chat_id": chat_id, "text": message.text},
+                json=None if body else {"chat_id": chat_id, "text": message.text},
+                data=body,
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
                 status = response.status
                 raw = await response.read()
         except TimeoutError:
-            return Retry("telegram: sendMessage timed out")
+            return Retry(f"telegram: {method} timed out")
         except aiohttp.ClientError as err:
             # Only the class name: some aiohttp errors quote the URL, which holds the token.
             return Retry(f"telegram: network error ({type(err).__name__})")
         return _outcome(status, raw, bot.token)
+
+    async def fetch_file(self, account: str, ref: str, max_bytes: int) -> FetchedFile:
+        """Download a client's file by its file_id: getFile, then the file's path."""
+        bot = self._bots.get(account)
+        if bot is None or not bot.token:
+            raise FileNotAvailable(f"telegram: no bot {account!r} with a token is configured")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        timeout = aiohttp.ClientTimeout(total=self._timeout)
+        try:
+            async with self._session.post(
+                f"{bot.api_base}/bot{bot.token}/getFile", json={"file_id": ref}, timeout=timeout
+            ) as response:
+                status, raw = response.status, await response.read()
+            data = _json_object(raw)
+            result = data.get("result") if data and data.get("ok") is True else None
+            path = result.get("file_path") if isinstance(result, dict) else None
+            if not isinstance(path, str) or not path:
+                description = data.get("description") if data else None
+                reason = description if isinstance(description, str) else f"HTTP {status}"
+                raise FileNotAvailable(
+                    f"telegram: getFile: {_clean(reason, bot.token)}", temporary=status >= 500
+                )
+            async with self._session.get(
+                f"{bot.api_base}/file/bot{bot.token}/{path}", timeout=timeout
+            ) as response:
+                if response.status != 200:
+                    raise FileNotAvailable(
+                        f"telegram: file download answered HTTP {response.status}",
+                        temporary=response.status >= 500,
+                    )
+                content = await read_limited(response, max_bytes)
+                return FetchedFile(content, response.headers.get("Content-Type"))
+        except TimeoutError as err:
+            raise FileNotAvailable("telegram: the download timed out", temporary=True) from err
+        except aiohttp.ClientError as err:
+            raise FileNotAvailable(
+                f"telegram: network error ({type(err).__name__})", temporary=True
+            ) from err
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -104,7 +165,7 @@ def _outcome(status: int, raw: bytes, token: str) -> SendResult:
         result = data.get("result")
         message_id = result.get("message_id") if isinstance(result, dict) else None
         if message_id is None:
-            return Retry("telegram: sendMessage answered without a message id")
+            return Retry("telegram: the answer has no message id")
         return Sent(str(message_id))
     code = status
     description = f"HTTP {status}"

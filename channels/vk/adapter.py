@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.errors import ChannelAuthFailed, InvalidSubmission, MalformedBody
+from channels.files import ListedFile, files_meta
 from channels.model import EventKind, InboundEvent, PersonDetails
 from channels.vk.const import (
     ACKNOWLEDGED_TYPES,
@@ -176,6 +177,7 @@ def _message(obj: Json, meta: dict[str, str]) -> _Mapped | str:
         meta["date"] = datetime.fromtimestamp(date, UTC).isoformat()
     if kinds := _attachment_types(message.get("attachments")):
         meta["attachments"] = ", ".join(kinds)
+        meta.update(files_meta(_files(message.get("attachments"))))
     # ref / ref_source: the tracking parameters of the link the person came by.
     for key in ("ref", "ref_source"):
         if value := _optional_text(message, key):
@@ -186,12 +188,50 @@ def _message(obj: Json, meta: dict[str, str]) -> _Mapped | str:
 
 
 def _attachment_types(attachments: object) -> list[str]:
-    """Only what was attached (photo, doc, …), never its content or links to it."""
+    """What was attached (photo, doc, …)."""
     if not isinstance(attachments, list):
         return []
     return [
         a["type"] for a in attachments if isinstance(a, dict) and isinstance(a.get("type"), str)
     ]
+
+
+def _files(attachments: object) -> list[ListedFile]:
+    """The docs and photos of a message by their URLs (downloaded only when asked for)."""
+    found: list[ListedFile] = []
+    for item in attachments if isinstance(attachments, list) else []:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        media = item.get(kind) if isinstance(kind, str) else None
+        if not isinstance(media, dict):
+            continue
+        if kind == "doc" and isinstance(media.get("url"), str):
+            title = media.get("title")
+            ext = media.get("ext")
+            name = title if isinstance(title, str) and title.strip() else f"document.{ext}"
+            size = _integer(media.get("size"))
+            found.append(ListedFile(name, "application/octet-stream", size, media["url"]))
+        elif kind == "photo":
+            url = _largest_photo(media)
+            if url:
+                found.append(ListedFile("photo.jpg", "image/jpeg", None, url))
+    return found
+
+
+def _largest_photo(photo: Json) -> str | None:
+    """The URL of a photo's largest size (VK lists several)."""
+    best: tuple[int, str] | None = None
+    for size in photo.get("sizes") or []:
+        if not isinstance(size, dict) or not isinstance(size.get("url"), str):
+            continue
+        area = (_integer(size.get("width")) or 0) * (_integer(size.get("height")) or 0)
+        if best is None or area >= best[0]:
+            best = (area, size["url"])
+    orig = photo.get("orig_photo")
+    if isinstance(orig, dict) and isinstance(orig.get("url"), str):
+        return str(orig["url"])
+    return best[1] if best else None
 
 
 def _lead_form(obj: Json, meta: dict[str, str]) -> _Mapped:

@@ -17,10 +17,21 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from channels.sending import Failed, OutgoingText, Retry, SendResult, Sent
+from channels.downloads import read_limited
+from channels.sending import (
+    Failed,
+    FetchedFile,
+    FileNotAvailable,
+    OutgoingFile,
+    OutgoingText,
+    Retry,
+    SendResult,
+    Sent,
+)
 from channels.vk.settings import VkGroupSettings
 
 TIMEOUT_SECONDS = 15.0
@@ -66,6 +77,10 @@ EXPLANATIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Where VK serves a client's files from (a doc's or photo's URL in the message).
+FILE_HOST_SUFFIXES = (".vk.com", ".userapi.com", ".vk.me", ".vkuserphoto.ru")
+
+
 def random_id(idempotency_key: str) -> int:
     """A positive 31-bit `random_id`, the same for every try of one message."""
     return int.from_bytes(hashlib.sha256(idempotency_key.encode()).digest()[:4], "big") >> 1
@@ -107,6 +122,13 @@ class VkSender:
             "message": message.text,
             "random_id": str(random_id(message.idempotency_key)),
         }
+        if message.attachments:
+            # Uploaded again on a retry (an unsent upload is only an unused doc); the message
+            # itself still goes once, by its random_id.
+            doc = await self._upload(group, token, message.address, message.attachments[0])
+            if not isinstance(doc, str):
+                return doc
+            form["attachment"] = doc
         try:
             status, raw = await self._post(f"{group.api_base}/messages.send", form)
         except TimeoutError:
@@ -153,6 +175,80 @@ class VkSender:
         self._allowed_until.pop(key, None)
         return False
 
+    async def _upload(
+        self, group: VkGroupSettings, token: str, peer: str, file: OutgoingFile
+    ) -> str | SendResult:
+        """The file as a doc of the conversation ("doc<owner>_<id>"), or why not:
+        docs.getMessagesUploadServer, the upload itself, docs.save."""
+        base = {"access_token": token, "v": API_VERSION}
+        try:
+            status, raw = await self._post(
+                f"{group.api_base}/docs.getMessagesUploadServer",
+                {**base, "type": "doc", "peer_id": peer},
+            )
+            server, failed = _response(status, raw, token, "docs.getMessagesUploadServer")
+            if failed is not None:
+                return failed
+            if not isinstance(server, dict) or not isinstance(server.get("upload_url"), str):
+                return Retry("vk: docs.getMessagesUploadServer answered without upload_url")
+            upload = aiohttp.FormData(quote_fields=False)  # UTF-8 names as browsers send them
+            upload.add_field(
+                "file", file.content, filename=file.name, content_type=file.content_type
+            )
+            assert self._session is not None
+            async with self._session.post(
+                server["upload_url"],
+                data=upload,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            ) as response:
+                uploaded = _json_object(await response.read())
+                upload_status = response.status
+            if upload_status != 200 or uploaded is None or not uploaded.get("file"):
+                error = (uploaded or {}).get("error") or f"HTTP {upload_status}"
+                return Retry(f"vk: the file upload failed ({_clean(str(error), token)})")
+            status, raw = await self._post(
+                f"{group.api_base}/docs.save",
+                {**base, "file": str(uploaded["file"]), "title": file.name},
+            )
+        except TimeoutError:
+            return Retry("vk: the file upload timed out")
+        except aiohttp.ClientError as err:
+            return Retry(f"vk: network error ({type(err).__name__})")
+        saved, failed = _response(status, raw, token, "docs.save")
+        if failed is not None:
+            return failed
+        doc = saved.get("doc") if isinstance(saved, dict) else None
+        if not isinstance(doc, dict) or "id" not in doc or "owner_id" not in doc:
+            return Retry("vk: docs.save answered without a doc")
+        return f"doc{doc['owner_id']}_{doc['id']}"
+
+    async def fetch_file(self, account: str, ref: str, max_bytes: int) -> FetchedFile:
+        """Download a client's file by the URL VK gave in the message."""
+        group = self._groups.get(account)
+        if group is None:
+            raise FileNotAvailable(f"vk: no community {account!r} is configured")
+        if not _vk_file_url(ref, group.api_base):
+            raise FileNotAvailable("vk: the file's address is not VK's")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        try:
+            async with self._session.get(
+                ref, timeout=aiohttp.ClientTimeout(total=self._timeout)
+            ) as response:
+                if response.status != 200:
+                    raise FileNotAvailable(
+                        f"vk: the file download answered HTTP {response.status}",
+                        temporary=response.status >= 500,
+                    )
+                content = await read_limited(response, max_bytes)
+                return FetchedFile(content, response.headers.get("Content-Type"))
+        except TimeoutError as err:
+            raise FileNotAvailable("vk: the file download timed out", temporary=True) from err
+        except aiohttp.ClientError as err:
+            raise FileNotAvailable(
+                f"vk: network error ({type(err).__name__})", temporary=True
+            ) from err
+
     async def _post(self, url: str, form: dict[str, str]) -> tuple[int, bytes]:
         if self._session is None:
             self._session = aiohttp.ClientSession()
@@ -179,6 +275,30 @@ def explain(error: str) -> str | None:
     if code.isdigit() and int(code) in CODE_EXPLANATIONS:
         return CODE_EXPLANATIONS[int(code)]
     return next((words for part, words in EXPLANATIONS if part in error), None)
+
+
+def _vk_file_url(url: str, api_base: str) -> bool:
+    """Whether a file URL is VK's own (https on VK's hosts) or the API's host (a stand-in
+    or proxy set as `api_base`), so a download never goes elsewhere."""
+    parts, api = urlsplit(url), urlsplit(api_base)
+    if (
+        parts.scheme == "https"
+        and parts.hostname
+        and (parts.hostname == "vk.com" or parts.hostname.endswith(FILE_HOST_SUFFIXES))
+    ):
+        return True
+    return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+
+
+def _response(status: int, raw: bytes, token: str, method: str) -> tuple[Any, SendResult | None]:
+    """A VK method's `response`, or (None, the outcome its failure makes)."""
+    data = _json_object(raw)
+    if status != 200 or data is None:
+        return None, Retry(f"vk: {method} failed (HTTP {status})")
+    if "response" in data:
+        return data["response"], None
+    outcome = _outcome(status, raw, token)
+    return None, outcome if not isinstance(outcome, Sent) else Retry(f"vk: {method} failed")
 
 
 def _outcome(status: int, raw: bytes, token: str) -> SendResult:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from crm_core.chains import join_chain
 from crm_core.conversation import (
     Conversation,
     IncomingMessage,
@@ -56,7 +57,7 @@ async def handle_message(
 ) -> list[Handled]:
     """Log each message on its sender's open conversation, or make its lead; one outcome each,
     in order."""
-    rows = await sort_messages(uow, messages, setup.detector)
+    rows = await sort_messages(uow, messages, setup.detector, now)
     outcomes: dict[int, Handled] = {}
     results = await create_leads(uow, [messages[n] for n in rows.new], rows.decisions, now, setup)
     lead_ids: dict[int, int] = {}
@@ -74,15 +75,16 @@ async def handle_message(
 
 
 async def sort_messages(
-    uow: UnitOfWork, messages: Sequence[PreparedLead], detector: Detector
+    uow: UnitOfWork, messages: Sequence[PreparedLead], detector: Detector, now: datetime
 ) -> SortedMessages:
-    """Which messages make leads and which go onto a conversation (reads only)."""
+    """Which messages make leads and which go onto a conversation (reads only, but for
+    joining one sender's open leads: see crm_core.chains)."""
     rows = SortedMessages()
     # A person who writes several times before the worker runs gets one lead: the
     # batch's later messages sharing an identifier with an earlier one follow it.
     leader_by_key: dict[str, int] = {}
     for index, prep in enumerate(messages):
-        conversation, decision = await _open_conversation(uow, prep, detector)
+        conversation, decision = await _open_conversation(uow, prep, detector, now)
         if conversation is not None:
             rows.attached.append((index, conversation))
             continue
@@ -100,7 +102,7 @@ async def sort_messages(
 
 
 async def _open_conversation(
-    uow: UnitOfWork, prep: PreparedLead, detector: Detector
+    uow: UnitOfWork, prep: PreparedLead, detector: Detector, now: datetime
 ) -> tuple[Conversation | None, Decision | None]:
     """The thread a message answers, else the open lead or deal of its sender (with the
     detector's decision, reused when the message makes a lead after all)."""
@@ -113,6 +115,9 @@ async def _open_conversation(
             if found is not None:
                 return found, None
     decision = await detector.detect(prep.profile, uow.identity)
+    # A message whose sender is two open leads at once (a phone on one, a VK id on the
+    # other) joins them and goes onto the survivor.
+    decision = await join_chain(uow, decision, now)
     return await conversation_of_person(uow, decision), decision
 
 

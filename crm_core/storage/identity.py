@@ -272,6 +272,18 @@ class SqlIdentityRepository:
             [(k, entity.value, n) for k, n in counts.items()],
         )
 
+    async def keys_of(self, entity: Entity, entity_ids: Collection[int]) -> dict[int, set[str]]:
+        """The keys each record is indexed under (records with none are left out)."""
+        rows = await self._fetch_in(
+            f"SELECT entity_id, key FROM identity_keys WHERE entity = '{entity.value}'"
+            " AND entity_id IN ({marks})",
+            entity_ids,
+        )
+        found: dict[int, set[str]] = {}
+        for r in rows:
+            found.setdefault(int(r["entity_id"]), set()).add(r["key"])
+        return found
+
     async def key_counts(self, keys: Collection[str]) -> dict[tuple[str, Entity], int]:
         """How many records of each entity carry each key."""
         rows = await self._fetch_in(

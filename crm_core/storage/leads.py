@@ -11,6 +11,7 @@ from crm_core.model import (
     LeadContactDetails,
     LeadFilter,
     LeadFlag,
+    LeadJoin,
     LeadMatch,
     LeadStatus,
     NewLead,
@@ -262,6 +263,81 @@ class SqlLeadRepository:
         row = await self._s.fetchrow("SELECT assignee_id FROM leads WHERE id = $1", lead_id)
         return int(row["assignee_id"]) if row and row["assignee_id"] is not None else None
 
+    async def attach(
+        self, lead_ids: Sequence[int], open_lead_id: int | None, now: datetime
+    ) -> None:
+        """Attach leads to a person's open lead (None: detach them)."""
+        if not lead_ids:
+            return
+        marks = _placeholders(len(lead_ids), 3)
+        await self._s.execute(
+            f"UPDATE leads SET duplicate_of_id = $1, updated_at = $2 WHERE id IN ({marks})",
+            open_lead_id,
+            now,
+            *lead_ids,
+        )
+
+    async def set_contact(self, lead_id: int, details: LeadContactDetails, now: datetime) -> None:
+        """Write the lead's fillable contact fields and messenger ids as given."""
+        sets = ", ".join(f"{column} = ${n + 2}" for n, column in enumerate(FILLABLE))
+        await self._s.execute(
+            f"UPDATE leads SET {sets}, messenger_ids = ${len(FILLABLE) + 2},"
+            f" updated_at = ${len(FILLABLE) + 3} WHERE id = $1",
+            lead_id,
+            *(getattr(details, c) for c in FILLABLE),
+            to_json(details.messenger_ids),
+            now,
+        )
+
+    async def add_join(
+        self,
+        survivor_id: int,
+        joined_id: int,
+        by_lead_id: int | None,
+        reason: str,
+        before: dict[str, Any],
+        moved: dict[str, list[int]],
+        actor: str,
+        now: datetime,
+    ) -> int:
+        """Journal a join of one open lead into another; returns its id."""
+        row = await self._s.fetchrow(
+            "INSERT INTO lead_joins (survivor_id, joined_id, by_lead_id, actor, reason, before,"
+            " moved, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            survivor_id,
+            joined_id,
+            by_lead_id,
+            actor,
+            reason,
+            to_json(before),
+            to_json(moved),
+            now,
+        )
+        assert row is not None
+        return int(row["id"])
+
+    async def get_join(self, join_id: int) -> LeadJoin | None:
+        """One lead-join journal entry."""
+        row = await self._s.fetchrow("SELECT * FROM lead_joins WHERE id = $1", join_id)
+        return _join(row) if row else None
+
+    async def joins_of(self, lead_id: int) -> list[LeadJoin]:
+        """The journal entries a lead took part in (as survivor or joined), oldest first."""
+        rows = await self._s.fetch(
+            "SELECT * FROM lead_joins WHERE survivor_id = $1 OR joined_id = $1 ORDER BY id",
+            lead_id,
+        )
+        return [_join(r) for r in rows]
+
+    async def mark_join_undone(self, join_id: int, actor: str, now: datetime) -> None:
+        """Close a lead-join journal entry."""
+        await self._s.execute(
+            "UPDATE lead_joins SET undone_at = $2, undone_by = $3 WHERE id = $1",
+            join_id,
+            now,
+            actor,
+        )
+
     async def get(self, lead_id: int) -> Lead | None:
         """One lead by id."""
         row = await self._s.fetchrow(f"{LEAD_SELECT} WHERE l.id = $1", lead_id)
@@ -306,6 +382,21 @@ class SqlLeadRepository:
             *q.args,
         )
         return tuple(_lead(r) for r in rows), int(count["n"]) if count else 0
+
+
+def _join(r: Row) -> LeadJoin:
+    return LeadJoin(
+        id=int(r["id"]),
+        survivor_id=int(r["survivor_id"]),
+        joined_id=int(r["joined_id"]),
+        by_lead_id=r["by_lead_id"],
+        actor=r["actor"],
+        reason=r["reason"],
+        before=from_json(r["before"]),
+        moved=from_json(r["moved"]),
+        joined_at=as_datetime(r["joined_at"]),
+        undone_at=as_optional_datetime(r["undone_at"]),
+    )
 
 
 def _lead(r: Row) -> Lead:

@@ -58,6 +58,10 @@ class PostgresSession:
         """All rows of a query."""
         return [dict(r) for r in await self._conn.fetch(sql, *args)]
 
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """All rows of a query as tuples in column order."""
+        return [tuple(r) for r in await self._conn.fetch(sql, *args)]
+
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
         row = await self._conn.fetchrow(sql, *args)

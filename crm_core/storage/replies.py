@@ -6,11 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.replies_model import (
+    AttachmentInfo,
     ConversationEntry,
+    FileRef,
+    IncomingFiles,
     NewOutgoingMessage,
     OutgoingMessage,
     OutgoingState,
     Touch,
+    files_of,
 )
 from crm_core.sales import ActivityKind, RecordKind
 from crm_core.storage.session import (
@@ -43,6 +47,7 @@ COLUMNS = (
     "updated_at",
     "sent_at",
     "reply_context",
+    "attachments",
 )
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM outgoing_messages"
 # The inbox row an incoming activity was logged from: its actor is "inbox:<id>". CASE keeps
@@ -64,8 +69,8 @@ class SqlOutgoingMessageRepository:
         row = await self._s.fetchrow(
             "INSERT INTO outgoing_messages (entity, entity_id, activity_id, channel, account,"
             " address, text, idempotency_key, state, attempts, next_attempt_at, created_by,"
-            " created_at, updated_at, reply_context)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $10, $9, $9, $11)"
+            " created_at, updated_at, reply_context, attachments)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $10, $9, $9, $11, $12)"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             message.entity.value,
             message.entity_id,
@@ -78,8 +83,46 @@ class SqlOutgoingMessageRepository:
             now,
             message.created_by,
             to_json(dict(message.context)) if message.context else None,
+            to_json([_info_json(a.info) for a in message.attachments])
+            if message.attachments
+            else None,
         )
-        return int(row["id"]) if row else None
+        if row is None:
+            return None
+        message_id = int(row["id"])
+        for position, attachment in enumerate(message.attachments):
+            await self._s.execute(
+                "INSERT INTO outgoing_attachments (message_id, position, content)"
+                " VALUES ($1, $2, $3)",
+                message_id,
+                position,
+                attachment.content,
+            )
+        return message_id
+
+    async def attachment_content(self, message_id: int, position: int) -> bytes | None:
+        """The content of an outgoing message's file."""
+        row = await self._s.fetchrow(
+            "SELECT content FROM outgoing_attachments WHERE message_id = $1 AND position = $2",
+            message_id,
+            position,
+        )
+        return bytes(row["content"]) if row else None
+
+    async def incoming_files(
+        self, entity: RecordKind, entity_id: int, activity_id: int
+    ) -> IncomingFiles | None:
+        """The files of the incoming message logged as the activity (its inbox row's meta)."""
+        row = await self._s.fetchrow(
+            f"SELECT i.channel, i.source, i.event FROM activities a {INBOX_OF_ACTIVITY}"
+            " WHERE a.id = $1 AND a.entity = $2 AND a.entity_id = $3 AND i.id IS NOT NULL",
+            activity_id,
+            entity.value,
+            entity_id,
+        )
+        if row is None:
+            return None
+        return IncomingFiles(row["channel"], row["source"], _event_files(row["event"]))
 
     async def get(self, message_id: int) -> OutgoingMessage | None:
         """One message by id."""
@@ -180,7 +223,8 @@ class SqlOutgoingMessageRepository:
         outgoing = ", ".join(f"o.{c} AS o_{c}" for c in COLUMNS)
         rows = await self._s.fetch(
             "SELECT a.id AS activity_id, a.text AS activity_text, a.at, a.manager_id,"
-            f" i.channel AS in_channel, {outgoing} FROM activities a {INBOX_OF_ACTIVITY}"
+            f" i.channel AS in_channel, i.event AS in_event, {outgoing}"
+            f" FROM activities a {INBOX_OF_ACTIVITY}"
             " LEFT JOIN outgoing_messages o ON o.activity_id = a.id"
             " WHERE a.entity = $1 AND a.entity_id = $2 AND a.kind = $3"
             f" AND (i.id IS NOT NULL OR o.id IS NOT NULL){cursor}"
@@ -200,6 +244,34 @@ def _entry(r: Row) -> ConversationEntry:
         channel=outgoing.channel if outgoing else r["in_channel"],
         manager_id=r["manager_id"],
         outgoing=outgoing,
+        files=_event_files(r["in_event"]) if outgoing is None and r["in_event"] else (),
+    )
+
+
+def _event_files(event: Any) -> tuple[FileRef, ...]:
+    """The files an inbox row's event lists in its meta."""
+    data = from_json(event)
+    meta = data.get("meta") if isinstance(data, dict) else None
+    return files_of(_strings(meta))
+
+
+def _info_json(info: AttachmentInfo) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "content_type": info.content_type,
+        "size": info.size,
+        "sha256": info.sha256,
+    }
+
+
+def _infos(value: Any) -> tuple[AttachmentInfo, ...]:
+    listed = from_json(value) if value is not None else None
+    if not isinstance(listed, list):
+        return ()
+    return tuple(
+        AttachmentInfo(str(i["name"]), str(i["content_type"]), int(i["size"]), str(i["sha256"]))
+        for i in listed
+        if isinstance(i, dict)
     )
 
 
@@ -248,4 +320,5 @@ def _message(r: Row) -> OutgoingMessage:
         updated_at=as_datetime(r["updated_at"]),
         sent_at=as_optional_datetime(r["sent_at"]),
         context=_strings(from_json(r["reply_context"])),
+        attachments=_infos(r["attachments"]),
     )

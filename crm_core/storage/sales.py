@@ -345,6 +345,47 @@ class SqlSalesRepository:
         assert row is not None
         return int(row["id"])
 
+    async def move_work(
+        self, entity: RecordKind, from_id: int, to_id: int
+    ) -> dict[str, list[int]]:
+        """Move a record's activities and tasks to another record of the same kind; returns
+        the ids moved ({"activities": [...], "tasks": [...]})."""
+        moved: dict[str, list[int]] = {}
+        for table in ("activities", "tasks"):
+            rows = await self._s.fetch(
+                f"SELECT id FROM {table} WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+                entity.value,
+                from_id,
+            )
+            moved[table] = [int(r["id"]) for r in rows]
+            await self._s.execute(
+                f"UPDATE {table} SET entity_id = $3 WHERE entity = $1 AND entity_id = $2",
+                entity.value,
+                from_id,
+                to_id,
+            )
+        return moved
+
+    async def set_work_record(
+        self, moved: dict[str, list[int]], entity: RecordKind, entity_id: int
+    ) -> None:
+        """Point activities and tasks (as move_work returned them) at a record."""
+        for table in ("activities", "tasks"):
+            ids = moved.get(table, [])
+            if not ids:
+                continue
+            marks = ", ".join(f"${n + 3}" for n in range(len(ids)))
+            await self._s.execute(
+                f"UPDATE {table} SET entity = $1, entity_id = $2 WHERE id IN ({marks})",
+                entity.value,
+                entity_id,
+                *ids,
+            )
+
+    async def delete_activity(self, activity_id: int) -> None:
+        """Remove one activity (a join's own entry, when the join is undone)."""
+        await self._s.execute("DELETE FROM activities WHERE id = $1", activity_id)
+
     async def activities_of(self, entity: RecordKind, entity_id: int) -> list[Activity]:
         """A record's activities, newest first."""
         rows = await self._s.fetch(

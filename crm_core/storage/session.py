@@ -32,6 +32,10 @@ class SqlSession(Protocol):
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
 
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """All rows of a query as tuples in column order: for queries returning thousands of
+        rows, where building a dict per row would cost more than the query."""
+
 
 def as_datetime(value: Any) -> datetime:
     """A stored timestamp (datetime from PostgreSQL, ISO text from SQLite) as an aware datetime."""

@@ -86,6 +86,11 @@ class SqliteSession:
         rows = await self._conn.execute_fetchall(_to_sqlite(sql), args)
         return [dict(r) for r in rows]
 
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """All rows of a query as tuples in column order."""
+        rows = await self._conn.execute_fetchall(_to_sqlite(sql), args)
+        return [tuple(r) for r in rows]
+
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
         rows = await self.fetch(sql, *args)
@@ -128,6 +133,10 @@ class InlineWriteSession:
         """All rows of a query."""
         rows = self._conn.execute(_to_sqlite(sql), args).fetchall()
         return [dict(r) for r in rows]
+
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """All rows of a query as tuples in column order."""
+        return [tuple(r) for r in self._conn.execute(_to_sqlite(sql), args).fetchall()]
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""

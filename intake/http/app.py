@@ -34,6 +34,7 @@ from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
+from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
@@ -51,6 +52,8 @@ def create_app(
         middlewares=[
             metrics_middleware,
             error_middleware,
+            # Before the body timeout: a message with a file has a larger cap of its own.
+            upload_middleware,
             body_timeout_middleware,
             request_validation_middleware,
         ],
@@ -86,6 +89,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(manager_bot.WEBHOOK_PATH, manager_bot.webhook)
     app.router.add_get("/api/v1/leads", leads.list_leads)
     app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
+    app.router.add_post("/api/v1/leads/joins/{join_id}/undo", merges.undo_lead_join_route)
     app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)
     app.router.add_post("/api/v1/leads/{lead_id}/match/reject", contacts.reject)
     app.router.add_get("/api/v1/contacts/{contact_id}", contacts.get_contact)
@@ -113,6 +117,10 @@ def add_routes(app: web.Application) -> None:
     )
     app.router.add_get(
         "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.list_messages
+    )
+    app.router.add_get(
+        "/api/v1/conversations/{entity}/{entity_id}/attachments/{attachment}",
+        conversations.download_attachment,
     )
     app.router.add_get("/api/v1/calls/{call_id}", calls.get_call)
     app.router.add_get("/api/v1/events", events.events)

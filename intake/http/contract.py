@@ -46,6 +46,7 @@ ERRORS: dict[int, str] = {
     415: "Unsupported content type",
     422: "A value is not allowed; the error names the field",
     429: "Too many requests; retry after Retry-After seconds",
+    502: "The platform behind the service did not answer as expected",
     503: "Storage unavailable; nothing was done, retry after Retry-After seconds",
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
@@ -90,6 +91,9 @@ class Request:
     body: BodyType
     content_types: tuple[str, ...] = (JSON,)
     required: bool = True
+    # Content types whose body has a schema of its own (a multipart form with a file part
+    # beside the JSON model), each given as is.
+    other_bodies: Mapping[str, Schema] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,14 @@ class Operation:
         if self.storage:
             found.setdefault(503, "")
         return {status: found[status] or ERRORS[status] for status in sorted(found)}
+
+
+def _binary(schema: Any) -> bool:
+    if not isinstance(schema, Mapping):
+        return False
+    if schema.get("format") == "binary":
+        return True
+    return _binary(schema.get("items"))
 
 
 def path_id(name: str, description: str | None = None) -> Param:
@@ -224,10 +236,18 @@ def build_document(
             operation["parameters"] = [p.to_openapi() for p in op.params]
         if op.request is not None:
             body_schema = schema_of(op.request.body, "validation")
-            operation["requestBody"] = {
-                "required": op.request.required,
-                "content": {ct: {"schema": body_schema} for ct in op.request.content_types},
+            content: dict[str, Any] = {
+                ct: {"schema": body_schema} for ct in op.request.content_types
             }
+            for ct, schema in op.request.other_bodies.items():
+                content[ct] = {"schema": dict(schema)}
+                if ct == MULTIPART:
+                    binary = [k for k, v in schema.get("properties", {}).items() if _binary(v)]
+                    if binary:
+                        content[ct]["encoding"] = {
+                            k: {"contentType": "application/octet-stream"} for k in binary
+                        }
+            operation["requestBody"] = {"required": op.request.required, "content": content}
         operation["responses"] = responses
         paths.setdefault(op.path, {})[method] = operation
     return {

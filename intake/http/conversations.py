@@ -1,8 +1,11 @@
 """Conversations with the client over HTTP: send a reply, read the messages both ways.
 
 `POST /api/v1/conversations/{entity}/{entity_id}/messages` queues a manager's message to the
-client (202: stored, the replies dispatcher sends it); `GET` pages through the record's
-messages, newest last, outgoing ones with their delivery state.
+client (202: stored, the replies dispatcher sends it): a JSON body, or multipart/form-data
+with the same fields and a file part `attachments` (up to 20 MB, sent as a document). `GET`
+pages through the record's messages, newest last, outgoing ones with their delivery state,
+each with its files; `GET .../attachments/{attachment}` downloads one (a client's file is
+fetched from the platform then, never stored up front).
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.attachments import received_file_token, sent_file_token
 from crm_core.errors import DomainError
-from crm_core.replies import CONVERSATION_RECORDS, conversation_page, send_reply
-from crm_core.replies_model import ConversationEntry, OutgoingMessage
+from crm_core.replies import ATTACHMENTS_FIELD, CONVERSATION_RECORDS, conversation_page, send_reply
+from crm_core.replies_model import ConversationEntry, NewAttachment, OutgoingMessage
 from crm_core.sales import RecordKind
 from intake.clock import utcnow
 from intake.http.body import (
@@ -25,10 +29,12 @@ from intake.http.body import (
     query_limit,
     required_path_id,
 )
+from intake.http.downloads import attachment_response
 from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
+from intake.http.uploads import form_files, is_upload
 from intake.replies.reasons import explain_error
 from intake.replies.wiring import unavailable_accounts
 
@@ -40,8 +46,24 @@ MAX_KEY_CHARS = 200
 async def send_message(request: web.Request) -> web.StreamResponse:
     """Queue a message to the client in `channel` (default: the one the client used last)."""
     entity, entity_id = _record(request)
-    body = await json_body(request)
+    files: list[NewAttachment] = []
+    if is_upload(request):
+        form = await request.post()
+        files = form_files(form)
+        body: dict[str, Any] = {k: form[k] for k in ("text", "channel") if k in form}
+        if not all(isinstance(v, str) for v in body.values()):
+            raise BadBody("text", "text and channel are form fields, not files")
+        body["text"] = body.get("text", "")
+    else:
+        body = await json_body(request)
+        if ATTACHMENTS_FIELD in body:
+            raise BadBody(
+                ATTACHMENTS_FIELD,
+                "files are sent as multipart/form-data parts named attachments",
+            )
     channel = body.get("channel")
+    if channel == "":
+        channel = None
     if channel is not None and not isinstance(channel, str):
         raise BadBody("channel", "must be a string")
     text = body.get("text")
@@ -62,6 +84,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
                 utcnow(),
                 idempotency_key=key,
                 unavailable=unavailable_accounts(services.settings),
+                attachments=files,
             )
     except DomainError as err:
         return error_response(err.status, error_code(err), err.message, field=err.field)
@@ -86,7 +109,7 @@ async def list_messages(request: web.Request) -> web.StreamResponse:
     page = entries[1:] if more else entries
     return json_response(
         {
-            "items": [entry_json(e) for e in page],
+            "items": [entry_json(e, _conversation_path(entity, entity_id)) for e in page],
             "next_before": page[0].activity_id if more else None,
         }
     )
@@ -104,11 +127,21 @@ def outgoing_json(message: OutgoingMessage) -> dict[str, Any]:
         "attempts": message.attempts,
         "created_at": message.created_at.isoformat(),
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        "attachments": [
+            {
+                "id": sent_file_token(message, i),
+                "name": a.name,
+                "content_type": a.content_type,
+                "size": a.size,
+            }
+            for i, a in enumerate(message.attachments)
+        ],
     }
 
 
-def entry_json(entry: ConversationEntry) -> dict[str, Any]:
-    """The public JSON shape of one message of a conversation."""
+def entry_json(entry: ConversationEntry, base: str = "") -> dict[str, Any]:
+    """The public JSON shape of one message of a conversation; `base` is the record's
+    conversation path, which file URLs start with."""
     out = entry.outgoing
     return {
         "activity_id": entry.activity_id,
@@ -122,7 +155,45 @@ def entry_json(entry: ConversationEntry) -> dict[str, Any]:
         "error": out.last_error if out else None,
         "error_ru": explain_error(out.channel, out.state, out.last_error) if out else None,
         "sent_at": out.sent_at.isoformat() if out and out.sent_at else None,
+        "attachments": [{**f, "url": f"{base}/attachments/{f['id']}"} for f in entry_files(entry)],
     }
+
+
+def entry_files(entry: ConversationEntry) -> list[dict[str, Any]]:
+    """A message's files: id (the download's token), name, content type and size."""
+    if entry.outgoing is not None:
+        return [
+            {
+                "id": sent_file_token(entry.outgoing, i),
+                "name": a.name,
+                "content_type": a.content_type,
+                "size": a.size,
+            }
+            for i, a in enumerate(entry.outgoing.attachments)
+        ]
+    return [
+        {
+            "id": received_file_token(entry.activity_id, i),
+            "name": f.name,
+            "content_type": f.content_type,
+            "size": f.size,
+        }
+        for i, f in enumerate(entry.files)
+    ]
+
+
+@require_manager
+async def download_attachment(request: web.Request) -> web.StreamResponse:
+    """One file of the record's conversation: the manager's from storage, the client's
+    fetched from the platform now."""
+    entity, entity_id = _record(request)
+    return await attachment_response(
+        request, current_manager(request), entity, entity_id, request.match_info["attachment"]
+    )
+
+
+def _conversation_path(entity: RecordKind, entity_id: int) -> str:
+    return f"/api/v1/conversations/{entity.value}/{entity_id}"
 
 
 def _record(request: web.Request) -> tuple[RecordKind, int]:

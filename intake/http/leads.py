@@ -12,7 +12,7 @@ from aiohttp import web
 
 from crm_core.access import listing_scope, may_see
 from crm_core.holders import lead_holders
-from crm_core.model import ConsentRecord, Lead, LeadFilter, LeadStatus, Manager
+from crm_core.model import ConsentRecord, Lead, LeadFilter, LeadJoin, LeadStatus, Manager
 from crm_core.sales import RecordKind
 from intake.auth import manager_for_token
 from intake.clock import utcnow
@@ -76,8 +76,10 @@ async def get_lead(request: web.Request) -> web.StreamResponse:
             return error_response(404, "not_found", f"no lead {lead_id}", field="lead_id")
         consents = await uow.consents.for_lead(lead.id)
         work = await work_json(uow, RecordKind.LEAD, lead.id, manager.timezone, utcnow())
+        joins = await uow.leads.joins_of(lead.id)
     body = lead_json(lead)
     body["consents"] = [_consent_json(c) for c in consents]
+    body["joins"] = [_join_json(j) for j in joins]
     body.update(work)
     return json_response(body)
 
@@ -186,6 +188,18 @@ def lead_json(lead: Lead) -> dict[str, Any]:
         "received_at": d.received_at.isoformat(),
         "created_at": lead.created_at.isoformat(),
         "updated_at": lead.updated_at.isoformat(),
+    }
+
+
+def _join_json(j: LeadJoin) -> dict[str, Any]:
+    return {
+        "id": j.id,
+        "survivor_id": j.survivor_id,
+        "joined_id": j.joined_id,
+        "by_lead_id": j.by_lead_id,
+        "reason": j.reason,
+        "joined_at": j.joined_at.isoformat(),
+        "undone_at": j.undone_at.isoformat() if j.undone_at else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""Merging contacts or companies (journaled, undoable) and reading a company."""
+"""Merging contacts or companies (journaled, undoable), undoing a join of leads, and reading
+a company."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from crm_core.access import may_merge, may_see, may_undo_merge
+from crm_core.chains import undo_lead_join
 from crm_core.errors import DomainError
 from crm_core.holders import company_holders, record_holders
 from crm_core.merging import merge_companies, merge_contacts, undo_merge
@@ -21,7 +23,7 @@ from intake.http.body import BadBody, int_field, json_body, required_path_id
 from intake.http.contacts import contact_json
 from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
-from intake.http.leads import require_manager
+from intake.http.leads import lead_json, require_manager
 from intake.http.records import work_json
 from intake.http.responses import json_response
 
@@ -52,6 +54,22 @@ async def undo_contact_merge(request: web.Request) -> web.StreamResponse:
 async def undo_company_merge(request: web.Request) -> web.StreamResponse:
     """Undo a company merge from its journal entry."""
     return await _undo(request, Entity.COMPANY)
+
+
+@require_manager
+async def undo_lead_join_route(request: web.Request) -> web.StreamResponse:
+    """Undo a join of one person's open leads: the joined lead is open on its own again."""
+    manager = current_manager(request)
+    join_id = required_path_id(request, "join_id")
+    # Undoing restores leads whoever holds them now, as undoing a merge does: heads only.
+    if not may_undo_merge(manager):
+        return error_response(403, "forbidden", "only a head of sales can undo joins of leads")
+    try:
+        async with request.app[SERVICES].storage.transaction() as uow:
+            restored = await undo_lead_join(uow, join_id, manager.login, utcnow())
+    except DomainError as err:
+        return error_response(err.status, "cannot_undo", err.message, field=err.field)
+    return json_response({"join_id": join_id, "restored": lead_json(restored)})
 
 
 @require_manager

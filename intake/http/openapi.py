@@ -120,6 +120,21 @@ def _leads() -> tuple[Operation, ...]:
             params=(lead,),
             tag="leads",
         ),
+        Operation(
+            "POST",
+            "/api/v1/leads/joins/{join_id}/undo",
+            "undoLeadJoin",
+            "Undo a join of one person's open leads (see the lead's `joins`)",
+            {200: Reply("The joined lead restored", leads.JoinUndone)},
+            errors={
+                400: "Invalid id",
+                403: "Only a head of sales",
+                404: "No such join",
+                409: "Already undone, or either lead changed since (converted, closed, joined)",
+            },
+            params=(path_id("join_id"),),
+            tag="duplicates",
+        ),
         _match("confirm", "Confirm that the lead is this contact (it learns its identifiers)"),
         _match("reject", "Not the same person: remembered team-wide, never proposed again"),
     )

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from intake.http.contract import Operation, Param, Reply, Request, id_schema, limit, path_id, query
+from intake.http.contract import (
+    JSON,
+    MULTIPART,
+    Operation,
+    Param,
+    Reply,
+    Request,
+    id_schema,
+    limit,
+    path_id,
+    query,
+)
 from intake.http.conversations import MAX_KEY_CHARS
 from intake.http.schemas import conversations
 
@@ -27,7 +38,9 @@ CONVERSATION_OPERATIONS: tuple[Operation, ...] = (
             400: "Malformed body, path or header; the error names the field",
             404: "No such record the caller may work on",
             409: "The Idempotency-Key was used for another message",
-            422: "No channel to answer in, or the text is empty or too long; names the field",
+            413: "A file beyond 20 MB (field `attachments`)",
+            422: "No channel to answer in, the text is empty or too long, or more than one"
+            " file; names the field",
         },
         params=(
             ENTITY,
@@ -39,7 +52,11 @@ CONVERSATION_OPERATIONS: tuple[Operation, ...] = (
                 "A retry with the same key queues nothing new",
             ),
         ),
-        request=Request(conversations.SendMessageRequest),
+        request=Request(
+            conversations.SendMessageRequest,
+            (JSON,),
+            other_bodies={MULTIPART: conversations.MULTIPART_MESSAGE},
+        ),
         tag="conversations",
     ),
     Operation(
@@ -54,6 +71,36 @@ CONVERSATION_OPERATIONS: tuple[Operation, ...] = (
             path_id("entity_id"),
             query("before", id_schema(), "Messages older than this activity id"),
             limit(),
+        ),
+        tag="conversations",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/conversations/{entity}/{entity_id}/attachments/{attachment}",
+        "downloadConversationAttachment",
+        "Download a file of the conversation: the manager's from storage, the client's"
+        " fetched from the platform now (Telegram getFile, VK's URL)",
+        {
+            200: Reply(
+                "The file, as an attachment",
+                {"type": "string", "format": "binary"},
+                "application/octet-stream",
+            )
+        },
+        errors={
+            400: "Invalid path",
+            404: "No such record visible to the caller, or no such file on it",
+            502: "The platform did not give the file; the message says why",
+        },
+        params=(
+            ENTITY,
+            path_id("entity_id"),
+            Param(
+                "attachment",
+                "path",
+                {"type": "string", "pattern": r"^(o[1-9][0-9]*|a[1-9][0-9]*|l)\.[0-9]{1,3}$"},
+                "The file's `id` as the conversation lists it",
+            ),
         ),
         tag="conversations",
     ),

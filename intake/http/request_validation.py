@@ -24,6 +24,7 @@ from intake.http.contract import JSON, Operation
 from intake.http.errors import BAD_INPUT_CODES, Handler, error_response
 from intake.http.leads import bearer_manager
 from intake.http.openapi import OPERATIONS
+from intake.http.uploads import is_upload
 
 # Wire formats we do not own, validated by their channel parsers instead.
 WIRE_FORMAT_PATHS = ("/api/v1/forms/{form_key}",)
@@ -105,7 +106,8 @@ async def request_validation_middleware(
 ) -> web.StreamResponse:
     """Refuse a JSON body its operation's model does not accept, before the handler runs."""
     route = route_of(request)
-    if route is None:
+    if route is None or is_upload(request):
+        # An upload's form is read and checked by its handler (intake.http.uploads).
         return await handler(request)
     try:
         await check_request(request, route)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from channels.sending import Failed, OutgoingText, Retry, Sender, SendResult, Sent
 from crm_core.replies_model import OutgoingMessage, OutgoingMessagePort
 from intake.notify.dispatcher import wait_any
+from intake.replies.files import load_files
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +147,16 @@ class ReplyDispatcher:
         budget = deadline - time.monotonic()
         if budget <= 0:
             return _NotTried()
+        files = await load_files(self._replies, message)
+        if files is None:
+            return Failed(f"{message.channel}: the message's file is missing from storage")
         text = OutgoingText(
             message.account,
             message.address,
             message.text,
             message.idempotency_key,
             message.context,
+            files,
         )
         try:
             async with asyncio.timeout(budget):

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from crm_core.calls import CallDirection, CallFact, CallOutcome, CallStage, StoredCall, assemble
+from crm_core.chains import join_lead
 from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
 from dedupe.profile import RawIdentity
 from intake.auth import list_tokens
@@ -37,7 +38,8 @@ DUE = (utcnow() + timedelta(days=2)).isoformat()
 
 @dataclass
 class World:
-    """Petrov's records (lead → deal, contact, company, task, call, merges) and ivanova's."""
+    """Petrov's records (lead → deal, contact, company, task, call, merges, a join of leads)
+    and ivanova's."""
 
     ids: dict[str, int] = field(default_factory=dict)
     ivanova_id: int = 0
@@ -170,8 +172,20 @@ async def build_world(running: Running) -> World:
         "merge_id"
     ]
     ids["firm"] = firms[0]
+    ids["join"] = await _petrov_join(running)
     await ivanova_lead(running, world)
     return world
+
+
+async def _petrov_join(running: Running) -> int:
+    """Two of petrov's open leads of one person, joined (as a chain of channels joins them)."""
+    first = await new_lead(running, "petrov", name="Фома Петровский", phone="+7 903 555-03-01")
+    second = await new_lead(running, "petrov", email="foma@petrovsky-client.ru")
+    async with running.services.storage.transaction() as uow:
+        survivor = await uow.leads.lock(first)
+        joined = await uow.leads.lock(second)
+        assert survivor is not None and joined is not None
+        return await join_lead(uow, survivor, joined, "один человек", None, "system", utcnow())
 
 
 async def _petrov_call(uow: Any, petrov_id: int, deal_id: int, now: Any) -> int:
@@ -261,6 +275,7 @@ def fill(template: str, world: World) -> str:
         "task_id": ids["task"],
         "merge_id": merge or ids["contact_merge"],
         "token_id": ids["token"],
+        "join_id": ids["join"],
     }
     path = template
     for name, value in values.items():

@@ -174,7 +174,7 @@ async def test_refusals_are_russian_and_keep_the_text(service: Service) -> None:
         running, f"{path}/messages", secret, {**form, "channel": "vk", "text": "Привет"}
     )
 
-    assert "Напишите текст сообщения." in empty
+    assert "Напишите текст сообщения или приложите файл." in empty
     assert "Сообщение слишком длинное для этого канала: не больше 4096 символов." in long
     assert "я" * 4097 in long  # what the manager typed stays in the form
     assert "Клиенту нельзя ответить в этом канале: он туда не писал." in html.unescape(vk)

@@ -1,5 +1,6 @@
-"""A local stand-in of the Bot API's sendMessage and VK's messages.send (with
-messages.isMessagesFromGroupAllowed), for replies tests.
+"""A local stand-in of the Bot API's sendMessage, sendDocument, getFile and file downloads, and
+of VK's messages.send (with messages.isMessagesFromGroupAllowed), docs.getMessagesUploadServer,
+the upload server, docs.save and file URLs, for replies tests.
 
 It answers as the platforms do (Telegram: JSON with `ok`, `error_code`, `description`; VK:
 HTTP 200 with `response` or `error`), records every call it received, and applies the
@@ -63,6 +64,16 @@ class PlatformStandIn:
     vk_check_faults: list[Fault] = field(default_factory=list)
     # Seconds each accepted call takes (to let concurrent dispatchers overlap).
     latency: float = 0.0
+    # sendDocument: every call (fields, and the document as (file name, type, bytes)).
+    telegram_documents: list[dict[str, Any]] = field(default_factory=list)
+    # Clients' files Telegram holds: file_id -> content (getFile and /file/bot<token>/...).
+    telegram_files: dict[str, bytes] = field(default_factory=dict)
+    # VK: files received by the upload server, docs saved, and the docs upload's faults.
+    vk_uploads: list[tuple[str, str, bytes]] = field(default_factory=list)
+    vk_saved: list[dict[str, str]] = field(default_factory=list)
+    vk_upload_faults: list[Fault] = field(default_factory=list)
+    # Clients' files VK serves at {url}/vkfiles/<name>.
+    vk_files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def telegram_api_base(self) -> str:
@@ -79,6 +90,14 @@ class PlatformStandIn:
             self.wrong_tokens += 1
             return telegram_error(401, "Unauthorized")()
         method = request.match_info["method"]
+        if method == "sendDocument":
+            return await self._send_document(request)
+        if method == "getFile":
+            file_id = (await request.json())["file_id"]
+            if file_id not in self.telegram_files:
+                return telegram_error(400, "Bad Request: invalid file_id")()
+            result = {"file_id": file_id, "file_path": f"documents/{file_id}.bin"}
+            return web.json_response({"ok": True, "result": result})
         if method != "sendMessage":
             # The webhook watch asks the bot's webhook state: set, nothing pending.
             return web.json_response(
@@ -99,6 +118,61 @@ class PlatformStandIn:
             "chat": {"id": body["chat_id"]},
         }
         return web.json_response({"ok": True, "result": result})
+
+    async def _send_document(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        document = form["document"]
+        assert isinstance(document, web.FileField), "sendDocument takes the file as a part"
+        call = {
+            "chat_id": int(str(form["chat_id"])),
+            "caption": form.get("caption"),
+            "document": (document.filename, document.content_type, document.file.read()),
+        }
+        self.telegram_documents.append(call)
+        self.telegram_calls.append(call)
+        if self.telegram_faults:
+            return self.telegram_faults.pop(0)()
+        self.telegram_delivered.append(call)
+        result = {"message_id": 1000 + len(self.telegram_delivered), "chat": {"id": 1}}
+        return web.json_response({"ok": True, "result": result})
+
+    async def telegram_file(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != TELEGRAM_TOKEN:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].removeprefix("documents/").removesuffix(".bin")
+        if file_id not in self.telegram_files:
+            return web.Response(status=404)
+        return web.Response(body=self.telegram_files[file_id], content_type="application/pdf")
+
+    async def vk_upload_server(self, request: web.Request) -> web.StreamResponse:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if form.get("access_token") != VK_TOKEN:
+            return vk_error(5, "User authorization failed: invalid access_token (4).")()
+        assert form["type"] == "doc" and form["peer_id"]
+        return web.json_response({"response": {"upload_url": f"{self.url}/upload/doc"}})
+
+    async def vk_upload(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        file = form["file"]
+        assert isinstance(file, web.FileField), "the upload server takes the file as a part"
+        if self.vk_upload_faults:
+            return self.vk_upload_faults.pop(0)()
+        self.vk_uploads.append((file.filename, file.content_type, file.file.read()))
+        return web.json_response({"file": f"uploaded-{len(self.vk_uploads)}"})
+
+    async def vk_docs_save(self, request: web.Request) -> web.StreamResponse:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if form.get("access_token") != VK_TOKEN:
+            return vk_error(5, "User authorization failed: invalid access_token (4).")()
+        self.vk_saved.append(form)
+        doc = {"id": 9000 + len(self.vk_saved), "owner_id": 48392017, "title": form["title"]}
+        return web.json_response({"response": {"type": "doc", "doc": doc}})
+
+    async def vk_file(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in self.vk_files:
+            return web.Response(status=404)
+        return web.Response(body=self.vk_files[name], content_type="application/octet-stream")
 
     async def vk(self, request: web.Request) -> web.StreamResponse:
         form = {k: str(v) for k, v in (await request.post()).items()}
@@ -131,8 +205,14 @@ class PlatformStandIn:
 async def platform_stand_in() -> AsyncIterator[PlatformStandIn]:
     """The stand-in running on a loopback port for the block."""
     stand_in = PlatformStandIn()
-    app = web.Application()
+    # Telegram takes documents up to 50 MB, VK's upload server more: not aiohttp's 1 MiB.
+    app = web.Application(client_max_size=60 * 1024 * 1024)
     app.router.add_post("/bot{token}/{method}", stand_in.telegram)
+    app.router.add_get("/file/bot{token}/{path:.+}", stand_in.telegram_file)
+    app.router.add_post("/method/docs.getMessagesUploadServer", stand_in.vk_upload_server)
+    app.router.add_post("/upload/doc", stand_in.vk_upload)
+    app.router.add_post("/method/docs.save", stand_in.vk_docs_save)
+    app.router.add_get("/vkfiles/{name}", stand_in.vk_file)
     app.router.add_post("/method/messages.send", stand_in.vk)
     app.router.add_post("/method/messages.isMessagesFromGroupAllowed", stand_in.vk_allowed)
     server = TestServer(app, host="127.0.0.1")

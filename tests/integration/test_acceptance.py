@@ -60,7 +60,7 @@ async def test_unaccepted_lead_is_handed_over_once_then_stays(
     assert first.manager_id is not None and moved is not None
     assert moved.assignee_id not in (None, first.manager_id)
     assert moved.accept_by == clock[0] + timedelta(minutes=15)
-    assert history[-1].kind == "hand_over" and "not taken by" in history[-1].reason
+    assert history[-1].kind == "hand_over" and "не взял заявку" in history[-1].reason
 
     clock[0] = T0 + timedelta(minutes=40)
     assert await watch.run_once() == 1
@@ -69,7 +69,7 @@ async def test_unaccepted_lead_is_handed_over_once_then_stays(
         last = (await uow.sales.assignments_of(lead.id))[-1]
         notes = await uow.outbox.live_since(0, 100)
     assert stays is not None and stays.assignee_id == moved.assignee_id
-    assert stays.accept_by is None and "stays with its manager" in last.reason
+    assert stays.accept_by is None and "остаётся у своего менеджера" in last.reason
     kinds = {(n.manager_id, n.kind) for n in notes}
     assert (moved.assignee_id, NotificationKind.LEAD_HANDED_OVER) in kinds
 

@@ -31,6 +31,7 @@ SQLITE_TYPE = {
     "jsonb": "TEXT",
     "double precision": "REAL",
     "numeric": "NUMERIC",
+    "bytea": "BLOB",
 }
 TRIGGER_MIGRATION = """-- A trigger and a ';' inside a string literal, in one migration.
 CREATE TABLE notes (

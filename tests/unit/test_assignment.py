@@ -1,4 +1,4 @@
-"""The assignment engine, pure: owner first, weighted round-robin, fallback, hand-over."""
+"""The assignment engine, pure: owner first, weighted по очереди: fallback, hand-over."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ TEAM = queue(PETROVA, SMIRNOVA, KUZNETSOV)
 
 
 def owner(**kw: bool) -> OwnerHint:
-    return OwnerHint(45, "Сидорова", "company k45", **kw)
+    return OwnerHint(45, "Сидорова", "компании №45", **kw)
 
 
 def test_active_owner_gets_the_lead_with_a_deadline() -> None:
@@ -71,7 +71,7 @@ def test_active_owner_gets_the_lead_with_a_deadline() -> None:
     assert result == Assignment(
         45,
         AssignmentKind.OWNER,
-        "owner of company k45: Сидорова",
+        "владелец компании №45: Сидорова",
         accept_by=datetime(2024, 3, 11, 7, 15, tzinfo=UTC),
     )
 
@@ -80,15 +80,15 @@ def test_owner_off_duty_still_gets_the_lead_and_the_reason_says_so() -> None:
     result = assign(TEAM, {}, SUNDAY_10, owner=owner(on_duty=False))
     assert result.manager_id == 45
     assert result.kind is AssignmentKind.OWNER
-    assert result.reason == "owner of company k45: Сидорова (off duty)"
+    assert result.reason == "владелец компании №45: Сидорова (вне смены)"
 
 
 @pytest.mark.parametrize(
     ("hint", "why"),
     [
-        (owner(active=False), "inactive"),
-        (owner(absent=True), "absent"),
-        (owner(active=False, absent=True), "inactive"),
+        (owner(active=False), "неактивен"),
+        (owner(absent=True), "отсутствует"),
+        (owner(active=False, absent=True), "неактивен"),
     ],
 )
 def test_inactive_or_absent_owner_is_skipped_for_round_robin(hint: OwnerHint, why: str) -> None:
@@ -96,14 +96,14 @@ def test_inactive_or_absent_owner_is_skipped_for_round_robin(hint: OwnerHint, wh
     assert result.kind is AssignmentKind.ROUND_ROBIN
     assert result.manager_id == 1
     assert result.reason == (
-        f"owner of company k45 Сидорова {why}; round-robin, Петрова on duty, capacity 1/20"
+        f"владелец компании №45 Сидорова {why}; по очереди: Петрова на смене, загрузка 1/20"
     )
 
 
 def test_excluded_owner_is_skipped() -> None:
     result = assign(TEAM, {}, MONDAY_10, owner=owner(), exclude=frozenset({45}))
     assert result.kind is AssignmentKind.ROUND_ROBIN
-    assert result.reason.startswith("owner of company k45 Сидорова excluded; ")
+    assert result.reason.startswith("владелец компании №45 Сидорова исключён; ")
 
 
 def test_owner_hint_reads_the_owners_availability() -> None:
@@ -120,11 +120,11 @@ def test_round_robin_reason_shows_the_capacity_after_this_lead() -> None:
     assert result == Assignment(
         1,
         AssignmentKind.ROUND_ROBIN,
-        "round-robin, Петрова on duty, capacity 3/20",
+        "по очереди: Петрова на смене, загрузка 3/20",
         accept_by=datetime(2024, 3, 11, 7, 15, tzinfo=UTC),
     )
     uncapped = assign(TEAM, {1: ManagerLoad(0, 9), 2: ManagerLoad(0, 9)}, MONDAY_10)
-    assert uncapped.reason == "round-robin, Кузнецов on duty, no cap"
+    assert uncapped.reason == "по очереди: Кузнецов на смене, без лимита"
 
 
 def simulate(q: Queue, leads: int, now: datetime = MONDAY_10) -> list[int]:
@@ -168,7 +168,7 @@ def test_member_at_capacity_is_skipped() -> None:
     load = {1: ManagerLoad(assigned_today=20, served=0), 2: ManagerLoad(3, 10)}
     result = assign(queue(PETROVA, SMIRNOVA), load, MONDAY_10)
     assert result.manager_id == 2
-    assert result.reason == "round-robin, Смирнова on duty, capacity 4/20"
+    assert result.reason == "по очереди: Смирнова на смене, загрузка 4/20"
 
 
 def test_inactive_absent_and_off_duty_members_are_skipped() -> None:
@@ -191,7 +191,7 @@ def test_nobody_on_duty_goes_to_the_head() -> None:
     assert result == Assignment(
         99,
         AssignmentKind.FALLBACK,
-        "fallback: nobody on duty, head Иванова",
+        "резерв: никого нет на смене, руководитель Иванова",
         accept_by=datetime(2024, 3, 17, 7, 15, tzinfo=UTC),
     )
 
@@ -199,12 +199,14 @@ def test_nobody_on_duty_goes_to_the_head() -> None:
 def test_everyone_at_capacity_goes_to_the_head() -> None:
     load = {1: ManagerLoad(20, 0), 2: ManagerLoad(20, 0)}
     result = assign(queue(PETROVA, SMIRNOVA), load, MONDAY_10)
-    assert result.reason == "fallback: everyone on duty is at capacity, head Иванова"
+    assert result.reason == "резерв: все на смене загружены до лимита, руководитель Иванова"
 
 
 def test_no_active_members_goes_to_the_head() -> None:
     q = queue(member(1, "a", active=False))
-    assert assign(q, {}, MONDAY_10).reason == "fallback: no active members, head Иванова"
+    assert assign(q, {}, MONDAY_10).reason == (
+        "резерв: в очереди нет активных менеджеров, руководитель Иванова"
+    )
 
 
 def test_nobody_on_duty_waits_for_the_first_member_to_come_on_duty() -> None:
@@ -218,7 +220,7 @@ def test_nobody_on_duty_waits_for_the_first_member_to_come_on_duty() -> None:
     assert result == Assignment(
         None,
         AssignmentKind.WAITING,
-        "waiting: nobody on duty, Уралова on duty from 2024-03-18 09:00 Asia/Yekaterinburg",
+        "ожидание: никого нет на смене, Уралова на смене с 2024-03-18 09:00 Asia/Yekaterinburg",
         wait_until=datetime(2024, 3, 18, 4, 0, tzinfo=UTC),
     )
 
@@ -233,7 +235,7 @@ def test_waiting_skips_members_who_will_not_come() -> None:
     )
     result = assign(q, {}, SUNDAY_10, exclude=frozenset({3}))
     assert result.wait_until == datetime(2024, 3, 20, 9, 0, tzinfo=UTC)
-    assert "Петрова on duty from 2024-03-20 12:00 Europe/Moscow" in result.reason
+    assert "Петрова на смене с 2024-03-20 12:00 Europe/Moscow" in result.reason
 
 
 def test_full_capacity_waits_for_the_next_local_day() -> None:
@@ -241,7 +243,7 @@ def test_full_capacity_waits_for_the_next_local_day() -> None:
     result = assign(q, {1: ManagerLoad(20, 20)}, MONDAY_10)
     assert result.kind is AssignmentKind.WAITING
     assert result.wait_until == datetime(2024, 3, 12, 6, 0, tzinfo=UTC)
-    assert result.reason.startswith("waiting: everyone on duty is at capacity, Петрова")
+    assert result.reason.startswith("ожидание: все на смене загружены до лимита, Петрова")
 
 
 def test_waiting_with_nobody_coming_has_no_wait_until() -> None:
@@ -252,7 +254,7 @@ def test_waiting_with_nobody_coming_has_no_wait_until() -> None:
     assert result == Assignment(
         None,
         AssignmentKind.WAITING,
-        "waiting: nobody on duty, no member comes on duty within 14 d",
+        "ожидание: никого нет на смене, никто не выйдет на смену в ближайшие 14 дн.",
     )
 
 
@@ -283,16 +285,17 @@ def test_hand_over_passes_to_each_member_then_to_the_head_who_keeps_it() -> None
         (99, AssignmentKind.FALLBACK),
     ]
     assert seen[0].reason == (
-        "hand-over: not taken by Петрова within 15 min, round-robin, Смирнова on duty,"
-        " capacity 2/20"
+        "передача: менеджер Петрова не взял заявку за 15 мин, по очереди: Смирнова на смене,"
+        " загрузка 2/20"
     )
     assert seen[0].accept_by == datetime(2024, 3, 11, 7, 30, tzinfo=UTC)
     assert seen[2].reason == (
-        "hand-over: not taken by Кузнецов within 15 min, fallback: everyone tried, head Иванова"
+        "передача: менеджер Кузнецов не взял заявку за 15 мин, резерв: заявку предлагали всем,"
+        " руководитель Иванова"
     )
     assert seen[3].reason == (
-        "hand-over: not taken by Иванова within 15 min, fallback: everyone tried,"
-        " stays with head Иванова"
+        "передача: менеджер Иванова не взял заявку за 15 мин, резерв: заявку предлагали всем,"
+        " остаётся у: руководитель Иванова"
     )
     assert seen[3].accept_by is None
 
@@ -303,7 +306,7 @@ def test_hand_over_with_everyone_tried_and_no_head_leaves_the_lead_in_the_queue(
     assert result == Assignment(
         None,
         AssignmentKind.WAITING,
-        "hand-over: not taken by Смирнова within 1 h, waiting: everyone tried",
+        "передача: менеджер Смирнова не взял заявку за 1 ч, ожидание: заявку предлагали всем",
     )
 
 
@@ -312,16 +315,19 @@ def test_hand_over_from_an_owner_outside_the_queue_names_them() -> None:
     assert first.manager_id == 45
     result = hand_over(TEAM, {}, MONDAY_10 + TIMEOUT, previous=45, owner=owner())
     assert result.manager_id == 1
-    assert result.reason.startswith("hand-over: not taken by Сидорова within 15 min, round-robin")
+    assert result.reason.startswith(
+        "передача: менеджер Сидорова не взял заявку за 15 мин, по очереди:"
+    )
     anonymous = hand_over(TEAM, {}, MONDAY_10, previous=77, tried=frozenset({1, 2}))
-    assert anonymous.reason.startswith("hand-over: not taken by manager 77 within 15 min")
+    assert anonymous.reason.startswith("передача: менеджер №77 не взял заявку за 15 мин")
     assert anonymous.manager_id == 3
 
 
 def test_hand_over_off_hours_goes_to_the_head() -> None:
     result = hand_over(TEAM, {}, SUNDAY_10, previous=45, owner=owner())
     assert result.reason == (
-        "hand-over: not taken by Сидорова within 15 min, fallback: nobody on duty, head Иванова"
+        "передача: менеджер Сидорова не взял заявку за 15 мин, резерв: никого нет на смене,"
+        " руководитель Иванова"
     )
 
 

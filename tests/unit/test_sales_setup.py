@@ -116,7 +116,7 @@ def test_demo_queue_converts_with_weights_and_hours(demo: Settings) -> None:
         (12, "Пётр Петров", 1, None),
         (13, "Мария Смирнова", 1, None),
     ]
-    assert queue.fallback == FallbackManager(14, "Ольга Руководитель", "head")
+    assert queue.fallback == FallbackManager(14, "Ольга Руководитель", "руководитель")
     assert queue.acceptance_timeout == timedelta(minutes=15)
 
     def on_duty(now: datetime) -> list[int]:
@@ -170,7 +170,7 @@ def test_fallback_to_a_manager_carries_their_role(
         '[[queues]]\nkey = "vk"\nname = "ВК"\nmanagers = ["ivanova"]\nfallback = "petrov"\n'
     )
     queue = build_queue(settings.queues[1], TEST_IDS, settings)
-    assert queue.fallback == FallbackManager(2, "Пётр Петров", "manager")
+    assert queue.fallback == FallbackManager(2, "Пётр Петров", "менеджер")
 
 
 def test_inactive_manager_is_an_inactive_member(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_refusals_read_in_russian() -> None:
         "Сообщение слишком длинное для этого канала: не больше 4096 символов."
     )
     assert refusal_text(RuleError("empty_text", "text", "empty", 422)) == (
-        "Напишите текст сообщения."
+        "Напишите текст сообщения или приложите файл."
     )
     smtp = RuleError("channel_unavailable", "channel", "the mailbox has no SMTP settings", 422)
     assert refusal_text(smtp) == (

@@ -18,7 +18,7 @@ from intake.replies.wiring import unavailable_accounts
 from workplace.pages.merge import card_notice
 from workplace.pages.replies import load_replies
 from workplace.pages.shared import not_found, path_id, render
-from workplace.pages.timeline import TimelineItem, activity_item
+from workplace.pages.timeline import TimelineFile, TimelineItem, activity_item
 from workplace.viewer import viewer
 
 # The card lists a client's newest leads; older ones stay in the API's listing.
@@ -53,7 +53,7 @@ async def contact_context(
             uow, me, RecordKind.CONTACT, contact.id, unavailable_accounts(settings)
         )
         context = await _records(
-            uow, me, leads, RecordKind.CONTACT, contact.id, replies["outgoing"]
+            uow, me, leads, RecordKind.CONTACT, contact.id, replies["outgoing"], replies["files"]
         )
         context["merging"] = await card_notice(uow, me, contact, dict(request.query))
     newest = leads[0].data.contact if leads else None
@@ -92,6 +92,7 @@ async def _records(
     entity: RecordKind,
     entity_id: int,
     outgoing: Mapping[int, OutgoingMessage] | None = None,
+    files: Mapping[int, tuple[TimelineFile, ...]] | None = None,
 ) -> dict[str, Any]:
     """The leads and deals the viewer may see, owner names and the record's timeline."""
     deals: list[Deal] = []
@@ -103,7 +104,10 @@ async def _records(
     names = {m.id: m.name for m in managers}
     tasks = await uow.sales.tasks_of(entity, entity_id)
     activities = await uow.sales.activities_of(entity, entity_id)
-    timeline = [activity_item(a, a.actor, (outgoing or {}).get(a.id)) for a in activities] + [
+    timeline = [
+        activity_item(a, a.actor, (outgoing or {}).get(a.id), (files or {}).get(a.id, ()))
+        for a in activities
+    ] + [
         TimelineItem(
             t.due_at, "task", t.title, names.get(t.assignee_id or 0, ""), t.done_at is not None
         )

@@ -79,7 +79,13 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         {m.login: m.name for m in managers}, names_by_id, stage_names, junk_reasons(request)
     )
     events = timeline(
-        activities, tasks, audit, names, stage_items(history, stage_names), replies["outgoing"]
+        activities,
+        tasks,
+        audit,
+        names,
+        stage_items(history, stage_names),
+        replies["outgoing"],
+        replies["files"],
     )
     health = deal_health([t.due_at for t in open_tasks], now, me.timezone).value
     return {

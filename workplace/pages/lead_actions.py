@@ -1,4 +1,5 @@
-"""Take, junk, reassign, confirm or reject a match from Входящие or the card.
+"""Take, junk, reassign, confirm or reject a match from Входящие or the card; undo a join of
+leads from the card.
 
 Each action runs the same crm_core command as the API's route; a refused command comes back
 as a Russian message in place of the row or card, never as an error page.
@@ -11,7 +12,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from crm_core.access import may_see
+from crm_core.access import may_see, may_undo_merge
+from crm_core.chains import undo_lead_join
 from crm_core.errors import DomainError, NotFound
 from crm_core.holders import lead_holders
 from crm_core.lifecycle import junk_lead, reassign_lead, take_lead
@@ -98,6 +100,24 @@ async def _decide(
             raise DomainError("contact_id", "contact_id must be a number")
         await decision(uow, lead_id, int(raw), me, region, now)
         return done
+
+    lead_id = _lead_id(request)
+    return await _act(request, lead_id, command)
+
+
+async def undo_join(request: web.Request) -> web.StreamResponse:
+    """Разъединить: a lead joined into this one (or this one, joined into another) is open on
+    its own again. A head's action, as undoing a merge is."""
+    join_id = path_id(request, "join_id") or 0
+
+    async def command(uow: UnitOfWork, me: Manager, now: datetime) -> str:
+        if not may_undo_merge(me):
+            raise DomainError("join_id", "only a head of sales can undo joins of leads", 403)
+        entry = await uow.leads.get_join(join_id)
+        if entry is None or lead_id not in (entry.survivor_id, entry.joined_id):
+            raise NotFound("join_id", f"no lead join {join_id} of lead {lead_id}")
+        restored = await undo_lead_join(uow, join_id, me.login, now)
+        return f"Объединение отменено: заявка №{restored.id} снова отдельная."
 
     lead_id = _lead_id(request)
     return await _act(request, lead_id, command)

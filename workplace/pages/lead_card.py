@@ -84,6 +84,7 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
         tasks = await uow.sales.tasks_of(RecordKind.LEAD, lead_id)
         activities = await uow.sales.activities_of(RecordKind.LEAD, lead_id)
         audit = await uow.audit.for_entity("lead", lead_id)
+        joins = await uow.leads.joins_of(lead_id)
         managers = await uow.managers.list()
         replies = await load_replies(
             uow, me, RecordKind.LEAD, lead_id, unavailable_accounts(request.app[SERVICES].settings)
@@ -108,9 +109,13 @@ async def load_card(request: web.Request, me: Manager, lead_id: int) -> dict[str
             }
             for r in assignments
         ],
-        "timeline": timeline(activities, tasks, audit, names, outgoing=replies["outgoing"]),
+        "timeline": timeline(
+            activities, tasks, audit, names, outgoing=replies["outgoing"], files=replies["files"]
+        ),
+        "opening_files": replies["opening_files"],
         "reply": replies["reply"],
         "candidates": candidates(lead, contacts),
+        "joins": joins,
         "reasons": reasons,
         "team": sorted((m for m in managers if m.active), key=lambda m: m.name),
         "names": {m.login: m.name for m in managers},

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.attachments import received_file_token, sent_file_token
 from crm_core.errors import DomainError
 from crm_core.model import Manager
 from crm_core.replies import (
@@ -24,13 +25,17 @@ from crm_core.replies import (
     reply_choice,
     send_reply,
 )
-from crm_core.replies_model import OutgoingState, ReplyTarget
+from crm_core.replies_model import ConversationEntry, OutgoingState, ReplyTarget
 from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
+from intake.http.body import BadBody
+from intake.http.downloads import attachment_response
 from intake.http.keys import SERVICES
+from intake.http.uploads import form_files
 from intake.replies.wiring import unavailable_accounts
 from workplace.pages.shared import CHANNELS, not_found, path_id, render
+from workplace.pages.timeline import TimelineFile, size_label
 from workplace.viewer import viewer
 
 # How many of a record's newest messages the card looks up delivery states for.
@@ -44,10 +49,13 @@ STATE_NAMES = {
 }
 # send_reply's refusals as a manager reads them.
 RULE_TEXTS = {
-    "empty_text": "Напишите текст сообщения.",
+    "empty_text": "Напишите текст сообщения или приложите файл.",
     "unknown_channel": "Выберите канал из списка.",
     "no_channel": "Клиенту нельзя ответить в этом канале: он туда не писал.",
     "idempotency_conflict": "Эта форма уже использована для другого сообщения: обновите страницу.",
+    "attachment_too_large": "Файл больше 20 МБ: приложите файл поменьше.",
+    "too_many_attachments": "Можно приложить один файл к сообщению.",
+    "empty_attachment": "Файл пустой: выберите другой.",
 }
 
 
@@ -127,7 +135,32 @@ async def load_replies(
     panel = ReplyPanel(action_path(entity, entity_id), options, uuid.uuid4().hex)
     entries = await conversation_page(uow, me, entity, entity_id, CONVERSATION_LIMIT, None)
     outgoing = {e.activity_id: e.outgoing for e in entries if e.outgoing and e.activity_id}
-    return {"reply": panel, "outgoing": outgoing}
+    base = files_path(entity, entity_id)
+    files = {e.activity_id: timeline_files(e, base) for e in entries if e.activity_id}
+    opening = next((timeline_files(e, base) for e in entries if e.activity_id is None), ())
+    return {"reply": panel, "outgoing": outgoing, "files": files, "opening_files": opening}
+
+
+def files_path(entity: RecordKind, entity_id: int) -> str:
+    """Where the workplace serves a record's conversation files from."""
+    return f"/files/{entity.value}/{entity_id}"
+
+
+def timeline_files(entry: ConversationEntry, base: str) -> tuple[TimelineFile, ...]:
+    """A message's files (the manager's or the client's) with their download links."""
+    if entry.outgoing is not None:
+        return tuple(
+            TimelineFile(
+                a.name, size_label(a.size), f"{base}/{sent_file_token(entry.outgoing, i)}"
+            )
+            for i, a in enumerate(entry.outgoing.attachments)
+        )
+    return tuple(
+        TimelineFile(
+            f.name, size_label(f.size), f"{base}/{received_file_token(entry.activity_id, i)}"
+        )
+        for i, f in enumerate(entry.files)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +178,10 @@ async def send_from_card(
     """Read the reply form and queue the message with the API's `send_reply`; None when
     the record does not exist for the manager (404, as in the API)."""
     form = await request.post()
+    try:
+        files = form_files(form)
+    except BadBody:
+        files = []
     text = str(form.get("text") or "")
     channel = str(form.get("channel") or "").strip() or None
     key = str(form.get("key") or "").strip()
@@ -165,6 +202,7 @@ async def send_from_card(
                 utcnow(),
                 idempotency_key=f"web:{me.id}:{key}",
                 unavailable=unavailable_accounts(services.settings),
+                attachments=files,
             )
     except DomainError as err:
         if err.status == 404:
@@ -172,6 +210,18 @@ async def send_from_card(
         return ReplyOutcome(False, refusal_text(err), kept)
     services.outgoing_wakeup.set()
     return ReplyOutcome(True, SENT_NOTICE, {})
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    """A conversation file from a card's timeline, for a manager who may see the record."""
+    me = await viewer(request)
+    raw = request.match_info["entity"]
+    entity_id = path_id(request, "entity_id")
+    if raw not in ("lead", "deal", "contact") or entity_id is None:
+        return not_found(request, me)
+    return await attachment_response(
+        request, me, RecordKind(raw), entity_id, request.match_info["attachment"], plain=True
+    )
 
 
 def refusal_text(err: DomainError) -> str:

@@ -14,6 +14,26 @@ from intake.replies.reasons import explain_error
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineFile:
+    """A file of a message on the timeline: its name, size as read, and download link."""
+
+    name: str
+    size: str
+    url: str
+
+
+def size_label(size: int | None) -> str:
+    """ "48 КБ", "1,5 МБ", "" when unknown."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} Б"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} КБ"
+    return f"{size / (1024 * 1024):.1f} МБ".replace(".", ",")
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineItem:
     """An activity, a task, a stage or an audited change, for one chronological list."""
 
@@ -26,6 +46,7 @@ class TimelineItem:
     # An outgoing message's delivery: "queued", "sent" or "failed" with the platform's reason.
     state: str | None = None
     error: str | None = None
+    files: tuple[TimelineFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +75,20 @@ def timeline(
     names: Names,
     extra: Iterable[TimelineItem] = (),
     outgoing: Mapping[int, OutgoingMessage] | None = None,
+    files: Mapping[int, tuple[TimelineFile, ...]] | None = None,
 ) -> list[TimelineItem]:
     """Everything that happened to a record, newest first; audit entries the other items
     already show (a stage move beside its stage, the record's creation) are left out.
 
     `outgoing` (by activity id) marks the message activities that went to the client with
-    their delivery state: each message is one item, whichever way it went.
+    their delivery state: each message is one item, whichever way it went; `files` (by
+    activity id) are the messages' files, either way.
     """
     items = [
-        activity_item(a, names.manager(a.actor), (outgoing or {}).get(a.id)) for a in activities
+        activity_item(
+            a, names.manager(a.actor), (outgoing or {}).get(a.id), (files or {}).get(a.id, ())
+        )
+        for a in activities
     ]
     items += [
         TimelineItem(
@@ -86,11 +112,17 @@ def timeline(
 
 
 def activity_item(
-    activity: Activity, actor: str, outgoing: OutgoingMessage | None = None
+    activity: Activity,
+    actor: str,
+    outgoing: OutgoingMessage | None = None,
+    files: tuple[TimelineFile, ...] = (),
 ) -> TimelineItem:
-    """An activity as a timeline item; a message to the client carries its delivery state."""
+    """An activity as a timeline item; a message to the client carries its delivery state,
+    a message either way its files."""
     if outgoing is None:
-        return TimelineItem(activity.at, activity.kind.value, activity.text or "", actor)
+        return TimelineItem(
+            activity.at, activity.kind.value, activity.text or "", actor, files=files
+        )
     return TimelineItem(
         activity.at,
         activity.kind.value,
@@ -98,6 +130,7 @@ def activity_item(
         actor,
         state=outgoing.state.value,
         error=explain_error(outgoing.channel, outgoing.state, outgoing.last_error),
+        files=files,
     )
 
 
@@ -132,6 +165,17 @@ def _fill_fields(before: Mapping[str, Any], after: Mapping[str, Any], names: Nam
     return "Заполнены поля: " + ", ".join(filled) if filled else "Заполнены поля"
 
 
+def _joined(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    if "joined_id" in after:
+        return f"С этой заявкой объединена заявка №{after['joined_id']} (тот же человек)"
+    return f"Объединена с заявкой №{after.get('duplicate_of_id')} (тот же человек)"
+
+
+def _join_undone(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    other = after.get("joined_id") or before.get("duplicate_of_id")
+    return f"Объединение с заявкой №{other} отменено"
+
+
 def _constant(text: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]:
     return lambda before, after, names: text
 
@@ -146,6 +190,10 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "request_lost": _request_lost,
     "reject_lost": _constant("Руководитель отклонил закрытие как проигранной"),
     "fill_fields": _fill_fields,
+    "lead_joined": _joined,
+    "joined_into": _joined,
+    "lead_join_undone": _join_undone,
+    "join_undone": _join_undone,
 }
 
 

@@ -32,6 +32,9 @@ class IdentityRepository(IdentityIndex, Protocol):
     async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
         """Remove records' keys and lower the keys' counts."""
 
+    async def keys_of(self, entity: Entity, entity_ids: Collection[int]) -> dict[int, set[str]]:
+        """The keys each record is indexed under (records with none are left out)."""
+
     async def search_contacts(
         self, keys: Collection[str], name_patterns: Sequence[str], limit: int
     ) -> list[Contact]:

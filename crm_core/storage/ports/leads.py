@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from crm_core.model import (
     ConsentRecord,
     Lead,
     LeadContactDetails,
     LeadFilter,
+    LeadJoin,
     LeadMatch,
     LeadStatus,
     NewLead,
@@ -57,6 +58,36 @@ class LeadRepository(Protocol):
 
     async def assignee_id(self, lead_id: int) -> int | None:
         """The manager a lead is assigned to, if any."""
+
+    async def attach(
+        self, lead_ids: Sequence[int], open_lead_id: int | None, now: datetime
+    ) -> None:
+        """Attach leads to a person's open lead (None: detach them)."""
+
+    async def set_contact(self, lead_id: int, details: LeadContactDetails, now: datetime) -> None:
+        """Write the lead's fillable contact fields and messenger ids as given."""
+
+    async def add_join(
+        self,
+        survivor_id: int,
+        joined_id: int,
+        by_lead_id: int | None,
+        reason: str,
+        before: dict[str, Any],
+        moved: dict[str, list[int]],
+        actor: str,
+        now: datetime,
+    ) -> int:
+        """Journal a join of one open lead into another; returns its id."""
+
+    async def get_join(self, join_id: int) -> LeadJoin | None:
+        """One lead-join journal entry."""
+
+    async def joins_of(self, lead_id: int) -> list[LeadJoin]:
+        """The journal entries a lead took part in (as survivor or joined), oldest first."""
+
+    async def mark_join_undone(self, join_id: int, actor: str, now: datetime) -> None:
+        """Close a lead-join journal entry."""
 
     async def open_lead_of_contact(self, contact_id: int) -> Lead | None:
         """The contact's newest lead still in qualification (new or in work)."""

@@ -116,6 +116,20 @@ class SalesRepository(Protocol):
     async def add_activity(self, activity: NewActivity, now: datetime) -> int:
         """Log an activity; returns its id."""
 
+    async def move_work(
+        self, entity: RecordKind, from_id: int, to_id: int
+    ) -> dict[str, list[int]]:
+        """Move a record's activities and tasks to another record of the same kind; returns
+        the ids moved ({"activities": [...], "tasks": [...]})."""
+
+    async def set_work_record(
+        self, moved: dict[str, list[int]], entity: RecordKind, entity_id: int
+    ) -> None:
+        """Point activities and tasks (as move_work returned them) at a record."""
+
+    async def delete_activity(self, activity_id: int) -> None:
+        """Remove one activity (a join's own entry, when the join is undone)."""
+
     async def activities_of(self, entity: RecordKind, entity_id: int) -> list[Activity]:
         """A record's activities, newest first."""
 

@@ -30,12 +30,29 @@ OptionalStateName = Annotated[
 
 
 class SendMessageRequest(Body):
-    """A message to the client, through a channel they wrote in."""
+    """A message to the client, through a channel they wrote in. To attach a file, send the
+    same fields as multipart/form-data with the file as the part `attachments`."""
 
     text: NonBlank = Field(description="Up to 4096 characters (Telegram, VK)")
     channel: ReplyChannelChoice | None = Field(
         default=None, description="Default: the channel the client used last"
     )
+
+
+class Attachment(Shape):
+    """A file of a message: the manager's (stored with it) or the client's (kept on the
+    platform and fetched when downloaded)."""
+
+    id: str = Field(description="The file's token within the record's conversation")
+    name: str
+    content_type: str
+    size: int | None = Field(description="Bytes; null when the platform did not say")
+
+
+class ConversationAttachment(Attachment):
+    """A file of a conversation's message, with where to download it."""
+
+    url: str = Field(description="GET it (with the same bearer token) to download the file")
 
 
 class QueuedMessage(Shape):
@@ -53,6 +70,7 @@ class QueuedMessage(Shape):
     attempts: int
     created_at: datetime
     sent_at: datetime | None
+    attachments: list[Attachment] = Field(description="The files sent with it as documents")
     duplicate: bool = Field(description="True when the Idempotency-Key was seen before")
 
 
@@ -75,6 +93,28 @@ class ConversationMessage(Shape):
         " «Клиент заблокировал бота»); null when sent or nothing failed"
     )
     sent_at: datetime | None
+    attachments: list[ConversationAttachment] = Field(
+        description="Files sent with the message, either way"
+    )
+
+
+# The multipart form of sendConversationMessage: the JSON body's fields and the file.
+MULTIPART_MESSAGE = {
+    "type": "object",
+    "properties": {
+        "text": {
+            "type": "string",
+            "description": "May be empty when a file is attached; with a file Telegram takes"
+            " up to 1024 characters (the document's caption)",
+        },
+        "channel": CHANNEL_SCHEMA,
+        "attachments": {
+            "type": "string",
+            "format": "binary",
+            "description": "One file, up to 20 MB (20971520 bytes), sent as a document",
+        },
+    },
+}
 
 
 class ConversationPage(Shape):

@@ -101,10 +101,32 @@ class Consent(Shape):
     recorded_at: datetime
 
 
+class LeadJoinEntry(Shape):
+    """One person's open lead joined into their earliest (a chain of channels), journaled."""
+
+    id: int = Field(description="The join's id: POST /api/v1/leads/joins/{id}/undo undoes it")
+    survivor_id: int = Field(description="The earliest lead, which stays open")
+    joined_id: int = Field(description="The lead attached to it by the join")
+    by_lead_id: int | None = Field(description="The new lead whose evidence tied them")
+    reason: str = Field(description="Why, with the evidence for each lead (Russian)")
+    joined_at: datetime
+    undone_at: datetime | None
+
+
 class LeadDetail(Lead, Work):
-    """One lead with its consents, health, tasks and activities."""
+    """One lead with its consents, health, tasks, activities and joins."""
 
     consents: list[Consent]
+    joins: list[LeadJoinEntry] = Field(
+        description="Joins this lead took part in, as survivor or as joined, oldest first"
+    )
+
+
+class JoinUndone(Shape):
+    """An undone join: the joined lead, open and on its own again."""
+
+    join_id: int
+    restored: Lead
 
 
 class LeadPage(Shape):

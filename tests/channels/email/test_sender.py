@@ -17,7 +17,7 @@ from channels.email.sender import (
     unavailable,
 )
 from channels.email.settings import EmailMailboxSettings
-from channels.sending import Failed, OutgoingText, Retry, Sent
+from channels.sending import Failed, OutgoingFile, OutgoingText, Retry, Sent
 from config import load_settings
 from tests.conftest import TEST_CONFIG
 from tests.dovecot import free_port
@@ -259,3 +259,31 @@ def test_bad_smtp_settings_are_refused_naming_the_key(tmp_path: Path, toml: str,
             'name = "sales"\nhost = "imap.example.ru"\n' + toml,
             {"LEADINTAKE_EMAIL_SALES_PASSWORD": "imap-secret"},
         )
+
+
+async def test_a_file_goes_as_a_mime_attachment_below_the_threaded_reply() -> None:
+    content = b"%PDF-1.4 smeta \x00\xff"
+    message = OutgoingText(
+        account="sales",
+        address="ivan.petrov@example.ru",
+        text="Смета во вложении.",
+        idempotency_key="api:7:file",
+        context=CONTEXT,
+        attachments=(OutgoingFile("Смета.pdf", "application/pdf", content),),
+    )
+    async with smtp_stand_in() as server:
+        sender = EmailSender([mailbox(smtp_host=server.host, smtp_port=server.port)])
+
+        assert isinstance(await sender.send(message), Sent)
+
+    [received] = server.messages()
+    assert received.get_content_type() == "multipart/mixed"
+    assert received["In-Reply-To"] == "<CAF3x9-q1@mail.example.ru>"
+    body = received.get_body(("plain",))
+    assert body is not None and "Смета во вложении." in body.get_content()
+    [attached] = list(received.iter_attachments())
+    assert (attached.get_filename(), attached.get_content_type()) == (
+        "Смета.pdf",
+        "application/pdf",
+    )
+    assert attached.get_content() == content

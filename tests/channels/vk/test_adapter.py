@@ -116,9 +116,24 @@ def test_message_new_phone_in_the_text_is_left_to_the_duplicate_detector() -> No
     assert person.phone is None and person.email is None
 
 
-def test_message_new_meta_keeps_ids_date_and_attachment_types_only() -> None:
+def test_message_new_meta_keeps_ids_date_attachment_types_and_file_references() -> None:
     event = accept(fixture("message_new.json")).event
+    files = json.loads(event.meta.pop("files"))
 
+    assert files == [
+        {
+            "name": "photo.jpg",
+            "content_type": "image/jpeg",
+            "size": None,
+            "ref": "https://sun9-21.userapi.com/impg/c857/z.jpg?size=960x1280&quality=96&sign=3c4d",
+        },
+        {
+            "name": "Планировка.pdf",
+            "content_type": "application/octet-stream",
+            "size": 482133,
+            "ref": "https://vk.com/doc48392017_672345112?hash=Qx7yZ2&dl=1710408600:abc&api=1",
+        },
+    ]
     assert event.meta == {
         "event_type": "message_new",
         "event_id": MESSAGE_EVENT_ID,

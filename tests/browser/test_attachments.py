@@ -1,0 +1,81 @@
+"""Files on the lead card in a real browser, on SQLite and PostgreSQL: the client's document
+is linked on the card and downloads; the manager attaches a file to a reply (htmx sends the
+form as multipart), the stand-in receives it once as a document and the timeline links it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.test_live import signed_in
+from tests.browser.test_replies import SENT
+from tests.browser.test_triage import NARROW, shoot
+from tests.e2e.conftest import Running
+from tests.e2e.test_replies_api import CHANNEL_FIXTURES, TELEGRAM_SECRET, started, wait_assigned
+from tests.e2e.test_reply_attachments_api import DOC_ID, PDF
+from tests.integration.replies_support import PlatformStandIn
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def service(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Running, PlatformStandIn]]:
+    """The service with a Telegram bot sending to the stand-in."""
+    async with started(request.param, tmp_path) as both:
+        yield both
+
+
+async def test_files_both_ways_on_the_lead_card(
+    browser: Browser,
+    service: tuple[Running, PlatformStandIn],
+    screenshots: Path,
+    tmp_path: Path,
+) -> None:
+    running, stand_in = service
+    stand_in.telegram_files[DOC_ID] = PDF
+    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / "document.json").read_bytes()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+    }
+    async with running.client.post("/hooks/telegram/sales", data=body, headers=headers) as r:
+        assert r.status == 200
+    [new] = await running.wait_for_leads(1)
+    lead = await wait_assigned(running, new["id"])
+    context = await signed_in(browser, running, lead["assignee"])
+    page = await context.new_page()
+    await page.goto(f"/leads/{lead['id']}")
+
+    theirs = page.get_by_role("link", name="Смета_окна.pdf")
+    await expect(theirs).to_be_visible()
+    async with page.expect_download() as downloading:
+        await theirs.click()
+    got = await downloading.value
+    assert got.suggested_filename == "Смета_окна.pdf"
+    saved = tmp_path / "saved.pdf"
+    await got.save_as(saved)
+    assert saved.stat().st_size == len(PDF)
+
+    mine = tmp_path / "Договор.pdf"
+    mine.write_bytes(PDF + b"contract")
+    panel = page.locator("#reply-panel")
+    await panel.get_by_label("Сообщение").fill("Договор во вложении")
+    await panel.get_by_label("Файл").set_input_files(mine)
+    await panel.get_by_role("button", name="Отправить").click()
+
+    await expect(panel.get_by_role("status")).to_have_text("Сообщение поставлено в очередь")
+    item = page.locator(".timeline li", has_text="Договор во вложении")
+    await expect(item.locator(".reply-state")).to_have_text("отправлено", timeout=SENT)
+    await expect(item.get_by_role("link", name="Договор.pdf")).to_be_visible()
+    assert [(d["caption"], d["document"]) for d in stand_in.telegram_delivered] == [
+        ("Договор во вложении", ("Договор.pdf", "application/pdf", PDF + b"contract"))
+    ]
+    await shoot(page, screenshots, "attachments")
+    await page.set_viewport_size(NARROW)
+    await page.reload()
+    await expect(item.get_by_role("link", name="Договор.pdf")).to_be_visible()
+    await shoot(page, screenshots, "attachments-narrow")
+    await context.close()
