@@ -7,6 +7,7 @@ the session's event loop; each test opens browser contexts of its own, closed af
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -59,11 +60,32 @@ async def chromium() -> AsyncIterator[Browser]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Page tests run in the session's event loop, the one the shared Chromium lives in."""
+    """Page tests run in the session's event loop, the one the shared Chromium lives in, and
+    so do the async fixtures they use: those defined here are moved to it (a fixture in
+    another loop would serve nothing while the test awaits), any other must already be."""
     session_loop = pytest.mark.asyncio(loop_scope="session")
     for item in items:
-        if is_async_test(item) and HERE in Path(item.path).parents:
-            item.add_marker(session_loop, append=False)
+        if not (is_async_test(item) and HERE in Path(item.path).parents):
+            continue
+        item.add_marker(session_loop, append=False)
+        for fixturedefs in item._fixtureinfo.name2fixturedefs.values():  # type: ignore[attr-defined]
+            for fixturedef in fixturedefs:
+                _into_the_session_loop(fixturedef.func, fixturedef.argname)
+
+
+def _into_the_session_loop(func: object, name: str) -> None:
+    """Run an async fixture of the page tests in the session's loop (pytest-asyncio reads the
+    loop scope from the function's `_loop_scope`, which its decorator sets)."""
+    if not (inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)):
+        return
+    scope = getattr(func, "_loop_scope", None)
+    if scope is None and HERE in Path(inspect.getfile(func)).resolve().parents:  # type: ignore[arg-type]
+        func._loop_scope = "session"  # type: ignore[attr-defined]
+    elif scope != "session":
+        raise pytest.UsageError(
+            f"page tests use the async fixture {name!r} outside the session's event loop:"
+            ' declare it with @pytest_asyncio.fixture(loop_scope="session")'
+        )
 
 
 @pytest.fixture(scope="session")

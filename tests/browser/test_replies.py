@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from tests.browser.test_live import signed_in
@@ -21,7 +20,7 @@ from tests.integration.replies_support import PlatformStandIn
 SENT = 15_000
 
 
-@pytest_asyncio.fixture(params=["sqlite", "postgres"], loop_scope="session")
+@pytest.fixture(params=["sqlite", "postgres"])
 async def service(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Running, PlatformStandIn]]:
