@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +28,11 @@ from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
 from intake.sales_setup import pipeline_for, queue_for, source_route
 from intake.worker import InboxWorker
+
+log = logging.getLogger(__name__)
+# How often a process reloads the team from the database: a manager who linked the managers'
+# bot through another process gets its notifications within about this long (the bar: 2 s).
+TEAM_REFRESH_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -72,11 +81,42 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
     return applied
 
 
-async def load_team(services: Services) -> None:
-    """Build the queues and the team from the managers as stored."""
+async def load_team(services: Services) -> bool:
+    """Build the queues and the team from the managers as stored, unless they are the ones
+    already loaded; whether they changed."""
     async with services.storage.reader() as uow:
         managers = await uow.managers.list()
+    if sorted(managers, key=lambda m: m.id) == sorted(
+        services.sales.team.managers.values(), key=lambda m: m.id
+    ):
+        return False
     services.sales.refresh(managers)
+    return True
+
+
+@asynccontextmanager
+async def refreshing_team(
+    services: Services, every: float = TEAM_REFRESH_SECONDS
+) -> AsyncIterator[None]:
+    """Reload the team every `every` s while the block runs, so what another process
+    changed (a manager linking the bot, say) counts here too."""
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if await load_team(services):
+                    log.info("team_reloaded managers=%d", len(services.sales.team.managers))
+            except Exception as err:
+                log.error("team_reload_failed error=%s", type(err).__name__)
+
+    task = asyncio.create_task(refresh(), name="team-refresh")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def configured_managers(settings: Settings) -> list[NewManager]:

@@ -14,7 +14,7 @@ import signal
 from dataclasses import replace
 
 from config import Settings
-from intake.bootstrap import build_services, load_team
+from intake.bootstrap import build_services, load_team, refreshing_team
 
 log = logging.getLogger(__name__)
 # Without the in-process wake-up after each commit the worker looks this often.
@@ -28,11 +28,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     await services.storage.open()
     try:
         await load_team(services)
-        services.worker.start()
-        log.info("worker_started database=%s", settings.database.url.split(":", 1)[0])
-        await stop.wait()
-        await services.worker.stop()
-        log.info("worker_stopped")
+        async with refreshing_team(services):
+            services.worker.start()
+            log.info("worker_started database=%s", settings.database.url.split(":", 1)[0])
+            await stop.wait()
+            await services.worker.stop()
+            log.info("worker_stopped")
     finally:
         await services.storage.close()
 

@@ -10,7 +10,13 @@ from aiohttp import web
 from channels.registry import CHANNELS
 from channels.webhook import Webhook
 from config import Settings
-from intake.bootstrap import Services, build_services, load_team, prepare_storage
+from intake.bootstrap import (
+    Services,
+    build_services,
+    load_team,
+    prepare_storage,
+    refreshing_team,
+)
 from intake.channel_polling import ChannelPoller
 from intake.channel_watch import channel_watch
 from intake.http import (
@@ -152,7 +158,8 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await prepare_storage(services.settings, services.storage)
     await load_team(services)
-    yield
+    async with refreshing_team(services):
+        yield
     await services.storage.close()
 
 

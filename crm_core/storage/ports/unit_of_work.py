@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crm_core.storage.ports.audit import AuditRepository
+from crm_core.storage.ports.bot_cards import BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
@@ -43,6 +44,7 @@ class UnitOfWork(Protocol):
     team: TeamRepository
     replies: OutgoingMessageRepository
     bot_links: BotLinkRepository
+    bot_cards: BotCardRepository
 
 
 class Storage(ABC):
