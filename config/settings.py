@@ -29,6 +29,7 @@ from config.asterisk_settings import AsteriskSettings
 from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, VkGroupSettings
 from config.manager_bot_settings import ManagerBotSettings, manager_bot_settings
 from config.reader import IDENTIFIER, ConfigError, Section
+from config.replies_settings import RepliesSettings, replies_settings
 from config.telephony_settings import TelephonySettings
 from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
@@ -300,6 +301,7 @@ class Settings:
     smartcaptcha: SmartCaptchaSettings = field(default_factory=SmartCaptchaSettings)
     workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
     manager_bot: ManagerBotSettings = field(default_factory=ManagerBotSettings)
+    replies: RepliesSettings = field(default_factory=RepliesSettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
 
@@ -473,6 +475,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         smartcaptcha=smartcaptcha_settings(root.table("smartcaptcha")),
         workplace=workplace_settings(root.table("workplace")),
         manager_bot=manager_bot_settings(root.table("manager_bot"), env),
+        replies=replies_settings(root.table("replies")),
         channel_sections=_channel_sections(
             root,
             env,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -66,7 +67,14 @@ async def running_replies(
         async with storage.transaction() as uow:
             yield uow.replies
 
-    dispatcher = ReplyDispatcher(replies, senders, utcnow, batch=BATCH, concurrency=CONCURRENCY)
+    dispatcher = ReplyDispatcher(
+        replies,
+        senders,
+        utcnow,
+        batch=BATCH,
+        lease=timedelta(seconds=settings.replies.lease_seconds),
+        concurrency=CONCURRENCY,
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(
         dispatcher.run(stop, wake, idle_poll=IDLE_POLL_SECONDS), name="replies"
