@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`python -m intake serve` on a config of its own, killable with SIGKILL."""
+    """`python -m intake serve` on a config of its own, killable with SIGKILL; `extra_config`
+    is added to the test config, `env` to the environment (secrets, the database URL)."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(
+        self, tmp_path: Path, extra_config: str = "", env: Mapping[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.config = tmp_path / "crash.toml"
-        config = TEST_CONFIG.format(db=tmp_path / "crash.sqlite3")
+        config = TEST_CONFIG.format(db=tmp_path / "crash.sqlite3") + extra_config
         self.config.write_text(config.replace("port = 8080", f"port = {self.port}"), "utf-8")
+        self.env = {**os.environ, **(env or {})}
         self.log = tmp_path / "server.log"
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -49,6 +53,7 @@ class ServerProcess:
             text=True,
             timeout=60,
             check=True,
+            env=self.env,
         )
         return result.stdout
 
@@ -58,6 +63,7 @@ class ServerProcess:
                 [sys.executable, "-m", "intake", "--config", str(self.config), "serve"],
                 stdout=log,
                 stderr=log,
+                env=self.env,
             )
 
     def kill(self) -> None:
@@ -77,13 +83,20 @@ class ServerProcess:
         )
 
 
-async def poll(session: aiohttp.ClientSession, url: str, ok: Any, timeout: float) -> None:
+async def poll(
+    session: aiohttp.ClientSession,
+    url: str,
+    ok: Any,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """GET `url` until it answers 200 with a JSON body `ok` accepts; returns that body."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
-            async with session.get(url) as response:
-                if response.status == 200 and ok(await response.json()):
-                    return
+            async with session.get(url, headers=headers) as response:
+                if response.status == 200 and ok(body := await response.json()):
+                    return body
         except aiohttp.ClientError:
             pass
         if asyncio.get_running_loop().time() > deadline:

@@ -67,6 +67,12 @@ class PlatformStandIn:
     latency: float = 0.0
     # sendMessage to these chats (chat_id as sent) waits until the event is set.
     telegram_holds: dict[str, asyncio.Event] = field(default_factory=dict)
+    # The next this-many sendMessage calls get no answer until `telegram_hang_up` is set (a
+    # test kills the caller first: a process killed mid-send); they are counted in
+    # `telegram_hung_up` and not delivered.
+    telegram_unanswered: int = 0
+    telegram_hang_up: asyncio.Event = field(default_factory=asyncio.Event)
+    telegram_hung_up: int = 0
     # A seeded share of the sendMessage calls past the queued faults answers 500.
     telegram_fail_share: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(20261207))
@@ -114,6 +120,11 @@ class PlatformStandIn:
             )
         body = await request.json()
         self.telegram_calls.append(body)
+        if self.telegram_unanswered:
+            self.telegram_unanswered -= 1
+            await self.telegram_hang_up.wait()
+            self.telegram_hung_up += 1
+            return web.Response(status=499)  # nobody is left to read it
         hold = self.telegram_holds.get(str(body.get("chat_id")))
         if hold is not None:
             await hold.wait()
