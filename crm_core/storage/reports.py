@@ -1,10 +1,12 @@
-"""The sales reports aggregated in SQL, the same queries on SQLite and PostgreSQL.
+"""The sales reports aggregated in SQL on SQLite and PostgreSQL.
 
-A deal funnel's counts and kopeck sums come from GROUP BY, a few rows per group; lead
-quality counts one lean pass over the period's leads. A median needs every duration
-of its group sorted: the durations are stored as whole microseconds (migration 0019), read
-from covering indexes and sorted here, which measured 2-3 times cheaper on SQLite than ranking
-them with window functions (each window is one more sort of the whole cohort in SQLite).
+A deal funnel's counts and kopeck sums come from GROUP BY, a few rows per group. A median
+needs every duration of its group sorted; the durations are stored in whole microseconds
+(migration 0019) and read from covering indexes. Where the work is done depends on the
+database, as measured at 21,000 leads in a period: PostgreSQL counts with hash aggregation
+and sorts each group inside array_agg, returning only the middle values; SQLite (whose GROUP
+BY and window functions each sort the whole cohort in a temporary B-tree) ships the lean rows
+as plain tuples and they are counted and sorted here, two to three times cheaper.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from crm_core.sales import DealStatus
 from crm_core.storage.session import SqlSession
 
 K = TypeVar("K")
+
+# PostgreSQL: a group's count and its middle one or two durations, sorted inside the aggregate.
+PG_MIDDLES = (
+    "COUNT(*), (array_agg({x} ORDER BY {x}))[(COUNT(*) + 1) / 2],"
+    " (array_agg({x} ORDER BY {x}))[(COUNT(*) + 2) / 2]"
+)
 
 DEAL_COHORT = "d.pipeline = $1 AND d.created_at >= $2 AND d.created_at < $3"
 
@@ -72,13 +80,21 @@ class SqlReports:
             *args,
             *positions,
         )
-        durations = await self._s.fetch_tuples(
-            "SELECT s.stage, s.duration_us"
-            " FROM deal_stages s JOIN deals d ON d.id = s.deal_id"
-            f" WHERE {where} AND s.duration_us IS NOT NULL",
-            *args,
+        spent = (
+            "FROM deal_stages s JOIN deals d ON d.id = s.deal_id"
+            f" WHERE {where} AND s.duration_us IS NOT NULL"
         )
-        stage_times: dict[str, Middle] = _middles(durations)
+        stage_times: dict[str, Middle]
+        if self._s.dialect == "postgres":
+            rows = await self._s.fetch_tuples(
+                f"SELECT s.stage, {PG_MIDDLES.format(x='s.duration_us')} {spent} GROUP BY s.stage",
+                *args,
+            )
+            stage_times = {stage: _pg_middle(n, lo, hi) for stage, n, lo, hi in rows}
+        else:
+            stage_times = _middles(
+                await self._s.fetch_tuples(f"SELECT s.stage, s.duration_us {spent}", *args)
+            )
         return FunnelFacts(
             tallies=tuple(
                 DealTally(
@@ -107,6 +123,8 @@ class SqlReports:
             mine = " AND assignee_id = $3"
         # leads_created (created_at) serves the range.
         where = f"created_at >= $1 AND created_at < $2{mine}"
+        if self._s.dialect == "postgres":
+            return await self._pg_lead_quality(where, args)
         # One pass over the period's leads (from the covering index leads_quality), counted
         # here: on SQLite a GROUP BY sorts the rows in a temporary B-tree, which with a
         # second query for the waits cost twice this (measured at 21,000 leads).
@@ -130,6 +148,34 @@ class SqlReports:
             total_wait=_middle([row[5] for row in timed]),
         )
 
+    async def _pg_lead_quality(self, where: str, args: list[Any]) -> LeadQualityFacts:
+        """PostgreSQL counts and picks the middles itself (hash aggregation, one sort per
+        group): cheaper than shipping the period's leads to Python, as SQLite wants."""
+        tallies = await self._s.fetch_tuples(
+            "SELECT channel, source, status, junk_reason, is_repeat, COUNT(*),"
+            f" COUNT(take_wait_us) FROM leads WHERE {where}"
+            " GROUP BY channel, source, status, junk_reason, is_repeat",
+            *args,
+        )
+        middles = await self._s.fetch_tuples(
+            f"SELECT channel, source, GROUPING(channel), {PG_MIDDLES.format(x='take_wait_us')}"
+            f" FROM leads WHERE {where} AND take_wait_us IS NOT NULL"
+            " GROUP BY GROUPING SETS ((channel, source), ())",
+            *args,
+        )
+        waits = {
+            (c, src): _pg_middle(n, lo, hi) for c, src, total, n, lo, hi in middles if not total
+        }
+        everyone = [_pg_middle(n, lo, hi) for _, _, total, n, lo, hi in middles if total]
+        return LeadQualityFacts(
+            tallies=tuple(
+                LeadTally(c, src, LeadStatus(st), junk, bool(rep), int(n), int(taken))
+                for c, src, st, junk, rep, n, taken in tallies
+            ),
+            waits=waits,
+            total_wait=everyone[0] if everyone else NO_DURATIONS,
+        )
+
 
 def _deal_cohort(pipeline: str, period: Period, owner_id: int | None) -> tuple[str, list[Any]]:
     args: list[Any] = [pipeline, period.start, period.end]
@@ -145,6 +191,13 @@ def _middles(durations: Iterable[tuple[K, int]]) -> dict[K, Middle]:
     for key, micro in durations:
         by_key[key].append(micro)
     return {key: _middle(values) for key, values in by_key.items()}
+
+
+def _pg_middle(count: int, low: int, high: int) -> Middle:
+    """A Middle from PostgreSQL's count and middle values (one when the count is odd)."""
+    if not count:  # the grand total of no durations at all
+        return NO_DURATIONS
+    return Middle(count, (low,) if count % 2 else (low, high))
 
 
 def _middle(values: list[int]) -> Middle:

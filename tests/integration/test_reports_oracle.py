@@ -175,6 +175,8 @@ async def test_sql_reports_equal_the_reference_on_random_data(storage: Storage, 
     periods = (
         NOVEMBER,
         Period(NOVEMBER.start - timedelta(days=5), NOVEMBER.end + timedelta(days=5)),
+        # Nothing in it: no tallies, no durations, the medians empty.
+        Period(NOVEMBER.start - timedelta(days=400), NOVEMBER.start - timedelta(days=399)),
     )
     async with storage.reader() as uow:
         rows = oracle.RowReader(session_of(uow))
