@@ -9,8 +9,7 @@ from datetime import datetime
 from channels.webform.spec import FormSpec
 from config import Settings
 from crm_core.inbound import Handled, InboundSetup, Route, SalesHooks
-from crm_core.model import InboxItem, NewManager, Role
-from crm_core.staff import sync_managers
+from crm_core.model import InboxItem
 from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
 from intake.call_rules import call_rules
@@ -23,6 +22,7 @@ from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
 from intake.sales_setup import pipeline_for, queue_for, source_route
+from intake.team_settings import seed_and_sync, stored_managers, with_managers
 from intake.worker import InboxWorker
 
 
@@ -47,6 +47,8 @@ class Services:
     last_pushed: dict[str, datetime] = field(default_factory=dict)
     # How far each PBX's clock is from ours, from its events' own times (/readyz warns).
     pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
+    # The sales-settings version the team and queues were last built from.
+    settings_version: int = -1
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -65,7 +67,7 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
     try:
         applied = await storage.migrate()
         async with storage.transaction() as uow:
-            await sync_managers(uow, configured_managers(settings), utcnow())
+            await seed_and_sync(uow, settings, utcnow())
     except BaseException:
         await storage.close()
         raise
@@ -73,26 +75,16 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
 
 
 async def load_team(services: Services) -> None:
-    """Build the queues and the team from the managers as stored."""
+    """Build the queues and the team from the managers as stored (the database's settings in
+    place of the file's once seeded), and remember the settings version read."""
     async with services.storage.reader() as uow:
+        version = await uow.settings.version()
+        stored = await stored_managers(uow)
         managers = await uow.managers.list()
+    services.settings = with_managers(services.settings, stored)
+    services.sales.settings = with_managers(services.sales.settings, stored)
     services.sales.refresh(managers)
-
-
-def configured_managers(settings: Settings) -> list[NewManager]:
-    """The sales team as the domain sees it."""
-    return [
-        NewManager(
-            login=m.login,
-            name=m.name,
-            role=Role(m.role),
-            email=m.email,
-            telegram_chat_id=m.telegram_chat_id,
-            timezone=m.timezone,
-            active=m.active,
-        )
-        for m in settings.managers
-    ]
+    services.settings_version = version
 
 
 def form_specs(settings: Settings) -> dict[str, FormSpec]:

@@ -23,6 +23,7 @@ from intake.http import (
     ops,
     reports,
     sales,
+    settings_managers,
     team,
     tokens,
 )
@@ -38,6 +39,7 @@ from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
+from intake.settings_watch import settings_watch
 from workplace.app import setup_workplace
 from workplace.bot import wiring as manager_bot
 
@@ -129,6 +131,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/team", team.team_route)
     app.router.add_get("/api/v1/tokens", tokens.list_tokens_route)
     app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
+    app.router.add_get("/api/v1/settings/managers", settings_managers.list_route)
+    app.router.add_post("/api/v1/settings/managers", settings_managers.create_route)
+    app.router.add_get("/api/v1/settings/managers/{login}", settings_managers.get_route)
+    app.router.add_put("/api/v1/settings/managers/{login}", settings_managers.update_route)
+    app.router.add_delete("/api/v1/settings/managers/{login}", settings_managers.deactivate_route)
 
 
 def add_channel_routes(app: web.Application) -> None:
@@ -152,7 +159,10 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await prepare_storage(services.settings, services.storage)
     await load_team(services)
+    watch = settings_watch(services)
+    watch.start()
     yield
+    await watch.stop()
     await services.storage.close()
 
 
