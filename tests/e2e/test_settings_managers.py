@@ -207,3 +207,26 @@ async def test_a_second_instance_on_the_same_postgresql_sees_a_change_within_2_s
             # The next leads, whichever instance takes them, go by the new rule.
             leads = [await submit_lead(b, f"Клиент {n}", next(PHONES)) for n in range(2)]
             assert [lead["assignee"] for lead in leads] == ["ivanova"] * 2
+
+
+async def test_two_heads_saving_the_same_version_one_wins_one_is_told(
+    any_db_service: Running,
+) -> None:
+    running = any_db_service
+    ivanova = await manager(running, "ivanova")
+    answers = await asyncio.gather(
+        call(running, "PUT", f"{MANAGERS}/ivanova", edit(ivanova, name="Первая")),
+        call(running, "PUT", f"{MANAGERS}/ivanova", edit(ivanova, name="Вторая")),
+    )
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200, 409]
+    saved = next(body for status, body in answers if status == 200)
+    refused = next(body for status, body in answers if status == 409)
+    assert refused["message"] == "изменено другим пользователем"
+    assert (await manager(running, "ivanova"))["name"] == saved["name"]
+    storage = running.services.storage
+    async with storage.reader() as uow:
+        row = await uow.managers.get_by_login("ivanova")
+        assert row is not None
+        audit = await uow.audit.for_entity("manager", row.id)
+    assert len(audit) == 1

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, Strict
 
-from intake.http.schemas.base import Body, Shape
+from intake.http.schemas.base import Body, Flag, NonBlank, Shape
 
 
 class Absence(Shape):
@@ -23,12 +23,12 @@ class Absence(Shape):
 class ManagerFields(Body):
     """A manager's settings as `[[managers]]` holds them (unknown keys are refused, 422)."""
 
-    name: str = Field(description="Shown to managers and clients")
+    name: NonBlank = Field(description="Shown to managers and clients")
     role: Literal["manager", "head"] = "manager"
     email: str | None = None
     telegram_chat_id: str | None = None
     timezone: str = Field(default="Europe/Moscow", description="IANA time zone")
-    active: bool = True
+    active: Flag = True
     working_hours: dict[str, str] | None = Field(
         default=None,
         description='{"mon-fri": "09:00-18:00"} in the manager\'s time zone; null: always on duty',
@@ -39,13 +39,15 @@ class ManagerFields(Body):
 class NewManager(ManagerFields):
     """POST: a new manager."""
 
-    login: str = Field(description="Lowercase letters, digits, '_' or '-'")
+    login: NonBlank = Field(description="Lowercase letters, digits, '_' or '-'")
 
 
 class ManagerEdit(ManagerFields):
     """PUT: the whole manager, with the version it edits."""
 
-    version: int = Field(ge=1, description="The version read; a stale one is 409")
+    version: Annotated[int, Strict()] = Field(
+        ge=1, description="The version read; a stale one is 409"
+    )
 
 
 class StoredManager(Shape):
