@@ -74,3 +74,8 @@ async def linked_manager(uow: UnitOfWork, telegram_user_id: int) -> Manager | No
     """The active manager a Telegram account is bound to, if any."""
     manager = await uow.bot_links.manager_for_user(telegram_user_id)
     return manager if manager is not None and manager.active else None
+
+
+async def linked_since(uow: UnitOfWork, manager_id: int) -> datetime | None:
+    """When the manager linked their Telegram account to the bot; None when not linked."""
+    return await uow.bot_links.linked_since(manager_id)

@@ -17,7 +17,6 @@ from crm_core.matching import learn_identifiers
 from crm_core.model import LeadContactDetails, LeadStatus
 from crm_core.notifications import (
     NewNotification,
-    NotificationChannel,
     NotificationKind,
     notifications_for,
 )
@@ -204,8 +203,9 @@ def message_notifications(
 def ringing_notifications(
     team: Team, conversation: Conversation, summary: CallSummary
 ) -> list[NewNotification]:
-    """The in-app "client is calling" card for the owner of the client's lead or deal (only
-    in-app: by the time a chat message or an e-mail is read the phone has stopped)."""
+    """The "client is calling" notice for the owner of the client's lead or deal: in-app,
+    and through the managers' bot when it is configured (`team.ringing`); not by e-mail nor
+    the plain notification bot (by the time those are read the phone has stopped)."""
     if conversation.owner_id is None:
         return []
     owner = team.managers.get(conversation.owner_id)
@@ -226,5 +226,5 @@ def ringing_notifications(
         NotificationKind.INCOMING_CALL,
         payload,
         f"ringing:{summary.provider}:{summary.call_id}",
-        {NotificationChannel.SSE} & team.channels,
+        team.ringing & team.channels,
     )

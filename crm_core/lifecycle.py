@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from crm_core.access import may_change
+from crm_core.bot_cards import close_stale_cards
 from crm_core.errors import NotFound, RuleError
 from crm_core.holders import lead_holders
 from crm_core.model import AuditEntry, Lead, LeadStatus, Manager
@@ -119,7 +120,9 @@ async def notify_triage_change(
     """Tell the others whose Входящие showed a new lead that it changed: every active head
     (they see all new leads), its previous manager and its new one; not the actor (None: the
     system) nor those already `told` by another notification. One in-app row each, with ids
-    and the status only (the page re-reads the list)."""
+    and the status only (the page re-reads the list). The managers' bot cards the change
+    made out of date are closed (crm_core.bot_cards)."""
+    await close_stale_cards(uow, after, actor, now)
     if before.status is not LeadStatus.NEW:
         return  # only new leads are listed in Входящие
     heads = {m.id for m in await uow.managers.list() if m.is_head and m.active}

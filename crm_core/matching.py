@@ -13,6 +13,7 @@ from crm_core.contacts import identity_pairs
 from crm_core.errors import MatchError, RuleError
 from crm_core.holders import lead_holders
 from crm_core.ingest import SYSTEM_ACTOR
+from crm_core.job_change import change_company
 from crm_core.model import (
     AuditEntry,
     Contact,
@@ -54,6 +55,8 @@ async def match_lead(
         decision.contact_id if auto and decision.matched_entity is Entity.CONTACT else None
     )
     open_lead = decision.duplicate_lead_id if auto else None
+    if contact_id is not None and decision.previous_company_id is not None:
+        decision = await _job_change(uow, decision, contact_id, profile, lead_id, now)
     match = LeadMatch(
         decision=decision.verdict.value,
         score=decision.score,
@@ -97,6 +100,30 @@ async def match_lead(
         ]
     )
     return match
+
+
+async def _job_change(
+    uow: UnitOfWork,
+    decision: Decision,
+    contact_id: int,
+    profile: Profile,
+    lead_id: int,
+    now: datetime,
+) -> Decision:
+    """The contact moves to the lead's new company; the decision then names that company."""
+    contact = await uow.identity.get_contact(contact_id)
+    assert decision.previous_company_id is not None
+    change = (
+        None
+        if contact is None
+        else await change_company(
+            uow, contact, decision.company_id, decision.previous_company_id, profile, lead_id, now
+        )
+    )
+    if change is None:
+        return decision
+    await reindex_contact(uow, change.contact, now)
+    return replace(decision, company_id=change.company_id)
 
 
 def lead_identity(lead: NewLead, region: str = "RU") -> RawIdentity:

@@ -344,6 +344,16 @@ class Company:
 
 
 @dataclass(frozen=True, slots=True)
+class PastCompany:
+    """A company a contact worked at before, and when it left it (a job change)."""
+
+    company_id: int | None
+    name: str | None
+    until: datetime
+    lead_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MergeEntry:
     """One entry of the merge journal (contacts or companies)."""
 

@@ -34,6 +34,10 @@ class NotificationKind(StrEnum):
     # In-app only: a new lead was taken, junked, reassigned, converted or handed over, so the
     # Входящие lists that showed it refresh (payload: lead_id, status, assignee_id only).
     LEAD_UPDATED = "lead_updated"
+    # Managers' bot only: a lead's card in a manager's chat is out of date (taken by someone,
+    # junked, reassigned, converted, handed over), so its text says so and its buttons go
+    # (payload: lead_id, message_id, card, status, assignee, actor, reason).
+    LEAD_CARD_CLOSED = "lead_card_closed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -217,11 +217,20 @@ class OutgoingMessagePort(Protocol):
     async def claim_due(
         self, now: datetime, limit: int, lease_until: datetime
     ) -> list[OutgoingMessage]:
-        """Queued messages due by `now`, leased until `lease_until` so no other worker sends."""
+        """Queued messages due by `now`, leased until `lease_until` so no other worker sends;
+        a message only once every earlier one to the same chat is sent or failed."""
         ...
 
     async def mark_sent(self, message_id: int, platform_message_id: str, now: datetime) -> None:
         """The platform accepted the message; it is never sent again."""
+        ...
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, str]], now: datetime) -> None:
+        """`mark_sent` for each (message id, platform message id), in one round trip."""
+        ...
+
+    async def release(self, message_id: int, now: datetime) -> None:
+        """Give the lease up without a try (another worker may claim the message at once)."""
         ...
 
     async def mark_retry(

@@ -40,6 +40,9 @@ class Team:
     availability: Mapping[int, Availability]
     link_base: str = ""
     channels: frozenset[NotificationChannel] = frozenset(NotificationChannel)
+    # Where "Звонит клиент" goes while the phone rings: in-app, and Telegram too when the
+    # managers' bot delivers it (a push that is read at once, with the card it replies to).
+    ringing: frozenset[NotificationChannel] = frozenset({NotificationChannel.SSE})
 
     def on_duty_hint(self, manager_id: int, label: str, now: datetime) -> OwnerHint | None:
         """The owner of a client as an assignment hint (None for an unknown manager)."""

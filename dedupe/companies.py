@@ -61,7 +61,30 @@ LEADING_FORMS = _phrases(RUSSIAN_FORMS)
 TRAILING_FORMS = _phrases(RUSSIAN_FORMS + TRAILING_ONLY_FORMS)
 GROUP_PREFIXES = _phrases((("гк", "ГК"), ("группа компаний", "ГК"), ("group of companies", "ГК")))
 # Generic words in front of a name: "Компания «Ромашка»" is "Ромашка".
-GENERIC_PREFIXES = _phrases((("компания", ""), ("фирма", "")))
+# Kinds of firm written before the brand, spelled out or abbreviated: «ТД «Север»» is
+# «Торговый дом «Север»» is «Север».
+GENERIC_PREFIXES = _phrases(
+    (
+        ("компания", ""), ("фирма", ""),
+        ("торговый дом", ""), ("тд", ""), ("торговая компания", ""), ("тк", ""),
+        ("производственная компания", ""), ("пк", ""),
+        ("строительная компания", ""), ("ск", ""),
+        ("научно производственное предприятие", ""), ("нпп", ""),
+        ("научно производственное объединение", ""), ("нпо", ""),
+        ("производственное объединение", ""), ("по", ""),
+        ("trading house", ""), ("td", ""),
+    )
+)  # fmt: skip
+# Legal forms that name the same kind of company (Latin and pre-2014 spellings included).
+FORM_FAMILIES: dict[str, str] = {
+    "ООО": "ООО", "LLC": "ООО", "Ltd": "ООО", "ОДО": "ООО", "ТОО": "ООО", "LLP": "ООО",
+    "АО": "АО", "ЗАО": "АО", "ОАО": "АО", "ПАО": "АО", "НАО": "АО",
+    "JSC": "АО", "CJSC": "АО", "OJSC": "АО", "PJSC": "АО",
+}  # fmt: skip
+# "…, г. Москва", "(г. Самара)" after a name: the city tells firms apart, it is not the name.
+CITY_SUFFIX = re.compile(
+    r"(?:\s*[,(]\s*|\s+)(?:г|гор|город)(?:\.\s*|\s+)[^\W\d_][\w -]*\)?\s*$", re.IGNORECASE
+)
 
 # Not a company at all: what people type into a required "Company" field.
 GARBAGE = frozenset(
@@ -117,6 +140,13 @@ class CompanyName:
         """True when the name yielded a comparison key."""
         return self.key is not None
 
+    @property
+    def form_family(self) -> str | None:
+        """The legal form folded to its kind: ООО/LLC/Ltd → "ООО", АО/ЗАО/ПАО/JSC → "АО"."""
+        if self.legal_form is None:
+            return None
+        return FORM_FAMILIES.get(self.legal_form, self.legal_form)
+
 
 # Company names repeat (a client base, candidates of every lead); the result is immutable.
 @lru_cache(maxsize=65536)
@@ -126,6 +156,9 @@ def parse_company(raw: str | None) -> CompanyName:
         return CompanyName(raw=raw, key=None, skeleton=None)
     text = fold_case(raw[:MAX_RAW_LENGTH])
     text, inn = _take_registry_numbers(text)
+    city = CITY_SUFFIX.search(text)
+    if city is not None and city.start() > 0 and HAS_LETTER.search(text[: city.start()]):
+        text = text[: city.start()]
     tokens = NON_WORD.sub(" ", text).split()
     if " ".join(tokens) in GARBAGE:
         return CompanyName(raw=raw, key=None, skeleton=None, inn=inn)
@@ -154,6 +187,16 @@ def parse_company(raw: str | None) -> CompanyName:
         inn=inn,
         is_group=is_group,
     )
+
+
+def text_inn(text: str) -> str | None:
+    """The first valid INN labelled as one ("ИНН 7707083893", "INN: ...") in free text."""
+    for match in REGISTRY_NUMBER.finditer(text[:5000]):
+        if match.group("label").casefold() in ("инн", "inn"):
+            found = validate_inn(match.group("number"))
+            if found:
+                return found
+    return None
 
 
 def _take_registry_numbers(text: str) -> tuple[str, str | None]:

@@ -20,9 +20,11 @@ from dedupe.keys import (
 from dedupe.ports import IdentityIndex, IndexedContact
 from dedupe.profile import Profile
 from dedupe.scoring import (
+    COMPANY_DOMAIN_WEIGHT,
     COMPANY_PHONE_WEIGHT,
     Evidence,
     KeyStats,
+    LeadCompany,
     NumberUse,
     Outcome,
     SharedNumber,
@@ -60,11 +62,13 @@ class Detector:
         )
         company_profiles = await index.companies(company_ids) if company_ids else {}
         shared = shared_numbers(lead, rows, contacts, company_profiles)
+        company = self._company(lead, company_profiles, counts, colleague_domains(rows, contacts))
+        lead_company = _lead_company(company, self._thresholds)
         scored = [
             ScoredCandidate(
                 Entity.CONTACT,
                 c.id,
-                compare(lead, c.profile, contact_stats, shared),
+                compare(lead, c.profile, contact_stats, shared, lead_company, c.company_id),
                 c.company_id,
             )
             for c in contacts.values()
@@ -73,7 +77,6 @@ class Detector:
         scored += await self._open_leads(
             lead, index, rows, counts, contact_stats.contacts_total, shared
         )
-        company = self._company(lead, company_profiles, counts)
         decision = decide(scored, company, self._thresholds)
         return _office_company(decision, shared)
 
@@ -103,22 +106,73 @@ class Detector:
         lead: Profile,
         profiles: dict[int, Profile],
         counts: dict[tuple[str, Entity], int],
+        by_colleagues: Mapping[int, str],
     ) -> CompanyMatch | None:
-        if not profiles:
+        if not profiles and not by_colleagues:
             return None
         stats = KeyStats(
             {k: n for (k, entity), n in counts.items() if entity is Entity.COMPANY}, 0
         )
-        matches = [
-            CompanyMatch(company_id, compare_company(lead, profile, stats))
+        evidence = {
+            company_id: compare_company(lead, profile, stats)
             for company_id, profile in profiles.items()
-        ]
+        }
+        for company_id, domain in by_colleagues.items():
+            found = evidence.get(company_id, ())
+            if not any(e.field == "domain" for e in found):
+                evidence[company_id] = (*found, _colleague_domain(domain))
+        matches = [CompanyMatch(company_id, found) for company_id, found in evidence.items()]
         ranked = sorted(matches, key=lambda m: (-m.total, m.company_id))
         if not ranked:
             return None
         if len(ranked) > 1 and ranked[0].total - ranked[1].total < self._thresholds.margin:
             return None
         return ranked[0]
+
+
+BASIS = {
+    "inn": "по ИНН",
+    "domain": "по домену почты",
+    "company": "по названию",
+    "phone": "по телефону компании",
+    "email": "по e-mail компании",
+}
+
+
+def _lead_company(company: CompanyMatch | None, thresholds: Thresholds) -> LeadCompany | None:
+    """The company the lead is known to point at, when the evidence is strong enough."""
+    if company is None or company.total < thresholds.company:
+        return None
+    strongest = max(company.evidence, key=lambda e: e.weight)
+    return LeadCompany(company.company_id, BASIS.get(strongest.field, "по реквизитам"))
+
+
+def colleague_domains(
+    rows: list[tuple[str, Entity, int]], contacts: Mapping[int, IndexedContact]
+) -> dict[int, str]:
+    """Companies whose staff write from the lead's corporate mail domain: {company: domain}
+    when the contacts found on that domain belong to one company."""
+    found: dict[int, str] = {}
+    by_domain: dict[str, set[int]] = {}
+    for stored, entity, record in rows:
+        if entity is Entity.CONTACT and kind_of(stored) is KeyKind.DOMAIN and record in contacts:
+            company_id = contacts[record].company_id
+            if company_id is not None:
+                by_domain.setdefault(stored.partition(":")[2], set()).add(company_id)
+    for domain, companies in sorted(by_domain.items()):
+        if len(companies) == 1:
+            found.setdefault(next(iter(companies)), domain)
+    return found
+
+
+def _colleague_domain(domain: str) -> Evidence:
+    return Evidence(
+        "domain",
+        Outcome.MATCH,
+        COMPANY_DOMAIN_WEIGHT,
+        Strength.COMPANY,
+        f"корпоративный домен почты совпал с адресами сотрудников компании ({domain})",
+    )
 
 
 def shared_numbers(
@@ -164,7 +218,35 @@ def shared_numbers(
             )
         elif any(len(c) >= 2 for c in by_surname.values()):
             found[phone] = SharedNumber(phone, NumberUse.FAMILY, tuple(holders))
+        elif (
+            is_landline(phone)
+            and len(held) == 1
+            and not company_ids
+            and (firm := _employer(held, companies)) is not None
+        ):
+            # A city number on an employee's card is the office's switchboard, not theirs.
+            found[phone] = SharedNumber(
+                phone, NumberUse.OFFICE, tuple(holders), firm.company_id, firm.profile.company.raw
+            )
     return found
+
+
+def is_landline(phone: str) -> bool:
+    """A Russian geographic or toll-free number (+7 3xx/4xx/8xx), not a mobile (+7 9xx)."""
+    return phone.startswith("+7") and len(phone) == 12 and phone[2] in "348"
+
+
+def _employer(
+    held: list[IndexedContact], companies: Mapping[int, Profile]
+) -> IndexedContact | None:
+    """The holder that works for a company (not an ИП, whose number is the owner's own)."""
+    for contact in held:
+        if contact.company_id is None or contact.profile.company.is_individual:
+            continue
+        firm = companies.get(contact.company_id)
+        if firm is None or not firm.company.is_individual:
+            return contact
+    return None
 
 
 def _office_company(decision: Decision, shared: Mapping[str, SharedNumber]) -> Decision:

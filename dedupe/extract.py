@@ -56,6 +56,13 @@ NOT_A_PHONE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 NUMBER_SIGN_BEFORE = re.compile(r"[№#]\s*$")
+# The writer presents the number or address as their own: "мой номер", "перезвоните мне",
+# "ответьте на почту", "свяжитесь со мной по". Someone else's ("номер бухгалтера") is not.
+OWN_BEFORE = re.compile(
+    r"(?:(?<!\w)(?:мой|моя|мои|мою|моему|моей|мне|меня|со\s+мной)(?!\w)|(?<!\w)ответьте(?!\w))"
+    r"[^.!?\n]{0,30}$",
+    re.IGNORECASE,
+)
 PHONE_WORD_BEFORE = re.compile(r"(?:тел\w*|phone|моб\w*|сот\w*|whatsapp|ватсап)\W*$", re.I)
 
 
@@ -66,6 +73,8 @@ class ExtractedContacts:
     phones: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     telegram_usernames: tuple[str, ...] = ()
+    # Phones and e-mails the writer calls their own ("мой номер …", "ответьте на почту …").
+    own: frozenset[str] = frozenset()
 
 
 def extract_contacts(text: str | None, region: str = "RU") -> ExtractedContacts:
@@ -95,7 +104,13 @@ def extract_contacts(text: str | None, region: str = "RU") -> ExtractedContacts:
     usernames += [(m.start(), m.group("name")) for m in TELEGRAM_LABELLED.finditer(masked)]
     if ENOUGH_DIGITS.search(masked):
         phones += _phones(masked, region)
+    own = frozenset(
+        value
+        for position, value in (*phones, *emails)
+        if OWN_BEFORE.search(text[max(0, position - CONTEXT_WINDOW) : position])
+    )
     return ExtractedContacts(
+        own=own,
         phones=_ordered_unique(phones),
         emails=_ordered_unique(emails),
         telegram_usernames=_ordered_unique(

@@ -103,6 +103,8 @@ def person_keys(profile: Profile) -> set[str]:
     """Keys a contact (or an open lead) is indexed under."""
     keys = _identifier_keys(profile, include_text=False)
     keys |= _name_keys(profile)
+    # A corporate address tells the company even when the company record has no domain.
+    keys |= {key(KeyKind.DOMAIN, e.domain) for e in profile.emails if not e.free_provider}
     return keys
 
 

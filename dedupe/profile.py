@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dedupe.companies import CompanyName, parse_company
+from dedupe.companies import CompanyName, parse_company, text_inn
 from dedupe.emails import normalize_email
 from dedupe.extract import extract_contacts
 from dedupe.inn import validate_inn
@@ -68,6 +68,10 @@ class Profile:
     company: CompanyName = field(default_factory=lambda: parse_company(None))
     inn: str | None = None
     company_domain: str | None = None
+    # Text phones / e-mail addresses the writer presents as their own ("мой номер …").
+    own_text: frozenset[str] = frozenset()
+    # The name was read off "ИП Петров И.И." (no name of its own): not evidence beside it.
+    name_from_company: bool = False
 
     @property
     def has_identifier(self) -> bool:
@@ -93,9 +97,11 @@ def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False)
     """
     company = parse_company(raw.company)
     name = parse_person_name(raw.name)
+    name_from_company = False
     if name.empty and company.is_individual and company.person_name:
         # "ИП Петров И.И." names a person as much as a company.
         name = parse_person_name(company.person_name)
+        name_from_company = not name.empty
     if name.empty and raw.text:
         # An e-mail often comes without a display name but signed at the bottom.
         name = parse_person_name(signature_name(raw.text))
@@ -103,17 +109,22 @@ def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False)
     emails = _emails(raw.emails)
     text_phones: frozenset[str] = frozenset()
     text_emails: tuple[EmailKey, ...] = ()
+    own_text: frozenset[str] = frozenset()
     messengers = messenger_identities(raw)
     if raw.text:
         found = extract_contacts(raw.text, region)
         text_phones = frozenset(found.phones) - phones
         known = {e.address for e in emails}
         text_emails = tuple(e for e in _emails(found.emails) if e.address not in known)
+        own_text = found.own
         if found.telegram_usernames and not any(
             kind == TELEGRAM_USERNAME_KIND for kind, _ in messengers
         ):
             messengers += ((TELEGRAM_USERNAME_KIND, found.telegram_usernames[0]),)
     inn = validate_inn(raw.inn) if raw.inn else None
+    if inn is None and company.inn is None and raw.text:
+        # "Наш ИНН 7707083893, выставьте счёт": a labelled INN in the message is the company's.
+        inn = text_inn(raw.text)
     return Profile(
         name=name,
         phones=phones,
@@ -124,6 +135,8 @@ def build_profile(raw: RawIdentity, region: str = "RU", *, stored: bool = False)
         company=company,
         inn=inn or company.inn,
         company_domain=_website_domain(raw.website),
+        own_text=own_text,
+        name_from_company=name_from_company,
     )
 
 

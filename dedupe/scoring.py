@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
-from dedupe.frequency import effective_frequency
+from dedupe.companies import CompanyName
+from dedupe.frequency import MIN_POPULATION, effective_frequency
 from dedupe.messengers import KNOWN_KINDS, TELEGRAM_ID_KIND, TELEGRAM_USERNAME_KIND, is_key_kind
 from dedupe.names import PersonName, first_names_compatible
 from dedupe.profile import EmailKey, Profile
@@ -73,6 +74,14 @@ class SharedNumber:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadCompany:
+    """The known company a lead points at (by INN, mail domain or name), and on what basis."""
+
+    company_id: int
+    basis: str  # how the explanation says it: "по ИНН", "по домену почты", "по названию"
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """Everything known about one lead–candidate pair."""
 
@@ -90,6 +99,35 @@ class Comparison:
         if any(e.strength is Strength.IDENTIFIER for e in positive):
             return True
         return any(e.strength is Strength.HINT for e in positive) and self.name_supports
+
+    @property
+    def proof_is_name_and_company(self) -> bool:
+        """The only proof is a full name at the same company (no phone, e-mail or id)."""
+        return (
+            any(e.field == NAME_COMPANY_FIELD for e in self.evidence)
+            and not self.has_personal_identifier
+        )
+
+    @property
+    def has_personal_identifier(self) -> bool:
+        """A phone, e-mail or messenger id of this record matched (shared ones too)."""
+        return any(
+            e.weight > 0
+            and e.strength in (Strength.IDENTIFIER, Strength.HINT)
+            and e.field != NAME_COMPANY_FIELD
+            for e in self.evidence
+        )
+
+    @property
+    def name_only(self) -> bool:
+        """Nothing but the name speaks for this candidate."""
+        positive = [e for e in self.evidence if e.weight > 0]
+        return bool(positive) and all(e.strength is Strength.NAME for e in positive)
+
+    @property
+    def company_conflict(self) -> bool:
+        """The lead names another company than the candidate's."""
+        return any(e.field == "company" and e.outcome is Outcome.CONFLICT for e in self.evidence)
 
     @property
     def name_supports(self) -> bool:
@@ -158,6 +196,20 @@ GENDER_CONFLICT = -2.0
 NEAR_IDENTIFIER_WEIGHT = 2.0
 COMPANY_WEIGHT = 1.0
 INN_WEIGHT = 1.5
+# The candidate works at the company the lead was matched to (by INN, domain or name).
+SAME_COMPANY_WEIGHT = 1.5
+# The lead names another company: with a phone or e-mail match, likely a job change; with
+# nothing but the name, a namesake elsewhere (not even worth a review).
+OTHER_COMPANY_WEIGHT = -0.5
+OTHER_COMPANY_NAME_ONLY_WEIGHT = -3.5
+NAME_COMPANY_FIELD = "name_company"
+NAME_COMPANY_WEIGHT = 2.0
+# "Rare" for the name + company rule: this many contacts or fewer carry the surname, or
+# the surname with this first name.
+RARE_NAME_HOLDERS = 3
+# ...or, for surname with first name, at most one contact in this many carries the pair
+# (at 20,000 contacts: 10 holders; a chance namesake at the same firm is then unlikely).
+RARE_PAIR_PER_CONTACTS = 2000
 
 
 def compare(
@@ -165,18 +217,29 @@ def compare(
     candidate: Profile,
     stats: KeyStats,
     shared: Mapping[str, SharedNumber] | None = None,
+    company: LeadCompany | None = None,
+    candidate_company_id: int | None = None,
 ) -> Comparison:
-    """Compare every field both sides have; `shared` marks the lead's office/family phones."""
+    """Compare every field both sides have; `shared` marks the lead's office/family phones,
+    `company` the known company the lead points at (the candidate's is
+    `candidate_company_id`)."""
     shared = shared or {}
     evidence: list[Evidence] = []
     phones = _phones(lead, candidate, stats, shared)
     evidence += phones
     emails = _emails(lead, candidate, stats)
     evidence += emails
-    evidence += _messengers(lead, candidate)
+    messengers = _messengers(lead, candidate)
+    evidence += messengers
     names = compare_names(lead.name, candidate.name, stats)
     evidence += names
-    evidence += _company(lead, candidate)
+    identified = any(e.weight > 0 for e in (*phones, *emails, *messengers))
+    affiliation = _affiliation(
+        lead, candidate, company, candidate_company_id, identified=identified
+    )
+    evidence += affiliation
+    if not any(e.outcome is Outcome.CONFLICT for e in messengers):
+        evidence += _name_and_company(lead, names, affiliation, stats, company)
     on_shared = [
         shared[p]
         for p in sorted((lead.phones | lead.text_phones) & candidate.phones)
@@ -299,7 +362,7 @@ def _near_email(lead: Profile, candidate: Profile) -> list[Evidence]:
         for theirs in candidate.emails:
             if theirs.role or ours.address == theirs.address:
                 continue
-            if Levenshtein.distance(ours.address, theirs.address, score_cutoff=1) == 1:
+            if OSA.distance(ours.address, theirs.address, score_cutoff=1) == 1:
                 return [
                     Evidence(
                         "email",
@@ -319,6 +382,8 @@ def _email_difference(ours: str, theirs: str) -> str:
     shorter = min(len(ours), len(theirs))
     i = next((i for i in range(shorter) if ours[i] != theirs[i]), shorter)
     if len(ours) == len(theirs):
+        if i + 1 < len(ours) and ours[i] == theirs[i + 1] and ours[i + 1] == theirs[i]:
+            return f"переставлены «{theirs[i]}{theirs[i + 1]}»"
         return f"«{ours[i]}» вместо «{theirs[i]}»"
     if len(ours) > len(theirs):
         return f"лишний символ «{ours[i]}»"
@@ -340,8 +405,13 @@ def _phones(
         if phone not in candidate.phones:
             continue
         n = stats.shared_by(f"p:{phone}")
-        weight = shared_weight(PHONE_WEIGHT, n) * (TEXT_FACTOR if from_text else 1.0)
-        where = "в тексте сообщения" if from_text else "в поле телефона"
+        own = from_text and phone in lead.own_text
+        weight = shared_weight(PHONE_WEIGHT, n) * (TEXT_FACTOR if from_text and not own else 1.0)
+        where = (
+            "в тексте сообщения, назван своим"
+            if own
+            else ("в тексте сообщения" if from_text else "в поле телефона")
+        )
         number = shared.get(phone)
         if number is not None:
             note = f"телефон совпал ({where}), но это {number.label} (записей с ним: {n})"
@@ -372,9 +442,10 @@ def _emails(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence
     for email, from_text in [(e, False) for e in lead.emails] + [
         (e, True) for e in lead.text_emails
     ]:
-        factor = TEXT_FACTOR if from_text else 1.0
+        own = from_text and email.address in lead.own_text
+        factor = TEXT_FACTOR if from_text and not own else 1.0
         if email.address in theirs:
-            found.append(_email_match(email, stats, factor, from_text))
+            found.append(_email_match(email, stats, factor, from_text, own=own))
         elif email.canonical in canonical:
             found.append(
                 Evidence(
@@ -388,7 +459,9 @@ def _emails(lead: Profile, candidate: Profile, stats: KeyStats) -> list[Evidence
     return found[:2]
 
 
-def _email_match(email: EmailKey, stats: KeyStats, factor: float, from_text: bool) -> Evidence:
+def _email_match(
+    email: EmailKey, stats: KeyStats, factor: float, from_text: bool, *, own: bool = False
+) -> Evidence:
     n = stats.shared_by(f"e:{email.address}")
     if email.role:
         return Evidence(
@@ -400,7 +473,11 @@ def _email_match(email: EmailKey, stats: KeyStats, factor: float, from_text: boo
             n,
         )
     weight = shared_weight(EMAIL_WEIGHT, n) * factor
-    where = "в тексте сообщения" if from_text else "в поле e-mail"
+    where = (
+        "в тексте сообщения, назван своим"
+        if own
+        else ("в тексте сообщения" if from_text else "в поле e-mail")
+    )
     note = f"e-mail совпал ({where})" + ("" if n == 1 else f", но он общий (записей с ним: {n})")
     strong = n == 1 or (n == 2 and not from_text)
     return Evidence(
@@ -568,18 +645,127 @@ def _typo(a: str, b: str) -> bool:
     return Levenshtein.distance(la, lb, score_cutoff=limit) <= limit
 
 
-def _company(lead: Profile, candidate: Profile) -> list[Evidence]:
+def _affiliation(
+    lead: Profile,
+    candidate: Profile,
+    company: LeadCompany | None,
+    candidate_company_id: int | None,
+    *,
+    identified: bool,
+) -> list[Evidence]:
+    """Whether the lead's company is the candidate's: by the matched company record when
+    both are known, else by the names as written."""
+    if company is not None and candidate_company_id is not None:
+        if company.company_id == candidate_company_id:
+            return [
+                Evidence(
+                    "company",
+                    Outcome.MATCH,
+                    SAME_COMPANY_WEIGHT,
+                    Strength.COMPANY,
+                    f"та же компания (опознана {company.basis})",
+                )
+            ]
+        return [_other_company(identified)]
     if lead.inn and candidate.inn and lead.inn == candidate.inn:
         return [
             Evidence("inn", Outcome.MATCH, INN_WEIGHT, Strength.COMPANY, "ИНН компании совпал")
         ]
     ours, theirs = lead.company, candidate.company
-    same_skeleton = bool(ours.skeleton) and ours.skeleton == theirs.skeleton
-    if ours.key and theirs.key and (ours.key == theirs.key or same_skeleton):
+    if not (ours.key and theirs.key) or ours.is_individual or theirs.is_individual:
+        return []
+    if same_company_name(ours, theirs):
         return [
-            Evidence("company", Outcome.MATCH, COMPANY_WEIGHT, Strength.COMPANY, "та же компания")
+            Evidence(
+                "company",
+                Outcome.MATCH,
+                COMPANY_WEIGHT,
+                Strength.COMPANY,
+                "та же компания (по названию)",
+            )
         ]
-    return []
+    return [_other_company(identified)]
+
+
+def _other_company(identified: bool) -> Evidence:
+    if identified:
+        return Evidence(
+            "company",
+            Outcome.CONFLICT,
+            OTHER_COMPANY_WEIGHT,
+            Strength.COMPANY,
+            "в обращении другая компания: вероятно, сменил место работы",
+        )
+    return Evidence(
+        "company",
+        Outcome.CONFLICT,
+        OTHER_COMPANY_NAME_ONLY_WEIGHT,
+        Strength.COMPANY,
+        "в обращении другая компания, а совпадает только имя: вероятно, однофамилец",
+    )
+
+
+def same_company_name(ours: CompanyName, theirs: CompanyName) -> bool:
+    """Two written company names that fold to the same key, or to the same skeleton
+    ("Ромашка" / "Romashka LLC"); "Вектор" and "Вектор-М" are two firms."""
+    if not (ours.key and theirs.key):
+        return False
+    return ours.key == theirs.key or (bool(ours.skeleton) and ours.skeleton == theirs.skeleton)
+
+
+def _name_and_company(
+    lead: Profile,
+    names: list[Evidence],
+    affiliation: list[Evidence],
+    stats: KeyStats,
+    company: LeadCompany | None,
+) -> list[Evidence]:
+    """Full name + the same company (the matched record, or the same name as written): proof
+    enough for a link when the name is specific (patronymic agrees, the surname is rare, or
+    the surname with this first name is)."""
+    if not any(e.field == "company" and e.outcome is Outcome.MATCH for e in affiliation):
+        return []
+    if lead.name_from_company:
+        # "ИП Петров И.И." with no name of its own: the name and the company are one clue.
+        return []
+    outcome = {e.field: e for e in names}
+    surname, first = outcome.get("surname"), outcome.get("first_name")
+    if surname is None or first is None or any(e.outcome is Outcome.CONFLICT for e in names):
+        return []
+    if surname.outcome is not Outcome.MATCH or first.outcome is not Outcome.MATCH:
+        return []
+    patronymic = outcome.get("patronymic")
+    skeleton = lead.name.surname_skeleton or ""
+    pairs = [stats.shared_by(f"nf:{skeleton}|{f}") for f in lead.name.first_names]
+    frequency, _ = effective_frequency(skeleton, surname.shared_by, stats.contacts_total)
+    # A small base cannot tell a rare pair from a common one: there it takes the surname.
+    rare_pair = (
+        max(RARE_NAME_HOLDERS, stats.contacts_total // RARE_PAIR_PER_CONTACTS)
+        if stats.contacts_total >= MIN_POPULATION
+        else 0
+    )
+    if patronymic is not None and patronymic.outcome is Outcome.MATCH:
+        why = "совпали фамилия, имя и отчество"
+    elif company is None:
+        # Only the written names agree, and company names repeat ("ООО «Вектор»"): without
+        # the record (INN, domain, a name no other firm has) it takes the full name.
+        return []
+    elif frequency <= RARE_NAME_HOLDERS:
+        why = "совпали редкая фамилия и имя"
+    elif pairs and min(pairs) <= rare_pair:
+        why = "совпало редкое сочетание фамилии и имени"
+    else:
+        return []
+    basis = company.basis if company is not None else "по названию"
+    return [
+        Evidence(
+            NAME_COMPANY_FIELD,
+            Outcome.MATCH,
+            NAME_COMPANY_WEIGHT,
+            Strength.IDENTIFIER,
+            f"{why} у сотрудника той же компании ({basis})",
+        )
+    ]
 
 
 INN_COMPANY_WEIGHT = 10.0
@@ -588,6 +774,7 @@ COMPANY_SKELETON_WEIGHT = 3.0
 COMPANY_DOMAIN_WEIGHT = 4.0
 COMPANY_PHONE_WEIGHT = 4.0
 COMPANY_EMAIL_WEIGHT = 4.0
+LEGAL_FORM_WEIGHT = 1.0
 
 
 def compare_company(lead: Profile, company: Profile, stats: KeyStats) -> tuple[Evidence, ...]:
@@ -606,12 +793,29 @@ def compare_company(lead: Profile, company: Profile, stats: KeyStats) -> tuple[E
         )
     ours, theirs = lead.company, company.company
     if ours.key and theirs.key:
+        named = False
         if ours.key == theirs.key:
             found.append(_company_evidence("company", COMPANY_NAME_WEIGHT, "название совпало"))
+            named = True
         elif ours.skeleton and len(ours.skeleton) >= 3 and ours.skeleton == theirs.skeleton:
             found.append(
                 _company_evidence(
                     "company", COMPANY_SKELETON_WEIGHT, "название совпало в другом написании"
+                )
+            )
+            named = True
+        if named and ours.form_family and theirs.form_family:
+            # Firms of one name are told apart by the legal form too (ООО «Вектор» / АО «Вектор»).
+            same = ours.form_family == theirs.form_family
+            found.append(
+                Evidence(
+                    "legal_form",
+                    Outcome.MATCH if same else Outcome.CONFLICT,
+                    LEGAL_FORM_WEIGHT if same else -LEGAL_FORM_WEIGHT,
+                    Strength.COMPANY,
+                    "организационно-правовая форма совпала"
+                    if same
+                    else "другая организационно-правовая форма",
                 )
             )
     domains = {e.domain for e in (*lead.emails, *lead.text_emails) if not e.free_provider}

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from channels.webform.spec import FormSpec
 from config import Settings
 from crm_core.inbound import Handled, InboundSetup, Route, SalesHooks
-from crm_core.model import InboxItem
+from crm_core.model import InboxItem, NewManager
 from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
 from intake.call_rules import call_rules
@@ -22,8 +26,13 @@ from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
 from intake.sales_setup import pipeline_for, queue_for, source_route
-from intake.team_settings import seed_and_sync, stored_managers, with_managers
+from intake.team_settings import new_manager, seed_and_sync, stored_managers, with_managers
 from intake.worker import InboxWorker
+
+log = logging.getLogger(__name__)
+# How often a process reloads the team from the database: a manager who linked the managers'
+# bot through another process gets its notifications within about this long (the bar: 2 s).
+TEAM_REFRESH_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -74,17 +83,58 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
     return applied
 
 
-async def load_team(services: Services) -> None:
+async def load_team(services: Services) -> bool:
     """Build the queues and the team from the managers as stored (the database's settings in
-    place of the file's once seeded), and remember the settings version read."""
+    place of the file's once seeded), unless neither they nor the settings version changed
+    since the last load; whether they changed."""
     async with services.storage.reader() as uow:
         version = await uow.settings.version()
-        stored = await stored_managers(uow)
         managers = await uow.managers.list()
+        if version == services.settings_version and sorted(managers, key=lambda m: m.id) == sorted(
+            services.sales.team.managers.values(), key=lambda m: m.id
+        ):
+            return False
+        stored = await stored_managers(uow)
     services.settings = with_managers(services.settings, stored)
     services.sales.settings = with_managers(services.sales.settings, stored)
     services.sales.refresh(managers)
     services.settings_version = version
+    return True
+
+
+@asynccontextmanager
+async def refreshing_team(
+    services: Services, every: float = TEAM_REFRESH_SECONDS
+) -> AsyncIterator[None]:
+    """Reload the team every `every` s while the block runs, so what another process or
+    instance changed (a head's settings change, a manager linking the bot) counts here too:
+    a poll of the settings version and the managers, the same on SQLite and PostgreSQL."""
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if await load_team(services):
+                    log.info(
+                        "team_reloaded managers=%d settings_version=%d",
+                        len(services.sales.team.managers),
+                        services.settings_version,
+                    )
+            except Exception as err:
+                log.error("team_reload_failed error=%s", type(err).__name__)
+
+    task = asyncio.create_task(refresh(), name="team-refresh")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def configured_managers(settings: Settings) -> list[NewManager]:
+    """The file's sales team as the domain sees it (the first-start seed)."""
+    return [new_manager(m) for m in settings.managers]
 
 
 def form_specs(settings: Settings) -> dict[str, FormSpec]:

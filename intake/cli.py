@@ -1,5 +1,5 @@
 """`leadintake` command line: serve, migrate, token create/list/revoke, inbox review, config
-check, managers' web passwords and sessions."""
+check, managers' web passwords and sessions, the duplicate index's re-index."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from pathlib import Path
 from aiohttp import web
 
 from config import ConfigError, Settings, load_settings
+from crm_core.reindexing import BATCH as REINDEX_BATCH
+from crm_core.reindexing import ReindexReport, reindex_all
 from crm_core.storage import MigrationChanged, StorageUnavailable
 from crm_core.tokens import UnknownManager
+from dedupe.keys import Entity
 from intake import worker_process
 from intake.auth import create_token
 from intake.bootstrap import build_storage, prepare_storage
@@ -37,6 +40,7 @@ from offline.dedupe_eval import EvalInput, run_eval
 from offline.jsonl_input import InputError
 
 log = logging.getLogger("intake")
+REINDEX_PROGRESS_EVERY = 100_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--companies", type=Path)
     evaluate.add_argument("--leads", required=True, type=Path)
     evaluate.add_argument("--out", required=True, type=Path)
+    dedupe = commands.add_parser("dedupe", help="the duplicate detector's index")
+    dedupe_commands = dedupe.add_subparsers(dest="dedupe_command", required=True)
+    reindex = dedupe_commands.add_parser(
+        "reindex",
+        help="re-key every contact, company and open lead (after an upgrade that changed the"
+        " detector's keys); batched, safe to interrupt and to run again",
+    )
+    reindex.add_argument("--batch-size", type=int, default=REINDEX_BATCH, metavar="N")
     imports = commands.add_parser(
         "import-contacts",
         help="import contacts from JSONL or a CSV export (Bitrix24, amoCRM), merging duplicates",
@@ -122,6 +134,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "dedupe-eval":
         return _dedupe_eval(args, settings)
+    if args.command == "dedupe":
+        report = asyncio.run(_reindex(settings, args.batch_size))
+        print(report.render())
+        return 0
     if args.command == "import-contacts":
         return _import_contacts(args, settings)
     if args.command == "inbox":
@@ -230,6 +246,22 @@ async def _migrate(settings: Settings) -> list[str]:
     storage = build_storage(settings)
     try:
         return await prepare_storage(settings, storage)
+    finally:
+        await storage.close()
+
+
+async def _reindex(settings: Settings, batch: int) -> ReindexReport:
+    storage = build_storage(settings)
+    try:
+        await prepare_storage(settings, storage)
+        batch = max(batch, 1)
+
+        async def progress(entity: Entity, done: int) -> None:
+            # A million contacts take minutes: a line now and then shows it is moving.
+            if done % REINDEX_PROGRESS_EVERY < batch:
+                print(f"reindex: {entity.value} records read: {done}", file=sys.stderr)
+
+        return await reindex_all(storage.transaction, batch, progress)
     finally:
         await storage.close()
 

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from config import Settings
 from crm_core.notifications import NotificationChannel, OutboxPort
@@ -20,8 +20,12 @@ from intake.notify.live import LiveFeed
 from intake.notify.sse import EventHub, SseNotifier
 from intake.sales_context import SalesContext
 
-if TYPE_CHECKING:
-    from intake.notify.telegram import TelegramNotifier
+
+class Closable(Protocol):
+    """A notifier holding an HTTP session."""
+
+    async def close(self) -> None:
+        """Release the session."""
 
 
 # Notifications wait this long after a wake-up so one batch carries many (see Dispatcher.run).
@@ -29,24 +33,24 @@ COALESCE_SECONDS = 0.05
 
 
 def build_notifiers(
-    settings: Settings, hub: EventHub
-) -> tuple[dict[NotificationChannel, Notifier], list[TelegramNotifier]]:
-    """The in-app stream always; Telegram and e-mail when configured (and what to close)."""
+    settings: Settings, hub: EventHub, storage: Storage
+) -> tuple[dict[NotificationChannel, Notifier], list[Closable]]:
+    """The in-app stream always; Telegram and e-mail when configured (and what to close).
+    The managers' bot keeps its cards in `storage`."""
     config = settings.notifications
     notifiers: dict[NotificationChannel, Notifier] = {NotificationChannel.SSE: SseNotifier(hub)}
-    closable: list[TelegramNotifier] = []
+    closable: list[Closable] = []
     manager_bot = settings.manager_bot
     if manager_bot.token:
         # With the managers' bot configured, Telegram notifications go through it: a chat
-        # linked with /start is with that bot, and a new lead comes as a card with buttons.
-        from intake.notify import telegram as bot
-        from workplace.bot.setup import card_for
+        # linked with /start is with that bot, and a new lead comes as a card with buttons
+        # (remembered, so it is edited when the lead changes and the client's messages thread
+        # under it).
+        from workplace.bot.notifier import manager_bot_notifier
 
-        telegram = bot.TelegramNotifier(
-            manager_bot.token, manager_bot.api_base, card=card_for(manager_bot)
-        )
-        notifiers[NotificationChannel.TELEGRAM] = telegram
-        closable.append(telegram)
+        cards = manager_bot_notifier(settings, storage, utcnow)
+        notifiers[NotificationChannel.TELEGRAM] = cards
+        closable.append(cards)
     elif config.telegram_bot_token:
         # aiogram takes 2 s to import: only a service with a bot configured pays for it.
         from intake.notify import telegram as bot
@@ -80,7 +84,7 @@ async def running_notifications(
 
     `wake` starts the dispatcher (Telegram, e-mail), `live_wake` the in-app feed.
     """
-    notifiers, closable = build_notifiers(settings, hub)
+    notifiers, closable = build_notifiers(settings, hub, storage)
 
     @asynccontextmanager
     async def outbox() -> AsyncIterator[OutboxPort]:

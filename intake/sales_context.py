@@ -66,8 +66,15 @@ class SalesContext:
             channels.add(NotificationChannel.TELEGRAM)
         if notify.email_enabled:
             channels.add(NotificationChannel.EMAIL)
+        ringing = {NotificationChannel.SSE}
+        if self.settings.manager_bot.enabled:
+            ringing.add(NotificationChannel.TELEGRAM)
         self.team = Team(
-            {m.id: m for m in managers}, availability, notify.public_url, frozenset(channels)
+            {m.id: m for m in managers},
+            availability,
+            notify.public_url,
+            frozenset(channels),
+            frozenset(ringing),
         )
         by_login = {m.login: (m.id, m.name) for m in managers}
         self.queues = {

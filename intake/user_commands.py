@@ -105,7 +105,7 @@ def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _telegram_command(args: argparse.Namespace, settings: Settings) -> int:
-    from workplace.bot.account import BotNotConfigured
+    from workplace.bot.account import BotNotConfigured, BotUnavailable
 
     try:
         if args.user_command == "telegram-link":
@@ -120,6 +120,13 @@ def _telegram_command(args: argparse.Namespace, settings: Settings) -> int:
     except BotNotConfigured:
         print(
             "the managers' bot is not configured: set LEADINTAKE_MANAGER_BOT_TOKEN",
+            file=sys.stderr,
+        )
+        return 1
+    except BotUnavailable:
+        print(
+            "the Bot API did not tell the bot's username (getMe failed):"
+            " check the token, or set [manager_bot] username",
             file=sys.stderr,
         )
         return 1

@@ -14,8 +14,7 @@ import signal
 from dataclasses import replace
 
 from config import Settings
-from intake.bootstrap import build_services, load_team
-from intake.settings_watch import settings_watch
+from intake.bootstrap import build_services, load_team, refreshing_team
 
 log = logging.getLogger(__name__)
 # Without the in-process wake-up after each commit the worker looks this often.
@@ -29,14 +28,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     await services.storage.open()
     try:
         await load_team(services)
-        watch = settings_watch(services)
-        watch.start()
-        services.worker.start()
-        log.info("worker_started database=%s", settings.database.url.split(":", 1)[0])
-        await stop.wait()
-        await services.worker.stop()
-        await watch.stop()
-        log.info("worker_stopped")
+        async with refreshing_team(services):
+            services.worker.start()
+            log.info("worker_started database=%s", settings.database.url.split(":", 1)[0])
+            await stop.wait()
+            await services.worker.stop()
+            log.info("worker_stopped")
     finally:
         await services.storage.close()
 

@@ -1,5 +1,6 @@
 """A Bot API stand-in on localhost for the managers' bot: getMe, getUpdates (long polling
-with offsets), sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery.
+with offsets), sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
+setMyCommands.
 
 It speaks Telegram's wire format: calls arrive as form fields (aiogram's way; JSON works
 too), nested objects such as reply_markup as JSON strings; answers are {"ok": true,
@@ -43,6 +44,8 @@ class BotApiStandIn:
     pending: list[dict[str, Any]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # As Telegram does for URLs it deems private (127.0.0.1): BUTTON_URL_INVALID.
+    refuse_button_urls: bool = False
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -59,6 +62,18 @@ class BotApiStandIn:
         }
         if text.startswith("/"):
             message["entities"] = entities
+        self._queue({"message": message})
+
+    def user_replies(self, user_id: int, message_id: int, text: str) -> None:
+        """A user answers one of the bot's messages with Telegram's «Ответить»."""
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": f"U{user_id}"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "reply_to_message": self.messages[message_id],
+            "text": text,
+        }
         self._queue({"message": message})
 
     def press(self, user_id: int, message_id: int, data: str) -> None:
@@ -110,6 +125,11 @@ class BotApiStandIn:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                 status=404,
+            )
+        if self.refuse_button_urls and _has_url_button(fields):
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: BUTTON_URL_INVALID"},
+                status=400,
             )
         result = handler(fields)
         if asyncio.iscoroutine(result):
@@ -170,6 +190,15 @@ class BotApiStandIn:
 
     def _deleteWebhook(self, fields: dict[str, Any]) -> bool:  # noqa: N802
         return True
+
+    def _setMyCommands(self, fields: dict[str, Any]) -> bool:  # noqa: N802
+        return True
+
+
+def _has_url_button(fields: dict[str, Any]) -> bool:
+    markup = fields.get("reply_markup")
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    return any("url" in button for row in rows for button in row)
 
 
 async def _fields(request: web.Request) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from aiohttp.web_urldispatcher import AbstractResource
 
 from intake.http.keys import EVENT_AUTHENTICATORS
@@ -41,6 +42,51 @@ STATIC = HERE / "static"
 PREFIX = "workplace."
 
 
+# (method, path, handler, name): each route is added as `workplace.<name>`.
+ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
+    ("GET", "/", triage.page, "triage"),
+    ("GET", "/leads/{lead_id}", lead_card.page, "lead_card"),
+    ("POST", "/leads/{lead_id}/take", lead_actions.take, "take"),
+    ("POST", "/leads/{lead_id}/junk", lead_actions.junk, "junk"),
+    ("POST", "/leads/{lead_id}/reassign", lead_actions.reassign, "reassign"),
+    ("POST", "/leads/{lead_id}/match/confirm", lead_actions.confirm_match, "match_confirm"),
+    ("POST", "/leads/{lead_id}/match/reject", lead_actions.reject_match, "match_reject"),
+    ("POST", "/leads/{lead_id}/joins/{join_id}/undo", lead_actions.undo_join, "lead_join_undo"),
+    ("POST", "/leads/{lead_id}/notes", lead_notes.add_note, "lead_note"),
+    ("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, "lead_task"),
+    ("POST", "/leads/{lead_id}/messages", replies.lead_message, "lead_message"),
+    ("GET", "/files/{entity}/{entity_id}/{attachment}", replies.download, "conversation_file"),
+    ("POST", "/leads/{lead_id}/convert", convert.convert, "convert"),
+    ("GET", "/tasks", tasks.page, "tasks"),
+    ("POST", "/tasks/{task_id}/done", tasks.done, "task_done"),
+    ("GET", "/deals", deals_board.page, "deals"),
+    ("GET", "/deals/{deal_id}", deal_card.page, "deal_card"),
+    ("POST", "/deals/{deal_id}/move", deal_actions.move, "deal_move"),
+    ("POST", "/deals/{deal_id}/lost/approve", deal_actions.approve_lost, "deal_lost_approve"),
+    ("POST", "/deals/{deal_id}/lost/reject", deal_actions.reject_lost, "deal_lost_reject"),
+    ("POST", "/deals/{deal_id}/messages", replies.deal_message, "deal_message"),
+    ("POST", "/deals/{deal_id}/notes", deal_work.add_note, "deal_note"),
+    ("POST", "/deals/{deal_id}/tasks", deal_work.add_deal_task, "deal_task"),
+    ("POST", "/deals/{deal_id}/tasks/{task_id}/done", deal_work.task_done, "deal_task_done"),
+    ("GET", "/clients", clients.page, "clients"),
+    ("POST", "/clients", clients.page, "clients_search"),
+    ("GET", "/clients/contacts/{contact_id}", contact_card.contact_page, "contact_card"),
+    ("GET", "/clients/companies/{company_id}", contact_card.company_page, "company_card"),
+    (
+        "POST",
+        "/clients/contacts/{contact_id}/messages",
+        replies.contact_message,
+        "contact_message",
+    ),
+    ("GET", "/team", team.page, "team"),
+    ("GET", "/clients/contacts/{contact_id}/merge", merge.page, "contact_merge"),
+    ("POST", "/clients/contacts/{contact_id}/merge/find", merge.page, "contact_merge_find"),
+    ("POST", "/clients/contacts/{contact_id}/merge", merge.merge, "contact_merge_post"),
+    ("POST", "/clients/merges/{merge_id}/undo", merge.undo, "contact_merge_undo"),
+    ("GET", "/reports", reports.page, "reports"),
+)
+
+
 def setup_workplace(app: web.Application) -> None:
     """Add the workplace's templates (autoescaped), static files and page routes to `app`.
 
@@ -58,115 +104,13 @@ def setup_workplace(app: web.Application) -> None:
     add_sign_in(app, PREFIX)
     # The pages' EventSource('/api/v1/events') signs in with the session cookie.
     app[EVENT_AUTHENTICATORS] = [*app.get(EVENT_AUTHENTICATORS, ()), stream_sign_in]
-    add = app.router.add_route
     app.router.add_static("/static/", STATIC, name=f"{PREFIX}static")
-    add("GET", "/", triage.page, name=f"{PREFIX}triage")
-    add("GET", "/leads/{lead_id}", lead_card.page, name=f"{PREFIX}lead_card")
-    add("POST", "/leads/{lead_id}/take", lead_actions.take, name=f"{PREFIX}take")
-    add("POST", "/leads/{lead_id}/junk", lead_actions.junk, name=f"{PREFIX}junk")
-    add("POST", "/leads/{lead_id}/reassign", lead_actions.reassign, name=f"{PREFIX}reassign")
-    add(
-        "POST",
-        "/leads/{lead_id}/match/confirm",
-        lead_actions.confirm_match,
-        name=f"{PREFIX}match_confirm",
-    )
-    add(
-        "POST",
-        "/leads/{lead_id}/match/reject",
-        lead_actions.reject_match,
-        name=f"{PREFIX}match_reject",
-    )
-    add(
-        "POST",
-        "/leads/{lead_id}/joins/{join_id}/undo",
-        lead_actions.undo_join,
-        name=f"{PREFIX}lead_join_undo",
-    )
-    add("POST", "/leads/{lead_id}/notes", lead_notes.add_note, name=f"{PREFIX}lead_note")
-    add("POST", "/leads/{lead_id}/tasks", lead_notes.add_lead_task, name=f"{PREFIX}lead_task")
-    add("POST", "/leads/{lead_id}/messages", replies.lead_message, name=f"{PREFIX}lead_message")
-    add(
-        "GET",
-        "/files/{entity}/{entity_id}/{attachment}",
-        replies.download,
-        name=f"{PREFIX}conversation_file",
-    )
-    add("POST", "/leads/{lead_id}/convert", convert.convert, name=f"{PREFIX}convert")
-    add("GET", "/tasks", tasks.page, name=f"{PREFIX}tasks")
-    add("POST", "/tasks/{task_id}/done", tasks.done, name=f"{PREFIX}task_done")
-    add("GET", "/deals", deals_board.page, name=f"{PREFIX}deals")
-    add("GET", "/deals/{deal_id}", deal_card.page, name=f"{PREFIX}deal_card")
-    add("POST", "/deals/{deal_id}/move", deal_actions.move, name=f"{PREFIX}deal_move")
-    add(
-        "POST",
-        "/deals/{deal_id}/lost/approve",
-        deal_actions.approve_lost,
-        name=f"{PREFIX}deal_lost_approve",
-    )
-    add(
-        "POST",
-        "/deals/{deal_id}/lost/reject",
-        deal_actions.reject_lost,
-        name=f"{PREFIX}deal_lost_reject",
-    )
-    add("POST", "/deals/{deal_id}/messages", replies.deal_message, name=f"{PREFIX}deal_message")
-    add("POST", "/deals/{deal_id}/notes", deal_work.add_note, name=f"{PREFIX}deal_note")
-    add("POST", "/deals/{deal_id}/tasks", deal_work.add_deal_task, name=f"{PREFIX}deal_task")
-    add(
-        "POST",
-        "/deals/{deal_id}/tasks/{task_id}/done",
-        deal_work.task_done,
-        name=f"{PREFIX}deal_task_done",
-    )
-    add("GET", "/clients", clients.page, name=f"{PREFIX}clients")
-    add("POST", "/clients", clients.page, name=f"{PREFIX}clients_search")
-    add(
-        "GET",
-        "/clients/contacts/{contact_id}",
-        contact_card.contact_page,
-        name=f"{PREFIX}contact_card",
-    )
-    add(
-        "GET",
-        "/clients/companies/{company_id}",
-        contact_card.company_page,
-        name=f"{PREFIX}company_card",
-    )
-    add(
-        "POST",
-        "/clients/contacts/{contact_id}/messages",
-        replies.contact_message,
-        name=f"{PREFIX}contact_message",
-    )
-    add("GET", "/team", team.page, name=f"{PREFIX}team")
-    add(
-        "GET",
-        "/clients/contacts/{contact_id}/merge",
-        merge.page,
-        name=f"{PREFIX}contact_merge",
-    )
-    add(
-        "POST",
-        "/clients/contacts/{contact_id}/merge/find",
-        merge.page,
-        name=f"{PREFIX}contact_merge_find",
-    )
-    add(
-        "POST",
-        "/clients/contacts/{contact_id}/merge",
-        merge.merge,
-        name=f"{PREFIX}contact_merge_post",
-    )
-    add(
-        "POST",
-        "/clients/merges/{merge_id}/undo",
-        merge.undo,
-        name=f"{PREFIX}contact_merge_undo",
-    )
-    add("GET", "/reports", reports.page, name=f"{PREFIX}reports")
+    for method, path, handler, name in ROUTES:
+        app.router.add_route(method, path, handler, name=f"{PREFIX}{name}")
     for path, title in placeholders.SECTIONS.items():
-        add("GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}")
+        app.router.add_route(
+            "GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}"
+        )
 
 
 def is_workplace(resource: AbstractResource | None) -> bool:

@@ -7,7 +7,15 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from crm_core.model import Company, Contact, Identity, MergeEntry, StoredCompany, StoredContact
+from crm_core.model import (
+    Company,
+    Contact,
+    Identity,
+    MergeEntry,
+    PastCompany,
+    StoredCompany,
+    StoredContact,
+)
 from crm_core.storage import client_search
 from crm_core.storage.session import (
     Row,
@@ -682,6 +690,53 @@ class SqlIdentityRepository:
             *key_list,
         )
         return {int(r["contact_id"]) for r in rows}
+
+    async def add_past_company(self, contact_id: int, past: PastCompany, now: datetime) -> None:
+        """Keep a company the contact left in its history."""
+        await self._s.execute(
+            "INSERT INTO contact_companies (contact_id, company_id, company_name, until,"
+            " lead_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            contact_id,
+            past.company_id,
+            past.name,
+            past.until,
+            past.lead_id,
+            now,
+        )
+
+    async def past_companies(self, contact_id: int) -> list[PastCompany]:
+        """The companies a contact left, the latest first (names as the companies read now)."""
+        rows = await self._s.fetch(
+            "SELECT h.company_id, COALESCE(c.name, h.company_name) AS name, h.until, h.lead_id"
+            " FROM contact_companies h LEFT JOIN companies c ON c.id = h.company_id"
+            " WHERE h.contact_id = $1 ORDER BY h.until DESC, h.id DESC",
+            contact_id,
+        )
+        return [
+            PastCompany(
+                company_id=r["company_id"],
+                name=r["name"],
+                until=as_datetime(r["until"]),
+                lead_id=r["lead_id"],
+            )
+            for r in rows
+        ]
+
+    async def ids_after(self, entity: Entity, after: int, limit: int) -> list[int]:
+        """Ids above `after`, ascending: unmerged contacts or companies, indexed open leads
+        (how a re-index walks a whole table in batches)."""
+        if entity is Entity.LEAD:
+            sql = (
+                "SELECT DISTINCT entity_id AS id FROM identity_keys WHERE entity = 'lead'"
+                " AND entity_id > $1 ORDER BY 1 LIMIT $2"
+            )
+        else:
+            table = "contacts" if entity is Entity.CONTACT else "companies"
+            sql = (
+                f"SELECT id FROM {table} WHERE merged_into_id IS NULL AND id > $1"
+                " ORDER BY id LIMIT $2"
+            )
+        return [int(r["id"]) for r in await self._s.fetch(sql, after, limit)]
 
 
 CONTACT_COLUMNS = "id, name, phones, emails, company_id, company_name, owner_id, merged_into_id"

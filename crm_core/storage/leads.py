@@ -383,6 +383,28 @@ class SqlLeadRepository:
         )
         return tuple(_lead(r) for r in rows), int(count["n"]) if count else 0
 
+    async def open_listing(
+        self, visible_to: str | None, limit: int
+    ) -> tuple[tuple[Lead, ...], int]:
+        """Leads new or in work, urgent first, then newest: the first `limit` and the total;
+        `visible_to` limits them to one manager's."""
+        q = Conditions()
+        q.parts.append("l.status IN ('new', 'in_work')")
+        q.add("m.login = {}", visible_to)
+        count = await self._s.fetchrow(
+            "SELECT COUNT(*) AS n FROM leads l LEFT JOIN managers m ON m.id = l.assignee_id"
+            f"{q.where()}",
+            *q.args,
+        )
+        q.args.append(limit)
+        rows = await self._s.fetch(
+            f"{LEAD_SELECT}{q.where()} ORDER BY"
+            " CASE WHEN CAST(l.flags AS TEXT) LIKE '%\"urgent\"%' THEN 0 ELSE 1 END, l.id DESC"
+            f" LIMIT ${len(q.args)}",
+            *q.args,
+        )
+        return tuple(_lead(r) for r in rows), int(count["n"]) if count else 0
+
 
 def _join(r: Row) -> LeadJoin:
     return LeadJoin(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,13 @@ COLUMNS = (
     "attachments",
 )
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM outgoing_messages"
+# Sent and failed are final: the outcome recorded first wins, so a worker whose lease ran out
+# cannot rewrite what the next one recorded.
+MARK_SENT = (
+    "UPDATE outgoing_messages SET state = 'sent', platform_message_id = $2,"
+    " attempts = attempts + 1, sent_at = $3, updated_at = $3, leased_until = NULL"
+    " WHERE id = $1 AND state = 'queued'"
+)
 # The inbox row an incoming activity was logged from: its actor is "inbox:<id>". CASE keeps
 # the cast away from other actors (PostgreSQL does not promise to test the LIKE first).
 INBOX_OF_ACTIVITY = (
@@ -137,17 +145,22 @@ class SqlOutgoingMessageRepository:
     async def claim_due(
         self, now: datetime, limit: int, lease_until: datetime
     ) -> list[OutgoingMessage]:
-        """Queued messages due by `now` and not leased, leased until `lease_until`."""
+        """Queued messages due by `now` and not leased, leased until `lease_until`; of the
+        messages to one chat only the earliest still queued, so a chat gets them in order."""
         if limit <= 0:
             return []
         # SQLite's write transaction already excludes every other writer; on PostgreSQL
         # SKIP LOCKED lets concurrent dispatchers take disjoint rows without waiting.
         lock = " FOR UPDATE SKIP LOCKED" if self._s.dialect == "postgres" else ""
+        # An earlier message leaves 'queued' only once it is sent or failed for good, so a
+        # later one waits out its retries and leases, in this process and in any other.
         rows = await self._s.fetch(
             "UPDATE outgoing_messages SET leased_until = $3 WHERE id IN ("
-            "SELECT id FROM outgoing_messages WHERE state = 'queued'"
-            " AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)"
-            f" ORDER BY id LIMIT $2{lock}) RETURNING {', '.join(COLUMNS)}",
+            "SELECT o.id FROM outgoing_messages o WHERE o.state = 'queued'"
+            " AND o.next_attempt_at <= $1 AND (o.leased_until IS NULL OR o.leased_until <= $1)"
+            " AND NOT EXISTS (SELECT 1 FROM outgoing_messages e WHERE e.state = 'queued'"
+            " AND e.channel = o.channel AND e.account = o.account AND e.address = o.address"
+            f" AND e.id < o.id) ORDER BY o.id LIMIT $2{lock}) RETURNING {', '.join(COLUMNS)}",
             now,
             limit,
             lease_until,
@@ -156,14 +169,19 @@ class SqlOutgoingMessageRepository:
 
     async def mark_sent(self, message_id: int, platform_message_id: str, now: datetime) -> None:
         """The platform accepted the message."""
-        # Sent and failed are final: the outcome recorded first wins, so a worker whose lease
-        # ran out cannot rewrite what the next one recorded.
+        await self._s.execute(MARK_SENT, message_id, platform_message_id, now)
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, str]], now: datetime) -> None:
+        """The platform accepted these messages (message id, platform message id)."""
+        if sent:
+            await self._s.executemany(MARK_SENT, [(m, p, now) for m, p in sent])
+
+    async def release(self, message_id: int, now: datetime) -> None:
+        """Give the lease up without a try."""
         await self._s.execute(
-            "UPDATE outgoing_messages SET state = 'sent', platform_message_id = $2,"
-            " attempts = attempts + 1, sent_at = $3, updated_at = $3, leased_until = NULL"
+            "UPDATE outgoing_messages SET leased_until = NULL, updated_at = $2"
             " WHERE id = $1 AND state = 'queued'",
             message_id,
-            platform_message_id,
             now,
         )
 

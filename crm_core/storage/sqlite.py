@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache, partial
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -88,8 +88,10 @@ class SqliteSession:
 
     async def fetch_tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """All rows of a query as tuples in column order."""
-        rows = await self._conn.execute_fetchall(_to_sqlite(sql), args)
-        return [tuple(r) for r in rows]
+        async with self._conn.execute(_to_sqlite(sql), args) as cursor:
+            cursor.row_factory = None  # plain tuples: no Row object per row
+            # Without a row factory sqlite3 yields tuples (aiosqlite types them as Row).
+            return cast(list[tuple[Any, ...]], await cursor.fetchall())
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
@@ -136,7 +138,9 @@ class InlineWriteSession:
 
     async def fetch_tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """All rows of a query as tuples in column order."""
-        return [tuple(r) for r in self._conn.execute(_to_sqlite(sql), args).fetchall()]
+        cursor = self._conn.execute(_to_sqlite(sql), args)
+        cursor.row_factory = None  # plain tuples: no Row object per row
+        return cursor.fetchall()
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_core.storage.audit import SqlAuditRepository
+from crm_core.storage.bot_cards import SqlBotCardRepository
 from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
@@ -15,6 +16,7 @@ from crm_core.storage.managers import SqlManagerRepository
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.ports import (
     AuditRepository,
+    BotCardRepository,
     BotLinkRepository,
     CallRepository,
     CheckpointRepository,
@@ -67,3 +69,4 @@ class SqlUnitOfWork:
         self.bot_links: BotLinkRepository = SqlBotLinkRepository(session)
         self.settings: SettingsRepository = SqlSettingsRepository(session)
         self.handover: HandOverRepository = SqlHandOverRepository(session)
+        self.bot_cards: BotCardRepository = SqlBotCardRepository(session)

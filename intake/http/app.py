@@ -10,7 +10,13 @@ from aiohttp import web
 from channels.registry import CHANNELS
 from channels.webhook import Webhook
 from config import Settings
-from intake.bootstrap import Services, build_services, load_team, prepare_storage
+from intake.bootstrap import (
+    Services,
+    build_services,
+    load_team,
+    prepare_storage,
+    refreshing_team,
+)
 from intake.channel_polling import ChannelPoller
 from intake.channel_watch import channel_watch
 from intake.http import (
@@ -39,7 +45,6 @@ from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
-from intake.settings_watch import settings_watch
 from workplace.app import setup_workplace
 from workplace.bot import wiring as manager_bot
 
@@ -159,10 +164,8 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await prepare_storage(services.settings, services.storage)
     await load_team(services)
-    watch = settings_watch(services)
-    watch.start()
-    yield
-    await watch.stop()
+    async with refreshing_team(services):
+        yield
     await services.storage.close()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from crm_core.access import may_see
 from crm_core.errors import DomainError
 from crm_core.holders import contact_holders
 from crm_core.matching import confirm_match, reject_match
-from crm_core.model import Contact, LeadMatch, Manager
+from crm_core.model import Contact, LeadMatch, Manager, PastCompany
 from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
@@ -37,7 +37,10 @@ async def get_contact(request: web.Request) -> web.StreamResponse:
         if contact is None or not may_see(manager, await contact_holders(uow, contact)):
             return error_response(404, "not_found", f"no contact {contact_id}", field="contact_id")
         work = await work_json(uow, RecordKind.CONTACT, contact_id, manager.timezone, utcnow())
-    return json_response({**contact_json(contact), **work})
+        past = await uow.identity.past_companies(contact_id)
+    return json_response(
+        {**contact_json(contact), "previous_companies": past_companies_json(past), **work}
+    )
 
 
 @require_manager
@@ -87,3 +90,8 @@ def contact_json(contact: Contact) -> dict[str, Any]:
         "owner_id": contact.owner_id,
         "merged_into_id": contact.merged_into_id,
     }
+
+
+def past_companies_json(past: Sequence[PastCompany]) -> list[dict[str, Any]]:
+    """The companies a contact left (a job change), the latest first."""
+    return [{"id": p.company_id, "name": p.name, "until": p.until.isoformat()} for p in past]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from crm_core.replies import ATTACHMENTS_FIELD
@@ -76,7 +77,7 @@ async def upload_middleware(request: web.Request, handler: Handler) -> web.Strea
         # The rest of the body is not read: close rather than drain up to 20 MB more.
         response.force_close()
         return response
-    except ValueError:
+    except (ValueError, HttpProcessingError):  # a part's headers unreadable, for example
         if not api:
             return web.Response(status=400, text="Форма повреждена", content_type="text/plain")
         return error_response(400, "invalid_body", "malformed multipart body", field="body")

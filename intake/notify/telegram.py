@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -21,9 +22,14 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
 
-from crm_core.notifications import OutboxMessage
+from crm_core.notifications import NotificationKind, OutboxMessage
 from intake.logs import mask_personal_data
 from intake.notify.errors import DeliveryFailed
 from intake.notify.texts import is_http_url, render
@@ -31,6 +37,18 @@ from intake.notify.texts import is_http_url, render
 OPEN_BUTTON = "Открыть заявку"
 _CHAT_ID = re.compile(r"-?\d+")
 _DESCRIPTION_LIMIT = 200
+# Bad requests of an edit that mean there is nothing left to do.
+_UNEDITABLE = re.compile(r"message is not modified|message to edit not found", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """A message Telegram accepted: its id in the chat, its text (HTML), whether it has
+    buttons of its own (a card)."""
+
+    message_id: int
+    text: str
+    card: bool
 
 
 class TelegramNotifier:
@@ -54,25 +72,59 @@ class TelegramNotifier:
 
     async def send(self, message: OutboxMessage) -> None:
         """Send the rendered notification to the chat `message.address`."""
+        if message.kind is NotificationKind.LEAD_CARD_CLOSED:
+            return  # a card of the managers' bot, edited by its own notifier; none here
+        await self.deliver(message)
+
+    async def deliver(self, message: OutboxMessage, reply_to: int | None = None) -> Delivered:
+        """Send the notification (as a reply to message `reply_to` of that chat, when given,
+        and still when that message is gone); what Telegram shows."""
         chat_id = _chat_id(message.address)
         rendered = render(message.kind, message.payload, html=True)
         text = rendered.text
         # A card carries its own Открыть button.
         markup = self._card(message) if self._card else None
+        card = markup is not None
         if markup is None and is_http_url(rendered.link):
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[[InlineKeyboardButton(text=OPEN_BUTTON, url=rendered.link)]]
             )
         elif markup is None and rendered.link:  # a relative path: only the text can carry it
             text += f"\n\n{OPEN_BUTTON}: {html.escape(rendered.link, quote=False)}"
+        reply = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
         try:
-            await self._bot.send_message(
+            sent = await self._bot.send_message(
                 chat_id=chat_id,
                 text=text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_parameters=reply,
             )
+        except (AiogramError, TimeoutError) as err:
+            raise _translate(err, self._token) from err
+        return Delivered(sent.message_id, text, card)
+
+    async def edit(self, address: str, message_id: int, text: str) -> None:
+        """Replace a sent message's text (HTML) and drop its buttons; a message already
+        showing this text, or deleted meanwhile, counts as done."""
+        try:
+            await self._bot.edit_message_text(
+                chat_id=_chat_id(address),
+                message_id=message_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except TelegramBadRequest as err:
+            if _UNEDITABLE.search(err.message):
+                return
+            raise _translate(err, self._token) from err
         except (AiogramError, TimeoutError) as err:
             raise _translate(err, self._token) from err
 

@@ -49,6 +49,7 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.CHANNEL_RECOVERED: (_CHANNEL_UP, _CHANNEL_UP),
     NotificationKind.INTAKE_PARKED: (_INTAKE_PARKED, _INTAKE_PARKED),
     NotificationKind.LEAD_UPDATED: ("Заявка изменилась", "Заявка №{} изменилась"),
+    NotificationKind.LEAD_CARD_CLOSED: ("Карточка заявки закрыта", "Карточка заявки №{} закрыта"),
 }
 # Titles of notifications about a deal rather than a lead (payload key `deal_id`).
 _DEAL_TITLES: dict[NotificationKind, str] = {

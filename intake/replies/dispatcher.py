@@ -2,10 +2,19 @@
 
 A message is stored (queued) in the transaction of the manager's request, so a process killed
 before sending loses nothing: the row stays queued, or its lease runs out and another
-dispatcher claims it. Rows are claimed in one short transaction (on PostgreSQL with SKIP
-LOCKED, so two instances take disjoint rows), sent with no transaction open, and marked sent
-only with the platform's message id, in another. Sends end before the lease does, so no other
-dispatcher can claim a row still being sent.
+dispatcher claims it. Rows are claimed in short transactions (on PostgreSQL with SKIP LOCKED,
+so two instances take disjoint rows), sent with no transaction open, and marked sent only with
+the platform's message id. Sends end before the lease does, so no other dispatcher can claim a
+row still being sent. Of the messages to one chat only the earliest queued can be claimed, so
+a chat receives them in the order they were stored, whichever process sends them.
+
+The running dispatcher (`run`) overlaps claiming, sending and recording: it holds up to
+`batch` claimed messages, of which up to `concurrency` are being sent; a send that ends starts
+the next held one at once; outcomes are stored in batches as they arrive (one statement for
+all those sent), and a claim follows every wake-up (a message stored in this process), every
+stored batch of outcomes (a chat's next message may now be due) and every retry coming due,
+and at least every idle poll (what other processes stored). A slow send holds back nothing
+but its own chat.
 """
 
 from __future__ import annotations
@@ -15,14 +24,15 @@ import heapq
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from channels.sending import Failed, OutgoingText, Retry, Sender, SendResult, Sent
 from crm_core.replies_model import OutgoingMessage, OutgoingMessagePort
-from intake.notify.dispatcher import wait_any
 from intake.replies.files import load_files
 
 log = logging.getLogger(__name__)
@@ -46,10 +56,14 @@ JITTER = 0.25
 
 @dataclass(frozen=True, slots=True)
 class _NotTried:
-    """The lease ran short before the message's turn: hand it back without an attempt."""
+    """The lease ran short before the message's turn, or the dispatcher is stopping: hand it
+    back without an attempt."""
 
 
 _Outcome = SendResult | _NotTried
+# A send that ended: the message, its outcome and when it ended (monotonic seconds; None:
+# just now).
+_Ended = tuple[OutgoingMessage, _Outcome, float | None]
 
 
 def backoff(
@@ -84,6 +98,8 @@ class ReplyDispatcher:
         """`replies_factory()` opens a transaction and yields the outgoing messages in it."""
         if lease <= timedelta(0):
             raise ValueError("the lease must be positive")
+        if concurrency < 1 or batch < 1:
+            raise ValueError("the batch and the concurrency must be at least 1")
         self._replies = replies_factory
         self._senders = dict(senders)
         self._clock = clock
@@ -100,7 +116,7 @@ class ReplyDispatcher:
     async def run_once(self) -> int:
         """Claim one batch of due messages, send them and record the outcomes; returns count."""
         now = self._clock()
-        deadline = time.monotonic() + self._lease.total_seconds() * (1 - LEASE_MARGIN)
+        deadline = self._send_deadline()
         async with self._replies() as replies:
             claimed = await replies.claim_due(now, self._batch, now + self._lease)
         if not claimed:
@@ -112,24 +128,114 @@ class ReplyDispatcher:
                 return await self._deliver(message, deadline)
 
         outcomes = await asyncio.gather(*(deliver(message) for message in claimed))
-        done = self._clock()
-        async with self._replies() as replies:
-            for message, outcome in zip(claimed, outcomes, strict=True):
-                await self._record(replies, message, outcome, done)
+        await self._record_all([(m, o, None) for m, o in zip(claimed, outcomes, strict=True)])
         return len(claimed)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_poll: float = 1.0) -> None:
-        """Drain until `stop` is set; sleep up to `idle_poll` s between batches unless woken."""
+        """Send until `stop` is set, up to `concurrency` messages at a time; `wake` (set when
+        a message is stored in this process) claims at once, otherwise every `idle_poll` s
+        (what other processes stored) or when a retry comes due.
+
+        Claiming and recording run side by side (on PostgreSQL on two connections), so a
+        message stored while outcomes are being written is claimed without waiting for them.
+        """
+        sends = _Sends(self._deliver, self._concurrency, stop)
+        recorded = asyncio.Event()  # outcomes stored: slots freed, a chat's next message due
+        finishing = asyncio.Event()
+        claimer = asyncio.create_task(self._claim_loop(sends, stop, wake, recorded, idle_poll))
+        recorder = asyncio.create_task(self._record_loop(sends, finishing, recorded, idle_poll))
+        try:
+            await claimer
+            # Stopping: hand back what has not started; let the sends under way end (each
+            # within its lease) and store them, so none is sent again after the lease.
+            sends.hand_back()
+            await sends.settle()
+            finishing.set()
+            await recorder
+        finally:
+            claimer.cancel()
+            recorder.cancel()
+            sends.cancel()
+
+    async def _claim_loop(
+        self,
+        sends: _Sends,
+        stop: asyncio.Event,
+        wake: asyncio.Event,
+        recorded: asyncio.Event,
+        idle_poll: float,
+    ) -> None:
+        """Claim due messages into `sends` whenever woken, until `stop` is set."""
         while not stop.is_set():
-            wake.clear()  # before the batch, so a wake-up during it is not lost
-            try:
-                handled = await self.run_once()
-            except Exception as err:
-                log.error("replies_batch_failed error=%s", type(err).__name__)
-                handled = 0
-            if handled >= self._batch:
-                continue  # probably more due right now
-            await wait_any(stop, wake, self._idle_wait(idle_poll))
+            wake.clear()  # before the claim, so a message stored during it is not missed
+            recorded.clear()
+            # Up to `batch` messages are held (sending or waiting for a slot), so the sends go
+            # on at full concurrency while a claim waits for the database.
+            want = max(0, self._batch - sends.held)
+            if sends.held and want < min(self._batch, self._concurrency) // 2:
+                want = 0  # plenty held: claim in fewer, larger transactions
+            wait = self._idle_wait(idle_poll)
+            if want:
+                try:
+                    now = self._clock()
+                    async with self._replies() as replies:
+                        claimed = await replies.claim_due(now, want, now + self._lease)
+                except Exception as err:
+                    log.error("replies_claim_failed error=%s", type(err).__name__)
+                    claimed, wait = [], idle_poll
+                sends.add(claimed, self._send_deadline())
+                if claimed and len(claimed) == want:
+                    continue  # a full claim: probably more due right now
+            await _wait_any(wait, stop, wake, recorded)
+
+    async def _record_loop(
+        self,
+        sends: _Sends,
+        finishing: asyncio.Event,
+        recorded: asyncio.Event,
+        idle_poll: float,
+    ) -> None:
+        """Store the outcomes of ended sends as they come, until `finishing` and all stored."""
+        unrecorded: list[_Ended] = []
+        while True:
+            sends.progress.clear()
+            unrecorded += sends.take_outcomes()
+            wait: float | None = None
+            if unrecorded:
+                try:
+                    await self._record_all(unrecorded)
+                    unrecorded = []
+                    recorded.set()
+                except Exception as err:
+                    log.error("replies_record_failed error=%s", type(err).__name__)
+                    if finishing.is_set():
+                        return  # their leases run out and they are sent again: at least once
+                    wait = idle_poll
+            elif finishing.is_set():
+                return
+            await _wait_any(wait, finishing, sends.progress)
+
+    async def _record_all(self, outcomes: list[_Ended]) -> None:
+        """Store the outcomes of sends in one transaction."""
+        now = self._clock()
+        async with self._replies() as replies:
+            sent = [(m, o) for m, o, _ended in outcomes if isinstance(o, Sent)]
+            if sent:
+                await replies.mark_sent_many([(m.id, o.platform_message_id) for m, o in sent], now)
+                for message, _outcome in sent:
+                    log.info(
+                        "reply_sent message_id=%d channel=%s attempts=%d",
+                        message.id,
+                        message.channel,
+                        message.attempts + 1,
+                    )
+            for message, outcome, ended in outcomes:
+                if not isinstance(outcome, Sent):
+                    await self._record_unsent(replies, message, outcome, now, ended)
+
+    def _send_deadline(self) -> float:
+        """The monotonic time by which a send claimed now must end, leaving room to record."""
+        return time.monotonic() + self._lease.total_seconds() * (1 - LEASE_MARGIN)
 
     def _idle_wait(self, idle_poll: float) -> float:
         """Seconds to wait for a wake-up: the idle poll, or less when a retry comes due."""
@@ -173,25 +279,18 @@ class ReplyDispatcher:
             )
             return Retry(f"{message.channel}: unexpected {type(err).__name__}")
 
-    async def _record(
+    async def _record_unsent(
         self,
         replies: OutgoingMessagePort,
         message: OutgoingMessage,
-        outcome: _Outcome,
+        outcome: Retry | Failed | _NotTried,
         now: datetime,
+        ended: float | None,
     ) -> None:
-        if isinstance(outcome, Sent):
-            await replies.mark_sent(message.id, outcome.platform_message_id, now)
-            log.info(
-                "reply_sent message_id=%d channel=%s attempts=%d",
-                message.id,
-                message.channel,
-                message.attempts + 1,
-            )
-            return
+        """Store a try that did not deliver; a retry is due its backoff after the try ended
+        (not after this transaction, which may have waited for the database)."""
         if isinstance(outcome, _NotTried):
-            error = message.last_error or "not tried: the batch ran out of time"
-            await replies.mark_retry(message.id, message.attempts, now, error, now)
+            await replies.release(message.id, now)
             return
         attempts = message.attempts + 1
         if isinstance(outcome, Failed) or attempts >= self._max_attempts:
@@ -210,8 +309,14 @@ class ReplyDispatcher:
         delay = backoff(attempts, self._base_delay, rng=self._rng)
         if outcome.retry_after is not None:
             delay = max(delay, timedelta(seconds=outcome.retry_after))
-        await replies.mark_retry(message.id, attempts, now + delay, outcome.reason, now)
-        heapq.heappush(self._retries_due, time.monotonic() + delay.total_seconds())
+        since_end = timedelta(0)
+        if ended is None:
+            ended = time.monotonic()
+        else:
+            since_end = timedelta(seconds=max(0.0, time.monotonic() - ended))
+        next_attempt_at = now - since_end + delay
+        await replies.mark_retry(message.id, attempts, next_attempt_at, outcome.reason, now)
+        heapq.heappush(self._retries_due, ended + delay.total_seconds())
         log.warning(
             "reply_retry message_id=%d channel=%s attempts=%d delay_s=%.1f error=%r",
             message.id,
@@ -220,3 +325,86 @@ class ReplyDispatcher:
             delay.total_seconds(),
             outcome.reason,
         )
+
+
+class _Sends:
+    """The claimed messages of a running dispatcher: up to `concurrency` being sent, the rest
+    waiting for a free slot; a send that ends starts the next at once, without a turn."""
+
+    def __init__(
+        self,
+        deliver: Callable[[OutgoingMessage, float], Coroutine[Any, Any, _Outcome]],
+        concurrency: int,
+        stop: asyncio.Event,
+    ) -> None:
+        self._deliver = deliver
+        self._concurrency = concurrency
+        self._stop = stop  # once set, nothing new starts: what waits is handed back
+        self._waiting: deque[tuple[OutgoingMessage, float]] = deque()
+        self._sending: dict[asyncio.Task[_Outcome], OutgoingMessage] = {}
+        self._outcomes: list[_Ended] = []
+        # Set whenever a send ends.
+        self.progress = asyncio.Event()
+
+    @property
+    def held(self) -> int:
+        """Messages claimed and not yet ended (sending or waiting)."""
+        return len(self._waiting) + len(self._sending)
+
+    def add(self, messages: list[OutgoingMessage], deadline: float) -> None:
+        """Send these (each to end by the monotonic `deadline`) as slots free up."""
+        self._waiting.extend((message, deadline) for message in messages)
+        self._start()
+
+    def take_outcomes(self) -> list[_Ended]:
+        """The sends that ended since the last call, with their outcomes."""
+        taken, self._outcomes = self._outcomes, []
+        return taken
+
+    def hand_back(self) -> None:
+        """End the messages not started as not tried (to be released for any dispatcher)."""
+        now = time.monotonic()
+        self._outcomes += [(message, _NotTried(), now) for message, _deadline in self._waiting]
+        self._waiting.clear()
+        self.progress.set()
+
+    async def settle(self) -> None:
+        """Wait for the sends under way to end."""
+        if self._sending:
+            await asyncio.wait(list(self._sending))
+
+    def cancel(self) -> None:
+        """Abandon everything (the process is going away; the leases run out)."""
+        self._waiting.clear()
+        for task in list(self._sending):
+            task.cancel()
+
+    def _start(self) -> None:
+        while self._waiting and len(self._sending) < self._concurrency and not self._stop.is_set():
+            message, deadline = self._waiting.popleft()
+            task = asyncio.create_task(self._deliver(message, deadline))
+            self._sending[task] = message
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[_Outcome]) -> None:
+        message = self._sending.pop(task)
+        if task.cancelled():
+            return
+        self._outcomes.append((message, task.result(), time.monotonic()))
+        self.progress.set()
+        self._start()
+
+
+async def _wait_any(seconds: float | None, *events: asyncio.Event) -> None:
+    """Wait until one of `events` is set, or `seconds` pass (None: no limit)."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(
+            waiters,
+            timeout=None if seconds is None else max(seconds, 0),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)

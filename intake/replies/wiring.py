@@ -16,11 +16,16 @@ from crm_core.storage import Storage
 from intake.clock import utcnow
 from intake.replies.dispatcher import ReplyDispatcher
 
-# Between wake-ups the dispatcher still looks for due retries this often.
+# A message stored in this process wakes the dispatcher at once, and its own retries when due;
+# what another process stored (or released) it finds by looking this often.
 IDLE_POLL_SECONDS = 0.5
-# Messages claimed per round. A round costs two write transactions whatever its size, and
-# on SQLite they queue behind the API's own writes: under a burst of replies (bench/replies.py
-# --concurrency 16) rounds of 20 fell behind the API, rounds of 100 kept up far better.
+# Sends in flight at a time. Each turn of the dispatcher records what ended and claims as
+# many as there are free slots in one write transaction, which on SQLite queues behind the
+# API's own writes: the more slots, the fewer turns under a burst of replies
+# (bench/replies.py --concurrency 16). Telegram's own limit (about 30 messages a second per
+# bot) answers 429 with a wait, which the dispatcher keeps.
+CONCURRENCY = 32
+# The most messages one turn claims.
 BATCH = 100
 
 
@@ -61,7 +66,7 @@ async def running_replies(
         async with storage.transaction() as uow:
             yield uow.replies
 
-    dispatcher = ReplyDispatcher(replies, senders, utcnow, batch=BATCH)
+    dispatcher = ReplyDispatcher(replies, senders, utcnow, batch=BATCH, concurrency=CONCURRENCY)
     stop = asyncio.Event()
     task = asyncio.create_task(
         dispatcher.run(stop, wake, idle_poll=IDLE_POLL_SECONDS), name="replies"

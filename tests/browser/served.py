@@ -15,8 +15,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from playwright.async_api import Browser, BrowserContext, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, expect
 
-from tests.browser.conftest import chromium_path
 from tests.browser.test_triage import FORM_URL, WIDE
 from tests.conftest import postgres_url
 from tests.crash.test_sigkill import free_port, poll
@@ -233,6 +231,15 @@ def serve(kind: str, folder: Path) -> Iterator[Served]:
     try:
         [migrated] = cli(config, env, ("migrate",))
         assert migrated.startswith("applied: 0001_initial.sql"), migrated
+        # The server starts while the passwords are set (each start costs seconds of imports);
+        # the journeys begin once both are done.
+        with log.open("wb") as out_file:
+            process = subprocess.Popen(
+                [*leadintake(), "--config", str(config), "serve"],
+                stdout=out_file,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
         # One line on standard input is the password (what a script does); the head's API
         # token is for the test's own checks.
         *_, token = cli(
@@ -243,13 +250,6 @@ def serve(kind: str, folder: Path) -> Iterator[Served]:
             stdin=PASSWORD + "\n",
         )
         served = Served(f"http://127.0.0.1:{port}", kind, log, token.strip().splitlines()[-1])
-        with log.open("wb") as out_file:
-            process = subprocess.Popen(
-                [*leadintake(), "--config", str(config), "serve"],
-                stdout=out_file,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
         try:
             asyncio.run(_wait_ready(served.base))
         except AssertionError:
@@ -265,20 +265,3 @@ def serve(kind: str, folder: Path) -> Iterator[Served]:
             stop(process)
         if db.drop and db.admin_url:
             asyncio.run(_pg(db.admin_url, db.drop))
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Debian's headless Chromium, as the `browser` fixture of conftest launches it."""
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (Debian: apt-get install chromium)")
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=path, args=args)
-        try:
-            yield launched
-        finally:
-            await launched.close()

@@ -3,9 +3,7 @@ differently, and its contact card with the lead that came from the website form.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -15,26 +13,16 @@ from dedupe.profile import RawIdentity
 from intake.clock import utcnow
 from tests.browser.test_tasks import signed_in
 from tests.browser.test_triage import NARROW, WIDE, shoot, submit
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
+from tests.e2e.conftest import Running
 from tests.e2e.test_workplace_clients import INN, add_client, manager_id
-from workplace.auth.service import set_password
 
 PASSWORD = "пароль-для-задач-1"  # the one tests.browser.test_tasks.signed_in types
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(
-    request: pytest.FixtureRequest, settings: Any, tmp_path: Path
-) -> AsyncIterator[Running]:
-    """The service on each database, on a loopback port the browser can reach."""
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(settings, storage) as service,
-    ):
-        for login in ("ivanova", "petrov"):
-            await set_password(storage, login, PASSWORD, utcnow())
-        yield service
+@pytest.fixture
+def sign_in_passwords() -> dict[str, str]:
+    """ivanova and petrov may sign in."""
+    return {"ivanova": PASSWORD, "petrov": PASSWORD}
 
 
 async def test_a_client_is_found_by_a_phone_written_differently(

@@ -8,18 +8,17 @@ own), so the journeys do not depend on each other's order.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, expect
 
 from intake.clock import utcnow
-from tests.browser.served import PASSWORD, Served, chromium, serve
+from tests.browser.served import PASSWORD, Served, serve
 from tests.browser.test_kanban import drag
 from tests.browser.test_triage import NARROW, WIDE, accept_dialogs, shoot
 
@@ -29,9 +28,9 @@ LIVE_MS = 5000
 
 
 pytestmark = [
-    # One event loop for the module: one Chromium serves every journey (a launch costs
-    # seconds); the first journey also waits for the server's start (migrate, passwords).
-    pytest.mark.asyncio(loop_scope="module"),
+    # The session's Chromium serves every journey; the first journey also waits for the
+    # server's start (migrate, passwords).
+    pytest.mark.asyncio(loop_scope="session"),
     pytest.mark.timeout(240),
 ]
 
@@ -42,13 +41,6 @@ def served(
 ) -> Iterator[Served]:
     """`leadintake serve` on each database, for every journey of the module."""
     yield from serve(request.param, tmp_path_factory.mktemp(f"serve-{request.param}"))
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Headless Chromium for the module's journeys (each opens contexts of its own)."""
-    async with chromium() as launched:
-        yield launched
 
 
 def phones(code: int) -> Iterator[str]:

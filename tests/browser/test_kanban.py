@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from config import Settings
-from intake.clock import utcnow
 from tests.browser.test_triage import NARROW, WIDE, shoot
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
+from tests.e2e.conftest import Running
 from tests.e2e.test_workplace import two_leads
 from tests.e2e.test_workplace_deals import WHOLESALE, deal_of
-from workplace.auth.service import set_password
 
 PASSWORD = "пароль-для-канбана"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(
-    request: pytest.FixtureRequest, write_config: Callable[[str], Settings], tmp_path: Path
-) -> AsyncIterator[Running]:
-    """The service with the wholesale pipeline (strict order, a required amount); ivanova
-    and the head have passwords."""
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(write_config(WHOLESALE), storage) as service,
-    ):
-        for login in ("ivanova", "head"):
-            await set_password(storage, login, PASSWORD, utcnow())
-        yield service
+@pytest.fixture
+def service_settings(write_config: Callable[[str], Settings]) -> Settings:
+    """The wholesale pipeline (strict order, a required amount)."""
+    return write_config(WHOLESALE)
+
+
+@pytest.fixture
+def sign_in_passwords() -> dict[str, str]:
+    """ivanova and the head may sign in."""
+    return {"ivanova": PASSWORD, "head": PASSWORD}
 
 
 async def signed_in(

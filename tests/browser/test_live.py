@@ -4,16 +4,15 @@ client shows the "Звонит клиент" card with a link to their lead."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from config import Settings
 from intake.clock import utcnow
 from tests.browser.test_triage import NARROW, WIDE, shoot, submit, with_deadline
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
+from tests.e2e.conftest import Running
 from tests.e2e.test_telephony_hooks import post, telephony_settings, zadarma_body, zadarma_headers
 from workplace.auth.cookies import SESSION_COOKIE
 from workplace.auth.service import SignedIn, set_password, sign_in
@@ -24,15 +23,10 @@ PASSWORD = "живой-пароль-1"
 LIVE = 15_000
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
-    """The service on each database with telephony on and 30 minutes to take a lead."""
-    settings = with_deadline(telephony_settings(tmp_path))
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(settings, storage) as service,
-    ):
-        yield service
+@pytest.fixture
+def service_settings(tmp_path: Path) -> Settings:
+    """Telephony on (calls show live) and 30 minutes to take a lead."""
+    return with_deadline(telephony_settings(tmp_path))
 
 
 async def signed_in(

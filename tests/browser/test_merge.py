@@ -4,35 +4,22 @@ the first one's card, chooses whose name survives, merges, and undoes it from th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Dialog, expect
 
-from intake.clock import utcnow
 from tests.browser.test_tasks import PASSWORD, signed_in
 from tests.browser.test_triage import NARROW, WIDE, shoot
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
+from tests.e2e.conftest import Running
 from tests.e2e.test_workplace_clients import add_client, manager_id
 from tests.e2e.test_workplace_merge import contact
-from workplace.auth.service import set_password
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(
-    request: pytest.FixtureRequest, settings: Any, tmp_path: Path
-) -> AsyncIterator[Running]:
-    """The service on each database; the head and ivanova may sign in."""
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(settings, storage) as service,
-    ):
-        for login in ("head", "ivanova"):
-            await set_password(storage, login, PASSWORD, utcnow())
-        yield service
+@pytest.fixture
+def sign_in_passwords() -> dict[str, str]:
+    """The head and ivanova may sign in."""
+    return {"head": PASSWORD, "ivanova": PASSWORD}
 
 
 async def test_the_head_merges_two_contacts_and_undoes_it(

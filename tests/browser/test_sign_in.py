@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
-from config import Settings
-from intake.clock import utcnow
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
-from workplace.auth.service import set_password
+from tests.e2e.conftest import Running
 
 PASSWORD = "демо-пароль-1"
 DESKTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 360, "height": 740}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(
-    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
-) -> AsyncIterator[Running]:
-    """The service on each database, ivanova with a password."""
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(settings, storage) as service,
-    ):
-        await set_password(storage, "ivanova", PASSWORD, utcnow())
-        yield service
+@pytest.fixture
+def sign_in_passwords() -> dict[str, str]:
+    """ivanova may sign in."""
+    return {"ivanova": PASSWORD}
 
 
 async def test_sign_in_through_the_form_then_sign_out(

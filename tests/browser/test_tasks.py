@@ -4,7 +4,6 @@ through the form (a session cookie: every form and htmx request must carry the C
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,27 +14,17 @@ from playwright.async_api import Browser, BrowserContext, expect
 
 from intake.clock import utcnow
 from tests.browser.test_triage import NARROW, WIDE, shoot, submit
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
+from tests.e2e.conftest import Running
 from tests.e2e.test_workplace_tasks import api, deals, task
-from workplace.auth.service import set_password
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 PASSWORD = "пароль-для-задач-1"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(
-    request: pytest.FixtureRequest, settings: Any, tmp_path: Path
-) -> AsyncIterator[Running]:
-    """The service on each database, on a loopback port the browser can reach."""
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(settings, storage) as service,
-    ):
-        for login in ("ivanova", "petrov"):
-            await set_password(storage, login, PASSWORD, utcnow())
-        yield service
+@pytest.fixture
+def sign_in_passwords() -> dict[str, str]:
+    """ivanova and petrov may sign in."""
+    return {"ivanova": PASSWORD, "petrov": PASSWORD}
 
 
 async def signed_in(browser: Browser, running: Running, login: str) -> BrowserContext:

@@ -3,42 +3,37 @@ manager's load and duty; a manager has no such menu item and is refused the page
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
 
+from config import Settings
 from config.settings import AbsenceSettings
 from intake.clock import utcnow
 from tests.browser.test_tasks import PASSWORD, signed_in
 from tests.browser.test_triage import NARROW, WIDE, shoot
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
+from tests.e2e.conftest import Running
 from tests.e2e.test_workplace_team import seed
-from workplace.auth.service import set_password
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(
-    request: pytest.FixtureRequest, settings: Any, tmp_path: Path
-) -> AsyncIterator[Running]:
-    """The service on each database, petrov on leave today; everyone may sign in."""
+@pytest.fixture
+def service_settings(settings: Settings) -> Settings:
+    """petrov on leave today."""
     now = utcnow()
     leave = AbsenceSettings(now - timedelta(days=1), now + timedelta(days=1), "отпуск")
     managers = tuple(
         replace(m, absences=(leave,)) if m.login == "petrov" else m for m in settings.managers
     )
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(replace(settings, managers=managers), storage) as service,
-    ):
-        for login in ("head", "ivanova"):
-            await set_password(storage, login, PASSWORD, utcnow())
-        yield service
+    return replace(settings, managers=managers)
+
+
+@pytest.fixture
+def sign_in_passwords() -> dict[str, str]:
+    """The head and ivanova may sign in."""
+    return {"head": PASSWORD, "ivanova": PASSWORD}
 
 
 async def test_the_head_reads_the_team_panel(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -15,8 +14,7 @@ from config import Settings
 from crm_core.contacts import add_contacts, prepare_contact
 from dedupe.profile import RawIdentity
 from intake.clock import utcnow
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
+from tests.e2e.conftest import Running
 from tests.e2e.test_missed_call import call_leads
 from tests.e2e.test_telephony_hooks import post, telephony_settings, zadarma_body, zadarma_headers
 
@@ -25,16 +23,11 @@ WIDE = {"width": 1366, "height": 900}
 NARROW = {"width": 360, "height": 780}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def running(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
-    """The service on each database, on a loopback port the browser can reach; telephony on
-    (missed calls are urgent leads) and 30 minutes to take a lead (the countdown)."""
-    settings = with_deadline(telephony_settings(tmp_path))
-    async with (
-        storage_of_kind(request.param, tmp_path) as storage,
-        run_service(settings, storage) as service,
-    ):
-        yield service
+@pytest.fixture
+def service_settings(tmp_path: Path) -> Settings:
+    """Telephony on (missed calls are urgent leads) and 30 minutes to take a lead (the
+    countdown)."""
+    return with_deadline(telephony_settings(tmp_path))
 
 
 def with_deadline(settings: Settings) -> Settings:

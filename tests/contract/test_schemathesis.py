@@ -111,7 +111,6 @@ def live(tmp_path: Path) -> Iterator[Live]:
         "LEADINTAKE_FORM_RATE_PER_MINUTE": "0",
     }
     _cli("migrate", env=env)
-    token = _cli("token", "create", "--manager", "head", env=env).strip().splitlines()[-1]
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "leadintake"), "--config", str(ROOT / "config/default.toml"), "serve"],
@@ -120,6 +119,8 @@ def live(tmp_path: Path) -> Iterator[Live]:
         stderr=subprocess.STDOUT,
     )
     try:
+        # The token is made while the server starts (each start costs seconds of imports).
+        token = _cli("token", "create", "--manager", "head", env=env).strip().splitlines()[-1]
         service = Live(f"http://127.0.0.1:{port}", token)
         _wait_until(lambda: service.call("GET", "/healthz"), 30, "the service answering")
         _seed(service)

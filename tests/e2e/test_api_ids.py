@@ -23,6 +23,8 @@ BODY = {
     "merged_id": 2,
     "text": "Здравствуйте!",
 }
+# Well-formed values of non-id path parameters, so only the id under test is wrong.
+SAMPLE_PATH_VALUES = {"attachment": "l.0"}
 MALFORMED = {
     "huge": "9" * 30,
     "beyond_64_bit": str(MAX_ID + 1),
@@ -53,6 +55,8 @@ async def id_routes(running: Running) -> list[tuple[str, str, list[str]]]:
                 for p in operation.get("parameters", []):
                     if p["in"] == "path" and "enum" in p["schema"]:
                         fixed = fixed.replace(f"{{{p['name']}}}", p["schema"]["enum"][0])
+                    elif p["in"] == "path" and p["name"] in SAMPLE_PATH_VALUES:
+                        fixed = fixed.replace(f"{{{p['name']}}}", SAMPLE_PATH_VALUES[p["name"]])
                 routes.append((method, fixed, ids))
     return routes
 

@@ -276,6 +276,8 @@ def fill(template: str, world: World) -> str:
         "merge_id": merge or ids["contact_merge"],
         "token_id": ids["token"],
         "join_id": ids["join"],
+        # The first file of the lead's opening message: refused for the record, file or not.
+        "attachment": "l.0",
     }
     path = template
     for name, value in values.items():

@@ -117,6 +117,29 @@ async def test_files_the_api_cannot_take_are_refused_naming_attachments(
     assert [m["text"] for m in stand_in.telegram_delivered] == ["Без файла"]
 
 
+async def test_a_multipart_body_with_unreadable_part_headers_is_400_not_a_server_error(
+    service: tuple[Running, PlatformStandIn],  # noqa: F811
+) -> None:
+    running, _ = service
+    lead = await client_writes_in_telegram(running)
+    boundary = "b0undary"
+    # A control character inside a part's header (found by the API fuzzer).
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="\x1a"\r\n\r\nx\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    async with running.client.post(
+        f"/api/v1/conversations/lead/{lead['id']}/messages",
+        data=body,
+        headers={
+            **running.auth(lead["assignee"]),
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    ) as r:
+        answer = (r.status, await r.json())
+    assert (answer[0], answer[1]["field"]) == (400, "body")
+
+
 async def test_a_clients_telegram_document_is_fetched_only_when_a_manager_downloads_it(
     service: tuple[Running, PlatformStandIn],  # noqa: F811
 ) -> None:

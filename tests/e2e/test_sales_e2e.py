@@ -110,7 +110,7 @@ async def test_known_clients_request_goes_to_their_manager_and_is_won(
             f"/api/v1/leads/{lead['id']}/assignments", headers=running.auth("petrov")
         ) as response:
             [decision] = (await response.json())["items"]
-        assert decision["kind"] == "owner" and f"contact {client}" in decision["reason"]
+        assert decision["kind"] == "owner" and f"контакта №{client}" in decision["reason"]
 
         taken = await post(running, f"/api/v1/leads/{lead['id']}/take", "petrov", {})
         assert taken["status"] == "in_work"

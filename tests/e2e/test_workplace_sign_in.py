@@ -152,6 +152,27 @@ async def test_a_forged_csrf_token_is_refused_and_nothing_changes(
         assert r.status == 200  # still signed in: the forged sign-out changed nothing
 
 
+async def test_a_multipart_form_with_unreadable_part_headers_is_refused_not_a_server_error(
+    service: Running,
+) -> None:
+    await _with_password(service)
+    await _sign_in(service)
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="\x1a"\r\n\r\nx\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    async with service.client.post(
+        "/logout",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 403  # no readable CSRF token: nothing changes
+    async with service.client.get("/account", allow_redirects=False) as r:
+        assert r.status == 200
+
+
 async def test_sign_out_ends_the_session_on_the_server(any_db_service: Running) -> None:
     running = any_db_service
     await _with_password(running)

@@ -10,6 +10,7 @@ queued faults one per call before answering normally.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -64,6 +65,11 @@ class PlatformStandIn:
     vk_check_faults: list[Fault] = field(default_factory=list)
     # Seconds each accepted call takes (to let concurrent dispatchers overlap).
     latency: float = 0.0
+    # sendMessage to these chats (chat_id as sent) waits until the event is set.
+    telegram_holds: dict[str, asyncio.Event] = field(default_factory=dict)
+    # A seeded share of the sendMessage calls past the queued faults answers 500.
+    telegram_fail_share: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(20261207))
     # sendDocument: every call (fields, and the document as (file name, type, bytes)).
     telegram_documents: list[dict[str, Any]] = field(default_factory=list)
     # Clients' files Telegram holds: file_id -> content (getFile and /file/bot<token>/...).
@@ -108,10 +114,15 @@ class PlatformStandIn:
             )
         body = await request.json()
         self.telegram_calls.append(body)
+        hold = self.telegram_holds.get(str(body.get("chat_id")))
+        if hold is not None:
+            await hold.wait()
         if self.telegram_faults:
             return self.telegram_faults.pop(0)()
         if self.latency:
             await asyncio.sleep(self.latency)
+        if self.telegram_fail_share and self.rng.random() < self.telegram_fail_share:
+            return telegram_error(500, "Internal Server Error")()
         self.telegram_delivered.append(body)
         result = {
             "message_id": 1000 + len(self.telegram_delivered),

@@ -8,7 +8,6 @@ platform's answer; failures are retried with backoff or end as failed with the r
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -366,7 +365,9 @@ async def test_a_dispatcher_killed_holding_the_lease_loses_nothing(world: World)
     assert (await world.message(queued.id)).state is OutgoingState.SENT
 
 
-async def test_two_dispatchers_running_together_send_each_message_once(world: World) -> None:
+async def test_two_dispatchers_running_together_send_each_message_once_in_order(
+    world: World,
+) -> None:
     lead = await world.client_lead(client_message("tg:1", "Алло"))
     texts = [f"Сообщение {n}" for n in range(30)]
     for text in texts:
@@ -382,11 +383,10 @@ async def test_two_dispatchers_running_together_send_each_message_once(world: Wo
 
     handled = await asyncio.gather(drain_with(first), drain_with(second))
 
-    delivered = Counter(m["text"] for m in world.stand_in.telegram_delivered)
-    assert delivered == Counter(texts)
+    # One chat: its messages go one after another, whichever dispatcher holds the next one
+    # (many chats shared by two processes: tests/integration/test_reply_dispatch.py).
+    assert [m["text"] for m in world.stand_in.telegram_delivered] == texts
     assert sum(handled) == 30
-    if world.storage.dialect == "postgres":
-        assert all(handled), "both dispatchers took a share"
 
 
 async def test_the_channel_the_client_used_last_is_chosen_unless_one_is_asked(

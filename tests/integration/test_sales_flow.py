@@ -325,7 +325,7 @@ async def test_routing_prefers_the_clients_manager_then_round_robin(storage: Sto
         assert lead is not None
         decision = await route_lead(uow, lead, queue, crew, T0)
     assert decision.manager_id == staff["petrov"].id and decision.kind == "owner"
-    assert f"contact {client}" in decision.reason
+    assert f"контакта №{client}" in decision.reason
     assert decision.accept_by == T0 + timedelta(minutes=15)
 
     given = []

@@ -12,6 +12,7 @@ import pytest
 from crm_core.model import NewManager, Role
 from crm_core.sign_in import PasswordRefused, SessionPolicy, hash_session
 from crm_core.storage import Storage
+from tests.conftest import PRODUCT_HASHER
 from workplace.auth.passwords import hash_password, verify_password
 from workplace.auth.service import (
     Refused,
@@ -47,6 +48,16 @@ async def _signed(storage: Storage, now: datetime = T0) -> SignedIn:
     result = await sign_in(storage, "ivanova", PASSWORD, now, POLICY, "pytest")
     assert isinstance(result, SignedIn)
     return result
+
+
+def test_the_service_hashes_at_argon2_cffi_default_cost() -> None:
+    # Tests hash at the smallest cost (tests/conftest.py); the service keeps RFC 9106's
+    # low-memory profile.
+    hasher = PRODUCT_HASHER
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (3, 65536, 4)
+    stored = PRODUCT_HASHER.hash("12345678")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_password(stored, "12345678")
 
 
 def test_passwords_are_argon2id_hashes() -> None:

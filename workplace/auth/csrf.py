@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from crm_core.sign_in import same_token
 from workplace.auth.session import current_session, is_workplace_path
@@ -37,7 +38,11 @@ async def submitted_token(request: web.Request) -> str | None:
     if header:
         return header
     if request.content_type in FORM_TYPES:
-        value = (await request.post()).get(CSRF_FIELD)
+        try:
+            form = await request.post()
+        except (ValueError, HttpProcessingError):  # a malformed body carries no token
+            return None
+        value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else None
     return None
 

@@ -26,8 +26,8 @@ from workplace.auth.session import (
     current_session,
     forget_session,
     session_policy,
-    template_context,
 )
+from workplace.pages.bot_account import account_context, bot_panel
 from workplace.viewer import signed_in, viewer
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,9 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @aiohttp_jinja2.template("account.html")
 async def account(request: web.Request) -> dict[str, Any]:
-    """Who is signed in, and the sign-out button."""
+    """Who is signed in, the managers' bot's link state, and the sign-out button."""
     manager = await viewer(request)
-    return {"manager": manager, **template_context(request)}
+    return account_context(request, manager, await bot_panel(request.app[SERVICES], manager))
 
 
 def _login_page(

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from workplace.auth import pages
 from workplace.auth.csrf import csrf_middleware
+from workplace.pages import bot_account
 
 
 def add_sign_in(app: web.Application, name_prefix: str) -> None:
@@ -16,3 +17,5 @@ def add_sign_in(app: web.Application, name_prefix: str) -> None:
     add("POST", "/login", pages.login, name=f"{name_prefix}login")
     add("POST", "/logout", pages.logout, name=f"{name_prefix}logout")
     add("GET", "/account", pages.account, name=f"{name_prefix}account")
+    add("POST", "/account/telegram-link", bot_account.link, name=f"{name_prefix}bot_link")
+    add("POST", "/account/telegram-unlink", bot_account.unlink, name=f"{name_prefix}bot_unlink")

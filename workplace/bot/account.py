@@ -12,17 +12,25 @@ class BotNotConfigured(Exception):
     """The managers' bot has no token (LEADINTAKE_MANAGER_BOT_TOKEN is not set)."""
 
 
+class BotUnavailable(Exception):
+    """The Bot API did not tell the bot's username (getMe failed)."""
+
+
 async def bot_username(settings: ManagerBotSettings) -> str:
     """The bot's username: as configured, else asked of the Bot API (getMe)."""
     if not settings.enabled:
         raise BotNotConfigured
     if settings.username:
         return settings.username
-    from workplace.bot.setup import build_bot  # aiogram: only when the API is asked
+    from aiogram.exceptions import AiogramError  # aiogram: only when the API is asked
+
+    from workplace.bot.setup import build_bot
 
     bot = build_bot(settings)
     try:
         me = await bot.get_me()
+    except (AiogramError, TimeoutError) as err:
+        raise BotUnavailable from err
     finally:
         await bot.session.close()
     if not me.username:

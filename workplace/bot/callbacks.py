@@ -66,6 +66,22 @@ class CallbackSigner:
         except ValueError:
             return None
 
+    def sign_text(self, body: str) -> str | None:
+        """Signed data of another feature's button (`body` must not parse as a card's);
+        None when it would not fit in 64 bytes."""
+        data = f"{body}:{self._signature(body)}"
+        return data if len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES else None
+
+    def verify_text(self, data: str | None) -> str | None:
+        """The body of signed data, or None when it is malformed or its signature does not
+        match."""
+        if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+            return None
+        body, _, signature = data.rpartition(":")
+        if not hmac.compare_digest(signature.encode(), self._signature(body).encode()):
+            return None
+        return body
+
     def _signature(self, body: str) -> str:
         digest = hmac.new(self._key, body.encode("utf-8"), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:_SIGNATURE_BYTES]).decode().rstrip("=")

@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from crm_core.bot_cards import close_pressed_card
 from crm_core.deals import add_task
 from crm_core.errors import DomainError
 from crm_core.lifecycle import junk_lead, take_lead
 from crm_core.links import lead_link
 from crm_core.model import Manager
 from crm_core.sales import NewTask, RecordKind
+from crm_core.storage.ports import BotCard, UnitOfWork
 from intake.bootstrap import Services
 from intake.clock import utcnow
 from workplace.bot import texts
@@ -72,12 +74,14 @@ async def _act(
     action = callback.action
     if action is CardAction.TAKE:
         async with services.storage.transaction() as uow:
+            await _pressed(uow, query, lead_id, manager)
             await take_lead(uow, lead_id, manager, utcnow())
         await _close_card(query, texts.TAKEN.format(name=manager.name))
         await query.answer(texts.TAKEN_TOAST)
     elif action is CardAction.JUNK:
         reasons = services.sales.junk_reasons
         async with services.storage.transaction() as uow:
+            await _pressed(uow, query, lead_id, manager)
             await junk_lead(uow, lead_id, manager, callback.argument, reasons, utcnow())
         reason = reasons.get(callback.argument, callback.argument)
         await _close_card(query, texts.JUNKED.format(reason=reason, name=manager.name))
@@ -118,6 +122,17 @@ def call_back_time(choice: str, now: datetime, timezone: str) -> datetime | None
         tomorrow = now.astimezone(zone).date() + timedelta(days=1)
         return datetime.combine(tomorrow, CALL_BACK_AT, tzinfo=zone).astimezone(now.tzinfo)
     return None
+
+
+async def _pressed(uow: UnitOfWork, query: CallbackQuery, lead_id: int, manager: Manager) -> None:
+    """This card is edited here and now: the change queues edits of the others only."""
+    message = query.message
+    if isinstance(message, Message):
+        now = utcnow()
+        card = BotCard(
+            lead_id, manager.id, str(message.chat.id), message.message_id, message.html_text, now
+        )
+        await close_pressed_card(uow, card, now)
 
 
 def _main(signer: CallbackSigner, services: Services, lead_id: int) -> InlineKeyboardMarkup:

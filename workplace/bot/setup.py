@@ -18,7 +18,7 @@ from aiogram.types import InlineKeyboardMarkup
 from config.manager_bot_settings import ManagerBotSettings
 from crm_core.notifications import NotificationKind, OutboxMessage
 from intake.bootstrap import Services
-from workplace.bot import lead_card, linking
+from workplace.bot import client_replies, commands, lead_card, linking
 from workplace.bot.callbacks import CallbackSigner
 from workplace.bot.keyboards import card_keyboard
 
@@ -41,7 +41,10 @@ def build_bot(settings: ManagerBotSettings) -> Bot:
 def build_dispatcher(services: Services, signer: CallbackSigner) -> Dispatcher:
     """One Router per feature; handlers get `services` and `signer` by name."""
     dispatcher = Dispatcher(services=services, signer=signer)
-    dispatcher.include_routers(lead_card.build_router(), linking.build_router())
+    dispatcher.include_routers(*commands.build_routers())  # before the catch-all routers
+    dispatcher.include_routers(
+        lead_card.build_router(), client_replies.build_router(), linking.build_router()
+    )
     return dispatcher
 
 

@@ -54,10 +54,13 @@ def setup_manager_bot(app: web.Application) -> None:
 
 
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    from workplace.bot.commands import CommandsAtWork
     from workplace.bot.setup import ManagerBot
 
     bot = ManagerBot(app[SERVICES])
     app[MANAGER_BOT] = bot
+    commands = CommandsAtWork(app[SERVICES], bot.bot)  # the menu and the morning digest
+    commands.start()
     stop = asyncio.Event()
     task = None
     if bot.settings.mode == "polling":
@@ -65,6 +68,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await commands.stop()
         stop.set()
         if task is not None:
             task.cancel()  # a getUpdates call may be held open for poll_timeout_seconds

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from crm_core.access import may_see
 from crm_core.holders import company_holders, contact_holders, deal_holders, lead_holders
+from crm_core.ingest import SYSTEM_ACTOR
 from crm_core.model import Lead, LeadFilter, Manager
 from crm_core.replies_model import OutgoingMessage
 from crm_core.sales import Deal, RecordKind
@@ -24,6 +25,8 @@ from workplace.viewer import viewer
 # The card lists a client's newest leads; older ones stay in the API's listing.
 LEAD_LIMIT = 50
 SECTION = "/clients"
+# What the system itself recorded (a job change) is signed as the timeline signs it elsewhere.
+SYSTEM_NAME = "система"
 
 
 async def contact_page(request: web.Request) -> web.StreamResponse:
@@ -56,6 +59,7 @@ async def contact_context(
             uow, me, leads, RecordKind.CONTACT, contact.id, replies["outgoing"], replies["files"]
         )
         context["merging"] = await card_notice(uow, me, contact, dict(request.query))
+        context["past_companies"] = await uow.identity.past_companies(contact.id)
     newest = leads[0].data.contact if leads else None
     context.update(contact=contact, company=company, newest=newest, stages=_stage_names(request))
     context["reply"] = replies["reply"]
@@ -105,7 +109,12 @@ async def _records(
     tasks = await uow.sales.tasks_of(entity, entity_id)
     activities = await uow.sales.activities_of(entity, entity_id)
     timeline = [
-        activity_item(a, a.actor, (outgoing or {}).get(a.id), (files or {}).get(a.id, ()))
+        activity_item(
+            a,
+            SYSTEM_NAME if a.actor == SYSTEM_ACTOR else a.actor,
+            (outgoing or {}).get(a.id),
+            (files or {}).get(a.id, ()),
+        )
         for a in activities
     ] + [
         TimelineItem(

@@ -4,6 +4,7 @@ Nothing here imports an adapter: the SQL classes implement these Protocols struc
 """
 
 from crm_core.storage.ports.audit import AuditRepository
+from crm_core.storage.ports.bot_cards import BotCard, BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
@@ -23,6 +24,8 @@ from crm_core.storage.ports.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
     "AuditRepository",
+    "BotCard",
+    "BotCardRepository",
     "BotLinkRepository",
     "CallRepository",
     "CheckpointRepository",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from crm_core.model import Manager
@@ -30,5 +30,18 @@ class BotLinkRepository(Protocol):
     async def unlink_manager(self, manager_id: int) -> bool:
         """Remove the manager's binding; whether there was one."""
 
+    async def linked_chats(self) -> list[tuple[Manager, str]]:
+        """Every manager with a linked Telegram account, and the chat to write to."""
+
+    async def claim_digest(self, manager_id: int, day: date, now: datetime) -> bool:
+        """Claim the morning digest of the manager's local `day`: True once per day, however
+        many processes ask at the same time."""
+
+    async def release_digest(self, manager_id: int, day: date) -> None:
+        """Give a claimed day back (its digest could not be sent), so it is tried again."""
+
     async def manager_for_user(self, telegram_user_id: int) -> Manager | None:
         """The manager a Telegram account is bound to (whatever their state)."""
+
+    async def linked_since(self, manager_id: int) -> datetime | None:
+        """When the manager's Telegram account was linked; None when it is not."""

@@ -6,7 +6,14 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from crm_core.model import Company, Contact, MergeEntry, StoredCompany, StoredContact
+from crm_core.model import (
+    Company,
+    Contact,
+    MergeEntry,
+    PastCompany,
+    StoredCompany,
+    StoredContact,
+)
 from dedupe.keys import Entity
 from dedupe.ports import IdentityIndex
 
@@ -109,3 +116,13 @@ class IdentityRepository(IdentityIndex, Protocol):
         lead_id: int | None = None,
     ) -> None:
         """Remember team-wide that the person behind these keys is not this contact."""
+
+    async def add_past_company(self, contact_id: int, past: PastCompany, now: datetime) -> None:
+        """Keep a company the contact left in its history."""
+
+    async def past_companies(self, contact_id: int) -> list[PastCompany]:
+        """The companies a contact left, the latest first (names as the companies read now)."""
+
+    async def ids_after(self, entity: Entity, after: int, limit: int) -> list[int]:
+        """Ids above `after`, ascending: unmerged contacts or companies, indexed open leads
+        (how a re-index walks a whole table in batches)."""

@@ -115,6 +115,12 @@ class LeadRepository(Protocol):
         """New leads in triage order (urgent, nearest deadline, oldest): the first `limit`
         and the total; `visible_to` limits them to one manager's."""
 
+    async def open_listing(
+        self, visible_to: str | None, limit: int
+    ) -> tuple[tuple[Lead, ...], int]:
+        """Leads new or in work, urgent first, then newest: the first `limit` and the total;
+        `visible_to` limits them to one manager's."""
+
 
 class ConsentRepository(Protocol):
     """Personal-data consents, one record per lead and form."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crm_core.storage.ports.audit import AuditRepository
+from crm_core.storage.ports.bot_cards import BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
@@ -46,6 +47,7 @@ class UnitOfWork(Protocol):
     bot_links: BotLinkRepository
     settings: SettingsRepository
     handover: HandOverRepository
+    bot_cards: BotCardRepository
 
 
 class Storage(ABC):

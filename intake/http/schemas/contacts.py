@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -36,8 +37,20 @@ class Contact(Shape):
     merged_into_id: int | None
 
 
+class PreviousCompany(Shape):
+    """A company the contact worked at before a job change."""
+
+    id: int | None = Field(description="The company record (null if it is gone)")
+    name: str | None
+    until: datetime = Field(description="When the contact left it")
+
+
 class ContactDetail(Contact, Work):
-    """A contact with its health, tasks and activities."""
+    """A contact with its past companies, health, tasks and activities."""
+
+    previous_companies: list[PreviousCompany] = Field(
+        description="Companies the contact worked at before (a job change), the latest first"
+    )
 
 
 class Company(Shape):
