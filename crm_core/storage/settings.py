@@ -26,7 +26,8 @@ class SqlSettingsRepository:
     async def bump(self) -> int:
         """Increase the global version; returns the new one."""
         row = await self._s.fetchrow(
-            "UPDATE sales_settings_state SET version = version + 1 WHERE id = 1 RETURNING version"
+            "INSERT INTO sales_settings_state (id, version) VALUES (1, 1) ON CONFLICT (id)"
+            " DO UPDATE SET version = sales_settings_state.version + 1 RETURNING version"
         )
         assert row is not None
         return int(row["version"])

@@ -19,8 +19,8 @@ CREATE TABLE sales_settings_seeds (
     source TEXT NOT NULL
 );
 
+-- One row (id 1), written by the first change; no row reads as version 0.
 CREATE TABLE sales_settings_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version BIGINT NOT NULL
 );
-INSERT INTO sales_settings_state (id, version) VALUES (1, 0);
