@@ -13,6 +13,11 @@ _MISSING = object()
 class ConfigError(Exception):
     """Configuration is invalid; the message names the file, the key and the problem."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        # The dotted key at fault (`managers[1].timezone`), when one is.
+        self.field = field
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -24,7 +29,7 @@ class Section:
 
     def error(self, key: str, problem: str) -> ConfigError:
         """A ConfigError naming this section's key."""
-        return ConfigError(f"{self.source}: {self._key(key)}: {problem}")
+        return ConfigError(f"{self.source}: {self._key(key)}: {problem}", self._key(key))
 
     def _key(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key

@@ -139,6 +139,31 @@ async def hand_over_lead(
     return record
 
 
+async def give_lead(
+    uow: UnitOfWork,
+    lead: Lead,
+    queue: Queue | None,
+    team: Team,
+    decision: Assignment,
+    now: datetime,
+) -> AssignmentRecord:
+    """Apply a decision made elsewhere (a leaving manager's hand-over): store why, re-own the
+    lead, notify the new assignee and refresh the Входящие of those who saw it."""
+    record = await _apply(uow, lead, queue, team, decision, now)
+    after = await uow.leads.get(lead.id)
+    if after is not None:
+        told = frozenset({record.manager_id} if record.manager_id is not None else ())
+        await notify_triage_change(uow, lead, after, None, "hand_over", now, told=told)
+    return record
+
+
+async def queue_load(
+    uow: UnitOfWork, queue: Queue, team: Team, now: datetime
+) -> dict[int, ManagerLoad]:
+    """Each member's served count and today's count in the queue, as routing weighs them."""
+    return await _load(uow, queue, team, now)
+
+
 async def client_owner(uow: UnitOfWork, lead: Lead, team: Team, now: datetime) -> OwnerHint | None:
     """The manager of the client the lead came from: contact's, open deal's, company's."""
     candidates: list[tuple[int | None, str]] = []

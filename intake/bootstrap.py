@@ -13,8 +13,7 @@ from datetime import datetime
 from channels.webform.spec import FormSpec
 from config import Settings
 from crm_core.inbound import Handled, InboundSetup, Route, SalesHooks
-from crm_core.model import InboxItem, NewManager, Role
-from crm_core.staff import sync_managers
+from crm_core.model import InboxItem, NewManager
 from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
 from intake.call_rules import call_rules
@@ -27,6 +26,7 @@ from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
 from intake.sales_setup import pipeline_for, queue_for, source_route
+from intake.team_settings import new_manager, seed_and_sync, stored_managers, with_managers
 from intake.worker import InboxWorker
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Services:
     last_pushed: dict[str, datetime] = field(default_factory=dict)
     # How far each PBX's clock is from ours, from its events' own times (/readyz warns).
     pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
+    # The sales-settings version the team and queues were last built from.
+    settings_version: int = -1
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -74,7 +76,7 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
     try:
         applied = await storage.migrate()
         async with storage.transaction() as uow:
-            await sync_managers(uow, configured_managers(settings), utcnow())
+            await seed_and_sync(uow, settings, utcnow())
     except BaseException:
         await storage.close()
         raise
@@ -82,15 +84,21 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
 
 
 async def load_team(services: Services) -> bool:
-    """Build the queues and the team from the managers as stored, unless they are the ones
-    already loaded; whether they changed."""
+    """Build the queues and the team from the managers as stored (the database's settings in
+    place of the file's once seeded), unless neither they nor the settings version changed
+    since the last load; whether they changed."""
     async with services.storage.reader() as uow:
+        version = await uow.settings.version()
         managers = await uow.managers.list()
-    if sorted(managers, key=lambda m: m.id) == sorted(
-        services.sales.team.managers.values(), key=lambda m: m.id
-    ):
-        return False
+        if version == services.settings_version and sorted(managers, key=lambda m: m.id) == sorted(
+            services.sales.team.managers.values(), key=lambda m: m.id
+        ):
+            return False
+        stored = await stored_managers(uow)
+    services.settings = with_managers(services.settings, stored)
+    services.sales.settings = with_managers(services.sales.settings, stored)
     services.sales.refresh(managers)
+    services.settings_version = version
     return True
 
 
@@ -98,15 +106,20 @@ async def load_team(services: Services) -> bool:
 async def refreshing_team(
     services: Services, every: float = TEAM_REFRESH_SECONDS
 ) -> AsyncIterator[None]:
-    """Reload the team every `every` s while the block runs, so what another process
-    changed (a manager linking the bot, say) counts here too."""
+    """Reload the team every `every` s while the block runs, so what another process or
+    instance changed (a head's settings change, a manager linking the bot) counts here too:
+    a poll of the settings version and the managers, the same on SQLite and PostgreSQL."""
 
     async def refresh() -> None:
         while True:
             await asyncio.sleep(every)
             try:
                 if await load_team(services):
-                    log.info("team_reloaded managers=%d", len(services.sales.team.managers))
+                    log.info(
+                        "team_reloaded managers=%d settings_version=%d",
+                        len(services.sales.team.managers),
+                        services.settings_version,
+                    )
             except Exception as err:
                 log.error("team_reload_failed error=%s", type(err).__name__)
 
@@ -120,19 +133,8 @@ async def refreshing_team(
 
 
 def configured_managers(settings: Settings) -> list[NewManager]:
-    """The sales team as the domain sees it."""
-    return [
-        NewManager(
-            login=m.login,
-            name=m.name,
-            role=Role(m.role),
-            email=m.email,
-            telegram_chat_id=m.telegram_chat_id,
-            timezone=m.timezone,
-            active=m.active,
-        )
-        for m in settings.managers
-    ]
+    """The file's sales team as the domain sees it (the first-start seed)."""
+    return [new_manager(m) for m in settings.managers]
 
 
 def form_specs(settings: Settings) -> dict[str, FormSpec]:

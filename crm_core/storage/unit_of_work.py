@@ -8,6 +8,7 @@ from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.consents import SqlConsentRepository
+from crm_core.storage.handover import SqlHandOverRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.inbox import SqlInboxRepository
 from crm_core.storage.leads import SqlLeadRepository
@@ -21,6 +22,7 @@ from crm_core.storage.ports import (
     CheckpointRepository,
     ConsentRepository,
     CredentialRepository,
+    HandOverRepository,
     IdentityRepository,
     InboxRepository,
     LeadRepository,
@@ -29,6 +31,7 @@ from crm_core.storage.ports import (
     OutgoingMessageRepository,
     ReportRepository,
     SalesRepository,
+    SettingsRepository,
     TeamRepository,
     TokenRepository,
     WebSessionRepository,
@@ -37,6 +40,7 @@ from crm_core.storage.replies import SqlOutgoingMessageRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
 from crm_core.storage.session import SqlSession
+from crm_core.storage.settings import SqlSettingsRepository
 from crm_core.storage.sign_in import SqlCredentialRepository, SqlWebSessionRepository
 from crm_core.storage.team import SqlTeam
 from crm_core.storage.tokens import SqlTokenRepository
@@ -63,4 +67,6 @@ class SqlUnitOfWork:
         self.team: TeamRepository = SqlTeam(session)
         self.replies: OutgoingMessageRepository = SqlOutgoingMessageRepository(session)
         self.bot_links: BotLinkRepository = SqlBotLinkRepository(session)
+        self.settings: SettingsRepository = SqlSettingsRepository(session)
+        self.handover: HandOverRepository = SqlHandOverRepository(session)
         self.bot_cards: BotCardRepository = SqlBotCardRepository(session)

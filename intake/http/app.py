@@ -29,6 +29,7 @@ from intake.http import (
     ops,
     reports,
     sales,
+    settings_managers,
     team,
     tokens,
 )
@@ -135,6 +136,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/team", team.team_route)
     app.router.add_get("/api/v1/tokens", tokens.list_tokens_route)
     app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
+    app.router.add_get("/api/v1/settings/managers", settings_managers.list_route)
+    app.router.add_post("/api/v1/settings/managers", settings_managers.create_route)
+    app.router.add_get("/api/v1/settings/managers/{login}", settings_managers.get_route)
+    app.router.add_put("/api/v1/settings/managers/{login}", settings_managers.update_route)
+    app.router.add_delete("/api/v1/settings/managers/{login}", settings_managers.deactivate_route)
 
 
 def add_channel_routes(app: web.Application) -> None:

@@ -63,6 +63,8 @@ def valid_value(schema: dict[str, Any]) -> Any:
         return True
     if kind == "object":
         return {}
+    if kind == "array":
+        return []
     if option.get("format") == "date-time":
         return DATE_TIME
     return "x"

@@ -16,6 +16,7 @@ from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.settings import HandOverRepository, SettingsRepository, StoredSetting
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.team import TeamRepository
@@ -30,6 +31,7 @@ __all__ = [
     "CheckpointRepository",
     "ConsentRepository",
     "CredentialRepository",
+    "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",
     "LeadRepository",
@@ -39,9 +41,11 @@ __all__ = [
     "OutgoingMessageRepository",
     "ReportRepository",
     "SalesRepository",
+    "SettingsRepository",
     "Storage",
     "StorageRejected",
     "StorageUnavailable",
+    "StoredSetting",
     "TeamRepository",
     "TokenRepository",
     "UnitOfWork",

@@ -19,6 +19,7 @@ from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.settings import HandOverRepository, SettingsRepository
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.team import TeamRepository
@@ -44,6 +45,8 @@ class UnitOfWork(Protocol):
     team: TeamRepository
     replies: OutgoingMessageRepository
     bot_links: BotLinkRepository
+    settings: SettingsRepository
+    handover: HandOverRepository
     bot_cards: BotCardRepository
 
 
