@@ -278,6 +278,7 @@ def fill(template: str, world: World) -> str:
         "join_id": ids["join"],
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
+        "login": "petrov",  # the team's settings: a manager may read or change nobody's
     }
     path = template
     for name, value in values.items():
@@ -305,6 +306,9 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     }
     if path.startswith("/api/v1/companies/"):
         attack.update(survivor_id=ids["ivanova_company"], merged_id=ids["company"])
+    if path.startswith("/api/v1/settings/managers"):
+        # A well-formed team change, so the refusal is the permission's, not the schema's.
+        return [{"login": "chuzhoy", "name": "Чужой", "role": "head", "version": 1}]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}

@@ -14,9 +14,8 @@ import pytest
 
 from config import Settings
 from crm_core.storage.postgres import PostgresStorage
-from intake.bootstrap import prepare_storage
 from intake.clock import utcnow
-from intake.team_settings import stored_managers
+from intake.team_settings import seed_and_sync, stored_managers
 from tests.conftest import pg_schema
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_sales_e2e import submit_lead
@@ -74,8 +73,11 @@ async def test_the_first_start_seeds_the_team_and_later_starts_ignore_the_file(
     # A restart with a file that says otherwise: the database's team stays.
     renamed = tuple(replace(m, name="Из файла") for m in settings.managers)
     storage = running.services.storage
+    # What a start does after opening and migrating (prepare_storage would open the already
+    # open storage a second time and leak its connections).
     with caplog.at_level(logging.INFO, logger="intake.team_settings"):
-        await prepare_storage(replace(settings, managers=renamed), storage)
+        async with storage.transaction() as uow:
+            await seed_and_sync(uow, replace(settings, managers=renamed), utcnow())
     assert "the file's [[managers]] are ignored" in caplog.text
     async with storage.reader() as uow:
         stored = await stored_managers(uow)
