@@ -79,6 +79,7 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
         "contact_message",
     ),
     ("GET", "/team", team.page, "team"),
+    ("GET", "/settings", placeholders.settings_home, "settings"),
     ("GET", "/clients/contacts/{contact_id}/merge", merge.page, "contact_merge"),
     ("POST", "/clients/contacts/{contact_id}/merge/find", merge.page, "contact_merge_find"),
     ("POST", "/clients/contacts/{contact_id}/merge", merge.merge, "contact_merge_post"),
@@ -109,7 +110,10 @@ def setup_workplace(app: web.Application) -> None:
         app.router.add_route(method, path, handler, name=f"{PREFIX}{name}")
     for path, title in placeholders.SECTIONS.items():
         app.router.add_route(
-            "GET", path, placeholders.page(title), name=f"{PREFIX}{path.strip('/')}"
+            "GET",
+            path,
+            placeholders.page(title),
+            name=f"{PREFIX}{path.strip('/').replace('/', '_')}",
         )
 
 

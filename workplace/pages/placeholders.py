@@ -9,8 +9,15 @@ from aiohttp import web
 from workplace.pages.shared import render
 from workplace.viewer import viewer
 
-# Path → menu label; every section has its page now.
-SECTIONS: dict[str, str] = {}
+# Path → title of a section whose page is still to come: the menu and tabs work, the page
+# says so.
+SECTIONS: dict[str, str] = {
+    "/settings/managers": "Настройки: менеджеры",
+    "/settings/queues": "Настройки: очереди",
+    "/settings/pipelines": "Настройки: воронки",
+    "/settings/forms": "Настройки: формы",
+    "/settings/channels": "Настройки: каналы",
+}
 
 
 def page(title: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -21,3 +28,8 @@ def page(title: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         return render(request, "placeholder.html", me, {"title": title}, section=request.path)
 
     return handler
+
+
+async def settings_home(request: web.Request) -> web.StreamResponse:
+    """The settings section opens on its first tab, the managers."""
+    raise web.HTTPSeeOther("/settings/managers")
