@@ -14,7 +14,7 @@ from tests.browser.test_live import signed_in
 from tests.browser.test_replies import SENT
 from tests.browser.test_triage import NARROW, shoot
 from tests.e2e.conftest import Running
-from tests.e2e.test_replies_api import CHANNEL_FIXTURES, TELEGRAM_SECRET, started, wait_assigned
+from tests.e2e.test_replies_api import client_writes_in_telegram, started
 from tests.e2e.test_reply_attachments_api import DOC_ID, PDF
 from tests.integration.replies_support import PlatformStandIn
 
@@ -36,15 +36,7 @@ async def test_files_both_ways_on_the_lead_card(
 ) -> None:
     running, stand_in = service
     stand_in.telegram_files[DOC_ID] = PDF
-    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / "document.json").read_bytes()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
-    }
-    async with running.client.post("/hooks/telegram/sales", data=body, headers=headers) as r:
-        assert r.status == 200
-    [new] = await running.wait_for_leads(1)
-    lead = await wait_assigned(running, new["id"])
+    lead = await client_writes_in_telegram(running, "document.json")
     context = await signed_in(browser, running, lead["assignee"])
     page = await context.new_page()
     await page.goto(f"/leads/{lead['id']}")

@@ -80,9 +80,12 @@ async def service(
         yield both
 
 
-async def client_writes_in_telegram(running: Running) -> dict[str, Any]:
-    """The text_message fixture posted to the bot's webhook; returns its lead."""
-    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / "text_message.json").read_bytes()
+async def client_writes_in_telegram(
+    running: Running, fixture: str = "text_message.json"
+) -> dict[str, Any]:
+    """A captured Telegram update (the text_message fixture unless named) posted to the bot's
+    webhook; returns its lead once assigned."""
+    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / fixture).read_bytes()
     headers = {
         "Content-Type": "application/json",
         "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
