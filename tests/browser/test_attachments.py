@@ -4,33 +4,25 @@ form as multipart), the stand-in receives it once as a document and the timeline
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.test_live import signed_in
-from tests.browser.test_replies import SENT
+from tests.browser.test_replies import (
+    SENT,
+    service,  # noqa: F401  (the fixture)
+)
 from tests.browser.test_triage import NARROW, shoot
 from tests.e2e.conftest import Running
-from tests.e2e.test_replies_api import client_writes_in_telegram, started
+from tests.e2e.test_replies_api import client_writes_in_telegram
 from tests.e2e.test_reply_attachments_api import DOC_ID, PDF
 from tests.integration.replies_support import PlatformStandIn
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def service(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[Running, PlatformStandIn]]:
-    """The service with a Telegram bot sending to the stand-in."""
-    async with started(request.param, tmp_path) as both:
-        yield both
-
-
 async def test_files_both_ways_on_the_lead_card(
     browser: Browser,
-    service: tuple[Running, PlatformStandIn],
+    service: tuple[Running, PlatformStandIn],  # noqa: F811
     screenshots: Path,
     tmp_path: Path,
 ) -> None:
