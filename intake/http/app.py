@@ -40,12 +40,14 @@ from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
+from intake.http.settings_documents import document_routes
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
+from intake.settings_changes import EDITABLE
 from workplace.app import setup_workplace
 from workplace.bot import wiring as manager_bot
 
@@ -153,6 +155,9 @@ def add_routes(app: web.Application) -> None:
         if method == "GET":
             app.router.add_get(path, handler)  # with HEAD, as aiohttp adds it
         else:
+            app.router.add_route(method, path, handler)
+    for kind in EDITABLE:
+        for method, path, handler in document_routes(kind):
             app.router.add_route(method, path, handler)
     add_channel_routes(app)
 
