@@ -135,6 +135,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/reports/lead-quality", reports.lead_quality)
     app.router.add_get("/api/v1/team", team.team_route)
     app.router.add_get("/api/v1/tokens", tokens.list_tokens_route)
+    app.router.add_post("/api/v1/tokens", tokens.issue_token_route)
     app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
     app.router.add_get("/api/v1/settings/managers", settings_managers.list_route)
     app.router.add_post("/api/v1/settings/managers", settings_managers.create_route)

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import may_change_settings
 from crm_core.errors import DomainError
 from crm_core.storage.ports import StoredSetting
 from intake.http.body import json_body
@@ -134,7 +135,7 @@ def _refused(err: DomainError) -> web.Response:
 
 
 def _heads_only(request: web.Request) -> web.Response | None:
-    if current_manager(request).is_head:
+    if may_change_settings(current_manager(request)):
         return None
     return error_response(
         403, "forbidden", "only a head of sales changes the team's settings", field="Authorization"
