@@ -117,6 +117,9 @@ async def test_an_invited_manager_sets_a_password_once_and_signs_in(
     stored = await api_manager(running, "sidorov")
     assert stored["working_hours"] == {"mon-fri": "09:00-18:00"}
     assert stored["timezone"] == "Asia/Yekaterinburg" and stored["updated_by"] == "head"
+    # The manager's page shows the hours as stored, so saving the profile keeps them.
+    _, card = await page(running, f"{PAGE}/sidorov", "head")
+    assert card.count('value="09:00-18:00"') == 5 and 'name="day5" value=""' in card
     # Only the link's hash is kept.
     token = path.rsplit("/", 1)[-1]
     async with running.services.storage.reader() as uow:

@@ -73,6 +73,7 @@ def russian(message: str) -> str:
     for pattern, text in _RUSSIAN:
         if pattern.search(problem):
             translated = pattern.sub(text, problem)
+            translated = re.sub(r"'([^']*)'", r"«\1»", translated)
             for day, short in _DAY_RU.items():
                 translated = re.sub(rf"\b{day}\b", short, translated)
             return translated

@@ -361,10 +361,10 @@ async def _list_page(
     context = {
         "rows": lines,
         "form": values,
-        "week": _week_values(values) if form else ["09:00-18:00"] * 5 + ["", ""],
+        "week_values": _week_values(values) if form else ["09:00-18:00"] * 5 + ["", ""],
         "always": bool(form) and values.get("hours") != "schedule",
         "error": error,
-        "refused": REFUSED if error else None,
+        "refused": "Менеджер не добавлен." if error else None,
         "notice": notice,
         "secret": secret,
         **_choices(),
@@ -420,7 +420,7 @@ async def _manager_page(
         "heirs": sorted(team, key=lambda m: m.name),
         "tokens": [(t, t.state(now).value) for t in tokens],
         "profile": profile,
-        "week": _week_values(profile)
+        "week_values": _week_values(profile)
         if profile
         else week_inputs(settings.working_hours, settings.timezone),
         "always": profile.get("hours") != "schedule"
