@@ -309,6 +309,9 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path.startswith("/api/v1/settings/managers"):
         # A well-formed team change, so the refusal is the permission's, not the schema's.
         return [{"login": "chuzhoy", "name": "Чужой", "role": "head", "version": 1}]
+    if path == "/api/v1/tokens":
+        # A well-formed token for petrov: acting as him would be the worst of all.
+        return [{"login": "petrov", "name": "чужой токен"}]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}
