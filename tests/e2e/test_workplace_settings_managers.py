@@ -272,18 +272,35 @@ async def test_deactivating_hands_the_open_leads_to_the_chosen_manager(
     running = any_db_service
     leads = [await submit(running, name=f"Клиент {n}", phone=f"+7916444000{n}") for n in range(3)]
     held = [lead["id"] for lead in leads if lead["assignee"] == "ivanova"]
-    status, text = await post(running, f"{PAGE}/ivanova/deactivate", hand_over="manager")
-    assert status == 422 and "Выберите, кому передать работу." in text
-    status, text = await post(
-        running, f"{PAGE}/ivanova/deactivate", hand_over="manager", hand_over_to="head"
-    )
+    assert held, "the queue gave ivanova none of the leads"
+    status, text = await post(running, f"{PAGE}/ivanova/deactivate", hand_over_to="nobody")
+    assert status == 404 and 'id="error-hand_over_to"' in text
+    assert (await api_manager(running, "ivanova"))["active"] is True
+    status, text = await post(running, f"{PAGE}/ivanova/deactivate", hand_over_to="head")
     assert status == 200, text
-    assert f"заявок {len(held)}, сделок 0" in text and "Вернуть в работу" in text
+    assert f"Передано менеджеру Ольга Руководитель: заявок {len(held)}, сделок 0." in text
+    assert "Вернуть в работу" in text
     for lead_id in held:
         assert (await running.lead(lead_id))["assignee"] == "head"
     status, text = await post(running, f"{PAGE}/ivanova/activate", version="2")
     assert status == 200 and "Менеджер снова в работе." in text
     assert (await api_manager(running, "ivanova"))["active"] is True
+
+
+async def test_deactivating_by_the_queue_rules_leaves_no_lead_without_an_owner(
+    any_db_service: Running,
+) -> None:
+    running = any_db_service
+    leads = [await submit(running, name=f"Клиент {n}", phone=f"+7916333000{n}") for n in range(4)]
+    held = [lead["id"] for lead in leads if lead["assignee"] == "petrov"]
+    assert held, "the queue gave petrov none of the leads"
+    status, text = await post(running, f"{PAGE}/petrov/deactivate", hand_over_to="")
+    assert status == 200, text
+    assert f"Передано по правилам очередей: заявок {len(held)}, сделок 0." in text
+    for lead in leads:
+        assert (await running.lead(lead["id"]))["assignee"] == "ivanova"
+    _, listing = await page(running, PAGE, "head")
+    assert "неактивен" in listing[listing.index('data-login="petrov"') :]
 
 
 async def test_the_head_issues_and_revokes_a_manager_token_with_its_last_use(

@@ -220,10 +220,7 @@ async def deactivate(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     login = request.match_info["login"]
     services = request.app[SERVICES]
-    heir = _text(form, "hand_over_to") if _text(form, "hand_over") == "manager" else None
-    if _text(form, "hand_over") == "manager" and not heir:
-        error = FieldError("hand_over_to", "Выберите, кому передать работу.")
-        return await _manager_page(request, me, login, error=error, status=422)
+    heir = _text(form, "hand_over_to") or None  # none chosen: by the queues' rules
     try:
         done = await deactivate_manager(services, me, login, heir)
     except DomainError as err:
@@ -231,7 +228,11 @@ async def deactivate(request: web.Request) -> web.StreamResponse:
             request, me, login, error=_deactivate_error(err), status=err.status
         )
     leads, deals = len(done.handed_over.leads), len(done.handed_over.deals)
-    whom = "менеджеру, которого вы выбрали" if heir else "по правилам очередей"
+    whom = "по правилам очередей"
+    if heir is not None:
+        async with services.storage.reader() as uow:
+            found = await uow.managers.get_by_login(heir)
+        whom = f"менеджеру {found.name if found else heir}"
     notice = f"Менеджер деактивирован. Передано {whom}: заявок {leads}, сделок {deals}."
     return await _manager_page(request, me, login, notice=notice)
 
