@@ -519,7 +519,9 @@ async def _access(services: Services, me: Manager, login: str, how: str) -> Secr
 
 def _deactivate_error(err: DomainError) -> FieldError:
     if err.field == "hand_over_to":
-        return FieldError("hand_over_to", "Такого менеджера нет.")
+        if err.status == 404:
+            return FieldError("hand_over_to", "Такого менеджера нет.")
+        return FieldError("hand_over_to", "Этот менеджер не может принять работу: он неактивен.")
     found = field_error(err)
     return FieldError("deactivate", found.message)
 
