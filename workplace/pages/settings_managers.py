@@ -9,9 +9,10 @@ audit log and the settings version every process picks up.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -100,20 +101,34 @@ class Secret:
 
 # Pages --------------------------------------------------------------------------------------
 
+SettingsHandler = Callable[[web.Request, Manager], Awaitable[web.StreamResponse]]
 
-async def page(request: web.Request) -> web.StreamResponse:
+
+def heads_only_page(
+    handler: SettingsHandler,
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A settings page or action for whoever may change the sales setup; anyone else signed
+    in gets the 403 page (and nobody signed in goes to sign in)."""
+
+    @wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        me = await viewer(request)
+        if not may_change_settings(me):
+            return heads_only(request, me, HEADS_ONLY)
+        return await handler(request, me)
+
+    return wrapper
+
+
+@heads_only_page
+async def page(request: web.Request, me: Manager) -> web.StreamResponse:
     """The managers' list and the form to add one."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     return await _list_page(request, me)
 
 
-async def create(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def create(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Добавить менеджера»: the new manager, and their invite link or first password."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     services = request.app[SERVICES]
     doc: dict[str, Any] = {
@@ -134,19 +149,15 @@ async def create(request: web.Request) -> web.StreamResponse:
     return await _list_page(request, me, notice=notice, secret=secret, status=201)
 
 
-async def manager_page(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def manager_page(request: web.Request, me: Manager) -> web.StreamResponse:
     """One manager: profile, absences with a calendar, access, tokens, deactivation."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     return await _manager_page(request, me, request.match_info["login"])
 
 
-async def update(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def update(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Сохранить» the profile: name, role, e-mail, timezone, working hours, Telegram chat."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     login = request.match_info["login"]
 
@@ -163,11 +174,9 @@ async def update(request: web.Request) -> web.StreamResponse:
     return await _edit(request, me, login, form, change, "Изменения сохранены.", "profile")
 
 
-async def add_absence(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def add_absence(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Добавить отсутствие»: a vacation or sick leave, whole days in the manager's timezone."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     login = request.match_info["login"]
 
@@ -191,11 +200,9 @@ async def add_absence(request: web.Request) -> web.StreamResponse:
     return await _edit(request, me, login, form, change, "Отсутствие добавлено.", "absence")
 
 
-async def remove_absence(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def remove_absence(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Удалить» one absence (the one shown, by its position and dates)."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     login = request.match_info["login"]
 
@@ -212,11 +219,9 @@ async def remove_absence(request: web.Request) -> web.StreamResponse:
     return await _edit(request, me, login, form, change, "Отсутствие удалено.", "absence")
 
 
-async def deactivate(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def deactivate(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Деактивировать»: open leads and deals to a chosen manager or by the queues' rules."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     login = request.match_info["login"]
     services = request.app[SERVICES]
@@ -237,11 +242,9 @@ async def deactivate(request: web.Request) -> web.StreamResponse:
     return await _manager_page(request, me, login, notice=notice)
 
 
-async def activate(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def activate(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Вернуть в работу»: an inactive manager is active again."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     login = request.match_info["login"]
     return await _edit(
@@ -255,11 +258,9 @@ async def activate(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def access(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def access(request: web.Request, me: Manager) -> web.StreamResponse:
     """A new invite link or a new first password for a manager, shown once."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     login = request.match_info["login"]
     services = request.app[SERVICES]
@@ -270,11 +271,9 @@ async def access(request: web.Request) -> web.StreamResponse:
     return await _manager_page(request, me, login, secret=secret)
 
 
-async def issue_token(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def issue_token(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Выпустить токен» for the manager, shown once."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     form = await _form(request)
     login = request.match_info["login"]
     services = request.app[SERVICES]
@@ -304,11 +303,9 @@ async def issue_token(request: web.Request) -> web.StreamResponse:
     return await _manager_page(request, me, login, secret=secret)
 
 
-async def revoke(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def revoke(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Отозвать» a token: it opens nothing from now on."""
-    me = await viewer(request)
-    if not may_change_settings(me):
-        return heads_only(request, me, HEADS_ONLY)
     login = request.match_info["login"]
     token_id = path_id(request, "token_id")
     services = request.app[SERVICES]
