@@ -31,7 +31,6 @@ from intake.bootstrap import Services
 from intake.clock import utcnow
 from intake.http.keys import SERVICES
 from intake.manager_changes import (
-    STALE,
     create_manager,
     deactivate_manager,
     get_manager,
@@ -39,6 +38,7 @@ from intake.manager_changes import (
     update_manager,
 )
 from intake.sales_setup import availability_of
+from intake.settings_changes import STALE
 from workplace.auth.invites import first_password, invite_link
 from workplace.auth.service import UnknownLogin
 from workplace.pages.settings_forms import (
