@@ -54,6 +54,12 @@ _RUSSIAN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "У менеджера есть открытые заявки или сделки: деактивируйте его с передачей работы.",
         ),
         (r"^no manager '(.*)'$", r"Менеджер «\1» не найден."),
+        (r"^unknown manager '(.*)'$", r"Менеджер «\1» не найден."),
+        (
+            r"^must be a head of sales \(role 'head'\); '(.*)' is a manager$",
+            r"«\1» — запасной менеджер очереди, а им может быть только руководитель:"
+            " сначала смените запасного в настройках очереди.",
+        ),
     )
 )
 _FIELD_IN_MESSAGE = re.compile(r"^[\w\[\].]+: ")
@@ -80,11 +86,12 @@ def russian(message: str) -> str:
     return message
 
 
-def field_error(err: DomainError) -> FieldError:
-    """A refused change as the form shows it: `absences[2].to` belongs to `to`, and so on."""
+def field_error(err: DomainError, fields: frozenset[str]) -> FieldError:
+    """A refused change as the form shows it: `absences[2].to` belongs to `to`, and so on;
+    a field the form does not have (`queues[0].fallback`, `version`) is the whole form's ("")."""
     field = err.field or ""
-    name = field.rsplit(".", 1)[-1] if field.startswith("absences[") else field.split(".")[0]
-    return FieldError(name, russian(err.message))
+    name = field.rsplit(".", 1)[-1] if field.startswith("absences[") else field
+    return FieldError(name if name in fields else "", russian(err.message))
 
 
 def week_inputs(spec: Mapping[str, str] | None, timezone: str) -> list[str]:

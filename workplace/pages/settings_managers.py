@@ -75,6 +75,11 @@ TIMEZONES = (
 )
 ACCESS_CHOICES = {"invite": "Ссылка-приглашение", "password": "Первый пароль"}
 MAX_FIELD = 300
+# The fields the pages' forms have: a refusal naming another one is shown above the form.
+FORM_FIELDS = frozenset(
+    {"login", "name", "role", "email", "timezone", "working_hours", "telegram_chat_id"}
+    | {"from", "to", "hand_over_to", "token_name"}
+)
 REFUSED = "Изменение не сохранено."
 
 
@@ -142,7 +147,9 @@ async def create(request: web.Request, me: Manager) -> web.StreamResponse:
     try:
         stored = await create_manager(services, me, doc)
     except DomainError as err:
-        return await _list_page(request, me, form=form, error=field_error(err), status=err.status)
+        return await _list_page(
+            request, me, form=form, error=field_error(err, FORM_FIELDS), status=err.status
+        )
     login = stored.key
     secret = await _access(services, me, login, _text(form, "access"))
     notice = f"Менеджер «{stored.data['name']}» добавлен."
@@ -266,7 +273,7 @@ async def access(request: web.Request, me: Manager) -> web.StreamResponse:
     services = request.app[SERVICES]
     secret = await _access(services, me, login, _text(form, "access"))
     if secret is None:
-        error = FieldError("access", "Менеджер неактивен: сначала верните его в работу.")
+        error = FieldError("", "Менеджер неактивен: сначала верните его в работу.")
         return await _manager_page(request, me, login, error=error, status=422)
     return await _manager_page(request, me, login, secret=secret)
 
@@ -311,7 +318,7 @@ async def revoke(request: web.Request, me: Manager) -> web.StreamResponse:
     services = request.app[SERVICES]
     tokens = [t for t in await list_tokens(services.storage) if t.login == login]
     if token_id is None or token_id not in {t.id for t in tokens}:
-        error = FieldError("token", "Такого токена у менеджера нет.")
+        error = FieldError("", "Такого токена у менеджера нет.")
         return await _manager_page(request, me, login, error=error, status=404)
     await revoke_token(services.storage, token_id, me.login)
     return await _manager_page(request, me, login, notice="Токен отозван.")
@@ -483,7 +490,7 @@ async def _edit(
             login,
             form=form,
             form_name=form_name,
-            error=field_error(err),
+            error=field_error(err, FORM_FIELDS),
             status=err.status,
         )
     return await _manager_page(request, me, login, notice=done)
@@ -519,8 +526,7 @@ def _deactivate_error(err: DomainError) -> FieldError:
         if err.status == 404:
             return FieldError("hand_over_to", "Такого менеджера нет.")
         return FieldError("hand_over_to", "Этот менеджер не может принять работу: он неактивен.")
-    found = field_error(err)
-    return FieldError("deactivate", found.message)
+    return field_error(err, frozenset())
 
 
 # Values -------------------------------------------------------------------------------------
