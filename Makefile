@@ -49,8 +49,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Two pytest-xdist workers (PYTEST_WORKERS=0: one process): much of the suite waits on loopback
+# HTTP, PostgreSQL, Chromium or Dovecot rather than computing. Tests sharing a module's server
+# stay on one worker (tests/conftest.py); every worker has its own Chromium and databases.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -rx
+	$(BIN)/pytest -q -rx -n $(PYTEST_WORKERS) --dist loadgroup
 
 # A longer schemathesis run than the one in `make test` (same seed unless LEADINTAKE_FUZZ_SEED).
 fuzz: $(VENV)/.installed-dev

@@ -12,6 +12,7 @@ from playwright.async_api import Browser, expect
 from intake.clock import utcnow
 from tests.bot_api_standin import BotApiStandIn
 from tests.browser.test_sign_in import PASSWORD, PHONE
+from tests.browser.test_triage import shoot
 from tests.e2e.conftest import Running
 from tests.e2e.test_manager_bot import IVANOVA, texts_to
 from tests.e2e.test_manager_bot_cards import started
@@ -45,7 +46,7 @@ async def test_a_manager_links_and_unlinks_the_bot_from_the_account_page(
     opener = page.get_by_role("link", name="Открыть бота в Telegram")
     await expect(opener).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    await page.screenshot(path=screenshots / "account-bot-link.png", full_page=True)
+    await shoot(page, screenshots, "account-bot-link")
     link = await opener.get_attribute("href")
     assert link is not None and link.startswith("https://t.me/li_team_bot?start=")
 
@@ -53,7 +54,7 @@ async def test_a_manager_links_and_unlinks_the_bot_from_the_account_page(
     await api.wait_for(lambda: texts_to(api, IVANOVA))
     await page.goto(f"{base}/account")
     await expect(page.get_by_text("Подключён с")).to_be_visible()
-    await page.screenshot(path=screenshots / "account-bot-linked.png", full_page=True)
+    await shoot(page, screenshots, "account-bot-linked")
 
     await page.get_by_role("button", name="Отключить").click()
     await expect(page).to_have_url(f"{base}/account")

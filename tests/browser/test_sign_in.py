@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.browser.test_triage import shoot
 from tests.e2e.conftest import Running
 
 PASSWORD = "демо-пароль-1"
@@ -29,19 +30,19 @@ async def test_sign_in_through_the_form_then_sign_out(
     await page.goto(f"{base}/account")
     await expect(page).to_have_url(f"{base}/login?next=/account")
     await expect(page.get_by_role("heading", name="Вход")).to_be_visible()
-    await page.screenshot(path=screenshots / "login.png")
+    await shoot(page, screenshots, "login", full_page=False)
 
     await page.get_by_label("Логин").fill("ivanova")
     await page.get_by_label("Пароль").fill("не тот пароль")
     await page.get_by_role("button", name="Войти").click()
     await expect(page.get_by_role("alert")).to_have_text("Неверный логин или пароль")
-    await page.screenshot(path=screenshots / "login-error.png")
+    await shoot(page, screenshots, "login-error", full_page=False)
 
     await page.get_by_label("Пароль").fill(PASSWORD)
     await page.get_by_role("button", name="Войти").click()
     await expect(page).to_have_url(f"{base}/account")
     await expect(page.get_by_text("Анна Иванова")).to_be_visible()
-    await page.screenshot(path=screenshots / "signed-in.png")
+    await shoot(page, screenshots, "signed-in", full_page=False)
     cookie = next(c for c in await context.cookies() if c["name"] == "leadintake_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
@@ -66,14 +67,14 @@ async def test_the_sign_in_form_fits_a_phone(
     await page.goto(f"{base}/login")
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
-    await page.screenshot(path=screenshots / "login-360.png")
+    await shoot(page, screenshots, "login-360", full_page=False)
     await page.get_by_label("Логин").fill("ivanova")
     await page.get_by_label("Пароль").fill(PASSWORD)
     await page.get_by_role("button", name="Войти").click()
     await expect(page).to_have_url(f"{base}/")  # Входящие, the workplace's start page
     await expect(page.get_by_text("Анна Иванова")).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    await page.screenshot(path=screenshots / "signed-in-360.png")
+    await shoot(page, screenshots, "signed-in-360", full_page=False)
     # The menu's sign-out button carries the session's CSRF token.
     await page.get_by_role("button", name="Выйти").click()
     await expect(page).to_have_url(f"{base}/login")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -66,9 +67,16 @@ async def signed_in(browser: Browser, running: Running, login: str, **kw: Any) -
     )
 
 
-async def shoot(page: Page, folder: Path, name: str) -> None:
-    """A full-page screenshot at the page's width."""
-    await page.screenshot(path=folder / f"{name}.png", full_page=True)
+async def shoot(page: Page, folder: Path, name: str, *, full_page: bool = True) -> None:
+    """A screenshot (full-page unless told otherwise) at the page's width.
+
+    Written aside and renamed into place: under pytest-xdist the same test on the other
+    database may save the same name at the same moment in another worker.
+    """
+    path = folder / f"{name}.png"
+    aside = path.with_name(f".{name}.{os.getpid()}.png")
+    aside.write_bytes(await page.screenshot(full_page=full_page))
+    aside.replace(path)
 
 
 def accept_dialogs(page: Page) -> None:
