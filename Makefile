@@ -50,11 +50,13 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 # Two pytest-xdist workers (PYTEST_WORKERS=0: one process): much of the suite waits on loopback
-# HTTP, PostgreSQL, Chromium or Dovecot rather than computing. Tests sharing a module's server
-# stay on one worker (tests/conftest.py); every worker has its own Chromium and databases.
+# HTTP, PostgreSQL, Chromium or Dovecot rather than computing. A file's tests stay on one worker
+# in their order (a module's Dovecot or `leadintake serve` starts once, and the journeys build
+# on each other); every worker has its own Chromium and databases. Not loadgroup: on pytest 9.2
+# it silently stops grouping (pytest-dev/pytest-xdist#1386).
 PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -rx -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q -rx -n $(PYTEST_WORKERS) --dist loadfile
 
 # A longer schemathesis run than the one in `make test` (same seed unless LEADINTAKE_FUZZ_SEED).
 fuzz: $(VENV)/.installed-dev

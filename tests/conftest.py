@@ -337,33 +337,6 @@ async def storage_of_kind(kind: str, tmp_path: Path) -> AsyncIterator[Storage]:
         yield PostgresStorage(url, min_size=1, max_size=4, schema=schema)
 
 
-# Shared instances outlive a test: the tests using one run on one pytest-xdist worker (under
-# `--dist loadgroup`, as `make test` runs), so a module's Dovecot or `leadintake serve` starts
-# once, not once per worker; every other test goes to whichever worker is free.
-_SHARED_SCOPES = ("class", "module", "package")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests of a module that share a module-scoped fixture (per parameter: the
-    journeys on SQLite and on PostgreSQL may run side by side)."""
-    if config.getoption("dist", "no") != "loadgroup":
-        return
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        infos = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
-        shared = sorted(name for name, defs in infos.items() if defs[-1].scope in _SHARED_SCOPES)
-        if not shared:
-            continue
-        params = getattr(item, "callspec", None)
-        chosen = params.params if params else {}
-        key = ",".join(f"{name}={chosen[name]}" for name in shared if name in chosen)
-        # xdist reads the group after the node id's last "@" and after its last "]".
-        module = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(f"{module}:{key}"))
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Drop the session's migrated schemas and its SQLite template."""
     asyncio.run(_MIGRATED_SCHEMAS.drop_all())
