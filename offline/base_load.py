@@ -83,7 +83,9 @@ async def load_base(
         if companies is not None:
             async for firms in _prepared(pool, companies, _company_rows, region, transaction_rows):
                 async with storage.transaction() as uow:
-                    ids = await store_companies(uow, [(r, k) for _, r, k in firms], utcnow())
+                    ids = await store_companies(
+                        uow, [(r, k) for _, r, k in firms], utcnow(), staged=True
+                    )
                 company_ids.update(zip((ref for ref, _, _ in firms), ids, strict=True))
                 _say(progress, f"companies {len(company_ids):,}")
         company_seconds = loop.time() - started
@@ -96,11 +98,14 @@ async def load_base(
                 for _, c, r, k in rows
             ]
             async with storage.transaction() as uow:
-                ids = await store_contacts(uow, keyed, utcnow())
+                ids = await store_contacts(uow, keyed, utcnow(), staged=True)
             if on_contacts is not None:
                 on_contacts([ref for ref, _, _, _ in rows], ids)
             stored += len(ids)
             _say(progress, f"contacts {stored:,}")
+        _say(progress, "indexing")
+        async with storage.transaction() as uow:
+            await uow.identity.merge_staged()
     return LoadedBase(company_ids, stored, company_seconds, loop.time() - started)
 
 

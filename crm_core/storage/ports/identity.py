@@ -36,6 +36,12 @@ class IdentityRepository(IdentityIndex, Protocol):
     ) -> None:
         """Add records' keys and bump the counts of the keys they did not have yet."""
 
+    async def stage(self, entity: Entity, keyed: Iterable[tuple[int, Collection[str]]]) -> None:
+        """Put records just inserted into the bulk-load backlog: not found until merge_staged."""
+
+    async def merge_staged(self) -> None:
+        """Index every record in the backlog (as index(new_records=True) would) and empty it."""
+
     async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
         """Remove records' keys and lower the keys' counts."""
 
