@@ -273,7 +273,11 @@ class SqlIdentityRepository:
             await self._s.execute(
                 "CREATE INDEX identity_keys_owner ON identity_keys (entity, entity_id)"
             )
-        await self._s.execute("DELETE FROM identity_key_backlog")
+        await self._s.execute(
+            "TRUNCATE identity_key_backlog"
+            if self._s.dialect == "postgres"
+            else "DELETE FROM identity_key_backlog"
+        )
         if self._s.dialect == "postgres":
             # Fresh statistics: planned on those of a far smaller index, a detector lookup's
             # cost passed the JIT threshold and every lookup paid 45 ms or more of compiling.
