@@ -31,8 +31,8 @@ from intake.channel_polling import (
     CountOutcome,
     InboxStore,
     fetched_item,
+    following_settings,
     outcome_counter,
-    running,
 )
 from intake.clock import utcnow
 from intake.reply_gate import ReplyGate, reply_window
@@ -83,6 +83,19 @@ class TelegramPoller(ChannelPoller):
 
     async def _close_client(self) -> None:
         await self._client.close()
+
+    def retune(self, settings: Any) -> bool:
+        """A new auto-reply (or any change but the token and API address) applies at once."""
+        if not isinstance(settings, TelegramBotSettings):
+            return False
+        if (settings.token, settings.api_base, settings.mode) != (
+            self.bot.token,
+            self.bot.api_base,
+            self.bot.mode,
+        ):
+            return False
+        self.bot = settings
+        return True
 
     def _transient(self, err: Exception) -> bool:
         # A conflict passes by itself when the other instance stops (a rolling deploy).
@@ -183,16 +196,23 @@ class TelegramPoller(ChannelPoller):
 @asynccontextmanager
 async def running_pollers(
     services: Services,
-) -> AsyncIterator[Mapping[str, TelegramPoller]]:
-    """Poll every `mode = "polling"` bot until the block ends; yields the pollers by bot name.
+) -> AsyncIterator[Mapping[str, ChannelPoller]]:
+    """Poll every `mode = "polling"` bot until the block ends; yields the pollers by bot name,
+    kept in step with the settings (a head switching a bot's mode on the channels page).
 
     Exit this before the inbox writer stops, so no store is cut short.
     """
     count = outcome_counter(services, CHANNEL)
-    pollers = {
-        bot.name: TelegramPoller(bot, services.writer, count, utcnow, replies=services.replies)
-        for bot in services.settings.telegram_bots
-        if bot.mode == POLLING_MODE
-    }
-    async with running(pollers) as started:
+
+    def wanted(services: Services) -> dict[str, TelegramBotSettings]:
+        return {
+            bot.name: bot
+            for bot in services.settings.telegram_bots
+            if bot.mode == POLLING_MODE and bot.token
+        }
+
+    def make(bot: TelegramBotSettings) -> ChannelPoller:
+        return TelegramPoller(bot, services.writer, count, utcnow, replies=services.replies)
+
+    async with following_settings(services, wanted, make) as started:
         yield started

@@ -161,7 +161,7 @@ async def metrics(request: web.Request) -> web.Response:
         services.metrics.inbox_pending.set(stats.pending)
         services.metrics.inbox_failed.set(stats.failed)
         services.metrics.inbox_lag.set(_lag(stats))
-    pollers: dict[str, ChannelPoller] = request.app.get(CHANNEL_POLLERS, {})
+    pollers: Mapping[str, ChannelPoller] = request.app.get(CHANNEL_POLLERS, {})
     _channel_gauges(services, pollers)
     body = generate_latest(services.metrics.registry)
     response = web.Response(body=body)
