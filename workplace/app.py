@@ -14,6 +14,7 @@ from intake.http.keys import EVENT_AUTHENTICATORS
 from workplace.auth.routes import add_sign_in
 from workplace.auth.session import stream_sign_in
 from workplace.pages import (
+    channels,
     clients,
     contact_card,
     convert,
@@ -80,6 +81,15 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ),
     ("GET", "/team", team.page, "team"),
     ("GET", "/settings", placeholders.settings_home, "settings"),
+    ("GET", "/settings/channels", channels.page, "settings_channels"),
+    ("POST", "/settings/channels/telegram/{bot_name}", channels.save_telegram, "channel_telegram"),
+    (
+        "POST",
+        "/settings/channels/telegram/{bot_name}/webhook",
+        channels.register_telegram,
+        "channel_telegram_webhook",
+    ),
+    ("POST", "/settings/channels/vk/{group_id}/callback", channels.register_vk, "channel_vk"),
     ("GET", "/clients/contacts/{contact_id}/merge", merge.page, "contact_merge"),
     ("POST", "/clients/contacts/{contact_id}/merge/find", merge.page, "contact_merge_find"),
     ("POST", "/clients/contacts/{contact_id}/merge", merge.merge, "contact_merge_post"),

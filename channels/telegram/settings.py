@@ -41,9 +41,7 @@ def telegram_bots(root: ConfigTable, env: Mapping[str, str]) -> tuple[TelegramBo
     for s in root.table("telegram").array("bots"):
         name = s.identifier("name")
         token_env = s.string("token_env", f"LEADINTAKE_TELEGRAM_{name.upper()}_TOKEN")
-        secret_env = s.string(
-            "webhook_secret_env", f"LEADINTAKE_TELEGRAM_{name.upper()}_SECRET"
-        )
+        secret_env = s.string("webhook_secret_env", f"LEADINTAKE_TELEGRAM_{name.upper()}_SECRET")
         bots.append(
             TelegramBotSettings(
                 name=name,

@@ -40,14 +40,12 @@ class CallbackRegistration:
     confirmation: str
 
 
-async def register_callback(
-    group: VkGroupSettings, url: str, *, timeout: float = TIMEOUT_SECONDS
-) -> CallbackRegistration:
+async def register_callback(group: VkGroupSettings, url: str) -> CallbackRegistration:
     """Make VK post the community's new messages to `url`, signed with its secret key."""
     if not group.access_token:
         raise ChannelAuthFailed(f"vk: the community {group.name} has no access token")
     async with aiohttp.ClientSession() as session:
-        api = _Api(session, group, timeout)
+        api = _Api(session, group, TIMEOUT_SECONDS)
         servers = await api.call("groups.getCallbackServers", {})
         items = servers.get("items") if isinstance(servers, dict) else None
         existing = next(
@@ -69,8 +67,7 @@ async def register_callback(
             await api.call("groups.editCallbackServer", {"server_id": str(server_id), **fields})
         await api.call(
             "groups.setCallbackSettings",
-            {"server_id": str(server_id), "api_version": API_VERSION}
-            | {event: "1" for event in EVENTS},
+            {"server_id": str(server_id), "api_version": API_VERSION} | dict.fromkeys(EVENTS, "1"),
         )
         code = await api.call("groups.getCallbackConfirmationCode", {})
     confirmation = code.get("code") if isinstance(code, dict) else None
