@@ -10,7 +10,7 @@ between makes Telegram serve the batch again, and the inbox's unique (channel, e
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ class TelegramPoller(ChannelPoller):
         backoff_min: float = BACKOFF_MIN_SECONDS,
         backoff_max: float = BACKOFF_MAX_SECONDS,
         replies: ReplyGate | None = None,
+        current: Callable[[str], TelegramBotSettings | None] | None = None,
     ) -> None:
         if not bot.token:
             raise ValueError(f"telegram bot {bot.name!r} has no token to poll with")
@@ -75,6 +76,8 @@ class TelegramPoller(ChannelPoller):
             backoff_max=backoff_max,
         )
         self.bot = bot
+        # The bot's settings as last reloaded (a head's new auto-reply counts at once).
+        self._current = current
         self._poll_timeout = poll_timeout
         self._client = UpdatesClient(bot.token, bot.api_base)
         # None: Telegram starts from its oldest unconfirmed update (it keeps them 24 h), so
@@ -176,12 +179,13 @@ class TelegramPoller(ChannelPoller):
     async def _reply(self, events: list[InboundEvent]) -> None:
         """Send the configured auto-reply to each new message's sender; a failed send is
         logged, never retried: the message itself is stored already."""
-        if not self.bot.auto_reply:
+        bot = (self._current(self.bot.name) if self._current else None) or self.bot
+        if not bot.auto_reply:
             return
         for event in events:
-            call = auto_reply(event, self.bot.auto_reply, ask_phone=self.bot.ask_phone)
+            call = auto_reply(event, bot.auto_reply, ask_phone=bot.ask_phone)
             if call is None or not self._replies.allow(
-                f"{self.bot.name}:{call['chat_id']}", reply_window(self.bot)
+                f"{bot.name}:{call['chat_id']}", reply_window(bot)
             ):
                 continue
             params = {k: v for k, v in call.items() if k != "method"}
@@ -212,7 +216,16 @@ async def running_pollers(
         }
 
     def make(bot: TelegramBotSettings) -> ChannelPoller:
-        return TelegramPoller(bot, services.writer, count, utcnow, replies=services.replies)
+        return TelegramPoller(
+            bot,
+            services.writer,
+            count,
+            utcnow,
+            replies=services.replies,
+            current=lambda name: next(
+                (b for b in services.settings.telegram_bots if b.name == name), None
+            ),
+        )
 
     async with following_settings(services, wanted, make) as started:
         yield started

@@ -104,7 +104,7 @@ async def save_telegram(request: web.Request) -> web.StreamResponse:
             )
         await load_team(services)
     except (DomainError, ChannelError) as err:
-        return await _show(request, me, error=_message(err), status=_status(err))
+        return await _show(request, me, error=_message(err))
     notice = f"Бот {name}: настройки сохранены." + (f" {moved}" if moved else "")
     return await _show(request, me, notice=notice)
 
@@ -119,9 +119,9 @@ async def register_telegram(request: web.Request) -> web.StreamResponse:
         bot = find_bot(services.settings.telegram_bots, request.match_info["bot_name"])
         url = await telegram_setup.register_webhook(bot, services.settings.http.public_url)
     except DomainError as err:
-        return await _show(request, me, error=err.message, status=err.status)
+        return await _show(request, me, error=err.message)
     except ChannelError as err:
-        return await _show(request, me, error=telegram_setup.in_russian(err), status=502)
+        return await _show(request, me, error=telegram_setup.in_russian(err))
     return await _show(request, me, notice=f"Вебхук бота {bot.name} зарегистрирован: {url}")
 
 
@@ -134,12 +134,12 @@ async def register_vk(request: web.Request) -> web.StreamResponse:
     group_id = request.match_info["group_id"]
     group = next((g for g in services.settings.vk_groups if g.name == group_id), None)
     if group is None:
-        return await _show(request, me, error=f"Нет сообщества ВКонтакте {group_id}", status=404)
+        return await _show(request, me, error=f"Нет сообщества ВКонтакте {group_id}")
     url = f"{services.settings.http.public_url.rstrip('/')}/hooks/vk/{group.group_id}"
     try:
         done = await vk_setup.register_callback(group, url)
     except ChannelError as err:
-        return await _show(request, me, error=vk_setup.in_russian(err), status=502)
+        return await _show(request, me, error=vk_setup.in_russian(err))
     action = "добавлен" if done.added else "обновлён"
     notice = f"Сервер Callback API сообщества {group_id} {action}: {url}"
     if done.confirmation and done.confirmation != group.confirmation:
@@ -149,7 +149,6 @@ async def register_vk(request: web.Request) -> web.StreamResponse:
             error=notice
             + f". ВКонтакте ждёт строку подтверждения «{done.confirmation}»: укажите её"
             " в confirmation сообщества в файле настроек и перезапустите сервис",
-            status=200,
         )
     return await _show(request, me, notice=notice)
 
@@ -171,8 +170,8 @@ async def _show(
     *,
     notice: str = "",
     error: str = "",
-    status: int = 200,
 ) -> web.Response:
+    # Always 200: htmx swaps only a 2xx answer, and the page carries the refusal.
     services = request.app[SERVICES]
     async with services.storage.reader() as uow:
         stored = {s.key: s for s in await uow.settings.list(KIND)}
@@ -184,7 +183,7 @@ async def _show(
         "notice": notice,
         "error": error,
     }
-    return render(request, "channels.html", me, context, status=status, section=SECTION)
+    return render(request, "channels.html", me, context, section=SECTION)
 
 
 def channel_rows(
@@ -331,7 +330,3 @@ def _message(err: Exception) -> str:
     if isinstance(err, ChannelError):
         return telegram_setup.in_russian(err)
     return str(err)
-
-
-def _status(err: Exception) -> int:
-    return err.status if isinstance(err, DomainError) else 502
