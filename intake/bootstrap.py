@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -62,6 +62,9 @@ class Services:
     settings_version: int = -1
     # The file's channel sections, under the heads' stored overrides (intake.channel_overrides).
     file_channels: Mapping[str, Any] | None = None
+    # The poller groups' catch-up with the settings as loaded (channel_polling): a process
+    # that changed them itself calls these rather than wait for the groups' next look.
+    follow_settings: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def build_storage(settings: Settings) -> Storage:

@@ -113,8 +113,13 @@ async def following_settings(
     restart of the service. Yields the live mapping of pollers by source name."""
     live: dict[str, ChannelPoller] = {}
     current: dict[str, S] = {}
+    lock = asyncio.Lock()
 
     async def reconcile() -> None:
+        async with lock:
+            await _reconcile()
+
+    async def _reconcile() -> None:
         want = dict(wanted(services))
         for name, poller in list(live.items()):
             new = want.get(name)
@@ -145,9 +150,11 @@ async def following_settings(
 
     await reconcile()
     task = asyncio.create_task(follow(), name="channel-pollers-follow")
+    services.follow_settings.append(reconcile)
     try:
         yield live
     finally:
+        services.follow_settings.remove(reconcile)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -103,6 +103,9 @@ async def save_telegram(request: web.Request) -> web.StreamResponse:
                 uow, me, base, mode=mode, auto_reply=auto_reply, version=version
             )
         await load_team(services)
+        # This process's pollers now, so the page shows the bot's new state.
+        for follow in list(services.follow_settings):
+            await follow()
     except (DomainError, ChannelError) as err:
         return await _show(request, me, error=_message(err))
     notice = f"Бот {name}: настройки сохранены." + (f" {moved}" if moved else "")
