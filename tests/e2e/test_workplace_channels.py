@@ -126,6 +126,11 @@ async def test_registering_the_webhooks_tells_telegram_and_vk_our_url_and_secret
     assert call.fields["url"] == f"{public}/hooks/telegram/sales"
     assert call.fields["secret_token"] == SECRET
     assert world.telegram.webhook_url == f"{public}/hooks/telegram/sales"
+    # The watch asked Telegram again: the "not set" of before the registration is gone.
+    assert world.telegram.calls_of("getWebhookInfo")[-1] is world.telegram.calls[-1]
+    async with running.client.get("/readyz", headers=running.auth()) as response:
+        check = (await response.json())["checks"]["channels"]["telegram:sales"]
+    assert check["state"] == "connected" and check["last_error"] is None
 
     html = await act(running, f"{PAGE}/vk/{GROUP}/callback", "head")
     assert f"Сервер Callback API сообщества {GROUP} добавлен" in html
@@ -175,6 +180,13 @@ async def test_a_bot_switched_to_polling_takes_messages_and_its_new_auto_reply(
     # A stale form is refused with the concurrency message.
     html = await act(running, f"{PAGE}/telegram/sales", "head", **form)
     assert "изменено другим пользователем" in html
+    async with running.services.storage.reader() as uow:
+        audit = await uow.audit.for_entity("settings.channels", 0)
+        stored = await uow.settings.get("channels", "telegram:sales")
+    assert [(a.actor, a.action) for a in audit] == [("head", "create"), ("head", "update")]
+    assert audit[1].before == {"mode": "polling", "auto_reply": "Спасибо, ответим!"}
+    assert audit[1].after == {"mode": "polling", "auto_reply": "Новый текст"}
+    assert stored is not None and stored.version == 2
 
     # Back to the webhook: registered again, and the poller stops asking.
     _, html = await page(running, PAGE, "head")

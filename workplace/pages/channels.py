@@ -27,9 +27,10 @@ from intake.channel_overrides import (
     find_bot,
     telegram_key,
 )
-from intake.http.keys import SERVICES
+from intake.http.keys import CHANNEL_POLLERS, SERVICES
 from intake.http.ops import channel_checks
 from intake.http.settings_documents import mask
+from intake.telegram_webhook_watch import TelegramWebhookWatch
 from workplace.pages.shared import render
 from workplace.pages.team import heads_only, sees_the_team
 from workplace.viewer import viewer
@@ -121,6 +122,7 @@ async def register_telegram(request: web.Request) -> web.StreamResponse:
     try:
         bot = find_bot(services.settings.telegram_bots, request.match_info["bot_name"])
         url = await telegram_setup.register_webhook(bot, services.settings.http.public_url)
+        await _recheck(request.app, f"telegram:{bot.name}")
     except DomainError as err:
         return await _show(request, me, error=err.message)
     except ChannelError as err:
@@ -154,6 +156,14 @@ async def register_vk(request: web.Request) -> web.StreamResponse:
             " в confirmation сообщества в файле настроек и перезапустите сервис",
         )
     return await _show(request, me, notice=notice)
+
+
+async def _recheck(app: web.Application, name: str) -> None:
+    """Ask Telegram about the webhook now rather than at the watch's next look (minutes), so
+    the page does not show the error of before the registration."""
+    watch = app.get(CHANNEL_POLLERS, {}).get(name)
+    if isinstance(watch, TelegramWebhookWatch):
+        await watch.poll_once()
 
 
 async def _move_webhook(services: Services, bot: TelegramBotSettings, mode: str) -> str:
