@@ -136,8 +136,7 @@ async def following_settings(
                 poller.start()
                 live[name], current[name] = poller, value
 
-    async def follow() -> None:
-        seen = services.settings_version
+    async def follow(seen: int) -> None:
         while True:
             await asyncio.sleep(every)
             if services.settings_version == seen:
@@ -148,8 +147,10 @@ async def following_settings(
             except Exception:  # a bad source must not end the following for the others
                 log.exception("channel_pollers_reconcile_failed")
 
+    # The version read before the first reconcile: a change while it runs is not missed.
+    seen = services.settings_version
     await reconcile()
-    task = asyncio.create_task(follow(), name="channel-pollers-follow")
+    task = asyncio.create_task(follow(seen), name="channel-pollers-follow")
     services.follow_settings.append(reconcile)
     try:
         yield live
