@@ -114,6 +114,13 @@ async def test_the_head_sees_every_channel_with_its_health_and_no_secret(
     assert "Формы на сайте" in html
     status, html = await page(running, PAGE, "ivanova")
     assert status == 403 and "только руководителю" in html
+    form = {"mode": "polling", "auto_reply": "", "version": "0"}
+    async with running.client.post(
+        f"{PAGE}/telegram/sales", data=form, headers=running.auth("ivanova")
+    ) as r:
+        assert r.status == 403
+    async with running.services.storage.reader() as uow:
+        assert await uow.settings.get("channels", "telegram:sales") is None
 
 
 async def test_registering_the_webhooks_tells_telegram_and_vk_our_url_and_secret(
@@ -197,6 +204,23 @@ async def test_a_bot_switched_to_polling_takes_messages_and_its_new_auto_reply(
     asked = len(telegram.calls_of("getUpdates"))
     await asyncio.sleep(0.5)  # a quiet period: nothing may ask during it
     assert len(telegram.calls_of("getUpdates")) == asked
+    # The webhook's answer carries the new auto-reply too.
+    user = {"id": 5003, "is_bot": False, "first_name": "U5003"}
+    update = {
+        "update_id": 900,
+        "message": {
+            "message_id": 1,
+            "date": 1765000000,
+            "chat": {"id": 5003, "type": "private", "first_name": "U5003"},
+            "from": user,
+            "text": "Здравствуйте",
+        },
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with running.client.post("/hooks/telegram/sales", json=update, headers=headers) as r:
+        assert r.status == 200
+        answer = await r.json()
+    assert answer["method"] == "sendMessage" and answer["text"] == "Новый текст"
 
 
 def _polling(running: Running) -> set[str]:
