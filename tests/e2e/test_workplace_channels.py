@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from config import Settings, load_settings
+from config import Settings
 from crm_core.storage.postgres import PostgresStorage
 from tests.bot_api_standin import BotApiStandIn, bot_api_standin
-from tests.conftest import TEST_CONFIG, pg_schema, storage_of_kind
+from tests.conftest import config_settings, pg_schema, storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_workplace import act, page
 from tests.vk_api_standin import VkApiStandIn, vk_api_standin
@@ -45,13 +45,10 @@ async def world_at(tmp_path: Path) -> AsyncIterator[World]:
         bot_api_standin(TOKEN) as (telegram, telegram_base),
         vk_api_standin(GROUP, VK_TOKEN) as (vk, vk_base),
     ):
-        path = tmp_path / "leadintake.toml"
-        path.write_text(
-            TEST_CONFIG.format(db=tmp_path / "db.sqlite3")
-            + f'\n[[telegram.bots]]\nname = "sales"\napi_base = "{telegram_base}"\n'
+        extra = (
+            f'\n[[telegram.bots]]\nname = "sales"\napi_base = "{telegram_base}"\n'
             f'\n[[vk.groups]]\ngroup_id = {GROUP}\nconfirmation = "c0nf1rm"\n'
-            f'api_base = "{vk_base}"\n',
-            "utf-8",
+            f'api_base = "{vk_base}"\n'
         )
         env = {
             "LEADINTAKE_TELEGRAM_SALES_TOKEN": TOKEN,
@@ -59,7 +56,7 @@ async def world_at(tmp_path: Path) -> AsyncIterator[World]:
             "LEADINTAKE_VK_777_SECRET": VK_SECRET,
             "LEADINTAKE_VK_777_TOKEN": VK_TOKEN,
         }
-        yield World(telegram, vk, load_settings(path, environ=env))
+        yield World(telegram, vk, config_settings(tmp_path, extra, env))
 
 
 @pytest.fixture

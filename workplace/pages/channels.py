@@ -31,13 +31,11 @@ from intake.http.keys import CHANNEL_POLLERS, SERVICES
 from intake.http.ops import channel_checks
 from intake.http.settings_documents import mask
 from intake.telegram_webhook_watch import TelegramWebhookWatch
+from workplace.pages.settings_managers import heads_only_page
 from workplace.pages.shared import render
-from workplace.pages.team import heads_only, sees_the_team
-from workplace.viewer import viewer
 
 SECTION = "/settings/channels"
 TITLE = "Настройки: каналы"
-HEADS_ONLY = "Настройки каналов доступны только руководителю отдела продаж."
 STATES = {
     "connected": "работает",
     "failing": "ошибка",
@@ -69,20 +67,16 @@ class ChannelRow:
         return STATES.get(self.state, self.state)
 
 
-async def page(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def page(request: web.Request, me: Manager) -> web.StreamResponse:
     """The channels page; a manager gets the 403 page."""
-    me = await viewer(request)
-    if not sees_the_team(me):
-        return heads_only(request, me, HEADS_ONLY)
     return await _show(request, me)
 
 
-async def save_telegram(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def save_telegram(request: web.Request, me: Manager) -> web.StreamResponse:
     """Store a bot's mode and auto-reply text; switching the mode first moves the bot's
     webhook at Telegram (deleteWebhook for polling, setWebhook for the webhook)."""
-    me = await viewer(request)
-    if not sees_the_team(me):
-        return heads_only(request, me, HEADS_ONLY)
     services = request.app[SERVICES]
     form = await request.post()
     name = request.match_info["bot_name"]
@@ -113,11 +107,9 @@ async def save_telegram(request: web.Request) -> web.StreamResponse:
     return await _show(request, me, notice=notice)
 
 
-async def register_telegram(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def register_telegram(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Зарегистрировать вебхук»: setWebhook with the public URL and the bot's secret."""
-    me = await viewer(request)
-    if not sees_the_team(me):
-        return heads_only(request, me, HEADS_ONLY)
     services = request.app[SERVICES]
     try:
         bot = find_bot(services.settings.telegram_bots, request.match_info["bot_name"])
@@ -130,11 +122,9 @@ async def register_telegram(request: web.Request) -> web.StreamResponse:
     return await _show(request, me, notice=f"Вебхук бота {bot.name} зарегистрирован: {url}")
 
 
-async def register_vk(request: web.Request) -> web.StreamResponse:
+@heads_only_page
+async def register_vk(request: web.Request, me: Manager) -> web.StreamResponse:
     """«Зарегистрировать сервер»: the community's Callback API server pointed at us."""
-    me = await viewer(request)
-    if not sees_the_team(me):
-        return heads_only(request, me, HEADS_ONLY)
     services = request.app[SERVICES]
     group_id = request.match_info["group_id"]
     group = next((g for g in services.settings.vk_groups if g.name == group_id), None)
