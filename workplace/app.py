@@ -14,6 +14,7 @@ from intake.http.keys import EVENT_AUTHENTICATORS
 from workplace.auth.routes import add_sign_in
 from workplace.auth.session import stream_sign_in
 from workplace.pages import (
+    channels,
     clients,
     contact_card,
     convert,
@@ -82,6 +83,15 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ),
     ("GET", "/team", team.page, "team"),
     ("GET", "/settings", placeholders.settings_home, "settings"),
+    ("GET", "/settings/channels", channels.page, "settings_channels"),
+    ("POST", "/settings/channels/telegram/{bot_name}", channels.save_telegram, "channel_telegram"),
+    (
+        "POST",
+        "/settings/channels/telegram/{bot_name}/webhook",
+        channels.register_telegram,
+        "channel_telegram_webhook",
+    ),
+    ("POST", "/settings/channels/vk/{group_id}/callback", channels.register_vk, "channel_vk"),
     ("GET", "/settings/managers", settings_managers.page, "settings_managers"),
     ("POST", "/settings/managers", settings_managers.create, "settings_managers_create"),
     ("GET", "/settings/managers/{login}", settings_managers.manager_page, "settings_manager"),

@@ -15,7 +15,6 @@ SECTIONS: dict[str, str] = {
     "/settings/queues": "Настройки: очереди",
     "/settings/pipelines": "Настройки: воронки",
     "/settings/forms": "Настройки: формы",
-    "/settings/channels": "Настройки: каналы",
 }
 
 
