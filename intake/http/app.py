@@ -27,6 +27,7 @@ from intake.http import (
     leads,
     merges,
     ops,
+    queue_preview,
     reports,
     sales,
     settings_managers,
@@ -143,6 +144,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/settings/managers/{login}", settings_managers.get_route)
     app.router.add_put("/api/v1/settings/managers/{login}", settings_managers.update_route)
     app.router.add_delete("/api/v1/settings/managers/{login}", settings_managers.deactivate_route)
+    # Before the queues' `/{key}` routes, which would take "preview" for a key.
+    app.router.add_get("/api/v1/settings/queues/preview", queue_preview.route_preview_route)
+    app.router.add_get("/api/v1/settings/queues/{key}/preview", queue_preview.queue_preview_route)
     for kind in EDITABLE:
         for method, path, handler in document_routes(kind):
             app.router.add_route(method, path, handler)
