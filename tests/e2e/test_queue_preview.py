@@ -124,9 +124,7 @@ async def test_a_channel_listed_by_a_queue_and_a_forms_own_queue_route_there(
     assert status == 201, body
     chats = await preview(running, "channel=telegram")
     assert chats["routed_by"] == "channel" and chats["queue"]["key"] == "chats"
-    assert chats["route_reason"] == (
-        "канал «Telegram»: канал закреплён за очередью «Мессенджеры»"
-    )
+    assert chats["route_reason"] == ("канал «Telegram»: канал закреплён за очередью «Мессенджеры»")
     assert chats["assignee"]["login"] == "petrov"
     form = await read(running, "/api/v1/settings/forms/site")
     status, body = await call(
