@@ -279,6 +279,7 @@ def fill(template: str, world: World) -> str:
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
+        "key": "main",  # a queue, pipeline or form of the sales setup: heads only
     }
     path = template
     for name, value in values.items():
@@ -309,6 +310,18 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path.startswith("/api/v1/settings/managers"):
         # A well-formed team change, so the refusal is the permission's, not the schema's.
         return [{"login": "chuzhoy", "name": "Чужой", "role": "head", "version": 1}]
+    if path.startswith(tuple(f"/api/v1/settings/{kind}" for kind in EDITABLE)):
+        # Well-formed sales-setup changes, so the refusal is the permission's.
+        stages = [{"key": "a", "name": "А"}, {"key": "w", "name": "W", "kind": "won"}]
+        return [
+            {
+                "key": "chuzhaya",
+                "name": "Чужая",
+                "managers": ["ivanova"],
+                "stages": stages,
+                "version": 1,
+            }
+        ]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}
