@@ -15,6 +15,7 @@ from crm_core.contacts import add_companies, add_contacts, prepare_company, prep
 from dedupe.profile import RawIdentity
 from intake.auth import list_tokens
 from intake.clock import utcnow
+from intake.settings_changes import EDITABLE
 from tests.e2e.conftest import Running
 
 # Routes a manager's token has no business with, each with the reason it is not walked.
