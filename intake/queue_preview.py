@@ -54,18 +54,20 @@ class RoutePreview:
         )
 
 
-async def preview_of_queue(services: Services, key: str) -> RoutePreview:
+async def preview_of_queue(services: Services, key: str, *, reload: bool = True) -> RoutePreview:
     """The next lead of this queue (NotFound naming `key` when there is none)."""
-    await load_team(services)
+    if reload:  # what another process changed a moment ago counts too
+        await load_team(services)
     queue = services.sales.queues.get(key)
     if queue is None:
         raise NotFound("key", f"no queue {key!r}")
     return await _preview(services, queue, None, f"очередь «{queue.name}»")
 
 
-async def preview_of_form(services: Services, form: str) -> RoutePreview:
+async def preview_of_form(services: Services, form: str, *, reload: bool = True) -> RoutePreview:
     """The next lead from a website form (NotFound naming `form` when there is none)."""
-    await load_team(services)
+    if reload:  # what another process changed a moment ago counts too
+        await load_team(services)
     configured = services.sales.settings.form(form)
     if configured is None:
         raise NotFound("form", f"no form {form!r}")
@@ -73,7 +75,9 @@ async def preview_of_form(services: Services, form: str) -> RoutePreview:
     return await _routed(services, route, f"форма «{configured.name}»")
 
 
-async def preview_of_channel(services: Services, channel: str, source: str = "") -> RoutePreview:
+async def preview_of_channel(
+    services: Services, channel: str, source: str = "", *, reload: bool = True
+) -> RoutePreview:
     """The next lead from a channel (or one source of it: a Telegram bot, a VK community);
     422 naming `channel` for an unknown channel."""
     if channel not in CHANNEL_NAMES:
@@ -83,7 +87,8 @@ async def preview_of_channel(services: Services, channel: str, source: str = "")
             f"unknown channel {channel!r}: one of {', '.join(CHANNEL_NAMES)}",
             422,
         )
-    await load_team(services)
+    if reload:  # what another process changed a moment ago counts too
+        await load_team(services)
     route = lead_route(services.sales.settings, channel, source)
     what = f"канал «{CHANNEL_NAMES[channel]}»"
     if route.routed_by is RoutedBy.SOURCE:

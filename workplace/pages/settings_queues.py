@@ -174,7 +174,7 @@ async def _render(
         data = doc.data
         draft = _draft_of(data, doc.version)
         members = []
-        preview = await preview_of_queue(services, doc.key)
+        preview = await preview_of_queue(services, doc.key, reload=False)
         states = {preview.who(m.manager_id)[0]: m for m in preview.preview.members}
         for login, (weight, capacity) in draft.members.items():
             state = states.get(login)
@@ -232,12 +232,12 @@ async def _routes(services: Services) -> list[dict[str, Any]]:
     settings = services.sales.settings
     rows: list[dict[str, Any]] = []
     for form in settings.forms:
-        found = await preview_of_form(services, form.key)
+        found = await preview_of_form(services, form.key, reload=False)
         rows.append(_route_row(f"Форма «{form.name}»", found, form=True))
     for channel, label in CHANNEL_NAMES.items():
         if channel == "webform":
             continue
-        found = await preview_of_channel(services, channel)
+        found = await preview_of_channel(services, channel, reload=False)
         rows.append(_route_row(label, found, form=False))
     for spec in CHANNELS:
         for section in spec.settings:
@@ -245,7 +245,9 @@ async def _routes(services: Services) -> list[dict[str, Any]]:
                 continue
             for source in settings.channel(section.attribute):
                 if getattr(source, "queue", None):
-                    found = await preview_of_channel(services, spec.name, source.name)
+                    found = await preview_of_channel(
+                        services, spec.name, source.name, reload=False
+                    )
                     label = CHANNEL_NAMES.get(spec.name, spec.name)
                     rows.append(_route_row(f"{label}: {source.name}", found, form=False))
     return rows
