@@ -17,6 +17,7 @@ from multidict import MultiDictProxy
 
 from channels.registry import CHANNELS
 from config.settings import FALLBACK_WAIT
+from crm_core.access import may_change_settings
 from crm_core.errors import DomainError
 from crm_core.model import Manager
 from intake.bootstrap import Services, load_team
@@ -36,8 +37,9 @@ from intake.settings_changes import (
     list_documents,
     update_document,
 )
+from workplace.pages.settings_forms import russian
 from workplace.pages.shared import render
-from workplace.pages.team import heads_only, sees_the_team
+from workplace.pages.team import heads_only
 from workplace.viewer import viewer
 
 SECTION = "/settings/queues"
@@ -75,7 +77,7 @@ class Draft:
 async def page(request: web.Request) -> web.StreamResponse:
     """Every queue in order with its members, routes and preview; heads only."""
     me = await viewer(request)
-    if not sees_the_team(me):
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     return await _render(request, me)
 
@@ -83,7 +85,7 @@ async def page(request: web.Request) -> web.StreamResponse:
 async def create(request: web.Request) -> web.StreamResponse:
     """Add a queue from the page's form."""
     me = await viewer(request)
-    if not sees_the_team(me):
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     form = await request.post()
     draft, mistakes = _draft(form, str(form.get("key", "")).strip())
@@ -102,7 +104,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 async def update(request: web.Request) -> web.StreamResponse:
     """Save a queue's edit form (refused as stale when someone saved it meanwhile)."""
     me = await viewer(request)
-    if not sees_the_team(me):
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     key = request.match_info["key"]
     form = await request.post()
@@ -122,7 +124,7 @@ async def update(request: web.Request) -> web.StreamResponse:
 async def delete(request: web.Request) -> web.StreamResponse:
     """Delete a queue nothing names (refused with the reason otherwise)."""
     me = await viewer(request)
-    if not sees_the_team(me):
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     key = request.match_info["key"]
     form = await request.post()
@@ -374,13 +376,16 @@ def _document(draft: Draft) -> dict[str, Any]:
 
 
 def _placed(err: DomainError) -> dict[str, str]:
-    """A refusal next to its field: ours in Russian, the checker's as it names it."""
+    """A refusal next to its field: in Russian where the settings pages translate the
+    checker's message (workplace.pages.settings_forms), else as the checker names it."""
     if err.field == "version":
         return {"form": f"Не сохранено: {STALE}. Обновите страницу и повторите."}
     for prefix, slot in FIELD_SLOTS:
         if err.field == prefix or err.field.startswith((f"{prefix}[", f"{prefix}.")):
-            return {slot: err.message}
-    return {"form": f"{err.field}: {err.message}" if err.field else err.message}
+            return {slot: russian(err.message)}
+    # Another object's field (`forms[1].queue`): named, so the head knows where to look.
+    message = russian(err.message)
+    return {"form": f"{err.field}: {message}" if err.field and message != err.message else message}
 
 
 def _delete_refusal(services: Services, err: DomainError) -> str:
