@@ -157,5 +157,7 @@ async def test_a_preview_asked_wrong_names_what_is_wrong(service: Running) -> No
     assert status == 403
     status, body = await call(running, "GET", f"{QUEUES}/main/preview", login="ivanova")
     assert status == 403
-    status, body = await call(running, "POST", QUEUES, {"key": "preview", "name": "П"})
+    status, body = await call(
+        running, "POST", QUEUES, {"key": "preview", "name": "П", "managers": ["ivanova"]}
+    )
     assert (status, body["field"]) == (422, "key"), body

@@ -129,7 +129,9 @@ async def test_refusals_are_shown_next_to_their_fields_and_change_nothing(
         running, f"{PAGE}/main", form(token, version, **base, fallback="petrov")
     )
     assert status == 422
-    assert "fallback" in error_at(card(html, "main"), "fallback")
+    assert error_at(card(html, "main"), "fallback") == (
+        "Резервом очереди может быть только руководитель, а «Пётр Петров» — менеджер."
+    )
     status, html = await post(
         running, f"{PAGE}/main", form(token, version, **base, weight__ivanova="много")
     )

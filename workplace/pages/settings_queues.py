@@ -57,6 +57,7 @@ FIELD_SLOTS = (
     ("version", "form"),
 )
 _FORM_QUEUE = re.compile(r"forms\[(\d+)\]\.queue")
+_NOT_A_HEAD = re.compile(r"must be a head of sales \(role 'head'\); '(.*)' is a manager")
 _DURATION = re.compile(r"(\d+)([dhms])")
 _SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -95,7 +96,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         try:
             await create_document(request.app[SERVICES], me, KIND, _document(draft))
         except DomainError as err:
-            mistakes = _placed(err)
+            mistakes = _placed(err, _names(request))
     if mistakes:
         return await _render(request, me, errors={NEW: mistakes}, drafts={NEW: draft})
     raise web.HTTPSeeOther(f"{SECTION}?saved={quote(draft.key)}#queue-{quote(draft.key)}")
@@ -115,7 +116,7 @@ async def update(request: web.Request) -> web.StreamResponse:
                 request.app[SERVICES], me, KIND, key, _document(draft), draft.version
             )
         except DomainError as err:
-            mistakes = _placed(err)
+            mistakes = _placed(err, _names(request))
     if mistakes:
         return await _render(request, me, errors={key: mistakes}, drafts={key: draft})
     raise web.HTTPSeeOther(f"{SECTION}?saved={quote(key)}#queue-{quote(key)}")
@@ -270,6 +271,11 @@ def _route_row(what: str, found: RoutePreview, *, form: bool) -> dict[str, Any]:
     }
 
 
+def _names(request: web.Request) -> dict[str, str]:
+    """Login → name of everyone on the team."""
+    return {m.login: m.name for m in request.app[SERVICES].sales.team.managers.values()}
+
+
 def _member_rows(draft: Draft, team: list[Manager]) -> list[dict[str, Any]]:
     """The edit form's member rows: the queue's members in order, then everyone else active."""
     by_login = {m.login: m for m in team}
@@ -375,11 +381,17 @@ def _document(draft: Draft) -> dict[str, Any]:
     return doc
 
 
-def _placed(err: DomainError) -> dict[str, str]:
+def _placed(err: DomainError, names: dict[str, str]) -> dict[str, str]:
     """A refusal next to its field: in Russian where the settings pages translate the
     checker's message (workplace.pages.settings_forms), else as the checker names it."""
     if err.field == "version":
         return {"form": f"Не сохранено: {STALE}. Обновите страницу и повторите."}
+    not_a_head = _NOT_A_HEAD.search(err.message)
+    if err.field == "fallback" and not_a_head is not None:
+        who = names.get(not_a_head.group(1), not_a_head.group(1))
+        return {
+            "fallback": f"Резервом очереди может быть только руководитель, а «{who}» — менеджер."
+        }
     for prefix, slot in FIELD_SLOTS:
         if err.field == prefix or err.field.startswith((f"{prefix}[", f"{prefix}.")):
             return {slot: russian(err.message)}
