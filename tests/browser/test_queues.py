@@ -45,7 +45,7 @@ async def test_the_head_edits_a_queues_members_and_sees_the_preview_change(
     await shoot(page, screenshots, "queues-edit")
     await main.get_by_role("button", name="Сохранить").click()
 
-    await expect(page.get_by_role("status")).to_contain_text("Очередь «main» сохранена")
+    await expect(page.get_by_role("status")).to_contain_text("Очередь «Входящие» сохранена")
     await expect(main.locator(".q-preview .q-who")).to_have_text("Пётр Петров")
     await expect(main.locator(".q-preview .q-reason")).to_contain_text(
         "по очереди: Пётр Петров на смене, загрузка 1/2"

@@ -219,7 +219,10 @@ async def _render(
         "channel_names": CHANNEL_NAMES,
         "errors": errors,
         "new": drafts.get(NEW, Draft(members={})),
-        "saved": request.query.get("saved"),
+        "saved": next(
+            (c.name for c in cards if c.key == request.query.get("saved")),
+            request.query.get("saved"),
+        ),
         "deleted": request.query.get("deleted"),
         "state_class": _state_class,
         "member_rows": lambda draft: _member_rows(draft, team),
