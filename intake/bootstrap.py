@@ -27,7 +27,7 @@ from intake.pbx_clocks import PbxClocks
 from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
-from intake.sales_setup import build_pipelines, pipeline_for, queue_for, source_route
+from intake.sales_setup import build_pipelines, lead_route
 from intake.team_settings import new_manager, seed_and_sync, stored_sales, with_sales
 from intake.worker import InboxWorker
 
@@ -184,13 +184,8 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
     def resolve_route(channel: str, source: str) -> Route:
         # The sales setup as last loaded: a head's change routes the next lead.
-        current = sales.settings
-        form = source if channel == "webform" and current.form(source) else None
-        # A Telegram bot or VK community may name its own queue and pipeline.
-        own_queue, own_pipeline = source_route(current, channel, source)
-        queue = own_queue or queue_for(current, form=form, channel=channel)
-        pipeline = own_pipeline or pipeline_for(current, form=form, queue=queue)
-        return Route(queue=queue, pipeline=pipeline)
+        route = lead_route(sales.settings, channel, source)
+        return Route(queue=route.queue, pipeline=route.pipeline)
 
     def processed(item: InboxItem, handled: Handled) -> None:
         if handled.lead_created:

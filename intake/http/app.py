@@ -28,6 +28,7 @@ from intake.http import (
     leads,
     merges,
     ops,
+    queue_preview,
     reports,
     sales,
     settings_managers,
@@ -147,6 +148,9 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/settings/managers/{login}", settings_managers.get_route),
     ("PUT", "/api/v1/settings/managers/{login}", settings_managers.update_route),
     ("DELETE", "/api/v1/settings/managers/{login}", settings_managers.deactivate_route),
+    # Before the queues' `/{key}` routes (document_routes), which would take "preview" for a key.
+    ("GET", "/api/v1/settings/queues/preview", queue_preview.route_preview_route),
+    ("GET", "/api/v1/settings/queues/{key}/preview", queue_preview.queue_preview_route),
 )
 
 
