@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from channels.webform.spec import FormSpec
 from config import Settings
@@ -17,6 +18,7 @@ from crm_core.model import InboxItem, NewManager
 from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
 from intake.call_rules import call_rules
+from intake.channel_overrides import stored_overrides, with_overrides
 from intake.clock import utcnow
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
@@ -25,8 +27,8 @@ from intake.pbx_clocks import PbxClocks
 from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
-from intake.sales_setup import pipeline_for, queue_for, source_route
-from intake.team_settings import new_manager, seed_and_sync, stored_managers, with_managers
+from intake.sales_setup import build_pipelines, lead_route
+from intake.team_settings import new_manager, seed_and_sync, stored_sales, with_sales
 from intake.worker import InboxWorker
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,11 @@ class Services:
     pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
     # The sales-settings version the team and queues were last built from.
     settings_version: int = -1
+    # The file's channel sections, under the heads' stored overrides (intake.channel_overrides).
+    file_channels: Mapping[str, Any] | None = None
+    # The poller groups' catch-up with the settings as loaded (channel_polling): a process
+    # that changed them itself calls these rather than wait for the groups' next look.
+    follow_settings: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -84,9 +91,9 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
 
 
 async def load_team(services: Services) -> bool:
-    """Build the queues and the team from the managers as stored (the database's settings in
-    place of the file's once seeded), unless neither they nor the settings version changed
-    since the last load; whether they changed."""
+    """Build the pipelines, forms, queues and team from the sales setup as stored (the
+    database's in place of the file's once seeded), unless neither it nor the managers
+    changed since the last load; whether they changed."""
     async with services.storage.reader() as uow:
         version = await uow.settings.version()
         managers = await uow.managers.list()
@@ -94,9 +101,18 @@ async def load_team(services: Services) -> bool:
             services.sales.team.managers.values(), key=lambda m: m.id
         ):
             return False
-        stored = await stored_managers(uow)
-    services.settings = with_managers(services.settings, stored)
-    services.sales.settings = with_managers(services.sales.settings, stored)
+        stored = await stored_sales(uow, services.settings)
+        overrides = await stored_overrides(uow)
+    if services.file_channels is None:
+        services.file_channels = services.settings.channel_sections
+    channels = with_overrides(services.file_channels, overrides)
+    settings = replace(with_sales(services.settings, stored), channel_sections=channels)
+    services.settings = settings
+    services.forms = form_specs(settings)
+    services.sales.settings = replace(
+        with_sales(services.sales.settings, stored), channel_sections=channels
+    )
+    services.sales.pipelines = build_pipelines(services.sales.settings)
     services.sales.refresh(managers)
     services.settings_version = version
     return True
@@ -167,12 +183,9 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     live_wakeup = asyncio.Event()
 
     def resolve_route(channel: str, source: str) -> Route:
-        form = source if channel == "webform" and settings.form(source) else None
-        # A Telegram bot or VK community may name its own queue and pipeline.
-        own_queue, own_pipeline = source_route(settings, channel, source)
-        queue = own_queue or queue_for(settings, form=form, channel=channel)
-        pipeline = own_pipeline or pipeline_for(settings, form=form, queue=queue)
-        return Route(queue=queue, pipeline=pipeline)
+        # The sales setup as last loaded: a head's change routes the next lead.
+        route = lead_route(sales.settings, channel, source)
+        return Route(queue=route.queue, pipeline=route.pipeline)
 
     def processed(item: InboxItem, handled: Handled) -> None:
         if handled.lead_created:

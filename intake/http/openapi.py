@@ -31,7 +31,7 @@ from intake.http.contract import (
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
-from intake.http.openapi_settings import SETTINGS_OPERATIONS
+from intake.http.openapi_settings import DOCUMENT_OPERATIONS, SETTINGS_OPERATIONS
 from intake.http.openapi_team import TEAM_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
 from intake.http.schemas import contacts, leads, ops
@@ -227,6 +227,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *TOKEN_OPERATIONS,
     *TEAM_OPERATIONS,
     *SETTINGS_OPERATIONS,
+    *DOCUMENT_OPERATIONS,
 )
 
 
