@@ -17,9 +17,11 @@ from crm_core.pipelines import (
     MoveOutcome,
     MovePlan,
     Pipeline,
+    Stage,
     StageKind,
     approve_lost,
     plan_move,
+    plan_relocation,
     reject_lost,
 )
 from crm_core.sales import (
@@ -92,6 +94,29 @@ async def decide_lost(
         await uow.sales.set_pending_lost(deal_id, None, now)
         await _audit(uow, actor, deal, "reject_lost", {"rejected": request.stage}, now)
     return await _reload(uow, deal_id)
+
+
+async def relocate_deals(
+    uow: UnitOfWork, pipeline: str, source: Stage, target: Stage, actor: Manager, now: datetime
+) -> list[int]:
+    """A head empties a stage before deleting it: each deal in `source` enters `target` as on
+    a normal move (stage history, tasks on entry, audit), the order rules aside. A deal's
+    status cannot change this way, so both stages are of one kind (open, or lost). Returns
+    the ids moved."""
+    if source.kind is not target.kind or target.kind is StageKind.WON:
+        raise RuleError(
+            "stage_kind_differs",
+            "to",
+            f"deals move from stage {source.key!r} ({source.kind.value}) only to another"
+            f" {source.kind.value} stage, not to {target.key!r} ({target.kind.value})",
+            422,
+        )
+    if source.key == target.key:
+        raise RuleError("same_stage", "to", f"deals already stand in stage {source.key!r}", 422)
+    deals = await uow.sales.deals_in_stage(pipeline, source.key)
+    for deal in deals:
+        await _enter(uow, deal, plan_relocation(target, deal.lost_reason, now), actor, now)
+    return [d.id for d in deals]
 
 
 async def fill_deal_fields(

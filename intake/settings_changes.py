@@ -26,6 +26,7 @@ from crm_core.model import AuditEntry, Manager
 from crm_core.storage.ports import StoredSetting, UnitOfWork
 from intake.bootstrap import Services, load_team
 from intake.clock import utcnow
+from intake.pipeline_changes import stages_keep_their_deals
 from intake.team_settings import MANAGERS, new_manager, stored_documents
 
 STALE = "изменено другим пользователем"
@@ -37,6 +38,7 @@ Guard = Callable[[UnitOfWork, Mapping[str, Any] | None, Mapping[str, Any] | None
 the change's transaction: e.g. a stage holding deals cannot be removed."""
 
 GUARDS: dict[str, list[Guard]] = {kind: [] for kind in KINDS}
+GUARDS["pipelines"].append(stages_keep_their_deals)
 
 
 async def list_documents(services: Services, kind: str) -> list[StoredSetting]:

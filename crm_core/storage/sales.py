@@ -209,6 +209,24 @@ class SqlSalesRepository:
             for r in rows
         ]
 
+    async def stage_counts(self, pipeline: str) -> dict[str, int]:
+        """How many deals (open or closed) stand in each stage of a pipeline now."""
+        rows = await self._s.fetch_tuples(
+            "SELECT stage, COUNT(*) FROM deals WHERE pipeline = $1 GROUP BY stage", pipeline
+        )
+        return {str(stage): int(n) for stage, n in rows}
+
+    async def deals_in_stage(self, pipeline: str, stage: str) -> list[Deal]:
+        """Every deal standing in a stage now, oldest first, locked until the transaction
+        ends (PostgreSQL)."""
+        lock = " FOR UPDATE" if self._s.dialect == "postgres" else ""
+        rows = await self._s.fetch(
+            f"SELECT * FROM deals WHERE pipeline = $1 AND stage = $2 ORDER BY id{lock}",
+            pipeline,
+            stage,
+        )
+        return [_deal(r) for r in rows]
+
     # ------------------------------------------------------------------ tasks
 
     async def add_tasks(self, tasks: Sequence[NewTask], now: datetime) -> list[int]:

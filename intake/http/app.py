@@ -39,7 +39,7 @@ from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
-from intake.http.settings_documents import document_routes
+from intake.http.settings_documents import document_routes, move_deals_route
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.http.uploads import upload_middleware
@@ -146,6 +146,9 @@ def add_routes(app: web.Application) -> None:
     for kind in EDITABLE:
         for method, path, handler in document_routes(kind):
             app.router.add_route(method, path, handler)
+    app.router.add_post(
+        "/api/v1/settings/pipelines/{key}/stages/{stage}/move-deals", move_deals_route
+    )
 
 
 def add_channel_routes(app: web.Application) -> None:

@@ -163,8 +163,27 @@ def document_operations(
     )
 
 
+MOVE_DEALS = Operation(
+    "POST",
+    "/api/v1/settings/pipelines/{key}/stages/{stage}/move-deals",
+    "moveStageDeals",
+    "Move every deal of a stage to another stage of the pipeline (open → open, lost → lost),"
+    " each recorded in its history like a normal move, so the stage can be deleted; heads only",
+    {200: Reply("The deals moved", settings.MovedDeals)},
+    errors={
+        400: "Invalid body",
+        403: HEADS_ONLY,
+        404: "No such pipeline or stage",
+        422: "`to` is not a stage of the pipeline, or of another kind",
+    },
+    params=(path_text("key", "The pipeline's key"), path_text("stage", "The stage's key")),
+    request=Request(settings.MoveDeals),
+    tag="settings",
+)
+
 DOCUMENT_OPERATIONS: tuple[Operation, ...] = (
     *document_operations("queues", "queue", settings.NewQueue, settings.QueueEdit),
     *document_operations("pipelines", "pipeline", settings.NewPipeline, settings.PipelineEdit),
+    MOVE_DEALS,
     *document_operations("forms", "form", settings.NewForm, settings.FormEdit),
 )

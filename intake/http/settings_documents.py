@@ -18,6 +18,7 @@ from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
+from intake.pipeline_changes import move_stage_deals
 from intake.settings_changes import (
     EDITABLE,
     create_document,
@@ -116,6 +117,28 @@ def document_routes(kind: str) -> list[tuple[str, str, Route]]:
         ("PUT", base + "/{key}", update_route),
         ("DELETE", base + "/{key}", delete_route),
     ]
+
+
+@require_manager
+async def move_deals_route(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/settings/pipelines/{key}/stages/{stage}/move-deals `{"to": "<stage>"}`."""
+    if (denied := heads_only(request)) is not None:
+        return denied
+    body = await json_body(request)
+    to = body.get("to")
+    if not isinstance(to, str) or not to.strip():
+        return error_response(400, "invalid_body", "to must be a stage's key", field="to")
+    try:
+        moved = await move_stage_deals(
+            request.app[SERVICES],
+            current_manager(request),
+            request.match_info["key"],
+            request.match_info["stage"],
+            to.strip(),
+        )
+    except DomainError as err:
+        return refused(err)
+    return json_response({"moved": moved, "to": to.strip()})
 
 
 def document_json(stored: StoredSetting) -> dict[str, Any]:

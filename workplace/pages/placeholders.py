@@ -14,7 +14,6 @@ from workplace.viewer import viewer
 SECTIONS: dict[str, str] = {
     "/settings/managers": "Настройки: менеджеры",
     "/settings/queues": "Настройки: очереди",
-    "/settings/pipelines": "Настройки: воронки",
     "/settings/forms": "Настройки: формы",
     "/settings/channels": "Настройки: каналы",
 }

@@ -69,6 +69,13 @@ class SalesRepository(Protocol):
     async def stage_history(self, deal_id: int) -> list[StageVisit]:
         """Every stage the deal entered, oldest first."""
 
+    async def stage_counts(self, pipeline: str) -> dict[str, int]:
+        """How many deals (open or closed) stand in each stage of a pipeline now."""
+
+    async def deals_in_stage(self, pipeline: str, stage: str) -> list[Deal]:
+        """Every deal standing in a stage now, oldest first, locked until the transaction
+        ends (PostgreSQL)."""
+
     async def add_tasks(self, tasks: Sequence[NewTask], now: datetime) -> list[int]:
         """Plan tasks; returns their ids."""
 

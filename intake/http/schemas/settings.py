@@ -139,6 +139,9 @@ class StageFields(Body):
     kind: Literal["open", "won", "lost"] = "open"
     required_fields: list[str] = Field(default_factory=list)
     tasks: list[StageTaskFields] = Field(default_factory=list)
+    color: str | None = Field(
+        default=None, description='The stage\'s colour on the board, "#rrggbb"; null: none'
+    )
 
 
 class PipelineFields(Body):
@@ -162,6 +165,21 @@ class PipelineEdit(PipelineFields):
     """PUT: the whole pipeline, with the version it edits."""
 
     version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class MoveDeals(Body):
+    """Where a stage's deals go before the stage is deleted."""
+
+    to: NonBlank = Field(
+        description="Key of a stage of the same pipeline and kind (open → open, lost → lost)"
+    )
+
+
+class MovedDeals(Shape):
+    """The deals moved, each recorded in its stage history like a normal move."""
+
+    moved: list[int] = Field(description="Ids of the deals moved")
+    to: str
 
 
 class FormFields(Body):
