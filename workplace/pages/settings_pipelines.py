@@ -213,7 +213,8 @@ def apply_action(
             other = index - 1 if verb == "up" else index + 1
             if 0 <= other < len(stages):
                 stages[index], stages[other] = stages[other], stages[index]
-    elif action == "add":
+    elif action == "add" or (action == "save" and _text(form, "new-name")):
+        # Enter in the new stage's name saves the form: the stage typed is added, not lost.
         name = _text(form, "new-name")
         if not name:
             return doc, {"new-name": "Введите название этапа."}
