@@ -279,6 +279,8 @@ def fill(template: str, world: World) -> str:
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
+        "key": "main",  # the sales setup (queues, pipelines, forms) is the head's
+        "stage": "opening",
     }
     path = template
     for name, value in values.items():
@@ -309,6 +311,18 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path.startswith("/api/v1/settings/managers"):
         # A well-formed team change, so the refusal is the permission's, not the schema's.
         return [{"login": "chuzhoy", "name": "Чужой", "role": "head", "version": 1}]
+    if path.startswith("/api/v1/settings/"):
+        # A well-formed queue, pipeline, form or stage move, refused for the permission.
+        return [
+            {
+                "key": "chuzhoy",
+                "name": "Чужой",
+                "version": 1,
+                "managers": ["ivanova"],
+                "stages": [{"key": "a", "name": "А"}],
+                "to": "won",
+            }
+        ]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}
