@@ -30,9 +30,11 @@ async def test_the_head_adds_a_stage_and_sees_it_on_the_board(
     page = await context.new_page()
     await page.goto("/")
     await page.get_by_role("navigation").get_by_role("link", name="Настройки").click()
-    await page.get_by_role("navigation", name="Настройки").get_by_role(
-        "link", name="Воронки"
-    ).click()
+    await (
+        page.get_by_role("navigation", name="Настройки")
+        .get_by_role("link", name="Воронки")
+        .click()
+    )
     await expect(page.get_by_role("heading", name="Воронки", exact=True)).to_be_visible()
     pipeline = page.locator("#pipeline-main")
     await expect(pipeline.locator(".stage-row")).to_have_count(3)
