@@ -116,6 +116,9 @@ async def relocate_deals(
     deals = await uow.sales.deals_in_stage(pipeline, source.key)
     for deal in deals:
         await _enter(uow, deal, plan_relocation(target, deal.lost_reason, now), actor, now)
+        if deal.pending_lost is not None:
+            # Entering a stage clears a lost request; this move is not the manager's answer.
+            await uow.sales.set_pending_lost(deal.id, dict(deal.pending_lost), now)
     return [d.id for d in deals]
 
 

@@ -24,7 +24,8 @@ async def stages_keep_their_deals(
     uow: UnitOfWork, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> None:
     """The pipelines guard (`intake.settings_changes.GUARDS`): refuse (409) removing a stage,
-    or the whole pipeline, while deals stand in it, naming the stage and how many."""
+    changing its kind, or deleting the whole pipeline while deals stand in it, naming the
+    stage and how many."""
     if before is None:
         return
     counts = await uow.sales.stage_counts(str(before["key"]))
@@ -39,15 +40,27 @@ async def stages_keep_their_deals(
                 409,
             )
         return
-    kept = {str(s["key"]) for s in after.get("stages", ())}
+    kept = {str(s["key"]): s for s in after.get("stages", ())}
     for index, stage in enumerate(before.get("stages", ())):
         held = counts.get(str(stage["key"]), 0)
-        if stage["key"] not in kept and held:
+        if not held:
+            continue
+        if stage["key"] not in kept:
             raise RuleError(
                 "stage_has_deals",
                 f"stages[{index}]",
                 f"На этапе «{stage['name']}» ({stage['key']}) {deals_text(held)}: перенесите"
                 " их на другой этап (move-deals), прежде чем удалять этап",
+                409,
+            )
+        new_kind = kept[str(stage["key"])].get("kind", "open")
+        if new_kind != stage.get("kind", "open"):
+            # The deals' status (open, won, lost) follows their stage's kind.
+            raise RuleError(
+                "stage_has_deals",
+                f"stages[{index}].kind",
+                f"На этапе «{stage['name']}» ({stage['key']}) {deals_text(held)}: тип этапа"
+                " нельзя сменить, пока на нём есть сделки; перенесите их (move-deals)",
                 409,
             )
 

@@ -134,7 +134,8 @@ def document_operations(
                 400: "Invalid body",
                 403: HEADS_ONLY,
                 404: f"No such {noun}",
-                409: "Changed by someone else since `version`",
+                409: "Changed by someone else since `version` («изменено другим"
+                " пользователем»), or a removed stage still holds deals (move them first)",
                 422: refused,
             },
             params=(key,),

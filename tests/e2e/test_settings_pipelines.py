@@ -92,7 +92,17 @@ async def test_a_stage_holding_deals_is_deleted_only_after_its_deals_are_moved(
     running: Running,
 ) -> None:
     main = await read(running)
-    status, body = await call(running, "PUT", MAIN, put_body(main, stages=with_talks(main)))
+    status, body = await call(
+        running,
+        "PUT",
+        MAIN,
+        put_body(
+            main,
+            stages=with_talks(main),
+            lost_requires_approval=True,
+            lost_reasons=["Дорого"],
+        ),
+    )
     assert status == 200, body
     assert body["data"]["stages"][1] == {
         "key": "talks",
@@ -101,7 +111,17 @@ async def test_a_stage_holding_deals_is_deleted_only_after_its_deals_are_moved(
         "color": "#3b82f6",
     }
     held = await two_leads(running)
-    deals = sorted([await deal_of(running, lead, "main") for lead in held.values()])
+    by_login = {login: await deal_of(running, lead, "main") for login, lead in held.items()}
+    deals = sorted(by_login.values())
+    # ivanova asks to close hers as lost: a request the head's move must not drop.
+    status, asked = await call(
+        running,
+        "POST",
+        f"/api/v1/deals/{by_login['ivanova']}/stage",
+        {"stage": "lost", "reason": "Дорого"},
+        login="ivanova",
+    )
+    assert status == 200 and asked["outcome"] == "awaiting_approval", asked
     main = await read(running)
     without_opening = [s for s in main["data"]["stages"] if s["key"] != "opening"]
     status, answer = await call(running, "PUT", MAIN, put_body(main, stages=without_opening))
@@ -131,6 +151,8 @@ async def test_a_stage_holding_deals_is_deleted_only_after_its_deals_are_moved(
         status, deal = await call(running, "GET", f"/api/v1/deals/{deal_id}")
         assert deal["stage"] == "talks" and deal["status"] == "open"
         assert [v["stage"] for v in deal["stage_history"]] == ["opening", "talks"]
+    status, deal = await call(running, "GET", f"/api/v1/deals/{by_login['ivanova']}")
+    assert deal["pending_lost"]["reason"] == "Дорого"
     async with running.services.storage.reader() as uow:
         audit = await uow.audit.for_entity("settings.pipelines", 0)
         deal_audit = await uow.audit.for_entity("deal", deals[0])
@@ -141,6 +163,18 @@ async def test_a_stage_holding_deals_is_deleted_only_after_its_deals_are_moved(
     status, body = await call(running, "PUT", MAIN, put_body(main, stages=without_opening))
     assert status == 200, body
     assert [s["key"] for s in body["data"]["stages"]] == ["talks", "won", "lost"]
+    # Nor may a stage's kind change under its deals: their status follows it.
+    talks, won, lost = body["data"]["stages"]
+    status, answer = await call(
+        running,
+        "PUT",
+        MAIN,
+        put_body(
+            body, stages=[{"key": "new", "name": "Новая"}, won, lost, {**talks, "kind": "lost"}]
+        ),
+    )
+    assert (status, answer["field"]) == (409, "stages[0].kind"), answer
+    assert "тип этапа нельзя сменить" in answer["message"]
 
 
 async def test_a_pipeline_holding_deals_cannot_be_deleted(running: Running) -> None:
