@@ -115,7 +115,8 @@ async def relocate_deals(
         raise RuleError("same_stage", "to", f"deals already stand in stage {source.key!r}", 422)
     deals = await uow.sales.deals_in_stage(pipeline, source.key)
     for deal in deals:
-        await _enter(uow, deal, plan_relocation(target, deal.lost_reason, now), actor, now)
+        plan = plan_relocation(target, deal.lost_reason, now)
+        await _enter(uow, deal, plan, actor, now, deal.closed_at)
         if deal.pending_lost is not None:
             # Entering a stage clears a lost request; this move is not the manager's answer.
             await uow.sales.set_pending_lost(deal.id, dict(deal.pending_lost), now)
@@ -205,12 +206,19 @@ async def log_activity(uow: UnitOfWork, activity: NewActivity, actor: Manager) -
 
 
 async def _enter(
-    uow: UnitOfWork, deal: Deal, plan: MovePlan, actor: Manager, now: datetime
+    uow: UnitOfWork,
+    deal: Deal,
+    plan: MovePlan,
+    actor: Manager,
+    now: datetime,
+    closed_at: datetime | None = None,
 ) -> None:
     kind = plan.target.kind
     status = STATUS_OF.get(kind, DealStatus.LOST)
     lost_reason = plan.reason if kind is StageKind.LOST else None
-    await uow.sales.move_deal(deal.id, plan.target.key, status, actor.login, now, lost_reason)
+    await uow.sales.move_deal(
+        deal.id, plan.target.key, status, actor.login, now, lost_reason, closed_at
+    )
     await uow.sales.add_tasks(
         [
             NewTask(

@@ -137,9 +137,12 @@ class SqlSalesRepository:
         actor: str,
         now: datetime,
         lost_reason: str | None = None,
+        closed_at: datetime | None = None,
     ) -> None:
-        """Enter a stage: close the current history entry, open a new one."""
-        closed = now if status is not DealStatus.OPEN else None
+        """Enter a stage: close the current history entry, open a new one. A closed deal is
+        closed at `now` unless `closed_at` keeps when it was (a lost deal moved between
+        lost stages)."""
+        closed = (closed_at or now) if status is not DealStatus.OPEN else None
         await self._s.execute(
             "UPDATE deals SET stage = $2, status = $3, stage_entered_at = $4, updated_at = $4,"
             " closed_at = $5, lost_reason = $6, pending_lost = NULL WHERE id = $1",

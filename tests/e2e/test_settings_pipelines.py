@@ -177,6 +177,43 @@ async def test_a_stage_holding_deals_is_deleted_only_after_its_deals_are_moved(
     assert "тип этапа нельзя сменить" in answer["message"]
 
 
+async def test_lost_deals_move_between_lost_stages_keeping_their_reason_and_date(
+    running: Running,
+) -> None:
+    main = await read(running)
+    stages = [*main["data"]["stages"], {"key": "refused", "name": "Отказ", "kind": "lost"}]
+    status, body = await call(running, "PUT", MAIN, put_body(main, stages=stages))
+    assert status == 200, body
+    held = await two_leads(running)
+    deal_id = await deal_of(running, held["petrov"], "main")
+    status, lost = await call(
+        running,
+        "POST",
+        f"/api/v1/deals/{deal_id}/stage",
+        {"stage": "lost", "reason": "Дорого"},
+    )
+    assert status == 200 and lost["deal"]["status"] == "lost", lost
+    status, answer = await call(
+        running, "POST", f"{MAIN}/stages/lost/move-deals", {"to": "opening"}
+    )
+    assert (status, answer["field"]) == (422, "to"), "a lost deal is not reopened this way"
+    status, answer = await call(
+        running, "POST", f"{MAIN}/stages/lost/move-deals", {"to": "refused"}
+    )
+    assert status == 200 and answer["moved"] == [deal_id], answer
+    status, deal = await call(running, "GET", f"/api/v1/deals/{deal_id}")
+    assert (deal["stage"], deal["status"], deal["lost_reason"]) == ("refused", "lost", "Дорого")
+    assert deal["closed_at"] == lost["deal"]["closed_at"], "closed when it was lost"
+    body = await read(running)
+    status, body = await call(
+        running,
+        "PUT",
+        MAIN,
+        put_body(body, stages=[s for s in body["data"]["stages"] if s["key"] != "lost"]),
+    )
+    assert status == 200, body
+
+
 async def test_a_pipeline_holding_deals_cannot_be_deleted(running: Running) -> None:
     status, body = await call(
         running,

@@ -58,8 +58,11 @@ class SalesRepository(Protocol):
         actor: str,
         now: datetime,
         lost_reason: str | None = None,
+        closed_at: datetime | None = None,
     ) -> None:
-        """Enter a stage: close the current history entry, open a new one."""
+        """Enter a stage: close the current history entry, open a new one. A closed deal is
+        closed at `now` unless `closed_at` keeps when it was (a lost deal moved between
+        lost stages)."""
 
     async def set_pending_lost(
         self, deal_id: int, request: dict[str, str] | None, now: datetime
