@@ -243,7 +243,8 @@ async def test_a_renamed_stage_keeps_its_history_and_reports(running: Running) -
     deal_id = await deal_of(running, held["ivanova"], "main")
     main = await read(running)
     stages = [
-        {**s, "name": "Знакомство"} if s["key"] == "opening" else s for s in main["data"]["stages"]
+        {**s, "name": "Знакомство", "color": "#f59e0b"} if s["key"] == "opening" else s
+        for s in main["data"]["stages"]
     ]
     status, body = await call(running, "PUT", MAIN, put_body(main, stages=stages))
     assert status == 200, body
@@ -251,6 +252,7 @@ async def test_a_renamed_stage_keeps_its_history_and_reports(running: Running) -
     assert [v["stage"] for v in deal["stage_history"]] == ["opening"]
     status, html = await page(running, f"/deals/{deal_id}", "head")
     assert status == 200 and "Знакомство" in html and "Первичный контакт" not in html
+    assert 'class="stage-swatch" style="--stage-color: #f59e0b"' in html, "the card's colour"
     status, report = await call(running, "GET", "/api/v1/reports/funnel?pipeline=main")
     assert status == 200, report
     first = report["stages"][0]

@@ -127,7 +127,8 @@ async def save_pipeline(request: web.Request) -> web.StreamResponse:
                 # The stage stays on the page, with the offer to move its deals.
                 index = int(deleted.group(2))
                 edited = PipelineForm(key, version, typed, {}, {})
-                edited.stage_errors[index] = {"": err.message}
+                # The page offers the move right below: the API's route name is not for it.
+                edited.stage_errors[index] = {"": err.message.replace(" (move-deals)", "")}
                 edited.offer_move = typed["stages"][index]["key"]
             else:
                 place_error(edited, err.field, _message(err))
@@ -293,7 +294,7 @@ def _notice(query: Mapping[str, str]) -> tuple[str, str] | None:
 def _message(err: DomainError) -> str:
     if getattr(err, "rule", None) == "version_conflict":
         return f"Воронка {STALE}: обновите страницу, чтобы увидеть изменения, и повторите правку."
-    return err.message
+    return err.message.replace(" (move-deals)", "")
 
 
 def _version(form: MultiMapping[Any]) -> int:
