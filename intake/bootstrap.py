@@ -18,6 +18,7 @@ from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
 from intake.call_rules import call_rules
 from intake.clock import utcnow
+from intake.form_submissions import SubmissionLog
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
 from intake.notify.sse import EventHub
@@ -58,6 +59,8 @@ class Services:
     pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
     # The sales-settings version the team and queues were last built from.
     settings_version: int = -1
+    # Each form's last submission and its fate (the head's forms page).
+    form_log: SubmissionLog = field(default_factory=SubmissionLog)
 
 
 def build_storage(settings: Settings) -> Storage:

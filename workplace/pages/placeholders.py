@@ -15,7 +15,6 @@ SECTIONS: dict[str, str] = {
     "/settings/managers": "Настройки: менеджеры",
     "/settings/queues": "Настройки: очереди",
     "/settings/pipelines": "Настройки: воронки",
-    "/settings/forms": "Настройки: формы",
     "/settings/channels": "Настройки: каналы",
 }
 

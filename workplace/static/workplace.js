@@ -280,3 +280,34 @@
     start();
   }
 })();
+
+// Copy buttons: <button data-copy="#id"> copies the text of the element it names (the
+// clipboard API needs a secure context; elsewhere the text is selected for Ctrl+C).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) { return; }
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) { return; }
+    var text = source.textContent;
+    var label = button.textContent;
+    function done(message) {
+      button.textContent = message;
+      setTimeout(function () { button.textContent = label; }, 2000);
+    }
+    function select() {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      done("Выделено: нажмите Ctrl+C");
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done("Скопировано"); }, select);
+    } else {
+      select();
+    }
+  });
+})();

@@ -9,6 +9,7 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
 from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
+from crm_core.storage.ports.form_submissions import FormSubmission, FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -31,6 +32,8 @@ __all__ = [
     "CheckpointRepository",
     "ConsentRepository",
     "CredentialRepository",
+    "FormSubmission",
+    "FormSubmissionRepository",
     "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",
