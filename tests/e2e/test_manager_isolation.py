@@ -279,6 +279,7 @@ def fill(template: str, world: World) -> str:
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
+        "key": "main",  # the sales setup's queues, pipelines and forms: the head's alone
     }
     path = template
     for name, value in values.items():
@@ -309,6 +310,15 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path.startswith("/api/v1/settings/managers"):
         # A well-formed team change, so the refusal is the permission's, not the schema's.
         return [{"login": "chuzhoy", "name": "Чужой", "role": "head", "version": 1}]
+    if path.startswith("/api/v1/settings/"):
+        # Well-formed queues, pipelines and forms: refused for the permission, not the schema.
+        stages = [
+            {"key": "w", "name": "W", "kind": "won"},
+            {"key": "l", "name": "L", "kind": "lost"},
+        ]
+        shape = {"queues": {"managers": ["petrov"]}, "pipelines": {"stages": stages}}
+        kind = path.removeprefix("/api/v1/settings/").split("/", 1)[0]
+        return [{"key": "chuzhaya", "name": "Чужая", "version": 1, **shape.get(kind, {})}]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}
