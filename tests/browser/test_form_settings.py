@@ -27,12 +27,14 @@ async def test_the_head_adds_a_form_and_pastes_its_snippet(
     await context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = await context.new_page()
     await page.goto("/")
-    await page.get_by_role("navigation", name="Разделы").get_by_role(
-        "link", name="Настройки"
-    ).click()
-    await page.get_by_role("navigation", name="Настройки").get_by_role(
-        "link", name="Формы"
-    ).click()
+    await (
+        page.get_by_role("navigation", name="Разделы")
+        .get_by_role("link", name="Настройки")
+        .click()
+    )
+    await (
+        page.get_by_role("navigation", name="Настройки").get_by_role("link", name="Формы").click()
+    )
     await expect(page.get_by_role("heading", name="Формы на сайте")).to_be_visible()
     await expect(page.locator('tr[data-form="site"] .form-last')).to_have_text(
         "заявок ещё не было"
