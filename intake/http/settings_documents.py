@@ -11,9 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import may_change_settings
 from crm_core.errors import DomainError
 from crm_core.storage.ports import StoredSetting
-from intake.form_snippets import Snippet, mask, snippet, with_secret
+from intake.form_snippets import Snippet, snippet, with_secret
+from intake.form_snippets import mask as mask  # the API's mask: channel pages use it too
 from intake.http.body import json_body
 from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
@@ -173,8 +175,8 @@ def refused(err: DomainError) -> web.Response:
 
 
 def heads_only(request: web.Request) -> web.Response | None:
-    """403 unless the caller is a head of sales."""
-    if current_manager(request).is_head:
+    """403 unless the caller may change the sales setup (crm_core.access)."""
+    if may_change_settings(current_manager(request)):
         return None
     return error_response(
         403, "forbidden", "only a head of sales changes the sales settings", field="Authorization"

@@ -279,7 +279,7 @@ def fill(template: str, world: World) -> str:
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
-        "key": "main",  # the sales setup's queues, pipelines and forms: the head's alone
+        "key": "main",  # the sales setup's queues, pipelines and forms: nobody's either
     }
     path = template
     for name, value in values.items():
@@ -307,18 +307,23 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     }
     if path.startswith("/api/v1/companies/"):
         attack.update(survivor_id=ids["ivanova_company"], merged_id=ids["company"])
-    if path.startswith("/api/v1/settings/managers"):
-        # A well-formed team change, so the refusal is the permission's, not the schema's.
-        return [{"login": "chuzhoy", "name": "Чужой", "role": "head", "version": 1}]
     if path.startswith("/api/v1/settings/"):
-        # Well-formed queues, pipelines and forms: refused for the permission, not the schema.
-        stages = [
-            {"key": "w", "name": "W", "kind": "won"},
-            {"key": "l", "name": "L", "kind": "lost"},
+        # A well-formed change of any kind (a manager, a queue, a pipeline, a form), so the
+        # refusal is the permission's, not the schema's.
+        return [
+            {
+                "login": "chuzhoy",
+                "key": "chuzhoy",
+                "name": "Чужой",
+                "role": "head",
+                "managers": ["petrov"],
+                "stages": [{"key": "won", "name": "Успех", "kind": "won"}],
+                "version": 1,
+            }
         ]
-        shape = {"queues": {"managers": ["petrov"]}, "pipelines": {"stages": stages}}
-        kind = path.removeprefix("/api/v1/settings/").split("/", 1)[0]
-        return [{"key": "chuzhaya", "name": "Чужая", "version": 1, **shape.get(kind, {})}]
+    if path == "/api/v1/tokens":
+        # A well-formed token for petrov: acting as him would be the worst of all.
+        return [{"login": "petrov", "name": "чужой токен"}]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}

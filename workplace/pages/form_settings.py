@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from crm_core.access import may_change_settings
 from crm_core.errors import DomainError
 from crm_core.model import Manager
 from crm_core.storage.ports import FormSubmission, StoredSetting
@@ -72,7 +73,7 @@ _MAP_LINE = re.compile(r"\s*(.+?)\s*(?:=|→|->)\s*(\S+)\s*")
 async def list_page(request: web.Request) -> web.StreamResponse:
     """Every form with its queue, pipeline and last submission, and the new-form fields."""
     me = await viewer(request)
-    if not me.is_head:
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     deleted = request.query.get("deleted")
     notice = f"Форма «{deleted}» удалена." if deleted else None
@@ -83,7 +84,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     """«Добавить форму»: the form's page with its snippet (and its secret, shown this once),
     or the list again with the refusal next to its field."""
     me = await viewer(request)
-    if not me.is_head:
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     posted = await request.post()
     values = _values(posted)
@@ -102,7 +103,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 async def form_page(request: web.Request) -> web.StreamResponse:
     """One form: its snippet, last submission, and fields to edit."""
     me = await viewer(request)
-    if not me.is_head:
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     try:
         stored = await get_document(request.app[SERVICES], KIND, request.match_info["key"])
@@ -115,7 +116,7 @@ async def form_page(request: web.Request) -> web.StreamResponse:
 async def update(request: web.Request) -> web.StreamResponse:
     """«Сохранить»: the form changed if nobody changed it since the page was read."""
     me = await viewer(request)
-    if not me.is_head:
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     key = request.match_info["key"]
     services = request.app[SERVICES]
@@ -146,7 +147,7 @@ async def update(request: web.Request) -> web.StreamResponse:
 async def delete(request: web.Request) -> web.StreamResponse:
     """«Удалить форму» (asked first): back to the list."""
     me = await viewer(request)
-    if not me.is_head:
+    if not may_change_settings(me):
         return heads_only(request, me, HEADS_ONLY)
     key = request.match_info["key"]
     services = request.app[SERVICES]

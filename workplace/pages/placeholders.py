@@ -12,10 +12,7 @@ from workplace.viewer import viewer
 # Path → title of a section whose page is still to come: the menu and tabs work, the page
 # says so.
 SECTIONS: dict[str, str] = {
-    "/settings/managers": "Настройки: менеджеры",
-    "/settings/queues": "Настройки: очереди",
     "/settings/pipelines": "Настройки: воронки",
-    "/settings/channels": "Настройки: каналы",
 }
 
 

@@ -8,7 +8,12 @@ from crm_core.storage.ports.bot_cards import BotCard, BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
-from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
+from crm_core.storage.ports.errors import (
+    MigrationChanged,
+    StorageAlreadyOpen,
+    StorageRejected,
+    StorageUnavailable,
+)
 from crm_core.storage.ports.form_submissions import FormSubmission, FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
@@ -46,6 +51,7 @@ __all__ = [
     "SalesRepository",
     "SettingsRepository",
     "Storage",
+    "StorageAlreadyOpen",
     "StorageRejected",
     "StorageUnavailable",
     "StoredSetting",
