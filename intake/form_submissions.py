@@ -42,6 +42,11 @@ class SubmissionLog:
         self._dirty.add(submission.form_key)
         self._wakeup.set()
 
+    def forget(self, form_key: str) -> None:
+        """Drop what this process noted of a form (deleted)."""
+        self._latest.pop(form_key, None)
+        self._dirty.discard(form_key)
+
     def seen(self) -> dict[str, FormSubmission]:
         """The latest submission per form this process answered."""
         return dict(self._latest)
@@ -102,3 +107,10 @@ async def last_submissions(log_: SubmissionLog, storage: Storage) -> dict[str, F
         if known is None or mine.received_at >= known.received_at:
             stored[key] = mine
     return stored
+
+
+async def forget_form(log_: SubmissionLog, storage: Storage, form_key: str) -> None:
+    """A deleted form's last submission is gone: a new form with its key starts clean."""
+    log_.forget(form_key)
+    async with storage.transaction() as uow:
+        await uow.form_submissions.forget(form_key)

@@ -57,3 +57,7 @@ class SqlFormSubmissionRepository:
             )
             for r in rows
         }
+
+    async def forget(self, form_key: str) -> None:
+        """Drop a form's last submission (the form was deleted)."""
+        await self._s.execute("DELETE FROM form_last_submissions WHERE form_key = $1", form_key)

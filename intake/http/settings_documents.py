@@ -16,6 +16,7 @@ from crm_core.errors import DomainError
 from crm_core.storage.ports import StoredSetting
 from intake.form_snippets import Snippet, snippet, with_secret
 from intake.form_snippets import mask as mask  # the API's mask: channel pages use it too
+from intake.form_submissions import forget_form
 from intake.http.body import json_body
 from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
@@ -113,6 +114,9 @@ def document_routes(kind: str) -> list[tuple[str, str, Route]]:
             )
         except DomainError as err:
             return refused(err)
+        if kind == FORMS:
+            services = request.app[SERVICES]
+            await forget_form(services.form_log, services.storage, stored.key)
         return json_response({"deleted": document_json(stored)})
 
     extra = [("GET", base + "/{key}/snippet", form_snippet_route)] if kind == FORMS else []

@@ -286,6 +286,8 @@ async def test_edit_and_delete_on_the_page(service: Running) -> None:
     # The same version again is stale.
     async with running.client.post("/settings/forms/temp", data=data, allow_redirects=False) as r:
         assert r.status == 422 and "изменено другим пользователем" in await r.text()
+    assert (await post_lead(running, "temp", {"phone": next(PHONES)}))[0] == 401
+    assert "неверный секрет" in await last_row(running, "temp")
     _, html = await page(running, "/settings/forms/temp", "head")
     version = re.search(r'name="version" value="(\d+)"', html)
     assert version
@@ -297,3 +299,7 @@ async def test_edit_and_delete_on_the_page(service: Running) -> None:
         assert r.status == 303
     assert running.services.settings.form("temp") is None
     assert (await post_lead(running, "temp", {"phone": next(PHONES)}))[0] == 404
+    # A new form under the deleted one's key starts without its last submission.
+    status, _ = await add_form(running, token, key="temp", name="Снова")
+    assert status == 200
+    assert await last_row(running, "temp") == "заявок ещё не было"

@@ -1,5 +1,5 @@
 """The last submission per form on SQLite and PostgreSQL: kept, replaced by a later one only,
-and written by the log's flusher (kept for the next flush when the database fails)."""
+forgotten with its form, and written by the log's flusher (kept for the next flush when the database fails)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ async def test_a_later_submission_replaces_an_earlier_one_only(storage: Storage)
         last = await uow.form_submissions.last()
     assert last["site"] == later
     assert last["promo"].reason == "x" and last["promo"].intake_id is None
+    async with storage.transaction() as uow:
+        await uow.form_submissions.forget("promo")
+    async with storage.reader() as uow:
+        assert set(await uow.form_submissions.last()) == {"site"}
 
 
 async def test_the_flusher_writes_what_the_log_noted(storage: Storage) -> None:

@@ -20,7 +20,7 @@ from crm_core.model import Manager
 from crm_core.storage.ports import FormSubmission, StoredSetting
 from intake.bootstrap import Services
 from intake.form_snippets import mask, snippet, with_secret
-from intake.form_submissions import ACCEPTED, TEST, last_submissions
+from intake.form_submissions import ACCEPTED, TEST, forget_form, last_submissions
 from intake.http.keys import SERVICES
 from intake.settings_changes import (
     STALE,
@@ -154,6 +154,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     version = posted_version((await request.post()).get("version"))
     try:
         await delete_document(services, me, KIND, key, version)
+        await forget_form(services.form_log, services.storage, key)
     except DomainError as err:
         try:
             current = await get_document(services, KIND, key)

@@ -34,3 +34,6 @@ class FormSubmissionRepository(Protocol):
 
     async def last(self) -> dict[str, FormSubmission]:
         """Every form's last submission, by form key."""
+
+    async def forget(self, form_key: str) -> None:
+        """Drop a form's last submission (the form was deleted)."""
