@@ -1,5 +1,5 @@
 """The last submission per form on SQLite and PostgreSQL: kept, replaced by a later one only,
-forgotten with its form, and written by the log's flusher (kept for the next flush when the database fails)."""
+forgotten with its form, and written by the log's flusher (kept when the database fails)."""
 
 from __future__ import annotations
 
