@@ -8,6 +8,7 @@ from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.consents import SqlConsentRepository
+from crm_core.storage.form_submissions import SqlFormSubmissionRepository
 from crm_core.storage.handover import SqlHandOverRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.inbox import SqlInboxRepository
@@ -22,6 +23,7 @@ from crm_core.storage.ports import (
     CheckpointRepository,
     ConsentRepository,
     CredentialRepository,
+    FormSubmissionRepository,
     HandOverRepository,
     IdentityRepository,
     InboxRepository,
@@ -70,3 +72,4 @@ class SqlUnitOfWork:
         self.settings: SettingsRepository = SqlSettingsRepository(session)
         self.handover: HandOverRepository = SqlHandOverRepository(session)
         self.bot_cards: BotCardRepository = SqlBotCardRepository(session)
+        self.form_submissions: FormSubmissionRepository = SqlFormSubmissionRepository(session)

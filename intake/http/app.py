@@ -20,6 +20,7 @@ from intake.bootstrap import (
 )
 from intake.channel_polling import PrefixedPollers
 from intake.channel_watch import channel_watch
+from intake.form_submissions import flushing
 from intake.http import (
     calls,
     contacts,
@@ -79,6 +80,7 @@ def create_app(
     setup_workplace(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
+    app.cleanup_ctx.append(_form_log_ctx)
     # After the inbox: pollers stop before the writer they store through.
     app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
@@ -197,6 +199,12 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await services.writer.stop()
     await services.worker.stop()
+
+
+async def _form_log_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with flushing(services.form_log, services.storage):
+        yield
 
 
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:

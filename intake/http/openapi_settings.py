@@ -223,4 +223,14 @@ DOCUMENT_OPERATIONS: tuple[Operation, ...] = (
     *document_operations("pipelines", "pipeline", settings.NewPipeline, settings.PipelineEdit),
     MOVE_DEALS,
     *document_operations("forms", "form", settings.NewForm, settings.FormEdit),
+    Operation(
+        "GET",
+        "/api/v1/settings/forms/{key}/snippet",
+        "getFormSnippet",
+        "The form's ready snippet: an HTML form and the Tilda webhook URL; heads only",
+        {200: Reply("The snippet", settings.FormSnippet)},
+        errors={403: HEADS_ONLY, 404: "No such form"},
+        params=(path_text("key", "The form's key"),),
+        tag="settings",
+    ),
 )
