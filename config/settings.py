@@ -30,7 +30,7 @@ from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, V
 from config.manager_bot_settings import ManagerBotSettings, manager_bot_settings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.replies_settings import RepliesSettings, replies_settings
-from config.telephony_settings import TelephonySettings
+from config.telephony_settings import LineRoute, TelephonySettings
 from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
@@ -424,12 +424,17 @@ def _env_int(var: str, value: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SalesSection:
-    """The sales setup: `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]`."""
+    """The sales setup: `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]`; and
+    the reference lists kept with it: `[leads] junk_reasons`, `[telephony.lines]` and
+    `[telephony.extensions]`."""
 
     managers: tuple[ManagerSettings, ...]
     queues: tuple[QueueSettings, ...]
     pipelines: tuple[PipelineSettings, ...]
     forms: tuple[FormSettings, ...]
+    leads: LeadSettings = field(default_factory=LeadSettings)
+    lines: Mapping[str, LineRoute] = field(default_factory=dict)  # by normalized number
+    extensions: Mapping[str, str] = field(default_factory=dict)  # extension → login
 
 
 def sales_section(root: Section, env: Mapping[str, str]) -> SalesSection:
@@ -887,6 +892,11 @@ def _duration(s: Section, key: str) -> timedelta:
         raise s.error(key, f"must be a duration like '90s', '15m', '2h' or '3d', got {value!r}")
     seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
     return timedelta(seconds=seconds)
+
+
+def lead_settings(s: Section) -> LeadSettings:
+    """`[leads]` as the config checker reads it (the stored junk reasons are checked so too)."""
+    return _leads(s)
 
 
 def _leads(s: Section) -> LeadSettings:

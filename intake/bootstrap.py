@@ -28,7 +28,7 @@ from intake.pbx_clocks import PbxClocks
 from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
-from intake.sales_setup import build_pipelines, lead_route
+from intake.sales_setup import build_pipelines, junk_reasons, lead_route
 from intake.team_settings import new_manager, seed_and_sync, stored_sales, with_sales
 from intake.worker import InboxWorker
 
@@ -109,13 +109,15 @@ async def load_team(services: Services) -> bool:
     if services.file_channels is None:
         services.file_channels = services.settings.channel_sections
     channels = with_overrides(services.file_channels, overrides)
-    settings = replace(with_sales(services.settings, stored), channel_sections=channels)
+    # The stored lines and extensions go over the file's `[telephony]`, so after the channels.
+    settings = with_sales(replace(services.settings, channel_sections=channels), stored)
     services.settings = settings
     services.forms = form_specs(settings)
-    services.sales.settings = replace(
-        with_sales(services.sales.settings, stored), channel_sections=channels
+    services.sales.settings = with_sales(
+        replace(services.sales.settings, channel_sections=channels), stored
     )
     services.sales.pipelines = build_pipelines(services.sales.settings)
+    services.sales.junk_reasons = junk_reasons(services.sales.settings)
     services.sales.refresh(managers)
     services.settings_version = version
     return True

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from config.sales_documents import EXTENSIONS, JUNK_REASONS, LINES
 from intake.http.contract import Operation, Reply, Request, path_text, query
 from intake.http.schemas import settings
+from intake.http.settings_paths import document_path
 
 HEADS_ONLY = "Not a head of sales"
 LOGIN = path_text("login", "The manager's login")
@@ -89,8 +91,8 @@ def document_operations(
     kind: str, noun: str, new: type[BaseModel], edit: type[BaseModel]
 ) -> tuple[Operation, ...]:
     """List, create, read, replace and delete of one kind of the sales setup."""
-    base = f"/api/v1/settings/{kind}"
-    title = noun.capitalize()
+    base = document_path(kind)
+    title = "".join(word.capitalize() for word in noun.split())
     key = path_text("key", f"The {noun}'s key")
     refused = "A setting breaks a rule (the field is named)"
     return (
@@ -223,6 +225,11 @@ DOCUMENT_OPERATIONS: tuple[Operation, ...] = (
     *document_operations("pipelines", "pipeline", settings.NewPipeline, settings.PipelineEdit),
     MOVE_DEALS,
     *document_operations("forms", "form", settings.NewForm, settings.FormEdit),
+    *document_operations(
+        JUNK_REASONS, "junk reason", settings.NewJunkReason, settings.JunkReasonEdit
+    ),
+    *document_operations(LINES, "phone line", settings.NewLine, settings.LineEdit),
+    *document_operations(EXTENSIONS, "extension", settings.NewExtension, settings.ExtensionEdit),
     Operation(
         "GET",
         "/api/v1/settings/forms/{key}/snippet",

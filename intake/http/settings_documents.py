@@ -1,6 +1,7 @@
-"""/api/v1/settings/{queues,pipelines,forms}: the head edits the sales setup over HTTP.
+"""/api/v1/settings/{queues,pipelines,forms,junk-reasons,lines,extensions}: the head edits
+the sales setup over HTTP.
 
-One set of handlers serves the three kinds (the kind is bound when the routes are added);
+One set of handlers serves every kind (the kind is bound when the routes are added);
 every rule lives in `intake.settings_changes` and the config checker.
 """
 
@@ -22,6 +23,7 @@ from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
+from intake.http.settings_paths import document_path
 from intake.pipeline_changes import move_stage_deals
 from intake.settings_changes import (
     EDITABLE,
@@ -39,7 +41,7 @@ Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def document_routes(kind: str) -> list[tuple[str, str, Route]]:
     """(method, path, handler) of one kind's list, create, read, replace and delete."""
     assert kind in EDITABLE
-    base = f"/api/v1/settings/{kind}"
+    base = document_path(kind)
 
     @require_manager
     async def list_route(request: web.Request) -> web.StreamResponse:

@@ -218,6 +218,57 @@ class FormEdit(FormFields):
     version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
 
 
+class NewJunkReason(Body):
+    """POST: a new junk reason (`[leads] junk_reasons`), offered at once."""
+
+    key: NonBlank = Field(description="URL-safe: lowercase letters, digits, '_' or '-'")
+    name: NonBlank = Field(description="What managers see")
+
+
+class JunkReasonEdit(Body):
+    """PUT: a junk reason's new name, with the version it edits (its key stays)."""
+
+    name: NonBlank
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class LineFields(Body):
+    """A company phone number's rules as `[telephony.lines."<number>"]` holds them."""
+
+    source: str | None = Field(default=None, description="The lead's source, e.g. yandex-direct")
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    queue: str | None = Field(default=None, description="The queue the line's calls go to")
+    pipeline: str | None = None
+
+
+class NewLine(LineFields):
+    """POST: a new phone line; its calls follow it at once."""
+
+    line: NonBlank = Field(description='The number in any spelling: "+7 (495) 123-45-67"')
+
+
+class LineEdit(LineFields):
+    """PUT: the whole line, with the version it edits."""
+
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class NewExtension(Body):
+    """POST: an internal extension and the manager on it (`[telephony.extensions]`)."""
+
+    extension: NonBlank = Field(description="URL-safe, e.g. 101")
+    login: NonBlank = Field(description="The manager's login")
+
+
+class ExtensionEdit(Body):
+    """PUT: the manager on the extension, with the version it edits."""
+
+    login: NonBlank
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
 class StoredDocument(Shape):
     """A stored queue, pipeline or form: its `[[...]]` document (secrets masked), version."""
 
