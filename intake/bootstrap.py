@@ -117,7 +117,10 @@ async def load_team(services: Services) -> bool:
         replace(services.sales.settings, channel_sections=channels), stored
     )
     services.sales.pipelines = build_pipelines(services.sales.settings)
-    services.sales.junk_reasons = junk_reasons(services.sales.settings)
+    # In place: whoever holds the dict (a page, the bot's keyboard) sees the new reasons.
+    reasons = services.sales.junk_reasons
+    reasons.clear()
+    reasons.update(junk_reasons(services.sales.settings))
     services.sales.refresh(managers)
     services.settings_version = version
     return True

@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 MANAGERS = "managers"
 SEED_ACTOR = "seed"
+# How the file writes a kind that is not a `[[kind]]` table.
+FILE_TABLES = {
+    "junk_reasons": "[leads] junk_reasons",
+    "lines": "[telephony.lines]",
+    "extensions": "[telephony.extensions]",
+}
 TELEPHONY = "telephony"  # the channel section holding the phone lines and extensions
 DATABASE_SOURCE = "database"
 
@@ -62,7 +68,7 @@ async def seed_and_sync(uow: UnitOfWork, settings: Settings, now: datetime) -> N
             len(stored.queues),
             len(stored.pipelines),
             len(stored.forms),
-            ", ".join(f"[[{kind}]]" for kind in ruled),
+            ", ".join(FILE_TABLES.get(kind, f"[[{kind}]]") for kind in ruled),
         )
     await sync_managers(uow, [new_manager(m) for m in stored.managers], now)
 
