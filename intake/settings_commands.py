@@ -5,7 +5,8 @@ as the database holds them, as the config file's `[[managers]]`, `[[queues]]`, `
 `[[forms]]`, `[leads] junk_reasons`, `[telephony.lines."<number>"]` and `[telephony.extensions]`;
 import reads those tables of a file (other tables are not read, so a whole config file works),
 checks the setup they make with the database's as the config checker does, prints the diff
-against the database and applies it unless `--dry-run`. An object missing from the file is kept as is.
+against the database and applies it unless `--dry-run`. An object missing from the file is
+kept as is.
 """
 
 from __future__ import annotations
