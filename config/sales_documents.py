@@ -11,6 +11,7 @@ config checker, so the file, the API and an import accept and refuse the same th
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -87,11 +88,17 @@ def check_documents(
     return with_lists(sales_from_tables(tables, source, environ), documents, source)
 
 
-def with_lists(sales: SalesSection, documents: Documents, source: str) -> SalesSection:
+def with_lists(
+    sales: SalesSection,
+    documents: Documents,
+    source: str,
+    unchecked: frozenset[str] = frozenset(),
+) -> SalesSection:
     """The sales setup with the junk reasons, phone lines and extensions the documents hold,
     checked as the config checker does: at least one junk reason, unique URL-safe keys; a line
     names known queues and pipelines, an extension a known manager. A kind the documents do
-    not have keeps the setup's."""
+    not have keeps the setup's. Names of an `unchecked` kind (one a file to import does not
+    have: the database's are checked once the import is planned) are not looked up."""
     root = Section(
         source, "", {k: [dict(d) for d in documents[k]] for k in LIST_KINDS if k in documents}
     )
@@ -100,8 +107,8 @@ def with_lists(sales: SalesSection, documents: Documents, source: str) -> SalesS
         leads = lead_settings(Section(source, "", {JUNK_REASONS: root.data[JUNK_REASONS]}))
     lines = sales.lines
     if LINES in documents:
-        queues = {q.key for q in sales.queues}
-        pipelines = {p.key for p in sales.pipelines}
+        queues = None if "queues" in unchecked else {q.key for q in sales.queues}
+        pipelines = None if "pipelines" in unchecked else {p.key for p in sales.pipelines}
         lines = {}
         for s in root.array(LINES):
             route = _line(s, queues, pipelines)
@@ -110,13 +117,13 @@ def with_lists(sales: SalesSection, documents: Documents, source: str) -> SalesS
             lines[route.line] = route
     extensions = sales.extensions
     if EXTENSIONS in documents:
-        logins = {m.login for m in sales.managers}
+        logins = None if "managers" in unchecked else {m.login for m in sales.managers}
         extensions = {}
         for s in root.array(EXTENSIONS):
             _only(s, ("extension", "login"))
             extension = s.string("extension").strip()
             login = s.string("login")
-            if login not in logins:
+            if logins is not None and login not in logins:
                 raise s.error("login", f"unknown manager {login!r}")
             if extension in extensions:
                 raise s.error("extension", f"extension {extension!r} appears twice")
@@ -124,16 +131,16 @@ def with_lists(sales: SalesSection, documents: Documents, source: str) -> SalesS
     return replace(sales, leads=leads, lines=lines, extensions=extensions)
 
 
-def _line(s: Section, queues: set[str], pipelines: set[str]) -> LineRoute:
+def _line(s: Section, queues: set[str] | None, pipelines: set[str] | None) -> LineRoute:
     _only(s, ("line", *LINE_FIELDS))
     line = normalize_line(s.string("line"))
     if len(line) < 3:
         raise s.error("line", "must be a phone number or a short line number (digits)")
     queue = s.optional_string("queue")
-    if queue is not None and queue not in queues:
+    if queue is not None and queues is not None and queue not in queues:
         raise s.error("queue", f"unknown queue {queue!r}")
     pipeline = s.optional_string("pipeline")
-    if pipeline is not None and pipeline not in pipelines:
+    if pipeline is not None and pipelines is not None and pipeline not in pipelines:
         raise s.error("pipeline", f"unknown pipeline {pipeline!r}")
     return LineRoute(
         line=line,
@@ -187,7 +194,8 @@ def read_sales_toml(
     lists = _list_documents(Section(source, "", raw))
     present |= lists.keys()
     sales = sales_from_tables({k: raw[k] for k in present if k in TABLE_KINDS}, source, environ)
-    return with_lists(sales, lists, source), frozenset(present)
+    absent = frozenset(TABLE_KINDS) - present
+    return with_lists(sales, lists, source, absent), frozenset(present)
 
 
 def _list_documents(root: Section) -> dict[str, list[dict[str, Any]]]:
@@ -225,9 +233,8 @@ def sales_toml(documents: Documents, kinds: Iterable[str] = KINDS) -> str:
                 for d in docs
             )
         elif kind == EXTENSIONS and docs:
-            blocks.append(
-                table_toml("telephony.extensions", {d["extension"]: d["login"] for d in docs})
-            )
+            pairs = (f"{json.dumps(d['extension'])} = {json.dumps(d['login'])}" for d in docs)
+            blocks.append("[telephony.extensions]\n" + "".join(f"{p}\n" for p in pairs))
     return "\n".join(b for b in blocks if b)
 
 
