@@ -11,7 +11,8 @@ ask. The rules:
   whoever holds a lead or a deal linked to it; only its owner merges it;
 - a task is its assignee's; an unassigned task belongs to whoever may change its record;
 - a merge is undone by a head only;
-- a lead's match is confirmed only with a contact the detector proposed for it (a head: any).
+- a lead's match is confirmed only with a contact the detector proposed for it (a head: any);
+- the catalogue (products, services, price lists) is read by everyone and changed by heads.
 
 A record the actor may not see is answered as if it did not exist (404), never 403, so ids
 reveal nothing; a visible record the actor may not change this way is 403.
@@ -95,6 +96,11 @@ def proposed_contact_ids(match: LeadMatch | None) -> frozenset[int]:
     if match.contact_id is not None:
         proposed.add(match.contact_id)
     return frozenset(proposed)
+
+
+def may_edit_catalogue(actor: Manager) -> bool:
+    """Whether the actor may change the catalogue (every manager reads it): heads only."""
+    return actor.is_head
 
 
 def listing_scope(actor: Manager) -> Manager | None:

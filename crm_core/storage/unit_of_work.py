@@ -6,6 +6,7 @@ from crm_core.storage.audit import SqlAuditRepository
 from crm_core.storage.bot_cards import SqlBotCardRepository
 from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
+from crm_core.storage.catalogue import SqlCatalogueRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.consents import SqlConsentRepository
 from crm_core.storage.handover import SqlHandOverRepository
@@ -19,6 +20,7 @@ from crm_core.storage.ports import (
     BotCardRepository,
     BotLinkRepository,
     CallRepository,
+    CatalogueRepository,
     CheckpointRepository,
     ConsentRepository,
     CredentialRepository,
@@ -70,3 +72,4 @@ class SqlUnitOfWork:
         self.settings: SettingsRepository = SqlSettingsRepository(session)
         self.handover: HandOverRepository = SqlHandOverRepository(session)
         self.bot_cards: BotCardRepository = SqlBotCardRepository(session)
+        self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)

@@ -7,6 +7,7 @@ from crm_core.storage.ports.audit import AuditRepository
 from crm_core.storage.ports.bot_cards import BotCard, BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
+from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
 from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
 from crm_core.storage.ports.identity import IdentityRepository
@@ -28,6 +29,7 @@ __all__ = [
     "BotCardRepository",
     "BotLinkRepository",
     "CallRepository",
+    "CatalogueRepository",
     "CheckpointRepository",
     "ConsentRepository",
     "CredentialRepository",

@@ -11,6 +11,7 @@ from crm_core.storage.ports.audit import AuditRepository
 from crm_core.storage.ports.bot_cards import BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
+from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
@@ -48,6 +49,7 @@ class UnitOfWork(Protocol):
     settings: SettingsRepository
     handover: HandOverRepository
     bot_cards: BotCardRepository
+    catalogue: CatalogueRepository
 
 
 class Storage(ABC):
