@@ -31,8 +31,8 @@ class CatalogueRepository(Protocol):
         limit: int,
         offset: int,
     ) -> list[Product]:
-        """Products in alphabetical order (case and ё aside): matching a case-folded search, active or not, or priced in a
-        list."""
+        """Products in alphabetical order (case and ё aside), optionally those matching a
+        search, active or not, or priced in a list."""
 
     async def replace_product(
         self, product_id: int, fields: ProductFields, actor: str, now: datetime
