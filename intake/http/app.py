@@ -21,6 +21,7 @@ from intake.channel_polling import ChannelPoller
 from intake.channel_watch import channel_watch
 from intake.http import (
     calls,
+    catalogue,
     contacts,
     conversations,
     events,
@@ -141,6 +142,22 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/settings/managers/{login}", settings_managers.get_route)
     app.router.add_put("/api/v1/settings/managers/{login}", settings_managers.update_route)
     app.router.add_delete("/api/v1/settings/managers/{login}", settings_managers.deactivate_route)
+    add_catalogue_routes(app)
+
+
+def add_catalogue_routes(app: web.Application) -> None:
+    """Products, price lists and the catalogue's CSV import."""
+    app.router.add_get("/api/v1/products", catalogue.list_products_route)
+    app.router.add_post("/api/v1/products", catalogue.create_product_route)
+    app.router.add_post("/api/v1/products/import", catalogue.import_products_route)
+    app.router.add_get("/api/v1/products/{product_id}", catalogue.get_product_route)
+    app.router.add_put("/api/v1/products/{product_id}", catalogue.update_product_route)
+    app.router.add_delete("/api/v1/products/{product_id}", catalogue.delete_product_route)
+    app.router.add_get("/api/v1/price-lists", catalogue.list_price_lists_route)
+    app.router.add_post("/api/v1/price-lists", catalogue.create_price_list_route)
+    app.router.add_get("/api/v1/price-lists/{price_list_id}", catalogue.get_price_list_route)
+    app.router.add_put("/api/v1/price-lists/{price_list_id}", catalogue.update_price_list_route)
+    app.router.add_delete("/api/v1/price-lists/{price_list_id}", catalogue.delete_price_list_route)
 
 
 def add_channel_routes(app: web.Application) -> None:

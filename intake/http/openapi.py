@@ -28,6 +28,7 @@ from intake.http.contract import (
     path_id,
     query,
 )
+from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
@@ -227,6 +228,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *TOKEN_OPERATIONS,
     *TEAM_OPERATIONS,
     *SETTINGS_OPERATIONS,
+    *CATALOGUE_OPERATIONS,
 )
 
 
