@@ -88,7 +88,14 @@ def quantity(value: object, field: str = "quantity") -> Decimal:
         raise MoneyError(field, f"{field} must be above 0 and at most {QUANTITY_MAX}")
     if amount != amount.quantize(QUANTITY_STEP):
         raise MoneyError(field, f"{field} may have at most 3 decimals")
-    return amount.normalize() if amount == amount.to_integral_value() else amount
+    return plain_quantity(amount)
+
+
+def plain_quantity(value: Decimal) -> Decimal:
+    """A quantity without trailing zeros and never in exponent form: 10, 2.5, 0.125."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def percent(value: object, field: str = "discount_percent") -> Decimal:

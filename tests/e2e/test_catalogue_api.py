@@ -137,7 +137,11 @@ async def test_refusals_name_the_field(service: Running) -> None:
         ({k: v for k, v in CABLE.items() if k != "price"}, 400, "price"),
         ({**CABLE, "kind": "goods"}, 400, "kind"),
         ({**CABLE, "active": "yes"}, 400, "active"),
-        ({**CABLE, "prices": [{"price_list_id": 9999, "price": 1}]}, 422, "prices.0.price_list_id"),
+        (
+            {**CABLE, "prices": [{"price_list_id": 9999, "price": 1}]},
+            422,
+            "prices.0.price_list_id",
+        ),
         ({**CABLE, "prices": [{"price_list_id": 1}]}, 400, "prices.0.price"),
         ({**CABLE, "name": "x" * 501}, 422, "name"),
     ]
@@ -169,9 +173,7 @@ ONE_C = (
 
 async def test_a_csv_import_in_windows_1251(any_db_service: Running) -> None:
     running = any_db_service
-    status, body = await call(
-        running, "POST", f"{PRODUCTS}/import", data=ONE_C.encode("cp1251")
-    )
+    status, body = await call(running, "POST", f"{PRODUCTS}/import", data=ONE_C.encode("cp1251"))
     assert status == 200, body
     assert body == {"rows": 2, "created": 2, "updated": 0, "ignored_columns": []}
     status, page = await call(running, "GET", f"{PRODUCTS}?search=wago")

@@ -160,6 +160,8 @@ def test_amounts_quantities_and_percents_are_validated_by_field() -> None:
             money(bad, "price")
         assert err.value.field == "price"
     assert quantity("2,5") == D("2.5")
+    assert str(quantity("10")) == "10"
+    assert str(quantity("1.500")) == "1.5"
     for bad in ("0", "-1", "0.0001", "1e12"):
         with pytest.raises(MoneyError):
             quantity(bad)

@@ -9,6 +9,7 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.documents import DocumentRepository
 from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
@@ -33,6 +34,7 @@ __all__ = [
     "CheckpointRepository",
     "ConsentRepository",
     "CredentialRepository",
+    "DocumentRepository",
     "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",
