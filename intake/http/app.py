@@ -28,6 +28,7 @@ from intake.http import (
     leads,
     merges,
     ops,
+    quotes,
     reports,
     sales,
     settings_managers,
@@ -146,7 +147,7 @@ def add_routes(app: web.Application) -> None:
 
 
 def add_catalogue_routes(app: web.Application) -> None:
-    """Products, price lists and the catalogue's CSV import."""
+    """Products, price lists and the catalogue's CSV import; quotes on deals."""
     app.router.add_get("/api/v1/products", catalogue.list_products_route)
     app.router.add_post("/api/v1/products", catalogue.create_product_route)
     app.router.add_post("/api/v1/products/import", catalogue.import_products_route)
@@ -158,6 +159,10 @@ def add_catalogue_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/price-lists/{price_list_id}", catalogue.get_price_list_route)
     app.router.add_put("/api/v1/price-lists/{price_list_id}", catalogue.update_price_list_route)
     app.router.add_delete("/api/v1/price-lists/{price_list_id}", catalogue.delete_price_list_route)
+    app.router.add_post("/api/v1/deals/{deal_id}/quotes", quotes.create_quote_route)
+    app.router.add_get("/api/v1/deals/{deal_id}/quotes", quotes.list_deal_quotes_route)
+    app.router.add_get("/api/v1/quotes/{quote_id}", quotes.get_quote_route)
+    app.router.add_post("/api/v1/quotes/{quote_id}/status", quotes.change_status_route)
 
 
 def add_channel_routes(app: web.Application) -> None:

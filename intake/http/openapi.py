@@ -31,6 +31,7 @@ from intake.http.contract import (
 from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
+from intake.http.openapi_quotes import QUOTE_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
 from intake.http.openapi_settings import SETTINGS_OPERATIONS
 from intake.http.openapi_team import TEAM_OPERATIONS
@@ -229,6 +230,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *TEAM_OPERATIONS,
     *SETTINGS_OPERATIONS,
     *CATALOGUE_OPERATIONS,
+    *QUOTE_OPERATIONS,
 )
 
 

@@ -137,7 +137,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
 
 def _seed(service: Live) -> None:
     """Leads 1-3, a converted one with its contact, company, deal, a task and an activity;
-    a price list and three products."""
+    a price list, three products and a quote on the deal."""
     for n in range(3):
         service.call(
             "POST",
@@ -166,6 +166,11 @@ def _seed(service: Live) -> None:
                 "prices": [{"price_list_id": 1, "price": "90.00"}],
             },
         )
+    service.call(
+        "POST",
+        "/api/v1/deals/1/quotes",
+        {"vat_mode": "per_line", "price_list_id": 1, "items": [{"product_id": 1, "quantity": 2}]},
+    )
 
 
 def test_the_api_keeps_its_openapi_contract_under_a_fuzzer(live: Live, tmp_path: Path) -> None:
