@@ -374,6 +374,17 @@ def load_settings(
     return _build(Section(str(config_path), "", raw), env)
 
 
+def sales_from_tables(
+    tables: Mapping[str, Any], source: str, environ: Mapping[str, str] | None = None
+) -> SalesSection:
+    """The sales tables (`managers`, `queues`, `pipelines`, `forms` as TOML gives them) checked
+    together as the config file's are; secrets such as a form's captcha key come from the
+    environment."""
+    return sales_section(
+        Section(source, "", dict(tables)), os.environ if environ is None else environ
+    )
+
+
 def _default_path() -> Path:
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else PACKAGED_DEFAULT
 
@@ -412,16 +423,26 @@ def _env_int(var: str, value: str) -> int:
         raise ConfigError(f"environment {var}: must be an integer, got {value!r}") from err
 
 
-def _build(root: Section, env: Mapping[str, str]) -> Settings:
-    http = root.table("http")
-    db = root.table("database")
-    intake = root.table("intake")
+@dataclass(frozen=True, slots=True)
+class SalesSection:
+    """The sales setup: `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]`."""
+
+    managers: tuple[ManagerSettings, ...]
+    queues: tuple[QueueSettings, ...]
+    pipelines: tuple[PipelineSettings, ...]
+    forms: tuple[FormSettings, ...]
+
+
+def sales_section(root: Section, env: Mapping[str, str]) -> SalesSection:
+    """The sales tables of a config root, checked together (a queue names known managers, a
+    form known queues and pipelines); the file, the API and `settings import` all use it."""
     managers = tuple(_manager(s) for s in root.array("managers"))
     _unique(root, "managers", [m.login for m in managers])
     logins = {m.login for m in managers}
     queues = tuple(_queue(s, logins) for s in root.array("queues"))
     _unique(root, "queues", [q.key for q in queues])
     _channels_unique(root.array("queues"), queues)
+    _fallbacks_are_heads(root.array("queues"), queues, managers)
     pipelines = tuple(_pipeline(s) for s in root.array("pipelines"))
     _unique(root, "pipelines", [p.key for p in pipelines])
     forms = tuple(
@@ -429,6 +450,36 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         for s in root.array("forms")
     )
     _unique(root, "forms", [f.key for f in forms])
+    return SalesSection(managers, queues, pipelines, forms)
+
+
+def _fallbacks_are_heads(
+    sections: list[Section],
+    queues: tuple[QueueSettings, ...],
+    managers: tuple[ManagerSettings, ...],
+) -> None:
+    """A queue's fallback takes what nobody on duty can: a head of sales, not a manager."""
+    roles = {m.login: m.role for m in managers}
+    for s, queue in zip(sections, queues, strict=True):
+        if queue.fallback not in (None, FALLBACK_WAIT) and roles.get(queue.fallback) != "head":
+            raise s.error(
+                "fallback",
+                f"must be a head of sales (role 'head'); {queue.fallback!r} is a manager",
+            )
+
+
+def _build(root: Section, env: Mapping[str, str]) -> Settings:
+    http = root.table("http")
+    db = root.table("database")
+    intake = root.table("intake")
+    sales = sales_section(root, env)
+    managers, queues, pipelines, forms = (
+        sales.managers,
+        sales.queues,
+        sales.pipelines,
+        sales.forms,
+    )
+    logins = {m.login for m in managers}
     port = http.integer("port", 8080, minimum=1, maximum=65535)
     host = http.string("host", "127.0.0.1")
     public_url = http.string("public_url", f"http://{host}:{port}").rstrip("/")

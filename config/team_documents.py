@@ -8,14 +8,12 @@ refuse the same things with the same messages.
 
 from __future__ import annotations
 
-import json
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from config.reader import ConfigError, Section
-from config.settings import ManagerSettings, _manager, _only, _unique
+from config.reader import Section
+from config.settings import ManagerSettings, _manager, _only
 
 MANAGER_KEYS = (
     "login",
@@ -32,7 +30,7 @@ MANAGER_KEYS = (
 
 def parse_manager(doc: Mapping[str, Any], source: str, path: str = "") -> ManagerSettings:
     """A manager from a document (ConfigError naming the key when it breaks a rule)."""
-    section = Section(source, path, _with_datetimes(dict(doc), source, path))
+    section = Section(source, path, with_datetimes(dict(doc), source, path))
     _only(section, MANAGER_KEYS)
     return _manager(section)
 
@@ -57,37 +55,7 @@ def manager_document(manager: ManagerSettings) -> dict[str, Any]:
     return doc
 
 
-def managers_toml(managers: Iterable[ManagerSettings]) -> str:
-    """`[[managers]]` tables as the config file writes them."""
-    blocks = []
-    for manager in managers:
-        lines = ["[[managers]]"]
-        for key, value in manager_document(manager).items():
-            if key == "absences":
-                lines.append("absences = [")
-                lines.extend(f"  {_absence(a)}," for a in value)
-                lines.append("]")
-            else:
-                lines.append(f"{key} = {_value(value)}")
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
-
-
-def read_managers(text: str, source: str) -> tuple[ManagerSettings, ...]:
-    """The `[[managers]]` of a TOML text (other tables are not read), checked."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{source}: not valid TOML: {err}") from err
-    root = Section(source, "", raw)
-    managers = tuple(_manager(s) for s in root.array("managers"))
-    for s in root.array("managers"):
-        _only(s, MANAGER_KEYS)
-    _unique(root, "managers", [m.login for m in managers])
-    return managers
-
-
-def _with_datetimes(doc: dict[str, Any], source: str, path: str) -> dict[str, Any]:
+def with_datetimes(doc: dict[str, Any], source: str, path: str) -> dict[str, Any]:
     """Absences' ISO text turned into date-times, as TOML gives them."""
     absences = doc.get("absences")
     if not isinstance(absences, list):
@@ -111,21 +79,3 @@ def _with_datetimes(doc: dict[str, Any], source: str, path: str) -> dict[str, An
                         ) from err
         converted.append(absence)
     return doc | {"absences": converted}
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        pairs = ", ".join(f"{_value(k)} = {_value(v)}" for k, v in value.items())
-        return f"{{ {pairs} }}"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
-def _absence(absence: Mapping[str, str]) -> str:
-    parts = [f"from = {absence['from']}", f"to = {absence['to']}"]
-    if "note" in absence:
-        parts.append(f"note = {_value(absence['note'])}")
-    return f"{{ {', '.join(parts)} }}"

@@ -124,3 +124,18 @@ def _a_head(managers: Iterable[Manager], leaving: Manager) -> Manager:
             "no_heir", "hand_over_to", "nobody active is left to take over the open work", 422
         )
     return heads[0]
+
+
+async def ensure_no_open_work(uow: UnitOfWork, manager_id: int) -> None:
+    """Refuse to make a manager inactive by an edit while they hold open leads or deals:
+    deactivation hands them over, so nothing is left without an owner."""
+    if await uow.handover.open_lead_ids(manager_id) or await uow.handover.open_deal_ids(
+        manager_id
+    ):
+        raise RuleError(
+            "has_open_work",
+            "active",
+            "the manager holds open leads or deals: deactivate with DELETE and"
+            " hand_over_to, so nothing is left without an owner",
+            422,
+        )

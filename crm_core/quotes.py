@@ -4,7 +4,7 @@ timeline.
 
 A quote is made by whoever may work on its deal (its owner, or a head) and only on an open
 deal. Its number comes from a counter row updated in the quote's own transaction
-(`DocumentRepository.next_number`): two quotes made at once wait for each other, and a
+(`SalesDocumentRepository.next_number`): two quotes made at once wait for each other, and a
 quote that fails gives its number back, so numbers have no gaps and no duplicates.
 
 Statuses: Черновик → Отправлено → Принято / Отклонено (with a reason). Each change is an
@@ -215,9 +215,9 @@ async def create_quote(
     )
     totals = compute_totals(lines, request.vat_mode, request.discount_percent)
     year = document_year(now, timezone)
-    sequence = await uow.documents.next_number(QUOTE_COUNTER, year)
+    sequence = await uow.sales_documents.next_number(QUOTE_COUNTER, year)
     number = quote_number(prefix, year, sequence)
-    quote_id = await uow.documents.add_quote(
+    quote_id = await uow.sales_documents.add_quote(
         NewQuote(
             deal_id=deal.id,
             number=number,
@@ -249,7 +249,7 @@ async def create_quote(
 
 async def visible_quote(uow: UnitOfWork, quote_id: int, actor: Manager) -> Quote:
     """A quote whose deal the actor may see; NotFound (as if absent) otherwise."""
-    quote = await uow.documents.get_quote(quote_id)
+    quote = await uow.sales_documents.get_quote(quote_id)
     if quote is None:
         raise NotFound("quote_id", f"no quote {quote_id}")
     deal = await uow.sales.get_deal(quote.deal_id)
@@ -263,7 +263,7 @@ async def deal_quotes(uow: UnitOfWork, deal_id: int, actor: Manager) -> list[Quo
     deal = await uow.sales.get_deal(deal_id)
     if deal is None or not may_see(actor, deal_holders(deal)):
         raise NotFound("deal_id", f"no deal {deal_id}")
-    return await uow.documents.quotes_of_deal(deal_id)
+    return await uow.sales_documents.quotes_of_deal(deal_id)
 
 
 async def change_quote_status(
@@ -279,7 +279,7 @@ async def change_quote_status(
     already has changes nothing."""
     found = await visible_quote(uow, quote_id, actor)
     await visible_deal(uow, found.deal_id, actor)  # locks the deal: one change at a time
-    quote = await uow.documents.get_quote(quote_id, for_update=True)
+    quote = await uow.sales_documents.get_quote(quote_id, for_update=True)
     assert quote is not None
     if quote.status is status:
         return quote
@@ -295,7 +295,7 @@ async def change_quote_status(
     if len(text) > 1000:
         raise DomainError("reason", "reason may be at most 1000 characters")
     rejection = text if status is QuoteStatus.REJECTED else None
-    await uow.documents.set_quote_status(quote_id, status, rejection, now)
+    await uow.sales_documents.set_quote_status(quote_id, status, rejection, now)
     after: dict[str, Any] = {"quote_id": quote_id, "number": quote.number, "status": status.value}
     if rejection:
         after["reason"] = rejection
@@ -312,7 +312,7 @@ async def change_quote_status(
 
 
 async def _reload(uow: UnitOfWork, quote_id: int) -> Quote:
-    quote = await uow.documents.get_quote(quote_id)
+    quote = await uow.sales_documents.get_quote(quote_id)
     assert quote is not None
     return quote
 

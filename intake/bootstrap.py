@@ -25,8 +25,8 @@ from intake.pbx_clocks import PbxClocks
 from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
-from intake.sales_setup import pipeline_for, queue_for, source_route
-from intake.team_settings import new_manager, seed_and_sync, stored_managers, with_managers
+from intake.sales_setup import build_pipelines, pipeline_for, queue_for, source_route
+from intake.team_settings import new_manager, seed_and_sync, stored_sales, with_sales
 from intake.worker import InboxWorker
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,9 @@ async def prepare_storage(settings: Settings, storage: Storage) -> list[str]:
 
 
 async def load_team(services: Services) -> bool:
-    """Build the queues and the team from the managers as stored (the database's settings in
-    place of the file's once seeded), unless neither they nor the settings version changed
-    since the last load; whether they changed."""
+    """Build the pipelines, forms, queues and team from the sales setup as stored (the
+    database's in place of the file's once seeded), unless neither it nor the managers
+    changed since the last load; whether they changed."""
     async with services.storage.reader() as uow:
         version = await uow.settings.version()
         managers = await uow.managers.list()
@@ -94,9 +94,12 @@ async def load_team(services: Services) -> bool:
             services.sales.team.managers.values(), key=lambda m: m.id
         ):
             return False
-        stored = await stored_managers(uow)
-    services.settings = with_managers(services.settings, stored)
-    services.sales.settings = with_managers(services.sales.settings, stored)
+        stored = await stored_sales(uow, services.settings)
+    settings = with_sales(services.settings, stored)
+    services.settings = settings
+    services.forms = form_specs(settings)
+    services.sales.settings = with_sales(services.sales.settings, stored)
+    services.sales.pipelines = build_pipelines(services.sales.settings)
     services.sales.refresh(managers)
     services.settings_version = version
     return True
@@ -167,11 +170,13 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     live_wakeup = asyncio.Event()
 
     def resolve_route(channel: str, source: str) -> Route:
-        form = source if channel == "webform" and settings.form(source) else None
+        # The sales setup as last loaded: a head's change routes the next lead.
+        current = sales.settings
+        form = source if channel == "webform" and current.form(source) else None
         # A Telegram bot or VK community may name its own queue and pipeline.
-        own_queue, own_pipeline = source_route(settings, channel, source)
-        queue = own_queue or queue_for(settings, form=form, channel=channel)
-        pipeline = own_pipeline or pipeline_for(settings, form=form, queue=queue)
+        own_queue, own_pipeline = source_route(current, channel, source)
+        queue = own_queue or queue_for(current, form=form, channel=channel)
+        pipeline = own_pipeline or pipeline_for(current, form=form, queue=queue)
         return Route(queue=queue, pipeline=pipeline)
 
     def processed(item: InboxItem, handled: Handled) -> None:

@@ -16,15 +16,21 @@ from config.reader import ConfigError
 from config.settings import ManagerSettings
 from config.team_documents import manager_document, parse_manager
 from crm_core.errors import NotFound, RuleError
-from crm_core.handover import HandedOver, hand_over_work
+from crm_core.handover import HandedOver, ensure_no_open_work, hand_over_work
 from crm_core.model import AuditEntry, Manager
 from crm_core.storage.ports import StoredSetting, UnitOfWork
 from intake.bootstrap import Services, load_team
 from intake.clock import utcnow
 from intake.sales_context import SalesContext
-from intake.team_settings import MANAGERS, new_manager, stored_managers, with_managers
+from intake.settings_changes import STALE, check_with
+from intake.team_settings import (
+    MANAGERS,
+    new_manager,
+    stored_documents,
+    stored_managers,
+    with_managers,
+)
 
-STALE = "изменено другим пользователем"
 SOURCE = "settings"
 
 
@@ -39,7 +45,7 @@ class Deactivated:
 async def list_managers(services: Services) -> list[StoredSetting]:
     """Every stored manager, by login."""
     async with services.storage.reader() as uow:
-        return await uow.settings.list(MANAGERS)
+        return sorted(await uow.settings.list(MANAGERS), key=lambda s: s.key)
 
 
 async def get_manager(services: Services, login: str) -> StoredSetting:
@@ -94,7 +100,7 @@ async def update_manager(
         row = await uow.managers.get_by_login(login)
         assert row is not None
         if not manager.active and row.active:
-            await _no_open_work(uow, row.id)
+            await ensure_no_open_work(uow, row.id)
         await _team_with(uow, services, [manager])
         stored = await uow.settings.replace(
             MANAGERS, login, manager_document(manager), version, actor.login, now
@@ -147,87 +153,6 @@ async def deactivate_manager(
     return Deactivated(stored, handed)
 
 
-@dataclass(frozen=True, slots=True)
-class ImportPlan:
-    """What an import would change: logins added, changed, and kept (not in the file)."""
-
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    kept: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        """Nothing to add or change."""
-        return not self.added and not self.changed
-
-
-def plan_import(
-    current: Sequence[ManagerSettings], wanted: Sequence[ManagerSettings]
-) -> ImportPlan:
-    """Compare the stored managers with a file's: a manager missing from the file is kept."""
-    by_login = {m.login: m for m in current}
-    wanted_logins = {m.login for m in wanted}
-    return ImportPlan(
-        added=tuple(m.login for m in wanted if m.login not in by_login),
-        changed=tuple(m.login for m in wanted if m.login in by_login and by_login[m.login] != m),
-        kept=tuple(m.login for m in current if m.login not in wanted_logins),
-    )
-
-
-async def import_managers(
-    services: Services, actor: str, wanted: Sequence[ManagerSettings]
-) -> ImportPlan:
-    """Store a file's managers in one transaction (all or nothing), audited as `actor`.
-
-    A manager made inactive by the file must hold no open work (deactivate them through the
-    API, which hands it over, first).
-    """
-    now = utcnow()
-    async with services.storage.transaction() as uow:
-        current = await stored_managers(uow) or ()
-        plan = plan_import(current, wanted)
-        if plan.empty:
-            return plan
-        touched = [m for m in wanted if m.login in plan.added or m.login in plan.changed]
-        before = {m.login: await uow.managers.get_by_login(m.login) for m in touched}
-        await _team_with(uow, services, touched)
-        for manager in touched:
-            row = before[manager.login]
-            if row is not None and row.active and not manager.active:
-                await _no_open_work(uow, row.id)
-            old = await uow.settings.get(MANAGERS, manager.login, for_update=True)
-            doc = manager_document(manager)
-            if old is None:
-                stored = await uow.settings.add(MANAGERS, manager.login, doc, actor, now)
-            else:
-                stored = await uow.settings.replace(
-                    MANAGERS, manager.login, doc, old.version, actor, now
-                )
-            if stored is None:
-                raise RuleError("version_conflict", "version", STALE)
-            saved = await uow.managers.upsert(new_manager(manager), now)
-            action = "create" if old is None else "update"
-            await _audit(
-                uow, actor, saved.id, action, None if old is None else old.data, stored.data, now
-            )
-        await uow.settings.bump()
-    await load_team(services)
-    return plan
-
-
-async def _no_open_work(uow: UnitOfWork, manager_id: int) -> None:
-    if await uow.handover.open_lead_ids(manager_id) or await uow.handover.open_deal_ids(
-        manager_id
-    ):
-        raise RuleError(
-            "has_open_work",
-            "active",
-            "the manager holds open leads or deals: deactivate with DELETE and"
-            " hand_over_to, so nothing is left without an owner",
-            422,
-        )
-
-
 def checked(doc: Mapping[str, Any]) -> ManagerSettings:
     """A manager document through the config checker; 422 naming the field when refused."""
     given = {k: v for k, v in doc.items() if v is not None}  # null: the key's default
@@ -246,6 +171,9 @@ async def _team_with(
     stored = await stored_managers(uow) or services.settings.managers
     logins = {m.login for m in changed}
     managers = tuple(m for m in stored if m.login not in logins) + tuple(changed)
+    documents = await stored_documents(uow, services.settings)
+    documents[MANAGERS] = [manager_document(m) for m in managers]
+    check_with(documents)
     settings = with_managers(services.sales.settings, managers)
     by_login = {m.login: m for m in managers}
     for queue in settings.queues:

@@ -1,7 +1,8 @@
-"""The sales team in the database: seeded from the file once, then read from the database.
+"""The sales setup in the database: seeded from the file once, then read from the database.
 
-Seeding is per kind (managers now; queues, pipelines and forms as they move over), so a kind
-the database does not hold yet keeps coming from the file.
+Seeding is per kind (managers, queues, pipelines, forms): a kind the database does not hold
+yet is loaded from the file at the next start; from then on the file's tables of that kind
+are ignored, with a log line saying so.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from config import Settings
-from config.settings import ManagerSettings
-from config.team_documents import manager_document, parse_manager
+from config.sales_documents import KEY_FIELDS, KINDS, Documents, check_documents, documents_of
+from config.settings import ManagerSettings, SalesSection
+from config.team_documents import parse_manager
 from crm_core.model import NewManager, Role
 from crm_core.staff import sync_managers
 from crm_core.storage.ports import UnitOfWork
@@ -21,35 +24,68 @@ log = logging.getLogger(__name__)
 
 MANAGERS = "managers"
 SEED_ACTOR = "seed"
+DATABASE_SOURCE = "database"
 
 
 async def seed_and_sync(uow: UnitOfWork, settings: Settings, now: datetime) -> None:
-    """Seed the managers from the file on the first start, then sync the managers table from
-    the database's copy (from then on the file's `[[managers]]` are ignored)."""
-    if await uow.settings.seeded(MANAGERS):
-        stored = await stored_managers(uow)
-        assert stored is not None
-        log.info(
-            "sales_settings_from_database kinds=managers version=%d managers=%d"
-            " file_section=ignored hint=\"the file's [[managers]] are ignored; change the team"
-            ' with /api/v1/settings/managers or leadintake settings import"',
-            await uow.settings.version(),
-            len(stored),
-        )
-    else:
-        for manager in settings.managers:
-            await uow.settings.add(
-                MANAGERS, manager.login, manager_document(manager), SEED_ACTOR, now
-            )
-        await uow.settings.mark_seeded(MANAGERS, settings.source, now)
+    """Seed every kind the database does not hold yet from the file, then sync the managers
+    table from the database's copy."""
+    from_file = documents_of(file_sales(settings))
+    seeded = []
+    for kind in KINDS:
+        if await uow.settings.seeded(kind):
+            continue
+        for doc in from_file[kind]:
+            await uow.settings.add(kind, doc[KEY_FIELDS[kind]], doc, SEED_ACTOR, now)
+        await uow.settings.mark_seeded(kind, settings.source, now)
+        seeded.append(kind)
+    if seeded:
         await uow.settings.bump()
-        stored = settings.managers
+        log.info("sales_settings_seeded kinds=%s source=%s", ",".join(seeded), settings.source)
+    stored = await stored_sales(uow, settings)
+    ruled = [kind for kind in KINDS if kind not in seeded]
+    if ruled:
         log.info(
-            "sales_settings_seeded kinds=managers managers=%d source=%s",
-            len(stored),
-            settings.source,
+            "sales_settings_from_database kinds=%s version=%d managers=%d queues=%d"
+            " pipelines=%d forms=%d file_section=ignored hint=\"the file's %s are ignored;"
+            ' change them in Настройки, with /api/v1/settings/... or leadintake settings import"',
+            ",".join(ruled),
+            await uow.settings.version(),
+            len(stored.managers),
+            len(stored.queues),
+            len(stored.pipelines),
+            len(stored.forms),
+            ", ".join(f"[[{kind}]]" for kind in ruled),
         )
-    await sync_managers(uow, [new_manager(m) for m in stored], now)
+    await sync_managers(uow, [new_manager(m) for m in stored.managers], now)
+
+
+def file_sales(settings: Settings) -> SalesSection:
+    """The sales setup a Settings object holds."""
+    return SalesSection(settings.managers, settings.queues, settings.pipelines, settings.forms)
+
+
+async def stored_documents(uow: UnitOfWork, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Every kind's documents: the database's for a seeded kind, the file's otherwise."""
+    from_file = documents_of(file_sales(settings))
+    documents: dict[str, list[dict[str, Any]]] = {}
+    for kind in KINDS:
+        if await uow.settings.seeded(kind):
+            documents[kind] = [dict(s.data) for s in await uow.settings.list(kind)]
+        else:
+            documents[kind] = from_file[kind]
+    return documents
+
+
+async def stored_sales(uow: UnitOfWork, settings: Settings) -> SalesSection:
+    """The sales setup as stored, checked as a whole."""
+    return sales_of(await stored_documents(uow, settings))
+
+
+def sales_of(documents: Documents) -> SalesSection:
+    """Stored documents as settings (every change was checked, so this only fails on a
+    database edited by hand: the error names the field)."""
+    return check_documents(documents, DATABASE_SOURCE)
 
 
 async def stored_managers(uow: UnitOfWork) -> tuple[ManagerSettings, ...] | None:
@@ -57,8 +93,19 @@ async def stored_managers(uow: UnitOfWork) -> tuple[ManagerSettings, ...] | None
     if not await uow.settings.seeded(MANAGERS):
         return None
     return tuple(
-        parse_manager(s.data, "database", f"managers.{s.key}")
+        parse_manager(s.data, DATABASE_SOURCE, f"managers.{s.key}")
         for s in await uow.settings.list(MANAGERS)
+    )
+
+
+def with_sales(settings: Settings, sales: SalesSection) -> Settings:
+    """The settings with this sales setup in place of the file's."""
+    return replace(
+        settings,
+        managers=sales.managers,
+        queues=sales.queues,
+        pipelines=sales.pipelines,
+        forms=sales.forms,
     )
 
 

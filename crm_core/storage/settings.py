@@ -48,9 +48,9 @@ class SqlSettingsRepository:
         )
 
     async def list(self, kind: str) -> list[StoredSetting]:
-        """Every object of a kind, ordered by key."""
+        """Every object of a kind in its order (position, then key)."""
         rows = await self._s.fetch(
-            f"SELECT {_COLUMNS} FROM sales_settings WHERE kind = $1 ORDER BY key", kind
+            f"SELECT {_COLUMNS} FROM sales_settings WHERE kind = $1 ORDER BY position, key", kind
         )
         return [_stored(r) for r in rows]
 
@@ -65,10 +65,12 @@ class SqlSettingsRepository:
     async def add(
         self, kind: str, key: str, data: Mapping[str, Any], actor: str, now: datetime
     ) -> StoredSetting | None:
-        """Store a new object at version 1; None when the key is taken."""
+        """Store a new object at version 1, last of its kind; None when the key is taken."""
         row = await self._s.fetchrow(
-            "INSERT INTO sales_settings (kind, key, version, data, updated_at, updated_by)"
-            " VALUES ($1, $2, 1, $3, $4, $5) ON CONFLICT (kind, key) DO NOTHING"
+            "INSERT INTO sales_settings"
+            " (kind, key, version, data, updated_at, updated_by, position)"
+            " VALUES ($1, $2, 1, $3, $4, $5, (SELECT COALESCE(MAX(position), -1) + 1"
+            " FROM sales_settings WHERE kind = $1)) ON CONFLICT (kind, key) DO NOTHING"
             f" RETURNING {_COLUMNS}",
             kind,
             key,
@@ -100,6 +102,17 @@ class SqlSettingsRepository:
             expected_version,
         )
         return _stored(row) if row else None
+
+    async def remove(self, kind: str, key: str, expected_version: int) -> bool:
+        """Delete an object if it is still at `expected_version`; whether it was deleted."""
+        row = await self._s.fetchrow(
+            "DELETE FROM sales_settings WHERE kind = $1 AND key = $2 AND version = $3"
+            " RETURNING key",
+            kind,
+            key,
+            expected_version,
+        )
+        return row is not None
 
 
 def _stored(r: Row) -> StoredSetting:

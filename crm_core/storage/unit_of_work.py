@@ -9,7 +9,6 @@ from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.catalogue import SqlCatalogueRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.consents import SqlConsentRepository
-from crm_core.storage.documents import SqlDocumentRepository
 from crm_core.storage.handover import SqlHandOverRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.inbox import SqlInboxRepository
@@ -25,7 +24,6 @@ from crm_core.storage.ports import (
     CheckpointRepository,
     ConsentRepository,
     CredentialRepository,
-    DocumentRepository,
     HandOverRepository,
     IdentityRepository,
     InboxRepository,
@@ -34,6 +32,7 @@ from crm_core.storage.ports import (
     OutboxRepository,
     OutgoingMessageRepository,
     ReportRepository,
+    SalesDocumentRepository,
     SalesRepository,
     SettingsRepository,
     TeamRepository,
@@ -43,6 +42,7 @@ from crm_core.storage.ports import (
 from crm_core.storage.replies import SqlOutgoingMessageRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
+from crm_core.storage.sales_documents import SqlSalesDocumentRepository
 from crm_core.storage.session import SqlSession
 from crm_core.storage.settings import SqlSettingsRepository
 from crm_core.storage.sign_in import SqlCredentialRepository, SqlWebSessionRepository
@@ -75,4 +75,4 @@ class SqlUnitOfWork:
         self.handover: HandOverRepository = SqlHandOverRepository(session)
         self.bot_cards: BotCardRepository = SqlBotCardRepository(session)
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
-        self.documents: DocumentRepository = SqlDocumentRepository(session)
+        self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)

@@ -41,12 +41,14 @@ from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
+from intake.http.settings_documents import document_routes
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
+from intake.settings_changes import EDITABLE
 from workplace.app import setup_workplace
 from workplace.bot import wiring as manager_bot
 
@@ -143,6 +145,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/settings/managers/{login}", settings_managers.get_route)
     app.router.add_put("/api/v1/settings/managers/{login}", settings_managers.update_route)
     app.router.add_delete("/api/v1/settings/managers/{login}", settings_managers.deactivate_route)
+    for kind in EDITABLE:
+        for method, path, handler in document_routes(kind):
+            app.router.add_route(method, path, handler)
     add_catalogue_routes(app)
 
 

@@ -33,7 +33,7 @@ from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_quotes import QUOTE_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
-from intake.http.openapi_settings import SETTINGS_OPERATIONS
+from intake.http.openapi_settings import DOCUMENT_OPERATIONS, SETTINGS_OPERATIONS
 from intake.http.openapi_team import TEAM_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
 from intake.http.schemas import contacts, leads, ops
@@ -229,6 +229,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *TOKEN_OPERATIONS,
     *TEAM_OPERATIONS,
     *SETTINGS_OPERATIONS,
+    *DOCUMENT_OPERATIONS,
     *CATALOGUE_OPERATIONS,
     *QUOTE_OPERATIONS,
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from intake.http.contract import Operation, Reply, Request, path_text, query
 from intake.http.schemas import settings
 
@@ -80,4 +82,89 @@ SETTINGS_OPERATIONS: tuple[Operation, ...] = (
         ),
         tag="settings",
     ),
+)
+
+
+def document_operations(
+    kind: str, noun: str, new: type[BaseModel], edit: type[BaseModel]
+) -> tuple[Operation, ...]:
+    """List, create, read, replace and delete of one kind of the sales setup."""
+    base = f"/api/v1/settings/{kind}"
+    title = noun.capitalize()
+    key = path_text("key", f"The {noun}'s key")
+    refused = "A setting breaks a rule (the field is named)"
+    return (
+        Operation(
+            "GET",
+            base,
+            f"list{title}Settings",
+            f"Every {noun} with its version, in order; heads only",
+            {200: Reply(f"{title}s", settings.DocumentPage)},
+            errors={403: HEADS_ONLY},
+            tag="settings",
+        ),
+        Operation(
+            "POST",
+            base,
+            f"create{title}",
+            f"Add a {noun}; takes effect on every instance without a restart; heads only",
+            {201: Reply(f"The {noun}", settings.StoredDocument)},
+            errors={400: "Invalid body", 403: HEADS_ONLY, 409: "The key is taken", 422: refused},
+            request=Request(new),
+            tag="settings",
+        ),
+        Operation(
+            "GET",
+            f"{base}/{{key}}",
+            f"get{title}Settings",
+            f"One {noun} with its version; heads only",
+            {200: Reply(f"The {noun}", settings.StoredDocument)},
+            errors={403: HEADS_ONLY, 404: f"No such {noun}"},
+            params=(key,),
+            tag="settings",
+        ),
+        Operation(
+            "PUT",
+            f"{base}/{{key}}",
+            f"update{title}",
+            f"Replace a {noun} if still at `version` (else 409 «изменено другим"
+            " пользователем»); heads only",
+            {200: Reply(f"The {noun}", settings.StoredDocument)},
+            errors={
+                400: "Invalid body",
+                403: HEADS_ONLY,
+                404: f"No such {noun}",
+                409: "Changed by someone else since `version`",
+                422: refused,
+            },
+            params=(key,),
+            request=Request(edit),
+            tag="settings",
+        ),
+        Operation(
+            "DELETE",
+            f"{base}/{{key}}",
+            f"delete{title}",
+            f"Delete a {noun} nothing names any more; heads only",
+            {200: Reply(f"The deleted {noun}", settings.DeletedDocument)},
+            errors={
+                400: "Invalid version",
+                403: HEADS_ONLY,
+                404: f"No such {noun}",
+                409: "Still in use, or changed by someone else since `version`",
+                422: refused,
+            },
+            params=(
+                key,
+                query("version", {"type": "integer", "minimum": 1}, "The version read"),
+            ),
+            tag="settings",
+        ),
+    )
+
+
+DOCUMENT_OPERATIONS: tuple[Operation, ...] = (
+    *document_operations("queues", "queue", settings.NewQueue, settings.QueueEdit),
+    *document_operations("pipelines", "pipeline", settings.NewPipeline, settings.PipelineEdit),
+    *document_operations("forms", "form", settings.NewForm, settings.FormEdit),
 )

@@ -10,10 +10,11 @@ from aiohttp import web
 from crm_core.errors import DomainError
 from crm_core.storage.ports import StoredSetting
 from intake.http.body import json_body
-from intake.http.errors import error_code, error_response
+from intake.http.errors import error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
+from intake.http.settings_documents import heads_only, refused
 from intake.manager_changes import (
     create_manager,
     deactivate_manager,
@@ -26,7 +27,7 @@ from intake.manager_changes import (
 @require_manager
 async def list_route(request: web.Request) -> web.StreamResponse:
     """Every manager's settings with its version."""
-    if (denied := _heads_only(request)) is not None:
+    if (denied := heads_only(request)) is not None:
         return denied
     managers = await list_managers(request.app[SERVICES])
     return json_response({"items": [manager_json(m) for m in managers]})
@@ -35,32 +36,32 @@ async def list_route(request: web.Request) -> web.StreamResponse:
 @require_manager
 async def create_route(request: web.Request) -> web.StreamResponse:
     """Add a manager."""
-    if (denied := _heads_only(request)) is not None:
+    if (denied := heads_only(request)) is not None:
         return denied
     body = await json_body(request)
     try:
         stored = await create_manager(request.app[SERVICES], current_manager(request), body)
     except DomainError as err:
-        return _refused(err)
+        return refused(err)
     return json_response(manager_json(stored), status=201)
 
 
 @require_manager
 async def get_route(request: web.Request) -> web.StreamResponse:
     """One manager's settings."""
-    if (denied := _heads_only(request)) is not None:
+    if (denied := heads_only(request)) is not None:
         return denied
     try:
         stored = await get_manager(request.app[SERVICES], request.match_info["login"])
     except DomainError as err:
-        return _refused(err)
+        return refused(err)
     return json_response(manager_json(stored))
 
 
 @require_manager
 async def update_route(request: web.Request) -> web.StreamResponse:
     """Replace a manager's settings if still at the version the body names."""
-    if (denied := _heads_only(request)) is not None:
+    if (denied := heads_only(request)) is not None:
         return denied
     body = await json_body(request)
     version = body.pop("version", None)
@@ -74,14 +75,14 @@ async def update_route(request: web.Request) -> web.StreamResponse:
             request.app[SERVICES], current_manager(request), login, body, version
         )
     except DomainError as err:
-        return _refused(err)
+        return refused(err)
     return json_response(manager_json(stored))
 
 
 @require_manager
 async def deactivate_route(request: web.Request) -> web.StreamResponse:
     """Deactivate a manager and hand their open work over."""
-    if (denied := _heads_only(request)) is not None:
+    if (denied := heads_only(request)) is not None:
         return denied
     services = request.app[SERVICES]
     heir = request.query.get("hand_over_to") or None
@@ -90,7 +91,7 @@ async def deactivate_route(request: web.Request) -> web.StreamResponse:
             services, current_manager(request), request.match_info["login"], heir
         )
     except DomainError as err:
-        return _refused(err)
+        return refused(err)
     logins = {m.id: m.login for m in services.sales.team.managers.values()}
     return json_response(
         {
@@ -127,15 +128,3 @@ def manager_json(stored: StoredSetting) -> dict[str, Any]:
         "updated_at": stored.updated_at.isoformat(),
         "updated_by": stored.updated_by,
     }
-
-
-def _refused(err: DomainError) -> web.Response:
-    return error_response(err.status, error_code(err), err.message, field=err.field)
-
-
-def _heads_only(request: web.Request) -> web.Response | None:
-    if current_manager(request).is_head:
-        return None
-    return error_response(
-        403, "forbidden", "only a head of sales changes the team's settings", field="Authorization"
-    )

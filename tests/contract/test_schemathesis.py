@@ -29,7 +29,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SEED = int(os.environ.get("LEADINTAKE_FUZZ_SEED", "20261206"))
-FUZZ_SECONDS = int(os.environ.get("LEADINTAKE_FUZZ_SECONDS", "60"))
+FUZZ_SECONDS = int(os.environ.get("LEADINTAKE_FUZZ_SECONDS", "75"))
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",

@@ -42,7 +42,7 @@ async def test_export_import_round_trip_is_identical(settings: Settings, tmp_pat
     assert settings_cli(settings, "export")[1] == exported
     code, out, err = settings_cli(settings, "import", str(team))
     assert code == 0, err
-    assert "applied (added: sidorov; changed: petrov;" in out
+    assert "applied (managers: added sidorov, changed petrov," in out
     code, again, err = settings_cli(settings, "export")
     assert code == 0, err
     team.write_text(again, "utf-8")
@@ -74,5 +74,5 @@ def test_an_invalid_file_is_refused_and_changes_nothing(
     team.write_text(exported.replace(petrov, petrov.replace("Europe/Moscow", "Mars")), "utf-8")
     code, _, err = settings_cli(settings, "import", str(team))
     assert code == 2
-    assert "managers[2].timezone: unknown time zone 'Mars'" in err
+    assert "managers[1].timezone: unknown time zone 'Mars'" in err
     assert settings_cli(settings, "export")[1] == exported

@@ -324,7 +324,7 @@ async def test_a_waiting_transaction_takes_the_number_a_rolled_back_one_gave_bac
     async def first() -> None:
         with pytest.raises(RuntimeError):
             async with storage.transaction() as uow:
-                assert await uow.documents.next_number("quote", 2026) == 1
+                assert await uow.sales_documents.next_number("quote", 2026) == 1
                 first_took.set()
                 await first_may_end.wait()
                 raise RuntimeError("rolled back")
@@ -332,7 +332,7 @@ async def test_a_waiting_transaction_takes_the_number_a_rolled_back_one_gave_bac
     async def second() -> int:
         await first_took.wait()
         async with storage.transaction() as uow:
-            return await uow.documents.next_number("quote", 2026)
+            return await uow.sales_documents.next_number("quote", 2026)
 
     task_first = asyncio.create_task(first())
     task_second = asyncio.create_task(second())

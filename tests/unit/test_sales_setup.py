@@ -163,14 +163,13 @@ channels = ["telegram"]
     assert all(m.availability.is_on_duty(SATURDAY) for m in night.members)
 
 
-def test_fallback_to_a_manager_carries_their_role(
+def test_a_fallback_who_is_not_a_head_is_refused(
     write_config: Callable[[str], Settings],
 ) -> None:
-    settings = write_config(
-        '[[queues]]\nkey = "vk"\nname = "ВК"\nmanagers = ["ivanova"]\nfallback = "petrov"\n'
-    )
-    queue = build_queue(settings.queues[1], TEST_IDS, settings)
-    assert queue.fallback == FallbackManager(2, "Пётр Петров", "менеджер")
+    with pytest.raises(ConfigError, match=r"queues\[1\]\.fallback: must be a head of sales"):
+        write_config(
+            '[[queues]]\nkey = "vk"\nname = "ВК"\nmanagers = ["ivanova"]\nfallback = "petrov"\n'
+        )
 
 
 def test_inactive_manager_is_an_inactive_member(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
-from crm_core.storage.ports.documents import DocumentRepository
 from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
@@ -18,6 +17,7 @@ from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.sales_documents import SalesDocumentRepository
 from crm_core.storage.ports.settings import HandOverRepository, SettingsRepository, StoredSetting
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
@@ -34,7 +34,6 @@ __all__ = [
     "CheckpointRepository",
     "ConsentRepository",
     "CredentialRepository",
-    "DocumentRepository",
     "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",
@@ -44,6 +43,7 @@ __all__ = [
     "OutboxRepository",
     "OutgoingMessageRepository",
     "ReportRepository",
+    "SalesDocumentRepository",
     "SalesRepository",
     "SettingsRepository",
     "Storage",

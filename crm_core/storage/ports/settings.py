@@ -36,7 +36,7 @@ class SettingsRepository(Protocol):
         """Record that this kind was seeded from `source`."""
 
     async def list(self, kind: str) -> list[StoredSetting]:
-        """Every object of a kind, ordered by key."""
+        """Every object of a kind in its order (position, then key)."""
 
     async def get(self, kind: str, key: str, *, for_update: bool = False) -> StoredSetting | None:
         """One object by key."""
@@ -56,6 +56,9 @@ class SettingsRepository(Protocol):
         now: datetime,
     ) -> StoredSetting | None:
         """Replace an object if it is still at `expected_version`; None when it is not."""
+
+    async def remove(self, kind: str, key: str, expected_version: int) -> bool:
+        """Delete an object if it is still at `expected_version`; whether it was deleted."""
 
 
 class HandOverRepository(Protocol):

@@ -13,7 +13,6 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
-from crm_core.storage.ports.documents import DocumentRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -21,6 +20,7 @@ from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.sales_documents import SalesDocumentRepository
 from crm_core.storage.ports.settings import HandOverRepository, SettingsRepository
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
@@ -51,7 +51,7 @@ class UnitOfWork(Protocol):
     handover: HandOverRepository
     bot_cards: BotCardRepository
     catalogue: CatalogueRepository
-    documents: DocumentRepository
+    sales_documents: SalesDocumentRepository
 
 
 class Storage(ABC):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict
 
@@ -85,3 +85,134 @@ class DeactivatedManager(Shape):
 
     manager: StoredManager
     handed_over: HandedOver
+
+
+class QueueMember(Body):
+    """A queue member with a weight (share of leads) and a daily capacity."""
+
+    login: NonBlank
+    weight: Annotated[int, Strict()] = Field(default=1, ge=1, le=1000)
+    capacity: Annotated[int, Strict()] | None = Field(default=None, ge=1, le=100_000)
+
+
+class QueueFields(Body):
+    """A queue as `[[queues]]` holds it."""
+
+    name: NonBlank
+    managers: list[str | QueueMember] = Field(
+        default_factory=list, description="Logins, or {login, weight, capacity}"
+    )
+    fallback: str | None = Field(
+        default=None, description="A head's login who takes what nobody on duty can, or `wait`"
+    )
+    acceptance_timeout: str | None = Field(
+        default=None, description='How long a manager has to take a lead: "15m", "1h30m"'
+    )
+    channels: list[str] = Field(default_factory=list, description="Channels routed here")
+
+
+class NewQueue(QueueFields):
+    """POST: a new queue."""
+
+    key: NonBlank = Field(description="URL-safe: lowercase letters, digits, '_' or '-'")
+
+
+class QueueEdit(QueueFields):
+    """PUT: the whole queue, with the version it edits."""
+
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class StageTaskFields(Body):
+    """A task created when a deal enters the stage."""
+
+    title: NonBlank
+    type: str = "call"
+    due_in: str = Field(description='"2h", "3d"')
+
+
+class StageFields(Body):
+    """A stage of a pipeline."""
+
+    key: NonBlank
+    name: NonBlank
+    kind: Literal["open", "won", "lost"] = "open"
+    required_fields: list[str] = Field(default_factory=list)
+    tasks: list[StageTaskFields] = Field(default_factory=list)
+
+
+class PipelineFields(Body):
+    """A pipeline as `[[pipelines]]` holds it (stages in order)."""
+
+    name: NonBlank
+    stage_order: Literal["strict", "semi_strict", "free"] = "free"
+    require_next_activity: Flag = True
+    lost_requires_approval: Flag = False
+    lost_reasons: list[str] = Field(default_factory=list)
+    stages: list[StageFields]
+
+
+class NewPipeline(PipelineFields):
+    """POST: a new pipeline."""
+
+    key: NonBlank = Field(description="URL-safe: lowercase letters, digits, '_' or '-'")
+
+
+class PipelineEdit(PipelineFields):
+    """PUT: the whole pipeline, with the version it edits."""
+
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class FormFields(Body):
+    """A website form as `[[forms]]` holds it."""
+
+    name: str | None = None
+    queue: str | None = None
+    pipeline: str | None = None
+    preset: str | None = None
+    secret: str | None = Field(default=None, description="Shown back masked")
+    secret_header: str | None = None
+    secret_field: str | None = None
+    field_map: dict[str, str] | None = None
+    honeypot_fields: list[str] | None = None
+    consent_text_version: str | None = None
+    redirect_url: str | None = None
+    allowed_redirect_hosts: list[str] | None = None
+    rate_per_minute: Annotated[int, Strict()] | None = Field(default=None, ge=0)
+    rate_burst: Annotated[int, Strict()] | None = Field(default=None, ge=1)
+    smartcaptcha: Flag | None = None
+
+
+class NewForm(FormFields):
+    """POST: a new form."""
+
+    key: NonBlank = Field(description="URL-safe: lowercase letters, digits, '_' or '-'")
+
+
+class FormEdit(FormFields):
+    """PUT: the whole form, with the version it edits."""
+
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class StoredDocument(Shape):
+    """A stored queue, pipeline or form: its `[[...]]` document (secrets masked), version."""
+
+    key: str
+    data: dict[str, Any]
+    version: int
+    updated_at: datetime
+    updated_by: str = Field(description="Login of who changed it last; `seed` for the file")
+
+
+class DocumentPage(Shape):
+    """Every object of the kind, in order."""
+
+    items: list[StoredDocument]
+
+
+class DeletedDocument(Shape):
+    """What was deleted."""
+
+    deleted: StoredDocument

@@ -33,7 +33,7 @@ def to_thousandths(value: Decimal) -> int:
     return int(value * 1000)
 
 
-class SqlDocumentRepository:
+class SqlSalesDocumentRepository:
     """Quotes and their lines; the counters that number documents."""
 
     def __init__(self, session: SqlSession) -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 from crm_core.quotes_model import NewQuote, Quote, QuoteStatus
 
 
-class DocumentRepository(Protocol):
+class SalesDocumentRepository(Protocol):
     """Quotes with their lines, and the counters that number documents."""
 
     async def next_number(self, kind: str, year: int) -> int:
