@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from crm_core.catalogue import PriceListFields, ProductFields, create_price_list, create_product
+from crm_core.catalogue import (
+    PriceListFields,
+    ProductFields,
+    create_price_list,
+    create_product,
+    delete_price_list,
+    delete_product,
+)
 from crm_core.errors import DomainError, NotFound, RuleError
 from crm_core.model import Manager, NewManager, Role
 from crm_core.money import VatRate
@@ -342,3 +349,36 @@ async def test_a_waiting_transaction_takes_the_number_a_rolled_back_one_gave_bac
     first_may_end.set()
     await task_first
     assert await asyncio.wait_for(task_second, 10) == 1
+
+
+async def test_a_quote_outlives_its_price_list_and_products(storage: Storage) -> None:
+    people = await team(storage)
+    head = people["head"]
+    deal_id = await new_deal(storage, people["ivanova"])
+    async with storage.transaction() as uow:
+        dealers = await create_price_list(uow, head, PriceListFields("Дилеры"), {}, T0)
+        cable = await create_product(
+            uow,
+            head,
+            ProductFields("Кабель", D("120.00"), VatRate.TWENTY),
+            {dealers.id: D(100)},
+            T0,
+        )
+    made = await quote(
+        storage,
+        deal_id,
+        people["ivanova"],
+        {
+            "vat_mode": "on_total",
+            "price_list_id": dealers.id,
+            "items": [{"product_id": cable.id, "quantity": 10}],
+        },
+    )
+    async with storage.transaction() as uow:
+        await delete_price_list(uow, head, dealers.id, T0)
+        await delete_product(uow, head, cable.id, T0)
+    async with storage.reader() as uow:
+        kept = await visible_quote(uow, made.id, people["ivanova"])
+    assert kept.price_list_id is None
+    assert (kept.lines, kept.total) == (made.lines, D("1200.00"))
+    assert kept.lines[0].product_id == cable.id
