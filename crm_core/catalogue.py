@@ -294,6 +294,7 @@ async def update_price_list(
     before = await uow.catalogue.get_price_list(list_id, for_update=True)
     if before is None:
         raise NotFound("price_list_id", f"no price list {list_id}")
+    await uow.catalogue.claim("price_list_name", fields.name)
     if items is not None:
         await _check_products(uow, items)
     if not await uow.catalogue.replace_price_list(list_id, fields, actor.login, now):
@@ -340,6 +341,7 @@ async def _price_list(uow: UnitOfWork, list_id: int) -> PriceList:
 async def _check_sku(uow: UnitOfWork, sku: str | None, product_id: int | None) -> None:
     if sku is None:
         return
+    await uow.catalogue.claim("product_sku", sku)  # two heads giving one SKU: one wins
     owner = await uow.catalogue.product_id_by_sku(sku)
     if owner is not None and owner != product_id:
         raise _sku_taken(sku)

@@ -133,6 +133,13 @@ class SqlCatalogueRepository:
         await self._s.execute("DELETE FROM product_prices WHERE product_id = $1", product_id)
         await self._s.execute("DELETE FROM products WHERE id = $1", product_id)
 
+    async def claim(self, kind: str, value: str) -> None:
+        """A transaction-scoped advisory lock on the value (PostgreSQL only)."""
+        if self._s.dialect == "postgres":
+            await self._s.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{kind}:{value}"
+            )
+
     async def product_id_by_sku(self, sku: str) -> int | None:
         """The product with this SKU."""
         row = await self._s.fetchrow("SELECT id FROM products WHERE sku = $1", sku)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -226,3 +227,32 @@ async def test_an_import_is_all_or_nothing_and_heads_only(storage: Storage) -> N
         parse_csv((IMPORT + "Лампа;L1;шт;abc;20%;Товар;\n").encode())
     async with storage.reader() as uow:
         assert await uow.catalogue.product_ids_by_key() == ({}, {})
+
+
+async def test_two_heads_giving_one_sku_at_once_get_one_conflict(storage: Storage) -> None:
+    async with storage.transaction() as uow:
+        first = await create_product(uow, HEAD, cable(sku="A"), {}, T0)
+        second = await create_product(uow, HEAD, cable(sku="B"), {}, T0)
+        dealers = await create_price_list(uow, HEAD, PriceListFields("Дилеры"), {}, T0)
+        retail = await create_price_list(uow, HEAD, PriceListFields("Розница"), {}, T0)
+
+    async def give(product_id: int) -> str:
+        try:
+            async with storage.transaction() as uow:
+                await update_product(uow, HEAD, product_id, cable(sku="SAME"), None, T0)
+        except RuleError as err:
+            return err.rule
+        return "ok"
+
+    async def rename(list_id: int) -> str:
+        try:
+            async with storage.transaction() as uow:
+                await update_price_list(uow, HEAD, list_id, PriceListFields("Опт"), None, T0)
+        except RuleError as err:
+            return err.rule
+        return "ok"
+
+    outcomes = await asyncio.gather(give(first.id), give(second.id))
+    assert sorted(outcomes) == ["ok", "sku_taken"]
+    renamed = await asyncio.gather(rename(dealers.id), rename(retail.id))
+    assert sorted(renamed) == ["name_taken", "ok"]

@@ -42,6 +42,11 @@ class CatalogueRepository(Protocol):
     async def delete_product(self, product_id: int) -> None:
         """Remove a product and its list prices."""
 
+    async def claim(self, kind: str, value: str) -> None:
+        """Hold, until the transaction ends, the right to check and take a unique value (an
+        SKU, a price list's name): a concurrent claim of the same value waits, then finds it
+        taken. (PostgreSQL; SQLite has one writer at a time.)"""
+
     async def product_id_by_sku(self, sku: str) -> int | None:
         """The product with this SKU."""
 
