@@ -28,6 +28,7 @@ from crm_core.holders import deal_holders
 from crm_core.model import AuditEntry, Manager
 from crm_core.money import (
     HUNDRED,
+    MONEY_MAX,
     ZERO,
     Line,
     MoneyError,
@@ -214,6 +215,8 @@ async def create_quote(
         for n, item in enumerate(request.items)
     )
     totals = compute_totals(lines, request.vat_mode, request.discount_percent)
+    if max(totals.gross, totals.total) > MONEY_MAX:
+        raise DomainError("items", f"a quote's amounts may be at most {MONEY_MAX}")
     year = document_year(now, timezone)
     sequence = await uow.sales_documents.next_number(QUOTE_COUNTER, year)
     number = quote_number(prefix, year, sequence)

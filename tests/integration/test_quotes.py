@@ -4,6 +4,7 @@ under concurrency, statuses in the deal's timeline."""
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -190,6 +191,15 @@ async def test_catalogue_lines_take_the_price_list_and_convert_vat(storage: Stor
         ({"name": "Без цены", "quantity": 1, "vat_rate": "20"}, "items.0.price"),
         ({"name": "Без НДС", "quantity": 1, "price": 1}, "items.0.vat_rate"),
         ({"product_id": cable.id, "quantity": 0}, "items.0.quantity"),
+        (
+            {
+                "name": "Много",
+                "quantity": "999999999",
+                "price": "99999999999999",
+                "vat_rate": "20",
+            },
+            "items",
+        ),
         (
             {"product_id": cable.id, "quantity": 1, "discount_percent": 101},
             "items.0.discount_percent",
@@ -382,3 +392,38 @@ async def test_a_quote_outlives_its_price_list_and_products(storage: Storage) ->
     assert kept.price_list_id is None
     assert (kept.lines, kept.total) == (made.lines, D("1200.00"))
     assert kept.lines[0].product_id == cable.id
+
+
+async def test_random_lines_come_back_exactly(storage: Storage) -> None:
+    """Quantities in thousandths, prices in kopecks and discounts in hundredths of a percent
+    survive storage exactly, and the stored totals are the ones the lines give."""
+    people = await team(storage)
+    deal_id = await new_deal(storage, people["ivanova"])
+    rng = random.Random(20261207)
+    for mode in ("per_line", "on_total", "included"):
+        items = [
+            {
+                "name": f"Товар {n}",
+                "quantity": str(D(rng.randint(1, 10**7)) / 1000),
+                "price": str(D(rng.randint(0, 10**9)) / 100),
+                "vat_rate": rng.choice(["none", "0", "10", "20"]),
+                "discount_percent": str(D(rng.randint(0, 10000)) / 100),
+                "delivery": rng.random() < 0.1,
+            }
+            for n in range(40)
+        ]
+        body = {"vat_mode": mode, "discount_percent": "3.33", "items": items}
+        made = await quote(storage, deal_id, people["ivanova"], body)
+        async with storage.reader() as uow:
+            [stored] = [
+                q for q in await deal_quotes(uow, deal_id, people["ivanova"]) if q.id == made.id
+            ]
+        assert stored.lines == made.lines
+        assert [line.quantity for line in stored.lines] == [D(i["quantity"]) for i in items]
+        assert [line.price for line in stored.lines] == [D(i["price"]) for i in items]
+        totals = stored.totals
+        assert (stored.subtotal, stored.vat_total, stored.total) == (
+            totals.subtotal,
+            totals.vat_total,
+            totals.total,
+        )
