@@ -9,17 +9,20 @@ config checker, so the file, the API and an import accept and refuse the same th
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from config.abuse_settings import captcha_env
 from config.reader import ConfigError
 from config.settings import (
     FormSettings,
     PipelineSettings,
     QueueSettings,
     SalesSection,
+    Settings,
     sales_from_tables,
 )
 from config.team_documents import manager_document, with_datetimes
@@ -57,6 +60,17 @@ def check_documents(
             rows = [with_datetimes(d, source, f"managers[{i}]") for i, d in enumerate(rows)]
         tables[kind] = rows
     return sales_from_tables(tables, source, environ)
+
+
+def sales_environ(settings: Settings) -> dict[str, str]:
+    """The environment a stored form is checked in: the process's, plus the captcha keys the
+    settings were loaded with (a test or a CLI may load them with an environment of its own)."""
+    known = {
+        captcha_env(f.key): f.abuse.smartcaptcha_key
+        for f in settings.forms
+        if f.abuse.smartcaptcha_key is not None
+    }
+    return {**os.environ, **known}
 
 
 def read_sales_toml(

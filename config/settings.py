@@ -442,7 +442,7 @@ def sales_section(root: Section, env: Mapping[str, str]) -> SalesSection:
     queues = tuple(_queue(s, logins) for s in root.array("queues"))
     _unique(root, "queues", [q.key for q in queues])
     _channels_unique(root.array("queues"), queues)
-    _fallbacks_are_heads(root.array("queues"), queues, managers)
+    _queues_staffed(root.array("queues"), queues, managers)
     pipelines = tuple(_pipeline(s) for s in root.array("pipelines"))
     _unique(root, "pipelines", [p.key for p in pipelines])
     forms = tuple(
@@ -453,18 +453,29 @@ def sales_section(root: Section, env: Mapping[str, str]) -> SalesSection:
     return SalesSection(managers, queues, pipelines, forms)
 
 
-def _fallbacks_are_heads(
+def _queues_staffed(
     sections: list[Section],
     queues: tuple[QueueSettings, ...],
     managers: tuple[ManagerSettings, ...],
 ) -> None:
-    """A queue's fallback takes what nobody on duty can: a head of sales, not a manager."""
-    roles = {m.login: m.role for m in managers}
+    """A queue's fallback takes what nobody on duty can: a head of sales, not a manager; and
+    someone (an active member or the fallback) can take the queue's leads at all."""
+    by_login = {m.login: m for m in managers}
     for s, queue in zip(sections, queues, strict=True):
-        if queue.fallback not in (None, FALLBACK_WAIT) and roles.get(queue.fallback) != "head":
+        fallback = by_login.get(queue.fallback or "")
+        if queue.fallback not in (None, FALLBACK_WAIT) and (
+            fallback is None or fallback.role != "head"
+        ):
             raise s.error(
                 "fallback",
                 f"must be a head of sales (role 'head'); {queue.fallback!r} is a manager",
+            )
+        on_duty = any(by_login[m.login].active for m in queue.members)
+        if not on_duty and not (fallback is not None and fallback.active):
+            raise s.error(
+                "managers",
+                "nobody in this queue is ever on duty: add an active member or an active head"
+                " as fallback",
             )
 
 

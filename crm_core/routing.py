@@ -129,14 +129,7 @@ async def hand_over_lead(
         await uow.sales.add_assignment(record)
         await uow.leads.set_assignee(lead.id, lead.assignee_id, None, now)
         return record
-    record = await _apply(uow, lead, queue, team, decision, now)
-    after = await uow.leads.get(lead.id)
-    if after is not None:
-        # The previous manager's Входящие (and the heads') lose or re-label the lead; the new
-        # manager already has the hand-over notification.
-        told = frozenset({record.manager_id} if record.manager_id is not None else ())
-        await notify_triage_change(uow, lead, after, None, "hand_over", now, told=told)
-    return record
+    return await give_lead(uow, lead, queue, team, decision, now)
 
 
 async def give_lead(
@@ -152,6 +145,8 @@ async def give_lead(
     record = await _apply(uow, lead, queue, team, decision, now)
     after = await uow.leads.get(lead.id)
     if after is not None:
+        # The previous manager's Входящие (and the heads') lose or re-label the lead; the new
+        # manager already has the hand-over notification.
         told = frozenset({record.manager_id} if record.manager_id is not None else ())
         await notify_triage_change(uow, lead, after, None, "hand_over", now, told=told)
     return record

@@ -173,7 +173,7 @@ async def _team_with(
     managers = tuple(m for m in stored if m.login not in logins) + tuple(changed)
     documents = await stored_documents(uow, services.settings)
     documents[MANAGERS] = [manager_document(m) for m in managers]
-    check_with(documents)
+    check_with(documents, services.settings)
     settings = with_managers(services.sales.settings, managers)
     by_login = {m.login: m for m in managers}
     for queue in settings.queues:

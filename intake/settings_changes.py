@@ -10,15 +10,21 @@ because a manager is also a row the leads point at.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from config import Settings
 from config.reader import ConfigError
-from config.sales_documents import KEY_FIELDS, KINDS, check_documents, documents_of
+from config.sales_documents import (
+    KEY_FIELDS,
+    KINDS,
+    check_documents,
+    documents_of,
+    sales_environ,
+)
 from config.settings import SalesSection
 from crm_core.errors import NotFound, RuleError
 from crm_core.handover import ensure_no_open_work
@@ -65,7 +71,7 @@ async def create_document(
         if any(d.get(KEY_FIELDS[kind]) == key for d in documents[kind]):
             raise RuleError("key_taken", "key", f"{_noun(kind)} {key!r} already exists")
         documents[kind].append(_given(doc))
-        canonical = _checked_one(documents, kind, len(documents[kind]) - 1)
+        canonical = _checked_one(documents, kind, len(documents[kind]) - 1, services.settings)
         await _guard(uow, kind, None, canonical)
         stored = await uow.settings.add(kind, key, canonical, actor.login, now)
         if stored is None:
@@ -95,7 +101,7 @@ async def update_document(
         documents = await stored_documents(uow, services.settings)
         index = _index(documents[kind], kind, key)
         documents[kind][index] = given
-        canonical = _checked_one(documents, kind, index)
+        canonical = _checked_one(documents, kind, index, services.settings)
         await _guard(uow, kind, before.data, canonical)
         stored = await uow.settings.replace(kind, key, canonical, version, actor.login, now)
         if stored is None:
@@ -116,7 +122,7 @@ async def delete_document(
         before = await _current(uow, kind, key, version)
         documents = await stored_documents(uow, services.settings)
         del documents[kind][_index(documents[kind], kind, key)]
-        _checked(documents)
+        _checked(documents, services.settings)
         _still_named(services, kind, key)
         await _guard(uow, kind, before.data, None)
         if not await uow.settings.remove(kind, key, before.version):
@@ -193,7 +199,7 @@ async def import_documents(services: Services, actor: str, plan: ImportPlan) -> 
     API or the page, which hands it over, first).
     """
     now = utcnow()
-    sales = _checked(plan.after)
+    sales = _checked(plan.after, services.settings)
     canonical = documents_of(sales)
     async with services.storage.transaction() as uow:
         for kind_plan in plan.kinds:
@@ -237,25 +243,29 @@ async def import_documents(services: Services, actor: str, plan: ImportPlan) -> 
     await load_team(services)
 
 
-def check_with(documents: Mapping[str, Sequence[Mapping[str, Any]]]) -> SalesSection:
+def check_with(
+    documents: Mapping[str, Sequence[Mapping[str, Any]]], settings: Settings
+) -> SalesSection:
     """The whole setup checked as the config checker does; 422 naming the field."""
-    return _checked(documents)
+    return _checked(documents, settings)
 
 
-def _checked(documents: Mapping[str, Sequence[Mapping[str, Any]]]) -> SalesSection:
+def _checked(
+    documents: Mapping[str, Sequence[Mapping[str, Any]]], settings: Settings
+) -> SalesSection:
     try:
-        return check_documents(documents, SOURCE, os.environ)
+        return check_documents(documents, SOURCE, sales_environ(settings))
     except ConfigError as err:
         raise _refusal(err) from err
 
 
 def _checked_one(
-    documents: dict[str, list[dict[str, Any]]], kind: str, index: int
+    documents: dict[str, list[dict[str, Any]]], kind: str, index: int, settings: Settings
 ) -> dict[str, Any]:
     """The changed object's canonical document, the whole setup checked; an error in the
     changed object names its own field (`fallback`), others their place (`forms[1].queue`)."""
     try:
-        sales = check_documents(documents, SOURCE, os.environ)
+        sales = check_documents(documents, SOURCE, sales_environ(settings))
     except ConfigError as err:
         raise _refusal(err, f"{kind}[{index}].") from err
     return documents_of(sales)[kind][index]

@@ -82,7 +82,7 @@ async def _import(
         async with services.storage.reader() as uow:
             current = await stored_documents(uow, services.settings)
         plan = plan_import(current, wanted, present)
-        check_with(plan.after)
+        check_with(plan.after, services.settings)
         diff = difflib.unified_diff(
             sales_toml(current).splitlines(keepends=True),
             sales_toml(plan.after).splitlines(keepends=True),

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from config import Settings
-from config.sales_documents import KEY_FIELDS, KINDS, Documents, check_documents, documents_of
+from config.sales_documents import (
+    KEY_FIELDS,
+    KINDS,
+    check_documents,
+    documents_of,
+    sales_environ,
+)
 from config.settings import ManagerSettings, SalesSection
 from config.team_documents import parse_manager
 from crm_core.model import NewManager, Role
@@ -79,13 +85,9 @@ async def stored_documents(uow: UnitOfWork, settings: Settings) -> dict[str, lis
 
 async def stored_sales(uow: UnitOfWork, settings: Settings) -> SalesSection:
     """The sales setup as stored, checked as a whole."""
-    return sales_of(await stored_documents(uow, settings))
-
-
-def sales_of(documents: Documents) -> SalesSection:
-    """Stored documents as settings (every change was checked, so this only fails on a
-    database edited by hand: the error names the field)."""
-    return check_documents(documents, DATABASE_SOURCE)
+    return check_documents(
+        await stored_documents(uow, settings), DATABASE_SOURCE, sales_environ(settings)
+    )
 
 
 async def stored_managers(uow: UnitOfWork) -> tuple[ManagerSettings, ...] | None:

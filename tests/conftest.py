@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, closing
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -108,14 +108,22 @@ def postgres_url() -> str | None:
     return url
 
 
+def config_settings(
+    tmp_path: Path, extra: str = "", environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The test config plus `extra` TOML, written to `tmp_path` and loaded with `environ`
+    (the SQLite database beside it)."""
+    path = tmp_path / "leadintake.toml"
+    path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + extra, "utf-8")
+    return load_settings(path, environ=dict(environ or {}))
+
+
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[[str], Settings]:
     """Write the test config (plus extra TOML) to a file and load it."""
 
     def write(extra: str = "") -> Settings:
-        path = tmp_path / "leadintake.toml"
-        path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + extra, "utf-8")
-        return load_settings(path, environ={})
+        return config_settings(tmp_path, extra)
 
     return write
 

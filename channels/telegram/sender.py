@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from channels.downloads import read_limited
+from channels.downloads import download, network_errors
 from channels.sending import (
     Failed,
     FetchedFile,
@@ -109,37 +109,29 @@ class TelegramSender:
             raise FileNotAvailable(f"telegram: no bot {account!r} with a token is configured")
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        timeout = aiohttp.ClientTimeout(total=self._timeout)
-        try:
+        with network_errors("telegram"):
             async with self._session.post(
-                f"{bot.api_base}/bot{bot.token}/getFile", json={"file_id": ref}, timeout=timeout
+                f"{bot.api_base}/bot{bot.token}/getFile",
+                json={"file_id": ref},
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
                 status, raw = response.status, await response.read()
-            data = _json_object(raw)
-            result = data.get("result") if data and data.get("ok") is True else None
-            path = result.get("file_path") if isinstance(result, dict) else None
-            if not isinstance(path, str) or not path:
-                description = data.get("description") if data else None
-                reason = description if isinstance(description, str) else f"HTTP {status}"
-                raise FileNotAvailable(
-                    f"telegram: getFile: {_clean(reason, bot.token)}", temporary=status >= 500
-                )
-            async with self._session.get(
-                f"{bot.api_base}/file/bot{bot.token}/{path}", timeout=timeout
-            ) as response:
-                if response.status != 200:
-                    raise FileNotAvailable(
-                        f"telegram: file download answered HTTP {response.status}",
-                        temporary=response.status >= 500,
-                    )
-                content = await read_limited(response, max_bytes)
-                return FetchedFile(content, response.headers.get("Content-Type"))
-        except TimeoutError as err:
-            raise FileNotAvailable("telegram: the download timed out", temporary=True) from err
-        except aiohttp.ClientError as err:
+        data = _json_object(raw)
+        result = data.get("result") if data and data.get("ok") is True else None
+        path = result.get("file_path") if isinstance(result, dict) else None
+        if not isinstance(path, str) or not path:
+            description = data.get("description") if data else None
+            reason = description if isinstance(description, str) else f"HTTP {status}"
             raise FileNotAvailable(
-                f"telegram: network error ({type(err).__name__})", temporary=True
-            ) from err
+                f"telegram: getFile: {_clean(reason, bot.token)}", temporary=status >= 500
+            )
+        return await download(
+            self._session,
+            f"{bot.api_base}/file/bot{bot.token}/{path}",
+            "telegram",
+            max_bytes,
+            timeout_seconds=self._timeout,
+        )
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from channels.downloads import read_limited
+from channels.downloads import download
 from channels.sending import (
     Failed,
     FetchedFile,
@@ -231,23 +231,7 @@ class VkSender:
             raise FileNotAvailable("vk: the file's address is not VK's")
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        try:
-            async with self._session.get(
-                ref, timeout=aiohttp.ClientTimeout(total=self._timeout)
-            ) as response:
-                if response.status != 200:
-                    raise FileNotAvailable(
-                        f"vk: the file download answered HTTP {response.status}",
-                        temporary=response.status >= 500,
-                    )
-                content = await read_limited(response, max_bytes)
-                return FetchedFile(content, response.headers.get("Content-Type"))
-        except TimeoutError as err:
-            raise FileNotAvailable("vk: the file download timed out", temporary=True) from err
-        except aiohttp.ClientError as err:
-            raise FileNotAvailable(
-                f"vk: network error ({type(err).__name__})", temporary=True
-            ) from err
+        return await download(self._session, ref, "vk", max_bytes, timeout_seconds=self._timeout)
 
     async def _post(self, url: str, form: dict[str, str]) -> tuple[int, bytes]:
         if self._session is None:

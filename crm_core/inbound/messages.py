@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crm_core.chains import join_chain
+from crm_core.chains import PERSONAL_KINDS, join_chain
 from crm_core.conversation import (
     Conversation,
     IncomingMessage,
@@ -24,20 +24,7 @@ from crm_core.sales import RecordKind
 from crm_core.storage.ports import UnitOfWork
 from dedupe.decision import Decision
 from dedupe.detector import Detector
-from dedupe.keys import KeyKind, kind_of, person_keys
-
-# Keys that name one person for sure (not a name block shared by namesakes).
-PERSONAL_IDENTIFIERS = frozenset(
-    {
-        KeyKind.PHONE,
-        KeyKind.EMAIL,
-        KeyKind.EMAIL_CANONICAL,
-        KeyKind.TELEGRAM_ID,
-        KeyKind.TELEGRAM_USER,
-        KeyKind.VK_ID,
-        KeyKind.MESSENGER,
-    }
-)
+from dedupe.keys import kind_of, person_keys
 
 
 @dataclass(slots=True)
@@ -88,7 +75,7 @@ async def sort_messages(
         if conversation is not None:
             rows.attached.append((index, conversation))
             continue
-        keys = sorted(k for k in person_keys(prep.profile) if kind_of(k) in PERSONAL_IDENTIFIERS)
+        keys = sorted(k for k in person_keys(prep.profile) if kind_of(k) in PERSONAL_KINDS)
         leader = next((leader_by_key[k] for k in keys if k in leader_by_key), None)
         if leader is not None:
             rows.followers.append((index, leader))

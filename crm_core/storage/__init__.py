@@ -4,6 +4,7 @@ from crm_core.storage.factory import open_storage
 from crm_core.storage.ports import (
     MigrationChanged,
     Storage,
+    StorageAlreadyOpen,
     StorageRejected,
     StorageUnavailable,
     UnitOfWork,
@@ -12,6 +13,7 @@ from crm_core.storage.ports import (
 __all__ = [
     "MigrationChanged",
     "Storage",
+    "StorageAlreadyOpen",
     "StorageRejected",
     "StorageUnavailable",
     "UnitOfWork",

@@ -91,6 +91,8 @@ LEAD_SELECT = (
     "SELECT l.*, m.login AS assignee_login FROM leads l"
     " LEFT JOIN managers m ON m.id = l.assignee_id"
 )
+# Flags are a JSON array on both databases; its text form names "urgent" when set.
+URGENT_FIRST = "CASE WHEN CAST(l.flags AS TEXT) LIKE '%\"urgent\"%' THEN 0 ELSE 1 END"
 
 
 class SqlLeadRepository:
@@ -367,21 +369,8 @@ class SqlLeadRepository:
         q = Conditions()
         q.add("l.status = {}", LeadStatus.NEW.value)
         q.add("m.login = {}", visible_to)
-        count = await self._s.fetchrow(
-            "SELECT COUNT(*) AS n FROM leads l LEFT JOIN managers m ON m.id = l.assignee_id"
-            f"{q.where()}",
-            *q.args,
-        )
-        q.args.append(limit)
-        # Flags are a JSON array on both databases; its text form names "urgent" when set.
-        rows = await self._s.fetch(
-            f"{LEAD_SELECT}{q.where()} ORDER BY"
-            " CASE WHEN CAST(l.flags AS TEXT) LIKE '%\"urgent\"%' THEN 0 ELSE 1 END,"
-            " CASE WHEN l.accept_by IS NULL THEN 1 ELSE 0 END, l.accept_by, l.id"
-            f" LIMIT ${len(q.args)}",
-            *q.args,
-        )
-        return tuple(_lead(r) for r in rows), int(count["n"]) if count else 0
+        deadline_first = "CASE WHEN l.accept_by IS NULL THEN 1 ELSE 0 END, l.accept_by"
+        return await self._counted_page(q, f"{URGENT_FIRST}, {deadline_first}, l.id", limit)
 
     async def open_listing(
         self, visible_to: str | None, limit: int
@@ -391,17 +380,21 @@ class SqlLeadRepository:
         q = Conditions()
         q.parts.append("l.status IN ('new', 'in_work')")
         q.add("m.login = {}", visible_to)
+        return await self._counted_page(q, f"{URGENT_FIRST}, l.id DESC", limit)
+
+    async def _counted_page(
+        self, q: Conditions, order: str, limit: int
+    ) -> tuple[tuple[Lead, ...], int]:
+        """The first `limit` leads matching `q` in `order`, and how many match in all."""
         count = await self._s.fetchrow(
             "SELECT COUNT(*) AS n FROM leads l LEFT JOIN managers m ON m.id = l.assignee_id"
             f"{q.where()}",
             *q.args,
         )
-        q.args.append(limit)
         rows = await self._s.fetch(
-            f"{LEAD_SELECT}{q.where()} ORDER BY"
-            " CASE WHEN CAST(l.flags AS TEXT) LIKE '%\"urgent\"%' THEN 0 ELSE 1 END, l.id DESC"
-            f" LIMIT ${len(q.args)}",
+            f"{LEAD_SELECT}{q.where()} ORDER BY {order} LIMIT ${len(q.args) + 1}",
             *q.args,
+            limit,
         )
         return tuple(_lead(r) for r in rows), int(count["n"]) if count else 0
 

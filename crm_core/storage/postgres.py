@@ -12,7 +12,13 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from crm_core.storage.migrations import load_migrations, verify_applied
-from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
+from crm_core.storage.ports import (
+    Storage,
+    StorageAlreadyOpen,
+    StorageRejected,
+    StorageUnavailable,
+    UnitOfWork,
+)
 from crm_core.storage.session import Row
 from crm_core.storage.unit_of_work import SqlUnitOfWork
 
@@ -88,9 +94,14 @@ class PostgresStorage(Storage):
         self._max = max_size
         self._schema = schema
         self._pool: asyncpg.Pool | None = None
+        # Set while the pool is being created too, so a concurrent second open is refused.
+        self._opened = False
 
     async def open(self) -> None:
-        """Create the pool."""
+        """Create the pool; StorageAlreadyOpen when open."""
+        if self._opened:
+            raise StorageAlreadyOpen("PostgreSQL storage is already open")
+        self._opened = True
         settings = {"search_path": self._schema} if self._schema else None
         try:
             self._pool = await asyncpg.create_pool(
@@ -102,12 +113,15 @@ class PostgresStorage(Storage):
             )
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as err:
             raise StorageUnavailable(f"cannot connect to PostgreSQL: {err}") from err
+        finally:
+            self._opened = self._pool is not None
 
     async def close(self) -> None:
         """Close the pool."""
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        self._opened = False
 
     def _require(self) -> asyncpg.Pool:
         if self._pool is None:

@@ -22,7 +22,13 @@ from crm_core.storage.migrations import (
     split_statements,
     verify_applied,
 )
-from crm_core.storage.ports import Storage, StorageRejected, StorageUnavailable, UnitOfWork
+from crm_core.storage.ports import (
+    Storage,
+    StorageAlreadyOpen,
+    StorageRejected,
+    StorageUnavailable,
+    UnitOfWork,
+)
 from crm_core.storage.session import Row
 from crm_core.storage.unit_of_work import SqlUnitOfWork
 
@@ -162,7 +168,9 @@ class SqliteStorage(Storage):
         self._writer_thread: ThreadPoolExecutor | None = None
 
     async def open(self) -> None:
-        """Create the folder and open both connections."""
+        """Create the folder and open both connections; StorageAlreadyOpen when open."""
+        if self._writer_thread is not None:
+            raise StorageAlreadyOpen(f"SQLite storage {self._path} is already open")
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         try:

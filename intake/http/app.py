@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from channels.registry import CHANNELS
 from channels.webhook import Webhook
@@ -90,84 +91,92 @@ def create_app(
     return app
 
 
-def add_routes(app: web.Application) -> None:
-    """Every route of the service (the OpenAPI document lists the same ones)."""
-    app.router.add_get("/healthz", ops.healthz)
-    app.router.add_get("/readyz", ops.readyz)
-    app.router.add_get("/metrics", ops.metrics)
-    app.router.add_get("/api/v1/openapi.json", _openapi)
-    add_channel_routes(app)
-    app.router.add_post(manager_bot.WEBHOOK_PATH, manager_bot.webhook)
-    app.router.add_get("/api/v1/leads", leads.list_leads)
-    app.router.add_get("/api/v1/leads/{lead_id}", leads.get_lead)
-    app.router.add_post("/api/v1/leads/joins/{join_id}/undo", merges.undo_lead_join_route)
-    app.router.add_post("/api/v1/leads/{lead_id}/match/confirm", contacts.confirm)
-    app.router.add_post("/api/v1/leads/{lead_id}/match/reject", contacts.reject)
-    app.router.add_get("/api/v1/contacts/{contact_id}", contacts.get_contact)
-    app.router.add_post("/api/v1/contacts/merge", merges.merge_contacts_route)
-    app.router.add_post("/api/v1/contacts/merges/{merge_id}/undo", merges.undo_contact_merge)
-    app.router.add_get("/api/v1/companies/{company_id}", merges.get_company)
-    app.router.add_post("/api/v1/companies/merge", merges.merge_companies_route)
-    app.router.add_post("/api/v1/companies/merges/{merge_id}/undo", merges.undo_company_merge)
-    app.router.add_post("/api/v1/leads/{lead_id}/take", sales.take)
-    app.router.add_post("/api/v1/leads/{lead_id}/junk", sales.junk)
-    app.router.add_post("/api/v1/leads/{lead_id}/reassign", sales.reassign)
-    app.router.add_post("/api/v1/leads/{lead_id}/convert", sales.convert)
-    app.router.add_get("/api/v1/leads/{lead_id}/assignments", sales.assignments)
-    app.router.add_get("/api/v1/deals", sales.list_deals)
-    app.router.add_get("/api/v1/deals/{deal_id}", sales.get_deal)
-    app.router.add_post("/api/v1/deals/{deal_id}/stage", sales.move_stage)
-    app.router.add_post("/api/v1/deals/{deal_id}/lost/approve", sales.approve_lost)
-    app.router.add_post("/api/v1/deals/{deal_id}/lost/reject", sales.reject_lost)
-    app.router.add_post("/api/v1/tasks", sales.create_task)
-    app.router.add_post("/api/v1/tasks/{task_id}/done", sales.complete_task)
-    app.router.add_post("/api/v1/activities", sales.create_activity)
-    app.router.add_get("/api/v1/calls", calls.list_calls)
-    app.router.add_post(
-        "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.send_message
-    )
-    app.router.add_get(
-        "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.list_messages
-    )
-    app.router.add_get(
+async def _openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 description of every route."""
+    return json_response(openapi_document(request.app[SERVICES].settings))
+
+
+# Every fixed route of the service, in order, one per line (the OpenAPI document lists the
+# same ones); the channels' webhooks and forms come from their specs (add_channel_routes).
+ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/healthz", ops.healthz),
+    ("GET", "/readyz", ops.readyz),
+    ("GET", "/metrics", ops.metrics),
+    ("GET", "/api/v1/openapi.json", _openapi),
+    ("POST", manager_bot.WEBHOOK_PATH, manager_bot.webhook),
+    ("GET", "/api/v1/leads", leads.list_leads),
+    ("GET", "/api/v1/leads/{lead_id}", leads.get_lead),
+    ("POST", "/api/v1/leads/joins/{join_id}/undo", merges.undo_lead_join_route),
+    ("POST", "/api/v1/leads/{lead_id}/match/confirm", contacts.confirm),
+    ("POST", "/api/v1/leads/{lead_id}/match/reject", contacts.reject),
+    ("GET", "/api/v1/contacts/{contact_id}", contacts.get_contact),
+    ("POST", "/api/v1/contacts/merge", merges.merge_contacts_route),
+    ("POST", "/api/v1/contacts/merges/{merge_id}/undo", merges.undo_contact_merge),
+    ("GET", "/api/v1/companies/{company_id}", merges.get_company),
+    ("POST", "/api/v1/companies/merge", merges.merge_companies_route),
+    ("POST", "/api/v1/companies/merges/{merge_id}/undo", merges.undo_company_merge),
+    ("POST", "/api/v1/leads/{lead_id}/take", sales.take),
+    ("POST", "/api/v1/leads/{lead_id}/junk", sales.junk),
+    ("POST", "/api/v1/leads/{lead_id}/reassign", sales.reassign),
+    ("POST", "/api/v1/leads/{lead_id}/convert", sales.convert),
+    ("GET", "/api/v1/leads/{lead_id}/assignments", sales.assignments),
+    ("GET", "/api/v1/deals", sales.list_deals),
+    ("GET", "/api/v1/deals/{deal_id}", sales.get_deal),
+    ("POST", "/api/v1/deals/{deal_id}/stage", sales.move_stage),
+    ("POST", "/api/v1/deals/{deal_id}/lost/approve", sales.approve_lost),
+    ("POST", "/api/v1/deals/{deal_id}/lost/reject", sales.reject_lost),
+    ("POST", "/api/v1/tasks", sales.create_task),
+    ("POST", "/api/v1/tasks/{task_id}/done", sales.complete_task),
+    ("POST", "/api/v1/activities", sales.create_activity),
+    ("GET", "/api/v1/calls", calls.list_calls),
+    ("POST", "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.send_message),
+    ("GET", "/api/v1/conversations/{entity}/{entity_id}/messages", conversations.list_messages),
+    (
+        "GET",
         "/api/v1/conversations/{entity}/{entity_id}/attachments/{attachment}",
         conversations.download_attachment,
-    )
-    app.router.add_get("/api/v1/calls/{call_id}", calls.get_call)
-    app.router.add_get("/api/v1/events", events.events)
-    app.router.add_get("/api/v1/reports/funnel", reports.funnel)
-    app.router.add_get("/api/v1/reports/lead-quality", reports.lead_quality)
-    app.router.add_get("/api/v1/team", team.team_route)
-    app.router.add_get("/api/v1/tokens", tokens.list_tokens_route)
-    app.router.add_post("/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route)
-    app.router.add_get("/api/v1/settings/managers", settings_managers.list_route)
-    app.router.add_post("/api/v1/settings/managers", settings_managers.create_route)
-    app.router.add_get("/api/v1/settings/managers/{login}", settings_managers.get_route)
-    app.router.add_put("/api/v1/settings/managers/{login}", settings_managers.update_route)
-    app.router.add_delete("/api/v1/settings/managers/{login}", settings_managers.deactivate_route)
+    ),
+    ("GET", "/api/v1/calls/{call_id}", calls.get_call),
+    ("GET", "/api/v1/events", events.events),
+    ("GET", "/api/v1/reports/funnel", reports.funnel),
+    ("GET", "/api/v1/reports/lead-quality", reports.lead_quality),
+    ("GET", "/api/v1/team", team.team_route),
+    ("GET", "/api/v1/tokens", tokens.list_tokens_route),
+    ("POST", "/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route),
+    ("GET", "/api/v1/settings/managers", settings_managers.list_route),
+    ("POST", "/api/v1/settings/managers", settings_managers.create_route),
+    ("GET", "/api/v1/settings/managers/{login}", settings_managers.get_route),
+    ("PUT", "/api/v1/settings/managers/{login}", settings_managers.update_route),
+    ("DELETE", "/api/v1/settings/managers/{login}", settings_managers.deactivate_route),
+    ("GET", "/api/v1/products", catalogue.list_products_route),
+    ("POST", "/api/v1/products", catalogue.create_product_route),
+    ("POST", "/api/v1/products/import", catalogue.import_products_route),
+    ("GET", "/api/v1/products/{product_id}", catalogue.get_product_route),
+    ("PUT", "/api/v1/products/{product_id}", catalogue.update_product_route),
+    ("DELETE", "/api/v1/products/{product_id}", catalogue.delete_product_route),
+    ("GET", "/api/v1/price-lists", catalogue.list_price_lists_route),
+    ("POST", "/api/v1/price-lists", catalogue.create_price_list_route),
+    ("GET", "/api/v1/price-lists/{price_list_id}", catalogue.get_price_list_route),
+    ("PUT", "/api/v1/price-lists/{price_list_id}", catalogue.update_price_list_route),
+    ("DELETE", "/api/v1/price-lists/{price_list_id}", catalogue.delete_price_list_route),
+    ("POST", "/api/v1/deals/{deal_id}/quotes", quotes.create_quote_route),
+    ("GET", "/api/v1/deals/{deal_id}/quotes", quotes.list_deal_quotes_route),
+    ("GET", "/api/v1/quotes/{quote_id}", quotes.get_quote_route),
+    ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
+)
+
+
+def add_routes(app: web.Application) -> None:
+    """Every route of the service (the OpenAPI document lists the same ones)."""
+    for method, path, handler in ROUTES:
+        if method == "GET":
+            app.router.add_get(path, handler)  # with HEAD, as aiohttp adds it
+        else:
+            app.router.add_route(method, path, handler)
     for kind in EDITABLE:
         for method, path, handler in document_routes(kind):
             app.router.add_route(method, path, handler)
-    add_catalogue_routes(app)
-
-
-def add_catalogue_routes(app: web.Application) -> None:
-    """Products, price lists and the catalogue's CSV import; quotes on deals."""
-    app.router.add_get("/api/v1/products", catalogue.list_products_route)
-    app.router.add_post("/api/v1/products", catalogue.create_product_route)
-    app.router.add_post("/api/v1/products/import", catalogue.import_products_route)
-    app.router.add_get("/api/v1/products/{product_id}", catalogue.get_product_route)
-    app.router.add_put("/api/v1/products/{product_id}", catalogue.update_product_route)
-    app.router.add_delete("/api/v1/products/{product_id}", catalogue.delete_product_route)
-    app.router.add_get("/api/v1/price-lists", catalogue.list_price_lists_route)
-    app.router.add_post("/api/v1/price-lists", catalogue.create_price_list_route)
-    app.router.add_get("/api/v1/price-lists/{price_list_id}", catalogue.get_price_list_route)
-    app.router.add_put("/api/v1/price-lists/{price_list_id}", catalogue.update_price_list_route)
-    app.router.add_delete("/api/v1/price-lists/{price_list_id}", catalogue.delete_price_list_route)
-    app.router.add_post("/api/v1/deals/{deal_id}/quotes", quotes.create_quote_route)
-    app.router.add_get("/api/v1/deals/{deal_id}/quotes", quotes.list_deal_quotes_route)
-    app.router.add_get("/api/v1/quotes/{quote_id}", quotes.get_quote_route)
-    app.router.add_post("/api/v1/quotes/{quote_id}/status", quotes.change_status_route)
+    add_channel_routes(app)
 
 
 def add_channel_routes(app: web.Application) -> None:
@@ -180,11 +189,6 @@ def add_channel_routes(app: web.Application) -> None:
                 else route.handler.load()
             )
             app.router.add_route(route.method, route.path, handler)
-
-
-async def _openapi(request: web.Request) -> web.Response:
-    """The OpenAPI 3.1 description of every route."""
-    return json_response(openapi_document(request.app[SERVICES].settings))
 
 
 async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -4,47 +4,31 @@ form as multipart), the stand-in receives it once as a document and the timeline
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.test_live import signed_in
-from tests.browser.test_replies import SENT
+from tests.browser.test_replies import (
+    SENT,
+    service,  # noqa: F401  (the fixture)
+)
 from tests.browser.test_triage import NARROW, shoot
 from tests.e2e.conftest import Running
-from tests.e2e.test_replies_api import CHANNEL_FIXTURES, TELEGRAM_SECRET, started, wait_assigned
+from tests.e2e.test_replies_api import client_writes_in_telegram
 from tests.e2e.test_reply_attachments_api import DOC_ID, PDF
 from tests.integration.replies_support import PlatformStandIn
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def service(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[Running, PlatformStandIn]]:
-    """The service with a Telegram bot sending to the stand-in."""
-    async with started(request.param, tmp_path) as both:
-        yield both
-
-
 async def test_files_both_ways_on_the_lead_card(
     browser: Browser,
-    service: tuple[Running, PlatformStandIn],
+    service: tuple[Running, PlatformStandIn],  # noqa: F811
     screenshots: Path,
     tmp_path: Path,
 ) -> None:
     running, stand_in = service
     stand_in.telegram_files[DOC_ID] = PDF
-    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / "document.json").read_bytes()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
-    }
-    async with running.client.post("/hooks/telegram/sales", data=body, headers=headers) as r:
-        assert r.status == 200
-    [new] = await running.wait_for_leads(1)
-    lead = await wait_assigned(running, new["id"])
+    lead = await client_writes_in_telegram(running, "document.json")
     context = await signed_in(browser, running, lead["assignee"])
     page = await context.new_page()
     await page.goto(f"/leads/{lead['id']}")

@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from config import Settings, load_settings
+from config import Settings
 from crm_core.sales import RecordKind
-from tests.conftest import TEST_CONFIG, storage_of_kind
+from tests.conftest import config_settings, storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_one_person_across_channels import HOOK_SECRET, VK_SECRET, fixture
 from tests.e2e.test_telephony_hooks import FORM, ZADARMA_FIXTURES, ZADARMA_SECRET, php_signature
@@ -40,11 +40,10 @@ ZADARMA = "/hooks/telephony/zadarma"
 
 def chain_settings(tmp_path: Path) -> Settings:
     """The test config plus a Telegram bot, a VK community and Zadarma."""
-    path = tmp_path / "leadintake.toml"
-    path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + CHANNELS, "utf-8")
-    return load_settings(
-        path,
-        environ={
+    return config_settings(
+        tmp_path,
+        CHANNELS,
+        {
             "LEADINTAKE_TELEGRAM_SALES_SECRET": HOOK_SECRET,
             "LEADINTAKE_VK_218765432_SECRET": VK_SECRET,
             "LEADINTAKE_ZADARMA_SECRET": ZADARMA_SECRET,

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from config import Settings, load_settings
+from config import Settings
 from crm_core.bot_cards import card_of_message
 from crm_core.bot_links import linked_manager
 from tests.bot_api_standin import BotApiStandIn, bot_api_standin
-from tests.conftest import TEST_CONFIG, storage_of_kind
+from tests.conftest import config_settings, storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_manager_bot import (
     IVANOVA,
@@ -66,11 +66,10 @@ api_base = "{platform.telegram_api_base}"
 api_base = "{bot_api}"
 poll_timeout_seconds = 2
 """
-    path = tmp_path / "leadintake.toml"
-    path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + extra, "utf-8")
-    return load_settings(
-        path,
-        environ={
+    return config_settings(
+        tmp_path,
+        extra,
+        {
             "LEADINTAKE_TELEGRAM_SALES_TOKEN": TELEGRAM_TOKEN,
             "LEADINTAKE_TELEGRAM_SALES_SECRET": TELEGRAM_SECRET,
             "LEADINTAKE_MANAGER_BOT_TOKEN": TOKEN,

@@ -7,19 +7,20 @@ out once per manager and local day, however many processes run it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from intake.clock import utcnow
-from tests.bot_api_standin import BotApiStandIn, bot_api_standin
-from tests.conftest import storage_of_kind
-from tests.e2e.conftest import Running, run_service
-from tests.e2e.test_manager_bot import TOKEN, answers, bot_settings, post_form
+from tests.bot_api_standin import BotApiStandIn
+from tests.e2e.conftest import Running
+from tests.e2e.test_manager_bot import (
+    answers,
+    bot_service,  # noqa: F401  (the fixture)
+    post_form,
+)
 from workplace.bot import my_leads
 from workplace.bot.account import telegram_link
 from workplace.bot.commands import CommandsAtWork
@@ -31,19 +32,15 @@ STRANGER = 3003
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def bot_service(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[Running, BotApiStandIn]]:
-    async with (
-        bot_api_standin(TOKEN) as (api, base),
-        storage_of_kind(request.param, tmp_path) as storage,
-    ):
-        settings = bot_settings(tmp_path, base)
-        async with run_service(settings, storage) as running:
-            for login in USERS:
-                await link(running, api, login)
-            yield running, api
+@pytest.fixture
+async def linked(
+    bot_service: tuple[Running, BotApiStandIn],  # noqa: F811
+) -> tuple[Running, BotApiStandIn]:
+    """The bot's service (on each database) with every one of USERS linked to the bot."""
+    running, api = bot_service
+    for login in USERS:
+        await link(running, api, login)
+    return bot_service
 
 
 async def link(running: Running, api: BotApiStandIn, login: str) -> None:
@@ -101,9 +98,9 @@ async def task(
 
 
 async def test_leads_lists_own_open_leads_and_a_head_the_teams(
-    bot_service: tuple[Running, BotApiStandIn], monkeypatch: pytest.MonkeyPatch
+    linked: tuple[Running, BotApiStandIn], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    running, api = bot_service
+    running, api = linked
     [menu] = await api.wait_for(lambda: api.calls_of("setMyCommands"))  # set at start
     assert [(c["command"], c["description"]) for c in menu.fields["commands"]] == [
         ("leads", "Мои открытые заявки"),
@@ -154,9 +151,9 @@ async def test_leads_lists_own_open_leads_and_a_head_the_teams(
 
 
 async def test_tasks_done_button_forged_replayed_and_foreign(
-    bot_service: tuple[Running, BotApiStandIn],
+    linked: tuple[Running, BotApiStandIn],
 ) -> None:
-    running, api = bot_service
+    running, api = linked
     lead = await post_form(running, "+79161234567", "Иван Петров")
     owner = lead["assignee"]
     other = next(login for login in ("ivanova", "petrov") if login != owner)
@@ -221,9 +218,9 @@ async def test_tasks_done_button_forged_replayed_and_foreign(
 
 
 async def test_find_shows_the_client_with_open_leads_and_deals(
-    bot_service: tuple[Running, BotApiStandIn],
+    linked: tuple[Running, BotApiStandIn],
 ) -> None:
-    running, api = bot_service
+    running, api = linked
     first = await post_form(running, "+79161234567", "Иван Петров")
     owner = first["assignee"]
     other = next(login for login in ("ivanova", "petrov") if login != owner)
@@ -254,9 +251,9 @@ async def test_find_shows_the_client_with_open_leads_and_deals(
 
 
 async def test_morning_digest_once_per_manager_and_day(
-    bot_service: tuple[Running, BotApiStandIn],
+    linked: tuple[Running, BotApiStandIn],
 ) -> None:
-    running, api = bot_service
+    running, api = linked
     lead = await post_form(running, "+79161234567", "Иван Петров")
     owner = lead["assignee"]
     await task(running, owner, lead["id"], "Перезвонить", utcnow() - timedelta(days=1))

@@ -292,6 +292,7 @@ def fill(template: str, world: World) -> str:
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
+        "key": "main",  # a queue, pipeline or form of the sales setup: heads only
     }
     path = template
     for name, value in values.items():

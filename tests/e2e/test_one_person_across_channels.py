@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from config import Settings, load_settings
-from tests.conftest import TEST_CONFIG, storage_of_kind
+from config import Settings
+from tests.conftest import config_settings, storage_of_kind
 from tests.e2e.conftest import Running, run_service
 
 FIXTURES = Path(__file__).resolve().parents[1] / "channels"
@@ -28,11 +28,10 @@ VK_SECRET = "Zx8rT2vQ9mLk4pWe"  # the one the captured VK fixture carries
 
 def settings_with_channels(tmp_path: Path) -> Settings:
     """The test config plus a Telegram bot and a VK community."""
-    path = tmp_path / "leadintake.toml"
-    path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + CHANNELS, "utf-8")
-    return load_settings(
-        path,
-        environ={
+    return config_settings(
+        tmp_path,
+        CHANNELS,
+        {
             "LEADINTAKE_TELEGRAM_SALES_SECRET": HOOK_SECRET,
             "LEADINTAKE_VK_218765432_SECRET": VK_SECRET,
         },

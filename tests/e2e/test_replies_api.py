@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from channels.vk.sender import random_id
-from config import Settings, load_settings
-from tests.conftest import TEST_CONFIG, storage_of_kind
+from config import Settings
+from tests.conftest import config_settings, storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.integration.replies_support import (
     BLOCKED,
@@ -48,11 +48,10 @@ group_id = {VK_GROUP}
 confirmation = "c0nfirm"
 api_base = "{stand_in.vk_api_base}"
 """
-    path = tmp_path / "leadintake.toml"
-    path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + extra, "utf-8")
-    return load_settings(
-        path,
-        environ={
+    return config_settings(
+        tmp_path,
+        extra,
+        {
             "LEADINTAKE_TELEGRAM_SALES_TOKEN": TELEGRAM_TOKEN,
             "LEADINTAKE_TELEGRAM_SALES_SECRET": TELEGRAM_SECRET,
             f"LEADINTAKE_VK_{VK_GROUP}_SECRET": VK_SECRET,
@@ -80,9 +79,12 @@ async def service(
         yield both
 
 
-async def client_writes_in_telegram(running: Running) -> dict[str, Any]:
-    """The text_message fixture posted to the bot's webhook; returns its lead."""
-    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / "text_message.json").read_bytes()
+async def client_writes_in_telegram(
+    running: Running, fixture: str = "text_message.json"
+) -> dict[str, Any]:
+    """A captured Telegram update (the text_message fixture unless named) posted to the bot's
+    webhook; returns its lead once assigned."""
+    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / fixture).read_bytes()
     headers = {
         "Content-Type": "application/json",
         "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,

@@ -15,7 +15,6 @@ from crm_core.replies_model import MAX_ATTACHMENT_BYTES
 from tests.e2e.conftest import Running
 from tests.e2e.test_replies_api import (
     CHANNEL_FIXTURES,
-    TELEGRAM_SECRET,
     VK_GROUP,
     VK_SECRET,
     VK_USER,
@@ -145,15 +144,7 @@ async def test_a_clients_telegram_document_is_fetched_only_when_a_manager_downlo
 ) -> None:
     running, stand_in = service
     stand_in.telegram_files[DOC_ID] = PDF
-    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / "document.json").read_bytes()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
-    }
-    async with running.client.post("/hooks/telegram/sales", data=body, headers=headers) as r:
-        assert r.status == 200
-    [new] = await running.wait_for_leads(1)
-    lead = await wait_assigned(running, new["id"])
+    lead = await client_writes_in_telegram(running, "document.json")
     owner = lead["assignee"]
     stranger = "petrov" if owner == "ivanova" else "ivanova"
 

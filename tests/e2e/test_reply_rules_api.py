@@ -3,34 +3,20 @@ manager's, in Russian, in `error_ru` (VK's permission asked before sending, Tele
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from tests.e2e.conftest import Running
 from tests.e2e.test_replies_api import (
     VK_USER,
     client_writes_in_telegram,
     client_writes_in_vk,
     reply,
-    started,
+    service,  # noqa: F401  (the fixture)
     wait_for_state,
 )
 from tests.integration.replies_support import BLOCKED, PlatformStandIn, telegram_error
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def service(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[Running, PlatformStandIn]]:
-    """The service and the platform stand-in, on each database."""
-    async with started(request.param, tmp_path) as both:
-        yield both
-
-
 async def test_a_vk_user_without_permission_reads_in_russian_and_gets_no_send(
-    service: tuple[Running, PlatformStandIn],
+    service: tuple[Running, PlatformStandIn],  # noqa: F811
 ) -> None:
     running, stand_in = service
     stand_in.vk_not_allowed.add(str(VK_USER))
@@ -47,7 +33,7 @@ async def test_a_vk_user_without_permission_reads_in_russian_and_gets_no_send(
 
 
 async def test_a_blocked_bot_reads_in_russian_with_telegrams_words_kept(
-    service: tuple[Running, PlatformStandIn],
+    service: tuple[Running, PlatformStandIn],  # noqa: F811
 ) -> None:
     running, stand_in = service
     stand_in.telegram_faults.append(telegram_error(403, BLOCKED))

@@ -10,7 +10,7 @@ import re
 import aiohttp
 
 from tests.e2e.conftest import Running
-from tests.e2e.test_replies_api import CHANNEL_FIXTURES, TELEGRAM_SECRET, wait_assigned
+from tests.e2e.test_replies_api import client_writes_in_telegram
 from tests.e2e.test_reply_attachments_api import DOC_ID, PDF
 from tests.e2e.test_workplace_replies import (
     Service,
@@ -79,15 +79,7 @@ async def test_a_clients_file_on_the_lead_card_downloads_from_the_platform(
 ) -> None:
     running, stand_in = service
     stand_in.telegram_files[DOC_ID] = PDF
-    body = (CHANNEL_FIXTURES / "telegram" / "fixtures" / "document.json").read_bytes()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
-    }
-    async with running.client.post("/hooks/telegram/sales", data=body, headers=headers) as r:
-        assert r.status == 200
-    [new] = await running.wait_for_leads(1)
-    lead = await wait_assigned(running, new["id"])
+    lead = await client_writes_in_telegram(running, "document.json")
     secret = await session(running, lead["assignee"])
 
     _, page = await card(running, f"/leads/{lead['id']}", secret)

@@ -4,22 +4,18 @@ in batches, the key counts stay exact, and a second run changes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from config import Settings
 from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
-from crm_core.ingest import IngestLead, ingest_leads
-from crm_core.matching import lead_profile, match_lead
-from crm_core.model import LeadContactDetails, NewInboxItem, NewLead
+from crm_core.model import LeadContactDetails
 from crm_core.reindexing import reindex_all
 from crm_core.storage import Storage
 from crm_core.storage.sqlite import SqliteStorage
-from dedupe.decision import Thresholds
-from dedupe.detector import Detector
 from dedupe.keys import TOTAL_KEY, Entity, KeyKind, key
 from dedupe.profile import RawIdentity
 from tests.e2e.test_cli import run_cli
+from tests.integration.test_shared_number_matching import matched_lead
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 DOMAIN = key(KeyKind.DOMAIN, "vektor-group.ru")
@@ -50,33 +46,10 @@ async def old_index(storage: Storage) -> tuple[list[int], int, int]:
 
 async def open_lead(storage: Storage) -> int:
     """A new person's lead from a corporate address (indexed as an open lead)."""
-    lead = NewLead(
-        inbox_id=0,
-        channel="webform",
-        source="test",
-        contact=LeadContactDetails(name="Новиков Пётр", email="novikov@vektor-group.ru"),
-        comment=None,
-        utm={},
-        page_url=None,
-        referrer=None,
-        fields={},
-        meta={},
-        flags=(),
-        queue="main",
-        pipeline="main",
-        received_at=T0,
-    )
-    async with storage.transaction() as uow:
-        [receipt] = await uow.inbox.add_batch(
-            [NewInboxItem("webform", "test", "reindex-1", T0, {}, {}, {})]
-        )
-        lead = replace(lead, inbox_id=receipt.intake_id)
-        [(stored, _)] = await ingest_leads(uow, [IngestLead(lead, None)], T0)
-        match = await match_lead(
-            uow, stored.id, lead_profile(lead, "RU"), Detector(Thresholds()), T0
-        )
+    contact = LeadContactDetails(name="Новиков Пётр", email="novikov@vektor-group.ru")
+    lead, match = await matched_lead(storage, contact, "webform", "reindex-1")
     assert match.contact_id is None and match.duplicate_of_id is None
-    return stored.id
+    return lead
 
 
 async def test_reindex_adds_domain_keys_and_drops_stale_ones(storage: Storage) -> None:

@@ -35,24 +35,19 @@ from tests.integration.test_replies import (
     Clock,
     World,
     client_message,
+    world,  # noqa: F401  (the fixture)
 )
 from tests.integration.test_sales_flow import team
 
 OTHER_CHAT = 573920184
 
 
-@pytest.fixture
-async def world(storage: Storage) -> AsyncIterator[World]:
-    async with platform_stand_in() as stand_in:
-        built = World(storage, stand_in, await team(storage), Clock(), [])
-        try:
-            yield built
-        finally:
-            for sender in built.senders:
-                await sender.close()
-
-
-async def queue(world: World, activity_id: int, chat: int, *texts: str) -> list[int]:
+async def queue(
+    world: World,  # noqa: F811
+    activity_id: int,
+    chat: int,
+    *texts: str,
+) -> list[int]:
     """Store messages to a Telegram chat of the bot "sales", on the lead of `activity_id`
     (each a message of its own on the platform); returns their ids."""
     ids: list[int] = []
@@ -77,7 +72,10 @@ async def queue(world: World, activity_id: int, chat: int, *texts: str) -> list[
     return ids
 
 
-def delivered_to(world: World, chat: int) -> list[str]:
+def delivered_to(
+    world: World,  # noqa: F811
+    chat: int,
+) -> list[str]:
     """The texts the stand-in accepted for a chat, in the order it accepted them."""
     return [m["text"] for m in world.stand_in.telegram_delivered if m["chat_id"] == chat]
 
@@ -95,7 +93,9 @@ async def running(dispatcher: ReplyDispatcher, wake: asyncio.Event) -> AsyncIter
         await asyncio.wait_for(task, timeout=30)
 
 
-async def test_only_the_earliest_queued_message_of_a_chat_is_claimed(world: World) -> None:
+async def test_only_the_earliest_queued_message_of_a_chat_is_claimed(
+    world: World,  # noqa: F811
+) -> None:
     lead = await world.client_lead(client_message("tg:1", "Алло"))
     greeting = await world.reply(lead.id, "Здравствуйте")
     first, second = await queue(world, greeting.activity_id, CHAT_ID, "Первое", "Второе")
@@ -119,7 +119,7 @@ async def test_only_the_earliest_queued_message_of_a_chat_is_claimed(world: Worl
 
 
 async def test_a_chat_gets_its_messages_in_order_even_when_the_first_is_retried(
-    world: World,
+    world: World,  # noqa: F811
 ) -> None:
     lead = await world.client_lead(client_message("tg:1", "Алло"))
     texts = ["Первое", "Второе", "Третье"]
@@ -135,7 +135,9 @@ async def test_a_chat_gets_its_messages_in_order_even_when_the_first_is_retried(
     assert [m["text"] for m in world.stand_in.telegram_calls] == ["Первое", *texts]
 
 
-async def test_a_slow_send_does_not_hold_back_a_message_stored_meanwhile(world: World) -> None:
+async def test_a_slow_send_does_not_hold_back_a_message_stored_meanwhile(
+    world: World,  # noqa: F811
+) -> None:
     lead = await world.client_lead(client_message("tg:1", "Алло"))
     greeting = await world.reply(lead.id, "Здравствуйте")
     stalled = asyncio.Event()
@@ -158,7 +160,7 @@ async def test_a_slow_send_does_not_hold_back_a_message_stored_meanwhile(world: 
 
 
 async def test_a_dispatcher_killed_while_sending_loses_nothing_and_the_next_sends_once(
-    world: World,
+    world: World,  # noqa: F811
 ) -> None:
     lead = await world.client_lead(client_message("tg:1", "Алло"))
     queued = await world.reply(lead.id, "Отвечаю")
@@ -289,7 +291,9 @@ async def test_two_processes_send_each_message_once_and_each_chat_in_order(
                 assert stored is not None and stored.state is OutgoingState.SENT
 
 
-async def test_a_stopping_dispatcher_releases_what_it_had_not_started(world: World) -> None:
+async def test_a_stopping_dispatcher_releases_what_it_had_not_started(
+    world: World,  # noqa: F811
+) -> None:
     lead = await world.client_lead(client_message("tg:1", "Алло"))
     greeting = await world.reply(lead.id, "Здравствуйте")  # to CHAT_ID: sent first
     others = [CHAT_ID + n for n in range(1, 5)]

@@ -11,19 +11,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
-
 from channels.vk.sender import NOT_ALLOWED, VkSender
 from channels.vk.settings import VkGroupSettings
 from crm_core.replies_model import OutgoingMessagePort, OutgoingState
-from crm_core.storage import Storage
 from intake.replies.dispatcher import ReplyDispatcher
 from intake.replies.reasons import explain_error
 from tests.integration.replies_support import (
     BLOCKED,
     VK_TOKEN,
     http_error,
-    platform_stand_in,
     telegram_error,
     vk_error,
 )
@@ -31,25 +27,12 @@ from tests.integration.test_replies import (
     GROUP_ID,
     LEASE,
     VK_USER,
-    Clock,
     World,
     client_message,
+    world,  # noqa: F401  (the fixture)
 )
-from tests.integration.test_sales_flow import team
 
 NOT_ALLOWED_RU = "Клиент не разрешил сообщения от сообщества ВКонтакте"
-
-
-@pytest.fixture
-async def world(storage: Storage) -> AsyncIterator[World]:
-    """As in test_replies: a stored team, the platform stand-in, a moved clock."""
-    async with platform_stand_in() as stand_in:
-        built = World(storage, stand_in, await team(storage), Clock(), [])
-        try:
-            yield built
-        finally:
-            for sender in built.senders:
-                await sender.close()
 
 
 class Ticks:
@@ -62,7 +45,10 @@ class Ticks:
         return self.now
 
 
-def vk_dispatcher(world: World, ticks: Ticks) -> ReplyDispatcher:
+def vk_dispatcher(
+    world: World,  # noqa: F811
+    ticks: Ticks,
+) -> ReplyDispatcher:
     """A dispatcher whose VK sender trusts a permission for 600 s of `ticks`."""
     sender = VkSender(
         (
@@ -87,7 +73,7 @@ def vk_dispatcher(world: World, ticks: Ticks) -> ReplyDispatcher:
 
 
 async def test_a_vk_user_who_did_not_allow_messages_fails_with_the_reason_and_no_send(
-    world: World,
+    world: World,  # noqa: F811
 ) -> None:
     lead = await world.client_lead(client_message("vk:1", "Добрый день", channel="vk"))
     queued = await world.reply(lead.id, "Здравствуйте! Ответ на ваш вопрос")
@@ -108,7 +94,7 @@ async def test_a_vk_user_who_did_not_allow_messages_fails_with_the_reason_and_no
 
 
 async def test_a_vk_users_permission_is_asked_once_in_a_while_not_per_message(
-    world: World,
+    world: World,  # noqa: F811
 ) -> None:
     lead = await world.client_lead(client_message("vk:1", "Добрый день", channel="vk"))
     ticks = Ticks()
@@ -131,7 +117,9 @@ async def test_a_vk_users_permission_is_asked_once_in_a_while_not_per_message(
     assert (await world.message(third.id)).state is OutgoingState.FAILED
 
 
-async def test_when_vk_does_not_answer_the_question_messages_send_decides(world: World) -> None:
+async def test_when_vk_does_not_answer_the_question_messages_send_decides(
+    world: World,  # noqa: F811
+) -> None:
     lead = await world.client_lead(client_message("vk:1", "Добрый день", channel="vk"))
     dispatcher = vk_dispatcher(world, Ticks())
     world.stand_in.vk_check_faults += [http_error(502), vk_error(6, "Too many requests")]
@@ -154,7 +142,7 @@ def test_a_vk_refusal_901_from_messages_send_reads_the_same_in_russian() -> None
 
 
 async def test_a_bot_blocked_by_the_client_reads_in_russian_with_telegrams_words_kept(
-    world: World,
+    world: World,  # noqa: F811
 ) -> None:
     lead = await world.client_lead(client_message("tg:1", "Алло"))
     blocked = await world.reply(lead.id, "Вы здесь?")

@@ -45,12 +45,16 @@ async def load_office(storage: Storage) -> tuple[int, int]:
     return vektor, ivan
 
 
-async def match(storage: Storage, n: int, name: str | None, channel: str = "call") -> LeadMatch:
+async def matched_lead(
+    storage: Storage, contact: LeadContactDetails, channel: str, external_id: str
+) -> tuple[int, LeadMatch]:
+    """A lead from `channel` with `contact`, taken in at T0 and matched by the default
+    detector (its identity keys indexed as the worker does): its id and the match."""
     lead = NewLead(
         inbox_id=0,
         channel=channel,
         source="test",
-        contact=LeadContactDetails(name=name, phone=OFFICE, phone_raw="8 495 222-33-44"),
+        contact=contact,
         comment=None,
         utm={},
         page_url=None,
@@ -64,12 +68,19 @@ async def match(storage: Storage, n: int, name: str | None, channel: str = "call
     )
     async with storage.transaction() as uow:
         [receipt] = await uow.inbox.add_batch(
-            [NewInboxItem(channel, "test", f"shared-{n}", T0, {}, {}, {})]
+            [NewInboxItem(channel, "test", external_id, T0, {}, {}, {})]
         )
         lead = replace(lead, inbox_id=receipt.intake_id)
         [(stored, _)] = await ingest_leads(uow, [IngestLead(lead, None)], T0)
         profile = lead_profile(lead, "RU")
-        return await match_lead(uow, stored.id, profile, Detector(Thresholds()), T0)
+        found = await match_lead(uow, stored.id, profile, Detector(Thresholds()), T0)
+    return stored.id, found
+
+
+async def match(storage: Storage, n: int, name: str | None, channel: str = "call") -> LeadMatch:
+    contact = LeadContactDetails(name=name, phone=OFFICE, phone_raw="8 495 222-33-44")
+    _, found = await matched_lead(storage, contact, channel, f"shared-{n}")
+    return found
 
 
 def notes(m: LeadMatch) -> list[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +21,8 @@ from crm_core.model import (
     Role,
 )
 from crm_core.staff import sync_managers
-from crm_core.storage import Storage
+from crm_core.storage import Storage, StorageAlreadyOpen
+from tests.conftest import storage_of_kind
 
 T0 = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
@@ -71,6 +74,30 @@ async def store_items(storage: Storage, *ids: str) -> list[int]:
 
 async def test_migrate_twice_applies_nothing_the_second_time(storage: Storage) -> None:
     assert await storage.migrate() == []
+
+
+async def test_a_second_open_is_refused_and_the_storage_keeps_working(storage: Storage) -> None:
+    threads = threading.active_count()
+    with pytest.raises(StorageAlreadyOpen, match="already open"):
+        await storage.open()
+    assert threading.active_count() == threads  # nothing opened beside the first
+    [item_id] = await store_items(storage, "after-second-open")
+
+    await storage.close()
+    await storage.open()  # closed: open again as usual
+    async with storage.reader() as uow:
+        assert (await uow.inbox.get(item_id)) is not None
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_two_opens_at_once_open_one_storage(kind: str, tmp_path: Path) -> None:
+    async with storage_of_kind(kind, tmp_path) as store:
+        results = await asyncio.gather(store.open(), store.open(), return_exceptions=True)
+        try:
+            assert sorted(type(r).__name__ for r in results) == ["NoneType", "StorageAlreadyOpen"]
+            await store.ping()
+        finally:
+            await store.close()
 
 
 async def test_inbox_is_idempotent_on_channel_and_external_id(storage: Storage) -> None:

@@ -175,7 +175,10 @@ absences = [
 )
 def test_durations(tmp_path: Path, spec: str, expected: int) -> None:
     path = tmp_path / "c.toml"
-    path.write_text(f"[[queues]]\nkey = 'q'\nname = 'Q'\nacceptance_timeout = '{spec}'\n")
+    path.write_text(
+        "[[managers]]\nlogin = 'h'\nname = 'H'\nrole = 'head'\n"
+        f"[[queues]]\nkey = 'q'\nname = 'Q'\nfallback = 'h'\nacceptance_timeout = '{spec}'\n"
+    )
     [queue] = load_settings(path, environ={}).queues
     assert queue.acceptance_timeout == timedelta(seconds=expected)
 

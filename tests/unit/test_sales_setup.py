@@ -181,10 +181,16 @@ login = "ivanova"
 name = "Анна Иванова"
 active = false
 
+[[managers]]
+login = "head"
+name = "Ольга Руководитель"
+role = "head"
+
 [[queues]]
 key = "main"
 name = "Входящие"
 managers = ["ivanova"]
+fallback = "head"
 """,
     )
     [member] = build_queue(settings.queues[0], TEST_IDS, settings).members

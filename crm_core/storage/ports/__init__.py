@@ -9,7 +9,12 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
-from crm_core.storage.ports.errors import MigrationChanged, StorageRejected, StorageUnavailable
+from crm_core.storage.ports.errors import (
+    MigrationChanged,
+    StorageAlreadyOpen,
+    StorageRejected,
+    StorageUnavailable,
+)
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -47,6 +52,7 @@ __all__ = [
     "SalesRepository",
     "SettingsRepository",
     "Storage",
+    "StorageAlreadyOpen",
     "StorageRejected",
     "StorageUnavailable",
     "StoredSetting",

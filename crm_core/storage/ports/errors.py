@@ -7,6 +7,11 @@ class StorageUnavailable(Exception):
     """The database could not be reached or refused the operation."""
 
 
+class StorageAlreadyOpen(RuntimeError):
+    """`open()` of a storage that is open already: close it first (a second open would leak
+    the first one's connections and threads)."""
+
+
 class StorageRejected(Exception):
     """The database refused a value of the data itself (not an outage): retrying cannot help."""
 
