@@ -292,7 +292,7 @@ def fill(template: str, world: World) -> str:
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
-        "key": "main",  # a queue, pipeline or form of the sales setup: heads only
+        "key": "main",  # the sales setup's queues, pipelines and forms: nobody's either
     }
     path = template
     for name, value in values.items():
@@ -320,9 +320,23 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     }
     if path.startswith("/api/v1/companies/"):
         attack.update(survivor_id=ids["ivanova_company"], merged_id=ids["company"])
-    if path.startswith("/api/v1/settings/managers"):
-        # A well-formed team change, so the refusal is the permission's, not the schema's.
-        return [{"login": "chuzhoy", "name": "Чужой", "role": "head", "version": 1}]
+    if path.startswith("/api/v1/settings/"):
+        # A well-formed change of any kind (a manager, a queue, a pipeline, a form), so the
+        # refusal is the permission's, not the schema's.
+        return [
+            {
+                "login": "chuzhoy",
+                "key": "chuzhoy",
+                "name": "Чужой",
+                "role": "head",
+                "managers": ["petrov"],
+                "stages": [{"key": "won", "name": "Успех", "kind": "won"}],
+                "version": 1,
+            }
+        ]
+    if path == "/api/v1/tokens":
+        # A well-formed token for petrov: acting as him would be the worst of all.
+        return [{"login": "petrov", "name": "чужой токен"}]
     if path == "/api/v1/deals/{deal_id}/quotes":
         return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
     if path == "/api/v1/quotes/{quote_id}/status":
