@@ -11,6 +11,7 @@ ask. The rules:
   whoever holds a lead or a deal linked to it; only its owner merges it;
 - a task is its assignee's; an unassigned task belongs to whoever may change its record;
 - a merge is undone by a head only;
+- the sales setup (the team, its access, queues, pipelines...) is the head's;
 - a lead's match is confirmed only with a contact the detector proposed for it (a head: any);
 - the catalogue (products, services, price lists) is read by everyone and changed by heads.
 
@@ -96,6 +97,12 @@ def proposed_contact_ids(match: LeadMatch | None) -> frozenset[int]:
     if match.contact_id is not None:
         proposed.add(match.contact_id)
     return frozenset(proposed)
+
+
+def may_change_settings(actor: Manager) -> bool:
+    """The sales setup (managers, queues, pipelines, forms, channels, API tokens) is the
+    head's: a manager may neither see nor change it."""
+    return actor.is_head
 
 
 def may_edit_catalogue(actor: Manager) -> bool:

@@ -41,6 +41,7 @@ class ApiToken:
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    name: str | None = None  # what the head who issued it called it
 
     def state(self, now: datetime) -> TokenState:
         """Revoked, expired (at or after `expires_at`) or active."""
@@ -72,16 +73,41 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token just issued: its secret (shown once) and its stored record."""
+
+    secret: str
+    token: ApiToken
+
+
 async def issue_token(
-    uow: UnitOfWork, login: str, now: datetime, expires_in: timedelta = DEFAULT_EXPIRY
+    uow: UnitOfWork,
+    login: str,
+    now: datetime,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+    name: str | None = None,
 ) -> str:
     """Issue a new token for an active manager and return it (only its hash is stored)."""
+    return (await issue_named_token(uow, login, now, expires_in, name)).secret
+
+
+async def issue_named_token(
+    uow: UnitOfWork,
+    login: str,
+    now: datetime,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+    name: str | None = None,
+) -> IssuedToken:
+    """Issue a new token for an active manager: its secret and its record."""
     manager = await uow.managers.get_by_login(login)
     if manager is None or not manager.active:
         raise UnknownManager(login)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await uow.tokens.add(hash_token(token), manager.id, now, now + expires_in)
-    return token
+    token_id = await uow.tokens.add(hash_token(token), manager.id, now, now + expires_in, name)
+    stored = await uow.tokens.get(token_id)
+    assert stored is not None
+    return IssuedToken(token, stored)
 
 
 def bearer(found: TokenOwner | None, now: datetime) -> Manager | None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crm_core.model import Manager
+from crm_core.model import AuditEntry, Manager
 from crm_core.storage import Storage
-from crm_core.tokens import DEFAULT_EXPIRY, ApiToken, bearer, hash_token, issue_token
+from crm_core.tokens import (
+    DEFAULT_EXPIRY,
+    ApiToken,
+    IssuedToken,
+    bearer,
+    hash_token,
+    issue_named_token,
+    issue_token,
+)
 from intake.clock import utcnow
 
 
@@ -16,6 +24,23 @@ async def create_token(
     """Issue a new token for an active manager and return it (it is not stored in clear)."""
     async with storage.transaction() as uow:
         return await issue_token(uow, login, utcnow(), expires_in)
+
+
+async def issue_api_token(
+    storage: Storage,
+    login: str,
+    name: str | None,
+    actor: str,
+    *,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+) -> IssuedToken:
+    """Issue a named token for an active manager (a head's doing, audited): its secret, shown
+    once, and its record (UnknownManager for no active manager with that login)."""
+    now = utcnow()
+    async with storage.transaction() as uow:
+        issued = await issue_named_token(uow, login, now, expires_in, name)
+        await uow.audit.add_many([_token_audit(actor, issued.token, "issue", now)])
+    return issued
 
 
 async def manager_for_token(
@@ -39,7 +64,24 @@ async def list_tokens(storage: Storage) -> list[ApiToken]:
         return await uow.tokens.list()
 
 
-async def revoke_token(storage: Storage, token_id: int) -> ApiToken | None:
-    """Revoke a token by id; None when there is no such token."""
+async def revoke_token(
+    storage: Storage, token_id: int, actor: str | None = None
+) -> ApiToken | None:
+    """Revoke a token by id (audited when a head does it); None when there is no such token."""
+    now = utcnow()
     async with storage.transaction() as uow:
-        return await uow.tokens.revoke(token_id, utcnow())
+        revoked = await uow.tokens.revoke(token_id, now)
+        if revoked is not None and actor is not None:
+            await uow.audit.add_many([_token_audit(actor, revoked, "revoke", now)])
+        return revoked
+
+
+def _token_audit(actor: str, token: ApiToken, action: str, now: datetime) -> AuditEntry:
+    return AuditEntry(
+        actor,
+        "api_token",
+        token.id,
+        action,
+        now,
+        after={"login": token.login, "name": token.name},
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from crm_core.invites import StoredInvite
 from crm_core.model import Manager
 from crm_core.sign_in import FAILURE_MEMORY, SessionOwner, SignInFailures, WebSession
 from crm_core.storage.managers import MANAGER_COLUMNS, manager_from_row
@@ -104,6 +105,65 @@ class SqlCredentialRepository:
     async def clear_failures(self, login: str) -> None:
         """Forget the wrong passwords of a login (after a right one)."""
         await self._s.execute("DELETE FROM sign_in_failures WHERE login = $1", login)
+
+    async def add_invite(
+        self, token_hash: str, manager_id: int, actor: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """Store a new invite's hash; the manager's unused older invites are dropped."""
+        await self._s.execute(
+            "DELETE FROM manager_invites WHERE manager_id = $1 AND used_at IS NULL", manager_id
+        )
+        await self._s.execute(
+            "INSERT INTO manager_invites (token_hash, manager_id, created_at, created_by,"
+            " expires_at) VALUES ($1, $2, $3, $4, $5)",
+            token_hash,
+            manager_id,
+            now,
+            actor,
+            expires_at,
+        )
+
+    async def find_invite(self, token_hash: str) -> StoredInvite | None:
+        """The invite with this hash, whatever its state."""
+        row = await self._s.fetchrow(
+            "SELECT manager_id, created_at, created_by, expires_at, used_at FROM manager_invites"
+            " WHERE token_hash = $1",
+            token_hash,
+        )
+        if row is None:
+            return None
+        return StoredInvite(
+            manager_id=int(row["manager_id"]),
+            created_at=as_datetime(row["created_at"]),
+            created_by=str(row["created_by"]),
+            expires_at=as_datetime(row["expires_at"]),
+            used_at=as_optional_datetime(row["used_at"]),
+        )
+
+    async def redeem_invite(self, token_hash: str, now: datetime) -> int | None:
+        """Use the invite once: the manager id if it was unused and unexpired, else None."""
+        row = await self._s.fetchrow(
+            "UPDATE manager_invites SET used_at = $2"
+            " WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2"
+            " RETURNING manager_id",
+            token_hash,
+            now,
+        )
+        return int(row["manager_id"]) if row is not None else None
+
+    async def pending_invites(self, now: datetime) -> dict[int, datetime]:
+        """Managers with an unused, unexpired invite, and when the newest expires."""
+        rows = await self._s.fetch(
+            "SELECT manager_id, MAX(expires_at) AS expires_at FROM manager_invites"
+            " WHERE used_at IS NULL AND expires_at > $1 GROUP BY manager_id",
+            now,
+        )
+        return {int(r["manager_id"]): as_datetime(r["expires_at"]) for r in rows}
+
+    async def with_password(self) -> set[int]:
+        """The managers who have a password set."""
+        rows = await self._s.fetch("SELECT manager_id FROM manager_passwords")
+        return {int(r["manager_id"]) for r in rows}
 
 
 class SqlWebSessionRepository:

@@ -16,16 +16,22 @@ class SqlTokenRepository:
         self._s = session
 
     async def add(
-        self, token_hash: str, manager_id: int, now: datetime, expires_at: datetime | None = None
+        self,
+        token_hash: str,
+        manager_id: int,
+        now: datetime,
+        expires_at: datetime | None = None,
+        name: str | None = None,
     ) -> int:
         """Store a new token hash for a manager; returns the token's id."""
         row = await self._s.fetchrow(
-            "INSERT INTO api_tokens (token_hash, manager_id, created_at, expires_at)"
-            " VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO api_tokens (token_hash, manager_id, created_at, expires_at, name)"
+            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
             token_hash,
             manager_id,
             now,
             expires_at,
+            name,
         )
         assert row is not None
         return int(row["id"])
@@ -93,7 +99,8 @@ class SqlTokenRepository:
 
 
 _API_KEY_COLUMNS = (
-    "t.id, t.manager_id, m.login, t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
+    "t.id, t.manager_id, m.login, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,"
+    " t.name AS token_name"
 )
 
 
@@ -106,4 +113,5 @@ def _token(r: Row) -> ApiToken:
         expires_at=as_optional_datetime(r["expires_at"]),
         last_used_at=as_optional_datetime(r["last_used_at"]),
         revoked_at=as_optional_datetime(r["revoked_at"]),
+        name=r["token_name"],
     )

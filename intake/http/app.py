@@ -142,6 +142,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/reports/lead-quality", reports.lead_quality),
     ("GET", "/api/v1/team", team.team_route),
     ("GET", "/api/v1/tokens", tokens.list_tokens_route),
+    ("POST", "/api/v1/tokens", tokens.issue_token_route),
     ("POST", "/api/v1/tokens/{token_id}/revoke", tokens.revoke_token_route),
     ("GET", "/api/v1/settings/managers", settings_managers.list_route),
     ("POST", "/api/v1/settings/managers", settings_managers.create_route),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake.http.contract import Operation, Reply, path_id
+from intake.http.contract import Operation, Reply, Request, path_id
 from intake.http.schemas import tokens
 
 HEADS_ONLY = "Not a head of sales"
@@ -15,6 +15,17 @@ TOKEN_OPERATIONS: tuple[Operation, ...] = (
         "Every API token (never its secret), newest first; heads only",
         {200: Reply("Tokens", tokens.ApiTokenPage)},
         errors={403: HEADS_ONLY},
+        tag="tokens",
+    ),
+    Operation(
+        "POST",
+        "/api/v1/tokens",
+        "issueToken",
+        "Issue a named token for an active manager; its secret is shown in this answer only;"
+        " heads only",
+        {201: Reply("The token, with its secret this once", tokens.IssuedApiToken)},
+        errors={400: "Invalid body", 403: HEADS_ONLY, 404: "No active manager with that login"},
+        request=Request(tokens.NewApiToken),
         tag="tokens",
     ),
     Operation(

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from crm_core.access import may_change_settings
 from crm_core.errors import DomainError
 from crm_core.storage.ports import StoredSetting
 from intake.http.body import json_body
@@ -143,8 +144,8 @@ def refused(err: DomainError) -> web.Response:
 
 
 def heads_only(request: web.Request) -> web.Response | None:
-    """403 unless the caller is a head of sales."""
-    if current_manager(request).is_head:
+    """403 unless the caller may change the sales setup (crm_core.access)."""
+    if may_change_settings(current_manager(request)):
         return None
     return error_response(
         403, "forbidden", "only a head of sales changes the sales settings", field="Authorization"

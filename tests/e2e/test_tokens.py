@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from config import Settings
 from crm_core.tokens import hash_token
@@ -60,7 +60,7 @@ async def test_heads_list_and_revoke_tokens_managers_may_not(any_db_service: Run
     ivanova = next(t for t in items if t["login"] == "ivanova")
     assert ivanova["state"] == "active" and ivanova["expires_at"] is not None
     assert set(ivanova) == {
-        "id", "login", "created_at", "last_used_at", "expires_at", "revoked_at", "state"
+        "id", "login", "name", "created_at", "last_used_at", "expires_at", "revoked_at", "state"
     }  # fmt: skip
     assert running.tokens["ivanova"] not in str(items)
     head_used = next(t for t in items if t["login"] == "head")
@@ -87,6 +87,44 @@ async def test_heads_list_and_revoke_tokens_managers_may_not(any_db_service: Run
         async with running.client.post(url, headers=running.auth("head")) as r:
             assert r.status == status, bad
             assert (await r.json())["field"] == "token_id"
+
+
+async def test_a_head_issues_a_named_token_shown_once(any_db_service: Running) -> None:
+    running = any_db_service
+    body = {"login": "petrov", "name": "интеграция с 1С"}
+    async with running.client.post("/api/v1/tokens", json=body, headers=running.auth()) as r:
+        assert r.status == 201
+        issued = await r.json()
+    secret = issued.pop("token")
+    assert secret.startswith("li_")
+    assert issued["login"] == "petrov" and issued["name"] == "интеграция с 1С"
+    assert issued["state"] == "active" and issued["last_used_at"] is None
+    expires = datetime.fromisoformat(issued["expires_at"])
+    created = datetime.fromisoformat(issued["created_at"])
+    assert expires - created == timedelta(days=180)
+    assert await status_of(running, secret) == 200
+    async with running.client.get("/api/v1/tokens", headers=running.auth()) as r:
+        listed = await r.json()
+    [mine] = [t for t in listed["items"] if t["id"] == issued["id"]]
+    assert mine["name"] == "интеграция с 1С" and mine["last_used_at"] is not None
+    assert secret not in str(listed)
+    # Who issued it and for whom is in the audit log; the secret is not.
+    async with running.services.storage.reader() as uow:
+        entries = await uow.audit.for_entity("api_token", issued["id"])
+    assert [(e.actor, e.action) for e in entries] == [("head", "issue")]
+    assert secret not in str(entries)
+
+    for login, body, status in (
+        ("ivanova", {"login": "petrov", "name": "мой"}, 403),
+        ("head", {"login": "nobody", "name": "x"}, 404),
+        ("head", {"login": "petrov"}, 400),
+        ("head", {"login": "petrov", "name": "  "}, 400),
+        ("head", {"login": "petrov", "name": "x" * 101}, 400),
+    ):
+        async with running.client.post(
+            "/api/v1/tokens", json=body, headers=running.auth(login)
+        ) as r:
+            assert r.status == status, (login, body, await r.text())
 
 
 async def test_token_list_and_revoke_from_the_cli(settings: Settings) -> None:

@@ -23,8 +23,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Checked by their handlers: the sign-in form has no session yet.
+# Checked by their handlers: the sign-in form and an invite link's form have no session yet.
 OWN_CHECK_PATHS = frozenset({"/login"})
+OWN_CHECK_PREFIXES = ("/invite/",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FORGED_MESSAGE = (
     "Страница устарела или запрос пришёл не из LeadIntake: обновите страницу и повторите"
@@ -68,6 +69,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         request.method in SAFE_METHODS
         or not is_workplace_path(request.path)
         or request.path in OWN_CHECK_PATHS
+        or request.path.startswith(OWN_CHECK_PREFIXES)
         or "Authorization" in request.headers
     ):
         return await handler(request)

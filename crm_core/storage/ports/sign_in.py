@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from crm_core.invites import StoredInvite
 from crm_core.model import Manager
 from crm_core.sign_in import SessionOwner, SignInFailures, WebSession
 
@@ -34,6 +35,23 @@ class CredentialRepository(Protocol):
 
     async def clear_failures(self, login: str) -> None:
         """Forget the wrong passwords of a login (after a right one)."""
+
+    async def add_invite(
+        self, token_hash: str, manager_id: int, actor: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """Store a new invite's hash; the manager's unused older invites are dropped."""
+
+    async def find_invite(self, token_hash: str) -> StoredInvite | None:
+        """The invite with this hash, whatever its state."""
+
+    async def redeem_invite(self, token_hash: str, now: datetime) -> int | None:
+        """Use the invite once: the manager id if it was unused and unexpired, else None."""
+
+    async def pending_invites(self, now: datetime) -> dict[int, datetime]:
+        """Managers with an unused, unexpired invite, and when the newest expires."""
+
+    async def with_password(self) -> set[int]:
+        """The managers who have a password set."""
 
 
 class WebSessionRepository(Protocol):

@@ -26,7 +26,12 @@ class TokenRepository(Protocol):
     """API bearer tokens, stored only as hashes."""
 
     async def add(
-        self, token_hash: str, manager_id: int, now: datetime, expires_at: datetime | None = None
+        self,
+        token_hash: str,
+        manager_id: int,
+        now: datetime,
+        expires_at: datetime | None = None,
+        name: str | None = None,
     ) -> int:
         """Store a new token hash for a manager; returns the token's id."""
 

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from intake.http.schemas.base import Shape
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
+
+from intake.http.schemas.base import Body, NonBlank, Shape, _not_blank
+
+NAME_MAX = 100
+TokenName = Annotated[
+    str,
+    StringConstraints(max_length=NAME_MAX),
+    AfterValidator(_not_blank),
+    WithJsonSchema({"type": "string", "pattern": "\\S", "maxLength": NAME_MAX}),
+]
 
 
 class ApiToken(Shape):
@@ -13,6 +23,7 @@ class ApiToken(Shape):
 
     id: int
     login: str
+    name: str | None = Field(description="What the head who issued it called it")
     created_at: datetime
     last_used_at: datetime | None
     expires_at: datetime | None
@@ -24,3 +35,16 @@ class ApiTokenPage(Shape):
     """Every token, newest first."""
 
     items: list[ApiToken]
+
+
+class NewApiToken(Body):
+    """POST: a token for a manager, named by the head (its use, «интеграция с 1С»)."""
+
+    login: NonBlank = Field(description="The active manager the token acts as")
+    name: TokenName = Field(description="What the token is for, up to 100 characters")
+
+
+class IssuedApiToken(ApiToken):
+    """A token just issued: its secret is in `token`, shown this once and never again."""
+
+    token: str = Field(description="The bearer token; send it as 'Authorization: Bearer …'")
