@@ -43,6 +43,18 @@ Guard = Callable[[UnitOfWork, Mapping[str, Any] | None, Mapping[str, Any] | None
 the change's transaction: e.g. a stage holding deals cannot be removed."""
 
 GUARDS: dict[str, list[Guard]] = {kind: [] for kind in KINDS}
+# /api/v1/settings/queues/preview is the routing preview, not a queue's.
+RESERVED_QUEUE_KEYS = frozenset({"preview"})
+
+
+async def _reserved_queue_key(
+    uow: UnitOfWork, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> None:
+    if before is None and after is not None and after.get("key") in RESERVED_QUEUE_KEYS:
+        raise RuleError("invalid_field", "key", f"{after['key']!r} is a reserved word", 422)
+
+
+GUARDS["queues"].append(_reserved_queue_key)
 
 
 async def list_documents(services: Services, kind: str) -> list[StoredSetting]:

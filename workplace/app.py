@@ -14,6 +14,7 @@ from intake.http.keys import EVENT_AUTHENTICATORS
 from workplace.auth.routes import add_sign_in
 from workplace.auth.session import stream_sign_in
 from workplace.pages import (
+    channels,
     clients,
     contact_card,
     convert,
@@ -30,6 +31,7 @@ from workplace.pages import (
     replies,
     reports,
     settings_managers,
+    settings_queues,
     tasks,
     team,
     triage,
@@ -82,6 +84,15 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ),
     ("GET", "/team", team.page, "team"),
     ("GET", "/settings", placeholders.settings_home, "settings"),
+    ("GET", "/settings/channels", channels.page, "settings_channels"),
+    ("POST", "/settings/channels/telegram/{bot_name}", channels.save_telegram, "channel_telegram"),
+    (
+        "POST",
+        "/settings/channels/telegram/{bot_name}/webhook",
+        channels.register_telegram,
+        "channel_telegram_webhook",
+    ),
+    ("POST", "/settings/channels/vk/{group_id}/callback", channels.register_vk, "channel_vk"),
     ("GET", "/settings/managers", settings_managers.page, "settings_managers"),
     ("POST", "/settings/managers", settings_managers.create, "settings_managers_create"),
     ("GET", "/settings/managers/{login}", settings_managers.manager_page, "settings_manager"),
@@ -120,6 +131,10 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ),
     ("GET", "/invite/{token}", invite.page, "invite"),
     ("POST", "/invite/{token}", invite.accept, "invite_accept"),
+    ("GET", "/settings/queues", settings_queues.page, "settings_queues"),
+    ("POST", "/settings/queues", settings_queues.create, "settings_queue_create"),
+    ("POST", "/settings/queues/{key}", settings_queues.update, "settings_queue_update"),
+    ("POST", "/settings/queues/{key}/delete", settings_queues.delete, "settings_queue_delete"),
     ("GET", "/clients/contacts/{contact_id}/merge", merge.page, "contact_merge"),
     ("POST", "/clients/contacts/{contact_id}/merge/find", merge.page, "contact_merge_find"),
     ("POST", "/clients/contacts/{contact_id}/merge", merge.merge, "contact_merge_post"),

@@ -704,6 +704,14 @@ class SqlIdentityRepository:
             now,
         )
 
+    async def remove_past_company(self, contact_id: int, lead_id: int) -> None:
+        """Forget the history entry a lead's job change wrote (the change is undone)."""
+        await self._s.execute(
+            "DELETE FROM contact_companies WHERE contact_id = $1 AND lead_id = $2",
+            contact_id,
+            lead_id,
+        )
+
     async def past_companies(self, contact_id: int) -> list[PastCompany]:
         """The companies a contact left, the latest first (names as the companies read now)."""
         rows = await self._s.fetch(

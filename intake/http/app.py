@@ -18,7 +18,7 @@ from intake.bootstrap import (
     prepare_storage,
     refreshing_team,
 )
-from intake.channel_polling import ChannelPoller
+from intake.channel_polling import PrefixedPollers
 from intake.channel_watch import channel_watch
 from intake.http import (
     calls,
@@ -29,6 +29,7 @@ from intake.http import (
     leads,
     merges,
     ops,
+    queue_preview,
     quotes,
     reports,
     sales,
@@ -149,6 +150,9 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/settings/managers/{login}", settings_managers.get_route),
     ("PUT", "/api/v1/settings/managers/{login}", settings_managers.update_route),
     ("DELETE", "/api/v1/settings/managers/{login}", settings_managers.deactivate_route),
+    # Before the queues' `/{key}` routes (document_routes), which would take "preview" for a key.
+    ("GET", "/api/v1/settings/queues/preview", queue_preview.route_preview_route),
+    ("GET", "/api/v1/settings/queues/{key}/preview", queue_preview.queue_preview_route),
     ("GET", "/api/v1/products", catalogue.list_products_route),
     ("POST", "/api/v1/products", catalogue.create_product_route),
     ("POST", "/api/v1/products/import", catalogue.import_products_route),
@@ -215,11 +219,13 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     """Every poller the registered channels declare, watched, and stopped in reverse."""
     services = app[SERVICES]
     async with AsyncExitStack() as stack:
-        pollers: dict[str, ChannelPoller] = {}
+        # Live: a group following the settings starts and stops pollers as they change.
+        pollers = PrefixedPollers()
         for spec in CHANNELS:
             for group in spec.pollers:
-                started = await stack.enter_async_context(group.start.load()(services))
-                pollers.update({f"{group.prefix}:{name}": p for name, p in started.items()})
+                pollers.add(
+                    group.prefix, await stack.enter_async_context(group.start.load()(services))
+                )
         app[CHANNEL_POLLERS] = pollers
         watch = channel_watch(services, pollers)
         watch.start()

@@ -78,7 +78,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             field="body",
         )
     except StorageUnavailable:
-        log.warning("storage_unavailable path=%s", request.path)
+        log.warning("storage_unavailable route=%s", _route(request))
         request.app[SERVICES].metrics.errors.labels("storage_unavailable").inc()
         return error_response(
             503,
@@ -87,7 +87,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             headers={"Retry-After": "5"},
         )
     except Exception:
-        log.exception("unhandled_error path=%s", request.path)
+        log.exception("unhandled_error route=%s", _route(request))
         request.app[SERVICES].metrics.errors.labels("unhandled").inc()
         return error_response(500, "internal", "internal error; the request was not stored")
 
@@ -108,3 +108,10 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     metrics.http_requests.labels(route, str(response.status)).inc()
     metrics.http_duration.labels(route).observe(time.perf_counter() - started)
     return response
+
+
+def _route(request: web.Request) -> str:
+    """The matched route's template (`/invite/{token}`), never the path itself: a path may
+    carry a one-time secret or a person's identifier, which stay out of the logs."""
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "unmatched"

@@ -163,7 +163,43 @@ def document_operations(
     )
 
 
+PREVIEW_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET",
+        "/api/v1/settings/queues/preview",
+        "previewRoute",
+        "Who would get a new client's lead from a form or a channel right now, and why: a dry"
+        " run of routing, nothing is written; exactly one of `form` or `channel`; heads only",
+        {200: Reply("The queue, the manager and the reasons", settings.QueuePreview)},
+        errors={
+            400: "Neither or both of `form` and `channel`",
+            403: HEADS_ONLY,
+            404: "No such form",
+            422: "Unknown channel",
+        },
+        params=(
+            query("form", {"type": "string"}, "A form's key"),
+            query("channel", {"type": "string"}, "webform, telegram, vk, email, call, avito"),
+            query("source", {"type": "string"}, "With `channel`: a bot's, community's name"),
+        ),
+        tag="settings",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/settings/queues/{key}/preview",
+        "previewQueue",
+        "Who in this queue would get a new client's lead right now, and why, with each"
+        " member's state; nothing is written; heads only",
+        {200: Reply("The manager and the reasons", settings.QueuePreview)},
+        errors={403: HEADS_ONLY, 404: "No such queue"},
+        params=(path_text("key", "The queue's key"),),
+        tag="settings",
+    ),
+)
+
+
 DOCUMENT_OPERATIONS: tuple[Operation, ...] = (
+    *PREVIEW_OPERATIONS,
     *document_operations("queues", "queue", settings.NewQueue, settings.QueueEdit),
     *document_operations("pipelines", "pipeline", settings.NewPipeline, settings.PipelineEdit),
     *document_operations("forms", "form", settings.NewForm, settings.FormEdit),

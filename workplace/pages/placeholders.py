@@ -12,10 +12,8 @@ from workplace.viewer import viewer
 # Path → title of a section whose page is still to come: the menu and tabs work, the page
 # says so.
 SECTIONS: dict[str, str] = {
-    "/settings/queues": "Настройки: очереди",
     "/settings/pipelines": "Настройки: воронки",
     "/settings/forms": "Настройки: формы",
-    "/settings/channels": "Настройки: каналы",
 }
 
 

@@ -120,6 +120,9 @@ class IdentityRepository(IdentityIndex, Protocol):
     async def add_past_company(self, contact_id: int, past: PastCompany, now: datetime) -> None:
         """Keep a company the contact left in its history."""
 
+    async def remove_past_company(self, contact_id: int, lead_id: int) -> None:
+        """Forget the history entry a lead's job change wrote (the change is undone)."""
+
     async def past_companies(self, contact_id: int) -> list[PastCompany]:
         """The companies a contact left, the latest first (names as the companies read now)."""
 

@@ -216,3 +216,48 @@ class DeletedDocument(Shape):
     """What was deleted."""
 
     deleted: StoredDocument
+
+
+class PreviewQueue(Shape):
+    """The queue a lead would enter."""
+
+    key: str
+    name: str
+
+
+class PreviewManager(Shape):
+    """The manager a lead would go to."""
+
+    login: str
+    name: str
+
+
+class PreviewMember(Shape):
+    """A queue member's state right now, as the assignment weighs it."""
+
+    login: str
+    name: str
+    weight: int
+    capacity: int | None = Field(description="Leads a day; null: no cap")
+    active: bool
+    on_duty: bool = Field(description="Within working hours and not absent")
+    absent: bool = Field(description="On vacation or sick leave now")
+    at_capacity: bool
+    assigned_today: int = Field(description="Leads this queue gave them today (their local day)")
+    served: int = Field(description="Leads this queue gave them so far (the weights' count)")
+    state: str = Field(description="Russian: на смене, вне смены, отсутствует, лимит, неактивен")
+
+
+class QueuePreview(Shape):
+    """Who would get a new client's lead now, and why (a dry run of routing)."""
+
+    queue: PreviewQueue | None
+    routed_by: Literal["queue", "source", "form", "channel", "first_queue", "none"]
+    route_reason: str = Field(description="Russian: why this queue")
+    assignee: PreviewManager | None = Field(description="null: the lead would wait")
+    kind: Literal["round_robin", "fallback", "waiting"]
+    reason: str = Field(description="Russian, exactly as the assignment would record it")
+    accept_by: datetime | None
+    wait_until: datetime | None
+    members: list[PreviewMember]
+    at: datetime
