@@ -120,6 +120,8 @@ def pipeline_document(pipeline: PipelineSettings) -> dict[str, Any]:
     stages = []
     for stage in pipeline.stages:
         doc: dict[str, Any] = {"key": stage.key, "name": stage.name, "kind": stage.kind}
+        if stage.color is not None:
+            doc["color"] = stage.color
         if stage.required_fields:
             doc["required_fields"] = list(stage.required_fields)
         if stage.tasks:

@@ -193,6 +193,7 @@ class StageSettings:
     kind: str
     required_fields: tuple[str, ...] = ()
     tasks: tuple[StageTaskSettings, ...] = ()
+    color: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -760,7 +761,21 @@ def _stage(s: Section) -> StageSettings:
         kind=s.choice("kind", "open", TERMINAL_STAGE_KINDS),
         required_fields=tuple(required),
         tasks=tuple(_stage_task(t) for t in s.array("tasks")),
+        color=_color(s, "color"),
     )
+
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _color(s: Section, key: str) -> str | None:
+    """An optional `#rrggbb` colour, kept in lowercase."""
+    value = s.data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _COLOR.fullmatch(value):
+        raise s.error(key, f"must be a colour written as #rrggbb, like #3b82f6; got {value!r}")
+    return value.lower()
 
 
 def _stage_task(s: Section) -> StageTaskSettings:

@@ -20,6 +20,7 @@ from dedupe.detector import Detector
 from intake.call_rules import call_rules
 from intake.channel_overrides import stored_overrides, with_overrides
 from intake.clock import utcnow
+from intake.form_submissions import SubmissionLog
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
 from intake.notify.sse import EventHub
@@ -60,6 +61,8 @@ class Services:
     pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
     # The sales-settings version the team and queues were last built from.
     settings_version: int = -1
+    # Each form's last submission and its fate (the head's forms page).
+    form_log: SubmissionLog = field(default_factory=SubmissionLog)
     # The file's channel sections, under the heads' stored overrides (intake.channel_overrides).
     file_channels: Mapping[str, Any] | None = None
     # The poller groups' catch-up with the settings as loaded (channel_polling): a process

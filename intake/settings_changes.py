@@ -32,6 +32,7 @@ from crm_core.model import AuditEntry, Manager
 from crm_core.storage.ports import StoredSetting, UnitOfWork
 from intake.bootstrap import Services, load_team
 from intake.clock import utcnow
+from intake.pipeline_changes import stages_keep_their_deals
 from intake.team_settings import MANAGERS, new_manager, stored_documents
 
 STALE = "изменено другим пользователем"
@@ -43,6 +44,7 @@ Guard = Callable[[UnitOfWork, Mapping[str, Any] | None, Mapping[str, Any] | None
 the change's transaction: e.g. a stage holding deals cannot be removed."""
 
 GUARDS: dict[str, list[Guard]] = {kind: [] for kind in KINDS}
+GUARDS["pipelines"].append(stages_keep_their_deals)
 # /api/v1/settings/queues/preview is the routing preview, not a queue's.
 RESERVED_QUEUE_KEYS = frozenset({"preview"})
 

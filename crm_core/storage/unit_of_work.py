@@ -9,6 +9,7 @@ from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.catalogue import SqlCatalogueRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.consents import SqlConsentRepository
+from crm_core.storage.form_submissions import SqlFormSubmissionRepository
 from crm_core.storage.handover import SqlHandOverRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.inbox import SqlInboxRepository
@@ -24,6 +25,7 @@ from crm_core.storage.ports import (
     CheckpointRepository,
     ConsentRepository,
     CredentialRepository,
+    FormSubmissionRepository,
     HandOverRepository,
     IdentityRepository,
     InboxRepository,
@@ -74,5 +76,6 @@ class SqlUnitOfWork:
         self.settings: SettingsRepository = SqlSettingsRepository(session)
         self.handover: HandOverRepository = SqlHandOverRepository(session)
         self.bot_cards: BotCardRepository = SqlBotCardRepository(session)
+        self.form_submissions: FormSubmissionRepository = SqlFormSubmissionRepository(session)
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
         self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)

@@ -20,6 +20,7 @@ from intake.bootstrap import (
 )
 from intake.channel_polling import PrefixedPollers
 from intake.channel_watch import channel_watch
+from intake.form_submissions import flushing
 from intake.http import (
     calls,
     catalogue,
@@ -43,7 +44,7 @@ from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
-from intake.http.settings_documents import document_routes
+from intake.http.settings_documents import document_routes, move_deals_route
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.http.uploads import upload_middleware
@@ -81,6 +82,7 @@ def create_app(
     setup_workplace(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
+    app.cleanup_ctx.append(_form_log_ctx)
     # After the inbox: pollers stop before the writer they store through.
     app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
@@ -150,6 +152,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/settings/managers/{login}", settings_managers.get_route),
     ("PUT", "/api/v1/settings/managers/{login}", settings_managers.update_route),
     ("DELETE", "/api/v1/settings/managers/{login}", settings_managers.deactivate_route),
+    ("POST", "/api/v1/settings/pipelines/{key}/stages/{stage}/move-deals", move_deals_route),
     # Before the queues' `/{key}` routes (document_routes), which would take "preview" for a key.
     ("GET", "/api/v1/settings/queues/preview", queue_preview.route_preview_route),
     ("GET", "/api/v1/settings/queues/{key}/preview", queue_preview.queue_preview_route),
@@ -213,6 +216,12 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await services.writer.stop()
     await services.worker.stop()
+
+
+async def _form_log_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with flushing(services.form_log, services.storage):
+        yield
 
 
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -134,7 +134,8 @@ def document_operations(
                 400: "Invalid body",
                 403: HEADS_ONLY,
                 404: f"No such {noun}",
-                409: "Changed by someone else since `version`",
+                409: "Changed by someone else since `version` («изменено другим"
+                " пользователем»), or a removed stage still holds deals (move them first)",
                 422: refused,
             },
             params=(key,),
@@ -162,6 +163,24 @@ def document_operations(
         ),
     )
 
+
+MOVE_DEALS = Operation(
+    "POST",
+    "/api/v1/settings/pipelines/{key}/stages/{stage}/move-deals",
+    "moveStageDeals",
+    "Move every deal of a stage to another stage of the pipeline (open → open, lost → lost),"
+    " each recorded in its history like a normal move, so the stage can be deleted; heads only",
+    {200: Reply("The deals moved", settings.MovedDeals)},
+    errors={
+        400: "Invalid body",
+        403: HEADS_ONLY,
+        404: "No such pipeline or stage",
+        422: "`to` is not a stage of the pipeline, or of another kind",
+    },
+    params=(path_text("key", "The pipeline's key"), path_text("stage", "The stage's key")),
+    request=Request(settings.MoveDeals),
+    tag="settings",
+)
 
 PREVIEW_OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -202,5 +221,16 @@ DOCUMENT_OPERATIONS: tuple[Operation, ...] = (
     *PREVIEW_OPERATIONS,
     *document_operations("queues", "queue", settings.NewQueue, settings.QueueEdit),
     *document_operations("pipelines", "pipeline", settings.NewPipeline, settings.PipelineEdit),
+    MOVE_DEALS,
     *document_operations("forms", "form", settings.NewForm, settings.FormEdit),
+    Operation(
+        "GET",
+        "/api/v1/settings/forms/{key}/snippet",
+        "getFormSnippet",
+        "The form's ready snippet: an HTML form and the Tilda webhook URL; heads only",
+        {200: Reply("The snippet", settings.FormSnippet)},
+        errors={403: HEADS_ONLY, 404: "No such form"},
+        params=(path_text("key", "The form's key"),),
+        tag="settings",
+    ),
 )

@@ -293,6 +293,7 @@ def fill(template: str, world: World) -> str:
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
         "key": "main",  # the sales setup's queues, pipelines and forms: nobody's either
+        "stage": "opening",
     }
     path = template
     for name, value in values.items():
@@ -332,6 +333,7 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
                 "managers": ["petrov"],
                 "stages": [{"key": "won", "name": "Успех", "kind": "won"}],
                 "version": 1,
+                "to": "opening",
             }
         ]
     if path == "/api/v1/tokens":

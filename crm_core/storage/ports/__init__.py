@@ -15,6 +15,7 @@ from crm_core.storage.ports.errors import (
     StorageRejected,
     StorageUnavailable,
 )
+from crm_core.storage.ports.form_submissions import FormSubmission, FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -39,6 +40,8 @@ __all__ = [
     "CheckpointRepository",
     "ConsentRepository",
     "CredentialRepository",
+    "FormSubmission",
+    "FormSubmissionRepository",
     "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",

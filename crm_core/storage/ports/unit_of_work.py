@@ -13,6 +13,7 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.form_submissions import FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -50,6 +51,7 @@ class UnitOfWork(Protocol):
     settings: SettingsRepository
     handover: HandOverRepository
     bot_cards: BotCardRepository
+    form_submissions: FormSubmissionRepository
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
 
