@@ -293,7 +293,10 @@ def _notice(query: Mapping[str, str]) -> tuple[str, str] | None:
 
 def _message(err: DomainError) -> str:
     if getattr(err, "rule", None) == "version_conflict":
-        return f"Воронка {STALE}: обновите страницу, чтобы увидеть изменения, и повторите правку."
+        return (
+            f"Не сохранено: {STALE}. Обновите страницу, чтобы увидеть изменения,"
+            " и повторите правку."
+        )
     return err.message.replace(" (move-deals)", "")
 
 
