@@ -136,7 +136,8 @@ def live(tmp_path: Path) -> Iterator[Live]:
 
 
 def _seed(service: Live) -> None:
-    """Leads 1-3, a converted one with its contact, company, deal, a task and an activity."""
+    """Leads 1-3, a converted one with its contact, company, deal, a task and an activity;
+    a price list, three products and a quote on the deal."""
     for n in range(3):
         service.call(
             "POST",
@@ -152,6 +153,24 @@ def _seed(service: Live) -> None:
         {"entity": "deal", "entity_id": 1, "title": "Позвонить", "due_at": "2030-01-01T10:00Z"},
     )
     service.call("POST", "/api/v1/activities", {"entity": "lead", "entity_id": 2, "kind": "note"})
+    # The catalogue: price list 1, products 1-3 priced in it.
+    service.call("POST", "/api/v1/price-lists", {"name": "Розница"})
+    for n in range(3):
+        service.call(
+            "POST",
+            "/api/v1/products",
+            {
+                "name": f"Товар {n}",
+                "price": "100.00",
+                "vat_rate": "20",
+                "prices": [{"price_list_id": 1, "price": "90.00"}],
+            },
+        )
+    service.call(
+        "POST",
+        "/api/v1/deals/1/quotes",
+        {"vat_mode": "per_line", "price_list_id": 1, "items": [{"product_id": 1, "quantity": 2}]},
+    )
 
 
 def test_the_api_keeps_its_openapi_contract_under_a_fuzzer(live: Live, tmp_path: Path) -> None:
