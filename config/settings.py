@@ -27,6 +27,7 @@ from config.abuse_settings import (
 )
 from config.asterisk_settings import AsteriskSettings
 from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, VkGroupSettings
+from config.documents_settings import DocumentSettings, documents_settings
 from config.manager_bot_settings import ManagerBotSettings, manager_bot_settings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.replies_settings import RepliesSettings, replies_settings
@@ -303,6 +304,7 @@ class Settings:
     workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
     manager_bot: ManagerBotSettings = field(default_factory=ManagerBotSettings)
     replies: RepliesSettings = field(default_factory=RepliesSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
 
@@ -544,6 +546,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         workplace=workplace_settings(root.table("workplace")),
         manager_bot=manager_bot_settings(root.table("manager_bot"), env),
         replies=replies_settings(root.table("replies")),
+        documents=documents_settings(root.table("documents")),
         channel_sections=_channel_sections(
             root,
             env,

@@ -23,6 +23,7 @@ from intake.channel_watch import channel_watch
 from intake.form_submissions import flushing
 from intake.http import (
     calls,
+    catalogue,
     contacts,
     conversations,
     events,
@@ -30,6 +31,7 @@ from intake.http import (
     merges,
     ops,
     queue_preview,
+    quotes,
     reports,
     sales,
     settings_managers,
@@ -154,6 +156,21 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     # Before the queues' `/{key}` routes (document_routes), which would take "preview" for a key.
     ("GET", "/api/v1/settings/queues/preview", queue_preview.route_preview_route),
     ("GET", "/api/v1/settings/queues/{key}/preview", queue_preview.queue_preview_route),
+    ("GET", "/api/v1/products", catalogue.list_products_route),
+    ("POST", "/api/v1/products", catalogue.create_product_route),
+    ("POST", "/api/v1/products/import", catalogue.import_products_route),
+    ("GET", "/api/v1/products/{product_id}", catalogue.get_product_route),
+    ("PUT", "/api/v1/products/{product_id}", catalogue.update_product_route),
+    ("DELETE", "/api/v1/products/{product_id}", catalogue.delete_product_route),
+    ("GET", "/api/v1/price-lists", catalogue.list_price_lists_route),
+    ("POST", "/api/v1/price-lists", catalogue.create_price_list_route),
+    ("GET", "/api/v1/price-lists/{price_list_id}", catalogue.get_price_list_route),
+    ("PUT", "/api/v1/price-lists/{price_list_id}", catalogue.update_price_list_route),
+    ("DELETE", "/api/v1/price-lists/{price_list_id}", catalogue.delete_price_list_route),
+    ("POST", "/api/v1/deals/{deal_id}/quotes", quotes.create_quote_route),
+    ("GET", "/api/v1/deals/{deal_id}/quotes", quotes.list_deal_quotes_route),
+    ("GET", "/api/v1/quotes/{quote_id}", quotes.get_quote_route),
+    ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
 )
 
 
