@@ -322,8 +322,9 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path.startswith("/api/v1/companies/"):
         attack.update(survivor_id=ids["ivanova_company"], merged_id=ids["company"])
     if path.startswith("/api/v1/settings/"):
-        # A well-formed change of any kind (a manager, a queue, a pipeline, a form), so the
-        # refusal is the permission's, not the schema's.
+        # A well-formed change of any kind (a manager, a queue, a pipeline, a form, a junk
+        # reason, a phone line, an extension), so the refusal is the permission's, not the
+        # schema's.
         return [
             {
                 "login": "chuzhoy",
@@ -334,6 +335,8 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
                 "stages": [{"key": "won", "name": "Успех", "kind": "won"}],
                 "version": 1,
                 "to": "opening",
+                "line": "+7 495 000-00-01",
+                "extension": "199",
             }
         ]
     if path == "/api/v1/tokens":
