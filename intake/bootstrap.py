@@ -20,6 +20,7 @@ from dedupe.detector import Detector
 from intake.call_rules import call_rules
 from intake.channel_overrides import stored_overrides, with_overrides
 from intake.clock import utcnow
+from intake.form_submissions import SubmissionLog
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
 from intake.notify.sse import EventHub
@@ -27,7 +28,7 @@ from intake.pbx_clocks import PbxClocks
 from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
-from intake.sales_setup import build_pipelines, lead_route
+from intake.sales_setup import build_pipelines, junk_reasons, lead_route
 from intake.team_settings import new_manager, seed_and_sync, stored_sales, with_sales
 from intake.worker import InboxWorker
 
@@ -60,6 +61,8 @@ class Services:
     pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
     # The sales-settings version the team and queues were last built from.
     settings_version: int = -1
+    # Each form's last submission and its fate (the head's forms page).
+    form_log: SubmissionLog = field(default_factory=SubmissionLog)
     # The file's channel sections, under the heads' stored overrides (intake.channel_overrides).
     file_channels: Mapping[str, Any] | None = None
     # The poller groups' catch-up with the settings as loaded (channel_polling): a process
@@ -106,13 +109,18 @@ async def load_team(services: Services) -> bool:
     if services.file_channels is None:
         services.file_channels = services.settings.channel_sections
     channels = with_overrides(services.file_channels, overrides)
-    settings = replace(with_sales(services.settings, stored), channel_sections=channels)
+    # The stored lines and extensions go over the file's `[telephony]`, so after the channels.
+    settings = with_sales(replace(services.settings, channel_sections=channels), stored)
     services.settings = settings
     services.forms = form_specs(settings)
-    services.sales.settings = replace(
-        with_sales(services.sales.settings, stored), channel_sections=channels
+    services.sales.settings = with_sales(
+        replace(services.sales.settings, channel_sections=channels), stored
     )
     services.sales.pipelines = build_pipelines(services.sales.settings)
+    # In place: whoever holds the dict (a page, the bot's keyboard) sees the new reasons.
+    reasons = services.sales.junk_reasons
+    reasons.clear()
+    reasons.update(junk_reasons(services.sales.settings))
     services.sales.refresh(managers)
     services.settings_version = version
     return True

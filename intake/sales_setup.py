@@ -49,6 +49,7 @@ def pipeline_of(configured: PipelineSettings) -> Pipeline:
             kind=StageKind(stage.kind),
             required_fields=stage.required_fields,
             tasks_on_enter=tuple(StageTask(t.title, t.due_in, t.task_type) for t in stage.tasks),
+            color=stage.color,
         )
         for stage in configured.stages
     )
