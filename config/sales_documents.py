@@ -1,7 +1,9 @@
-"""The sales setup as documents: one TOML-shaped table per manager, queue, pipeline and form.
+"""The sales setup as documents: one TOML-shaped table per manager, queue, pipeline and form,
+junk reason, phone line and extension.
 
 The database stores these documents, the API shows them, `leadintake settings export` writes
-them as `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]` tables. A document is
+them as `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]` tables, `[leads]
+junk_reasons`, `[telephony.lines."<number>"]` and `[telephony.extensions]`. A document is
 canonical (written from the checked settings, defaults left out), so exporting and importing
 again gives the same text. Every change is checked with the whole setup around it by the
 config checker, so the file, the API and an import accept and refuse the same things.
@@ -9,27 +11,48 @@ config checker, so the file, the API and an import accept and refuse the same th
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from config.abuse_settings import captcha_env
-from config.reader import ConfigError
+from config.reader import ConfigError, Section
 from config.settings import (
     FormSettings,
     PipelineSettings,
     QueueSettings,
     SalesSection,
     Settings,
+    lead_settings,
     sales_from_tables,
 )
 from config.team_documents import manager_document, with_datetimes
-from config.toml_writer import tables_toml
+from config.telephony_settings import LineRoute, normalize_line
+from config.toml_writer import table_toml, tables_toml
 
-KINDS = ("managers", "queues", "pipelines", "forms")
-KEY_FIELDS = {"managers": "login", "queues": "key", "pipelines": "key", "forms": "key"}
+# The `[[kind]]` tables of the config file.
+TABLE_KINDS = ("managers", "queues", "pipelines", "forms")
+JUNK_REASONS = "junk_reasons"
+LINES = "lines"
+EXTENSIONS = "extensions"
+# The reference lists kept with them: `[leads] junk_reasons`, `[telephony.lines]`,
+# `[telephony.extensions]`.
+LIST_KINDS = (JUNK_REASONS, LINES, EXTENSIONS)
+KINDS = (*TABLE_KINDS, *LIST_KINDS)
+KEY_FIELDS = {
+    "managers": "login",
+    "queues": "key",
+    "pipelines": "key",
+    "forms": "key",
+    JUNK_REASONS: "key",
+    LINES: "line",
+    EXTENSIONS: "extension",
+}
+LINE_FIELDS = ("source", "utm_source", "utm_medium", "utm_campaign", "queue", "pipeline")
 _DEFAULT_HONEYPOTS = ("_gotcha", "_honeypot", "hp_website")
 # Where a form's secret is looked for by default: names, not secrets.
 _DEFAULT_SECRET_HEADER = "X-Api-Key"  # noqa: S105
@@ -46,6 +69,9 @@ def documents_of(sales: SalesSection) -> dict[str, list[dict[str, Any]]]:
         "queues": [queue_document(q) for q in sales.queues],
         "pipelines": [pipeline_document(p) for p in sales.pipelines],
         "forms": [form_document(f) for f in sales.forms],
+        JUNK_REASONS: [{"key": r.key, "name": r.name} for r in sales.leads.junk_reasons],
+        LINES: [line_document(route) for route in sales.lines.values()],
+        EXTENSIONS: [{"extension": e, "login": login} for e, login in sales.extensions.items()],
     }
 
 
@@ -54,12 +80,92 @@ def check_documents(
 ) -> SalesSection:
     """The setup the documents describe, checked as a whole (ConfigError naming the field)."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    for kind in KINDS:
+    for kind in TABLE_KINDS:
         rows = [dict(d) for d in documents.get(kind, ())]
         if kind == "managers":
             rows = [with_datetimes(d, source, f"managers[{i}]") for i, d in enumerate(rows)]
         tables[kind] = rows
-    return sales_from_tables(tables, source, environ)
+    return with_lists(sales_from_tables(tables, source, environ), documents, source)
+
+
+def with_lists(
+    sales: SalesSection,
+    documents: Documents,
+    source: str,
+    unchecked: frozenset[str] = frozenset(),
+) -> SalesSection:
+    """The sales setup with the junk reasons, phone lines and extensions the documents hold,
+    checked as the config checker does: at least one junk reason, unique URL-safe keys; a line
+    names known queues and pipelines, an extension a known manager. A kind the documents do
+    not have keeps the setup's. Names of an `unchecked` kind (one a file to import does not
+    have: the database's are checked once the import is planned) are not looked up."""
+    root = Section(
+        source, "", {k: [dict(d) for d in documents[k]] for k in LIST_KINDS if k in documents}
+    )
+    leads = sales.leads
+    if JUNK_REASONS in documents:
+        leads = lead_settings(Section(source, "", {JUNK_REASONS: root.data[JUNK_REASONS]}))
+    lines = sales.lines
+    if LINES in documents:
+        queues = None if "queues" in unchecked else {q.key for q in sales.queues}
+        pipelines = None if "pipelines" in unchecked else {p.key for p in sales.pipelines}
+        lines = {}
+        for s in root.array(LINES):
+            route = _line(s, queues, pipelines)
+            if route.line in lines:
+                raise s.error("line", f"is the same line as another entry ({route.line})")
+            lines[route.line] = route
+    extensions = sales.extensions
+    if EXTENSIONS in documents:
+        logins = None if "managers" in unchecked else {m.login for m in sales.managers}
+        extensions = {}
+        for s in root.array(EXTENSIONS):
+            _only(s, ("extension", "login"))
+            extension = s.string("extension").strip()
+            login = s.string("login")
+            if logins is not None and login not in logins:
+                raise s.error("login", f"unknown manager {login!r}")
+            if extension in extensions:
+                raise s.error("extension", f"extension {extension!r} appears twice")
+            extensions[extension] = login
+    return replace(sales, leads=leads, lines=lines, extensions=extensions)
+
+
+def _line(s: Section, queues: set[str] | None, pipelines: set[str] | None) -> LineRoute:
+    _only(s, ("line", *LINE_FIELDS))
+    line = normalize_line(s.string("line"))
+    if len(line) < 3:
+        raise s.error("line", "must be a phone number or a short line number (digits)")
+    queue = s.optional_string("queue")
+    if queue is not None and queues is not None and queue not in queues:
+        raise s.error("queue", f"unknown queue {queue!r}")
+    pipeline = s.optional_string("pipeline")
+    if pipeline is not None and pipelines is not None and pipeline not in pipelines:
+        raise s.error("pipeline", f"unknown pipeline {pipeline!r}")
+    return LineRoute(
+        line=line,
+        source=s.optional_string("source"),
+        utm_source=s.optional_string("utm_source"),
+        utm_medium=s.optional_string("utm_medium"),
+        utm_campaign=s.optional_string("utm_campaign"),
+        queue=queue,
+        pipeline=pipeline,
+    )
+
+
+def _only(s: Section, allowed: tuple[str, ...]) -> None:
+    for key in s.data:
+        if key not in allowed:
+            raise s.error(key, f"unknown key; expected one of {', '.join(allowed)}")
+
+
+def line_document(route: LineRoute) -> dict[str, Any]:
+    """A phone line's canonical document: its normalized number and what is set."""
+    doc: dict[str, Any] = {"line": route.line}
+    for name in LINE_FIELDS:
+        if (value := getattr(route, name)) is not None:
+            doc[name] = value
+    return doc
 
 
 def sales_environ(settings: Settings) -> dict[str, str]:
@@ -78,19 +184,57 @@ def read_sales_toml(
 ) -> tuple[SalesSection, frozenset[str]]:
     """A TOML text's sales tables, checked; and which kinds the text has (others are absent).
 
-    Other tables of a whole config file are not read.
+    Other tables of a whole config file (and `[telephony]`'s other keys) are not read.
     """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{source}: not valid TOML: {err}") from err
-    present = frozenset(kind for kind in KINDS if kind in raw)
-    return sales_from_tables({k: raw[k] for k in present}, source, environ), present
+    present = {kind for kind in TABLE_KINDS if kind in raw}
+    lists = _list_documents(Section(source, "", raw))
+    present |= lists.keys()
+    sales = sales_from_tables({k: raw[k] for k in present if k in TABLE_KINDS}, source, environ)
+    absent = frozenset(TABLE_KINDS) - present
+    return with_lists(sales, lists, source, absent), frozenset(present)
+
+
+def _list_documents(root: Section) -> dict[str, list[dict[str, Any]]]:
+    """The reference lists of a TOML file, as documents."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    leads = root.table("leads")
+    if JUNK_REASONS in leads.data:
+        found[JUNK_REASONS] = [r.data for r in leads.array(JUNK_REASONS)]
+    telephony = root.table("telephony")
+    if LINES in telephony.data:
+        lines = telephony.table(LINES)
+        found[LINES] = [{"line": number, **lines.table(number).data} for number in lines.data]
+    if EXTENSIONS in telephony.data:
+        found[EXTENSIONS] = [
+            {"extension": e, "login": login}
+            for e, login in telephony.string_map(EXTENSIONS).items()
+        ]
+    return found
 
 
 def sales_toml(documents: Documents, kinds: Iterable[str] = KINDS) -> str:
     """The documents as the config file's tables, kind by kind."""
-    blocks = [tables_toml(kind, documents.get(kind, ())) for kind in kinds]
+    blocks = []
+    for kind in kinds:
+        docs = documents.get(kind, ())
+        if kind in TABLE_KINDS:
+            blocks.append(tables_toml(kind, docs))
+        elif kind == JUNK_REASONS and docs:
+            blocks.append(table_toml("leads", {JUNK_REASONS: [dict(d) for d in docs]}))
+        elif kind == LINES:
+            blocks.extend(
+                table_toml(
+                    f'telephony.lines."{d["line"]}"', {k: v for k, v in d.items() if k != "line"}
+                )
+                for d in docs
+            )
+        elif kind == EXTENSIONS and docs:
+            pairs = (f"{json.dumps(d['extension'])} = {json.dumps(d['login'])}" for d in docs)
+            blocks.append("[telephony.extensions]\n" + "".join(f"{p}\n" for p in pairs))
     return "\n".join(b for b in blocks if b)
 
 
@@ -120,6 +264,8 @@ def pipeline_document(pipeline: PipelineSettings) -> dict[str, Any]:
     stages = []
     for stage in pipeline.stages:
         doc: dict[str, Any] = {"key": stage.key, "name": stage.name, "kind": stage.kind}
+        if stage.color is not None:
+            doc["color"] = stage.color
         if stage.required_fields:
             doc["required_fields"] = list(stage.required_fields)
         if stage.tasks:

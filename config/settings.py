@@ -27,10 +27,11 @@ from config.abuse_settings import (
 )
 from config.asterisk_settings import AsteriskSettings
 from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, VkGroupSettings
+from config.documents_settings import DocumentSettings, documents_settings
 from config.manager_bot_settings import ManagerBotSettings, manager_bot_settings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.replies_settings import RepliesSettings, replies_settings
-from config.telephony_settings import TelephonySettings
+from config.telephony_settings import LineRoute, TelephonySettings
 from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
@@ -192,6 +193,7 @@ class StageSettings:
     kind: str
     required_fields: tuple[str, ...] = ()
     tasks: tuple[StageTaskSettings, ...] = ()
+    color: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +304,7 @@ class Settings:
     workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
     manager_bot: ManagerBotSettings = field(default_factory=ManagerBotSettings)
     replies: RepliesSettings = field(default_factory=RepliesSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
 
@@ -423,12 +426,17 @@ def _env_int(var: str, value: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SalesSection:
-    """The sales setup: `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]`."""
+    """The sales setup: `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]`; and
+    the reference lists kept with it: `[leads] junk_reasons`, `[telephony.lines]` and
+    `[telephony.extensions]`."""
 
     managers: tuple[ManagerSettings, ...]
     queues: tuple[QueueSettings, ...]
     pipelines: tuple[PipelineSettings, ...]
     forms: tuple[FormSettings, ...]
+    leads: LeadSettings = field(default_factory=LeadSettings)
+    lines: Mapping[str, LineRoute] = field(default_factory=dict)  # by normalized number
+    extensions: Mapping[str, str] = field(default_factory=dict)  # extension → login
 
 
 def sales_section(root: Section, env: Mapping[str, str]) -> SalesSection:
@@ -538,6 +546,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         workplace=workplace_settings(root.table("workplace")),
         manager_bot=manager_bot_settings(root.table("manager_bot"), env),
         replies=replies_settings(root.table("replies")),
+        documents=documents_settings(root.table("documents")),
         channel_sections=_channel_sections(
             root,
             env,
@@ -757,7 +766,21 @@ def _stage(s: Section) -> StageSettings:
         kind=s.choice("kind", "open", TERMINAL_STAGE_KINDS),
         required_fields=tuple(required),
         tasks=tuple(_stage_task(t) for t in s.array("tasks")),
+        color=_color(s, "color"),
     )
+
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _color(s: Section, key: str) -> str | None:
+    """An optional `#rrggbb` colour, kept in lowercase."""
+    value = s.data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _COLOR.fullmatch(value):
+        raise s.error(key, f"must be a colour written as #rrggbb, like #3b82f6; got {value!r}")
+    return value.lower()
 
 
 def _stage_task(s: Section) -> StageTaskSettings:
@@ -872,6 +895,11 @@ def _duration(s: Section, key: str) -> timedelta:
         raise s.error(key, f"must be a duration like '90s', '15m', '2h' or '3d', got {value!r}")
     seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
     return timedelta(seconds=seconds)
+
+
+def lead_settings(s: Section) -> LeadSettings:
+    """`[leads]` as the config checker reads it (the stored junk reasons are checked so too)."""
+    return _leads(s)
 
 
 def _leads(s: Section) -> LeadSettings:

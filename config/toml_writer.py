@@ -17,18 +17,24 @@ _DATETIME_KEYS = frozenset({"from", "to"})
 
 def tables_toml(name: str, tables: Sequence[Mapping[str, Any]]) -> str:
     """`[[name]]` blocks, one per table, separated by a blank line."""
-    blocks = []
-    for table in tables:
-        lines = [f"[[{name}]]"]
-        for key, value in table.items():
-            if _is_table_list(value):
-                lines.append(f"{_key(key)} = [")
-                lines.extend(f"  {_inline(item)}," for item in value)
-                lines.append("]")
-            else:
-                lines.append(f"{_key(key)} = {_value(value)}")
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
+    return "\n".join(_block(f"[[{name}]]", table) for table in tables)
+
+
+def table_toml(path: str, table: Mapping[str, Any]) -> str:
+    """One `[path]` block (`path` as written: `leads`, `telephony.lines."74951234567"`)."""
+    return _block(f"[{path}]", table)
+
+
+def _block(header: str, table: Mapping[str, Any]) -> str:
+    lines = [header]
+    for key, value in table.items():
+        if _is_table_list(value):
+            lines.append(f"{_key(key)} = [")
+            lines.extend(f"  {_inline(item)}," for item in value)
+            lines.append("]")
+        else:
+            lines.append(f"{_key(key)} = {_value(value)}")
+    return "\n".join(lines) + "\n"
 
 
 def _is_table_list(value: Any) -> bool:

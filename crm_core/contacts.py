@@ -121,28 +121,38 @@ async def add_companies(
 
 
 async def store_contacts(
-    uow: UnitOfWork, rows: Sequence[tuple[StoredContact, Collection[str]]], now: datetime
+    uow: UnitOfWork,
+    rows: Sequence[tuple[StoredContact, Collection[str]]],
+    now: datetime,
+    *,
+    staged: bool = False,
 ) -> list[int]:
-    """Store contact records whose identity keys are already computed, and index them."""
+    """Store contact records whose identity keys are already computed, and index them
+    (`staged=True`: put them in the bulk-load backlog, indexed by merge_staged)."""
     ids = await uow.identity.add_contacts([record for record, _ in rows], now)
-    await uow.identity.index(
-        Entity.CONTACT,
-        ((i, keys) for i, (_, keys) in zip(ids, rows, strict=True)),
-        new_records=True,
-    )
+    keyed = ((i, keys) for i, (_, keys) in zip(ids, rows, strict=True))
+    if staged:
+        await uow.identity.stage(Entity.CONTACT, keyed)
+    else:
+        await uow.identity.index(Entity.CONTACT, keyed, new_records=True)
     return ids
 
 
 async def store_companies(
-    uow: UnitOfWork, rows: Sequence[tuple[StoredCompany, Collection[str]]], now: datetime
+    uow: UnitOfWork,
+    rows: Sequence[tuple[StoredCompany, Collection[str]]],
+    now: datetime,
+    *,
+    staged: bool = False,
 ) -> list[int]:
-    """Store company records whose identity keys are already computed, and index them."""
+    """Store company records whose identity keys are already computed, and index them
+    (`staged=True`: put them in the bulk-load backlog, indexed by merge_staged)."""
     ids = await uow.identity.add_companies([record for record, _ in rows], now)
-    await uow.identity.index(
-        Entity.COMPANY,
-        ((i, keys) for i, (_, keys) in zip(ids, rows, strict=True)),
-        new_records=True,
-    )
+    keyed = ((i, keys) for i, (_, keys) in zip(ids, rows, strict=True))
+    if staged:
+        await uow.identity.stage(Entity.COMPANY, keyed)
+    else:
+        await uow.identity.index(Entity.COMPANY, keyed, new_records=True)
     return ids
 
 

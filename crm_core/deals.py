@@ -17,9 +17,11 @@ from crm_core.pipelines import (
     MoveOutcome,
     MovePlan,
     Pipeline,
+    Stage,
     StageKind,
     approve_lost,
     plan_move,
+    plan_relocation,
     reject_lost,
 )
 from crm_core.sales import (
@@ -92,6 +94,33 @@ async def decide_lost(
         await uow.sales.set_pending_lost(deal_id, None, now)
         await _audit(uow, actor, deal, "reject_lost", {"rejected": request.stage}, now)
     return await _reload(uow, deal_id)
+
+
+async def relocate_deals(
+    uow: UnitOfWork, pipeline: str, source: Stage, target: Stage, actor: Manager, now: datetime
+) -> list[int]:
+    """A head empties a stage before deleting it: each deal in `source` enters `target` as on
+    a normal move (stage history, tasks on entry, audit), the order rules aside. A deal's
+    status cannot change this way, so both stages are of one kind (open, or lost). Returns
+    the ids moved."""
+    if source.kind is not target.kind or target.kind is StageKind.WON:
+        raise RuleError(
+            "stage_kind_differs",
+            "to",
+            f"deals move from stage {source.key!r} ({source.kind.value}) only to another"
+            f" {source.kind.value} stage, not to {target.key!r} ({target.kind.value})",
+            422,
+        )
+    if source.key == target.key:
+        raise RuleError("same_stage", "to", f"deals already stand in stage {source.key!r}", 422)
+    deals = await uow.sales.deals_in_stage(pipeline, source.key)
+    for deal in deals:
+        plan = plan_relocation(target, deal.lost_reason, now)
+        await _enter(uow, deal, plan, actor, now, deal.closed_at)
+        if deal.pending_lost is not None:
+            # Entering a stage clears a lost request; this move is not the manager's answer.
+            await uow.sales.set_pending_lost(deal.id, dict(deal.pending_lost), now)
+    return [d.id for d in deals]
 
 
 async def fill_deal_fields(
@@ -177,12 +206,19 @@ async def log_activity(uow: UnitOfWork, activity: NewActivity, actor: Manager) -
 
 
 async def _enter(
-    uow: UnitOfWork, deal: Deal, plan: MovePlan, actor: Manager, now: datetime
+    uow: UnitOfWork,
+    deal: Deal,
+    plan: MovePlan,
+    actor: Manager,
+    now: datetime,
+    closed_at: datetime | None = None,
 ) -> None:
     kind = plan.target.kind
     status = STATUS_OF.get(kind, DealStatus.LOST)
     lost_reason = plan.reason if kind is StageKind.LOST else None
-    await uow.sales.move_deal(deal.id, plan.target.key, status, actor.login, now, lost_reason)
+    await uow.sales.move_deal(
+        deal.id, plan.target.key, status, actor.login, now, lost_reason, closed_at
+    )
     await uow.sales.add_tasks(
         [
             NewTask(

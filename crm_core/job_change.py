@@ -83,6 +83,48 @@ async def change_company(
     return JobChange(moved, new_company_id)
 
 
+async def undo_company_change(
+    uow: UnitOfWork, contact: Contact, lead_id: int, actor: str, now: datetime
+) -> Contact | None:
+    """The lead that moved the contact to a new company turned out not to be them: the contact
+    goes back to the company it left (None when this lead moved nothing, or the contact has
+    moved on since)."""
+    past = next(
+        (p for p in await uow.identity.past_companies(contact.id) if p.lead_id == lead_id), None
+    )
+    if past is None or contact.merged_into_id is not None:
+        return None
+    await uow.identity.remove_past_company(contact.id, lead_id)
+    back = replace(contact, company_id=past.company_id, company_name=past.name)
+    await uow.sales.add_activity(
+        NewActivity(
+            RecordKind.CONTACT,
+            contact.id,
+            ActivityKind.NOTE,
+            f"Смена компании отменена (обращение №{lead_id} не от этого контакта):"
+            f" {contact.company_name or '—'} → {past.name or '—'}",
+            now,
+            actor,
+            None,
+        ),
+        now,
+    )
+    await uow.audit.add_many(
+        [
+            AuditEntry(
+                actor=actor,
+                entity="contact",
+                entity_id=contact.id,
+                action="company_change_undone",
+                at=now,
+                before={"company_id": contact.company_id, "company": contact.company_name},
+                after={"company_id": past.company_id, "company": past.name, "lead_id": lead_id},
+            )
+        ]
+    )
+    return back
+
+
 async def _lead_company(
     uow: UnitOfWork, profile: Profile, owner_id: int | None, now: datetime
 ) -> int | None:

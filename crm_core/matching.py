@@ -13,7 +13,7 @@ from crm_core.contacts import identity_pairs
 from crm_core.errors import MatchError, RuleError
 from crm_core.holders import lead_holders
 from crm_core.ingest import SYSTEM_ACTOR
-from crm_core.job_change import change_company
+from crm_core.job_change import change_company, undo_company_change
 from crm_core.model import (
     AuditEntry,
     Contact,
@@ -31,6 +31,7 @@ from dedupe.keys import Entity, person_keys, rejection_keys
 from dedupe.messengers import is_key_kind
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile, RawIdentity, build_profile
+from dedupe.scoring import OTHER_COMPANY_WEIGHT, Outcome
 
 
 async def match_lead(
@@ -175,11 +176,27 @@ async def confirm_match(
     learned = await learn_identifiers(uow, contact, profile, now)
     explanation = dict(before.explanation) if before else {}
     explanation["confirmed"] = {"by": actor, "at": now.isoformat(), "contact_id": contact.id}
+    company_id = contact.company_id or (before.company_id if before else None)
+    if _changed_jobs(before, contact):
+        refreshed = await uow.identity.get_contact(contact.id)
+        assert refreshed is not None and refreshed.company_id is not None
+        change = await change_company(
+            uow,
+            refreshed,
+            before.company_id if before else None,
+            refreshed.company_id,
+            profile,
+            lead_id,
+            now,
+        )
+        if change is not None:
+            await reindex_contact(uow, change.contact, now)
+            company_id = change.company_id
     match = LeadMatch(
         decision="confirmed",
         score=before.score if before else 1.0,
         contact_id=contact.id,
-        company_id=contact.company_id or (before.company_id if before else None),
+        company_id=company_id,
         is_repeat=True,
         explanation=explanation,
         duplicate_of_id=before.duplicate_of_id if before else None,
@@ -188,6 +205,29 @@ async def confirm_match(
     await uow.identity.unindex(Entity.LEAD, [lead_id])
     await _audit(uow, actor, lead_id, "match_confirmed", before, match, now, learned=learned)
     return match
+
+
+def _changed_jobs(before: LeadMatch | None, contact: Contact) -> bool:
+    """The confirmed lead names a company the contact is not at: a known other company, or
+    the detector saw another identified company (an INN, a corporate domain) on it."""
+    if before is None or contact.company_id is None:
+        return False
+    if before.company_id is not None and before.company_id != contact.company_id:
+        return True
+    candidate: dict[str, Any] = next(
+        (
+            c
+            for c in before.explanation.get("candidates", [])
+            if c.get("entity") == Entity.CONTACT.value and c.get("id") == contact.id
+        ),
+        {},
+    )
+    return any(
+        e.get("field") == "company"
+        and e.get("outcome") == Outcome.CONFLICT.value
+        and e.get("weight", 0) <= OTHER_COMPANY_WEIGHT
+        for e in candidate.get("evidence", [])
+    )
 
 
 async def reject_match(
@@ -224,6 +264,14 @@ async def reject_match(
     await uow.leads.record_match(lead_id, match, None, now)
     if was_linked:
         await uow.leads.unlink_contact(lead_id, now)
+        contact = await uow.identity.get_contact(contact_id)
+        restored = (
+            None
+            if contact is None
+            else await undo_company_change(uow, contact, lead_id, actor, now)
+        )
+        if restored is not None:
+            await reindex_contact(uow, restored, now)
     await _audit(uow, actor, lead_id, "match_rejected", before, match, now)
     return match
 

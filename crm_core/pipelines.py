@@ -80,6 +80,7 @@ class Stage:
     kind: StageKind = StageKind.OPEN
     required_fields: tuple[str, ...] = ()
     tasks_on_enter: tuple[StageTask, ...] = ()
+    color: str | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -366,6 +367,13 @@ def _pending(deal: DealState, actor_role: Role, verb: str) -> LostRequest:
 
 def _plan_tasks(stage: Stage, now: datetime) -> tuple[PlannedTask, ...]:
     return tuple(PlannedTask(t, now + t.due_in) for t in stage.tasks_on_enter)
+
+
+def plan_relocation(target: Stage, reason: str | None, now: datetime) -> MovePlan:
+    """A head empties a stage into `target` (the order rules aside: the stage is going away);
+    the deal enters it as on any move, with its tasks on entry; a lost deal keeps `reason`."""
+    _require_aware(now, "now")
+    return MovePlan(MoveOutcome.MOVED, target, _plan_tasks(target, now), reason)
 
 
 def _is_missing(value: object) -> bool:

@@ -64,13 +64,79 @@ async def route_lead(
 ) -> AssignmentRecord:
     """Assign a new lead (owner first, then the queue), store why, notify the assignee."""
     owner = await client_owner(uow, lead, team, now)
-    if queue is None:
-        decision = _without_queue(owner)
-    else:
-        decision = assign(queue, await _load(uow, queue, team, now), now, owner=owner)
+    decision = await choose(uow, queue, team, now, owner=owner)
     record = await _apply(uow, lead, queue, team, decision, now)
     await uow.outbox.enqueue(new_lead_for_heads(team, lead, record, now), now)
     return record
+
+
+async def choose(
+    uow: UnitOfWork,
+    queue: Queue | None,
+    team: Team,
+    now: datetime,
+    *,
+    owner: OwnerHint | None = None,
+) -> Assignment:
+    """Who a new lead goes to (the owner first, then the queue's rules), read only: routing
+    applies the answer, a preview shows it."""
+    if queue is None:
+        return _without_queue(owner)
+    return assign(queue, await _load(uow, queue, team, now), now, owner=owner)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """A queue member as the assignment sees them right now."""
+
+    manager_id: int
+    name: str
+    weight: int
+    daily_capacity: int | None
+    active: bool
+    on_duty: bool
+    absent: bool
+    assigned_today: int
+    served: int
+
+    @property
+    def at_capacity(self) -> bool:
+        """Whether today's leads reached the daily capacity."""
+        return self.daily_capacity is not None and self.assigned_today >= self.daily_capacity
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePreview:
+    """Who a new client's lead would go to now, why, and each member's state (nothing is
+    written: the same choice as `route_lead`, not applied)."""
+
+    decision: Assignment
+    members: tuple[MemberState, ...]
+
+
+async def preview_queue(
+    uow: UnitOfWork, queue: Queue | None, team: Team, now: datetime
+) -> QueuePreview:
+    """A dry run of routing a new client's lead through the queue (None: no queue)."""
+    if queue is None:
+        return QueuePreview(_without_queue(None), ())
+    load = await _load(uow, queue, team, now)
+    decision = assign(queue, load, now)
+    members = tuple(
+        MemberState(
+            manager_id=m.manager_id,
+            name=m.name,
+            weight=m.weight,
+            daily_capacity=m.daily_capacity,
+            active=m.active,
+            on_duty=m.availability.is_on_duty(now),
+            absent=m.availability.is_absent(now),
+            assigned_today=load.get(m.manager_id, ManagerLoad()).assigned_today,
+            served=load.get(m.manager_id, ManagerLoad()).served,
+        )
+        for m in queue.members
+    )
+    return QueuePreview(decision, members)
 
 
 def new_lead_for_heads(

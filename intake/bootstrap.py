@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from channels.webform.spec import FormSpec
 from config import Settings
@@ -17,7 +18,9 @@ from crm_core.model import InboxItem, NewManager
 from crm_core.storage import Storage, open_storage
 from dedupe.detector import Detector
 from intake.call_rules import call_rules
+from intake.channel_overrides import stored_overrides, with_overrides
 from intake.clock import utcnow
+from intake.form_submissions import SubmissionLog
 from intake.inbox import InboxWriter
 from intake.metrics import Metrics
 from intake.notify.sse import EventHub
@@ -25,7 +28,7 @@ from intake.pbx_clocks import PbxClocks
 from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
-from intake.sales_setup import build_pipelines, pipeline_for, queue_for, source_route
+from intake.sales_setup import build_pipelines, junk_reasons, lead_route
 from intake.team_settings import new_manager, seed_and_sync, stored_sales, with_sales
 from intake.worker import InboxWorker
 
@@ -58,6 +61,13 @@ class Services:
     pbx_clocks: PbxClocks = field(default_factory=PbxClocks)
     # The sales-settings version the team and queues were last built from.
     settings_version: int = -1
+    # Each form's last submission and its fate (the head's forms page).
+    form_log: SubmissionLog = field(default_factory=SubmissionLog)
+    # The file's channel sections, under the heads' stored overrides (intake.channel_overrides).
+    file_channels: Mapping[str, Any] | None = None
+    # The poller groups' catch-up with the settings as loaded (channel_polling): a process
+    # that changed them itself calls these rather than wait for the groups' next look.
+    follow_settings: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -95,11 +105,22 @@ async def load_team(services: Services) -> bool:
         ):
             return False
         stored = await stored_sales(uow, services.settings)
-    settings = with_sales(services.settings, stored)
+        overrides = await stored_overrides(uow)
+    if services.file_channels is None:
+        services.file_channels = services.settings.channel_sections
+    channels = with_overrides(services.file_channels, overrides)
+    # The stored lines and extensions go over the file's `[telephony]`, so after the channels.
+    settings = with_sales(replace(services.settings, channel_sections=channels), stored)
     services.settings = settings
     services.forms = form_specs(settings)
-    services.sales.settings = with_sales(services.sales.settings, stored)
+    services.sales.settings = with_sales(
+        replace(services.sales.settings, channel_sections=channels), stored
+    )
     services.sales.pipelines = build_pipelines(services.sales.settings)
+    # In place: whoever holds the dict (a page, the bot's keyboard) sees the new reasons.
+    reasons = services.sales.junk_reasons
+    reasons.clear()
+    reasons.update(junk_reasons(services.sales.settings))
     services.sales.refresh(managers)
     services.settings_version = version
     return True
@@ -171,13 +192,8 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
 
     def resolve_route(channel: str, source: str) -> Route:
         # The sales setup as last loaded: a head's change routes the next lead.
-        current = sales.settings
-        form = source if channel == "webform" and current.form(source) else None
-        # A Telegram bot or VK community may name its own queue and pipeline.
-        own_queue, own_pipeline = source_route(current, channel, source)
-        queue = own_queue or queue_for(current, form=form, channel=channel)
-        pipeline = own_pipeline or pipeline_for(current, form=form, queue=queue)
-        return Route(queue=queue, pipeline=pipeline)
+        route = lead_route(sales.settings, channel, source)
+        return Route(queue=route.queue, pipeline=route.pipeline)
 
     def processed(item: InboxItem, handled: Handled) -> None:
         if handled.lead_created:

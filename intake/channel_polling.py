@@ -4,9 +4,10 @@ failure handling and the group-committed store of a batch."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -93,6 +94,102 @@ async def running(pollers: Mapping[K, P]) -> AsyncIterator[Mapping[K, P]]:
             await poller.stop()
 
 
+# How often a poller group looks whether the settings were reloaded (a head's change).
+FOLLOW_SECONDS = 0.2
+S = TypeVar("S")
+
+
+@asynccontextmanager
+async def following_settings(
+    services: Services,
+    wanted: Callable[[Services], Mapping[str, S]],
+    make: Callable[[S], ChannelPoller],
+    *,
+    every: float = FOLLOW_SECONDS,
+) -> AsyncIterator[Mapping[str, ChannelPoller]]:
+    """Run a poller for each source `wanted(services)` names, kept in step with the settings
+    as they are reloaded (`services.settings_version`): a source switched to polling gets a
+    poller, one switched away loses it, a changed one is retuned or restarted; without a
+    restart of the service. Yields the live mapping of pollers by source name."""
+    live: dict[str, ChannelPoller] = {}
+    current: dict[str, S] = {}
+    lock = asyncio.Lock()
+
+    async def reconcile() -> None:
+        async with lock:
+            await _reconcile()
+
+    async def _reconcile() -> None:
+        want = dict(wanted(services))
+        for name, poller in list(live.items()):
+            new = want.get(name)
+            if new == current[name]:
+                continue
+            if new is not None and poller.retune(new):
+                current[name] = new
+                continue
+            del live[name], current[name]
+            await poller.stop()
+        for name, value in want.items():
+            if name not in live:
+                poller = make(value)
+                poller.start()
+                live[name], current[name] = poller, value
+
+    async def follow(seen: int) -> None:
+        while True:
+            await asyncio.sleep(every)
+            if services.settings_version == seen:
+                continue
+            seen = services.settings_version
+            try:
+                await reconcile()
+            except Exception:  # a bad source must not end the following for the others
+                log.exception("channel_pollers_reconcile_failed")
+
+    # The version read before the first reconcile: a change while it runs is not missed.
+    seen = services.settings_version
+    await reconcile()
+    task = asyncio.create_task(follow(seen), name="channel-pollers-follow")
+    services.follow_settings.append(reconcile)
+    try:
+        yield live
+    finally:
+        services.follow_settings.remove(reconcile)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for poller in list(live.values()):
+            await poller.stop()
+
+
+class PrefixedPollers(Mapping[str, "ChannelPoller"]):
+    """Several groups' live mappings seen as one, each name as "<prefix>:<name>"."""
+
+    def __init__(self) -> None:
+        self._groups: list[tuple[str, Mapping[str, ChannelPoller]]] = []
+
+    def add(self, prefix: str, pollers: Mapping[str, ChannelPoller]) -> None:
+        """Show another group's pollers (the mapping is read live)."""
+        self._groups.append((prefix, pollers))
+
+    def _items(self) -> dict[str, ChannelPoller]:
+        return {
+            f"{prefix}:{name}": poller
+            for prefix, pollers in self._groups
+            for name, poller in list(pollers.items())
+        }
+
+    def __getitem__(self, key: str) -> ChannelPoller:
+        return self._items()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+
 class ChannelPoller(ABC):
     """One source polled in a loop; failures are recorded, logged and retried, never raised.
 
@@ -155,6 +252,11 @@ class ChannelPoller(ABC):
     def _transient(self, err: Exception) -> bool:
         """Failures that pass by themselves (retried with backoff, not at the slow cap)."""
         return isinstance(err, ChannelUnavailable)
+
+    def retune(self, settings: Any) -> bool:
+        """Take changed settings of the source without a restart, if this poller can (the
+        same account, another auto-reply text); False: stop it and start a new one."""
+        return False
 
     @property
     def running(self) -> bool:

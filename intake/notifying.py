@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -33,10 +33,13 @@ COALESCE_SECONDS = 0.05
 
 
 def build_notifiers(
-    settings: Settings, hub: EventHub, storage: Storage
+    settings: Settings,
+    hub: EventHub,
+    storage: Storage,
+    reasons: Mapping[str, str] | None = None,
 ) -> tuple[dict[NotificationChannel, Notifier], list[Closable]]:
     """The in-app stream always; Telegram and e-mail when configured (and what to close).
-    The managers' bot keeps its cards in `storage`."""
+    The managers' bot keeps its cards in `storage` and names junk reasons from `reasons`."""
     config = settings.notifications
     notifiers: dict[NotificationChannel, Notifier] = {NotificationChannel.SSE: SseNotifier(hub)}
     closable: list[Closable] = []
@@ -48,7 +51,7 @@ def build_notifiers(
         # under it).
         from workplace.bot.notifier import manager_bot_notifier
 
-        cards = manager_bot_notifier(settings, storage, utcnow)
+        cards = manager_bot_notifier(settings, storage, utcnow, reasons)
         notifiers[NotificationChannel.TELEGRAM] = cards
         closable.append(cards)
     elif config.telegram_bot_token:
@@ -84,7 +87,7 @@ async def running_notifications(
 
     `wake` starts the dispatcher (Telegram, e-mail), `live_wake` the in-app feed.
     """
-    notifiers, closable = build_notifiers(settings, hub, storage)
+    notifiers, closable = build_notifiers(settings, hub, storage, sales.junk_reasons)
 
     @asynccontextmanager
     async def outbox() -> AsyncIterator[OutboxPort]:

@@ -6,6 +6,8 @@ Pure: no I/O. Manager ids live in the database, so the caller passes them in.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 
 from channels.registry import CHANNELS
 from config.reader import ConfigError
@@ -47,6 +49,7 @@ def pipeline_of(configured: PipelineSettings) -> Pipeline:
             kind=StageKind(stage.kind),
             required_fields=stage.required_fields,
             tasks_on_enter=tuple(StageTask(t.title, t.due_in, t.task_type) for t in stage.tasks),
+            color=stage.color,
         )
         for stage in configured.stages
     )
@@ -86,13 +89,56 @@ def build_queue(
 
 def queue_for(settings: Settings, *, form: str | None, channel: str) -> str | None:
     """The form's queue, else the first queue listing the channel, else the first queue."""
+    return queue_choice(settings, form=form, channel=channel)[0]
+
+
+class RoutedBy(StrEnum):
+    """Which rule picked a lead's queue."""
+
+    SOURCE = "source"  # the channel's source (a bot, VK community, mailbox) names it
+    FORM = "form"
+    CHANNEL = "channel"  # the queue lists the channel
+    FIRST_QUEUE = "first_queue"
+    NONE = "none"  # no queue is configured
+
+
+def queue_choice(
+    settings: Settings, *, form: str | None, channel: str
+) -> tuple[str | None, RoutedBy]:
+    """`queue_for` and which rule gave it."""
     configured = settings.form(form) if form is not None else None
     if configured is not None and configured.queue is not None:
-        return configured.queue
+        return configured.queue, RoutedBy.FORM
     listing = next((q.key for q in settings.queues if channel in q.channels), None)
     if listing is not None:
-        return listing
-    return settings.queues[0].key if settings.queues else None
+        return listing, RoutedBy.CHANNEL
+    if settings.queues:
+        return settings.queues[0].key, RoutedBy.FIRST_QUEUE
+    return None, RoutedBy.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRoute:
+    """The queue and pipeline a channel's lead goes to, and which rule picked the queue."""
+
+    queue: str | None
+    pipeline: str | None
+    routed_by: RoutedBy
+    form: str | None = None
+
+
+def lead_route(settings: Settings, channel: str, source: str) -> LeadRoute:
+    """Where a lead from a channel's source goes: a form's own queue and pipeline, a Telegram
+    bot's or VK community's own, else the channel's queue and the first pipeline."""
+    form = source if channel == "webform" and settings.form(source) else None
+    own_queue, own_pipeline = source_route(settings, channel, source)
+    queue: str | None
+    if own_queue:
+        queue, routed_by = own_queue, RoutedBy.SOURCE
+    else:
+        queue, routed_by = queue_choice(settings, form=form, channel=channel)
+    pipeline = own_pipeline or pipeline_for(settings, form=form, queue=queue)
+    return LeadRoute(queue, pipeline, routed_by, form)
 
 
 def source_route(settings: Settings, channel: str, source: str) -> tuple[str | None, str | None]:

@@ -19,30 +19,50 @@ from typing import Any
 from config import Settings
 from config.reader import ConfigError
 from config.sales_documents import (
+    EXTENSIONS,
+    JUNK_REASONS,
     KEY_FIELDS,
     KINDS,
+    LINES,
     check_documents,
     documents_of,
     sales_environ,
 )
 from config.settings import SalesSection
+from config.telephony_settings import normalize_line
 from crm_core.errors import NotFound, RuleError
 from crm_core.handover import ensure_no_open_work
 from crm_core.model import AuditEntry, Manager
 from crm_core.storage.ports import StoredSetting, UnitOfWork
 from intake.bootstrap import Services, load_team
 from intake.clock import utcnow
+from intake.pipeline_changes import stages_keep_their_deals
 from intake.team_settings import MANAGERS, new_manager, stored_documents
 
 STALE = "изменено другим пользователем"
 SOURCE = "settings"
-EDITABLE = ("queues", "pipelines", "forms")
+EDITABLE = ("queues", "pipelines", "forms", JUNK_REASONS, LINES, EXTENSIONS)
+# A kind whose key is written many ways: a phone line "+7 (495) 123-45-67" is 74951234567.
+KEY_SPELLINGS: dict[str, Callable[[str], str]] = {LINES: normalize_line}
 
 Guard = Callable[[UnitOfWork, Mapping[str, Any] | None, Mapping[str, Any] | None], Awaitable[None]]
 """A kind's own check of a change (before, after; None for a new or deleted object), run in
 the change's transaction: e.g. a stage holding deals cannot be removed."""
 
 GUARDS: dict[str, list[Guard]] = {kind: [] for kind in KINDS}
+GUARDS["pipelines"].append(stages_keep_their_deals)
+# /api/v1/settings/queues/preview is the routing preview, not a queue's.
+RESERVED_QUEUE_KEYS = frozenset({"preview"})
+
+
+async def _reserved_queue_key(
+    uow: UnitOfWork, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> None:
+    if before is None and after is not None and after.get("key") in RESERVED_QUEUE_KEYS:
+        raise RuleError("invalid_field", "key", f"{after['key']!r} is a reserved word", 422)
+
+
+GUARDS["queues"].append(_reserved_queue_key)
 
 
 async def list_documents(services: Services, kind: str) -> list[StoredSetting]:
@@ -53,6 +73,7 @@ async def list_documents(services: Services, kind: str) -> list[StoredSetting]:
 
 async def get_document(services: Services, kind: str, key: str) -> StoredSetting:
     """One stored object (NotFound naming the key when there is none)."""
+    key = key_of_path(kind, key)
     async with services.storage.reader() as uow:
         found = await uow.settings.get(kind, key)
     if found is None:
@@ -65,6 +86,7 @@ async def create_document(
 ) -> StoredSetting:
     """Add a queue, pipeline or form (409 when the key is taken, 422 when a rule breaks)."""
     now = utcnow()
+    doc = _spelled(kind, doc)
     key = _key_of(kind, doc)
     async with services.storage.transaction() as uow:
         documents = await stored_documents(uow, services.settings)
@@ -92,7 +114,8 @@ async def update_document(
 ) -> StoredSetting:
     """Replace an object if nobody changed it since `version` (409 «изменено другим
     пользователем» otherwise); its key cannot change."""
-    given = _given({**doc, KEY_FIELDS[kind]: doc.get(KEY_FIELDS[kind], key)})
+    key = key_of_path(kind, key)
+    given = _spelled(kind, _given({**doc, KEY_FIELDS[kind]: doc.get(KEY_FIELDS[kind], key)}))
     if given[KEY_FIELDS[kind]] != key:
         raise RuleError("invalid_field", "key", f"a {_noun(kind)}'s key cannot change", 422)
     now = utcnow()
@@ -118,12 +141,13 @@ async def delete_document(
     """Delete an object (refused while anything still names it: a form its queue, a channel
     its pipeline...); with `version`, only if nobody changed it since."""
     now = utcnow()
+    key = key_of_path(kind, key)
     async with services.storage.transaction() as uow:
         before = await _current(uow, kind, key, version)
         documents = await stored_documents(uow, services.settings)
         del documents[kind][_index(documents[kind], kind, key)]
+        _still_named(services, kind, key, documents)
         _checked(documents, services.settings)
-        _still_named(services, kind, key)
         await _guard(uow, kind, before.data, None)
         if not await uow.settings.remove(kind, key, before.version):
             raise RuleError("version_conflict", "version", STALE)
@@ -280,11 +304,40 @@ def _refusal(err: ConfigError, own_prefix: str = "") -> RuleError:
     return RuleError("invalid_field", field, message, 422)
 
 
-def _still_named(services: Services, kind: str, key: str) -> None:
-    """A channel source (a Telegram bot, VK community, mailbox...) naming the object."""
+def key_of_path(kind: str, key: str) -> str:
+    """An object's key as stored, however the path spells it (a phone line's digits)."""
+    spelling = KEY_SPELLINGS.get(kind)
+    return key if spelling is None else spelling(key)
+
+
+def _spelled(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    field = KEY_FIELDS[kind]
+    spelling = KEY_SPELLINGS.get(kind)
+    if spelling is None or not isinstance(doc.get(field), str):
+        return dict(doc)
+    return {**doc, field: spelling(doc[field])}
+
+
+def _still_named(
+    services: Services,
+    kind: str,
+    key: str,
+    documents: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> None:
+    """A channel source (a Telegram bot, VK community, mailbox...) or a phone line naming the
+    object."""
     attribute = {"queues": "queue", "pipelines": "pipeline"}.get(kind)
     if attribute is None:
         return
+    for line in (documents or {}).get(LINES, ()):
+        if line.get(attribute) == key:
+            raise RuleError(
+                "still_used",
+                "key",
+                f"{_noun(kind)} {key!r} is named by the phone line {line.get('line')!r}:"
+                " change that first",
+                409,
+            )
     for section in services.settings.channel_sections.values():
         for source in section if isinstance(section, tuple) else ():
             if getattr(source, attribute, None) == key:

@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 
 MANAGERS = "managers"
 SEED_ACTOR = "seed"
+# How the file writes a kind that is not a `[[kind]]` table.
+FILE_TABLES = {
+    "junk_reasons": "[leads] junk_reasons",
+    "lines": "[telephony.lines]",
+    "extensions": "[telephony.extensions]",
+}
+TELEPHONY = "telephony"  # the channel section holding the phone lines and extensions
 DATABASE_SOURCE = "database"
 
 
@@ -61,14 +68,22 @@ async def seed_and_sync(uow: UnitOfWork, settings: Settings, now: datetime) -> N
             len(stored.queues),
             len(stored.pipelines),
             len(stored.forms),
-            ", ".join(f"[[{kind}]]" for kind in ruled),
+            ", ".join(FILE_TABLES.get(kind, f"[[{kind}]]") for kind in ruled),
         )
     await sync_managers(uow, [new_manager(m) for m in stored.managers], now)
 
 
 def file_sales(settings: Settings) -> SalesSection:
     """The sales setup a Settings object holds."""
-    return SalesSection(settings.managers, settings.queues, settings.pipelines, settings.forms)
+    return SalesSection(
+        settings.managers,
+        settings.queues,
+        settings.pipelines,
+        settings.forms,
+        settings.leads,
+        settings.telephony.lines,
+        settings.telephony.extensions,
+    )
 
 
 async def stored_documents(uow: UnitOfWork, settings: Settings) -> dict[str, list[dict[str, Any]]]:
@@ -101,13 +116,21 @@ async def stored_managers(uow: UnitOfWork) -> tuple[ManagerSettings, ...] | None
 
 
 def with_sales(settings: Settings, sales: SalesSection) -> Settings:
-    """The settings with this sales setup in place of the file's."""
+    """The settings with this sales setup in place of the file's (the junk reasons, and the
+    phone lines and extensions in `[telephony]`)."""
+    sections = dict(settings.channel_sections)
+    if TELEPHONY in sections or sales.lines or sales.extensions:
+        sections[TELEPHONY] = replace(
+            settings.telephony, lines=dict(sales.lines), extensions=dict(sales.extensions)
+        )
     return replace(
         settings,
         managers=sales.managers,
         queues=sales.queues,
         pipelines=sales.pipelines,
         forms=sales.forms,
+        leads=sales.leads,
+        channel_sections=sections,
     )
 
 

@@ -10,7 +10,7 @@ between makes Telegram serve the batch again, and the inbox's unique (channel, e
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,8 @@ from intake.channel_polling import (
     CountOutcome,
     InboxStore,
     fetched_item,
+    following_settings,
     outcome_counter,
-    running,
 )
 from intake.clock import utcnow
 from intake.reply_gate import ReplyGate, reply_window
@@ -61,6 +61,7 @@ class TelegramPoller(ChannelPoller):
         backoff_min: float = BACKOFF_MIN_SECONDS,
         backoff_max: float = BACKOFF_MAX_SECONDS,
         replies: ReplyGate | None = None,
+        current: Callable[[str], TelegramBotSettings | None] | None = None,
     ) -> None:
         if not bot.token:
             raise ValueError(f"telegram bot {bot.name!r} has no token to poll with")
@@ -75,6 +76,8 @@ class TelegramPoller(ChannelPoller):
             backoff_max=backoff_max,
         )
         self.bot = bot
+        # The bot's settings as last reloaded (a head's new auto-reply counts at once).
+        self._current = current
         self._poll_timeout = poll_timeout
         self._client = UpdatesClient(bot.token, bot.api_base)
         # None: Telegram starts from its oldest unconfirmed update (it keeps them 24 h), so
@@ -83,6 +86,19 @@ class TelegramPoller(ChannelPoller):
 
     async def _close_client(self) -> None:
         await self._client.close()
+
+    def retune(self, settings: Any) -> bool:
+        """A new auto-reply (or any change but the token and API address) applies at once."""
+        if not isinstance(settings, TelegramBotSettings):
+            return False
+        if (settings.token, settings.api_base, settings.mode) != (
+            self.bot.token,
+            self.bot.api_base,
+            self.bot.mode,
+        ):
+            return False
+        self.bot = settings
+        return True
 
     def _transient(self, err: Exception) -> bool:
         # A conflict passes by itself when the other instance stops (a rolling deploy).
@@ -163,12 +179,13 @@ class TelegramPoller(ChannelPoller):
     async def _reply(self, events: list[InboundEvent]) -> None:
         """Send the configured auto-reply to each new message's sender; a failed send is
         logged, never retried: the message itself is stored already."""
-        if not self.bot.auto_reply:
+        bot = (self._current(self.bot.name) if self._current else None) or self.bot
+        if not bot.auto_reply:
             return
         for event in events:
-            call = auto_reply(event, self.bot.auto_reply, ask_phone=self.bot.ask_phone)
+            call = auto_reply(event, bot.auto_reply, ask_phone=bot.ask_phone)
             if call is None or not self._replies.allow(
-                f"{self.bot.name}:{call['chat_id']}", reply_window(self.bot)
+                f"{bot.name}:{call['chat_id']}", reply_window(bot)
             ):
                 continue
             params = {k: v for k, v in call.items() if k != "method"}
@@ -183,16 +200,32 @@ class TelegramPoller(ChannelPoller):
 @asynccontextmanager
 async def running_pollers(
     services: Services,
-) -> AsyncIterator[Mapping[str, TelegramPoller]]:
-    """Poll every `mode = "polling"` bot until the block ends; yields the pollers by bot name.
+) -> AsyncIterator[Mapping[str, ChannelPoller]]:
+    """Poll every `mode = "polling"` bot until the block ends; yields the pollers by bot name,
+    kept in step with the settings (a head switching a bot's mode on the channels page).
 
     Exit this before the inbox writer stops, so no store is cut short.
     """
     count = outcome_counter(services, CHANNEL)
-    pollers = {
-        bot.name: TelegramPoller(bot, services.writer, count, utcnow, replies=services.replies)
-        for bot in services.settings.telegram_bots
-        if bot.mode == POLLING_MODE
-    }
-    async with running(pollers) as started:
+
+    def wanted(services: Services) -> dict[str, TelegramBotSettings]:
+        return {
+            bot.name: bot
+            for bot in services.settings.telegram_bots
+            if bot.mode == POLLING_MODE and bot.token
+        }
+
+    def make(bot: TelegramBotSettings) -> ChannelPoller:
+        return TelegramPoller(
+            bot,
+            services.writer,
+            count,
+            utcnow,
+            replies=services.replies,
+            current=lambda name: next(
+                (b for b in services.settings.telegram_bots if b.name == name), None
+            ),
+        )
+
+    async with following_settings(services, wanted, make) as started:
         yield started

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from channels.errors import ChannelError
 from channels.telegram.polling import UpdatesClient
@@ -21,8 +21,8 @@ from intake.channel_polling import (
     Clock,
     CountOutcome,
     InboxStore,
+    following_settings,
     outcome_counter,
-    running,
 )
 from intake.clock import utcnow
 
@@ -56,9 +56,17 @@ class TelegramWebhookWatch(ChannelPoller):
         super().__init__("telegram_webhook", f"bot={bot.name}", writer, metrics, clock)
         self._check_seconds = check_seconds
         self._client = UpdatesClient(bot.token, bot.api_base)
+        self._account = (bot.token, bot.api_base)
 
     async def _close_client(self) -> None:
         await self._client.close()
+
+    def retune(self, settings: Any) -> bool:
+        """Only the token and API address matter to the watch."""
+        return isinstance(settings, TelegramBotSettings) and self._account == (
+            settings.token,
+            settings.api_base,
+        )
 
     async def poll_once(self) -> float:
         """One getWebhookInfo; returns the wait before the next."""
@@ -99,13 +107,20 @@ class TelegramWebhookWatch(ChannelPoller):
 @asynccontextmanager
 async def running_webhook_watches(
     services: Services,
-) -> AsyncIterator[Mapping[str, TelegramWebhookWatch]]:
-    """Watch every webhook-mode bot that has its token; yields the watches by bot name."""
+) -> AsyncIterator[Mapping[str, ChannelPoller]]:
+    """Watch every webhook-mode bot that has its token; yields the watches by bot name,
+    kept in step with the settings (a bot switched to polling loses its watch)."""
     count = outcome_counter(services, "telegram")
-    watches = {
-        bot.name: TelegramWebhookWatch(bot, services.writer, count, utcnow)
-        for bot in services.settings.telegram_bots
-        if bot.mode == WEBHOOK_MODE and bot.token
-    }
-    async with running(watches) as started:
+
+    def wanted(services: Services) -> dict[str, TelegramBotSettings]:
+        return {
+            bot.name: bot
+            for bot in services.settings.telegram_bots
+            if bot.mode == WEBHOOK_MODE and bot.token
+        }
+
+    def make(bot: TelegramBotSettings) -> ChannelPoller:
+        return TelegramWebhookWatch(bot, services.writer, count, utcnow)
+
+    async with following_settings(services, wanted, make) as started:
         yield started

@@ -1,6 +1,7 @@
 """A Bot API stand-in on localhost for the managers' bot: getMe, getUpdates (long polling
 with offsets), sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
-setMyCommands.
+setMyCommands; and a company bot's webhook: setWebhook, deleteWebhook, getWebhookInfo
+(getUpdates is refused with Telegram's 409 while a webhook is set).
 
 It speaks Telegram's wire format: calls arrive as form fields (aiogram's way; JSON works
 too), nested objects such as reply_markup as JSON strings; answers are {"ok": true,
@@ -34,6 +35,15 @@ class ApiCall:
     fields: dict[str, Any]
 
 
+class Refused(Exception):
+    """A call Telegram refuses: its error_code and description."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
 @dataclass
 class BotApiStandIn:
     """The Bot API for one token; `calls` in arrival order, `messages` as currently shown."""
@@ -46,6 +56,9 @@ class BotApiStandIn:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     # As Telegram does for URLs it deems private (127.0.0.1): BUTTON_URL_INVALID.
     refuse_button_urls: bool = False
+    # The webhook as setWebhook left it ("" when none is set) and its secret_token.
+    webhook_url: str = ""
+    webhook_secret: str | None = None
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -131,15 +144,27 @@ class BotApiStandIn:
                 {"ok": False, "error_code": 400, "description": "Bad Request: BUTTON_URL_INVALID"},
                 status=400,
             )
-        result = handler(fields)
-        if asyncio.iscoroutine(result):
-            result = await result
+        try:
+            result = handler(fields)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except Refused as refusal:
+            return web.json_response(
+                {"ok": False, "error_code": refusal.code, "description": refusal.description},
+                status=refusal.code,
+            )
         return web.json_response({"ok": True, "result": result})
 
     def _getMe(self, fields: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return BOT_USER
 
     async def _getUpdates(self, fields: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
+        if self.webhook_url:
+            raise Refused(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(fields.get("offset") or 0)
         self.pending = [u for u in self.pending if u["update_id"] >= offset]
         timeout = float(fields.get("timeout") or 0)
@@ -189,7 +214,22 @@ class BotApiStandIn:
         return True
 
     def _deleteWebhook(self, fields: dict[str, Any]) -> bool:  # noqa: N802
+        self.webhook_url, self.webhook_secret = "", None
         return True
+
+    def _setWebhook(self, fields: dict[str, Any]) -> bool:  # noqa: N802
+        if not str(fields.get("url", "")).startswith(("http://", "https://")):
+            raise Refused(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        self.webhook_url = fields["url"]
+        self.webhook_secret = fields.get("secret_token")
+        return True
+
+    def _getWebhookInfo(self, fields: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending) if self.webhook_url else 0,
+        }
 
     def _setMyCommands(self, fields: dict[str, Any]) -> bool:  # noqa: N802
         return True

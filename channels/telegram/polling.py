@@ -75,6 +75,18 @@ class UpdatesClient:
             raise ChannelUnavailable("telegram: getWebhookInfo answered with a malformed result")
         return result
 
+    async def set_webhook(self, url: str, secret: str | None) -> None:
+        """Point the bot's updates at `url` (setWebhook), signed with `secret` in the
+        X-Telegram-Bot-Api-Secret-Token header. Raises as `get_updates` does."""
+        body: dict[str, Any] = {"url": url, "allowed_updates": list(ALLOWED_UPDATES)}
+        if secret:
+            body["secret_token"] = secret
+        await self._call("setWebhook", body, self._margin)
+
+    async def delete_webhook(self) -> None:
+        """Remove the bot's webhook so getUpdates works (pending updates are kept)."""
+        await self._call("deleteWebhook", {"drop_pending_updates": False}, self._margin)
+
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Any Bot API method (sendMessage for auto-replies); its result. Raises as
         `get_updates` does."""

@@ -30,6 +30,9 @@ class TelegramBotSettings:
     # A chat is auto-answered once per this many hours (0: every message): the reply greets
     # a conversation, it does not echo each message of it.
     auto_reply_every_hours: float = 12.0
+    # Where the secrets come from (shown on the channels page instead of the secrets).
+    token_env: str = ""
+    webhook_secret_env: str = ""
 
 
 def telegram_bots(root: ConfigTable, env: Mapping[str, str]) -> tuple[TelegramBotSettings, ...]:
@@ -37,6 +40,8 @@ def telegram_bots(root: ConfigTable, env: Mapping[str, str]) -> tuple[TelegramBo
     bots = []
     for s in root.table("telegram").array("bots"):
         name = s.identifier("name")
+        token_env = s.string("token_env", f"LEADINTAKE_TELEGRAM_{name.upper()}_TOKEN")
+        secret_env = s.string("webhook_secret_env", f"LEADINTAKE_TELEGRAM_{name.upper()}_SECRET")
         bots.append(
             TelegramBotSettings(
                 name=name,
@@ -53,6 +58,8 @@ def telegram_bots(root: ConfigTable, env: Mapping[str, str]) -> tuple[TelegramBo
                 auto_reply=_auto_reply(s),
                 ask_phone=s.boolean("ask_phone", True),
                 auto_reply_every_hours=s.number("auto_reply_every_hours", 12.0, minimum=0),
+                token_env=token_env,
+                webhook_secret_env=secret_env,
             )
         )
         if bots[-1].mode == "polling" and not bots[-1].token:

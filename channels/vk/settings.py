@@ -23,6 +23,9 @@ class VkGroupSettings:
     mode: str = "callback"
     access_token: str | None = field(default=None, repr=False)
     api_base: str = "https://api.vk.com/method"
+    # Where the secrets come from (shown on the channels page instead of the secrets).
+    secret_env: str = ""
+    token_env: str = ""
 
     @property
     def name(self) -> str:
@@ -53,6 +56,8 @@ def vk_groups(root: ConfigTable, env: Mapping[str, str]) -> tuple[VkGroupSetting
                     s, env, "token_env", f"LEADINTAKE_VK_{group_id}_TOKEN"
                 ),
                 api_base=s.string("api_base", "https://api.vk.com/method").rstrip("/"),
+                secret_env=s.string("secret_env", f"LEADINTAKE_VK_{group_id}_SECRET"),
+                token_env=s.string("token_env", f"LEADINTAKE_VK_{group_id}_TOKEN"),
             )
         )
         if mode == "longpoll" and not groups[-1].access_token:

@@ -37,6 +37,10 @@ REJECTED_DATA_ERRORS = (
 )
 
 
+# A bulk load's merge sorts millions of rows: minutes where a request's statement takes ms.
+BULK_TIMEOUT_S = 3600.0
+
+
 class PostgresSession:
     """A SqlSession over one asyncpg connection."""
 
@@ -48,6 +52,10 @@ class PostgresSession:
     async def execute(self, sql: str, *args: Any) -> None:
         """Run a statement."""
         await self._conn.execute(sql, *args)
+
+    async def execute_bulk(self, sql: str) -> None:
+        """Run one statement over a whole bulk load, past the pool's command timeout."""
+        await self._conn.execute(sql, timeout=BULK_TIMEOUT_S)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""

@@ -137,9 +137,12 @@ class SqlSalesRepository:
         actor: str,
         now: datetime,
         lost_reason: str | None = None,
+        closed_at: datetime | None = None,
     ) -> None:
-        """Enter a stage: close the current history entry, open a new one."""
-        closed = now if status is not DealStatus.OPEN else None
+        """Enter a stage: close the current history entry, open a new one. A closed deal is
+        closed at `now` unless `closed_at` keeps when it was (a lost deal moved between
+        lost stages)."""
+        closed = (closed_at or now) if status is not DealStatus.OPEN else None
         await self._s.execute(
             "UPDATE deals SET stage = $2, status = $3, stage_entered_at = $4, updated_at = $4,"
             " closed_at = $5, lost_reason = $6, pending_lost = NULL WHERE id = $1",
@@ -208,6 +211,24 @@ class SqlSalesRepository:
             )
             for r in rows
         ]
+
+    async def stage_counts(self, pipeline: str) -> dict[str, int]:
+        """How many deals (open or closed) stand in each stage of a pipeline now."""
+        rows = await self._s.fetch_tuples(
+            "SELECT stage, COUNT(*) FROM deals WHERE pipeline = $1 GROUP BY stage", pipeline
+        )
+        return {str(stage): int(n) for stage, n in rows}
+
+    async def deals_in_stage(self, pipeline: str, stage: str) -> list[Deal]:
+        """Every deal standing in a stage now, oldest first, locked until the transaction
+        ends (PostgreSQL)."""
+        lock = " FOR UPDATE" if self._s.dialect == "postgres" else ""
+        rows = await self._s.fetch(
+            f"SELECT * FROM deals WHERE pipeline = $1 AND stage = $2 ORDER BY id{lock}",
+            pipeline,
+            stage,
+        )
+        return [_deal(r) for r in rows]
 
     # ------------------------------------------------------------------ tasks
 

@@ -18,6 +18,9 @@ class SqlSession(Protocol):
     async def execute(self, sql: str, *args: Any) -> None:
         """Run a statement."""
 
+    async def execute_bulk(self, sql: str) -> None:
+        """Run one statement over a whole bulk load, which may take minutes (no timeout)."""
+
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""
 

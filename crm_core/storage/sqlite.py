@@ -74,6 +74,10 @@ class SqliteSession:
         """Run a statement."""
         await self._conn.execute(_to_sqlite(sql), args)
 
+    async def execute_bulk(self, sql: str) -> None:
+        """Run one statement over a whole bulk load (SQLite has no statement timeout)."""
+        await self._conn.execute(_to_sqlite(sql))
+
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""
         await self._conn.executemany(_to_sqlite(sql), rows)
@@ -123,6 +127,10 @@ class InlineWriteSession:
     async def execute(self, sql: str, *args: Any) -> None:
         """Run a statement."""
         self._conn.execute(_to_sqlite(sql), args)
+
+    async def execute_bulk(self, sql: str) -> None:
+        """Run one statement over a whole bulk load (SQLite has no statement timeout)."""
+        self._conn.execute(_to_sqlite(sql))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""

@@ -6,8 +6,10 @@ from crm_core.storage.audit import SqlAuditRepository
 from crm_core.storage.bot_cards import SqlBotCardRepository
 from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
+from crm_core.storage.catalogue import SqlCatalogueRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
 from crm_core.storage.consents import SqlConsentRepository
+from crm_core.storage.form_submissions import SqlFormSubmissionRepository
 from crm_core.storage.handover import SqlHandOverRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.inbox import SqlInboxRepository
@@ -19,9 +21,11 @@ from crm_core.storage.ports import (
     BotCardRepository,
     BotLinkRepository,
     CallRepository,
+    CatalogueRepository,
     CheckpointRepository,
     ConsentRepository,
     CredentialRepository,
+    FormSubmissionRepository,
     HandOverRepository,
     IdentityRepository,
     InboxRepository,
@@ -30,6 +34,7 @@ from crm_core.storage.ports import (
     OutboxRepository,
     OutgoingMessageRepository,
     ReportRepository,
+    SalesDocumentRepository,
     SalesRepository,
     SettingsRepository,
     TeamRepository,
@@ -39,6 +44,7 @@ from crm_core.storage.ports import (
 from crm_core.storage.replies import SqlOutgoingMessageRepository
 from crm_core.storage.reports import SqlReports
 from crm_core.storage.sales import SqlSalesRepository
+from crm_core.storage.sales_documents import SqlSalesDocumentRepository
 from crm_core.storage.session import SqlSession
 from crm_core.storage.settings import SqlSettingsRepository
 from crm_core.storage.sign_in import SqlCredentialRepository, SqlWebSessionRepository
@@ -70,3 +76,6 @@ class SqlUnitOfWork:
         self.settings: SettingsRepository = SqlSettingsRepository(session)
         self.handover: HandOverRepository = SqlHandOverRepository(session)
         self.bot_cards: BotCardRepository = SqlBotCardRepository(session)
+        self.form_submissions: FormSubmissionRepository = SqlFormSubmissionRepository(session)
+        self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
+        self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)

@@ -18,16 +18,20 @@ from intake.bootstrap import (
     prepare_storage,
     refreshing_team,
 )
-from intake.channel_polling import ChannelPoller
+from intake.channel_polling import PrefixedPollers
 from intake.channel_watch import channel_watch
+from intake.form_submissions import flushing
 from intake.http import (
     calls,
+    catalogue,
     contacts,
     conversations,
     events,
     leads,
     merges,
     ops,
+    queue_preview,
+    quotes,
     reports,
     sales,
     settings_managers,
@@ -40,7 +44,7 @@ from intake.http.openapi import openapi_document
 from intake.http.ratelimit import FORM_LIMITER, FormRateLimiter
 from intake.http.request_validation import request_validation_middleware
 from intake.http.responses import json_response
-from intake.http.settings_documents import document_routes
+from intake.http.settings_documents import document_routes, move_deals_route
 from intake.http.slow_clients import body_timeout_middleware, server_args
 from intake.http.smartcaptcha import smartcaptcha_ctx
 from intake.http.uploads import upload_middleware
@@ -78,6 +82,7 @@ def create_app(
     setup_workplace(app)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_inbox_ctx)
+    app.cleanup_ctx.append(_form_log_ctx)
     # After the inbox: pollers stop before the writer they store through.
     app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
@@ -147,6 +152,25 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/settings/managers/{login}", settings_managers.get_route),
     ("PUT", "/api/v1/settings/managers/{login}", settings_managers.update_route),
     ("DELETE", "/api/v1/settings/managers/{login}", settings_managers.deactivate_route),
+    ("POST", "/api/v1/settings/pipelines/{key}/stages/{stage}/move-deals", move_deals_route),
+    # Before the queues' `/{key}` routes (document_routes), which would take "preview" for a key.
+    ("GET", "/api/v1/settings/queues/preview", queue_preview.route_preview_route),
+    ("GET", "/api/v1/settings/queues/{key}/preview", queue_preview.queue_preview_route),
+    ("GET", "/api/v1/products", catalogue.list_products_route),
+    ("POST", "/api/v1/products", catalogue.create_product_route),
+    ("POST", "/api/v1/products/import", catalogue.import_products_route),
+    ("GET", "/api/v1/products/{product_id}", catalogue.get_product_route),
+    ("PUT", "/api/v1/products/{product_id}", catalogue.update_product_route),
+    ("DELETE", "/api/v1/products/{product_id}", catalogue.delete_product_route),
+    ("GET", "/api/v1/price-lists", catalogue.list_price_lists_route),
+    ("POST", "/api/v1/price-lists", catalogue.create_price_list_route),
+    ("GET", "/api/v1/price-lists/{price_list_id}", catalogue.get_price_list_route),
+    ("PUT", "/api/v1/price-lists/{price_list_id}", catalogue.update_price_list_route),
+    ("DELETE", "/api/v1/price-lists/{price_list_id}", catalogue.delete_price_list_route),
+    ("POST", "/api/v1/deals/{deal_id}/quotes", quotes.create_quote_route),
+    ("GET", "/api/v1/deals/{deal_id}/quotes", quotes.list_deal_quotes_route),
+    ("GET", "/api/v1/quotes/{quote_id}", quotes.get_quote_route),
+    ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
 )
 
 
@@ -194,15 +218,23 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     await services.worker.stop()
 
 
+async def _form_log_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with flushing(services.form_log, services.storage):
+        yield
+
+
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     """Every poller the registered channels declare, watched, and stopped in reverse."""
     services = app[SERVICES]
     async with AsyncExitStack() as stack:
-        pollers: dict[str, ChannelPoller] = {}
+        # Live: a group following the settings starts and stops pollers as they change.
+        pollers = PrefixedPollers()
         for spec in CHANNELS:
             for group in spec.pollers:
-                started = await stack.enter_async_context(group.start.load()(services))
-                pollers.update({f"{group.prefix}:{name}": p for name, p in started.items()})
+                pollers.add(
+                    group.prefix, await stack.enter_async_context(group.start.load()(services))
+                )
         app[CHANNEL_POLLERS] = pollers
         watch = channel_watch(services, pollers)
         watch.start()

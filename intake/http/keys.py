@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -13,7 +13,7 @@ from intake.channel_polling import ChannelPoller
 
 SERVICES = web.AppKey("services", Services)
 # Pollers of the channels that fetch their events, by "telegram:<bot>" / "vk:<group id>".
-CHANNEL_POLLERS = web.AppKey("channel_pollers", dict[str, ChannelPoller])
+CHANNEL_POLLERS = web.AppKey("channel_pollers", Mapping[str, ChannelPoller])
 # False under `serve --no-worker`: a `leadintake worker` process drains the inbox.
 WORKER_IN_PROCESS = web.AppKey("worker_in_process", bool)
 CURRENT_MANAGER = web.RequestKey("manager", Manager)

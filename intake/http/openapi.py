@@ -28,8 +28,10 @@ from intake.http.contract import (
     path_id,
     query,
 )
+from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
+from intake.http.openapi_quotes import QUOTE_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
 from intake.http.openapi_settings import DOCUMENT_OPERATIONS, SETTINGS_OPERATIONS
 from intake.http.openapi_team import TEAM_OPERATIONS
@@ -228,6 +230,8 @@ OPERATIONS: tuple[Operation, ...] = (
     *TEAM_OPERATIONS,
     *SETTINGS_OPERATIONS,
     *DOCUMENT_OPERATIONS,
+    *CATALOGUE_OPERATIONS,
+    *QUOTE_OPERATIONS,
 )
 
 

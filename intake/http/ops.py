@@ -64,20 +64,29 @@ async def readyz(request: web.Request) -> web.Response:
     worker = _worker(request, services, details)
     checks["worker"] = worker
     ready = ready and bool(worker["ok"])
-    checks["channels"] = {
-        name: _channel(poller, details)
-        for name, poller in request.app.get(CHANNEL_POLLERS, {}).items()
-    }
-    # Webhooks and forms: only the time of their last delivery is known (quiet is not broken).
-    checks["pushed"] = {
-        source: {"last_event_at": at.isoformat()}
-        for source, at in sorted(services.last_pushed.items())
-    }
+    checks["channels"], checks["pushed"] = channel_checks(request.app, details)
     checks["pbx_clocks"], warnings = _pbx_clocks(services)
     return json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks, "warnings": warnings},
         status=200 if ready else 503,
     )
+
+
+def channel_checks(
+    app: web.Application, details: bool
+) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]]]:
+    """The channels' part of /readyz: each poller's state by "<channel>:<name>" (error texts
+    with `details`), and when each pushed source last delivered (the channels page too)."""
+    services = app[SERVICES]
+    polled = {
+        name: _channel(poller, details) for name, poller in app.get(CHANNEL_POLLERS, {}).items()
+    }
+    # Webhooks and forms: only the time of their last delivery is known (quiet is not broken).
+    pushed: dict[str, dict[str, object]] = {
+        source: {"last_event_at": at.isoformat()}
+        for source, at in sorted(services.last_pushed.items())
+    }
+    return polled, pushed
 
 
 async def _head_asks(request: web.Request) -> bool:
@@ -161,7 +170,7 @@ async def metrics(request: web.Request) -> web.Response:
         services.metrics.inbox_pending.set(stats.pending)
         services.metrics.inbox_failed.set(stats.failed)
         services.metrics.inbox_lag.set(_lag(stats))
-    pollers: dict[str, ChannelPoller] = request.app.get(CHANNEL_POLLERS, {})
+    pollers: Mapping[str, ChannelPoller] = request.app.get(CHANNEL_POLLERS, {})
     _channel_gauges(services, pollers)
     body = generate_latest(services.metrics.registry)
     response = web.Response(body=body)

@@ -67,6 +67,8 @@ def valid_value(schema: dict[str, Any]) -> Any:
         return []
     if option.get("format") == "date-time":
         return DATE_TIME
+    if option.get("format") == "date":
+        return DATE_TIME[:10]
     return "x"
 
 

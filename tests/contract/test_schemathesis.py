@@ -1,6 +1,6 @@
 """Schemathesis against the running service: `leadintake serve` on SQLite with the demo team.
 
-Time-boxed (`LEADINTAKE_FUZZ_SECONDS`, default 60) with a fixed seed, so `make test` stays well
+Time-boxed (`LEADINTAKE_FUZZ_SECONDS`, default 75) with a fixed seed, so `make test` stays well
 inside CI's limit and a failure reproduces. The signed webhooks are left out: without a valid
 signature or secret they never get past the check (their rejections are covered by the e2e
 tests, whose every answer is validated against the same document), and `/api/v1/events` is a
@@ -136,7 +136,8 @@ def live(tmp_path: Path) -> Iterator[Live]:
 
 
 def _seed(service: Live) -> None:
-    """Leads 1-3, a converted one with its contact, company, deal, a task and an activity."""
+    """Leads 1-3, a converted one with its contact, company, deal, a task and an activity;
+    a price list, three products and a quote on the deal."""
     for n in range(3):
         service.call(
             "POST",
@@ -152,6 +153,24 @@ def _seed(service: Live) -> None:
         {"entity": "deal", "entity_id": 1, "title": "Позвонить", "due_at": "2030-01-01T10:00Z"},
     )
     service.call("POST", "/api/v1/activities", {"entity": "lead", "entity_id": 2, "kind": "note"})
+    # The catalogue: price list 1, products 1-3 priced in it.
+    service.call("POST", "/api/v1/price-lists", {"name": "Розница"})
+    for n in range(3):
+        service.call(
+            "POST",
+            "/api/v1/products",
+            {
+                "name": f"Товар {n}",
+                "price": "100.00",
+                "vat_rate": "20",
+                "prices": [{"price_list_id": 1, "price": "90.00"}],
+            },
+        )
+    service.call(
+        "POST",
+        "/api/v1/deals/1/quotes",
+        {"vat_mode": "per_line", "price_list_id": 1, "items": [{"product_id": 1, "quantity": 2}]},
+    )
 
 
 def test_the_api_keeps_its_openapi_contract_under_a_fuzzer(live: Live, tmp_path: Path) -> None:
@@ -197,10 +216,36 @@ def test_the_api_keeps_its_openapi_contract_under_a_fuzzer(live: Live, tmp_path:
     )
     output = run.stdout + run.stderr
     print(output[-6000:])
-    assert AUTH_WARNING not in output, "the head's token stopped working during the run"
+    # The head's token still works after everything the fuzzer did...
+    assert live.call("GET", "/api/v1/leads?limit=1") is not None
+    # ...and the run got past authentication: an operation seen only as 401/403 is one whose
+    # few cases (the time box spreads thin over many operations) were all the missing-header
+    # ones; many such operations would mean the credential was refused.
+    refused_only = _refused_only(report)
+    assert len(refused_only) <= 3, f"{AUTH_WARNING}: only 401/403 for {sorted(refused_only)}"
     if run.returncode != 0:
         failures = _failures(output)
         pytest.fail("schemathesis found:\n" + ("\n\n".join(failures) or output[-6000:]))
+
+
+def _refused_only(report: Path) -> set[str]:
+    """Operations whose every recorded answer was 401 or 403 (from the NDJSON report)."""
+    statuses: dict[str, set[int]] = {}
+    for line in report.read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        finished = event.get("ScenarioFinished") if isinstance(event, dict) else None
+        if not finished:
+            continue
+        recorder = finished.get("recorder") or {}
+        seen = statuses.setdefault(recorder.get("label", "?"), set())
+        for interaction in (recorder.get("interactions") or {}).values():
+            response = (interaction or {}).get("response") or {}
+            if isinstance(response.get("status_code"), int):
+                seen.add(response["status_code"])
+    return {label for label, codes in statuses.items() if codes and codes <= {401, 403}}
 
 
 def _failures(output: str) -> list[str]:

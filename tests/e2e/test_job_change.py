@@ -9,7 +9,7 @@ from crm_core.contacts import add_companies, add_contacts, prepare_company, prep
 from dedupe.profile import RawIdentity
 from intake.clock import utcnow
 from tests.e2e.conftest import Running
-from tests.e2e.test_duplicates_api import submit
+from tests.e2e.test_duplicates_api import post, submit
 from tests.e2e.test_workplace import page
 
 VEKTOR_INN = "7707083893"
@@ -124,3 +124,55 @@ async def test_a_contact_without_a_job_change_has_no_previous_companies(
     assert contact["previous_companies"] == [] and contact["company_id"] == vektor
     status, html = await page(running, f"/clients/contacts/{contact_id}", "head")
     assert status == 200 and "Прежние компании" not in html
+
+
+async def test_rejecting_the_link_undoes_the_job_change(any_db_service: Running) -> None:
+    running = any_db_service
+    contact_id, vektor = await known_person(running)
+    lead = await submit(
+        running,
+        name="Игорь Зябликов",
+        phone="8 (916) 123-45-67",
+        email="i.zyablikov@romashka-trade.ru",
+        company="ООО «Ромашка»",
+    )
+    assert lead["contact_id"] == contact_id
+    assert (await contact_json(running, contact_id))["company_id"] != vektor
+
+    status, body = await post(
+        running, f"/api/v1/leads/{lead['id']}/match/reject", {"contact_id": contact_id}
+    )
+
+    assert status == 200, body
+    contact = await contact_json(running, contact_id)
+    assert (contact["company_id"], contact["company"]) == (vektor, "ООО «Вектор»")
+    assert contact["previous_companies"] == []
+    notes = [a["text"] for a in contact["activities"] if a["kind"] == "note"]
+    assert any(n.startswith("Смена компании отменена (обращение №") for n in notes), notes
+
+
+async def test_confirming_a_lead_from_another_company_moves_the_contact(
+    any_db_service: Running,
+) -> None:
+    running = any_db_service
+    contact_id, vektor = await known_person(running)
+    # Only the name and another identified company: never linked automatically.
+    lead = await submit(
+        running,
+        name="Зябликов Игорь Петрович",
+        email="zyablikov@romashka-trade.ru",
+        company="ООО «Ромашка»",
+        inn="7702070139",
+    )
+    check = lead["duplicate_check"]
+    assert lead["contact_id"] is None and contact_id in [
+        c["id"] for c in check["explanation"]["candidates"]
+    ]
+    # The head knows better: it is him, at a new job.
+    status, body = await post(
+        running, f"/api/v1/leads/{lead['id']}/match/confirm", {"contact_id": contact_id}
+    )
+    assert status == 200, body
+    contact = await contact_json(running, contact_id)
+    assert contact["company_id"] not in (None, vektor)
+    assert [p["id"] for p in contact["previous_companies"]] == [vektor]

@@ -26,7 +26,13 @@ SKIPPED = {
     "/api/v1/forms/{form_key}": "public intake",
     "/api/v1/events": "the caller's own notification stream (no record ids; never ends)",
 }
-SKIPPED_PREFIXES = ("/hooks/",)  # public intake: messengers and telephony webhooks
+SKIPPED_PREFIXES = (
+    "/hooks/",  # public intake: messengers and telephony webhooks
+    # The catalogue is nobody's: every manager reads it and only heads change it
+    # (tests/e2e/test_catalogue_api.py).
+    "/api/v1/products",
+    "/api/v1/price-lists",
+)
 # What petrov's records hold and ivanova's never do: a 2xx showing one of these leaks them.
 MARKERS = ("Петровск", "9035550", "petrovsky-client")
 VOLATILE = frozenset({"seconds_in_stage", "health"})
@@ -34,6 +40,7 @@ VOLATILE = frozenset({"seconds_in_stage", "health"})
 REFUSALS = (403, 404, 409, 422)
 QUERIES = {"/api/v1/leads": "?contact_id={contact}&assignee=petrov"}
 DUE = (utcnow() + timedelta(days=2)).isoformat()
+PETROV_LINE = {"name": "Петровский: монтаж", "quantity": 1, "price": "1000", "vat_rate": "20"}
 
 
 @dataclass
@@ -117,6 +124,9 @@ async def build_world(running: Running) -> World:
     assert None not in ids.values(), converted
     task = {"entity": "deal", "entity_id": ids["deal"], "title": "Петровский: счёт", "due_at": DUE}
     ids["task"] = (await ok(running, "post", "/api/v1/tasks", "petrov", task))["id"]
+    quote = {"vat_mode": "per_line", "items": [PETROV_LINE]}
+    path = f"/api/v1/deals/{ids['deal']}/quotes"
+    ids["quote"] = (await ok(running, "post", path, "petrov", quote))["id"]
     note = {"entity": "contact", "entity_id": ids["contact"], "kind": "note"}
     await ok(running, "post", "/api/v1/activities", "petrov", {**note, "text": "Петровский: VIP"})
 
@@ -229,6 +239,8 @@ async def snapshot(running: Running, world: World) -> dict[str, Any]:
         "call": f"/api/v1/calls/{ids['call']}",
         "twin": f"/api/v1/contacts/{ids['twin']}",
         "firm": f"/api/v1/companies/{ids['firm']}",
+        "quote": f"/api/v1/quotes/{ids['quote']}",
+        "quotes": f"/api/v1/deals/{ids['deal']}/quotes",
     }
     return {name: _stable(await ok(running, "get", path, "head")) for name, path in paths.items()}
 
@@ -276,10 +288,12 @@ def fill(template: str, world: World) -> str:
         "merge_id": merge or ids["contact_merge"],
         "token_id": ids["token"],
         "join_id": ids["join"],
+        "quote_id": ids["quote"],
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
         "key": "main",  # the sales setup's queues, pipelines and forms: nobody's either
+        "stage": "opening",
     }
     path = template
     for name, value in values.items():
@@ -308,8 +322,9 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path.startswith("/api/v1/companies/"):
         attack.update(survivor_id=ids["ivanova_company"], merged_id=ids["company"])
     if path.startswith("/api/v1/settings/"):
-        # A well-formed change of any kind (a manager, a queue, a pipeline, a form), so the
-        # refusal is the permission's, not the schema's.
+        # A well-formed change of any kind (a manager, a queue, a pipeline, a form, a junk
+        # reason, a phone line, an extension), so the refusal is the permission's, not the
+        # schema's.
         return [
             {
                 "login": "chuzhoy",
@@ -319,11 +334,18 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
                 "managers": ["petrov"],
                 "stages": [{"key": "won", "name": "Успех", "kind": "won"}],
                 "version": 1,
+                "to": "opening",
+                "line": "+7 495 000-00-01",
+                "extension": "199",
             }
         ]
     if path == "/api/v1/tokens":
         # A well-formed token for petrov: acting as him would be the worst of all.
         return [{"login": "petrov", "name": "чужой токен"}]
+    if path == "/api/v1/deals/{deal_id}/quotes":
+        return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
+    if path == "/api/v1/quotes/{quote_id}/status":
+        return [{"status": "sent"}, {"status": "rejected", "reason": "Чужой отказ"}]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}

@@ -76,3 +76,32 @@ def test_an_invalid_file_is_refused_and_changes_nothing(
     assert code == 2
     assert "managers[1].timezone: unknown time zone 'Mars'" in err
     assert settings_cli(settings, "export")[1] == exported
+
+
+def test_lines_extensions_and_junk_reasons_round_trip(settings: Settings, tmp_path: Path) -> None:
+    code, exported, err = settings_cli(settings, "export")
+    assert code == 0, err
+    assert '[leads]\njunk_reasons = [\n  { key = "no_answer"' in exported
+    team = tmp_path / "lines.toml"
+    # A file with only lines and extensions: checked with the database's queues and team.
+    team.write_text(
+        '[telephony.lines."+7 (495) 123-45-67"]\nsource = "site"\nqueue = "main"\n\n'
+        '[telephony.extensions]\n"101" = "ivanova"\n',
+        "utf-8",
+    )
+    code, out, err = settings_cli(settings, "import", str(team))
+    assert code == 0, err
+    assert "lines: added 74951234567" in out and "extensions: added 101" in out
+    code, again, err = settings_cli(settings, "export")
+    assert code == 0, err
+    assert '[telephony.lines."74951234567"]\nsource = "site"\nqueue = "main"\n' in again
+    assert '[telephony.extensions]\n"101" = "ivanova"\n' in again
+    team.write_text(again, "utf-8")
+    code, out, err = settings_cli(settings, "import", str(team))
+    assert code == 0 and out.startswith("no changes"), (out, err)
+    assert settings_cli(settings, "export")[1] == again
+    # A line naming a queue the database does not have: refused, nothing changed.
+    team.write_text('[telephony.lines."74950000000"]\nqueue = "nope"\n', "utf-8")
+    code, out, err = settings_cli(settings, "import", str(team))
+    assert code == 1 and "unknown queue 'nope'" in err, (out, err)
+    assert settings_cli(settings, "export")[1] == again

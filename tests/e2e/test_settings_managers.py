@@ -78,7 +78,10 @@ async def test_the_first_start_seeds_the_team_and_later_starts_ignore_the_file(
     with caplog.at_level(logging.INFO, logger="intake.team_settings"):
         async with storage.transaction() as uow:
             await seed_and_sync(uow, replace(settings, managers=renamed), utcnow())
-    ignored = "the file's [[managers]], [[queues]], [[pipelines]], [[forms]] are ignored"
+    ignored = (
+        "the file's [[managers]], [[queues]], [[pipelines]], [[forms]], [leads] junk_reasons,"
+        " [telephony.lines], [telephony.extensions] are ignored"
+    )
     assert ignored in caplog.text
     async with storage.reader() as uow:
         stored = await stored_managers(uow)

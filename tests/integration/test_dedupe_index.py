@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
+from crm_core.contacts import (
+    add_companies,
+    add_contacts,
+    keyed_contact,
+    prepare_company,
+    prepare_contact,
+    store_contacts,
+)
 from crm_core.storage import Storage
 from dedupe.decision import Decision, Thresholds, Verdict
 from dedupe.detector import Detector
@@ -161,3 +168,41 @@ async def test_indexing_the_same_keys_twice_counts_them_once(storage: Storage) -
         total = await uow.identity.contacts_total()
     assert counts[("p:+79161234567", Entity.CONTACT)] == 2
     assert total == 5
+
+
+async def test_staged_records_are_indexed_at_the_merge_as_indexing_would(
+    storage: Storage,
+) -> None:
+    people = [
+        RawIdentity(name="Петров Иван Сергеевич", phones=("+7 916 123-45-67",)),
+        RawIdentity(name="Петрова Мария", phones=("+7 916 123-45-67",), emails=("m@vector.ru",)),
+        RawIdentity(name="Юрий Кац", telegram_id="123456789"),
+        RawIdentity(),  # no keys: not counted among the indexed records
+    ]
+    keyed = [keyed_contact(prepare_contact(raw, "RU")) for raw in people]
+    async with storage.transaction() as uow:
+        first = await store_contacts(uow, keyed[:2], T0, staged=True)
+        # Staged records are stored but not yet found.
+        assert await uow.identity.key_counts(["p:+79161234567"]) == {}
+        assert await uow.identity.keys_of(Entity.CONTACT, first) == {}
+        await uow.identity.merge_staged()  # a backlog larger than the index: owner index rebuilt
+    async with storage.transaction() as uow:
+        second = await store_contacts(uow, keyed[2:], T0, staged=True)
+        await uow.identity.merge_staged()  # a small one beside the index
+    ids = [*first, *second]
+    async with storage.transaction() as uow:
+        counts = await uow.identity.key_counts(["p:+79161234567", "dom:vector.ru", "tg:123456789"])
+        keys = await uow.identity.keys_of(Entity.CONTACT, ids)
+        total = await uow.identity.contacts_total()
+        await uow.identity.unindex(Entity.CONTACT, [ids[0]])
+        after = await uow.identity.key_counts(["p:+79161234567"])
+    assert counts == {
+        ("p:+79161234567", Entity.CONTACT): 2,
+        ("dom:vector.ru", Entity.CONTACT): 1,
+        ("tg:123456789", Entity.CONTACT): 1,
+    }
+    assert keys == {i: set(k) for i, (_, k) in zip(ids, keyed, strict=True) if k}
+    assert total == 3
+    assert after == {("p:+79161234567", Entity.CONTACT): 1}
+    decision = await detect(storage, RawIdentity(name="Юра Кац", telegram_id="123456789"))
+    assert decision.verdict is Verdict.AUTO and decision.contact_id == ids[2]

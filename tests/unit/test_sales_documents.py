@@ -9,6 +9,7 @@ import pytest
 
 from config import ConfigError, load_settings
 from config.sales_documents import (
+    KINDS,
     check_documents,
     documents_of,
     duration_text,
@@ -26,7 +27,7 @@ def test_the_demo_setup_round_trips_through_documents_and_toml() -> None:
     assert check_documents(documents, "database", {}) == sales
     text = sales_toml(documents)
     again, present = read_sales_toml(text, "team.toml", {})
-    assert present == {"managers", "queues", "pipelines", "forms"}
+    assert present == set(KINDS)
     assert again == sales
     assert sales_toml(documents_of(again)) == text
 

@@ -47,7 +47,7 @@ class ManagerBotNotifier:
     ) -> None:
         self._telegram = telegram
         self._storage = storage
-        self._reasons = dict(reasons)
+        self._reasons = reasons  # the live dict: a head's new reason names the next card
         self._clock = clock
 
     async def send(self, message: OutboxMessage) -> None:
@@ -122,10 +122,16 @@ def card_outcome(payload: Mapping[str, Any], reasons: Mapping[str, str]) -> str:
 
 
 def manager_bot_notifier(
-    settings: Settings, storage: Storage, clock: Callable[[], datetime]
+    settings: Settings,
+    storage: Storage,
+    clock: Callable[[], datetime],
+    reasons: Mapping[str, str] | None = None,
 ) -> ManagerBotNotifier:
-    """The managers' bot's notifier for the configured token and API server."""
+    """The managers' bot's notifier for the configured token and API server; `reasons` the
+    junk reasons as last loaded (kept up to date by `intake.bootstrap.load_team`)."""
     bot = settings.manager_bot
     assert bot.token is not None
     telegram = TelegramNotifier(bot.token, bot.api_base, card=card_for(bot))
-    return ManagerBotNotifier(telegram, storage, junk_reasons(settings), clock)
+    return ManagerBotNotifier(
+        telegram, storage, junk_reasons(settings) if reasons is None else reasons, clock
+    )

@@ -43,6 +43,7 @@ class PathStep:
     name: str
     state: str
     spent: str
+    color: str | None = None
 
 
 async def page(request: web.Request) -> web.StreamResponse:
@@ -74,6 +75,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
     pipeline = request.app[SERVICES].sales.pipelines.get(deal.pipeline)
     names_by_id = {m.id: m.name for m in managers}
     stage_names = {s.key: s.name for s in pipeline.stages} if pipeline else {}
+    stage_colors = {s.key: s.color for s in pipeline.stages} if pipeline else {}
     open_tasks = [t for t in tasks if t.done_at is None]
     names = Names(
         {m.login: m.name for m in managers}, names_by_id, stage_names, junk_reasons(request)
@@ -100,6 +102,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "next_task": open_tasks[0] if open_tasks else None,
         "path": stage_path(deal, pipeline, history, now),
         "stage_name": stage_names.get(deal.stage, deal.stage),
+        "stage_color": stage_colors.get(deal.stage),
         "timeline": events,
         "reply": replies["reply"],
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
@@ -134,7 +137,7 @@ def stage_path(
         else:
             state = "ahead"
         shown = duration(spent[stage.key]) if stage.key in spent else ""
-        steps.append(PathStep(stage.key, stage.name, state, shown))
+        steps.append(PathStep(stage.key, stage.name, state, shown, stage.color))
     return steps
 
 

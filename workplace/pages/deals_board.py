@@ -57,6 +57,7 @@ class Column:
     kind: str
     cards: list[Card]
     total: str
+    color: str | None = None
 
 
 async def page(request: web.Request) -> web.StreamResponse:
@@ -111,7 +112,9 @@ async def load_columns(
         cards = [
             card(d, open_tasks.get(d.id, []), clients, names, me.timezone, now) for d in staged
         ]
-        columns.append(Column(stage.key, stage.name, stage.kind.value, cards, money_sum(staged)))
+        columns.append(
+            Column(stage.key, stage.name, stage.kind.value, cards, money_sum(staged), stage.color)
+        )
     return columns
 
 

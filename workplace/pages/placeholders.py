@@ -11,12 +11,7 @@ from workplace.viewer import viewer
 
 # Path → title of a section whose page is still to come: the menu and tabs work, the page
 # says so.
-SECTIONS: dict[str, str] = {
-    "/settings/queues": "Настройки: очереди",
-    "/settings/pipelines": "Настройки: воронки",
-    "/settings/forms": "Настройки: формы",
-    "/settings/channels": "Настройки: каналы",
-}
+SECTIONS: dict[str, str] = {}
 
 
 def page(title: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

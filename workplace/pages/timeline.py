@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from crm_core.model import AuditEntry
+from crm_core.money import format_rub
+from crm_core.quotes_model import QuoteStatus
 from crm_core.replies_model import OutgoingMessage
 from crm_core.sales import Activity, Task
 from intake.replies.reasons import explain_error
@@ -176,6 +179,21 @@ def _join_undone(before: Mapping[str, Any], after: Mapping[str, Any], names: Nam
     return f"Объединение с заявкой №{other} отменено"
 
 
+def _quote_created(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    total = after.get("total")
+    amount = f" на {format_rub(Decimal(str(total)))} ₽" if total is not None else ""
+    return f"Создано коммерческое предложение {after.get('number', '')}{amount}"
+
+
+def _quote_status(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    raw = str(after.get("status", ""))
+    label = QuoteStatus(raw).label if raw in set(QuoteStatus) else raw
+    reason = str(after.get("reason") or "")
+    return f"Коммерческое предложение {after.get('number', '')}: {label}" + (
+        f" ({reason})" if reason else ""
+    )
+
+
 def _constant(text: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]:
     return lambda before, after, names: text
 
@@ -194,6 +212,8 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "joined_into": _joined,
     "lead_join_undone": _join_undone,
     "join_undone": _join_undone,
+    "quote_created": _quote_created,
+    "quote_status": _quote_status,
 }
 
 

@@ -280,3 +280,40 @@
     start();
   }
 })();
+
+// Copy buttons: <button data-copy="#id"> copies the text of the element it names,
+// <button data-copy="text"> the text itself (the clipboard API needs a secure context;
+// elsewhere the named element's text is selected for Ctrl+C).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) { return; }
+    var wanted = button.getAttribute("data-copy") || "";
+    var source = null;
+    if (wanted.charAt(0) === "#") {
+      try { source = document.querySelector(wanted); } catch (e) { source = null; }
+    }
+    var text = source ? source.textContent : wanted;
+    if (!text) { return; }
+    var label = button.textContent;
+    function done(message) {
+      button.textContent = message;
+      setTimeout(function () { button.textContent = label; }, 2000);
+    }
+    function select() {
+      if (!source) { done("Не удалось скопировать"); return; }
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      done("Выделено: нажмите Ctrl+C");
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done("Скопировано"); }, select);
+    } else {
+      select();
+    }
+  });
+})();

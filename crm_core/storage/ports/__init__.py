@@ -7,6 +7,7 @@ from crm_core.storage.ports.audit import AuditRepository
 from crm_core.storage.ports.bot_cards import BotCard, BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
+from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
 from crm_core.storage.ports.errors import (
     MigrationChanged,
@@ -14,6 +15,7 @@ from crm_core.storage.ports.errors import (
     StorageRejected,
     StorageUnavailable,
 )
+from crm_core.storage.ports.form_submissions import FormSubmission, FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -21,6 +23,7 @@ from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.sales_documents import SalesDocumentRepository
 from crm_core.storage.ports.settings import HandOverRepository, SettingsRepository, StoredSetting
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
@@ -33,9 +36,12 @@ __all__ = [
     "BotCardRepository",
     "BotLinkRepository",
     "CallRepository",
+    "CatalogueRepository",
     "CheckpointRepository",
     "ConsentRepository",
     "CredentialRepository",
+    "FormSubmission",
+    "FormSubmissionRepository",
     "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",
@@ -45,6 +51,7 @@ __all__ = [
     "OutboxRepository",
     "OutgoingMessageRepository",
     "ReportRepository",
+    "SalesDocumentRepository",
     "SalesRepository",
     "SettingsRepository",
     "Storage",

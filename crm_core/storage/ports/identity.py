@@ -36,6 +36,12 @@ class IdentityRepository(IdentityIndex, Protocol):
     ) -> None:
         """Add records' keys and bump the counts of the keys they did not have yet."""
 
+    async def stage(self, entity: Entity, keyed: Iterable[tuple[int, Collection[str]]]) -> None:
+        """Put records just inserted into the bulk-load backlog: not found until merge_staged."""
+
+    async def merge_staged(self) -> None:
+        """Index every record in the backlog (as index(new_records=True) would) and empty it."""
+
     async def unindex(self, entity: Entity, entity_ids: Collection[int]) -> None:
         """Remove records' keys and lower the keys' counts."""
 
@@ -119,6 +125,9 @@ class IdentityRepository(IdentityIndex, Protocol):
 
     async def add_past_company(self, contact_id: int, past: PastCompany, now: datetime) -> None:
         """Keep a company the contact left in its history."""
+
+    async def remove_past_company(self, contact_id: int, lead_id: int) -> None:
+        """Forget the history entry a lead's job change wrote (the change is undone)."""
 
     async def past_companies(self, contact_id: int) -> list[PastCompany]:
         """The companies a contact left, the latest first (names as the companies read now)."""

@@ -58,8 +58,11 @@ class SalesRepository(Protocol):
         actor: str,
         now: datetime,
         lost_reason: str | None = None,
+        closed_at: datetime | None = None,
     ) -> None:
-        """Enter a stage: close the current history entry, open a new one."""
+        """Enter a stage: close the current history entry, open a new one. A closed deal is
+        closed at `now` unless `closed_at` keeps when it was (a lost deal moved between
+        lost stages)."""
 
     async def set_pending_lost(
         self, deal_id: int, request: dict[str, str] | None, now: datetime
@@ -68,6 +71,13 @@ class SalesRepository(Protocol):
 
     async def stage_history(self, deal_id: int) -> list[StageVisit]:
         """Every stage the deal entered, oldest first."""
+
+    async def stage_counts(self, pipeline: str) -> dict[str, int]:
+        """How many deals (open or closed) stand in each stage of a pipeline now."""
+
+    async def deals_in_stage(self, pipeline: str, stage: str) -> list[Deal]:
+        """Every deal standing in a stage now, oldest first, locked until the transaction
+        ends (PostgreSQL)."""
 
     async def add_tasks(self, tasks: Sequence[NewTask], now: datetime) -> list[int]:
         """Plan tasks; returns their ids."""

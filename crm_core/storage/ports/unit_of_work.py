@@ -11,7 +11,9 @@ from crm_core.storage.ports.audit import AuditRepository
 from crm_core.storage.ports.bot_cards import BotCardRepository
 from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
+from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.form_submissions import FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
@@ -19,6 +21,7 @@ from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
+from crm_core.storage.ports.sales_documents import SalesDocumentRepository
 from crm_core.storage.ports.settings import HandOverRepository, SettingsRepository
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
@@ -48,6 +51,9 @@ class UnitOfWork(Protocol):
     settings: SettingsRepository
     handover: HandOverRepository
     bot_cards: BotCardRepository
+    form_submissions: FormSubmissionRepository
+    catalogue: CatalogueRepository
+    sales_documents: SalesDocumentRepository
 
 
 class Storage(ABC):

@@ -10,6 +10,14 @@ from pydantic.json_schema import SkipJsonSchema
 from intake.http.schemas.base import Shape
 
 
+class RowProblem(Shape):
+    """A wrong row of an imported file: its number (1 is the header), column and problem."""
+
+    row: int
+    column: str
+    message: str
+
+
 class Error(Shape):
     """`{"error", "message", "field"?}`: a stable code, a readable message, what was wrong."""
 
@@ -26,4 +34,7 @@ class Error(Shape):
     )
     limit: dict[str, Any] | SkipJsonSchema[None] = Field(
         default=None, description="429 rate_limited: per_minute, burst and the key counted"
+    )
+    rows: list[RowProblem] | SkipJsonSchema[None] = Field(
+        default=None, description="422 invalid_file: every wrong row of an imported file"
     )

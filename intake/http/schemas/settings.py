@@ -139,6 +139,9 @@ class StageFields(Body):
     kind: Literal["open", "won", "lost"] = "open"
     required_fields: list[str] = Field(default_factory=list)
     tasks: list[StageTaskFields] = Field(default_factory=list)
+    color: str | None = Field(
+        default=None, description='The stage\'s colour on the board, "#rrggbb"; null: none'
+    )
 
 
 class PipelineFields(Body):
@@ -164,6 +167,21 @@ class PipelineEdit(PipelineFields):
     version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
 
 
+class MoveDeals(Body):
+    """Where a stage's deals go before the stage is deleted."""
+
+    to: NonBlank = Field(
+        description="Key of a stage of the same pipeline and kind (open → open, lost → lost)"
+    )
+
+
+class MovedDeals(Shape):
+    """The deals moved, each recorded in its stage history like a normal move."""
+
+    moved: list[int] = Field(description="Ids of the deals moved")
+    to: str
+
+
 class FormFields(Body):
     """A website form as `[[forms]]` holds it."""
 
@@ -182,6 +200,10 @@ class FormFields(Body):
     rate_per_minute: Annotated[int, Strict()] | None = Field(default=None, ge=0)
     rate_burst: Annotated[int, Strict()] | None = Field(default=None, ge=1)
     smartcaptcha: Flag | None = None
+    generate_secret: Flag | None = Field(
+        default=None,
+        description="true: a new secret is generated and shown in full once, in this answer",
+    )
 
 
 class NewForm(FormFields):
@@ -196,6 +218,57 @@ class FormEdit(FormFields):
     version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
 
 
+class NewJunkReason(Body):
+    """POST: a new junk reason (`[leads] junk_reasons`), offered at once."""
+
+    key: NonBlank = Field(description="URL-safe: lowercase letters, digits, '_' or '-'")
+    name: NonBlank = Field(description="What managers see")
+
+
+class JunkReasonEdit(Body):
+    """PUT: a junk reason's new name, with the version it edits (its key stays)."""
+
+    name: NonBlank
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class LineFields(Body):
+    """A company phone number's rules as `[telephony.lines."<number>"]` holds them."""
+
+    source: str | None = Field(default=None, description="The lead's source, e.g. yandex-direct")
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    queue: str | None = Field(default=None, description="The queue the line's calls go to")
+    pipeline: str | None = None
+
+
+class NewLine(LineFields):
+    """POST: a new phone line; its calls follow it at once."""
+
+    line: NonBlank = Field(description='The number in any spelling: "+7 (495) 123-45-67"')
+
+
+class LineEdit(LineFields):
+    """PUT: the whole line, with the version it edits."""
+
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
+class NewExtension(Body):
+    """POST: an internal extension and the manager on it (`[telephony.extensions]`)."""
+
+    extension: NonBlank = Field(description="URL-safe, e.g. 101")
+    login: NonBlank = Field(description="The manager's login")
+
+
+class ExtensionEdit(Body):
+    """PUT: the manager on the extension, with the version it edits."""
+
+    login: NonBlank
+    version: Annotated[int, Strict()] = Field(ge=1, description="The version read; stale: 409")
+
+
 class StoredDocument(Shape):
     """A stored queue, pipeline or form: its `[[...]]` document (secrets masked), version."""
 
@@ -204,6 +277,10 @@ class StoredDocument(Shape):
     version: int
     updated_at: datetime
     updated_by: str = Field(description="Login of who changed it last; `seed` for the file")
+    secret: str | None = Field(
+        default=None,
+        description="A form's secret just generated (`generate_secret`), in full: only here",
+    )
 
 
 class DocumentPage(Shape):
@@ -216,3 +293,62 @@ class DeletedDocument(Shape):
     """What was deleted."""
 
     deleted: StoredDocument
+
+
+class FormSnippet(Shape):
+    """What to paste into the site for a form."""
+
+    key: str
+    action: str = Field(description="Where the form posts: public URL + /api/v1/forms/<key>")
+    html: str = Field(
+        description="An HTML form: name, phone, email, comment, consent, honeypot; a form"
+        " with a secret has a hidden field holding СЕКРЕТ_ФОРМЫ to replace"
+    )
+    tilda_webhook_url: str = Field(description="Tilda: Настройки сайта → Формы → Webhook")
+    secret_field: str | None = Field(description="The field carrying the secret, if any")
+    secret_header: str | None = Field(description="Or the header carrying it")
+
+
+class PreviewQueue(Shape):
+    """The queue a lead would enter."""
+
+    key: str
+    name: str
+
+
+class PreviewManager(Shape):
+    """The manager a lead would go to."""
+
+    login: str
+    name: str
+
+
+class PreviewMember(Shape):
+    """A queue member's state right now, as the assignment weighs it."""
+
+    login: str
+    name: str
+    weight: int
+    capacity: int | None = Field(description="Leads a day; null: no cap")
+    active: bool
+    on_duty: bool = Field(description="Within working hours and not absent")
+    absent: bool = Field(description="On vacation or sick leave now")
+    at_capacity: bool
+    assigned_today: int = Field(description="Leads this queue gave them today (their local day)")
+    served: int = Field(description="Leads this queue gave them so far (the weights' count)")
+    state: str = Field(description="Russian: на смене, вне смены, отсутствует, лимит, неактивен")
+
+
+class QueuePreview(Shape):
+    """Who would get a new client's lead now, and why (a dry run of routing)."""
+
+    queue: PreviewQueue | None
+    routed_by: Literal["queue", "source", "form", "channel", "first_queue", "none"]
+    route_reason: str = Field(description="Russian: why this queue")
+    assignee: PreviewManager | None = Field(description="null: the lead would wait")
+    kind: Literal["round_robin", "fallback", "waiting"]
+    reason: str = Field(description="Russian, exactly as the assignment would record it")
+    accept_by: datetime | None
+    wait_until: datetime | None
+    members: list[PreviewMember]
+    at: datetime
