@@ -153,7 +153,15 @@ def parse_csv(data: bytes) -> ParsedFile:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise ImportRefused("the file is empty: a header row is needed", [])
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(lines[0]))
+    try:
+        return _parse_rows(text, _delimiter(lines[0]))
+    except csv.Error as err:
+        raise ImportRefused(f"the file is not valid CSV: {err}", []) from err
+
+
+def _parse_rows(text: str, delimiter: str) -> ParsedFile:
+    # newline="": the csv module itself reads line ends, a lone CR included.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader)
     columns: dict[str, int] = {}
     ignored: list[str] = []

@@ -22,6 +22,9 @@ BODY = {
     "survivor_id": 1,
     "merged_id": 2,
     "text": "Здравствуйте!",
+    "vat_mode": "per_line",
+    "items": [{"name": "Доставка", "quantity": "1", "price": "100.00", "vat_rate": "20"}],
+    "status": "sent",
 }
 # Well-formed values of non-id path parameters, so only the id under test is wrong.
 SAMPLE_PATH_VALUES = {"attachment": "l.0"}

@@ -152,4 +152,4 @@ async def test_openapi_describes_every_route(service: Running) -> None:
     assert routes == described
     for path, ops in document["paths"].items():
         for method, op in ops.items():
-            assert {"200", "201", "202"} & set(op["responses"]), (method, path)
+            assert {"200", "201", "202", "204"} & set(op["responses"]), (method, path)

@@ -153,7 +153,8 @@ def sqlite_schema(path: Path) -> tuple[Columns, Keys]:
             # A primary key's columns are NOT NULL on PostgreSQL (and in SQLite's rowid).
             columns[table] = [(c[1], c[2], bool(c[3] or c[5])) for c in info]
             pk = tuple(c[1] for c in sorted(info, key=lambda c: c[5]) if c[5])
-            keys.add((table, pk, True))
+            if pk:  # a table without a primary key (a bulk-load backlog) has none on either
+                keys.add((table, pk, True))
             for index in conn.execute(f"PRAGMA index_list({table})").fetchall():
                 if index[3] == "pk":
                     continue

@@ -114,3 +114,11 @@ def test_product_fields_name_the_field_with_a_prefix() -> None:
     assert err.value.field == "kind"
     fields = product_fields({"name": "  Кабель   ВВГ ", "price": 10, "vat_rate": "none"})
     assert (fields.name, fields.unit, fields.kind) == ("Кабель ВВГ", "шт", ProductKind.PRODUCT)
+
+
+@pytest.mark.parametrize(
+    "data", [b"wx\xf2\xb7\xac\x8e\r\xc3\x98;", b'"unclosed\r"x', b"a;b\rc\x00"]
+)
+def test_bytes_that_are_not_csv_are_refused_not_crashed(data: bytes) -> None:
+    with pytest.raises(ImportRefused):
+        parse_csv(data)
