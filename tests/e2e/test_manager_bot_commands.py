@@ -7,6 +7,7 @@ out once per manager and local day, however many processes run it."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,8 +66,12 @@ async def say(api: BotApiStandIn, user: int, text: str, prefix: str) -> dict[str
         return None
 
     message = await api.wait_for(answer)
+    # A notification may reach the same chat meanwhile: take the HTML of this answer.
     sent = [
-        c.fields["text"] for c in api.calls_of("sendMessage") if int(c.fields["chat_id"]) == user
+        c.fields["text"]
+        for c in api.calls_of("sendMessage")
+        if int(c.fields["chat_id"]) == user
+        and re.sub(r"<[^>]+>", "", c.fields["text"]).startswith(prefix)
     ]
     return {**message, "html": sent[-1]}
 
