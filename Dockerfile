@@ -9,6 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LEADINTAKE_DATABASE_URL=sqlite:////data/leadintake.sqlite3
 
 WORKDIR /app
+# WeasyPrint (quote, invoice and act PDFs) lays text out with Pango; the fonts are shipped.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY requirements/lock.txt ./requirements/lock.txt
 RUN pip install --no-cache-dir -r requirements/lock.txt

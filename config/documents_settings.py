@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.reader import Section
+from config.seller_settings import SellerRequisites, seller_requisites
 
-KEYS = ("quote_prefix", "timezone", "quote_valid_days")
+KEYS = ("quote_prefix", "timezone", "quote_valid_days", "seller")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,8 @@ class DocumentSettings:
     quote_prefix: str = "КП-"
     timezone: str = "Europe/Moscow"
     quote_valid_days: int = 14
+    # `[documents.seller]`: the requisites the documents print.
+    seller: SellerRequisites = field(default_factory=SellerRequisites)
 
 
 def documents_settings(s: Section) -> DocumentSettings:
@@ -38,4 +41,5 @@ def documents_settings(s: Section) -> DocumentSettings:
         quote_prefix=prefix,
         timezone=timezone,
         quote_valid_days=s.integer("quote_valid_days", 14, minimum=1, maximum=366),
+        seller=seller_requisites(s.table("seller")),
     )
