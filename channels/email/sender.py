@@ -50,6 +50,9 @@ COPY_GRACE_SECONDS = 10.0
 # A long thread's References are cut to the first id and the newest ones (RFC 5322 3.6.4).
 MAX_REFERENCES = 20
 _REASON_LIMIT = 300
+# A message that starts a thread (a document sent from a deal) carries its own subject under
+# this context key, used as is; a reply has "Re: " and the client's subject.
+NEW_SUBJECT = "new_subject"
 # "Re:", "RE :", "Re[2]:", "Ответ:", "AW:", "SV:", repeated: one "Re: " is put back.
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|ответ|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
@@ -235,7 +238,7 @@ def build_reply(
     reply = EmailMessage(policy=policy.default)
     reply["From"] = mailbox.address
     reply["To"] = _recipient(message.address, context.get("from", ""))
-    reply["Subject"] = reply_subject(context.get("subject", ""))
+    reply["Subject"] = context.get(NEW_SUBJECT) or reply_subject(context.get("subject", ""))
     reply["Date"] = format_datetime(now.astimezone(UTC))
     reply["Message-ID"] = reply_message_id(message.idempotency_key, mailbox.address)
     original = context.get("message_id", "")

@@ -31,6 +31,7 @@ from intake.http import (
     merges,
     ops,
     queue_preview,
+    quote_documents,
     quotes,
     reports,
     sales,
@@ -171,6 +172,8 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/deals/{deal_id}/quotes", quotes.list_deal_quotes_route),
     ("GET", "/api/v1/quotes/{quote_id}", quotes.get_quote_route),
     ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
+    ("GET", "/api/v1/quotes/{quote_id}/pdf", quote_documents.quote_pdf_route),
+    ("POST", "/api/v1/quotes/{quote_id}/send", quote_documents.send_quote_route),
 )
 
 

@@ -70,7 +70,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     if not isinstance(text, str):
         raise BadBody("text", "required, a string")
     manager = current_manager(request)
-    key = _idempotency_key(request, manager.id)
+    key = idempotency_key(request, manager.id)
     services = request.app[SERVICES]
     try:
         async with services.storage.transaction() as uow:
@@ -204,7 +204,7 @@ def _record(request: web.Request) -> tuple[RecordKind, int]:
     return RecordKind(raw), required_path_id(request, "entity_id")
 
 
-def _idempotency_key(request: web.Request, manager_id: int) -> str:
+def idempotency_key(request: web.Request, manager_id: int) -> str:
     """The client's Idempotency-Key (scoped to the manager), or a fresh one."""
     given = request.headers.get(IDEMPOTENCY_HEADER)
     if given is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from intake.http.contract import Operation, Reply, Request, path_id
+from intake.http.contract import Operation, Param, Reply, Request, path_id
+from intake.http.conversations import MAX_KEY_CHARS
 from intake.http.schemas import quotes
 
 TAG = "quotes"
@@ -63,6 +64,49 @@ QUOTE_OPERATIONS: tuple[Operation, ...] = (
         },
         params=(QUOTE,),
         request=Request(quotes.QuoteStatusChange),
+        tag=TAG,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/quotes/{quote_id}/pdf",
+        "getQuotePdf",
+        "The quote as a PDF (Коммерческое предложение: seller's requisites from"
+        " [documents.seller], the client, lines, totals by VAT mode, total in words, validity)",
+        {
+            200: Reply(
+                "The PDF, as an attachment named after the quote's number",
+                {"type": "string", "format": "binary"},
+                "application/pdf",
+            )
+        },
+        errors={400: "Invalid id", 404: "No such quote visible to the caller"},
+        params=(QUOTE,),
+        tag=TAG,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/quotes/{quote_id}/send",
+        "sendQuote",
+        "E-mail the quote's PDF to the client (queued, sent once by the replies worker"
+        " through SMTP); the send is in the deal's timeline and a draft becomes sent",
+        {202: Reply("Queued (or already queued under this Idempotency-Key)", quotes.SentQuote)},
+        errors={
+            400: "Malformed body or header; the error names the field",
+            404: "No such quote the caller may work on",
+            409: "The Idempotency-Key was used for another send",
+            422: "No address to send to (`to`), not an e-mail address, or no mailbox that"
+            " can send (`mailbox`)",
+        },
+        params=(
+            QUOTE,
+            Param(
+                "Idempotency-Key",
+                "header",
+                {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS},
+                "A retry with the same key queues nothing new",
+            ),
+        ),
+        request=Request(quotes.SendQuote),
         tag=TAG,
     ),
 )

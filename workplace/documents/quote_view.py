@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from config.seller_settings import SellerRequisites
+from crm_core.model import Company, Contact
 from crm_core.quotes_model import Quote
 from workplace.documents.seller import seller_images, seller_party
 from workplace.documents.views import DocumentParty, QuoteView, document_amounts
@@ -27,3 +28,12 @@ def quote_view(
         director=seller.director,
         images=seller_images(seller),
     )
+
+
+def client_party(company: Company | None, contact: Contact | None) -> DocumentParty | None:
+    """Who the quote is made out to: the company (with its INN), or else the contact."""
+    if company is not None:
+        return DocumentParty(name=company.name, inn=company.inn)
+    if contact is not None and contact.name:
+        return DocumentParty(name=contact.name)
+    return None

@@ -194,6 +194,12 @@ def _quote_status(before: Mapping[str, Any], after: Mapping[str, Any], names: Na
     )
 
 
+def _quote_sent(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    return (
+        f"Коммерческое предложение {after.get('number', '')} отправлено на {after.get('to', '')}"
+    )
+
+
 def _constant(text: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]:
     return lambda before, after, names: text
 
@@ -214,6 +220,7 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "join_undone": _join_undone,
     "quote_created": _quote_created,
     "quote_status": _quote_status,
+    "quote_sent": _quote_sent,
 }
 
 

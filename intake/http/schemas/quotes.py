@@ -13,6 +13,7 @@ from crm_core.money import QUANTITY_MAX, MoneyError, percent, quantity
 from crm_core.quotes_model import QuoteStatus
 from intake.http.schemas.base import Body, Flag, Id, Shape, enum_schema
 from intake.http.schemas.catalogue import MoneyText, Price, VatRateName
+from intake.http.schemas.conversations import QueuedMessage
 
 
 def _quantity(value: object) -> Decimal:
@@ -181,3 +182,30 @@ class QuotePage(Shape):
     """A deal's quotes, oldest first."""
 
     items: list[Quote]
+
+
+class SendQuote(Body):
+    """POST: e-mail the quote's PDF to the client from a mailbox that can send."""
+
+    to: str | None = Field(
+        default=None,
+        max_length=254,
+        description="The recipient's e-mail; default: the deal's contact's (else company's)",
+    )
+    message: str | None = Field(
+        default=None,
+        max_length=10_000,
+        description="The e-mail's text; default: a short covering note with the total",
+    )
+    mailbox: str | None = Field(
+        default=None,
+        description="The [[email.mailboxes]] name to send from; default: the first with SMTP",
+    )
+
+
+class SentQuote(Shape):
+    """The quote after the send (a draft becomes sent) and the e-mail queued with its PDF."""
+
+    quote: Quote
+    message: QueuedMessage
+    to: str = Field(description="The address the e-mail goes to")
