@@ -25,10 +25,10 @@ ADDRESS = "sales@company.example"
 
 @asynccontextmanager
 async def started(
-    kind: str, tmp_path: Path, server: Dovecot, *, smtp: bool = True
+    kind: str, tmp_path: Path, server: Dovecot, *, smtp: bool = True, more_config: str = ""
 ) -> AsyncIterator[tuple[Running, SmtpStandIn, str]]:
     """The service reading a fresh Dovecot mailbox, replying through the SMTP stand-in (or,
-    with `smtp` false, a mailbox with no SMTP settings)."""
+    with `smtp` false, a mailbox with no SMTP settings); `more_config` is TOML added."""
     user = new_user()
     async with smtp_stand_in() as stand_in:
         sending = (
@@ -40,7 +40,7 @@ async def started(
         extra = (
             f'\n[[email.mailboxes]]\nname = "sales"\nhost = "{server.host}"\n'
             f'port = {server.port}\nsecurity = "none"\nlogin = "{user}"\n'
-            f'address = "{ADDRESS}"\n{sending}'
+            f'address = "{ADDRESS}"\n{sending}{more_config}'
         )
         path = tmp_path / "leadintake.toml"
         path.write_text(TEST_CONFIG.format(db=tmp_path / "db.sqlite3") + extra, "utf-8")

@@ -21,7 +21,9 @@ from workplace.documents.html import totals_rows
 from workplace.documents.seller import seller_images, seller_party
 from workplace.documents.views import (
     ActView,
+    DocumentLine,
     DocumentParty,
+    DocumentTotals,
     InvoiceView,
     QuoteView,
     document_amounts,
@@ -58,7 +60,9 @@ def text_of(pdf: bytes) -> str:
     return re.sub(r"[ \u00a0\u202f]+", " ", raw)
 
 
-def amounts(mode: VatMode, lines: tuple[Line, ...] = LINES) -> tuple:  # type: ignore[type-arg]
+def amounts(
+    mode: VatMode, lines: tuple[Line, ...] = LINES
+) -> tuple[tuple[DocumentLine, ...], DocumentTotals]:
     return document_amounts(compute_totals(lines, mode, Decimal(5)))
 
 
