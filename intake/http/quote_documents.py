@@ -113,9 +113,36 @@ def sending_mailbox(
     return usable[0]
 
 
+# Cyrillic letters in Latin ones (as in passports, ГОСТ Р 52535.1), signs dropped.
+_TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        (
+            *("a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n"),
+            *("o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", ""),
+            *("y", "", "e", "yu", "ya"),
+        ),
+        strict=True,
+    )
+)
+
+
+def ascii_file_name(name: str) -> str:
+    """The name in Latin letters for clients that read only `filename`: КП-2026-1.pdf →
+    KP-2026-1.pdf; anything else not ASCII becomes '_'."""
+    out = []
+    for ch in name:
+        latin = _TRANSLIT.get(ch.lower())
+        if latin is not None:
+            out.append(latin.upper() if ch.isupper() else latin)
+        else:
+            out.append(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_")
+    return "".join(out)
+
+
 def pdf_response(content: bytes, file_name: str) -> web.Response:
     """A PDF as a download named `file_name` (an ASCII name for old clients beside it)."""
-    ascii_name = "".join(ch if ch.isascii() and ch not in '"\\' else "_" for ch in file_name)
+    ascii_name = ascii_file_name(file_name)
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{url_quote(file_name)}"
     return web.Response(
         body=content,

@@ -102,7 +102,7 @@ async def test_the_pdf_downloads_for_whoever_may_see_the_quote(
     assert headers["Content-Type"] == "application/pdf"
     number = quote["number"]
     assert headers["Content-Disposition"] == (
-        f"attachment; filename=\"__-{number[3:]}.pdf\"; filename*=UTF-8''%D0%9A%D0%9F-"
+        f"attachment; filename=\"KP-{number[3:]}.pdf\"; filename*=UTF-8''%D0%9A%D0%9F-"
         f"{number[3:]}.pdf"
     )
     text = text_of(pdf)

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from config.seller_settings import SellerRequisites
 from crm_core.money import Line, VatMode, VatRate, compute_totals
-from workplace.documents import act_pdf, invoice_pdf, quote_pdf, render_pdf
+from workplace.documents import DocumentRenderError, act_pdf, invoice_pdf, quote_pdf, render_pdf
 from workplace.documents.html import totals_rows
 from workplace.documents.seller import seller_images, seller_party
 from workplace.documents.views import (
@@ -306,3 +306,13 @@ def test_nothing_is_fetched_from_outside(tmp_path: Path) -> None:
 
     assert "Текст" in text_of(pdf)
     assert _image_count(pdf) == 0
+
+
+def test_a_picture_that_cannot_be_read_and_a_failing_render_are_document_errors(
+    tmp_path: Path,
+) -> None:
+    gone = SellerRequisites(stamp=tmp_path / "stamp.png")  # checked at load, deleted since
+    with pytest.raises(DocumentRenderError, match="stamp"):
+        seller_images(gone)
+    with pytest.raises(DocumentRenderError, match="could not be rendered"):
+        render_pdf(None)  # type: ignore[arg-type]

@@ -68,7 +68,9 @@ def render_pdf(html: str) -> bytes:
         pdf = HTML(string=html, base_url=FONTS.as_uri() + "/", url_fetcher=_LocalOnly()).write_pdf(
             stylesheets=[stylesheet], font_config=fonts
         )
-    except (OSError, ValueError, TypeError, AssertionError) as err:
+    except Exception as err:
+        # WeasyPrint (and Pango, fontTools, Pillow under it) fail with many exception types;
+        # callers get one, with the original chained.
         raise DocumentRenderError(f"the PDF could not be rendered ({type(err).__name__})") from err
     if not isinstance(pdf, bytes):
         raise DocumentRenderError("the renderer gave no PDF")

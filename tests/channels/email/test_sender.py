@@ -84,6 +84,15 @@ def test_the_reply_threads_under_the_clients_message_and_quotes_it() -> None:
     )
 
 
+def test_a_document_sent_from_a_deal_starts_its_own_thread() -> None:
+    message = outgoing(message_id="", subject="", new_subject="Коммерческое предложение № КП-1")
+
+    sent = build_reply(mailbox(), message, NOW)
+
+    assert sent["Subject"] == "Коммерческое предложение № КП-1"
+    assert "In-Reply-To" not in sent and "References" not in sent
+
+
 def test_a_retry_carries_the_same_message_id_and_another_message_another() -> None:
     first = build_reply(mailbox(), outgoing("api:7:k1"), NOW)
     again = build_reply(mailbox(), outgoing("api:7:k1"), NOW.replace(minute=45))
