@@ -23,9 +23,9 @@ from crm_core.model import AuditEntry, Company, Contact, Manager
 from crm_core.money import format_rub
 from crm_core.quotes import change_quote_status, visible_quote
 from crm_core.quotes_model import Quote, QuoteStatus
-from crm_core.replies import EMAIL, check_attachments
-from crm_core.replies_model import NewAttachment, NewOutgoingMessage, OutgoingMessage
-from crm_core.sales import ActivityKind, NewActivity, RecordKind
+from crm_core.replies import EMAIL, check_attachments, queue_message
+from crm_core.replies_model import NewAttachment, OutgoingMessage, ReplyTarget
+from crm_core.sales import RecordKind
 from dedupe.emails import normalize_email
 
 if TYPE_CHECKING:
@@ -124,36 +124,18 @@ async def send_quote(
                 "idempotency_conflict", "Idempotency-Key", "this key was used for another send"
             )
         return SentQuote(found, existing, duplicate=True)
-    activity_id = await uow.sales.add_activity(
-        NewActivity(
-            entity=RecordKind.DEAL,
-            entity_id=deal.id,
-            kind=ActivityKind.MESSAGE,
-            text=text,
-            at=now,
-            actor=actor.login,
-            manager_id=actor.id,
-        ),
+    target = ReplyTarget(EMAIL, mailbox, to, now, {SUBJECT_KEY: subject(found)})
+    stored = await queue_message(
+        uow,
+        actor,
+        RecordKind.DEAL,
+        deal.id,
+        target,
+        text,
         now,
+        idempotency_key,
+        check_attachments([pdf]),
     )
-    message_id = await uow.replies.add(
-        NewOutgoingMessage(
-            entity=RecordKind.DEAL,
-            entity_id=deal.id,
-            activity_id=activity_id,
-            channel=EMAIL,
-            account=mailbox,
-            address=to,
-            text=text,
-            idempotency_key=idempotency_key,
-            created_by=actor.id,
-            context={SUBJECT_KEY: subject(found)},
-            attachments=check_attachments([pdf]),
-        ),
-        now,
-    )
-    if message_id is None:  # the same key committed by a concurrent request meanwhile
-        raise RuleError("idempotency_conflict", "Idempotency-Key", "this key is in use")
     await uow.audit.add_many(
         [
             AuditEntry(
@@ -166,7 +148,7 @@ async def send_quote(
                     "quote_id": found.id,
                     "number": found.number,
                     "to": to,
-                    "message_id": message_id,
+                    "message_id": stored.id,
                 },
             )
         ]
@@ -174,8 +156,6 @@ async def send_quote(
     quote = found
     if found.status is QuoteStatus.DRAFT:
         quote = await change_quote_status(uow, found.id, actor, QuoteStatus.SENT, None, now)
-    stored = await uow.replies.get(message_id)
-    assert stored is not None
     return SentQuote(quote, stored, duplicate=False)
 
 

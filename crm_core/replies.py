@@ -138,6 +138,26 @@ async def send_reply(
             f"{target.channel} takes at most {limit} characters, the message has {len(text)}",
             422,
         )
+    stored = await queue_message(
+        uow, actor, entity, entity_id, target, text, now, idempotency_key, files
+    )
+    return QueuedReply(stored, duplicate=False)
+
+
+async def queue_message(
+    uow: UnitOfWork,
+    actor: Manager,
+    entity: RecordKind,
+    entity_id: int,
+    target: ReplyTarget,
+    text: str,
+    now: datetime,
+    idempotency_key: str,
+    files: tuple[NewAttachment, ...] = (),
+) -> OutgoingMessage:
+    """Log the manager's message as an activity on the record and queue it to `target`, in
+    the caller's transaction; RuleError `idempotency_conflict` when a concurrent request
+    committed the same key meanwhile."""
     activity_id = await uow.sales.add_activity(
         NewActivity(
             entity=entity,
@@ -166,11 +186,11 @@ async def send_reply(
         ),
         now,
     )
-    if message_id is None:  # the same key committed by a concurrent request in the meantime
+    if message_id is None:
         raise RuleError("idempotency_conflict", "Idempotency-Key", "this key is in use", 409)
     stored = await uow.replies.get(message_id)
     assert stored is not None
-    return QueuedReply(stored, duplicate=False)
+    return stored
 
 
 def check_attachments(attachments: Sequence[NewAttachment]) -> tuple[NewAttachment, ...]:

@@ -18,30 +18,17 @@ from config.seller_settings import SellerRequisites
 from crm_core.money import Line, VatMode, VatRate, compute_totals
 from workplace.documents import DocumentRenderError, act_pdf, invoice_pdf, quote_pdf, render_pdf
 from workplace.documents.html import totals_rows
+from workplace.documents.sample import BUYER, SELLER
 from workplace.documents.seller import seller_images, seller_party
 from workplace.documents.views import (
     ActView,
     DocumentLine,
-    DocumentParty,
     DocumentTotals,
     InvoiceView,
     QuoteView,
     document_amounts,
 )
 
-SELLER = SellerRequisites(
-    name="ООО «Ромашка»",
-    inn="7701234567",
-    kpp="770101001",
-    address="г. Москва, ул. Ленина, д. 1",
-    bank="ПАО СБЕРБАНК г. Москва",
-    bik="044525225",
-    correspondent_account="30101810400000000225",
-    account="40702810938000012345",
-    director="Иванов И. И.",
-    accountant="Петрова А. С.",
-)
-BUYER = DocumentParty("ООО «Василёк»", "7709876543", "770901001", "г. Москва, ул. Мира, д. 5")
 # The hand-computed quote: 3 lines and delivery, a 5 % discount on the document.
 LINES = (
     Line("Кабель ВВГ 3×2,5", Decimal(3), Decimal("333.33"), VatRate.TWENTY, unit="м"),
@@ -98,7 +85,7 @@ def test_the_invoice_prints_the_bank_block_parties_lines_and_totals() -> None:
     ):
         assert requisite in text, requisite
     assert "Счёт на оплату № 12 от 7 декабря 2026 г." in text
-    assert "ООО «Ромашка», ИНН 7701234567, КПП 770101001, г. Москва, ул. Ленина, д. 1" in text
+    assert "ООО «Ромашка», ИНН 7701234567, КПП 770101001, 125009, г. Москва" in text
     assert "ООО «Василёк», ИНН 7709876543, КПП 770901001" in text
     assert "Основание: Коммерческое предложение № КП-2026-0001" in text
     # Lines: name, quantity, unit, price, discount (line's and the document's share), amount.
