@@ -162,10 +162,3 @@ async def send_quote(
 def subject(quote: Quote) -> str:
     """The e-mail's subject."""
     return f"Коммерческое предложение № {quote.number}"
-
-
-def pdf_file_name(number: str) -> str:
-    """The PDF's file name from the document number: "КП-2026-0001.pdf" (anything but
-    letters, digits, '-' and '_' becomes '_')."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in number).strip("_")
-    return f"{safe or 'document'}.pdf"

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote as url_quote
 
 from aiohttp import web
 
 from channels.email.settings import EmailMailboxSettings
 from crm_core.errors import DomainError, RuleError
-from crm_core.quote_sending import PrintableQuote, pdf_file_name, printable_quote, recipient
+from crm_core.quote_sending import PrintableQuote, printable_quote, recipient
 from crm_core.quote_sending import send_quote as queue_quote
 from crm_core.replies_model import NewAttachment
 from intake.clock import utcnow
@@ -25,6 +24,7 @@ from intake.http.conversations import idempotency_key, outgoing_json
 from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
+from intake.http.pdf_files import pdf_file_name, pdf_response
 from intake.http.quotes import quote_json
 from intake.http.responses import json_response
 from workplace.documents import PDF_MEDIA_TYPE, DocumentRenderError, quote_pdf, render_off_loop
@@ -111,48 +111,6 @@ def sending_mailbox(
             422,
         )
     return usable[0]
-
-
-# Cyrillic letters in Latin ones (as in passports, ГОСТ Р 52535.1), signs dropped.
-_TRANSLIT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        (
-            *("a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n"),
-            *("o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", ""),
-            *("y", "", "e", "yu", "ya"),
-        ),
-        strict=True,
-    )
-)
-
-
-def ascii_file_name(name: str) -> str:
-    """The name in Latin letters for clients that read only `filename`: КП-2026-1.pdf →
-    KP-2026-1.pdf; anything else not ASCII becomes '_'."""
-    out = []
-    for ch in name:
-        latin = _TRANSLIT.get(ch.lower())
-        if latin is not None:
-            out.append(latin.upper() if ch.isupper() else latin)
-        else:
-            out.append(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_")
-    return "".join(out)
-
-
-def pdf_response(content: bytes, file_name: str) -> web.Response:
-    """A PDF as a download named `file_name` (an ASCII name for old clients beside it)."""
-    ascii_name = ascii_file_name(file_name)
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{url_quote(file_name)}"
-    return web.Response(
-        body=content,
-        headers={
-            "Content-Type": PDF_MEDIA_TYPE,
-            "Content-Disposition": disposition,
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 async def _render(request: web.Request, printable: PrintableQuote) -> bytes | web.Response:
