@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,64 @@ async def test_refusals_name_the_field(tmp_path: Path, dovecot: Dovecot) -> None
     assert cases[2][1]["error"] == "no_email"
     assert after[1]["status"] == "draft"
     assert smtp.tried == []
+
+
+async def test_the_deal_card_downloads_and_sends_a_quote_once(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    async with started("sqlite", tmp_path, dovecot, more_config=SELLER) as (running, smtp, user):
+        lead = await client_emails(running, dovecot, user)
+        owner = lead["assignee"]
+        quote = await a_quote(running, lead["id"])
+        card_path = f"/deals/{quote['deal_id']}"
+        quote_path = f"{card_path}/quotes/{quote['id']}"
+        async with running.client.get(f"{quote_path}/pdf", headers=running.auth(owner)) as r:
+            download = (r.status, r.content_type, await r.read())
+        before = await page(running, card_path, owner)
+        [send_key] = re.findall(r'name="send_key" value="([0-9a-f]+)"', before[1])
+        posts = []
+        for _ in range(2):  # a double click: the same form twice
+            async with running.client.post(
+                f"{quote_path}/send",
+                data={"send_key": send_key, "to": "", "message": ""},
+                headers=running.auth(owner),
+                allow_redirects=False,
+            ) as r:
+                posts.append((r.status, r.headers.get("Location")))
+        await wait_accepted(smtp, 1)
+        await wait_sent(running, quote["deal_id"], owner)
+        after = await page(running, card_path, owner)
+        refused = await page_post(running, f"{quote_path}/send", owner, to="не адрес")
+
+    assert download[:2] == (200, "application/pdf")
+    assert f"Коммерческое предложение № {quote['number']}" in text_of(download[2])
+    assert f"{quote['number']}</strong>" in before[1] and "Черновик" in before[1]
+    assert posts == [(303, card_path), (303, card_path)]
+    assert len(smtp.tried) == 1
+    assert "Отправлено</span>" in after[1]
+    assert f"Коммерческое предложение {quote['number']} отправлено на {CLIENT}" in after[1]
+    assert "Это не адрес e-mail: проверьте получателя." in refused
+
+
+async def page(running: Running, path: str, login: str) -> tuple[int, str]:
+    async with running.client.get(path, headers=running.auth(login)) as r:
+        return r.status, await r.text()
+
+
+async def page_post(running: Running, path: str, login: str, **form: str) -> str:
+    async with running.client.post(path, data=form, headers=running.auth(login)) as r:
+        assert r.status == 200
+        return await r.text()
+
+
+async def wait_sent(running: Running, deal_id: int, login: str) -> None:
+    """Until the deal's newest outgoing message is sent (its row recorded as such)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    path = f"/api/v1/conversations/deal/{deal_id}/messages"
+    while True:
+        async with running.client.get(path, headers=running.auth(login)) as r:
+            items = (await r.json())["items"]
+        if items and items[-1]["state"] == "sent":
+            return
+        assert asyncio.get_running_loop().time() < deadline, items[-1:]
+        await asyncio.sleep(0.02)
