@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,7 +67,6 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         activities = await uow.sales.activities_of(RecordKind.DEAL, deal_id)
         audit = await uow.audit.for_entity("deal", deal_id)
         clients = await uow.sales.deal_clients([deal_id])
-        quotes = await uow.sales_documents.quotes_of_deal(deal_id)
         managers = await uow.managers.list()
         replies = await load_replies(
             uow, me, RecordKind.DEAL, deal_id, unavailable_accounts(request.app[SERVICES].settings)
@@ -109,8 +107,6 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "reply": replies["reply"],
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
         "next_stage": next_stage(deal, pipeline),
-        # The quotes with a fresh key for each send form (a resent form sends once).
-        "quotes": [{"quote": q, "send_key": uuid.uuid4().hex} for q in quotes],
     }
 
 

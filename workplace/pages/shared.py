@@ -14,7 +14,6 @@ from markupsafe import Markup, escape
 
 from crm_core.errors import DomainError, MatchError
 from crm_core.model import Lead, LeadFlag, LeadStatus, Manager
-from crm_core.money import format_rub
 from intake.http.body import parse_int
 from intake.http.keys import SERVICES
 from workplace.auth.session import template_context
@@ -144,7 +143,6 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "decision_name": lambda key: DECISIONS.get(key, key),
     "timeline_kind": lambda key: TIMELINE_KINDS.get(key, key),
     "messenger_name": lambda key: MESSENGER_IDS.get(key, key),
-    "rub": format_rub,
 }
 
 
