@@ -81,7 +81,7 @@ async def _save(request: web.Request, product_id: int | None) -> web.StreamRespo
             request, me, None, values, prices_entered, Refusal("", HEADS_ONLY), status=403
         )
     try:
-        fields = product_fields(values)
+        fields = product_fields({k: v for k, v in values.items() if v != ""})
         prices = _list_prices(prices_entered)
         async with request.app[SERVICES].storage.transaction() as uow:
             if product_id is None:
