@@ -170,4 +170,7 @@ async def test_a_manager_builds_a_quote_and_the_client_accepts_it(
     )
     await expect(timeline).to_contain_text(f"Коммерческое предложение {number}: Отправлено")
     await expect(timeline).to_contain_text(f"Коммерческое предложение {number}: Принято")
+    await shoot(page, screenshots, "deal-quotes-1366")
+    await page.set_viewport_size(NARROW)
+    await shoot(page, screenshots, "deal-quotes-360")
     await context.close()
