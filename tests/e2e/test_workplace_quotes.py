@@ -86,5 +86,11 @@ async def test_quote_pages_refuse_what_the_core_refuses(any_db_service: Running)
     assert status == 404
     status, html = await page(running, f"/quotes/{quote['id']}", "ivanova")
     assert status == 200 and "Отправлено" in html and "Скачать PDF" not in html
+    status, _ = await post(running, path, "ivanova", {"status": "rejected", "reason": "Дорого"})
+    assert status == 303
+    status, html = await page(running, f"/quotes/{quote['id']}", "ivanova")
+    assert "Клиент отказался: Дорого" in html and 'action="/quotes/' not in html
+    status, html = await page(running, f"/deals/{deal_id}", "ivanova")
+    assert f"Коммерческое предложение {quote['number']}: Отклонено (Дорого)" in html
     status, _ = await page(running, "/quotes/999999", "ivanova")
     assert status == 404
