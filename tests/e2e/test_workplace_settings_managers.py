@@ -4,20 +4,24 @@ deactivation with a hand-over, API tokens issued and revoked, heads only."""
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import ClientSession, CookieJar
+from aiohttp import ClientSession, CookieJar, DummyCookieJar
 
 from crm_core.invites import INVITE_TTL
+from intake.auth import create_token
 from intake.clock import utcnow
 from tests.e2e.conftest import Running
 from tests.e2e.test_tokens import status_of
 from tests.e2e.test_workplace import page, submit
 from workplace.auth.invites import invite_link
+from workplace.pages.flash import FLASH_COOKIE
 
 PAGE = "/settings/managers"
 TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -385,3 +389,35 @@ async def test_a_signed_in_head_posts_with_the_csrf_token_only(service: Running)
             link = secret_of(await r.text())
         async with session.get(PAGE) as r:
             assert link not in await r.text()
+
+
+async def test_the_issued_token_is_shown_only_to_the_sign_in_that_issued_it(
+    service: Running,
+) -> None:
+    running = service
+    form, head_auth = {"token_name": "интеграция с 1С"}, running.auth("head")
+    issued = await running.client.post(
+        f"{PAGE}/petrov/tokens", data=form, headers=head_auth, allow_redirects=False
+    )
+    issued.release()
+    assert issued.status == 303 and issued.headers["Location"] == f"{PAGE}/petrov"
+    flash = issued.cookies[FLASH_COOKIE]
+    assert flash["path"] == "/settings" and flash["httponly"] and flash["max-age"] == "120"
+    raw, _, signature = flash.value.partition(".")
+    another_head_token = await create_token(running.services.storage, "head")
+    base = str(running.client.make_url("/"))
+
+    async def shown(cookie: str, token: str) -> bool:
+        async with ClientSession(base, cookie_jar=DummyCookieJar()) as session:
+            headers = {"Authorization": f"Bearer {token}", "Cookie": f"{FLASH_COOKIE}={cookie}"}
+            async with session.get(f"{PAGE}/petrov", headers=headers) as r:
+                assert r.status == 200
+                return "data-secret" in await r.text()
+
+    head = head_auth["Authorization"].removeprefix("Bearer ")
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"path": f"{PAGE}/petrov", "notice": "", "value": "li_fake"}).encode()
+    ).decode()
+    assert not await shown(f"{forged}.{signature}", head)  # altered: not signed by us
+    assert not await shown(flash.value, another_head_token)  # another sign-in's cookie
+    assert await shown(f"{raw}.{signature}", head)
