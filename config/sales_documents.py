@@ -1,12 +1,14 @@
 """The sales setup as documents: one TOML-shaped table per manager, queue, pipeline and form,
-junk reason, phone line and extension.
+junk reason, phone line and extension, and channel declaration (config.channel_documents).
 
 The database stores these documents, the API shows them, `leadintake settings export` writes
 them as `[[managers]]`, `[[queues]]`, `[[pipelines]]` and `[[forms]]` tables, `[leads]
-junk_reasons`, `[telephony.lines."<number>"]` and `[telephony.extensions]`. A document is
-canonical (written from the checked settings, defaults left out), so exporting and importing
-again gives the same text. Every change is checked with the whole setup around it by the
-config checker, so the file, the API and an import accept and refuse the same things.
+junk_reasons`, `[telegram]`, `[vk]`, `[email]`, `[telephony]`, `[avito]` (the channels,
+secrets left in the environment), `[telephony.lines."<number>"]` and `[telephony.extensions]`.
+A document is canonical (written from the checked settings, defaults left out; a channel
+declaration as written), so exporting and importing again gives the same text. Every change
+is checked with the whole setup around it by the config checker, so the file, the API and an
+import accept and refuse the same things.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from datetime import timedelta
 from typing import Any
 
 from config.abuse_settings import captcha_env
+from config.channel_documents import (
+    CHANNELS,
+    check_declarations,
+    declaration_documents,
+    declarations_from_documents,
+    declarations_of,
+    declarations_toml,
+)
 from config.reader import ConfigError, Section
 from config.settings import (
     FormSettings,
@@ -42,8 +52,10 @@ EXTENSIONS = "extensions"
 # The reference lists kept with them: `[leads] junk_reasons`, `[telephony.lines]`,
 # `[telephony.extensions]`.
 LIST_KINDS = (JUNK_REASONS, LINES, EXTENSIONS)
-KINDS = (*TABLE_KINDS, *LIST_KINDS)
+# The channel declarations come before the lines, as `[telephony]` before its sub-tables.
+KINDS = (*TABLE_KINDS, JUNK_REASONS, CHANNELS, LINES, EXTENSIONS)
 KEY_FIELDS = {
+    CHANNELS: "channel",
     "managers": "login",
     "queues": "key",
     "pipelines": "key",
@@ -72,6 +84,7 @@ def documents_of(sales: SalesSection) -> dict[str, list[dict[str, Any]]]:
         JUNK_REASONS: [{"key": r.key, "name": r.name} for r in sales.leads.junk_reasons],
         LINES: [line_document(route) for route in sales.lines.values()],
         EXTENSIONS: [{"extension": e, "login": login} for e, login in sales.extensions.items()],
+        CHANNELS: declaration_documents(sales.channels or {}),
     }
 
 
@@ -85,7 +98,12 @@ def check_documents(
         if kind == "managers":
             rows = [with_datetimes(d, source, f"managers[{i}]") for i, d in enumerate(rows)]
         tables[kind] = rows
-    return with_lists(sales_from_tables(tables, source, environ), documents, source)
+    sales = with_lists(sales_from_tables(tables, source, environ), documents, source)
+    if CHANNELS not in documents:
+        return sales
+    channels = declarations_from_documents(documents[CHANNELS], source)
+    check_declarations(sales, channels, source, os.environ if environ is None else environ)
+    return replace(sales, channels=channels)
 
 
 def with_lists(
@@ -169,14 +187,15 @@ def line_document(route: LineRoute) -> dict[str, Any]:
 
 
 def sales_environ(settings: Settings) -> dict[str, str]:
-    """The environment a stored form is checked in: the process's, plus the captcha keys the
-    settings were loaded with (a test or a CLI may load them with an environment of its own)."""
+    """The environment a stored form or channel is checked in: the process's, plus the one the
+    settings were loaded with and its captcha keys (a test or a CLI may load them with an
+    environment of its own)."""
     known = {
         captcha_env(f.key): f.abuse.smartcaptcha_key
         for f in settings.forms
         if f.abuse.smartcaptcha_key is not None
     }
-    return {**os.environ, **known}
+    return {**os.environ, **settings.environ, **known}
 
 
 def read_sales_toml(
@@ -195,7 +214,14 @@ def read_sales_toml(
     present |= lists.keys()
     sales = sales_from_tables({k: raw[k] for k in present if k in TABLE_KINDS}, source, environ)
     absent = frozenset(TABLE_KINDS) - present
-    return with_lists(sales, lists, source, absent), frozenset(present)
+    sales = with_lists(sales, lists, source, absent)
+    declared = declarations_of(raw)
+    if declared:
+        # Checked with the setup around them once the import is planned (check_documents).
+        present.add(CHANNELS)
+        docs = declaration_documents(declared)
+        sales = replace(sales, channels=declarations_from_documents(docs, source))
+    return sales, frozenset(present)
 
 
 def _list_documents(root: Section) -> dict[str, list[dict[str, Any]]]:
@@ -225,6 +251,8 @@ def sales_toml(documents: Documents, kinds: Iterable[str] = KINDS) -> str:
             blocks.append(tables_toml(kind, docs))
         elif kind == JUNK_REASONS and docs:
             blocks.append(table_toml("leads", {JUNK_REASONS: [dict(d) for d in docs]}))
+        elif kind == CHANNELS:
+            blocks.extend(declarations_toml(docs))
         elif kind == LINES:
             blocks.extend(
                 table_toml(

@@ -307,6 +307,12 @@ class Settings:
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
+    # The file's channel tables as written (`[telegram]`, `[vk]`, ...: names of environment
+    # variables, never secrets): the first-start seed of the stored channel declarations.
+    channel_tables: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The environment the settings were read with: stored channel declarations are parsed
+    # again with it, so their secrets come from the same place as the file's did.
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def channel(self, attribute: str) -> Any:
         """A channel's settings section as its spec parsed it (`()` when it has none)."""
@@ -375,6 +381,21 @@ def load_settings(
     return _build(Section(str(config_path), "", raw), env)
 
 
+# The top-level tables the channels' settings parsers read (channels/*/settings.py).
+CHANNEL_TABLES = ("telegram", "vk", "email", "telephony", "avito")
+
+
+def channel_sections_from(
+    tables: Mapping[str, Any],
+    source: str,
+    env: Mapping[str, str],
+    context: SettingsContext,
+) -> Mapping[str, Any]:
+    """Every channel's settings sections parsed from channel tables (`CHANNEL_TABLES` as TOML
+    gives them), checked as the config file's are; ConfigError naming the field."""
+    return _channel_sections(Section(source, "", dict(tables)), env, context)
+
+
 def sales_from_tables(
     tables: Mapping[str, Any], source: str, environ: Mapping[str, str] | None = None
 ) -> SalesSection:
@@ -437,6 +458,9 @@ class SalesSection:
     leads: LeadSettings = field(default_factory=LeadSettings)
     lines: Mapping[str, LineRoute] = field(default_factory=dict)  # by normalized number
     extensions: Mapping[str, str] = field(default_factory=dict)  # extension → login
+    # The channel declarations by table (`telegram`, `vk`, ...) as written, without the phone
+    # lines and extensions; None: not part of this setup (kept as they are).
+    channels: Mapping[str, Mapping[str, Any]] | None = None
 
 
 def sales_section(root: Section, env: Mapping[str, str]) -> SalesSection:
@@ -556,6 +580,8 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
                 pipelines=frozenset(p.key for p in pipelines),
             ),
         ),
+        channel_tables={k: root.data[k] for k in CHANNEL_TABLES if k in root.data},
+        environ=env,
     )
 
 

@@ -51,6 +51,8 @@ def _value(value: Any, *, key: str = "") -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        return repr(value)  # 12.0, 0.5, inf: TOML's own spellings
     if isinstance(value, str):
         if key in _DATETIME_KEYS and _is_datetime(value):
             return value

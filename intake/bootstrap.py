@@ -29,7 +29,13 @@ from intake.processing import InboundBatchHandler
 from intake.reply_gate import ReplyGate
 from intake.sales_context import SalesContext
 from intake.sales_setup import build_pipelines, junk_reasons, lead_route
-from intake.team_settings import new_manager, seed_and_sync, stored_sales, with_sales
+from intake.team_settings import (
+    declared_channels,
+    new_manager,
+    seed_and_sync,
+    stored_sales,
+    with_sales,
+)
 from intake.worker import InboxWorker
 
 log = logging.getLogger(__name__)
@@ -63,8 +69,12 @@ class Services:
     settings_version: int = -1
     # Each form's last submission and its fate (the head's forms page).
     form_log: SubmissionLog = field(default_factory=SubmissionLog)
-    # The file's channel sections, under the heads' stored overrides (intake.channel_overrides).
+    # The channel sections as declared (the stored declarations once seeded, else the
+    # file's), before the heads' overrides (intake.channel_overrides) go over them.
     file_channels: Mapping[str, Any] | None = None
+    # The declared channel sections this process started its pollers with: a declaration
+    # changed since that only some pollers follow shows "после перезапуска" on the page.
+    started_channels: Mapping[str, Any] | None = None
     # The poller groups' catch-up with the settings as loaded (channel_polling): a process
     # that changed them itself calls these rather than wait for the groups' next look.
     follow_settings: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -106,8 +116,13 @@ async def load_team(services: Services) -> bool:
             return False
         stored = await stored_sales(uow, services.settings)
         overrides = await stored_overrides(uow)
-    if services.file_channels is None:
+    declared = declared_channels(services.settings, stored)
+    if declared is not None:
+        services.file_channels = declared
+    elif services.file_channels is None:
         services.file_channels = services.settings.channel_sections
+    if services.started_channels is None:
+        services.started_channels = services.file_channels
     channels = with_overrides(services.file_channels, overrides)
     # The stored lines and extensions go over the file's `[telephony]`, so after the channels.
     settings = with_sales(replace(services.settings, channel_sections=channels), stored)

@@ -1,8 +1,10 @@
 """`leadintake settings export | import FILE [--dry-run]`: the sales setup as TOML.
 
-Export prints the managers, queues, pipelines, forms, junk reasons, phone lines and extensions
-as the database holds them, as the config file's `[[managers]]`, `[[queues]]`, `[[pipelines]]`,
-`[[forms]]`, `[leads] junk_reasons`, `[telephony.lines."<number>"]` and `[telephony.extensions]`;
+Export prints the managers, queues, pipelines, forms, junk reasons, channel declarations, phone
+lines and extensions as the database holds them, as the config file's `[[managers]]`,
+`[[queues]]`, `[[pipelines]]`, `[[forms]]`, `[leads] junk_reasons`, `[telegram]`, `[vk]`,
+`[email]`, `[telephony]`, `[avito]` (names of environment variables, never secrets),
+`[telephony.lines."<number>"]` and `[telephony.extensions]`;
 import reads those tables of a file (other tables are not read, so a whole config file works),
 checks the setup they make with the database's as the config checker does, prints the diff
 against the database and applies it unless `--dry-run`. An object missing from the file is
@@ -33,7 +35,7 @@ def add_settings_commands(commands: argparse._SubParsersAction[argparse.Argument
     """`settings export` and `settings import`."""
     settings = commands.add_parser("settings", help="the sales setup as TOML: export and import")
     sub = settings.add_subparsers(dest="settings_command", required=True)
-    sub.add_parser("export", help="print the sales setup (managers ... extensions) as TOML")
+    sub.add_parser("export", help="print the sales setup (managers ... channels) as TOML")
     imports = sub.add_parser("import", help="show the diff with a TOML file, then apply it")
     imports.add_argument("file", metavar="FILE", type=Path)
     imports.add_argument("--dry-run", action="store_true", help="show the diff, change nothing")

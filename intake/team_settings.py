@@ -1,18 +1,22 @@
 """The sales setup in the database: seeded from the file once, then read from the database.
 
-Seeding is per kind (managers, queues, pipelines, forms): a kind the database does not hold
-yet is loaded from the file at the next start; from then on the file's tables of that kind
-are ignored, with a log line saying so.
+Seeding is per kind (managers, queues, pipelines, forms, the reference lists and the channel
+declarations): a kind the database does not hold yet is loaded from the file at the next
+start; from then on the file's tables of that kind are ignored, with a log line saying so.
+Secrets stay in the environment: a channel declaration names the variables, and its stored
+copy is parsed again with the environment the settings were read with.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from config import Settings
+from config.channel_documents import CHANNELS, check_declarations, declarations_of
 from config.sales_documents import (
     KEY_FIELDS,
     KINDS,
@@ -35,6 +39,7 @@ FILE_TABLES = {
     "junk_reasons": "[leads] junk_reasons",
     "lines": "[telephony.lines]",
     "extensions": "[telephony.extensions]",
+    CHANNELS: "[telegram] [vk] [email] [telephony] [avito] channel declarations",
 }
 TELEPHONY = "telephony"  # the channel section holding the phone lines and extensions
 DATABASE_SOURCE = "database"
@@ -83,6 +88,7 @@ def file_sales(settings: Settings) -> SalesSection:
         settings.leads,
         settings.telephony.lines,
         settings.telephony.extensions,
+        declarations_of(settings.channel_tables),
     )
 
 
@@ -132,6 +138,14 @@ def with_sales(settings: Settings, sales: SalesSection) -> Settings:
         leads=sales.leads,
         channel_sections=sections,
     )
+
+
+def declared_channels(settings: Settings, sales: SalesSection) -> Mapping[str, Any] | None:
+    """The channels' settings sections the stored declarations make (secrets from the
+    environment the settings were read with); None when the setup has no declarations."""
+    if sales.channels is None:
+        return None
+    return check_declarations(sales, sales.channels, DATABASE_SOURCE, sales_environ(settings))
 
 
 def with_managers(settings: Settings, managers: tuple[ManagerSettings, ...] | None) -> Settings:

@@ -14,6 +14,8 @@ from intake.http.keys import EVENT_AUTHENTICATORS
 from workplace.auth.routes import add_sign_in
 from workplace.auth.session import stream_sign_in
 from workplace.pages import (
+    catalogue,
+    catalogue_products,
     channels,
     clients,
     contact_card,
@@ -29,6 +31,9 @@ from workplace.pages import (
     lead_notes,
     merge,
     placeholders,
+    price_lists,
+    quote_builder,
+    quote_page,
     replies,
     reports,
     settings_lists,
@@ -161,6 +166,31 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("POST", "/clients/contacts/{contact_id}/merge", merge.merge, "contact_merge_post"),
     ("POST", "/clients/merges/{merge_id}/undo", merge.undo, "contact_merge_undo"),
     ("GET", "/reports", reports.page, "reports"),
+    ("GET", "/catalogue", catalogue.page, "catalogue"),
+    ("POST", "/catalogue/import", catalogue.upload, "catalogue_import"),
+    ("GET", "/catalogue/products/new", catalogue_products.new_page, "catalogue_product_new"),
+    ("POST", "/catalogue/products", catalogue_products.create, "catalogue_product_create"),
+    ("GET", "/catalogue/products/{product_id}", catalogue_products.edit_page, "catalogue_product"),
+    (
+        "POST",
+        "/catalogue/products/{product_id}",
+        catalogue_products.update,
+        "catalogue_product_update",
+    ),
+    ("POST", "/catalogue/price-lists", price_lists.create, "catalogue_price_list_create"),
+    ("GET", "/catalogue/price-lists/{price_list_id}", price_lists.page, "catalogue_price_list"),
+    (
+        "POST",
+        "/catalogue/price-lists/{price_list_id}",
+        price_lists.update,
+        "catalogue_price_list_update",
+    ),
+    ("GET", "/deals/{deal_id}/quotes/new", quote_builder.page, "quote_new"),
+    ("POST", "/deals/{deal_id}/quotes/draft", quote_builder.draft, "quote_draft"),
+    ("GET", "/deals/{deal_id}/quotes/products", quote_builder.products, "quote_products"),
+    ("POST", "/deals/{deal_id}/quotes", quote_builder.save, "quote_create"),
+    ("GET", "/quotes/{quote_id}", quote_page.page, "quote"),
+    ("POST", "/quotes/{quote_id}/status", quote_page.status, "quote_status"),
 )
 
 

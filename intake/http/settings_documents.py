@@ -195,6 +195,9 @@ def snippet_json(found: Snippet) -> dict[str, Any]:
         "tilda_webhook_url": found.tilda_webhook_url,
         "secret_field": found.secret_field,
         "secret_header": found.secret_header,
+        "public_html": found.public_html,
+        "warning": found.warning,
+        "server_example": found.server_example,
     }
 
 

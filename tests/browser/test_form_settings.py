@@ -56,17 +56,22 @@ async def test_the_head_adds_a_form_and_pastes_its_snippet(
     await expect(page.get_by_role("status")).to_contain_text("Форма добавлена")
     secret = (await page.locator("#form-secret").text_content() or "").strip()
     assert len(secret) >= 32
-    snippet = page.locator("#snippet-html")
-    await expect(snippet).to_contain_text('action="http://127.0.0.1:8080/api/v1/forms/vesna"')
-    await expect(snippet).to_contain_text(f'value="{secret}"')
-    await expect(snippet).to_contain_text('name="consent_version" value="pd-2026-03"')
+    # A form with a secret: no HTML for a public page (it would show the secret to every
+    # visitor, and without it the service refuses the post), but why and the server's request.
+    await expect(page.locator("#snippet-html")).to_have_count(0)
+    await expect(page.locator("#snippet-warning")).to_contain_text("с сервера на сервер")
+    await expect(page.locator("#snippet-warning")).to_contain_text("любой посетитель")
+    server = page.locator("#snippet-server")
+    await expect(server).to_contain_text("curl -X POST 'http://127.0.0.1:8080/api/v1/forms/vesna'")
+    await expect(server).to_contain_text("X-Api-Key: СЕКРЕТ_ФОРМЫ")
+    assert secret not in await page.locator(".snippet").inner_text()
     await expect(page.locator("#tilda-url")).to_have_text(
         "http://127.0.0.1:8080/api/v1/forms/vesna"
     )
-    await page.get_by_role("button", name="Копировать HTML").click()
+    await page.get_by_role("button", name="Копировать запрос").click()
     await expect(page.get_by_role("button", name="Скопировано")).to_be_visible()
     copied = await page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith('<form action="http://127.0.0.1:8080/api/v1/forms/vesna"')
+    assert copied.startswith("curl -X POST 'http://127.0.0.1:8080/api/v1/forms/vesna'")
     await shoot(page, screenshots, "settings-form-created")
     # A lead through the new form at once; the list shows it accepted.
     async with running.client.post(
@@ -84,8 +89,18 @@ async def test_the_head_adds_a_form_and_pastes_its_snippet(
     await row.get_by_role("link", name="Лендинг «Весна»").click()
     await expect(page.locator("#form-secret")).to_have_count(0)
     await expect(page.get_by_text(f"••••{secret[-4:]}")).to_be_visible()
-    await expect(page.locator("#snippet-html")).to_contain_text("СЕКРЕТ_ФОРМЫ")
+    await expect(page.locator("#snippet-server")).to_contain_text("СЕКРЕТ_ФОРМЫ")
     await page.set_viewport_size(NARROW)
     await shoot(page, screenshots, "settings-form-narrow")
     await page.set_viewport_size(WIDE)
+    # A form without a secret: the HTML for a public page, with the honeypot, no warning.
+    await page.goto("/settings/forms/site")
+    html_form = page.locator("#snippet-html")
+    await expect(html_form).to_contain_text('action="http://127.0.0.1:8080/api/v1/forms/site"')
+    await expect(html_form).to_contain_text('tabindex="-1"')
+    await expect(html_form).not_to_contain_text("api_key")
+    await expect(page.locator("#snippet-warning")).to_have_count(0)
+    await page.get_by_role("button", name="Копировать HTML").click()
+    copied = await page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith('<form action="http://127.0.0.1:8080/api/v1/forms/site"')
     await context.close()

@@ -38,8 +38,26 @@ async def test_the_head_adds_a_junk_reason_and_a_line(
     await page.get_by_label("Источник новой линии").fill("site")
     await page.get_by_label("Очередь новой линии").select_option("main")
     await page.get_by_role("button", name="Добавить линию").click()
-    await expect(page.locator('#lines tr[data-key="74957654321"]')).to_be_visible()
+    added = page.locator('#lines tr[data-key="74957654321"]')
+    await expect(added).to_be_visible()
+    # The number as people write it, not the stored digits.
+    await expect(added.locator("th")).to_have_text("+7 495 765-43-21")
+    await page.get_by_label("Номер новой линии").fill("8 (812) 300-00-01")
+    await page.get_by_role("button", name="Добавить линию").click()
+    await expect(page.locator('#lines tr[data-key="78123000001"] th')).to_have_text(
+        "+7 812 300-00-01"
+    )
     await shoot(page, screenshots, "lists")
     await page.set_viewport_size(NARROW)
+    # At 360 px nothing runs off the screen: every field and button of a line is in view.
+    assert await page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    for control in (
+        added.get_by_label("utm_campaign: 74957654321"),
+        added.get_by_label("Воронка: 74957654321"),
+        added.get_by_role("button", name="Удалить"),
+        page.get_by_role("button", name="Добавить линию"),
+    ):
+        box = await control.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"]
     await shoot(page, screenshots, "lists-narrow")
     await context.close()

@@ -155,3 +155,42 @@ async def test_a_manager_gets_no_settings(browser: Browser, running: Running) ->
     assert response is not None and response.status == 403
     await expect(page.get_by_role("heading", name="Недостаточно прав")).to_be_visible()
     await context.close()
+
+
+async def test_a_refresh_after_a_token_or_an_invite_issues_nothing_new(
+    browser: Browser, running: Running, screenshots: Path
+) -> None:
+    context = await signed_in(browser, running, "head")
+    page = await context.new_page()
+    await page.goto("/settings/managers/petrov")
+    tokens = page.locator("#tokens")
+    before = await tokens.locator("tr.token").count()
+    await tokens.get_by_label("Название токена").fill("интеграция с 1С")
+    await tokens.get_by_role("button", name="Выпустить токен").click()
+    await expect(page.get_by_role("status")).to_have_text("Токен выпущен.")
+    token = await page.locator("[data-secret]").inner_text()
+    assert len(token) >= 20
+    # The browser shows the page it was redirected to (a GET), not the post's answer.
+    assert page.url.endswith("/settings/managers/petrov")
+    await expect(tokens.locator("tr.token")).to_have_count(before + 1)
+    await shoot(page, screenshots, "settings-manager-token")
+
+    await page.reload()
+    await expect(page.locator("[data-secret]")).to_have_count(0)
+    await expect(page.get_by_role("status")).to_have_count(0)
+    await expect(tokens.locator("tr.token")).to_have_count(before + 1)  # no second token
+
+    await page.locator("#access").get_by_role("button", name="Новая ссылка-приглашение").click()
+    await expect(page.get_by_role("status")).to_have_text("Ссылка-приглашение создана.")
+    link = await page.locator("[data-secret]").inner_text()
+    assert "/invite/" in link
+    await page.reload()
+    await expect(page.locator("[data-secret]")).to_have_count(0)
+    # The link shown is still the one that works: a refresh did not replace it.
+    invitee = await browser.new_context(base_url=str(running.client.make_url("/")))
+    invite = await invitee.new_page()
+    response = await invite.goto(urlsplit(link).path)
+    assert response is not None and response.status == 200
+    await expect(invite.get_by_role("heading", name="Добро пожаловать")).to_be_visible()
+    await invitee.close()
+    await context.close()

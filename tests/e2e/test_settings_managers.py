@@ -80,7 +80,8 @@ async def test_the_first_start_seeds_the_team_and_later_starts_ignore_the_file(
             await seed_and_sync(uow, replace(settings, managers=renamed), utcnow())
     ignored = (
         "the file's [[managers]], [[queues]], [[pipelines]], [[forms]], [leads] junk_reasons,"
-        " [telephony.lines], [telephony.extensions] are ignored"
+        " [telegram] [vk] [email] [telephony] [avito] channel declarations, [telephony.lines],"
+        " [telephony.extensions] are ignored"
     )
     assert ignored in caplog.text
     async with storage.reader() as uow:

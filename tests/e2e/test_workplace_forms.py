@@ -199,19 +199,31 @@ async def test_the_snippets_html_posts_a_lead(any_db_service: Running) -> None:
             "name": "Промо",
             "consent_text_version": "pd-7",
             "redirect_url": "https://example.ru/thanks",
-            "generate_secret": True,
         },
     )
     assert status == 201, created
-    secret = created["secret"]
-    assert created["data"]["secret"] == f"••••{secret[-4:]}"
     status, found = await call(running, "GET", f"{FORMS}/promo/snippet")
     assert status == 200, found
     assert found["tilda_webhook_url"] == "http://127.0.0.1:8080/api/v1/forms/promo"
-    assert found["secret_field"] == "api_key" and secret not in found["html"]
+    assert found["public_html"] is True and found["warning"] is None
+    assert found["secret_field"] is None and found["server_example"] is None
+    data, action = _as_a_visitor_fills(found["html"])
+    assert set(data) >= {"name", "phone", "email", "comment", "consent", "consent_version"}
+    assert action == found["tilda_webhook_url"]
+    async with running.client.post(urlsplit(action).path, data=data, allow_redirects=False) as r:
+        assert r.status == 303, await r.text()
+        assert r.headers["Location"] == "https://example.ru/thanks"
+    leads = await running.wait_for_leads(1)
+    lead = await running.lead(next(x for x in leads if x["source"] == "promo")["id"])
+    assert [(c["given"], c["text_version"]) for c in lead["consents"]] == [(True, "pd-7")]
+    # The snippet is the head's.
+    assert (await call(running, "GET", f"{FORMS}/promo/snippet", login="ivanova"))[0] == 403
+
+
+def _as_a_visitor_fills(html_form: str) -> tuple[dict[str, str], str]:
+    """The fields a browser posts from the snippet's form, and where it posts them."""
     parsed = Inputs()
-    parsed.feed(found["html"])
-    assert parsed.action == found["tilda_webhook_url"]
+    parsed.feed(html_form)
     typed = {
         "name": "Мария",
         "phone": "+7 916 700-00-01",
@@ -223,29 +235,57 @@ async def test_the_snippets_html_posts_a_lead(any_db_service: Running) -> None:
         name, kind = field["name"], field.get("type", "")
         if name in typed:
             data[name] = typed[name]
-        elif kind == "checkbox":
+        elif kind in ("checkbox", "hidden"):
             data[name] = field["value"]  # the visitor ticks the consent
-        elif kind == "hidden":
-            data[name] = secret if field["value"] == SECRET_PLACEHOLDER else field["value"]
         else:
             data[name] = ""  # the honeypot stays empty
-    assert set(data) >= {"name", "phone", "email", "comment", "consent", "consent_version"}
+    return data, parsed.action
+
+
+async def test_a_form_with_a_secret_gets_no_public_html_but_the_server_request(
+    any_db_service: Running,
+) -> None:
+    running = any_db_service
+    status, created = await call(
+        running,
+        "POST",
+        FORMS,
+        {"key": "backend", "name": "С бэкенда", "generate_secret": True},
+    )
+    assert status == 201, created
+    secret = created["secret"]
+    assert created["data"]["secret"] == f"••••{secret[-4:]}"
+    status, found = await call(running, "GET", f"{FORMS}/backend/snippet")
+    assert status == 200, found
+    assert secret not in str(found)
+    assert found["public_html"] is False and found["html"] == ""
+    assert found["secret_field"] == "api_key" and found["secret_header"] == "X-Api-Key"
+    assert "с сервера на сервер" in found["warning"] and "поле-ловушка" in found["warning"]
+    # Why no public HTML: the endpoint refuses a browser's post without the secret.
     async with running.client.post(
-        urlsplit(parsed.action).path, data=data, allow_redirects=False
+        "/api/v1/forms/backend", data={"phone": "+7 916 700-00-02"}, allow_redirects=False
     ) as r:
-        assert r.status == 303, await r.text()
-        assert r.headers["Location"] == "https://example.ru/thanks"
+        assert r.status == 401
+    # The server's request as shown, with the secret in place of the placeholder, is taken.
+    example = found["server_example"]
+    header = re.search(r"-H '(X-Api-Key): (\S+)'", example)
+    body = re.search(r"-d '(\{.*\})'", example)
+    assert header and header.group(2) == SECRET_PLACEHOLDER and body
+    async with running.client.post(
+        "/api/v1/forms/backend",
+        data=body.group(1).encode(),
+        headers={"X-Api-Key": secret, "Content-Type": "application/json"},
+        allow_redirects=False,
+    ) as r:
+        assert r.status in (200, 202), await r.text()
     leads = await running.wait_for_leads(1)
-    lead = await running.lead(next(x for x in leads if x["source"] == "promo")["id"])
-    assert [(c["given"], c["text_version"]) for c in lead["consents"]] == [(True, "pd-7")]
+    assert any(x["source"] == "backend" for x in leads)
     # A PUT of the document as read (secret masked) keeps the secret.
-    status, current = await call(running, "GET", f"{FORMS}/promo")
-    body = {**current["data"], "name": "Промо-2", "version": current["version"]}
-    status, changed = await call(running, "PUT", f"{FORMS}/promo", body)
+    status, current = await call(running, "GET", f"{FORMS}/backend")
+    body_doc = {**current["data"], "name": "С бэкенда 2", "version": current["version"]}
+    status, changed = await call(running, "PUT", f"{FORMS}/backend", body_doc)
     assert status == 200, changed
-    assert running.services.settings.form("promo").secret == secret  # type: ignore[union-attr]
-    # The snippet is the head's.
-    assert (await call(running, "GET", f"{FORMS}/promo/snippet", login="ivanova"))[0] == 403
+    assert running.services.settings.form("backend").secret == secret  # type: ignore[union-attr]
 
 
 async def test_a_key_that_is_not_url_safe_is_named_next_to_the_field(service: Running) -> None:

@@ -4,20 +4,24 @@ deactivation with a hand-over, API tokens issued and revoked, heads only."""
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import ClientSession, CookieJar
+from aiohttp import ClientSession, CookieJar, DummyCookieJar
 
 from crm_core.invites import INVITE_TTL
+from intake.auth import create_token
 from intake.clock import utcnow
 from tests.e2e.conftest import Running
 from tests.e2e.test_tokens import status_of
 from tests.e2e.test_workplace import page, submit
 from workplace.auth.invites import invite_link
+from workplace.pages.flash import FLASH_COOKIE
 
 PAGE = "/settings/managers"
 TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -31,6 +35,22 @@ async def post(running: Running, path: str, as_: str = "head", **form: str) -> t
         path, data=form, headers=running.auth(as_), allow_redirects=False
     ) as r:
         return r.status, await r.text()
+
+
+async def post_and_follow(
+    running: Running, path: str, as_: str = "head", **form: str
+) -> tuple[int, str]:
+    """A form that issues something, posted as a login: it answers 303 (Post/Redirect/Get)
+    and the page it leads to shows what was issued; the status of the post and that page."""
+    async with running.client.post(
+        path, data=form, headers=running.auth(as_), allow_redirects=False
+    ) as r:
+        if r.status != 303:
+            return r.status, await r.text()
+        target = r.headers["Location"]
+    async with running.client.get(target, headers=running.auth(as_)) as r:
+        assert r.status == 200
+        return 303, await r.text()
 
 
 def secret_of(page_html: str) -> str:
@@ -108,10 +128,13 @@ async def test_an_invited_manager_sets_a_password_once_and_signs_in(
     any_db_service: Running,
 ) -> None:
     running = any_db_service
-    status, text = await post(running, PAGE, **new_manager())
-    assert status == 201, text
+    status, text = await post_and_follow(running, PAGE, **new_manager())
+    assert status == 303, text
     assert "Менеджер «Сидор Сидоров» добавлен." in text
     link = secret_of(text)
+    # Shown once: the list again (a refresh) shows no link and adds nobody.
+    _, again = await page(running, PAGE, "head")
+    assert link not in again and "добавлен" not in again
     assert link.startswith(running.services.settings.http.public_url + "/invite/")
     path = urlsplit(link).path
     stored = await api_manager(running, "sidorov")
@@ -168,8 +191,10 @@ async def test_an_expired_or_replaced_invite_is_refused(any_db_service: Running)
 
 
 async def test_a_first_password_is_shown_once_and_signs_in(service: Running) -> None:
-    status, text = await post(service, PAGE, **new_manager(access="password", hours="always"))
-    assert status == 201
+    status, text = await post_and_follow(
+        service, PAGE, **new_manager(access="password", hours="always")
+    )
+    assert status == 303
     password = secret_of(text)
     assert len(password) >= 16
     assert await sign_in(service, "sidorov", password) == 303
@@ -309,11 +334,14 @@ async def test_the_head_issues_and_revokes_a_manager_token_with_its_last_use(
     running = any_db_service
     status, text = await post(running, f"{PAGE}/petrov/tokens", token_name="")
     assert status == 422 and 'id="error-token_name"' in text
-    status, text = await post(running, f"{PAGE}/petrov/tokens", token_name="интеграция с 1С")
-    assert status == 200
+    status, text = await post_and_follow(
+        running, f"{PAGE}/petrov/tokens", token_name="интеграция с 1С"
+    )
+    assert status == 303 and "Токен выпущен." in text
     token = secret_of(text)
     assert await status_of(running, token) == 200
     _, text = await page(running, f"{PAGE}/petrov", "head")
+    assert token not in text and "data-secret" not in text  # shown once
     row = text[text.index("интеграция с 1С") :]
     row = row[: row.index("</tr>")]
     assert "не использовался" not in row and "Отозвать" in row
@@ -356,4 +384,40 @@ async def test_a_signed_in_head_posts_with_the_csrf_token_only(service: Running)
         async with session.post(PAGE, data=new_manager()) as r:
             assert r.status == 403
         async with session.post(PAGE, data=new_manager(csrf_token=page_token.group(1))) as r:
-            assert r.status == 201
+            # Redirected to the list, which shows the invite link this once.
+            assert r.status == 200 and r.history[0].status == 303
+            link = secret_of(await r.text())
+        async with session.get(PAGE) as r:
+            assert link not in await r.text()
+
+
+async def test_the_issued_token_is_shown_only_to_the_sign_in_that_issued_it(
+    service: Running,
+) -> None:
+    running = service
+    form, head_auth = {"token_name": "интеграция с 1С"}, running.auth("head")
+    issued = await running.client.post(
+        f"{PAGE}/petrov/tokens", data=form, headers=head_auth, allow_redirects=False
+    )
+    issued.release()
+    assert issued.status == 303 and issued.headers["Location"] == f"{PAGE}/petrov"
+    flash = issued.cookies[FLASH_COOKIE]
+    assert flash["path"] == "/settings" and flash["httponly"] and flash["max-age"] == "120"
+    raw, _, signature = flash.value.partition(".")
+    another_head_token = await create_token(running.services.storage, "head")
+    base = str(running.client.make_url("/"))
+
+    async def shown(cookie: str, token: str) -> bool:
+        async with ClientSession(base, cookie_jar=DummyCookieJar()) as session:
+            headers = {"Authorization": f"Bearer {token}", "Cookie": f"{FLASH_COOKIE}={cookie}"}
+            async with session.get(f"{PAGE}/petrov", headers=headers) as r:
+                assert r.status == 200
+                return "data-secret" in await r.text()
+
+    head = head_auth["Authorization"].removeprefix("Bearer ")
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"path": f"{PAGE}/petrov", "notice": "", "value": "li_fake"}).encode()
+    ).decode()
+    assert not await shown(f"{forged}.{signature}", head)  # altered: not signed by us
+    assert not await shown(flash.value, another_head_token)  # another sign-in's cookie
+    assert await shown(f"{raw}.{signature}", head)

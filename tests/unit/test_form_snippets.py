@@ -3,6 +3,7 @@ back in full, and a masked secret written back keeping the stored one."""
 
 from __future__ import annotations
 
+from config.abuse_settings import FormAbuseSettings
 from config.settings import FormSettings
 from intake.form_snippets import SECRET_PLACEHOLDER, mask, snippet, with_secret
 
@@ -40,13 +41,25 @@ def test_the_html_posts_the_built_in_fields_to_the_forms_url() -> None:
     assert "api_key" not in found.html and found.secret_field is None
 
 
-def test_a_secret_is_in_the_html_only_right_after_it_was_made() -> None:
+def test_a_form_with_a_secret_has_no_public_html_and_says_why() -> None:
     secured = form(secret="s" * 32, consent_text_version='"><script>')
-    later = snippet(secured, "http://x")
-    assert f'name="api_key" value="{SECRET_PLACEHOLDER}"' in later.html
-    assert "s" * 32 not in later.html and "<script>" not in later.html
-    once = snippet(secured, "http://x", "s" * 32)
-    assert f'value="{"s" * 32}"' in once.html and once.secret_in_html
+    found = snippet(secured, "http://x")
+    assert found.html == "" and not found.public_html
+    assert "s" * 32 not in str(found) and "<script>" not in str(found)
+    assert found.warning is not None and "api_key" in found.warning
+    assert "с сервера на сервер" in found.warning and "Тильды" in found.warning
+    assert found.server_example is not None
+    assert f"-H 'X-Api-Key: {SECRET_PLACEHOLDER}'" in found.server_example
+    assert (found.secret_field, found.secret_header) == ("api_key", "X-Api-Key")
+    public = snippet(form(), "http://x")
+    assert public.public_html and public.warning is None and public.server_example is None
+
+
+def test_a_captcha_form_carries_the_widget_that_adds_its_token() -> None:
+    found = snippet(form(abuse=FormAbuseSettings(smartcaptcha=True)), "http://x")
+    assert 'class="smart-captcha" data-sitekey=' in found.html
+    assert "smartcaptcha.yandexcloud.net/captcha.js" in found.html
+    assert "smart-captcha" not in snippet(form(), "http://x").html
 
 
 def test_a_masked_secret_written_back_keeps_the_stored_one() -> None:

@@ -185,8 +185,37 @@ async def _show(
         "public_url": services.settings.http.public_url,
         "notice": notice,
         "error": error,
+        "after_restart": after_restart(services),
     }
     return render(request, "channels.html", me, context, section=SECTION)
+
+
+# Pollers started once per process: a changed declaration of theirs needs a restart
+# (Telegram's pollers and every webhook follow the stored settings live).
+RESTART_ONLY = {
+    "email_mailboxes": "почтовые ящики",
+    "vk_groups": "сообщества VK в режиме Long Poll",
+    "asterisk": "АТС Asterisk",
+}
+
+
+def after_restart(services: Services) -> list[str]:
+    """What was declared differently since this process started its pollers."""
+    started, now = services.started_channels, services.file_channels
+    if started is None or now is None:
+        return []
+    return [
+        label
+        for attribute, label in RESTART_ONLY.items()
+        if _polled(attribute, started.get(attribute)) != _polled(attribute, now.get(attribute))
+    ]
+
+
+def _polled(attribute: str, sources: Any) -> tuple[Any, ...]:
+    items = tuple(sources) if isinstance(sources, tuple) else ()
+    if attribute == "vk_groups":
+        return tuple(g for g in items if g.mode == "longpoll")
+    return items
 
 
 def channel_rows(

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crm_core.access import may_see
+from crm_core.access import may_change, may_see
 from crm_core.holders import deal_holders
 from crm_core.model import Manager
 from crm_core.pipelines import Pipeline, StageKind, StageVisit
@@ -68,6 +68,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         audit = await uow.audit.for_entity("deal", deal_id)
         clients = await uow.sales.deal_clients([deal_id])
         managers = await uow.managers.list()
+        quotes = await uow.sales_documents.quotes_of_deal(deal_id)
         replies = await load_replies(
             uow, me, RecordKind.DEAL, deal_id, unavailable_accounts(request.app[SERVICES].settings)
         )
@@ -107,6 +108,8 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "reply": replies["reply"],
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
         "next_stage": next_stage(deal, pipeline),
+        "quotes": quotes,
+        "may_quote": deal.status is DealStatus.OPEN and may_change(me, deal_holders(deal)),
     }
 
 

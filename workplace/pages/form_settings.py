@@ -218,7 +218,7 @@ async def _form_page(
     services = request.app[SERVICES]
     form = services.settings.form(stored.key)
     last = await last_submissions(services.form_log, services.storage)
-    shown = snippet(form, services.settings.http.public_url, secret) if form else None
+    shown = snippet(form, services.settings.http.public_url) if form else None
     data = stored.data
     context = {
         "stored": stored,

@@ -27,11 +27,12 @@ from intake.settings_changes import (
     update_document,
 )
 from workplace.pages.settings_forms import russian
-from workplace.pages.shared import render
+from workplace.pages.shared import phone, render
 from workplace.pages.team import heads_only
 from workplace.viewer import viewer
 
 SECTION = "/settings/lists"
+RUSSIAN_DIGITS = 11  # 7 and ten digits: a Russian number as lines are stored
 HEADS_ONLY = "Справочники доступны только руководителю отдела продаж."
 # The page's path segment → the kind, and the fields a row's form carries.
 KINDS = {"junk-reasons": JUNK_REASONS, "lines": LINES, "extensions": EXTENSIONS}
@@ -120,9 +121,18 @@ async def _render(
         "saved": request.query.get("saved"),
         "deleted": request.query.get("deleted"),
         "titles": TITLES,
+        "line_number": line_number,
     }
     status = 422 if error else 200
     return render(request, "settings_lists.html", me, context, status=status, section=SECTION)
+
+
+def line_number(line: str) -> str:
+    """A stored line (digits only) as people write it: +7 495 123-45-67 for a Russian number,
+    a short or foreign number as stored."""
+    if len(line) == RUSSIAN_DIGITS and line.startswith("7"):
+        return phone(f"+{line}")
+    return line
 
 
 def _kind(request: web.Request) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -41,6 +42,7 @@ from intake.sales_setup import availability_of
 from intake.settings_changes import STALE
 from workplace.auth.invites import first_password, invite_link
 from workplace.auth.service import UnknownLogin
+from workplace.pages.flash import Flash, Secret, forget_flash, redirect_with, take_flash
 from workplace.pages.settings_forms import (
     DAY_LABELS,
     FieldError,
@@ -95,15 +97,6 @@ class ManagerRow:
     access: str
 
 
-@dataclass(frozen=True, slots=True)
-class Secret:
-    """Something shown to the head this once (an invite link, a password, a token)."""
-
-    title: str
-    value: str
-    hint: str
-
-
 # Pages --------------------------------------------------------------------------------------
 
 SettingsHandler = Callable[[web.Request, Manager], Awaitable[web.StreamResponse]]
@@ -127,8 +120,16 @@ def heads_only_page(
 
 @heads_only_page
 async def page(request: web.Request, me: Manager) -> web.StreamResponse:
-    """The managers' list and the form to add one."""
-    return await _list_page(request, me)
+    """The managers' list and the form to add one (and, once, what the last action issued)."""
+    flash = await take_flash(request)
+    response = await _list_page(
+        request,
+        me,
+        notice=flash.notice if flash else None,
+        secret=flash.secret if flash else None,
+    )
+    forget_flash(request, response)
+    return response
 
 
 @heads_only_page
@@ -153,13 +154,24 @@ async def create(request: web.Request, me: Manager) -> web.StreamResponse:
     login = stored.key
     secret = await _access(services, me, login, _text(form, "access"))
     notice = f"Менеджер «{stored.data['name']}» добавлен."
-    return await _list_page(request, me, notice=notice, secret=secret, status=201)
+    # Post/Redirect/Get: a refresh of the list adds nobody and issues no second link.
+    raise await redirect_with(request, SECTION, Flash(notice, secret))
 
 
 @heads_only_page
 async def manager_page(request: web.Request, me: Manager) -> web.StreamResponse:
-    """One manager: profile, absences with a calendar, access, tokens, deactivation."""
-    return await _manager_page(request, me, request.match_info["login"])
+    """One manager: profile, absences with a calendar, access, tokens, deactivation (and,
+    once, what the last action issued)."""
+    flash = await take_flash(request)
+    response = await _manager_page(
+        request,
+        me,
+        request.match_info["login"],
+        notice=flash.notice if flash else None,
+        secret=flash.secret if flash else None,
+    )
+    forget_flash(request, response)
+    return response
 
 
 @heads_only_page
@@ -271,11 +283,14 @@ async def access(request: web.Request, me: Manager) -> web.StreamResponse:
     form = await _form(request)
     login = request.match_info["login"]
     services = request.app[SERVICES]
-    secret = await _access(services, me, login, _text(form, "access"))
+    how = _text(form, "access")
+    secret = await _access(services, me, login, how)
     if secret is None:
         error = FieldError("", "Менеджер неактивен: сначала верните его в работу.")
         return await _manager_page(request, me, login, error=error, status=422)
-    return await _manager_page(request, me, login, secret=secret)
+    notice = "Первый пароль задан." if how == "password" else "Ссылка-приглашение создана."
+    # Post/Redirect/Get: a refresh of the page issues no second link or password.
+    raise await redirect_with(request, f"{SECTION}/{quote(login)}", Flash(notice, secret))
 
 
 @heads_only_page
@@ -307,7 +322,10 @@ async def issue_token(request: web.Request, me: Manager) -> web.StreamResponse:
         "Скопируйте токен сейчас: он показывается один раз. Передавайте его в заголовке"
         " Authorization: Bearer …",
     )
-    return await _manager_page(request, me, login, secret=secret)
+    # Post/Redirect/Get: a refresh of the page issues no second token.
+    raise await redirect_with(
+        request, f"{SECTION}/{quote(login)}", Flash("Токен выпущен.", secret)
+    )
 
 
 @heads_only_page

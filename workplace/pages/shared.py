@@ -17,6 +17,7 @@ from crm_core.model import Lead, LeadFlag, LeadStatus, Manager
 from intake.http.body import parse_int
 from intake.http.keys import SERVICES
 from workplace.auth.session import template_context
+from workplace.pages.sales_texts import day, number_text, rub
 
 CHANNELS = {
     "webform": "Форма на сайте",
@@ -143,6 +144,10 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "decision_name": lambda key: DECISIONS.get(key, key),
     "timeline_kind": lambda key: TIMELINE_KINDS.get(key, key),
     "messenger_name": lambda key: MESSENGER_IDS.get(key, key),
+    "rub": rub,
+    "day": day,
+    "quantity": number_text,
+    "percent": lambda value: f"{number_text(value)}%",
 }
 
 

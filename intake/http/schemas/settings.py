@@ -301,12 +301,20 @@ class FormSnippet(Shape):
     key: str
     action: str = Field(description="Where the form posts: public URL + /api/v1/forms/<key>")
     html: str = Field(
-        description="An HTML form: name, phone, email, comment, consent, honeypot; a form"
-        " with a secret has a hidden field holding СЕКРЕТ_ФОРМЫ to replace"
+        description="An HTML form for a public page: name, phone, email, comment, consent,"
+        " honeypot (and the SmartCaptcha widget when the form requires it); empty for a form"
+        " with a secret, which accepts no post without it and must not put it in a page"
     )
     tilda_webhook_url: str = Field(description="Tilda: Настройки сайта → Формы → Webhook")
     secret_field: str | None = Field(description="The field carrying the secret, if any")
     secret_header: str | None = Field(description="Or the header carrying it")
+    public_html: bool = Field(description="Whether `html` is a form to paste into a page")
+    warning: str | None = Field(
+        description="For a form with a secret: why it is for server-to-server use only"
+    )
+    server_example: str | None = Field(
+        description="For a form with a secret: a server's request with СЕКРЕТ_ФОРМЫ to replace"
+    )
 
 
 class PreviewQueue(Shape):
