@@ -33,6 +33,7 @@ from workplace.pages import (
     placeholders,
     price_lists,
     quote_builder,
+    quote_documents,
     quote_page,
     replies,
     reports,
@@ -191,6 +192,8 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("POST", "/deals/{deal_id}/quotes", quote_builder.save, "quote_create"),
     ("GET", "/quotes/{quote_id}", quote_page.page, "quote"),
     ("POST", "/quotes/{quote_id}/status", quote_page.status, "quote_status"),
+    ("GET", "/quotes/{quote_id}/pdf", quote_documents.pdf, "quote_pdf"),
+    ("POST", "/quotes/{quote_id}/send", quote_documents.send, "quote_send"),
 )
 
 

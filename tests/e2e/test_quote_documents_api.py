@@ -208,18 +208,17 @@ async def test_refusals_name_the_field(tmp_path: Path, dovecot: Dovecot) -> None
     assert smtp.tried == []
 
 
-async def test_the_deal_card_downloads_and_sends_a_quote_once(
+async def test_the_quote_page_downloads_and_sends_a_quote_once(
     tmp_path: Path, dovecot: Dovecot
 ) -> None:
     async with started("sqlite", tmp_path, dovecot, more_config=SELLER) as (running, smtp, user):
         lead = await client_emails(running, dovecot, user)
         owner = lead["assignee"]
         quote = await a_quote(running, lead["id"])
-        card_path = f"/deals/{quote['deal_id']}"
-        quote_path = f"{card_path}/quotes/{quote['id']}"
+        quote_path = f"/quotes/{quote['id']}"
         async with running.client.get(f"{quote_path}/pdf", headers=running.auth(owner)) as r:
             download = (r.status, r.content_type, await r.read())
-        before = await page(running, card_path, owner)
+        before = await page(running, quote_path, owner)
         [send_key] = re.findall(r'name="send_key" value="([0-9a-f]+)"', before[1])
         posts = []
         for _ in range(2):  # a double click: the same form twice
@@ -232,16 +231,17 @@ async def test_the_deal_card_downloads_and_sends_a_quote_once(
                 posts.append((r.status, r.headers.get("Location")))
         await wait_accepted(smtp, 1)
         await wait_sent(running, quote["deal_id"], owner)
-        after = await page(running, card_path, owner)
+        after = await page(running, quote_path, owner)
+        card = await page(running, f"/deals/{quote['deal_id']}", owner)
         refused = await page_post(running, f"{quote_path}/send", owner, to="не адрес")
 
     assert download[:2] == (200, "application/pdf")
     assert f"Коммерческое предложение № {quote['number']}" in text_of(download[2])
-    assert f"{quote['number']}</strong>" in before[1] and "Черновик" in before[1]
-    assert posts == [(303, card_path), (303, card_path)]
+    assert f'href="{quote_path}/pdf"' in before[1] and "Отправить клиенту" in before[1]
+    assert posts == [(303, quote_path), (303, quote_path)]
     assert len(smtp.tried) == 1
     assert "Отправлено</span>" in after[1]
-    assert f"Коммерческое предложение {quote['number']} отправлено на {CLIENT}" in after[1]
+    assert f"Коммерческое предложение {quote['number']} отправлено на {CLIENT}" in card[1]
     assert "Это не адрес e-mail: проверьте получателя." in refused
 
 
@@ -252,7 +252,7 @@ async def page(running: Running, path: str, login: str) -> tuple[int, str]:
 
 async def page_post(running: Running, path: str, login: str, **form: str) -> str:
     async with running.client.post(path, data=form, headers=running.auth(login)) as r:
-        assert r.status == 200
+        assert r.status == 422
         return await r.text()
 
 

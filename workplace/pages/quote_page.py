@@ -9,6 +9,7 @@ them only when the workplace has their routes (`workplace.quote_pdf`, GET, and
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +29,7 @@ from workplace.viewer import viewer
 
 # The route names another part of the workplace may add; see the module's docstring.
 PDF_ROUTE = "workplace.quote_pdf"
+SEND_ROUTE = "workplace.quote_send"
 INVOICE_ROUTE = "workplace.quote_invoice"
 STATUS_BUTTONS = {
     QuoteStatus.SENT: "Отправлено",
@@ -39,7 +41,7 @@ STATUS_BUTTONS = {
 async def page(request: web.Request) -> web.StreamResponse:
     """One quote, if the viewer may see its deal."""
     me = await viewer(request)
-    return await _render(request, me, "")
+    return await render_quote(request, me, "")
 
 
 async def status(request: web.Request) -> web.StreamResponse:
@@ -52,30 +54,31 @@ async def status(request: web.Request) -> web.StreamResponse:
     raw = str(form.get("status", ""))
     reason = str(form.get("reason", "")) or None
     if raw not in {s.value for s in QuoteStatus}:
-        return await _render(request, me, "Выберите новый статус КП.", status=422)
+        return await render_quote(request, me, "Выберите новый статус КП.", status=422)
     try:
         async with request.app[SERVICES].storage.transaction() as uow:
             await change_quote_status(uow, quote_id, me, QuoteStatus(raw), reason, utcnow())
     except DomainError as err:
         if err.status == 404:
             return not_found(request, me)
-        return await _render(request, me, problem_text(err), status=422)
+        return await render_quote(request, me, problem_text(err), status=422)
     raise web.HTTPSeeOther(f"/quotes/{quote_id}")
 
 
 def document_links(app: web.Application, quote_id: int) -> dict[str, str]:
     """The PDF and invoice actions the workplace has for a quote (name → URL)."""
     links = {}
-    for key, name in (("pdf", PDF_ROUTE), ("invoice", INVOICE_ROUTE)):
+    for key, name in (("pdf", PDF_ROUTE), ("send", SEND_ROUTE), ("invoice", INVOICE_ROUTE)):
         resource = app.router.named_resources().get(name)
         if resource is not None:
             links[key] = str(resource.url_for(quote_id=str(quote_id)))
     return links
 
 
-async def _render(
+async def render_quote(
     request: web.Request, me: Manager, message: str, *, status: int = 200
 ) -> web.Response:
+    """The quote of the request's `{quote_id}` with a message (why an action was refused)."""
     quote_id = path_id(request, "quote_id")
     try:
         async with request.app[SERVICES].storage.reader() as uow:
@@ -97,6 +100,8 @@ async def _render(
         "next_statuses": [(s, STATUS_BUTTONS[s]) for s in sorted(TRANSITIONS[quote.status])],
         "may_act": may_change(me, deal_holders(deal)),
         "documents": document_links(request.app, quote.id),
+        # A key per drawn send form: the same form posted twice queues one e-mail.
+        "send_key": uuid.uuid4().hex,
         "message": message,
     }
     return render(request, "quote.html", me, context, status=status, section="/deals")
