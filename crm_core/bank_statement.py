@@ -47,9 +47,9 @@ def statement_text(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         text = data[3:].decode("utf-8", errors="replace")
     else:
-        text = data.decode("cp1251", errors="replace")
-        if re.search(r"^Кодировка=DOS\s*$", text, re.MULTILINE):
-            text = data.decode("cp866", errors="replace")
+        # The header's key reads differently in each encoding: its value tells.
+        dos = re.search(rb"^[^=\r\n]+=DOS\r?$", data[:4096], re.MULTILINE)
+        text = data.decode("cp866" if dos else "cp1251", errors="replace")
     if text.lstrip().split("\n", 1)[0].strip() != HEADER:
         raise DomainError("body", f"not a bank statement: the file must start with {HEADER}")
     return text

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from crm_core.access import may_change
+from crm_core.access import may_change, may_see
 from crm_core.errors import NotFound, RuleError
 from crm_core.holders import deal_holders, require_changeable, task_holders
 from crm_core.invoices_model import InvoiceStatus
@@ -45,6 +45,16 @@ async def visible_deal(uow: UnitOfWork, deal_id: int, actor: Manager) -> Deal:
     if deal is None or not may_change(actor, deal_holders(deal)):
         raise NotFound("deal_id", f"no deal {deal_id}")
     return deal
+
+
+async def seen_deal(
+    uow: UnitOfWork, deal_id: int | None, actor: Manager, field: str, missing: str
+) -> None:
+    """Nothing if the actor may see the deal (a document on it, or its list); NotFound
+    naming `field` with the `missing` message (as if absent) otherwise."""
+    deal = await uow.sales.get_deal(deal_id) if deal_id is not None else None
+    if deal is None or not may_see(actor, deal_holders(deal)):
+        raise NotFound(field, missing)
 
 
 async def move_deal(

@@ -17,10 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from crm_core.access import may_see
-from crm_core.deals import follow_money, visible_deal
-from crm_core.errors import DomainError, NotFound, RuleError
-from crm_core.holders import deal_holders
+from crm_core.deals import follow_money, seen_deal, visible_deal
+from crm_core.errors import DomainError, RuleError
 from crm_core.invoices_model import (
     MANUAL_TRANSITIONS,
     WITHDRAWN,
@@ -121,19 +119,15 @@ async def invoice_from_quote(
 async def visible_invoice(uow: UnitOfWork, invoice_id: int, actor: Manager) -> Invoice:
     """An invoice whose deal the actor may see; NotFound (as if absent) otherwise."""
     invoice = await uow.invoices.get_invoice(invoice_id)
-    if invoice is None:
-        raise NotFound("invoice_id", f"no invoice {invoice_id}")
-    deal = await uow.sales.get_deal(invoice.deal_id)
-    if deal is None or not may_see(actor, deal_holders(deal)):
-        raise NotFound("invoice_id", f"no invoice {invoice_id}")
+    missing = f"no invoice {invoice_id}"
+    await seen_deal(uow, invoice.deal_id if invoice else None, actor, "invoice_id", missing)
+    assert invoice is not None
     return invoice
 
 
 async def deal_invoices(uow: UnitOfWork, deal_id: int, actor: Manager) -> list[Invoice]:
     """A deal's invoices, oldest first, if the actor may see the deal."""
-    deal = await uow.sales.get_deal(deal_id)
-    if deal is None or not may_see(actor, deal_holders(deal)):
-        raise NotFound("deal_id", f"no deal {deal_id}")
+    await seen_deal(uow, deal_id, actor, "deal_id", f"no deal {deal_id}")
     return await uow.invoices.invoices_of_deal(deal_id)
 
 

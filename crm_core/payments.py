@@ -121,9 +121,7 @@ async def record_payment(
 ) -> Applied:
     """A payment entered by hand for an issued (or partly paid) invoice of a deal the actor
     may work on."""
-    invoice = await visible_invoice(uow, entry.invoice_id, actor)
-    await visible_deal(uow, invoice.deal_id, actor)
-    _require_payable(invoice, "invoice_id")
+    invoice = await _payable_invoice(uow, entry.invoice_id, actor)
     payment_id = await uow.invoices.add_payment(
         NewPayment(
             invoice_id=invoice.id,
@@ -216,9 +214,7 @@ async def match_payment(
         raise RuleError(
             "payment_matched", "payment_id", f"payment {payment_id} already settles an invoice"
         )
-    invoice = await visible_invoice(uow, invoice_id, actor)
-    await visible_deal(uow, invoice.deal_id, actor)
-    _require_payable(invoice, "invoice_id")
+    invoice = await _payable_invoice(uow, invoice_id, actor)
     return await _settle(uow, payment_id, invoice.id, actor, pipelines, now)
 
 
@@ -313,14 +309,18 @@ async def _settle(
     return Applied(payment, after, outcome)
 
 
-def _require_payable(invoice: Invoice, field_name: str) -> None:
+async def _payable_invoice(uow: UnitOfWork, invoice_id: int, actor: Manager) -> Invoice:
+    """An invoice on a deal the actor may work on, waiting for money (or paid already)."""
+    invoice = await visible_invoice(uow, invoice_id, actor)
+    await visible_deal(uow, invoice.deal_id, actor)
     if invoice.status not in PAYABLE:
         raise RuleError(
             "invoice_not_payable",
-            field_name,
+            "invoice_id",
             f"счёт {invoice.number} в статусе «{invoice.status.label}»: оплату принимают по"
             " выставленному счёту",
         )
+    return invoice
 
 
 def _text(value: str | None, name: str) -> str | None:

@@ -20,11 +20,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from crm_core.access import may_see
 from crm_core.catalogue import Product
-from crm_core.deals import visible_deal
-from crm_core.errors import DomainError, NotFound, RuleError
-from crm_core.holders import deal_holders
+from crm_core.deals import seen_deal, visible_deal
+from crm_core.errors import DomainError, RuleError
 from crm_core.model import AuditEntry, Manager
 from crm_core.money import (
     HUNDRED,
@@ -264,19 +262,16 @@ async def create_quote(
 async def visible_quote(uow: UnitOfWork, quote_id: int, actor: Manager) -> Quote:
     """A quote whose deal the actor may see; NotFound (as if absent) otherwise."""
     quote = await uow.sales_documents.get_quote(quote_id)
-    if quote is None:
-        raise NotFound("quote_id", f"no quote {quote_id}")
-    deal = await uow.sales.get_deal(quote.deal_id)
-    if deal is None or not may_see(actor, deal_holders(deal)):
-        raise NotFound("quote_id", f"no quote {quote_id}")
+    await seen_deal(
+        uow, quote.deal_id if quote else None, actor, "quote_id", f"no quote {quote_id}"
+    )
+    assert quote is not None
     return quote
 
 
 async def deal_quotes(uow: UnitOfWork, deal_id: int, actor: Manager) -> list[Quote]:
     """A deal's quotes, oldest first, if the actor may see the deal."""
-    deal = await uow.sales.get_deal(deal_id)
-    if deal is None or not may_see(actor, deal_holders(deal)):
-        raise NotFound("deal_id", f"no deal {deal_id}")
+    await seen_deal(uow, deal_id, actor, "deal_id", f"no deal {deal_id}")
     return await uow.sales_documents.quotes_of_deal(deal_id)
 
 

@@ -75,7 +75,7 @@ PIPELINES = {
                 "payment",
                 "Оплачено",
                 on_payment=True,
-                tasks_on_enter=(StageTask("Оформить реализацию", timedelta(days=1), "todo"),),
+                tasks_on_enter=(StageTask("Оформить реализацию", timedelta(days=1), "task"),),
             ),
             Stage("won", "Успешно", StageKind.WON),
             Stage("lost", "Провалена", StageKind.LOST),
