@@ -17,6 +17,9 @@ from tests.conftest import storage_of_kind
 from tests.e2e.conftest import Running, run_service
 from tests.e2e.test_catalogue_api import call
 from tests.e2e.test_quotes_api import a_deal
+from tests.e2e.test_settings_documents import put_body
+from tests.e2e.test_settings_pipelines import page_form, post_form
+from tests.e2e.test_workplace import page
 
 OUR_ACCOUNT = "40702810900000012345"
 SELLER_TOML = f"""
@@ -294,3 +297,41 @@ async def test_a_small_statement_read_before_the_route(money_service: Running) -
 
     async with money_service.client.session.post(url, data=in_two_parts(), headers=headers) as r:
         assert r.status == 200, await r.text()
+
+
+async def test_the_money_flags_of_a_pipeline_survive_the_settings_page(service: Running) -> None:
+    """Set over the API, `on_invoice` and `on_payment` stay when a head saves the pipeline
+    on Настройки → Воронки (the page does not show them yet); a second flag is refused."""
+    main = "/api/v1/settings/pipelines/main"
+    current = await read_main(service)
+    stages = current["data"]["stages"]
+    flagged = [
+        {**stages[0], "on_invoice": True},
+        {"key": "paid", "name": "Оплачено", "on_payment": True},
+        *stages[1:],
+    ]
+    twice = [*flagged[:2], {"key": "x", "name": "X", "on_payment": True}, *flagged[2:]]
+    status, answer = await call(service, "PUT", main, put_body(current, stages=twice))
+    assert (status, answer["field"]) == (422, "stages")
+    assert "only one stage may be marked on_payment" in answer["message"]
+    status, answer = await call(service, "PUT", main, put_body(current, stages=flagged))
+    assert status == 200, answer
+    _, html = await page(service, "/settings/pipelines", "head")
+    status, _ = await post_form(
+        service, "/settings/pipelines/main", {**page_form(html), "action": "save"}
+    )
+    assert status == 303
+    saved = (await read_main(service))["data"]["stages"]
+    assert [(s["key"], s.get("on_invoice"), s.get("on_payment")) for s in saved] == [
+        ("opening", True, None),
+        ("paid", None, True),
+        ("won", None, None),
+        ("lost", None, None),
+    ]
+    assert service.services.sales.pipelines["main"].flagged_stage("on_payment") is not None
+
+
+async def read_main(running: Running) -> dict[str, Any]:
+    status, body = await call(running, "GET", "/api/v1/settings/pipelines/main")
+    assert status == 200, body
+    return dict(body)
