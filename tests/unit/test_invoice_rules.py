@@ -26,6 +26,7 @@ from crm_core.pipelines import (
     plan_move,
 )
 from tests.integration.test_invoices import STATEMENT
+from workplace.pages.deal_actions import rule_text
 from workplace.pages.timeline import Names, audit_text
 
 AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -186,6 +187,7 @@ def test_pipeline_flags_mark_one_open_stage_each() -> None:
     with pytest.raises(StageRuleViolation) as err:
         plan_move(pipeline, state, "won", actor_role=Role.HEAD, now=AT)
     assert (err.value.rule, err.value.field, err.value.status) == ("invoices_unpaid", "stage", 422)
+    assert rule_text(err.value, pipeline).startswith("Сделка выиграна, когда оплачены все")
     moved = plan_move(pipeline, DealState(stage="a"), "won", actor_role=Role.HEAD, now=AT)
     assert moved.target.key == "won"
 
