@@ -122,9 +122,10 @@ async def record_payment(
     """A payment entered by hand for an issued (or partly paid) invoice of a deal the actor
     may work on."""
     invoice = await _payable_invoice(uow, entry.invoice_id, actor)
+    # Stored waiting, then settled as any payment is (its sum counted once).
     payment_id = await uow.invoices.add_payment(
         NewPayment(
-            invoice_id=invoice.id,
+            invoice_id=None,
             amount=entry.amount,
             paid_on=entry.paid_on,
             document_number=None,

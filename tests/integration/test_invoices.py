@@ -274,15 +274,15 @@ async def test_issuing_and_paying_move_the_deal_and_winning_waits_for_the_money(
                 T0 + timedelta(days=1),
             )
 
-    partial = await pay(first.id, "4000.00")
+    partial = await pay(first.id, "6000.00")
     assert partial.outcome == Outcome.PARTIAL
     assert partial.invoice is not None
     assert (partial.invoice.status, partial.invoice.paid, partial.invoice.due) == (
         InvoiceStatus.PARTIALLY_PAID,
-        D("4000.00"),
         D("6000.00"),
+        D("4000.00"),
     )
-    full = await pay(first.id, "6000.00")
+    full = await pay(first.id, "4000.00")
     assert (full.outcome, full.invoice.status, full.invoice.due) == (
         Outcome.MATCHED,
         InvoiceStatus.PAID,
@@ -313,6 +313,11 @@ async def test_issuing_and_paying_move_the_deal_and_winning_waits_for_the_money(
         ("payment_received", None),
         ("invoice_status", "paid"),
         ("move", "open"),
+    ]
+    received = [e.after for e in audit if e.action == "payment_received" and e.after]
+    assert [(e["amount"], e["paid"], e["overpaid_by"]) for e in received] == [
+        ("6000.00", "6000.00", "0.00"),
+        ("4000.00", "10000.00", "0.00"),
     ]
 
 
