@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from crm_core.access import may_change, may_import_statements
+from crm_core.access import may_import_statements, may_see
 from crm_core.bank_statement import StatementDocument, parse_statement
 from crm_core.deals import follow_money, visible_deal
 from crm_core.errors import DomainError, NotFound, RuleError
@@ -208,9 +208,9 @@ async def match_payment(
     now: datetime,
 ) -> Applied:
     """A person settles an invoice (of a deal they may work on) with a waiting payment."""
+    await visible_payment(uow, payment_id, actor)  # another's settled payment: as if absent
     payment = await uow.invoices.get_payment(payment_id, for_update=True)
-    if payment is None:
-        raise NotFound("payment_id", f"no payment {payment_id}")
+    assert payment is not None
     if payment.invoice_id is not None:
         raise RuleError(
             "payment_matched", "payment_id", f"payment {payment_id} already settles an invoice"
@@ -240,7 +240,7 @@ async def visible_payments(
         if payment.invoice_id is not None and payment.invoice_id not in seen:
             invoice = await uow.invoices.get_invoice(payment.invoice_id)
             deal = await uow.sales.get_deal(invoice.deal_id) if invoice else None
-            seen[payment.invoice_id] = deal is not None and may_change(actor, deal_holders(deal))
+            seen[payment.invoice_id] = deal is not None and may_see(actor, deal_holders(deal))
         if payment.invoice_id is None or seen[payment.invoice_id]:
             visible.append(payment)
     return visible
