@@ -432,3 +432,27 @@ async def test_a_bank_statement_is_matched_and_imported_once(storage: Storage) -
         assert await visible_payments(uow, head, False, None, 50, 0) == []
         deal = await uow.sales.get_deal(deals[3])
     assert deal is not None and deal.stage == "payment"
+
+
+async def test_one_statement_imported_twice_at_once_is_recorded_once(storage: Storage) -> None:
+    """Two heads import the same statement at the same moment (PostgreSQL: in parallel):
+    the unique identity makes the second wait for the first and record nothing."""
+    people = await team(storage)
+    ivanova, head = people["ivanova"], people["head"]
+    deal_id = await deal_with_company(storage, ivanova, 'ООО "Электромонтаж"', "7707083893")
+    made = await direct_invoice(storage, deal_id, ivanova, {**THREE_LINES, "vat_mode": "per_line"})
+    await status(storage, made.id, ivanova, InvoiceStatus.ISSUED)
+    data = STATEMENT.read_bytes()
+
+    async def run() -> Any:
+        async with storage.transaction() as uow:
+            return await import_statement(uow, head, data, SELLER, "СЧ-", PIPELINES, T0)
+
+    first, second = await asyncio.gather(run(), run())
+    stored = [p for p in (first, second) for _, p, _ in p.items if p is not None]
+    assert len(stored) == 5  # five distinct incoming payments, each once
+    assert sorted([first.counts[Outcome.DUPLICATE], second.counts[Outcome.DUPLICATE]]) == [1, 6]
+    async with storage.reader() as uow:
+        invoice = await uow.invoices.get_invoice(made.id)
+    assert invoice is not None
+    assert (invoice.status, invoice.paid) == (InvoiceStatus.PAID, D("2887.64"))
