@@ -194,6 +194,8 @@ class StageSettings:
     required_fields: tuple[str, ...] = ()
     tasks: tuple[StageTaskSettings, ...] = ()
     color: str | None = None
+    on_invoice: bool = False
+    on_payment: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -793,6 +795,8 @@ def _stage(s: Section) -> StageSettings:
         required_fields=tuple(required),
         tasks=tuple(_stage_task(t) for t in s.array("tasks")),
         color=_color(s, "color"),
+        on_invoice=s.boolean("on_invoice", False),
+        on_payment=s.boolean("on_payment", False),
     )
 
 
@@ -825,7 +829,16 @@ def _check_pipeline_rules(s: Section, p: PipelineSettings) -> None:
         Pipeline(
             key=p.key,
             name=p.name,
-            stages=tuple(Stage(st.key, st.name, StageKind(st.kind)) for st in p.stages),
+            stages=tuple(
+                Stage(
+                    st.key,
+                    st.name,
+                    StageKind(st.kind),
+                    on_invoice=st.on_invoice,
+                    on_payment=st.on_payment,
+                )
+                for st in p.stages
+            ),
             lost_reasons=p.lost_reasons,
         )
     except ValueError as err:

@@ -13,6 +13,7 @@ from crm_core.storage.form_submissions import SqlFormSubmissionRepository
 from crm_core.storage.handover import SqlHandOverRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.inbox import SqlInboxRepository
+from crm_core.storage.invoices import SqlInvoiceRepository
 from crm_core.storage.leads import SqlLeadRepository
 from crm_core.storage.managers import SqlManagerRepository
 from crm_core.storage.outbox import SqlOutboxRepository
@@ -29,6 +30,7 @@ from crm_core.storage.ports import (
     HandOverRepository,
     IdentityRepository,
     InboxRepository,
+    InvoiceRepository,
     LeadRepository,
     ManagerRepository,
     OutboxRepository,
@@ -79,3 +81,4 @@ class SqlUnitOfWork:
         self.form_submissions: FormSubmissionRepository = SqlFormSubmissionRepository(session)
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
         self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)
+        self.invoices: InvoiceRepository = SqlInvoiceRepository(session)

@@ -27,9 +27,11 @@ from intake.http import (
     contacts,
     conversations,
     events,
+    invoices,
     leads,
     merges,
     ops,
+    payments,
     queue_preview,
     quote_documents,
     quotes,
@@ -174,6 +176,15 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
     ("GET", "/api/v1/quotes/{quote_id}/pdf", quote_documents.quote_pdf_route),
     ("POST", "/api/v1/quotes/{quote_id}/send", quote_documents.send_quote_route),
+    ("POST", "/api/v1/quotes/{quote_id}/invoice", invoices.invoice_from_quote_route),
+    ("POST", "/api/v1/deals/{deal_id}/invoices", invoices.create_invoice_route),
+    ("GET", "/api/v1/deals/{deal_id}/invoices", invoices.list_deal_invoices_route),
+    ("GET", "/api/v1/invoices/{invoice_id}", invoices.get_invoice_route),
+    ("POST", "/api/v1/invoices/{invoice_id}/status", invoices.change_invoice_status_route),
+    ("POST", "/api/v1/payments", payments.create_payment_route),
+    ("POST", "/api/v1/payments/import", payments.import_payments_route),
+    ("GET", "/api/v1/payments", payments.list_payments_route),
+    ("POST", "/api/v1/payments/{payment_id}/match", payments.match_payment_route),
 )
 
 

@@ -137,7 +137,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
 
 def _seed(service: Live) -> None:
     """Leads 1-3, a converted one with its contact, company, deal, a task and an activity;
-    a price list, three products and a quote on the deal."""
+    a price list, three products, a quote and an issued invoice, partly paid, on the deal."""
     for n in range(3):
         service.call(
             "POST",
@@ -170,6 +170,16 @@ def _seed(service: Live) -> None:
         "POST",
         "/api/v1/deals/1/quotes",
         {"vat_mode": "per_line", "price_list_id": 1, "items": [{"product_id": 1, "quantity": 2}]},
+    )
+    # Invoice 1 on the deal, issued and partly paid (payment 1).
+    service.call(
+        "POST",
+        "/api/v1/deals/1/invoices",
+        {"vat_mode": "per_line", "items": [{"product_id": 2, "quantity": 3}]},
+    )
+    service.call("POST", "/api/v1/invoices/1/status", {"status": "issued"})
+    service.call(
+        "POST", "/api/v1/payments", {"invoice_id": 1, "amount": "100.00", "date": "2026-12-08"}
     )
 
 

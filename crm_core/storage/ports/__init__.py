@@ -18,6 +18,7 @@ from crm_core.storage.ports.errors import (
 from crm_core.storage.ports.form_submissions import FormSubmission, FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
+from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
@@ -45,6 +46,7 @@ __all__ = [
     "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",
+    "InvoiceRepository",
     "LeadRepository",
     "ManagerRepository",
     "MigrationChanged",

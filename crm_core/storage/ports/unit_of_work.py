@@ -16,6 +16,7 @@ from crm_core.storage.ports.checkpoints import CheckpointRepository
 from crm_core.storage.ports.form_submissions import FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
+from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
@@ -54,6 +55,7 @@ class UnitOfWork(Protocol):
     form_submissions: FormSubmissionRepository
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
+    invoices: InvoiceRepository
 
 
 class Storage(ABC):
