@@ -33,6 +33,7 @@ from crm_core.sales import (
     Task,
 )
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import deal_events
 
 STATUS_OF = {StageKind.OPEN: DealStatus.OPEN, StageKind.WON: DealStatus.WON}
 
@@ -238,6 +239,9 @@ async def _enter(
     if lost_reason:
         after["lost_reason"] = lost_reason
     await _audit(uow, actor, deal, "move", after, now)
+    moved = await _reload(uow, deal.id)
+    for event in deal_events(deal, moved, now):
+        uow.webhooks.record(event)
 
 
 def _pipeline_of(deal: Deal, pipelines: Mapping[str, Pipeline]) -> Pipeline:

@@ -26,6 +26,7 @@ from crm_core.storage.ports.settings import HandOverRepository, SettingsReposito
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.team import TeamRepository
+from crm_core.storage.ports.webhooks import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -54,6 +55,7 @@ class UnitOfWork(Protocol):
     form_submissions: FormSubmissionRepository
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
+    webhooks: WebhookRepository
 
 
 class Storage(ABC):
