@@ -33,7 +33,11 @@ WEBHOOK_OPERATIONS: tuple[Operation, ...] = (
         "createWebhook",
         "Subscribe a URL to events; the secret is shown in this answer only; heads only",
         {201: Reply("The subscription, with its secret this once", webhooks.CreatedWebhook)},
-        errors={403: HEADS_ONLY, 422: "A URL, event type, queue or pipeline not allowed"},
+        errors={
+            400: "Invalid body",
+            403: HEADS_ONLY,
+            422: "A URL, event type, queue or pipeline not allowed",
+        },
         request=Request(webhooks.NewWebhook),
         tag="webhooks",
     ),
@@ -54,7 +58,7 @@ WEBHOOK_OPERATIONS: tuple[Operation, ...] = (
         "Replace a subscription's URL, events, filters and state (the secret when given)",
         {200: Reply("The subscription", webhooks.Webhook)},
         errors={
-            400: "Invalid id",
+            400: "Invalid id or body",
             403: HEADS_ONLY,
             404: NO_WEBHOOK,
             422: "A URL, event type, queue or pipeline not allowed",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, WithJsonSchema
 
 from crm_core.webhooks import DeliveryStatus, EventType
-from intake.http.schemas.base import Body, NonBlank, Shape, enum_schema
+from intake.http.schemas.base import Body, Flag, NonBlank, Shape, enum_schema
 
 EventName = Annotated[str, WithJsonSchema(enum_schema(EventType))]
 StatusName = Annotated[str, WithJsonSchema(enum_schema(DeliveryStatus))]
@@ -24,7 +24,7 @@ class NewWebhook(Body):
     )
     queue: str | None = Field(None, description="Only events of leads of this queue")
     pipeline: str | None = Field(None, description="Only events of deals of this pipeline")
-    active: bool | None = Field(None, description="false: keep the subscription, send nothing")
+    active: Flag | None = Field(None, description="false: keep the subscription, send nothing")
 
 
 class Webhook(Shape):
