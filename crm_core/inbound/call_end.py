@@ -216,11 +216,13 @@ async def _callback_task(
     )
     await uow.sales.add_tasks([task], now)
     if summary.direction is not CallDirection.OUTBOUND:
-        uow.webhooks.record(missed_call_event(entity, entity_id, summary, now))
+        number = summary.customer_number or ""
+        phone = normalize_phone(number, setup.region).e164 or number or None
+        uow.webhooks.record(missed_call_event(entity, entity_id, summary, phone, now))
 
 
 def missed_call_event(
-    entity: RecordKind, entity_id: int, summary: CallSummary, now: datetime
+    entity: RecordKind, entity_id: int, summary: CallSummary, phone: str | None, now: datetime
 ) -> WebhookEvent:
     """call.missed: a client's call nobody answered, on the record it was logged on."""
     data = {
@@ -228,7 +230,7 @@ def missed_call_event(
         "provider": summary.provider,
         "entity": entity.value,
         "entity_id": entity_id,
-        "phone": summary.customer_number,
+        "phone": phone,
         "line": summary.line,
         "started_at": summary.started_at.isoformat() if summary.started_at else None,
         "ended_at": summary.ended_at.isoformat() if summary.ended_at else None,

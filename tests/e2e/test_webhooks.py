@@ -118,8 +118,9 @@ async def test_300_events_to_a_flaky_receiver_arrive_once_each_in_order_per_lead
     async with receiving(receiver):
         created = await subscribe(running, receiver.url, LEAD_EVENTS)
         receiver.secret = created["secret"]
-        intake_ids = [await submit(running, n) for n in range(100)]
-        leads = [await running.wait_for_lead(i) for i in intake_ids]
+        for n in range(100):
+            await submit(running, n)
+        leads = await running.wait_for_leads(100)
         for lead in leads:  # each assignee takes their lead: created, assigned, taken
             async with running.client.post(
                 f"/api/v1/leads/{lead['id']}/take", headers=running.auth(lead["assignee"])
