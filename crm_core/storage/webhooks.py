@@ -201,24 +201,13 @@ class SqlWebhookRepository:
     async def due_subscriptions(self, now: datetime) -> list[int]:
         """Active subscriptions with a delivery due and not leased."""
         rows = await self._s.fetch(
-            "SELECT DISTINCT d.subscription_id FROM webhook_deliveries d"
-            " JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.active"
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
-            " AND (d.leased_until IS NULL OR d.leased_until <= $1)",
+            "SELECT s.id FROM webhook_subscriptions s WHERE s.active AND EXISTS ("
+            "SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = s.id"
+            " AND d.status = 'pending' AND d.next_attempt_at <= $1"
+            " AND (d.leased_until IS NULL OR d.leased_until <= $1)) ORDER BY s.id",
             now,
         )
-        return sorted(int(r["subscription_id"]) for r in rows)
-
-    async def next_due(self) -> datetime | None:
-        """The soonest time a pending delivery of an active subscription comes due."""
-        row = await self._s.fetchrow(
-            "SELECT MIN(CASE WHEN d.leased_until IS NOT NULL"
-            " AND d.leased_until > d.next_attempt_at THEN d.leased_until"
-            " ELSE d.next_attempt_at END) AS due FROM webhook_deliveries d"
-            " JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.active"
-            " WHERE d.status = 'pending'"
-        )
-        return as_optional_datetime(row["due"]) if row else None
+        return [int(r["id"]) for r in rows]
 
     async def mark_delivered(self, delivery_id: int, attempt: Attempt, now: datetime) -> None:
         """The receiver answered 2xx."""

@@ -46,7 +46,9 @@ class WebhookSender:
         settings: WebhookSettings,
         clock: Callable[[], datetime],
         metrics: Metrics,
+        wake: asyncio.Event | None = None,
     ) -> None:
+        """`wake`, set by whoever committed deliveries in this process, ends a poll's wait."""
         self._storage = storage
         self._settings = settings
         self._clock = clock
@@ -54,7 +56,7 @@ class WebhookSender:
         self._in_flight: Counter[int] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
-        self.wake = asyncio.Event()
+        self.wake = wake or asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set, looking every poll or when a try ends."""
@@ -65,11 +67,11 @@ class WebhookSender:
             self._http = http
             try:
                 while not stop.is_set():
+                    self.wake.clear()  # before the turn: a wake during it means look again
                     try:
                         await self.turn()
                     except Exception:
                         log.exception("webhook_turn_failed")
-                    self.wake.clear()
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self._settings.poll_seconds):
                             await _first(stop, self.wake)
@@ -84,35 +86,60 @@ class WebhookSender:
         async with self._storage.reader() as uow:
             due = await uow.webhooks.due_subscriptions(now)
         started = 0
-        lease = timedelta(seconds=self._settings.lease_seconds)
         for subscription_id in due:
-            free = self._settings.concurrency - self._in_flight[subscription_id]
-            if free <= 0:
+            free = self._reserve(subscription_id)
+            if not free:
                 continue
-            async with self._storage.transaction() as uow:
-                claimed = await uow.webhooks.claim_due(subscription_id, now, free, now + lease)
-                subscription = await uow.webhooks.subscription(subscription_id)
-                secret = await uow.webhooks.secret(subscription_id)
+            claimed: list[Delivery] = []
+            try:
+                async with self._storage.transaction() as uow:
+                    claimed = await uow.webhooks.claim_due(
+                        subscription_id, now, free, now + self._lease()
+                    )
+                    subscription = await uow.webhooks.subscription(subscription_id)
+                    secret = await uow.webhooks.secret(subscription_id)
+            finally:
+                self._in_flight[subscription_id] -= free - len(claimed)
             if subscription is None or secret is None:
-                continue
-            for delivery in claimed:
-                self._in_flight[subscription_id] += 1
-                task = asyncio.create_task(
-                    self._deliver(subscription.url, secret, delivery),
-                    name=f"webhook-{delivery.id}",
-                )
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-                started += 1
+                continue  # deleted meanwhile: its leases run out with it
+            self._start(subscription.url, secret, claimed)
+            started += len(claimed)
         return started
 
+    def _reserve(self, subscription_id: int) -> int:
+        """Take the subscription's free slots (given back by the caller if not all used)."""
+        free = max(0, self._settings.concurrency - self._in_flight[subscription_id])
+        self._in_flight[subscription_id] += free
+        return free
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self._settings.lease_seconds)
+
+    def _start(self, url: str, secret: str, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            task = asyncio.create_task(
+                self._deliver(url, secret, delivery), name=f"webhook-{delivery.id}"
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
     async def _deliver(self, url: str, secret: str, delivery: Delivery) -> None:
+        """Try once, record the outcome and, in the same transaction, claim the
+        subscription's next due deliveries (an entity's next event is due right now)."""
+        subscription_id = delivery.subscription_id
         try:
             attempt = await self._post(url, secret, delivery)
-            await self._record(delivery, attempt)
         finally:
-            self._in_flight[delivery.subscription_id] -= 1
-            self.wake.set()  # the entity's next event, or a free slot, may be due now
+            self._in_flight[subscription_id] -= 1
+        free = self._reserve(subscription_id)
+        follow: list[Delivery] = []
+        try:
+            follow = await self._record(delivery, attempt, free)
+        except Exception:
+            log.exception("webhook_record_failed delivery_id=%d", delivery.id)
+        finally:
+            self._in_flight[subscription_id] -= free - len(follow)
+        self._start(url, secret, follow)
 
     async def _post(self, url: str, secret: str, delivery: Delivery) -> Attempt:
         assert self._http is not None
@@ -134,7 +161,7 @@ class WebhookSender:
             return Attempt(None, None, _ms(started), f"{type(err).__name__}: {err}")
         return Attempt(status, answer.decode(errors="replace"), _ms(started))
 
-    async def _record(self, delivery: Delivery, attempt: Attempt) -> None:
+    async def _record(self, delivery: Delivery, attempt: Attempt, claim: int) -> list[Delivery]:
         now = self._clock()
         self._metrics.webhook_latency.observe(attempt.latency_ms / 1000)
         status = attempt.response_status
@@ -159,6 +186,9 @@ class WebhookSender:
                 else:
                     await uow.webhooks.mark_retry(delivery.id, attempt, now, now + delay)
                     result = "retry"
+            follow = await uow.webhooks.claim_due(
+                delivery.subscription_id, now, claim, now + self._lease()
+            )
         self._metrics.webhook_deliveries.labels(result).inc()
         log.info(
             "webhook_%s delivery_id=%d subscription_id=%d attempts=%d status=%s latency_ms=%d",
@@ -169,6 +199,7 @@ class WebhookSender:
             status,
             attempt.latency_ms,
         )
+        return follow
 
 
 async def _first(*events: asyncio.Event) -> None:

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 async def running_webhooks(services: Services) -> AsyncIterator[WebhookSender]:
     """Deliver webhooks and watch for overdue tasks until the block ends."""
     settings = services.settings.webhooks
-    sender = WebhookSender(services.storage, settings, utcnow, services.metrics)
+    sender = WebhookSender(
+        services.storage, settings, utcnow, services.metrics, services.webhook_wakeup
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop), name="webhook-sender")
     watch = BackgroundLoop(

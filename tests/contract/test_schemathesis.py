@@ -42,7 +42,7 @@ EXCLUDED_PATHS = r"^/hooks/|^/api/v1/events$"
 # A webhook subscription the fuzzer made would point at whatever public address it drew, and
 # the service's sender would then call it: no traffic may leave this machine
 # (tests/e2e/test_webhooks.py covers both routes, with the same validation).
-EXCLUDED_OPERATIONS = "^(revokeToken|createWebhook|updateWebhook)$"
+EXCLUDED_OPERATIONS = ("revokeToken", "createWebhook", "updateWebhook")
 # A run that could not get past authentication tested nothing: fail rather than pass quietly.
 AUTH_WARNING = "Authentication failed"
 
@@ -202,8 +202,7 @@ def test_the_api_keeps_its_openapi_contract_under_a_fuzzer(live: Live, tmp_path:
         "10",
         "--exclude-path-regex",
         EXCLUDED_PATHS,
-        "--exclude-operation-id-regex",
-        EXCLUDED_OPERATIONS,
+        *(arg for op in EXCLUDED_OPERATIONS for arg in ("--exclude-operation-id", op)),
         "--report",
         "ndjson",
         "--report-ndjson-path",

@@ -48,7 +48,9 @@ CREATE TABLE webhook_deliveries (
 -- is still pending: this index answers that from the pending rows alone.
 CREATE INDEX webhook_deliveries_pending_by_entity
     ON webhook_deliveries (subscription_id, entity_key, id) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (next_attempt_at)
+-- The claim and the look for due work walk a subscription's pending rows oldest first and stop
+-- at the first ones due: a backlog of thousands costs a few rows per claim, not all of them.
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (subscription_id, id)
     WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (subscription_id, status, id);
 

@@ -56,9 +56,6 @@ class WebhookRepository(EventRecorder, Protocol):
     async def due_subscriptions(self, now: datetime) -> list[int]:
         """Active subscriptions with a delivery due and not leased."""
 
-    async def next_due(self) -> datetime | None:
-        """The soonest time a pending delivery comes due."""
-
     async def mark_delivered(self, delivery_id: int, attempt: Attempt, now: datetime) -> None:
         """The receiver answered 2xx."""
 
