@@ -56,9 +56,9 @@ def bench_settings(workdir: Path) -> Settings:
     return load_settings(path, environ={"LEADINTAKE_FORM_RATE_PER_MINUTE": "0"})
 
 
-async def wait_for(receiver: Receiver, count: int, timeout: float) -> bool:
-    """Poll until the receiver processed `count` events; False on timeout."""
-    deadline = time.monotonic() + timeout
+async def wait_for(receiver: Receiver, count: int, within: float) -> bool:
+    """Poll until the receiver processed `count` events; False when `within` s pass first."""
+    deadline = time.monotonic() + within
     while len(receiver.processed) < count:
         if time.monotonic() > deadline:
             return False
