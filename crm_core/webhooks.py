@@ -9,7 +9,7 @@ is never lost). Events of one entity (`entity_key`) reach a subscriber in the or
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -127,7 +127,6 @@ class Attempt:
     response_body: str | None
     latency_ms: int
     error: str | None = None
-    at: datetime | None = field(default=None, compare=False)
 
 
 class EventRecorder(Protocol):

@@ -46,7 +46,8 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 @dataclass
 class Receiver:
-    """What the stand-in saw; `answer` picks each reply ('ok', 'fail', 'slow', 'gone')."""
+    """What the stand-in saw; `answer` picks each reply ('ok', 'fail', 'slow', 'gone',
+    'binary': 200 with a NUL and bytes that are not UTF-8)."""
 
     secret: str = ""
     answer: Callable[[str], str] = lambda _msg_id: "ok"
@@ -58,6 +59,9 @@ class Receiver:
     repeats: int = 0
     bad_signatures: int = 0
     arrived_at: dict[str, float] = field(default_factory=dict)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    answered: list[str] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
         """Verify, dedupe on webhook-id, then answer as `answer` says."""
@@ -80,8 +84,20 @@ class Receiver:
             self.order.append(msg_id)
             self.arrived_at[msg_id] = time.monotonic()
         if reply == "slow":
-            await asyncio.sleep(self.slow_seconds)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.slow_seconds)
+            finally:
+                self.in_flight -= 1
+        self.answered.append(msg_id)
+        if reply == "binary":
+            return web.Response(body=b"ok\x00" + bytes(range(128, 256)) * 10)
         return web.Response(text="ok")
+
+    def requests_answered(self) -> list[str]:
+        """The webhook-ids answered 200 so far, in order (a slow answer counts when sent)."""
+        return list(self.answered)
 
     def events(self) -> list[dict[str, Any]]:
         """Processed event bodies in the order they first arrived."""

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -28,7 +29,7 @@ from crm_core.webhooks import Attempt, Delivery
 from intake.metrics import Metrics
 from intake.replies.dispatcher import backoff
 from intake.webhooks.signing import headers
-from intake.webhooks.targets import resolver
+from intake.webhooks.targets import private_host, resolver
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,11 @@ class WebhookSender:
         assert self._http is not None
         timestamp = int(time.time())
         started = time.monotonic()
+        host = urlsplit(url).hostname or ""
+        if not self._settings.allow_private_targets and private_host(host):
+            # Subscribed while private targets were allowed; an address is never resolved,
+            # so the resolver's own check does not see it.
+            return Attempt(None, None, 0, "private or loopback address refused")
         try:
             async with asyncio.timeout(self._settings.timeout_seconds):
                 async with self._http.post(
@@ -159,7 +165,9 @@ class WebhookSender:
             return Attempt(None, None, _ms(started), "timeout")
         except (aiohttp.ClientError, OSError) as err:
             return Attempt(None, None, _ms(started), f"{type(err).__name__}: {err}")
-        return Attempt(status, answer.decode(errors="replace"), _ms(started))
+        # PostgreSQL stores no NUL in text; the log shows the answer, not its bytes.
+        text = answer.decode(errors="replace").replace("\x00", "\ufffd")
+        return Attempt(status, text, _ms(started))
 
     async def _record(self, delivery: Delivery, attempt: Attempt, claim: int) -> list[Delivery]:
         now = self._clock()

@@ -246,3 +246,39 @@ async def test_metrics_count_deliveries(service: Running) -> None:
     assert 'leadintake_webhook_deliveries_total{result="delivered"} 1.0' in text
     assert "leadintake_webhook_delivery_seconds_count 1.0" in text
     assert "leadintake_webhook_dead_letters 0.0" in text
+
+
+async def test_an_answer_of_any_bytes_is_logged_cut_to_1_kib(any_db_service: Running) -> None:
+    running = any_db_service
+    receiver = Receiver(answer=lambda _m: "binary")
+    async with receiving(receiver):
+        created = await subscribe(running, receiver.url, ["lead.created"])
+        receiver.secret = created["secret"]
+        await submit(running, 1)
+        path = f"/api/v1/webhooks/{created['id']}/deliveries"
+
+        async def delivered() -> bool:
+            items = (await get_json(running, path))["items"]
+            return bool(items) and items[0]["status"] == "delivered"
+
+        await until(delivered, 10, "the delivery recorded")
+    [delivery] = (await get_json(running, path))["items"]
+    assert delivery["response_status"] == 200
+    assert delivery["response_body"].startswith("ok\ufffd")  # the NUL, stored as U+FFFD
+    assert len(delivery["response_body"]) <= 1024
+
+
+async def test_a_slow_receiver_holds_back_only_itself(service: Running) -> None:
+    # Answers in 0.25 s (within the 0.3 s timeout): 20 events take it at least 3 rounds of 8.
+    slow = Receiver(answer=lambda _m: "slow", slow_seconds=0.25)
+    fast = Receiver()
+    async with receiving(slow), receiving(fast):
+        slow.secret = (await subscribe(service, slow.url, ["lead.created"]))["secret"]
+        fast.secret = (await subscribe(service, fast.url, ["lead.created"]))["secret"]
+        for n in range(20):
+            await submit(service, n)
+        await until(lambda: len(fast.processed) == 20, 10, "every event at the fast receiver")
+        slow_done_then = len(slow.requests_answered())
+        await until(lambda: len(slow.processed) == 20, 10, "every event at the slow receiver")
+    assert slow_done_then < 20
+    assert 2 <= slow.most_in_flight <= 8  # `concurrency` per subscription
