@@ -7,7 +7,8 @@ waits while an earlier one is pending. A claimed delivery is leased for longer t
 lasts; a process killed mid-try leaves it to be tried again once the lease runs out, with the
 same `webhook-id` (receivers dedupe on it). Failures are retried with a doubling delay and
 jitter until `max_age_hours` after it was queued, then dead-lettered; a 410 Gone disables the
-subscription.
+subscription. Outcomes are recorded by one recorder, all those that ended meanwhile in one
+transaction, which also claims their subscriptions' next due deliveries.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -25,6 +27,7 @@ import aiohttp
 
 from config.webhooks_settings import WebhookSettings
 from crm_core.storage import Storage
+from crm_core.storage.ports import WebhookRepository
 from crm_core.webhooks import Attempt, Delivery
 from intake.metrics import Metrics
 from intake.replies.dispatcher import backoff
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 ANSWER_BYTES = 1024
 GONE = 410
 GONE_REASON = "получатель ответил 410 Gone"
+# The most outcomes one transaction records.
+RECORD_BATCH = 200
 
 
 class WebhookSender:
@@ -57,6 +62,9 @@ class WebhookSender:
         self._in_flight: Counter[int] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
+        # Tries that ended, waiting to be recorded: one transaction records all that ended
+        # meanwhile (on SQLite every commit is a disk flush; one per try capped throughput).
+        self._ended: asyncio.Queue[_Ended] = asyncio.Queue()
         self.wake = wake or asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -66,6 +74,8 @@ class WebhookSender:
         )
         async with aiohttp.ClientSession(connector=connector) as http:
             self._http = http
+            recorder = asyncio.create_task(self._record_ended(), name="webhook-recorder")
+            self._tasks.add(recorder)
             try:
                 while not stop.is_set():
                     self.wake.clear()  # before the turn: a wake during it means look again
@@ -125,22 +135,35 @@ class WebhookSender:
             task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, url: str, secret: str, delivery: Delivery) -> None:
-        """Try once, record the outcome and, in the same transaction, claim the
-        subscription's next due deliveries (an entity's next event is due right now)."""
-        subscription_id = delivery.subscription_id
+        """Try once; the recorder stores the outcome (the slot stays taken until then)."""
         try:
             attempt = await self._post(url, secret, delivery)
-        finally:
-            self._in_flight[subscription_id] -= 1
-        free = self._reserve(subscription_id)
-        follow: list[Delivery] = []
-        try:
-            follow = await self._record(delivery, attempt, free)
-        except Exception:
-            log.exception("webhook_record_failed delivery_id=%d", delivery.id)
-        finally:
-            self._in_flight[subscription_id] -= free - len(follow)
-        self._start(url, secret, follow)
+        except BaseException:
+            self._in_flight[delivery.subscription_id] -= 1
+            raise
+        self._ended.put_nowait(_Ended(url, secret, delivery, attempt))
+
+    async def _record_ended(self) -> None:
+        """Record every try that ended in one transaction and, in it, claim the next due
+        deliveries of their subscriptions (an entity's next event is due right now)."""
+        while True:
+            batch = [await self._ended.get()]
+            while not self._ended.empty() and len(batch) < RECORD_BATCH:
+                batch.append(self._ended.get_nowait())
+            lanes = {e.delivery.subscription_id: e for e in batch}
+            for ended in batch:
+                self._in_flight[ended.delivery.subscription_id] -= 1
+            reserved = {sub: self._reserve(sub) for sub in lanes}
+            follow: dict[int, list[Delivery]] = {}
+            try:
+                follow = await self._record(batch, reserved)
+            except Exception:
+                # Left leased: tried again, same webhook-id, once the leases run out.
+                log.exception("webhook_record_failed deliveries=%d", len(batch))
+            for sub, free in reserved.items():
+                claimed = follow.get(sub, [])
+                self._in_flight[sub] -= free - len(claimed)
+                self._start(lanes[sub].url, lanes[sub].secret, claimed)
 
     async def _post(self, url: str, secret: str, delivery: Delivery) -> Attempt:
         assert self._http is not None
@@ -169,45 +192,63 @@ class WebhookSender:
         text = answer.decode(errors="replace").replace("\x00", "\ufffd")
         return Attempt(status, text, _ms(started))
 
-    async def _record(self, delivery: Delivery, attempt: Attempt, claim: int) -> list[Delivery]:
+    async def _record(
+        self, batch: list[_Ended], claims: dict[int, int]
+    ) -> dict[int, list[Delivery]]:
         now = self._clock()
-        self._metrics.webhook_latency.observe(attempt.latency_ms / 1000)
-        status = attempt.response_status
+        results: list[str] = []
         async with self._storage.transaction() as uow:
-            if status is not None and 200 <= status < 300:
-                await uow.webhooks.mark_delivered(delivery.id, attempt, now)
-                result = "delivered"
-            elif status == GONE:
-                await uow.webhooks.mark_dead(delivery.id, attempt, now)
-                await uow.webhooks.disable(delivery.subscription_id, GONE_REASON, now)
-                result = "gone"
-            else:
-                delay = backoff(
-                    delivery.attempts,
-                    timedelta(seconds=self._settings.base_delay_seconds),
-                    timedelta(seconds=self._settings.max_delay_seconds),
-                )
-                give_up = delivery.queued_at + timedelta(hours=self._settings.max_age_hours)
-                if now + delay > give_up:
-                    await uow.webhooks.mark_dead(delivery.id, attempt, now)
-                    result = "dead"
-                else:
-                    await uow.webhooks.mark_retry(delivery.id, attempt, now, now + delay)
-                    result = "retry"
-            follow = await uow.webhooks.claim_due(
-                delivery.subscription_id, now, claim, now + self._lease()
+            for ended in batch:
+                results.append(await self._outcome(uow.webhooks, ended, now))
+            follow = {
+                sub: await uow.webhooks.claim_due(sub, now, free, now + self._lease())
+                for sub, free in claims.items()
+            }
+        for ended, result in zip(batch, results, strict=True):
+            self._metrics.webhook_latency.observe(ended.attempt.latency_ms / 1000)
+            self._metrics.webhook_deliveries.labels(result).inc()
+            log.info(
+                "webhook_%s delivery_id=%d subscription_id=%d attempts=%d status=%s latency_ms=%d",
+                result,
+                ended.delivery.id,
+                ended.delivery.subscription_id,
+                ended.delivery.attempts,
+                ended.attempt.response_status,
+                ended.attempt.latency_ms,
             )
-        self._metrics.webhook_deliveries.labels(result).inc()
-        log.info(
-            "webhook_%s delivery_id=%d subscription_id=%d attempts=%d status=%s latency_ms=%d",
-            result,
-            delivery.id,
-            delivery.subscription_id,
-            delivery.attempts,
-            status,
-            attempt.latency_ms,
-        )
         return follow
+
+    async def _outcome(self, webhooks: WebhookRepository, ended: _Ended, now: datetime) -> str:
+        """Store one try's outcome; returns the metric's result label."""
+        delivery, attempt = ended.delivery, ended.attempt
+        status = attempt.response_status
+        if status is not None and 200 <= status < 300:
+            await webhooks.mark_delivered(delivery.id, attempt, now)
+            return "delivered"
+        if status == GONE:
+            await webhooks.mark_dead(delivery.id, attempt, now)
+            await webhooks.disable(delivery.subscription_id, GONE_REASON, now)
+            return "gone"
+        delay = backoff(
+            delivery.attempts,
+            timedelta(seconds=self._settings.base_delay_seconds),
+            timedelta(seconds=self._settings.max_delay_seconds),
+        )
+        if now + delay > delivery.queued_at + timedelta(hours=self._settings.max_age_hours):
+            await webhooks.mark_dead(delivery.id, attempt, now)
+            return "dead"
+        await webhooks.mark_retry(delivery.id, attempt, now, now + delay)
+        return "retry"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ended:
+    """A try that ended, with where it went (the subscription's next ones go there too)."""
+
+    url: str
+    secret: str
+    delivery: Delivery
+    attempt: Attempt
 
 
 async def _first(*events: asyncio.Event) -> None:
