@@ -91,7 +91,14 @@ async def test_the_head_subscribes_and_replays_a_dead_letter(
         await page.reload()
         await expect(page.locator("#deliveries tbody tr[data-status=delivered]")).to_have_count(1)
 
+        # A form posted from elsewhere, without the session's CSRF token, changes nothing.
+        forged = await context.request.post(
+            "/settings/webhooks", form={"url": receiver.url, "events": "lead.junked"}
+        )
+        assert forged.status == 403
+
         await page.get_by_role("link", name="← Вебхуки").click()
+        await expect(page.locator("#subscriptions tbody tr")).to_have_count(1)
         await row.get_by_role("button", name="Выключить").click()
         await expect(row).to_contain_text("выключена")
         await expect(row.get_by_role("button", name="Включить")).to_be_visible()
