@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from intake.webhooks.signing import headers, new_secret, sign
-from intake.webhooks.targets import TargetRefused, check_url, private_host
+from intake.webhooks.targets import PublicResolver, TargetRefused, check_url, private_host
 
 
 def test_the_signature_matches_the_specifications_example() -> None:
@@ -61,3 +61,13 @@ def test_a_public_name_or_address_is_allowed() -> None:
         "https://hooks.example.ru/in"
     )
     assert not private_host("8.8.8.8")
+
+
+async def test_a_name_resolving_to_a_private_address_is_refused() -> None:
+    # /etc/hosts answers for localhost: no network involved.
+    refusing = PublicResolver()
+    try:
+        with pytest.raises(OSError, match="private address"):
+            await refusing.resolve("localhost", 80)
+    finally:
+        await refusing.close()
