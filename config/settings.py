@@ -32,6 +32,7 @@ from config.manager_bot_settings import ManagerBotSettings, manager_bot_settings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.replies_settings import RepliesSettings, replies_settings
 from config.telephony_settings import LineRoute, TelephonySettings
+from config.webhooks_settings import WebhookSettings, webhook_settings
 from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
@@ -306,6 +307,7 @@ class Settings:
     workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
     manager_bot: ManagerBotSettings = field(default_factory=ManagerBotSettings)
     replies: RepliesSettings = field(default_factory=RepliesSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
@@ -572,6 +574,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         workplace=workplace_settings(root.table("workplace")),
         manager_bot=manager_bot_settings(root.table("manager_bot"), env),
         replies=replies_settings(root.table("replies")),
+        webhooks=webhook_settings(root.table("webhooks")),
         documents=documents_settings(root.table("documents")),
         channel_sections=_channel_sections(
             root,

@@ -34,6 +34,7 @@ from crm_core.sales import (
     Task,
 )
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import deal_events
 
 STATUS_OF = {StageKind.OPEN: DealStatus.OPEN, StageKind.WON: DealStatus.WON}
 PAID = InvoiceStatus.PAID
@@ -253,6 +254,9 @@ async def _enter(
     if kind is StageKind.WON:
         await _amount_from_invoices(uow, deal, now, after)
     await _audit(uow, actor, deal, "move", after, now)
+    moved = await _reload(uow, deal.id)
+    for event in deal_events(deal, moved, now):
+        uow.webhooks.record(event)
 
 
 async def _amount_from_invoices(

@@ -41,6 +41,7 @@ from crm_core.storage.ports import (
     SettingsRepository,
     TeamRepository,
     TokenRepository,
+    WebhookRepository,
     WebSessionRepository,
 )
 from crm_core.storage.replies import SqlOutgoingMessageRepository
@@ -52,6 +53,7 @@ from crm_core.storage.settings import SqlSettingsRepository
 from crm_core.storage.sign_in import SqlCredentialRepository, SqlWebSessionRepository
 from crm_core.storage.team import SqlTeam
 from crm_core.storage.tokens import SqlTokenRepository
+from crm_core.storage.webhooks import SqlWebhookRepository
 
 
 class SqlUnitOfWork:
@@ -82,3 +84,8 @@ class SqlUnitOfWork:
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
         self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)
         self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
+        self.webhooks: WebhookRepository = SqlWebhookRepository(session)
+
+    async def before_commit(self) -> None:
+        """Write what the transaction recorded for later (webhook deliveries)."""
+        await self.webhooks.flush()

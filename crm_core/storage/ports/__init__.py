@@ -30,6 +30,7 @@ from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepos
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.team import TeamRepository
 from crm_core.storage.ports.unit_of_work import Storage, UnitOfWork
+from crm_core.storage.ports.webhooks import WebhookRepository
 
 __all__ = [
     "AuditRepository",
@@ -65,4 +66,5 @@ __all__ = [
     "TokenRepository",
     "UnitOfWork",
     "WebSessionRepository",
+    "WebhookRepository",
 ]

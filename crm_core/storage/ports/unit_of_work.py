@@ -27,6 +27,7 @@ from crm_core.storage.ports.settings import HandOverRepository, SettingsReposito
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.team import TeamRepository
+from crm_core.storage.ports.webhooks import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -56,6 +57,7 @@ class UnitOfWork(Protocol):
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
     invoices: InvoiceRepository
+    webhooks: WebhookRepository
 
 
 class Storage(ABC):
