@@ -933,10 +933,11 @@ CONTACT_COLUMNS = "id, name, phones, emails, company_id, company_name, owner_id,
 # PostgreSQL: one detection's whole read (see SqlIdentityRepository.candidates). Each wanted
 # key probes its count and, within its cap, its records by index (the OFFSET 0 fences keep
 # the lateral subqueries from being flattened into a join the planner could hash: a generic
-# plan did, at 50 ms); the records found are then read by primary key. Rows come back as one
-# column set, told apart by `part`: k(ey) entity n id; c(ontact) id name phones emails
-# company_id(n) company_name(extra) identity kinds/values; (f)irm inn(key) id name phones
-# emails website(extra); l(ead) id name company(extra) keys(kinds); r(ejected) id.
+# plan did, at 50 ms); the records found are then read one by one by primary key (fenced
+# too: the open-lead filter was planned as a scan of every lead without a contact). Rows
+# come back as one column set, told apart by `part`: k(ey) entity n id; c(ontact) id name
+# phones emails company_id(n) company_name(extra) identity kinds/values; (f)irm inn(key) id
+# name phones emails website(extra); l(ead) id name company(extra) keys(kinds); r(ejected) id.
 CANDIDATES_SQL = f"""
 WITH hits AS MATERIALIZED (
   SELECT w.key, c.entity, c.n, k.entity_id
@@ -955,19 +956,21 @@ SELECT 'c', NULL, NULL, c.company_id, c.id, c.name, c.phones, c.emails, c.compan
     ORDER BY i.id),
   ARRAY(SELECT i.value FROM identities i WHERE i.entity = 'contact' AND i.entity_id = c.id
     ORDER BY i.id)
-FROM contacts c
-WHERE c.id = ANY (ARRAY(SELECT entity_id FROM hits WHERE entity = 'contact'))
+FROM (SELECT DISTINCT entity_id FROM hits WHERE entity = 'contact') h
+CROSS JOIN LATERAL (SELECT id, name, phones, emails, company_id, company_name FROM contacts
+  WHERE id = h.entity_id OFFSET 0) c
 UNION ALL
 SELECT 'f', f.inn, NULL, NULL, f.id, f.name, f.phones, f.emails, f.website, NULL, NULL
-FROM companies f
-WHERE f.id = ANY (ARRAY(SELECT entity_id FROM hits WHERE entity = 'company'))
+FROM (SELECT DISTINCT entity_id FROM hits WHERE entity = 'company') h
+CROSS JOIN LATERAL (SELECT id, name, inn, phones, emails, website FROM companies
+  WHERE id = h.entity_id OFFSET 0) f
 UNION ALL
 SELECT 'l', NULL, NULL, NULL, l.id, l.name, NULL, NULL, l.company,
   ARRAY(SELECT k.key FROM identity_keys k WHERE k.entity = 'lead' AND k.entity_id = l.id),
   NULL
-FROM leads l
-WHERE l.id = ANY (ARRAY(SELECT entity_id FROM hits WHERE entity = 'lead'))
-  AND l.contact_id IS NULL AND l.status IN ('new', 'in_work')
+FROM (SELECT DISTINCT entity_id FROM hits WHERE entity = 'lead') h
+CROSS JOIN LATERAL (SELECT id, name, company FROM leads WHERE id = h.entity_id
+  AND contact_id IS NULL AND status IN ('new', 'in_work') OFFSET 0) l
 UNION ALL
 SELECT 'r', NULL, NULL, NULL, r.contact_id, NULL, NULL, NULL, NULL, NULL, NULL
 FROM identity_rejections r
