@@ -254,8 +254,13 @@ class SqlIdentityRepository:
             # The sorts below are of the whole load: in memory rather than in 4 MB runs on disk.
             await self._s.execute("SET LOCAL work_mem = '256MB'")
             await self._s.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # PostgreSQL also builds the primary key afresh: sorted once by CREATE INDEX rather
+        # than entered key by key, each entry WAL-logged (a tenth of the merge).
+        rebuild_key = rebuild and self._s.dialect == "postgres"
         if rebuild:
             await self._s.execute("DROP INDEX identity_keys_owner")
+        if rebuild_key:
+            await self._s.execute("ALTER TABLE identity_keys DROP CONSTRAINT identity_keys_pkey")
         await self._s.execute_bulk(
             "INSERT INTO identity_keys (key, entity, entity_id)"
             " SELECT key, entity, entity_id FROM identity_key_backlog"
@@ -272,6 +277,12 @@ class SqlIdentityRepository:
             f" SELECT '{TOTAL_KEY}', entity, COUNT(DISTINCT entity_id) FROM identity_key_backlog"
             f" WHERE TRUE GROUP BY entity{upsert}"
         )
+        if rebuild_key:
+            # As created by migration 0002 (under the name PostgreSQL gave it).
+            await self._s.execute_bulk(
+                "ALTER TABLE identity_keys ADD CONSTRAINT identity_keys_pkey"
+                " PRIMARY KEY (key, entity, entity_id)"
+            )
         if rebuild:
             # As created by migration 0002.
             await self._s.execute_bulk(
