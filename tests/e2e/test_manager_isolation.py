@@ -41,7 +41,14 @@ MARKERS = ("Петровск", "9035550", "petrovsky-client")
 VOLATILE = frozenset({"seconds_in_stage", "health"})
 # Refusals that mean "not yours" or "not allowed"; a 400 would mean the walk sent nonsense.
 REFUSALS = (403, 404, 409, 422)
-QUERIES = {"/api/v1/leads": "?contact_id={contact}&assignee=petrov"}
+# A manager asking for petrov's money figures gets her own: the reports cover a year of them.
+MONEY = "?manager=petrov&from=2026-01-01&to=2026-12-31"
+QUERIES = {
+    "/api/v1/leads": "?contact_id={contact}&assignee=petrov",
+    "/api/v1/reports/revenue": MONEY,
+    "/api/v1/reports/receivables": "?manager=petrov&as_of=2027-06-01",
+    "/api/v1/reports/documents-conversion": MONEY,
+}
 DUE = (utcnow() + timedelta(days=2)).isoformat()
 PETROV_LINE = {"name": "Петровский: монтаж", "quantity": 1, "price": "1000", "vat_rate": "20"}
 
