@@ -326,6 +326,9 @@ def fill(template: str, world: World) -> str:
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
         "key": "main",  # the sales setup's queues, pipelines and forms: nobody's either
         "stage": "opening",
+        # Webhook subscriptions are the head's setup: a manager is refused whatever the id.
+        "webhook_id": 1,
+        "delivery_id": 1,
     }
     path = template
     for name, value in values.items():
@@ -374,6 +377,9 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path == "/api/v1/tokens":
         # A well-formed token for petrov: acting as him would be the worst of all.
         return [{"login": "petrov", "name": "чужой токен"}]
+    if path in ("/api/v1/webhooks", "/api/v1/webhooks/{webhook_id}"):
+        # A well-formed subscription: petrov's leads sent out would leak them all.
+        return [{"url": "https://example.org/hook", "events": ["lead.created"]}]
     if path == "/api/v1/deals/{deal_id}/quotes":
         return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
     if path == "/api/v1/quotes/{quote_id}/status":
