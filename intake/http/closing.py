@@ -22,6 +22,7 @@ from crm_core.errors import DomainError
 from crm_core.invoices_model import Invoice
 from crm_core.storage.ports import UnitOfWork
 from intake.clock import utcnow
+from intake.closing_pdf import closing_document_pdf
 from intake.http.body import BadBody, json_body, required_path_id
 from intake.http.errors import error_code, error_response
 from intake.http.keys import SERVICES, current_manager
@@ -29,8 +30,8 @@ from intake.http.leads import require_manager
 from intake.http.pdf_files import pdf_file_name, pdf_response
 from intake.http.quotes import run_command
 from intake.http.responses import json_response
-from workplace.documents import DocumentRenderError, act_pdf, render_off_loop, shipment_pdf
-from workplace.documents.closing_view import act_view, closing_totals, shipment_view
+from workplace.documents import DocumentRenderError
+from workplace.documents.closing_view import closing_totals
 
 log = logging.getLogger(__name__)
 Pair = tuple[ClosingDocument, Invoice]
@@ -129,22 +130,10 @@ async def _closing_pdf(request: web.Request, kind: ClosingKind) -> web.StreamRes
     """The shipment («Товарная накладная») or the act as a PDF file."""
     document_id = required_path_id(request, _path_id(kind))
     actor = current_manager(request)
-    services = request.app[SERVICES]
     try:
-        async with services.storage.reader() as uow:
-            document, invoice = await _with_invoice(
-                uow, await visible_closing_document(uow, document_id, kind, actor)
-            )
+        document, pdf = await closing_document_pdf(request.app[SERVICES], actor, document_id, kind)
     except DomainError as err:
         return error_response(err.status, error_code(err), err.message, field=err.field)
-    seller = services.settings.documents.seller
-    try:
-        if kind is ClosingKind.ACT:
-            act = act_view(document, invoice, seller)
-            pdf = await render_off_loop(lambda: act_pdf(act))
-        else:
-            shipment = shipment_view(document, invoice, seller)
-            pdf = await render_off_loop(lambda: shipment_pdf(shipment))
     except DocumentRenderError as err:
         log.error("closing_pdf_failed %s_id=%s error=%s", kind.value, document_id, err)
         return error_response(500, "document_failed", str(err))
