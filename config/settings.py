@@ -210,6 +210,8 @@ class PipelineSettings:
     require_next_activity: bool = True
     lost_requires_approval: bool = False
     lost_reasons: tuple[str, ...] = ()
+    won_requires_shipment: bool = False
+    ship_before_payment: bool = False
 
 
 # Form services whose JSON is mapped without a field_map (channels/webform/spec.PRESETS).
@@ -781,6 +783,8 @@ def _pipeline(s: Section) -> PipelineSettings:
         require_next_activity=s.boolean("require_next_activity", True),
         lost_requires_approval=s.boolean("lost_requires_approval", False),
         lost_reasons=tuple(lost_reasons),
+        won_requires_shipment=s.boolean("won_requires_shipment", False),
+        ship_before_payment=s.boolean("ship_before_payment", False),
     )
     _check_pipeline_rules(s, pipeline)
     return pipeline

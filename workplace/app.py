@@ -18,6 +18,7 @@ from workplace.pages import (
     catalogue_products,
     channels,
     clients,
+    closing_documents,
     contact_card,
     convert,
     deal_actions,
@@ -224,6 +225,8 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("POST", "/quotes/{quote_id}/status", quote_page.status, "quote_status"),
     ("GET", "/quotes/{quote_id}/pdf", quote_documents.pdf, "quote_pdf"),
     ("POST", "/quotes/{quote_id}/send", quote_documents.send, "quote_send"),
+    ("GET", "/shipments/{shipment_id}/pdf", closing_documents.shipment_pdf, "shipment_pdf"),
+    ("GET", "/acts/{act_id}/pdf", closing_documents.act_pdf, "act_pdf"),
 )
 
 

@@ -8,6 +8,7 @@ from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.catalogue import SqlCatalogueRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
+from crm_core.storage.closing import SqlClosingDocumentRepository
 from crm_core.storage.consents import SqlConsentRepository
 from crm_core.storage.form_submissions import SqlFormSubmissionRepository
 from crm_core.storage.handover import SqlHandOverRepository
@@ -25,6 +26,7 @@ from crm_core.storage.ports import (
     CallRepository,
     CatalogueRepository,
     CheckpointRepository,
+    ClosingDocumentRepository,
     ConsentRepository,
     CredentialRepository,
     FormSubmissionRepository,
@@ -87,6 +89,7 @@ class SqlUnitOfWork:
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
         self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)
         self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
+        self.closing: ClosingDocumentRepository = SqlClosingDocumentRepository(session)
         self.webhooks: WebhookRepository = SqlWebhookRepository(session)
 
     async def before_commit(self) -> None:

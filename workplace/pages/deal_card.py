@@ -69,6 +69,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         clients = await uow.sales.deal_clients([deal_id])
         managers = await uow.managers.list()
         quotes = await uow.sales_documents.quotes_of_deal(deal_id)
+        shipments = await uow.closing.documents_of_deal(deal_id)
         replies = await load_replies(
             uow, me, RecordKind.DEAL, deal_id, unavailable_accounts(request.app[SERVICES].settings)
         )
@@ -109,6 +110,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
         "next_stage": next_stage(deal, pipeline),
         "quotes": quotes,
+        "shipments": shipments,
         "may_quote": deal.status is DealStatus.OPEN and may_change(me, deal_holders(deal)),
     }
 

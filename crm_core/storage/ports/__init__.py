@@ -9,6 +9,7 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.closing import ClosingDocumentRepository
 from crm_core.storage.ports.errors import (
     MigrationChanged,
     StorageAlreadyOpen,
@@ -41,6 +42,7 @@ __all__ = [
     "CallRepository",
     "CatalogueRepository",
     "CheckpointRepository",
+    "ClosingDocumentRepository",
     "ConsentRepository",
     "CredentialRepository",
     "FormSubmission",

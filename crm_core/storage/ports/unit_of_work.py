@@ -13,6 +13,7 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.closing import ClosingDocumentRepository
 from crm_core.storage.ports.form_submissions import FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
@@ -59,6 +60,7 @@ class UnitOfWork(Protocol):
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
     invoices: InvoiceRepository
+    closing: ClosingDocumentRepository
     webhooks: WebhookRepository
 
 
