@@ -16,6 +16,7 @@ from crm_core.storage.inbox import SqlInboxRepository
 from crm_core.storage.leads import SqlLeadRepository
 from crm_core.storage.managers import SqlManagerRepository
 from crm_core.storage.outbox import SqlOutboxRepository
+from crm_core.storage.persons import SqlPersonRepository
 from crm_core.storage.ports import (
     AuditRepository,
     BotCardRepository,
@@ -33,6 +34,7 @@ from crm_core.storage.ports import (
     ManagerRepository,
     OutboxRepository,
     OutgoingMessageRepository,
+    PersonRepository,
     ReportRepository,
     SalesDocumentRepository,
     SalesRepository,
@@ -79,3 +81,4 @@ class SqlUnitOfWork:
         self.form_submissions: FormSubmissionRepository = SqlFormSubmissionRepository(session)
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
         self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)
+        self.persons: PersonRepository = SqlPersonRepository(session)

@@ -20,6 +20,7 @@ from intake.bootstrap import (
 )
 from intake.channel_polling import PrefixedPollers
 from intake.channel_watch import channel_watch
+from intake.clock import utcnow
 from intake.form_submissions import flushing
 from intake.http import (
     calls,
@@ -30,6 +31,7 @@ from intake.http import (
     leads,
     merges,
     ops,
+    persons,
     queue_preview,
     quote_documents,
     quotes,
@@ -52,6 +54,7 @@ from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
+from intake.retention import running_retention
 from intake.settings_changes import EDITABLE
 from workplace.app import setup_workplace
 from workplace.bot import wiring as manager_bot
@@ -88,6 +91,7 @@ def create_app(
     app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_replies_ctx)
+    app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
     # After storage and notifications: the bot's handlers use both.
     manager_bot.setup_manager_bot(app)
@@ -174,6 +178,10 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
     ("GET", "/api/v1/quotes/{quote_id}/pdf", quote_documents.quote_pdf_route),
     ("POST", "/api/v1/quotes/{quote_id}/send", quote_documents.send_quote_route),
+    ("GET", "/api/v1/persons", persons.find_route),
+    ("GET", "/api/v1/persons/export", persons.export_route),
+    ("POST", "/api/v1/persons/erase", persons.erase_route),
+    ("GET", "/api/v1/persons/erasures/{erasure_id}/act", persons.act_route),
 )
 
 
@@ -251,6 +259,14 @@ async def _end_event_streams(app: web.Application) -> None:
     # Before aiohttp waits for running handlers: an open stream (every workplace page has
     # one) would otherwise hold a stop for the whole grace period.
     app[SERVICES].events.close()
+
+
+async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with running_retention(
+        services.storage, services.settings.privacy.retention_days, utcnow
+    ):
+        yield
 
 
 async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:

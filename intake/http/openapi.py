@@ -31,6 +31,7 @@ from intake.http.contract import (
 from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
+from intake.http.openapi_persons import PERSON_OPERATIONS
 from intake.http.openapi_quotes import QUOTE_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
 from intake.http.openapi_settings import DOCUMENT_OPERATIONS, SETTINGS_OPERATIONS
@@ -232,6 +233,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *DOCUMENT_OPERATIONS,
     *CATALOGUE_OPERATIONS,
     *QUOTE_OPERATIONS,
+    *PERSON_OPERATIONS,
 )
 
 

@@ -20,6 +20,7 @@ from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
+from crm_core.storage.ports.persons import PersonRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
@@ -50,6 +51,7 @@ __all__ = [
     "MigrationChanged",
     "OutboxRepository",
     "OutgoingMessageRepository",
+    "PersonRepository",
     "ReportRepository",
     "SalesDocumentRepository",
     "SalesRepository",

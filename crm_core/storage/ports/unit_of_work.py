@@ -18,6 +18,7 @@ from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
+from crm_core.storage.ports.persons import PersonRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
@@ -54,6 +55,7 @@ class UnitOfWork(Protocol):
     form_submissions: FormSubmissionRepository
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
+    persons: PersonRepository
 
 
 class Storage(ABC):
