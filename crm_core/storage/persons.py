@@ -15,7 +15,7 @@ from crm_core.storage.session import SqlSession, as_datetime, from_json, to_json
 ERASED_NAME = "Клиент удалён по запросу"
 ERASED_TEXT = "[удалено по запросу]"
 TOMBSTONE = to_json({"erased": True})
-CANCELLED = "cancelled: the recipient's personal data was erased"
+CANCELLED = "cancelled: the personal data of the recipient was erased"
 # Records whose rows link to the person through (entity, entity_id).
 ENTITY_TABLES = ("activities", "outgoing_messages", "audit_log", "tasks")
 # Shorter identity values are not looked for in raw payloads: they would match strangers.
@@ -112,15 +112,15 @@ class SqlPersonRepository:
             await self._ids_in("identities", "entity_id", leads, "entity = 'lead' AND ")
             | await self._ids_in("identities", "entity_id", contacts, "entity = 'contact' AND ")
         )
-        for r in (
-            await self._fetch_in(
+        found.of("notification_outbox").update(
+            await self._notifications(leads, query.needles if scan else ())
+        )
+        if scan and found.of("identities"):
+            for r in await self._fetch_in(
                 "SELECT DISTINCT value FROM identities WHERE :ids", "id", found.of("identities")
-            )
-            if found.of("identities")
-            else []
-        ):
-            if len(str(r["value"])) >= MIN_NEEDLE:
-                inbox |= await self._inbox_holding(str(r["value"]))
+            ):
+                if len(str(r["value"])) >= MIN_NEEDLE:
+                    inbox |= await self._inbox_holding(str(r["value"]))
         found.of("merges").update(
             await self._ids_in("merges", "survivor_id", contacts, "entity = 'contact' AND ")
             | await self._ids_in("merges", "merged_id", contacts, "entity = 'contact' AND ")
@@ -143,6 +143,23 @@ class SqlPersonRepository:
             " OR LOWER(CAST(event AS TEXT)) LIKE $1",
             f"%{needle.lower()}%",
         )
+
+    async def _notifications(self, leads: Collection[int], needles: Iterable[str]) -> set[int]:
+        """Managers' notifications about the leads (their payload names the lead) or quoting
+        the person's identifiers."""
+        found: set[int] = set()
+        for lead_id in sorted(leads):
+            found |= await self._ids(
+                "SELECT id FROM notification_outbox WHERE payload LIKE $1 OR payload LIKE $2",
+                f'%"lead_id":{lead_id},%',
+                f'%"lead_id":{lead_id}}}%',
+            )
+        for needle in needles:
+            found |= await self._ids(
+                "SELECT id FROM notification_outbox WHERE LOWER(payload) LIKE $1",
+                f"%{needle.lower()}%",
+            )
+        return found
 
     async def rows(self, records: PersonRecords) -> dict[str, list[dict[str, Any]]]:
         """The rows found, by table, as stored (binary columns by their size)."""
@@ -397,6 +414,12 @@ _ERASE: dict[str, str] = {
     "lead_joins": "UPDATE lead_joins SET before = '{}' WHERE :ids",
     "manager_bot_cards": f"UPDATE manager_bot_cards SET text = {_REDACTED} WHERE :ids",
     "identity_rejections": "DELETE FROM identity_rejections WHERE :ids",
+    "notification_outbox": (
+        f"UPDATE notification_outbox SET payload = '{TOMBSTONE}',"
+        " status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END,"
+        f" last_error = CASE WHEN status = 'pending' THEN '{CANCELLED}' ELSE last_error END,"
+        " leased_until = NULL WHERE :ids"
+    ),
 }
 
 

@@ -11,6 +11,7 @@ WHO = (
     query("phone", description="The person's phone, in any spelling (exactly one of the two)"),
     query("email", description="The person's e-mail, in any case"),
 )
+HTML = "text/html"
 HTML_PAGE = {"type": "string"}
 
 PERSON_OPERATIONS: tuple[Operation, ...] = (
@@ -32,7 +33,13 @@ PERSON_OPERATIONS: tuple[Operation, ...] = (
         "exportPerson",
         "Everything held on a person, for a subject access request; `format=html` gives the"
         " printable «Сведения о персональных данных» instead (text/html); heads only",
-        {200: Reply("Every row by table", persons.PersonExport)},
+        {
+            200: Reply(
+                "Every row by table (JSON), or the printable report (format=html)",
+                persons.PersonExport,
+                alternatives={HTML: HTML_PAGE},
+            )
+        },
         errors={400: "Neither or both of phone and email, or a bad format", 403: HEADS_ONLY},
         params=(
             *WHO,
@@ -56,7 +63,7 @@ PERSON_OPERATIONS: tuple[Operation, ...] = (
         "/api/v1/persons/erasures/{erasure_id}/act",
         "getErasureAct",
         "The printable «Акт об уничтожении персональных данных» of one erasure; heads only",
-        {200: Reply("The act", HTML_PAGE, "text/html")},
+        {200: Reply("The act", HTML_PAGE, HTML)},
         errors={400: "Invalid id", 403: HEADS_ONLY, 404: "No such erasure"},
         params=(path_id("erasure_id"),),
         tag=TAG,
