@@ -91,12 +91,14 @@ async def send_reply(
     attached is stored with the message and sent with it as a document; the text may then
     be empty.
 
-    Raises NotFound for a record the actor may not change, DomainError naming `channel`,
+    Raises NotFound for a record the actor may not change, RuleError `consent_withdrawn`
+    for a client who took their consent back, DomainError naming `channel`,
     `text` or `attachments` for what cannot be sent, and RuleError `idempotency_conflict`
     for a key reused with another message.
     """
     _require_conversation_record(entity)
     await require_changeable(uow, actor, entity, entity_id, "entity_id")
+    await require_consent(uow, entity, entity_id)
     text = text.strip()
     files = check_attachments(attachments)
     if not text and not files:

@@ -18,6 +18,9 @@ TOMBSTONE = to_json({"erased": True})
 CANCELLED = "cancelled: the personal data of the recipient was erased"
 # Records whose rows link to the person through (entity, entity_id).
 ENTITY_TABLES = ("activities", "outgoing_messages", "audit_log", "tasks")
+# Consent records (`source`) that take a consent back: an erasure, or a withdrawal. A form
+# sent with the consent box unticked is not one (the client may still be answered).
+WITHDRAWALS = frozenset({"erasure", "withdrawal"})
 # Shorter identity values are not looked for in raw payloads: they would match strangers.
 MIN_NEEDLE = 5
 # Linked leads and contacts are followed this many rounds (joins of joins, merges of merges).
@@ -315,16 +318,16 @@ class SqlPersonRepository:
         return [int(r["id"]) for r in rows]
 
     async def withdrawn(self, lead_ids: Collection[int]) -> bool:
-        """Whether consent was withdrawn (last record `given` false) on any of the leads."""
+        """Whether consent was withdrawn (the last record is a withdrawal) on any lead."""
         if not lead_ids:
             return False
         rows = await self._fetch_in(
-            "SELECT c.given FROM consents c WHERE c.id IN (SELECT MAX(id) FROM consents"
-            " WHERE :ids GROUP BY lead_id)",
+            "SELECT c.given, c.source FROM consents c WHERE c.id IN (SELECT MAX(id)"
+            " FROM consents WHERE :ids GROUP BY lead_id)",
             "lead_id",
             lead_ids,
         )
-        return any(not bool(r["given"]) for r in rows)
+        return any(not r["given"] and r["source"] in WITHDRAWALS for r in rows)
 
     async def _ids(self, sql: str, *args: Any) -> set[int]:
         return {int(r["id"]) for r in await self._s.fetch(sql, *args)}

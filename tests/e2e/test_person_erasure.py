@@ -273,7 +273,7 @@ async def test_a_person_from_four_channels_is_found_exported_and_erased_everywhe
     assert second[0] == 200 and second[1]["counts"] == {} and second[1]["id"] != erased["id"]
     assert "Акт об уничтожении персональных данных" in act and "Заявление от 07.12.2026" in act
     assert stranger[1]["tables"]["leads"], stranger  # nobody else was touched
-    assert status in (409, 422), refused_reply  # nothing more is sent to him
+    assert (status, refused_reply["error"]) == (409, "consent_withdrawn"), refused_reply
     assert lead["name"] == "Клиент удалён по запросу" and lead["phone"] is None
     assert (deal["status"], deal["amount"]) == ("won", "150000.00")
     logged = caplog.text.lower()

@@ -86,4 +86,4 @@ class PersonRepository(Protocol):
         that neither became a deal nor belong to a contact with one."""
 
     async def withdrawn(self, lead_ids: Collection[int]) -> bool:
-        """Whether consent was withdrawn (last record `given` false) on any of the leads."""
+        """Whether consent was withdrawn (the last record is a withdrawal) on any lead."""
