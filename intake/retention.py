@@ -41,6 +41,14 @@ class RetentionJob:
             log.info("retention_anonymised erasure_id=%d leads=%d", done.id, done.counts["leads"])
         return done
 
+    def start(self) -> None:
+        """Start the daily loop."""
+        self._loop.start()
+
+    async def stop(self) -> None:
+        """Stop the daily loop."""
+        await self._loop.stop()
+
     async def _run(self) -> None:
         while True:
             try:
@@ -58,8 +66,8 @@ async def running_retention(
 ) -> AsyncIterator[RetentionJob]:
     """The retention job, running for the duration of the block."""
     job = RetentionJob(storage, retention_days, clock)
-    job._loop.start()
+    job.start()
     try:
         yield job
     finally:
-        await job._loop.stop()
+        await job.stop()
