@@ -17,6 +17,7 @@ from config import Settings
 from crm_core.storage.sqlite import SqliteStorage
 from intake.cli import build_parser
 from intake.person_commands import run_person_command
+from intake.retention import RetentionJob
 from tests.e2e.conftest import run_service
 from tests.e2e.test_cli import run_cli
 
@@ -144,3 +145,25 @@ def test_retention_dry_run_counts_then_anonymises_only_stale_leads_without_deals
     assert "nothing" in again.stdout
     assert after[ids["old"]] == "Клиент удалён по запросу"
     assert after[ids["sold"]] == SOLD["name"] and after[ids["fresh"]] == FRESH["name"]
+
+
+async def test_the_daily_job_anonymises_every_lead_past_the_period_but_the_sold_one(
+    settings: Settings,
+) -> None:
+    ids = await seed(settings)
+    later = datetime.now(UTC) + timedelta(days=settings.privacy.retention_days + 1)
+    storage = SqliteStorage(settings.database.sqlite_path)
+    await storage.open()
+    try:
+        done = await RetentionJob(
+            storage, settings.privacy.retention_days, lambda: later
+        ).run_once()
+        async with storage.reader() as uow:
+            erasure = await uow.persons.get_erasure(done.id or 0)
+    finally:
+        await storage.close()
+
+    assert done.counts["leads"] == 2 and erasure is not None and erasure.kind == "retention"
+    after = names(settings)
+    assert after[ids["old"]] == after[ids["fresh"]] == "Клиент удалён по запросу"
+    assert after[ids["sold"]] == SOLD["name"]
