@@ -27,11 +27,45 @@ TABLE_NAMES = {
     "manager_bot_cards": "Карточки в боте менеджеров",
     "identity_rejections": "Отметки «это другой человек»",
     "tasks": "Задачи",
+    "notification_outbox": "Уведомления менеджерам",
+}
+# The columns a reader most needs named in Russian; the rest show the stored name.
+COLUMN_NAMES = {
+    "id": "Номер записи",
+    "name": "Имя",
+    "first_name": "Имя",
+    "last_name": "Фамилия",
+    "patronymic": "Отчество",
+    "phone": "Телефон",
+    "phone_raw": "Телефон, как указан",
+    "phones": "Телефоны",
+    "email": "Эл. почта",
+    "email_raw": "Эл. почта, как указана",
+    "emails": "Адреса эл. почты",
+    "messenger_ids": "Мессенджеры",
+    "comment": "Комментарий",
+    "text": "Текст",
+    "status": "Статус",
+    "channel": "Канал",
+    "source": "Источник",
+    "given": "Согласие дано",
+    "raw_value": "Значение согласия",
+    "recorded_at": "Записано",
+    "received_at": "Получено",
+    "created_at": "Создано",
+    "updated_at": "Изменено",
+    "caller": "Кто звонил",
+    "callee": "Кому звонили",
+    "recording_ref": "Запись разговора",
+    "payload": "Исходное обращение",
+    "title": "Название",
+    "amount": "Сумма",
 }
 STYLE = (
     "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-    "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3rem;"
-    "vertical-align:top;text-align:left;word-break:break-word}"
+    "table{border-collapse:collapse;width:100%;table-layout:fixed}"
+    "td,th{border:1px solid #999;padding:.3rem;vertical-align:top;text-align:left;"
+    "overflow-wrap:anywhere}th{width:35%}"
 )
 
 
@@ -49,6 +83,8 @@ def _at(value: datetime) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "да" if value else "нет"
     if isinstance(value, dict | list):
         return escape(json.dumps(value, ensure_ascii=False))
     return escape(str(value))
@@ -63,7 +99,8 @@ def access_report(tables: dict[str, list[dict[str, Any]]], now: datetime) -> str
         parts.append(f"<h2>{escape(TABLE_NAMES.get(table, table))} ({len(rows)})</h2>")
         for row in rows:
             cells = "".join(
-                f"<tr><th>{escape(column)}</th><td>{_cell(value)}</td></tr>"
+                f"<tr><th>{escape(COLUMN_NAMES.get(column, column))}</th>"
+                f"<td>{_cell(value)}</td></tr>"
                 for column, value in row.items()
             )
             parts.append(f"<table>{cells}</table><br>")
