@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from crm_core.access import may_change_settings
+from crm_core.access import may_handle_person_requests
 from crm_core.errors import DomainError
 from crm_core.persons import Subject, erase_person, export_person, find_person, subject_of
 from intake.clock import utcnow
@@ -96,7 +96,7 @@ def _subject(request: web.Request) -> Subject | web.Response:
 
 
 def _heads_only(request: web.Request) -> web.Response | None:
-    if may_change_settings(current_manager(request)):
+    if may_handle_person_requests(current_manager(request)):
         return None
     return error_response(
         403,

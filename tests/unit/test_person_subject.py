@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from crm_core.access import may_handle_person_requests
 from crm_core.errors import DomainError
+from crm_core.model import Manager, Role
 from crm_core.persons import subject_of
 from intake.log_secrets import mask_secrets
 
@@ -51,3 +53,10 @@ def test_a_persons_phone_or_email_in_a_logged_url_is_masked() -> None:
     line = '"GET /api/v1/persons/export?phone=%2B79161234567&format=html" ?email=a@b.ru'
 
     assert mask_secrets(line) == '"GET /api/v1/persons/export?phone=***&format=html" ?email=***'
+
+
+def test_only_a_head_handles_personal_data_requests() -> None:
+    head = Manager(1, "head", "Глава", Role.HEAD, None, None, "UTC", True)
+    manager = Manager(2, "ivanova", "Анна", Role.MANAGER, None, None, "UTC", True)
+
+    assert may_handle_person_requests(head) and not may_handle_person_requests(manager)
