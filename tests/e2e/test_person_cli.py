@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from config import Settings
 from crm_core.storage.sqlite import SqliteStorage
 from intake.cli import build_parser
@@ -91,16 +93,21 @@ def test_erase_with_yes_does_not_ask(settings: Settings) -> None:
     assert status == 0 and names(settings)[ids["old"]] == "Клиент удалён по запросу"
 
 
-def test_erase_requires_a_reason_and_one_identifier(settings: Settings) -> None:
-    no_reason = run_cli("--config", settings.source, "person", "erase", "--phone", "89031112233")
-    both = run_cli(
-        "--config", settings.source, "person", "find", "--phone", "1", "--email", "a@b.ru"
-    )
-    bad = run_cli("--config", settings.source, "person", "find", "--phone", "12")
+def test_erase_requires_a_reason_and_one_identifier(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = build_parser()
+    with pytest.raises(SystemExit) as no_reason:
+        parser.parse_args(["person", "erase", "--phone", "89031112233"])
+    reason_error = capsys.readouterr().err
+    with pytest.raises(SystemExit) as both:
+        parser.parse_args(["person", "find", "--phone", "1", "--email", "a@b.ru"])
+    both_error = capsys.readouterr().err
+    bad = run_person_command(parser.parse_args(["person", "find", "--phone", "12"]), settings)
 
-    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
-    assert both.returncode == 2 and "not allowed with" in both.stderr
-    assert bad.returncode == 2 and "--phone" in bad.stderr
+    assert no_reason.value.code == 2 and "--reason" in reason_error
+    assert both.value.code == 2 and "not allowed with" in both_error
+    assert bad == 2 and "--phone" in capsys.readouterr().err
 
 
 def test_find_prints_ids_and_a_no_on_stdin_erases_nothing(settings: Settings) -> None:
@@ -127,22 +134,27 @@ def subprocess_erase(settings: Settings, stdin: str) -> subprocess.CompletedProc
 
 
 def test_retention_dry_run_counts_then_anonymises_only_stale_leads_without_deals(
-    settings: Settings,
+    settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids = asyncio.run(seed(settings))
     age(settings, [ids["old"], ids["sold"]], settings.privacy.retention_days + 5)
-    dry = run_cli("--config", settings.source, "person", "retention", "--dry-run")
+
+    def retention(*extra: str) -> str:
+        args = build_parser().parse_args(["person", "retention", *extra])
+        assert run_person_command(args, settings) == 0
+        return capsys.readouterr().out
+
+    dry = retention("--dry-run")
     untouched = names(settings)
-    done = run_cli("--config", settings.source, "person", "retention")
-    again = run_cli("--config", settings.source, "person", "retention")
+    done = retention()
+    again = retention()
     after = names(settings)
 
-    assert dry.returncode == 0, dry.stderr
-    assert "would anonymise" in dry.stdout and "leads=1" in dry.stdout
-    assert not any(form["name"] in dry.stdout + done.stdout for form in (OLD, SOLD, FRESH))
+    assert "would anonymise" in dry and "leads=1" in dry
+    assert not any(form["name"] in dry + done for form in (OLD, SOLD, FRESH))
     assert untouched[ids["old"]] == OLD["name"]
-    assert done.returncode == 0 and "anonymised" in done.stdout and "leads=1" in done.stdout
-    assert "nothing" in again.stdout
+    assert "anonymised" in done and "leads=1" in done and "erasure=" in done
+    assert "nothing" in again
     assert after[ids["old"]] == "Клиент удалён по запросу"
     assert after[ids["sold"]] == SOLD["name"] and after[ids["fresh"]] == FRESH["name"]
 
