@@ -379,12 +379,13 @@ _ERASE: dict[str, str] = {
     "contacts": (
         f"UPDATE contacts SET name = {_ERASED}, first_name = NULL, last_name = NULL,"
         " patronymic = NULL, phone = NULL, email = NULL, phones = '[]', emails = '[]',"
-        " messenger_ids = '{}', external_ref = NULL, updated_at = $1 WHERE :ids"
+        " messenger_ids = '{}', company_name = NULL, external_ref = NULL, updated_at = $1"
+        " WHERE :ids"
     ),
     "leads": (
         f"UPDATE leads SET name = {_ERASED}, first_name = NULL, last_name = NULL,"
         " patronymic = NULL, phone = NULL, phone_raw = NULL, phone_extension = NULL,"
-        " email = NULL, email_raw = NULL, position = NULL, messenger_ids = '{}',"
+        " email = NULL, email_raw = NULL, company = NULL, position = NULL, messenger_ids = '{}',"
         " comment = NULL, page_url = NULL, referrer = NULL, fields = '{}', meta = '{}',"
         " dedupe_explanation = NULL, updated_at = $1 WHERE :ids"
     ),
