@@ -49,7 +49,7 @@ async def export_route(request: web.Request) -> web.StreamResponse:
     async with request.app[SERVICES].storage.reader() as uow:
         tables = await export_person(uow, subject)
     now = utcnow()
-    log.info("person exported subject=%s tables=%d", subject.kind, len(tables))
+    log.info("person_exported subject=%s tables=%d", subject.kind, len(tables))
     if wanted == "html":
         return web.Response(text=access_report(tables, now), content_type=HTML)
     return json_response(
@@ -71,7 +71,7 @@ async def erase_route(request: web.Request) -> web.StreamResponse:
             )
     except DomainError as err:
         return error_response(err.status, "invalid_field", err.message, field=err.field)
-    log.info("person erased erasure_id=%s rows=%d", done.id, sum(done.counts.values()))
+    log.info("person_erased erasure_id=%s rows=%d", done.id, sum(done.counts.values()))
     return json_response({"id": done.id, "counts": done.counts})
 
 
