@@ -296,6 +296,10 @@ def pipeline_document(pipeline: PipelineSettings) -> dict[str, Any]:
             doc["color"] = stage.color
         if stage.required_fields:
             doc["required_fields"] = list(stage.required_fields)
+        if stage.on_invoice:
+            doc["on_invoice"] = True
+        if stage.on_payment:
+            doc["on_payment"] = True
         if stage.tasks:
             doc["tasks"] = [
                 {"title": t.title, "type": t.task_type, "due_in": duration_text(t.due_in)}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from config.reader import Section
+from crm_core.requisites import Requisites, digits_problem
 
 TEXT_KEYS = (
     "name",
@@ -23,15 +23,6 @@ TEXT_KEYS = (
 )
 IMAGE_KEYS = ("logo", "stamp", "signature")
 KEYS = TEXT_KEYS + IMAGE_KEYS
-# Digits each requisite has by Russian rules: INN of a company (10) or an entrepreneur (12).
-_DIGITS = {
-    "inn": (10, 12),
-    "kpp": (9,),
-    "ogrn": (13, 15),
-    "bik": (9,),
-    "correspondent_account": (20,),
-    "account": (20,),
-}
 _TEXT_MAX = 500
 
 
@@ -56,6 +47,13 @@ class SellerRequisites:
     stamp: Path | None = None
     signature: Path | None = None
 
+    def party(self) -> Requisites | None:
+        """The requisites an invoice records (no images); None while the name is unset."""
+        if not self.name:
+            return None
+        texts = {f.name: getattr(self, f.name) for f in fields(Requisites) if f.name != "name"}
+        return Requisites(self.name, **texts)
+
 
 def seller_requisites(s: Section) -> SellerRequisites:
     """`[documents.seller]`: requisites checked for their digits; image paths relative to the
@@ -72,17 +70,15 @@ def seller_requisites(s: Section) -> SellerRequisites:
         if not isinstance(value, str) or len(value) > _TEXT_MAX:
             raise s.error(key, f"must be a string of at most {_TEXT_MAX} characters")
         value = " ".join(value.split())
-        lengths = _DIGITS.get(key)
-        if lengths and not (re.fullmatch(r"\d+", value) and len(value) in lengths):
-            digits = " or ".join(str(n) for n in lengths)
-            raise s.error(key, f"must be {digits} digits, got {value!r}")
+        problem = digits_problem(key, value)
+        if problem:
+            raise s.error(key, f"{problem}, got {value!r}")
         texts[key] = value
-    return SellerRequisites(
-        **texts,
-        logo=_image(s, "logo"),
-        stamp=_image(s, "stamp"),
-        signature=_image(s, "signature"),
-    )
+    logo, stamp, signature = (_image(s, key) for key in IMAGE_KEYS)
+    if s.data and not texts["name"]:
+        # Requisites without a name cannot head an invoice: a half-filled table is a mistake.
+        raise s.error("name", "required when [documents.seller] is given")
+    return SellerRequisites(**texts, logo=logo, stamp=stamp, signature=signature)
 
 
 def _image(s: Section, key: str) -> Path | None:

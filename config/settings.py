@@ -33,6 +33,7 @@ from config.privacy_settings import PrivacySettings, privacy_settings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.replies_settings import RepliesSettings, replies_settings
 from config.telephony_settings import LineRoute, TelephonySettings
+from config.webhooks_settings import WebhookSettings, webhook_settings
 from config.workplace_settings import WorkplaceSettings, workplace_settings
 from crm_core.pipelines import Pipeline, Stage, StageKind
 from crm_core.schedule import WorkingHours
@@ -195,6 +196,8 @@ class StageSettings:
     required_fields: tuple[str, ...] = ()
     tasks: tuple[StageTaskSettings, ...] = ()
     color: str | None = None
+    on_invoice: bool = False
+    on_payment: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +308,7 @@ class Settings:
     workplace: WorkplaceSettings = field(default_factory=WorkplaceSettings)
     manager_bot: ManagerBotSettings = field(default_factory=ManagerBotSettings)
     replies: RepliesSettings = field(default_factory=RepliesSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
@@ -572,6 +576,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         workplace=workplace_settings(root.table("workplace")),
         manager_bot=manager_bot_settings(root.table("manager_bot"), env),
         replies=replies_settings(root.table("replies")),
+        webhooks=webhook_settings(root.table("webhooks")),
         documents=documents_settings(root.table("documents")),
         privacy=privacy_settings(root.table("privacy")),
         channel_sections=_channel_sections(
@@ -796,6 +801,8 @@ def _stage(s: Section) -> StageSettings:
         required_fields=tuple(required),
         tasks=tuple(_stage_task(t) for t in s.array("tasks")),
         color=_color(s, "color"),
+        on_invoice=s.boolean("on_invoice", False),
+        on_payment=s.boolean("on_payment", False),
     )
 
 
@@ -828,7 +835,16 @@ def _check_pipeline_rules(s: Section, p: PipelineSettings) -> None:
         Pipeline(
             key=p.key,
             name=p.name,
-            stages=tuple(Stage(st.key, st.name, StageKind(st.kind)) for st in p.stages),
+            stages=tuple(
+                Stage(
+                    st.key,
+                    st.name,
+                    StageKind(st.kind),
+                    on_invoice=st.on_invoice,
+                    on_payment=st.on_payment,
+                )
+                for st in p.stages
+            ),
             lost_reasons=p.lost_reasons,
         )
     except ValueError as err:

@@ -121,3 +121,9 @@ def listing_scope(actor: Manager) -> Manager | None:
     """Whose records a listing or report shows: the actor's own, or everyone's (None) for a
     head."""
     return None if actor.is_head else actor
+
+
+def may_import_statements(actor: Manager) -> bool:
+    """A bank statement holds every client's payments: heads import it; whoever may work on a
+    deal records and matches its invoice's payments by hand."""
+    return actor.is_head

@@ -23,6 +23,7 @@ from crm_core.notifications import (
 from crm_core.routing import Team
 from crm_core.sales import KIND_BY_CHANNEL, ActivityKind, DealStatus, NewActivity, RecordKind
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import EventType, WebhookEvent, record_key
 from dedupe.decision import Decision, Verdict
 from dedupe.keys import Entity, person_keys
 from dedupe.profile import Profile
@@ -131,17 +132,40 @@ async def log_message(
     text = message.text or "Новое сообщение без текста"
     if "phone" in filled:
         text = f"{text}\nКлиент сообщил телефон: {message.details.phone}"
-    return await uow.sales.add_activity(
+    kind = KIND_BY_CHANNEL.get(message.channel, ActivityKind.MESSAGE)
+    activity_id = await uow.sales.add_activity(
         NewActivity(
             entity=conversation.entity,
             entity_id=conversation.entity_id,
-            kind=KIND_BY_CHANNEL.get(message.channel, ActivityKind.MESSAGE),
+            kind=kind,
             text=text,
             at=message.received_at,
             actor=f"inbox:{message.inbox_id}",
             manager_id=manager_id,
         ),
         now,
+    )
+    if kind is not ActivityKind.CALL:  # a call is reported as call.missed, if at all
+        uow.webhooks.record(_message_event(conversation, message, activity_id, now))
+    return activity_id
+
+
+def _message_event(
+    conversation: Conversation, message: IncomingMessage, activity_id: int, now: datetime
+) -> WebhookEvent:
+    entity = conversation.entity.value
+    data = {
+        "activity_id": activity_id,
+        "entity": entity,
+        "entity_id": conversation.entity_id,
+        "lead_id": conversation.lead_id,
+        "channel": message.channel,
+        "source": message.source,
+        "text": message.text,
+        "received_at": message.received_at.isoformat(),
+    }
+    return WebhookEvent(
+        EventType.MESSAGE_RECEIVED, record_key(entity, conversation.entity_id), now, data
     )
 
 

@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from crm_core.access import may_change
+from crm_core.access import may_change, may_see
 from crm_core.errors import NotFound, RuleError
 from crm_core.holders import deal_holders, require_changeable, task_holders
+from crm_core.invoices_model import InvoiceStatus
 from crm_core.model import AuditEntry, Manager
 from crm_core.pipelines import (
     DealState,
@@ -33,8 +34,10 @@ from crm_core.sales import (
     Task,
 )
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import deal_events
 
 STATUS_OF = {StageKind.OPEN: DealStatus.OPEN, StageKind.WON: DealStatus.WON}
+PAID = InvoiceStatus.PAID
 
 
 async def visible_deal(uow: UnitOfWork, deal_id: int, actor: Manager) -> Deal:
@@ -43,6 +46,16 @@ async def visible_deal(uow: UnitOfWork, deal_id: int, actor: Manager) -> Deal:
     if deal is None or not may_change(actor, deal_holders(deal)):
         raise NotFound("deal_id", f"no deal {deal_id}")
     return deal
+
+
+async def seen_deal(
+    uow: UnitOfWork, deal_id: int | None, actor: Manager, field: str, missing: str
+) -> None:
+    """Nothing if the actor may see the deal (a document on it, or its list); NotFound
+    naming `field` with the `missing` message (as if absent) otherwise."""
+    deal = await uow.sales.get_deal(deal_id) if deal_id is not None else None
+    if deal is None or not may_see(actor, deal_holders(deal)):
+        raise NotFound(field, missing)
 
 
 async def move_deal(
@@ -169,6 +182,7 @@ async def deal_state(uow: UnitOfWork, deal: Deal) -> DealState:
         fields=fields,
         has_planned_activity=await uow.sales.open_task_count(RecordKind.DEAL, deal.id) > 0,
         pending_lost=LostRequest(pending["stage"], pending["reason"]) if pending else None,
+        unpaid_invoices=await uow.invoices.unpaid_count(deal.id),
     )
 
 
@@ -237,7 +251,57 @@ async def _enter(
     after: dict[str, Any] = {"stage": plan.target.key, "status": status.value}
     if lost_reason:
         after["lost_reason"] = lost_reason
+    if kind is StageKind.WON:
+        await _amount_from_invoices(uow, deal, now, after)
     await _audit(uow, actor, deal, "move", after, now)
+    moved = await _reload(uow, deal.id)
+    for event in deal_events(deal, moved, now):
+        uow.webhooks.record(event)
+
+
+async def _amount_from_invoices(
+    uow: UnitOfWork, deal: Deal, now: datetime, after: dict[str, Any]
+) -> None:
+    """A deal won with paid invoices is worth what they were paid for."""
+    paid = [i.total for i in await uow.invoices.invoices_of_deal(deal.id) if i.status is PAID]
+    if not paid:
+        return
+    amount = sum(paid, Decimal("0.00"))
+    await uow.sales.update_deal_fields(
+        deal.id,
+        amount=amount,
+        products=deal.products,
+        comment=deal.comment,
+        fields=deal.fields,
+        now=now,
+    )
+    after["amount"] = str(amount)
+
+
+async def follow_money(
+    uow: UnitOfWork,
+    deal_id: int,
+    flag: str,
+    pipelines: Mapping[str, Pipeline],
+    actor: Manager,
+    now: datetime,
+) -> bool:
+    """An invoice issued (`on_invoice`) or paid (`on_payment`) moves its open deal on to the
+    stage the pipeline marks so, with that stage's tasks, when the deal stands before it (a
+    deal already past it stays). The order and field rules of a manager's move do not apply:
+    the money decides. True when the deal moved."""
+    deal = await uow.sales.get_deal(deal_id, for_update=True)
+    if deal is None or deal.status is not DealStatus.OPEN:
+        return False
+    pipeline = pipelines.get(deal.pipeline)
+    target = pipeline.flagged_stage(flag) if pipeline else None
+    if pipeline is None or target is None:
+        return False
+    stages = [s.key for s in pipeline.stages]
+    if deal.stage in stages and stages.index(deal.stage) >= stages.index(target.key):
+        return False
+    await _enter(uow, deal, plan_relocation(target, None, now), actor, now)
+    return True
 
 
 def _pipeline_of(deal: Deal, pipelines: Mapping[str, Pipeline]) -> Pipeline:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from crm_core.model import AuditEntry, ConsentRecord, Lead, NewLead
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import EventType, lead_event
 
 SYSTEM_ACTOR = "system"
 
@@ -45,6 +46,7 @@ async def ingest_leads(
         if command.consent is not None:
             consents.append(_consent_record(lead, command.consent))
         audit.append(_created_entry(lead, now))
+        uow.webhooks.record(lead_event(EventType.LEAD_CREATED, lead, now))
     await uow.consents.add_many(consents)
     await uow.audit.add_many(audit)
     return results

@@ -17,9 +17,17 @@ from crm_core.model import AuditEntry, Lead, LeadStatus, Manager
 from crm_core.notifications import NewNotification, NotificationChannel, NotificationKind
 from crm_core.sales import AssignmentRecord
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import EventType, lead_event
 from dedupe.keys import Entity
 
 CLOSED = frozenset({LeadStatus.CONVERTED, LeadStatus.JUNK})
+# The webhook event of each triage action; a change of assignee is lead.assigned besides,
+# except on a hand-over, which routing reports itself.
+EVENT_OF_ACTION = {
+    "take": EventType.LEAD_TAKEN,
+    "junk": EventType.LEAD_JUNKED,
+    "convert": EventType.LEAD_CONVERTED,
+}
 
 
 async def visible_lead(uow: UnitOfWork, lead_id: int, actor: Manager) -> Lead:
@@ -121,7 +129,8 @@ async def notify_triage_change(
     (they see all new leads), its previous manager and its new one; not the actor (None: the
     system) nor those already `told` by another notification. One in-app row each, with ids
     and the status only (the page re-reads the list). The managers' bot cards the change
-    made out of date are closed (crm_core.bot_cards)."""
+    made out of date are closed (crm_core.bot_cards). Webhook subscribers are told too."""
+    _record_events(uow, before, after, action, now)
     await close_stale_cards(uow, after, actor, now)
     if before.status is not LeadStatus.NEW:
         return  # only new leads are listed in Входящие
@@ -144,6 +153,14 @@ async def notify_triage_change(
         ],
         now,
     )
+
+
+def _record_events(uow: UnitOfWork, before: Lead, after: Lead, action: str, now: datetime) -> None:
+    reassigned = after.assignee_id not in (None, before.assignee_id)
+    if reassigned and action != "hand_over":
+        uow.webhooks.record(lead_event(EventType.LEAD_ASSIGNED, after, now))
+    if action in EVENT_OF_ACTION:
+        uow.webhooks.record(lead_event(EVENT_OF_ACTION[action], after, now))
 
 
 async def _changed(

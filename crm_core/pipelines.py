@@ -81,6 +81,10 @@ class Stage:
     required_fields: tuple[str, ...] = ()
     tasks_on_enter: tuple[StageTask, ...] = ()
     color: str | None = None
+    # The deal follows the money: an issued invoice moves it here (`on_invoice`), a fully
+    # paid one (`on_payment`), when the deal stands before this stage.
+    on_invoice: bool = False
+    on_payment: bool = False
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -124,6 +128,16 @@ class Pipeline:
             raise ValueError(f"{where}: won and lost stages must come after all open stages")
         if any(not r.strip() for r in self.lost_reasons):
             raise ValueError(f"{where}: lost reasons must not be empty")
+        for flag in ("on_invoice", "on_payment"):
+            flagged = [s for s in self.stages if getattr(s, flag)]
+            if len(flagged) > 1:
+                raise ValueError(f"{where}: only one stage may be marked {flag}")
+            if flagged and flagged[0].kind is not StageKind.OPEN:
+                raise ValueError(f"{where}: {flag} marks an open stage, not {flagged[0].key!r}")
+
+    def flagged_stage(self, flag: str) -> Stage | None:
+        """The stage marked `on_invoice` or `on_payment`, if one is."""
+        return next((s for s in self.stages if getattr(s, flag)), None)
 
     @property
     def first_stage(self) -> Stage:
@@ -166,6 +180,8 @@ class DealState:
     fields: Mapping[str, object] = field(default_factory=dict)
     has_planned_activity: bool = False
     pending_lost: LostRequest | None = None
+    # Invoices neither fully paid nor withdrawn (rejected, cancelled): the deal cannot be won.
+    unpaid_invoices: int = 0
 
 
 class PlannedTask(NamedTuple):
@@ -210,6 +226,12 @@ def plan_move(
         _check_order(pipeline, current, target, visited, is_head)
     else:
         _check_reopen(pipeline, current, target, visited, is_head)
+    if target.kind is StageKind.WON and deal.unpaid_invoices:
+        raise StageRuleViolation(
+            "invoices_unpaid",
+            f"a deal with invoices is won only when they are fully paid;"
+            f" {deal.unpaid_invoices} not paid (cancel or reject those that will not be)",
+        )
     missing = tuple(f for f in target.required_fields if _is_missing(deal.fields.get(f)))
     if missing:
         raise StageRuleViolation(

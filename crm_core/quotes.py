@@ -20,11 +20,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from crm_core.access import may_see
 from crm_core.catalogue import Product
-from crm_core.deals import visible_deal
-from crm_core.errors import DomainError, NotFound, RuleError
-from crm_core.holders import deal_holders
+from crm_core.deals import seen_deal, visible_deal
+from crm_core.errors import DomainError, RuleError
 from crm_core.model import AuditEntry, Manager
 from crm_core.money import (
     HUNDRED,
@@ -32,6 +30,7 @@ from crm_core.money import (
     ZERO,
     Line,
     MoneyError,
+    Totals,
     VatMode,
     compute_totals,
     kopecks,
@@ -178,6 +177,32 @@ def priced_line(
         raise MoneyError(where + err.field, err.message) from err
 
 
+async def priced_request(
+    uow: UnitOfWork, request: QuoteRequest
+) -> tuple[tuple[Line, ...], Totals]:
+    """A request's lines priced (from its price list, or as given) and the document's
+    amounts; DomainError naming the field (an unknown price list or product, amounts over
+    the maximum)."""
+    if request.price_list_id is not None and not await uow.catalogue.existing_price_lists(
+        [request.price_list_id]
+    ):
+        raise DomainError("price_list_id", f"no price list {request.price_list_id}")
+    ids = [
+        i["product_id"]
+        for i in request.items
+        if isinstance(i.get("product_id"), int) and not isinstance(i.get("product_id"), bool)
+    ]
+    products = await uow.catalogue.products(ids)
+    lines = tuple(
+        priced_line(item, products, request.price_list_id, request.vat_mode, n)
+        for n, item in enumerate(request.items)
+    )
+    totals = compute_totals(lines, request.vat_mode, request.discount_percent)
+    if max(totals.gross, totals.total) > MONEY_MAX:
+        raise DomainError("items", f"a document's amounts may be at most {MONEY_MAX}")
+    return lines, totals
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -197,26 +222,10 @@ async def create_quote(
     deal = await visible_deal(uow, deal_id, actor)
     if deal.status is not DealStatus.OPEN:
         raise RuleError("deal_closed", "deal_id", "сделка закрыта: КП делают на открытой сделке")
-    if request.price_list_id is not None and not await uow.catalogue.existing_price_lists(
-        [request.price_list_id]
-    ):
-        raise DomainError("price_list_id", f"no price list {request.price_list_id}")
     today = now.astimezone(ZoneInfo(timezone)).date()
     if request.valid_until is not None and request.valid_until < today:
         raise DomainError("valid_until", "valid_until must not be in the past")
-    ids = [
-        i["product_id"]
-        for i in request.items
-        if isinstance(i.get("product_id"), int) and not isinstance(i.get("product_id"), bool)
-    ]
-    products = await uow.catalogue.products(ids)
-    lines = tuple(
-        priced_line(item, products, request.price_list_id, request.vat_mode, n)
-        for n, item in enumerate(request.items)
-    )
-    totals = compute_totals(lines, request.vat_mode, request.discount_percent)
-    if max(totals.gross, totals.total) > MONEY_MAX:
-        raise DomainError("items", f"a quote's amounts may be at most {MONEY_MAX}")
+    lines, totals = await priced_request(uow, request)
     year = document_year(now, timezone)
     sequence = await uow.sales_documents.next_number(QUOTE_COUNTER, year)
     number = quote_number(prefix, year, sequence)
@@ -238,7 +247,7 @@ async def create_quote(
         ),
         now,
     )
-    await _audit(
+    await document_audit(
         uow,
         actor,
         deal.id,
@@ -253,19 +262,16 @@ async def create_quote(
 async def visible_quote(uow: UnitOfWork, quote_id: int, actor: Manager) -> Quote:
     """A quote whose deal the actor may see; NotFound (as if absent) otherwise."""
     quote = await uow.sales_documents.get_quote(quote_id)
-    if quote is None:
-        raise NotFound("quote_id", f"no quote {quote_id}")
-    deal = await uow.sales.get_deal(quote.deal_id)
-    if deal is None or not may_see(actor, deal_holders(deal)):
-        raise NotFound("quote_id", f"no quote {quote_id}")
+    await seen_deal(
+        uow, quote.deal_id if quote else None, actor, "quote_id", f"no quote {quote_id}"
+    )
+    assert quote is not None
     return quote
 
 
 async def deal_quotes(uow: UnitOfWork, deal_id: int, actor: Manager) -> list[Quote]:
     """A deal's quotes, oldest first, if the actor may see the deal."""
-    deal = await uow.sales.get_deal(deal_id)
-    if deal is None or not may_see(actor, deal_holders(deal)):
-        raise NotFound("deal_id", f"no deal {deal_id}")
+    await seen_deal(uow, deal_id, actor, "deal_id", f"no deal {deal_id}")
     return await uow.sales_documents.quotes_of_deal(deal_id)
 
 
@@ -302,7 +308,7 @@ async def change_quote_status(
     after: dict[str, Any] = {"quote_id": quote_id, "number": quote.number, "status": status.value}
     if rejection:
         after["reason"] = rejection
-    await _audit(
+    await document_audit(
         uow,
         actor,
         quote.deal_id,
@@ -320,7 +326,7 @@ async def _reload(uow: UnitOfWork, quote_id: int) -> Quote:
     return quote
 
 
-async def _audit(
+async def document_audit(
     uow: UnitOfWork,
     actor: Manager,
     deal_id: int,
@@ -329,6 +335,7 @@ async def _audit(
     after: dict[str, Any],
     now: datetime,
 ) -> None:
+    """One entry on a deal's timeline and audit about one of its documents."""
     await uow.audit.add_many(
         [AuditEntry(actor.login, "deal", deal_id, action, now, before=before, after=after)]
     )

@@ -28,6 +28,7 @@ from crm_core.notifications import (
 from crm_core.sales import AssignmentRecord
 from crm_core.schedule import Availability
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import EventType, lead_event
 
 COUNTED = frozenset({AssignmentKind.ROUND_ROBIN, AssignmentKind.HAND_OVER})
 
@@ -290,6 +291,11 @@ async def _apply(
     await uow.leads.set_assignee(lead.id, decision.manager_id, deadline, now)
     if decision.manager_id is None:
         return record
+    given = team.managers.get(decision.manager_id)
+    assigned = replace(lead, assignee_id=decision.manager_id)
+    uow.webhooks.record(
+        lead_event(EventType.LEAD_ASSIGNED, assigned, now, assignee=given.login if given else None)
+    )
     if queue is not None and decision.kind in COUNTED:
         await uow.sales.count_assignment(
             queue.key, decision.manager_id, _local_day(team, decision.manager_id, now)

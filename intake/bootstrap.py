@@ -61,6 +61,9 @@ class Services:
     replies: ReplyGate = field(default_factory=lambda: ReplyGate(utcnow))
     # Set when a manager's message to a client is queued: the replies dispatcher sends it.
     outgoing_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the inbox worker committed leads or messages: the webhook sender looks at once
+    # (other changes wait for its next poll).
+    webhook_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # When each pushed source ("vk:123", "call:mango", "webform:site") last delivered an event.
     last_pushed: dict[str, datetime] = field(default_factory=dict)
     # How far each PBX's clock is from ours, from its events' own times (/readyz warns).
@@ -204,6 +207,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     sales = SalesContext.from_settings(settings)
     notify_wakeup = asyncio.Event()
     live_wakeup = asyncio.Event()
+    webhook_wakeup = asyncio.Event()
 
     def resolve_route(channel: str, source: str) -> Route:
         # The sales setup as last loaded: a head's change routes the next lead.
@@ -218,6 +222,7 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         if handled.lead_created or handled.activity_id is not None or handled.notified:
             notify_wakeup.set()
             live_wakeup.set()
+            webhook_wakeup.set()
 
     setup = InboundSetup(
         resolve_route,
@@ -258,4 +263,5 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
         EventHub(),
         notify_wakeup,
         live_wakeup,
+        webhook_wakeup=webhook_wakeup,
     )

@@ -96,3 +96,25 @@ class Metrics:
             registry=self.registry,
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
         )
+        self.webhook_deliveries = Counter(
+            "leadintake_webhook_deliveries_total",
+            "Webhook delivery attempts by result (delivered, retry, dead, gone)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "leadintake_webhook_delivery_seconds",
+            "Time a receiver took to answer a webhook delivery attempt",
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.webhook_pending = Gauge(
+            "leadintake_webhook_pending",
+            "Webhook deliveries waiting to be delivered",
+            registry=self.registry,
+        )
+        self.webhook_dead_letters = Gauge(
+            "leadintake_webhook_dead_letters",
+            "Webhook deliveries given up on (dead letters a head may replay)",
+            registry=self.registry,
+        )

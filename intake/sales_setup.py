@@ -50,6 +50,8 @@ def pipeline_of(configured: PipelineSettings) -> Pipeline:
             required_fields=stage.required_fields,
             tasks_on_enter=tuple(StageTask(t.title, t.due_in, t.task_type) for t in stage.tasks),
             color=stage.color,
+            on_invoice=stage.on_invoice,
+            on_payment=stage.on_payment,
         )
         for stage in configured.stages
     )

@@ -29,6 +29,7 @@ from crm_core.matching import lead_profile, match_lead
 from crm_core.model import Lead, LeadContactDetails, LeadFlag, NewLead
 from crm_core.sales import NewTask, RecordKind
 from crm_core.storage.ports import UnitOfWork
+from crm_core.webhooks import EventType, WebhookEvent, record_key
 from dedupe.decision import Decision, Verdict
 from dedupe.phones import normalize_phone
 from dedupe.profile import Profile
@@ -214,3 +215,24 @@ async def _callback_task(
         created_by="system",
     )
     await uow.sales.add_tasks([task], now)
+    if summary.direction is not CallDirection.OUTBOUND:
+        number = summary.customer_number or ""
+        phone = normalize_phone(number, setup.region).e164 or number or None
+        uow.webhooks.record(missed_call_event(entity, entity_id, summary, phone, now))
+
+
+def missed_call_event(
+    entity: RecordKind, entity_id: int, summary: CallSummary, phone: str | None, now: datetime
+) -> WebhookEvent:
+    """call.missed: a client's call nobody answered, on the record it was logged on."""
+    data = {
+        "call_id": summary.call_id,
+        "provider": summary.provider,
+        "entity": entity.value,
+        "entity_id": entity_id,
+        "phone": phone,
+        "line": summary.line,
+        "started_at": summary.started_at.isoformat() if summary.started_at else None,
+        "ended_at": summary.ended_at.isoformat() if summary.ended_at else None,
+    }
+    return WebhookEvent(EventType.CALL_MISSED, record_key(entity.value, entity_id), now, data)

@@ -141,7 +141,9 @@ class PostgresStorage(Storage):
         """A transaction on a pooled connection; committed on a clean exit."""
         try:
             async with self._require().acquire() as conn, conn.transaction():
-                yield SqlUnitOfWork(PostgresSession(conn))
+                uow = SqlUnitOfWork(PostgresSession(conn))
+                yield uow
+                await uow.before_commit()
         except REJECTED_DATA_ERRORS as err:
             raise StorageRejected(f"PostgreSQL refused the data: {type(err).__name__}") from err
         except CONNECTION_ERRORS as err:

@@ -86,22 +86,7 @@ class SqlSalesDocumentRepository:
         await self._s.executemany(
             f"INSERT INTO quote_lines ({_LINE}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
             " $10, $11)",
-            [
-                (
-                    quote_id,
-                    position,
-                    line.product_id,
-                    line.name,
-                    line.sku,
-                    line.unit,
-                    to_thousandths(line.quantity),
-                    to_kopecks(line.price),
-                    to_hundredths(line.discount_percent),
-                    line.vat_rate.value,
-                    line.delivery,
-                )
-                for position, line in enumerate(quote.lines, start=1)
-            ],
+            line_rows(quote_id, quote.lines),
         )
         return quote_id
 
@@ -145,17 +130,38 @@ class SqlSalesDocumentRepository:
         )
         lines: dict[int, list[Line]] = {}
         for r in rows:
-            lines.setdefault(int(r["quote_id"]), []).append(_line(r))
+            lines.setdefault(int(r["quote_id"]), []).append(stored_line(r))
         return {k: tuple(v) for k, v in lines.items()}
 
 
-def _line(r: Row) -> Line:
+def line_rows(owner_id: int, lines: Sequence[Line]) -> list[tuple[Any, ...]]:
+    """A document's lines as rows of its lines table (positions from 1), in `_LINE` order."""
+    return [
+        (
+            owner_id,
+            position,
+            line.product_id,
+            line.name,
+            line.sku,
+            line.unit,
+            to_thousandths(line.quantity),
+            to_kopecks(line.price),
+            to_hundredths(line.discount_percent),
+            line.vat_rate.value,
+            line.delivery,
+        )
+        for position, line in enumerate(lines, start=1)
+    ]
+
+
+def stored_line(r: Row) -> Line:
+    """A line from a row of a document's lines table."""
     return Line(
         name=r["name"],
         quantity=plain_quantity(Decimal(int(r["quantity_milli"])) / 1000),
         price=from_kopecks(r["price_kopecks"]),
         vat_rate=VatRate(r["vat_rate"]),
-        discount_percent=_percent(r["discount_bp"]),
+        discount_percent=stored_percent(r["discount_bp"]),
         unit=r["unit"],
         delivery=bool(r["delivery"]),
         product_id=r["product_id"],
@@ -163,7 +169,8 @@ def _line(r: Row) -> Line:
     )
 
 
-def _percent(value: Any) -> Decimal:
+def stored_percent(value: Any) -> Decimal:
+    """Hundredths of a percent as a percentage with two decimals."""
     return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
 
 
@@ -176,7 +183,7 @@ def _quote(r: Row, lines: tuple[Line, ...]) -> Quote:
         sequence=int(r["sequence"]),
         status=QuoteStatus(r["status"]),
         vat_mode=VatMode(r["vat_mode"]),
-        discount_percent=_percent(r["discount_bp"]),
+        discount_percent=stored_percent(r["discount_bp"]),
         price_list_id=r["price_list_id"],
         valid_until=date.fromisoformat(r["valid_until"]) if r["valid_until"] else None,
         contact_id=r["contact_id"],

@@ -236,7 +236,9 @@ class SqliteStorage(Storage):
             conn = self._require(self._writer)
             await self._begin(conn)
             try:
-                yield SqlUnitOfWork(InlineWriteSession(conn))
+                uow = SqlUnitOfWork(InlineWriteSession(conn))
+                yield uow
+                await uow.before_commit()
             except (UnicodeError, OverflowError, sqlite3.DataError) as err:
                 conn.execute("ROLLBACK")
                 raise StorageRejected(f"SQLite refused the data: {type(err).__name__}") from err

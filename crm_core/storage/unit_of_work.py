@@ -13,6 +13,7 @@ from crm_core.storage.form_submissions import SqlFormSubmissionRepository
 from crm_core.storage.handover import SqlHandOverRepository
 from crm_core.storage.identity import SqlIdentityRepository
 from crm_core.storage.inbox import SqlInboxRepository
+from crm_core.storage.invoices import SqlInvoiceRepository
 from crm_core.storage.leads import SqlLeadRepository
 from crm_core.storage.managers import SqlManagerRepository
 from crm_core.storage.outbox import SqlOutboxRepository
@@ -30,6 +31,7 @@ from crm_core.storage.ports import (
     HandOverRepository,
     IdentityRepository,
     InboxRepository,
+    InvoiceRepository,
     LeadRepository,
     ManagerRepository,
     OutboxRepository,
@@ -41,6 +43,7 @@ from crm_core.storage.ports import (
     SettingsRepository,
     TeamRepository,
     TokenRepository,
+    WebhookRepository,
     WebSessionRepository,
 )
 from crm_core.storage.replies import SqlOutgoingMessageRepository
@@ -52,6 +55,7 @@ from crm_core.storage.settings import SqlSettingsRepository
 from crm_core.storage.sign_in import SqlCredentialRepository, SqlWebSessionRepository
 from crm_core.storage.team import SqlTeam
 from crm_core.storage.tokens import SqlTokenRepository
+from crm_core.storage.webhooks import SqlWebhookRepository
 
 
 class SqlUnitOfWork:
@@ -81,4 +85,10 @@ class SqlUnitOfWork:
         self.form_submissions: FormSubmissionRepository = SqlFormSubmissionRepository(session)
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
         self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)
+        self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
+        self.webhooks: WebhookRepository = SqlWebhookRepository(session)
         self.persons: PersonRepository = SqlPersonRepository(session)
+
+    async def before_commit(self) -> None:
+        """Write what the transaction recorded for later (webhook deliveries)."""
+        await self.webhooks.flush()

@@ -28,9 +28,11 @@ from intake.http import (
     contacts,
     conversations,
     events,
+    invoices,
     leads,
     merges,
     ops,
+    payments,
     persons,
     queue_preview,
     quote_documents,
@@ -40,6 +42,7 @@ from intake.http import (
     settings_managers,
     team,
     tokens,
+    webhook_subscriptions,
 )
 from intake.http.errors import error_middleware, metrics_middleware
 from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
@@ -56,6 +59,7 @@ from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
 from intake.retention import running_retention
 from intake.settings_changes import EDITABLE
+from intake.webhooks.wiring import running_webhooks
 from workplace.app import setup_workplace
 from workplace.bot import wiring as manager_bot
 
@@ -91,6 +95,7 @@ def create_app(
     app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_replies_ctx)
+    app.cleanup_ctx.append(_webhooks_ctx)
     app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
     # After storage and notifications: the bot's handlers use both.
@@ -178,6 +183,36 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
     ("GET", "/api/v1/quotes/{quote_id}/pdf", quote_documents.quote_pdf_route),
     ("POST", "/api/v1/quotes/{quote_id}/send", quote_documents.send_quote_route),
+    ("POST", "/api/v1/quotes/{quote_id}/invoice", invoices.invoice_from_quote_route),
+    ("POST", "/api/v1/deals/{deal_id}/invoices", invoices.create_invoice_route),
+    ("GET", "/api/v1/deals/{deal_id}/invoices", invoices.list_deal_invoices_route),
+    ("GET", "/api/v1/invoices/{invoice_id}", invoices.get_invoice_route),
+    ("POST", "/api/v1/invoices/{invoice_id}/status", invoices.change_invoice_status_route),
+    ("POST", "/api/v1/payments", payments.create_payment_route),
+    ("POST", "/api/v1/payments/import", payments.import_payments_route),
+    ("GET", "/api/v1/payments", payments.list_payments_route),
+    ("POST", "/api/v1/payments/{payment_id}/match", payments.match_payment_route),
+    ("GET", "/api/v1/webhooks", webhook_subscriptions.list_route),
+    ("POST", "/api/v1/webhooks", webhook_subscriptions.create_route),
+    ("GET", "/api/v1/webhooks/{webhook_id}", webhook_subscriptions.get_route),
+    ("PUT", "/api/v1/webhooks/{webhook_id}", webhook_subscriptions.update_route),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}", webhook_subscriptions.delete_route),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries", webhook_subscriptions.deliveries_route),
+    (
+        "POST",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+        webhook_subscriptions.replay_route,
+    ),
+    (
+        "GET",
+        "/api/v1/webhooks/{webhook_id}/dead-letters",
+        webhook_subscriptions.dead_letters_route,
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{webhook_id}/dead-letters/replay",
+        webhook_subscriptions.replay_dead_route,
+    ),
     ("GET", "/api/v1/persons", persons.find_route),
     ("GET", "/api/v1/persons/export", persons.export_route),
     ("POST", "/api/v1/persons/erase", persons.erase_route),
@@ -285,4 +320,9 @@ async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _replies_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     async with running_replies(services.settings, services.storage, services.outgoing_wakeup):
+        yield
+
+
+async def _webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with running_webhooks(app[SERVICES]):
         yield

@@ -19,6 +19,7 @@ from aiohttp import web
 ID_MAX = 2**63 - 1
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+OFFSET_MAX = 1_000_000
 # deals.amount is NUMERIC(16, 2).
 AMOUNT_MAX = Decimal("99999999999999.99")
 # A JSON integer longer than this cannot be an id or an amount; refused before int() runs.
@@ -79,6 +80,17 @@ def query_limit(request: web.Request) -> int:
     value = parse_int(raw, maximum=MAX_LIMIT)
     if value is None:
         raise BadQuery("limit", f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return value
+
+
+def query_offset(request: web.Request) -> int:
+    """`offset` from the query: 0..OFFSET_MAX, 0 when absent; BadQuery otherwise."""
+    raw = request.query.get("offset")
+    if raw is None:
+        return 0
+    value = parse_int(raw, minimum=0, maximum=OFFSET_MAX)
+    if value is None:
+        raise BadQuery("offset", f"offset must be an integer from 0 to {OFFSET_MAX}")
     return value
 
 

@@ -31,9 +31,9 @@ from intake.clock import utcnow
 from intake.http.body import (
     BadQuery,
     json_body,
-    parse_int,
     query_id,
     query_limit,
+    query_offset,
     required_path_id,
 )
 from intake.http.errors import error_code, error_response
@@ -42,7 +42,6 @@ from intake.http.leads import require_manager
 from intake.http.responses import json_response
 
 T = TypeVar("T")
-OFFSET_MAX = 1_000_000
 
 
 def plain_numbers(value: Any) -> Any:
@@ -94,7 +93,7 @@ async def list_products_route(request: web.Request) -> web.StreamResponse:
     active = _query_flag(request, "active")
     price_list_id = query_id(request, "price_list_id")
     limit = query_limit(request)
-    offset = _query_offset(request)
+    offset = query_offset(request)
     async with request.app[SERVICES].storage.reader() as uow:
         products = await uow.catalogue.list_products(
             search=search,
@@ -317,13 +316,3 @@ def _query_flag(request: web.Request, name: str) -> bool | None:
     if raw in ("true", "false"):
         return raw == "true"
     raise BadQuery(name, f"{name} must be true or false")
-
-
-def _query_offset(request: web.Request) -> int:
-    raw = request.query.get("offset")
-    if raw is None:
-        return 0
-    value = parse_int(raw, minimum=0, maximum=OFFSET_MAX)
-    if value is None:
-        raise BadQuery("offset", f"offset must be an integer from 0 to {OFFSET_MAX}")
-    return value

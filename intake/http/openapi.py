@@ -31,12 +31,14 @@ from intake.http.contract import (
 from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
+from intake.http.openapi_invoices import INVOICE_OPERATIONS
 from intake.http.openapi_persons import PERSON_OPERATIONS
 from intake.http.openapi_quotes import QUOTE_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
 from intake.http.openapi_settings import DOCUMENT_OPERATIONS, SETTINGS_OPERATIONS
 from intake.http.openapi_team import TEAM_OPERATIONS
 from intake.http.openapi_tokens import TOKEN_OPERATIONS
+from intake.http.openapi_webhooks import WEBHOOK_OPERATIONS, webhooks_section
 from intake.http.schemas import contacts, leads, ops
 from intake.http.schemas.base import enum_schema
 
@@ -233,13 +235,22 @@ OPERATIONS: tuple[Operation, ...] = (
     *DOCUMENT_OPERATIONS,
     *CATALOGUE_OPERATIONS,
     *QUOTE_OPERATIONS,
+    *INVOICE_OPERATIONS,
+    *WEBHOOK_OPERATIONS,
     *PERSON_OPERATIONS,
 )
 
 
 @cache
 def _document(server_url: str) -> dict[str, Any]:
-    return build_document(OPERATIONS, server_url=server_url, title=TITLE, version=VERSION)
+    document = build_document(OPERATIONS, server_url=server_url, title=TITLE, version=VERSION)
+    section, schemas = webhooks_section()
+    document["webhooks"] = section
+    clashes = set(schemas) & set(document["components"]["schemas"])
+    if clashes:
+        raise ValueError(f"webhook schemas reuse component names: {sorted(clashes)}")
+    document["components"]["schemas"].update(schemas)
+    return document
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:

@@ -170,6 +170,9 @@ async def metrics(request: web.Request) -> web.Response:
         services.metrics.inbox_pending.set(stats.pending)
         services.metrics.inbox_failed.set(stats.failed)
         services.metrics.inbox_lag.set(_lag(stats))
+        deliveries = await _webhook_counts(services)
+        services.metrics.webhook_pending.set(deliveries["pending"])
+        services.metrics.webhook_dead_letters.set(deliveries["dead"])
     pollers: Mapping[str, ChannelPoller] = request.app.get(CHANNEL_POLLERS, {})
     _channel_gauges(services, pollers)
     body = generate_latest(services.metrics.registry)
@@ -181,6 +184,11 @@ async def metrics(request: web.Request) -> web.Response:
 async def _inbox_stats(services: Services) -> InboxStats:
     async with services.storage.reader() as uow:
         return await uow.inbox.stats()
+
+
+async def _webhook_counts(services: Services) -> dict[str, int]:
+    async with services.storage.reader() as uow:
+        return await uow.webhooks.counts()
 
 
 def _lag(stats: InboxStats) -> float:

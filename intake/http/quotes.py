@@ -9,6 +9,7 @@ from aiohttp import web
 
 from crm_core.amount_words import amount_in_words
 from crm_core.errors import DomainError
+from crm_core.money import Totals
 from crm_core.quotes import (
     change_quote_status,
     create_quote,
@@ -29,9 +30,10 @@ from intake.http.responses import json_response
 T = TypeVar("T")
 
 
-async def _run(
+async def run_command(
     request: web.Request, command: Callable[[UnitOfWork], Awaitable[T]], *, write: bool
 ) -> T | web.Response:
+    """The command in a transaction (or a read), or the error answer it raised."""
     storage = request.app[SERVICES].storage
     try:
         async with storage.transaction() if write else storage.reader() as uow:
@@ -49,7 +51,7 @@ async def create_quote_route(request: web.Request) -> web.StreamResponse:
     body: dict[str, Any] = plain_numbers(await json_body(request))
     documents = request.app[SERVICES].settings.documents
     actor = current_manager(request)
-    result = await _run(
+    result = await run_command(
         request,
         lambda uow: create_quote(
             uow,
@@ -73,7 +75,7 @@ async def list_deal_quotes_route(request: web.Request) -> web.StreamResponse:
     """The deal's quotes, oldest first."""
     deal_id = required_path_id(request, "deal_id")
     actor = current_manager(request)
-    result = await _run(request, lambda uow: deal_quotes(uow, deal_id, actor), write=False)
+    result = await run_command(request, lambda uow: deal_quotes(uow, deal_id, actor), write=False)
     if isinstance(result, web.Response):
         return result
     return json_response({"items": [quote_json(q) for q in result]})
@@ -84,7 +86,9 @@ async def get_quote_route(request: web.Request) -> web.StreamResponse:
     """One quote with its lines and amounts."""
     quote_id = required_path_id(request, "quote_id")
     actor = current_manager(request)
-    result = await _run(request, lambda uow: visible_quote(uow, quote_id, actor), write=False)
+    result = await run_command(
+        request, lambda uow: visible_quote(uow, quote_id, actor), write=False
+    )
     if isinstance(result, web.Response):
         return result
     return json_response(quote_json(result))
@@ -102,7 +106,7 @@ async def change_status_route(request: web.Request) -> web.StreamResponse:
     if reason is not None and not isinstance(reason, str):
         raise BadBody("reason", "reason must be a string")
     actor = current_manager(request)
-    result = await _run(
+    result = await run_command(
         request,
         lambda uow: change_quote_status(uow, quote_id, actor, QuoteStatus(raw), reason, utcnow()),
         write=True,
@@ -114,7 +118,6 @@ async def change_status_route(request: web.Request) -> web.StreamResponse:
 
 def quote_json(quote: Quote) -> dict[str, Any]:
     """A quote as the API shows it: amounts as decimal strings, recomputed from its lines."""
-    totals = quote.totals
     return {
         "id": quote.id,
         "deal_id": quote.deal_id,
@@ -127,6 +130,18 @@ def quote_json(quote: Quote) -> dict[str, Any]:
         "valid_until": quote.valid_until.isoformat() if quote.valid_until else None,
         "contact_id": quote.contact_id,
         "company_id": quote.company_id,
+        **amounts_json(quote.totals),
+        "rejection_reason": quote.rejection_reason,
+        "created_by": quote.created_by,
+        "created_at": quote.created_at.isoformat(),
+        "updated_at": quote.updated_at.isoformat(),
+    }
+
+
+def amounts_json(totals: Totals) -> dict[str, Any]:
+    """A document's lines and amounts as decimal strings: items, gross, discount_total,
+    subtotal, vat_total, total, total_in_words, vat_groups."""
+    return {
         "items": [
             {
                 "position": n,
@@ -156,8 +171,4 @@ def quote_json(quote: Quote) -> dict[str, Any]:
             {"vat_rate": g.rate.value, "base": str(g.base), "vat": str(g.vat)}
             for g in totals.vat_groups
         ],
-        "rejection_reason": quote.rejection_reason,
-        "created_by": quote.created_by,
-        "created_at": quote.created_at.isoformat(),
-        "updated_at": quote.updated_at.isoformat(),
     }

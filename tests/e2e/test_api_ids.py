@@ -24,7 +24,9 @@ BODY = {
     "text": "Здравствуйте!",
     "vat_mode": "per_line",
     "items": [{"name": "Доставка", "quantity": "1", "price": "100.00", "vat_rate": "20"}],
-    "status": "sent",
+    # A status both quotes and invoices know.
+    "status": "draft",
+    "invoice_id": 1,
 }
 # Well-formed values of non-id path parameters, so only the id under test is wrong.
 SAMPLE_PATH_VALUES = {"attachment": "l.0"}

@@ -12,6 +12,9 @@ from typing import Any
 from crm_core.calls import CallDirection, CallFact, CallOutcome, CallStage, StoredCall, assemble
 from crm_core.chains import join_lead
 from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
+from crm_core.invoices import InvoiceTerms, create_invoice
+from crm_core.quotes import quote_request
+from crm_core.requisites import Requisites
 from dedupe.profile import RawIdentity
 from intake.auth import list_tokens
 from intake.clock import utcnow
@@ -127,6 +130,7 @@ async def build_world(running: Running) -> World:
     quote = {"vat_mode": "per_line", "items": [PETROV_LINE]}
     path = f"/api/v1/deals/{ids['deal']}/quotes"
     ids["quote"] = (await ok(running, "post", path, "petrov", quote))["id"]
+    ids["invoice"], ids["payment"] = await _petrov_invoice(running, petrov, ids["deal"])
     note = {"entity": "contact", "entity_id": ids["contact"], "kind": "note"}
     await ok(running, "post", "/api/v1/activities", "petrov", {**note, "text": "Петровский: VIP"})
 
@@ -187,6 +191,22 @@ async def build_world(running: Running) -> World:
     return world
 
 
+async def _petrov_invoice(running: Running, petrov: Any, deal_id: int) -> tuple[int, int]:
+    """An issued invoice on petrov's deal (the test config has no seller: the core is given
+    one) and a payment settling part of it."""
+    terms = InvoiceTerms("СЧ-", "Europe/Moscow", 5, Requisites("ООО Продавец"))
+    lines = quote_request({"vat_mode": "per_line", "items": [PETROV_LINE]})
+    async with running.services.storage.transaction() as uow:
+        invoice = await create_invoice(uow, deal_id, petrov, lines, None, terms, utcnow())
+    path = f"/api/v1/invoices/{invoice.id}/status"
+    await ok(running, "post", path, "petrov", {"status": "issued"})
+    payment = {"invoice_id": invoice.id, "amount": "100.00", "date": "2026-12-08"}
+    paid = await ok(
+        running, "post", "/api/v1/payments", "petrov", {**payment, "payer": "Петровский"}
+    )
+    return invoice.id, int(paid["payment"]["id"])
+
+
 async def _petrov_join(running: Running) -> int:
     """Two of petrov's open leads of one person, joined (as a chain of channels joins them)."""
     first = await new_lead(running, "petrov", name="Фома Петровский", phone="+7 903 555-03-01")
@@ -241,6 +261,9 @@ async def snapshot(running: Running, world: World) -> dict[str, Any]:
         "firm": f"/api/v1/companies/{ids['firm']}",
         "quote": f"/api/v1/quotes/{ids['quote']}",
         "quotes": f"/api/v1/deals/{ids['deal']}/quotes",
+        "invoice": f"/api/v1/invoices/{ids['invoice']}",
+        "invoices": f"/api/v1/deals/{ids['deal']}/invoices",
+        "payments": f"/api/v1/payments?invoice_id={ids['invoice']}",
     }
     return {name: _stable(await ok(running, "get", path, "head")) for name, path in paths.items()}
 
@@ -289,6 +312,8 @@ def fill(template: str, world: World) -> str:
         "token_id": ids["token"],
         "join_id": ids["join"],
         "quote_id": ids["quote"],
+        "invoice_id": ids["invoice"],
+        "payment_id": ids["payment"],
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
@@ -346,6 +371,12 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
         return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
     if path == "/api/v1/quotes/{quote_id}/status":
         return [{"status": "sent"}, {"status": "rejected", "reason": "Чужой отказ"}]
+    if path == "/api/v1/deals/{deal_id}/invoices":
+        return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
+    if path == "/api/v1/invoices/{invoice_id}/status":
+        return [{"status": "cancelled"}, {"status": "rejected"}]
+    if path in ("/api/v1/payments", "/api/v1/payments/{payment_id}/match"):
+        return [{"invoice_id": ids["invoice"], "amount": "1.00", "date": "2026-12-08"}]
     if path in ("/api/v1/tasks", "/api/v1/activities"):
         return [
             {**attack, "entity": kind, "entity_id": ids[kind]}

@@ -228,6 +228,8 @@ def rule_text(err: DomainError, pipeline: Pipeline | None) -> str:
         "unknown_pipeline": "Воронка этой сделки больше не настроена.",
         "unknown_manager": "Менеджер сделки неактивен: передайте сделку другому.",
         "bad_input": "Проверьте введённые данные: сумма — число, срок — дата.",
+        "invoices_unpaid": "Сделка выиграна, когда оплачены все её счета: дождитесь оплаты или "
+        "отмените счета, которые не будут оплачены.",
     }
     if rule in texts:
         return texts[rule]

@@ -182,6 +182,9 @@ def pipeline_from_form(key: str, form: MultiMapping[Any]) -> dict[str, Any]:
             "required_fields": _list(form.getall(f"{prefix}required", [])),
             "tasks": tasks,
         }
+        for flag in ("on_invoice", "on_payment"):
+            if form.get(f"{prefix}{flag}"):
+                stage[flag] = True
         color = _text(form, f"{prefix}color")
         if color and not form.get(f"{prefix}no_color"):
             stage["color"] = color

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from crm_core.invoices_model import InvoiceStatus
 from crm_core.model import AuditEntry
 from crm_core.money import format_rub
 from crm_core.quotes_model import QuoteStatus
@@ -200,6 +201,28 @@ def _quote_sent(before: Mapping[str, Any], after: Mapping[str, Any], names: Name
     )
 
 
+def _rub(value: Any) -> str:
+    return f"{format_rub(Decimal(str(value)))} ₽"
+
+
+def _invoice_created(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    total = after.get("total")
+    amount = f" на {_rub(total)}" if total is not None else ""
+    return f"Создан счёт {after.get('number', '')}{amount}"
+
+
+def _invoice_status(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    raw = str(after.get("status", ""))
+    label = InvoiceStatus(raw).label if raw in set(InvoiceStatus) else raw
+    return f"Счёт {after.get('number', '')}: {label}"
+
+
+def _payment(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    text = f"Оплата {_rub(after.get('amount', 0))} по счёту {after.get('number', '')}"
+    over = Decimal(str(after.get("overpaid_by") or 0))
+    return text + (f" (переплата {_rub(over)})" if over > 0 else "")
+
+
 def _constant(text: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]:
     return lambda before, after, names: text
 
@@ -221,6 +244,9 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "quote_created": _quote_created,
     "quote_status": _quote_status,
     "quote_sent": _quote_sent,
+    "invoice_created": _invoice_created,
+    "invoice_status": _invoice_status,
+    "payment_received": _payment,
 }
 
 

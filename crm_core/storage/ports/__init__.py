@@ -18,6 +18,7 @@ from crm_core.storage.ports.errors import (
 from crm_core.storage.ports.form_submissions import FormSubmission, FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
+from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.persons import PersonRepository
@@ -30,6 +31,7 @@ from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepos
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.team import TeamRepository
 from crm_core.storage.ports.unit_of_work import Storage, UnitOfWork
+from crm_core.storage.ports.webhooks import WebhookRepository
 
 __all__ = [
     "AuditRepository",
@@ -46,6 +48,7 @@ __all__ = [
     "HandOverRepository",
     "IdentityRepository",
     "InboxRepository",
+    "InvoiceRepository",
     "LeadRepository",
     "ManagerRepository",
     "MigrationChanged",
@@ -65,4 +68,5 @@ __all__ = [
     "TokenRepository",
     "UnitOfWork",
     "WebSessionRepository",
+    "WebhookRepository",
 ]

@@ -16,6 +16,7 @@ from crm_core.storage.ports.checkpoints import CheckpointRepository
 from crm_core.storage.ports.form_submissions import FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
+from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.persons import PersonRepository
@@ -27,6 +28,7 @@ from crm_core.storage.ports.settings import HandOverRepository, SettingsReposito
 from crm_core.storage.ports.sign_in import CredentialRepository, WebSessionRepository
 from crm_core.storage.ports.staff import ManagerRepository, TokenRepository
 from crm_core.storage.ports.team import TeamRepository
+from crm_core.storage.ports.webhooks import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -55,6 +57,8 @@ class UnitOfWork(Protocol):
     form_submissions: FormSubmissionRepository
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
+    invoices: InvoiceRepository
+    webhooks: WebhookRepository
     persons: PersonRepository
 
 

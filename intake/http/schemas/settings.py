@@ -142,6 +142,8 @@ class StageFields(Body):
     color: str | None = Field(
         default=None, description='The stage\'s colour on the board, "#rrggbb"; null: none'
     )
+    on_invoice: Flag = Field(default=False, description="An issued invoice moves deals here")
+    on_payment: Flag = Field(default=False, description="A fully paid invoice moves deals here")
 
 
 class PipelineFields(Body):

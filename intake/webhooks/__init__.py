@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, signing (Standard Webhooks), and the background sender."""
