@@ -21,6 +21,9 @@ ENTITY_TABLES = ("activities", "outgoing_messages", "audit_log", "tasks")
 # Consent records (`source`) that take a consent back: an erasure, or a withdrawal. A form
 # sent with the consent box unticked is not one (the client may still be answered).
 WITHDRAWALS = frozenset({"erasure", "withdrawal"})
+# Accounting documents the law makes the company keep (402-FZ, the Tax Code): found and
+# exported, never anonymised.
+RETAINED = frozenset({"invoices", "payments"})
 # Shorter identity values are not looked for in raw payloads: they would match strangers.
 MIN_NEEDLE = 5
 # Linked leads and contacts are followed this many rounds (joins of joins, merges of merges).
@@ -52,6 +55,9 @@ class SqlPersonRepository:
         deals = found.of("deals")
         deals |= await self._ids_in("deals", "contact_id", contacts)
         deals |= await self._ids_in("deals", "lead_id", leads)
+        invoices = found.of("invoices")
+        invoices |= await self._ids_in("invoices", "deal_id", deals)
+        found.of("payments").update(await self._ids_in("payments", "invoice_id", invoices))
         await self._linked(found, query, scan=True)
         return found
 
@@ -180,7 +186,7 @@ class SqlPersonRepository:
 
     async def anonymise(self, records: PersonRecords, now: datetime) -> dict[str, int]:
         """Remove the personal data from every row found; rows changed, by table."""
-        counts = records.counts()
+        counts = {t: n for t, n in records.counts().items() if t not in RETAINED}
         if keys := await self._forget_keys(records):
             counts["identity_keys"] = keys
         for table, sql in _ERASE.items():

@@ -65,7 +65,8 @@ class PersonRepository(Protocol):
         """The rows found, by table, as stored (binary columns by their size)."""
 
     async def anonymise(self, records: PersonRecords, now: datetime) -> dict[str, int]:
-        """Remove the personal data from every row found; rows changed, by table."""
+        """Remove the personal data from every row found but the accounting documents the
+        law keeps (invoices, payments); rows changed, by table."""
 
     async def add_erasure(
         self,
