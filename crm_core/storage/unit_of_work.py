@@ -19,6 +19,7 @@ from crm_core.storage.leads import SqlLeadRepository
 from crm_core.storage.managers import SqlManagerRepository
 from crm_core.storage.money_reports import SqlMoneyReports
 from crm_core.storage.outbox import SqlOutboxRepository
+from crm_core.storage.persons import SqlPersonRepository
 from crm_core.storage.ports import (
     AuditRepository,
     BotCardRepository,
@@ -39,6 +40,7 @@ from crm_core.storage.ports import (
     MoneyReportRepository,
     OutboxRepository,
     OutgoingMessageRepository,
+    PersonRepository,
     ReportRepository,
     SalesDocumentRepository,
     SalesRepository,
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
         self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
         self.closing: ClosingDocumentRepository = SqlClosingDocumentRepository(session)
         self.webhooks: WebhookRepository = SqlWebhookRepository(session)
+        self.persons: PersonRepository = SqlPersonRepository(session)
 
     async def before_commit(self) -> None:
         """Write what the transaction recorded for later (webhook deliveries)."""

@@ -20,6 +20,7 @@ from intake.bootstrap import (
 )
 from intake.channel_polling import PrefixedPollers
 from intake.channel_watch import channel_watch
+from intake.clock import utcnow
 from intake.form_submissions import flushing
 from intake.http import (
     calls,
@@ -34,6 +35,7 @@ from intake.http import (
     money_reports,
     ops,
     payments,
+    persons,
     queue_preview,
     quote_documents,
     quotes,
@@ -57,6 +59,7 @@ from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
+from intake.retention import running_retention
 from intake.settings_changes import EDITABLE
 from intake.webhooks.wiring import running_webhooks
 from workplace.app import setup_workplace
@@ -95,6 +98,7 @@ def create_app(
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_replies_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)
+    app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
     # After storage and notifications: the bot's handlers use both.
     manager_bot.setup_manager_bot(app)
@@ -223,6 +227,10 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
         "/api/v1/webhooks/{webhook_id}/dead-letters/replay",
         webhook_subscriptions.replay_dead_route,
     ),
+    ("GET", "/api/v1/persons", persons.find_route),
+    ("GET", "/api/v1/persons/export", persons.export_route),
+    ("POST", "/api/v1/persons/erase", persons.erase_route),
+    ("GET", "/api/v1/persons/erasures/{erasure_id}/act", persons.act_route),
 )
 
 
@@ -300,6 +308,14 @@ async def _end_event_streams(app: web.Application) -> None:
     # Before aiohttp waits for running handlers: an open stream (every workplace page has
     # one) would otherwise hold a stop for the whole grace period.
     app[SERVICES].events.close()
+
+
+async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with running_retention(
+        services.storage, services.settings.privacy.retention_days, utcnow
+    ):
+        yield
 
 
 async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -21,6 +21,7 @@ from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.money_reports import MoneyReportRepository
 from crm_core.storage.ports.outbox import OutboxRepository
+from crm_core.storage.ports.persons import PersonRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
@@ -62,6 +63,7 @@ class UnitOfWork(Protocol):
     invoices: InvoiceRepository
     closing: ClosingDocumentRepository
     webhooks: WebhookRepository
+    persons: PersonRepository
 
 
 class Storage(ABC):
