@@ -144,6 +144,9 @@ class SqlPersonRepository:
         found.of("identity_rejections").update(
             await self._ids_in("identity_rejections", "contact_id", contacts, key="contact_id")
         )
+        found.of("webhook_deliveries").update(
+            await self._deliveries(by_entity, query.needles if scan else ())
+        )
 
     async def _inbox_holding(self, needle: str) -> set[int]:
         """Inbox rows whose raw request mentions the text (a scan: erasures are rare)."""
@@ -152,6 +155,25 @@ class SqlPersonRepository:
             " OR LOWER(CAST(event AS TEXT)) LIKE $1",
             f"%{needle.lower()}%",
         )
+
+    async def _deliveries(
+        self, by_entity: Mapping[str, Collection[int]], needles: Iterable[str]
+    ) -> set[int]:
+        """Outbound webhook deliveries about the person's records (their ordering key names
+        the record) or quoting the person's identifiers."""
+        keys = {f"{entity}:{i}" for entity, ids in by_entity.items() for i in ids}
+        found: set[int] = set()
+        if keys:
+            rows = await self._fetch_in(
+                "SELECT id FROM webhook_deliveries WHERE :ids", "entity_key", keys
+            )
+            found |= {int(r["id"]) for r in rows}
+        for needle in needles:
+            found |= await self._ids(
+                "SELECT id FROM webhook_deliveries WHERE LOWER(body) LIKE $1",
+                f"%{needle.lower()}%",
+            )
+        return found
 
     async def _notifications(self, leads: Collection[int], needles: Iterable[str]) -> set[int]:
         """Managers' notifications about the leads (their payload names the lead) or quoting
@@ -424,6 +446,14 @@ _ERASE: dict[str, str] = {
     "lead_joins": "UPDATE lead_joins SET before = '{}' WHERE :ids",
     "manager_bot_cards": f"UPDATE manager_bot_cards SET text = {_REDACTED} WHERE :ids",
     "identity_rejections": "DELETE FROM identity_rejections WHERE :ids",
+    # Receivers already given the event keep their copy (the erasure act says so); ours goes,
+    # and a delivery not yet made is never made.
+    "webhook_deliveries": (
+        f"UPDATE webhook_deliveries SET body = '{TOMBSTONE}', response_body = NULL,"
+        " status = CASE WHEN status = 'pending' THEN 'dead' ELSE status END,"
+        f" last_error = CASE WHEN status = 'pending' THEN '{CANCELLED}' ELSE last_error END,"
+        " leased_until = NULL WHERE :ids"
+    ),
     "notification_outbox": (
         f"UPDATE notification_outbox SET payload = '{TOMBSTONE}',"
         " status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END,"
