@@ -55,9 +55,10 @@ async def email_quote(
     """Render the quote and queue it to the client (default: the deal's contact's e-mail);
     the replies dispatcher is woken to send it. DomainError naming the field,
     DocumentRenderError."""
-    sender = sending_mailbox(services.settings.email_mailboxes, mailbox)
     async with services.storage.reader() as uow:
         printable = await printable_quote(uow, quote_id, actor)
+    # After the quote: a quote the actor may not see is 404 whatever the mailboxes are.
+    sender = sending_mailbox(services.settings.email_mailboxes, mailbox)
     address = recipient(to, printable)
     pdf = NewAttachment(
         pdf_file_name(printable.quote.number), PDF_MEDIA_TYPE, await render(services, printable)
