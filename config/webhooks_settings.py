@@ -27,6 +27,9 @@ class WebhookSettings:
     # CRM connectors' request limits: Bitrix24 allows 2 a second with a burst of 50.
     bitrix24_rate: float = 2.0
     bitrix24_burst: int = 50
+    # amoCRM allows 7 a second.
+    amocrm_rate: float = 7.0
+    amocrm_burst: int = 7
 
     @property
     def lease_seconds(self) -> float:
@@ -46,6 +49,8 @@ KEYS = (
     "allow_private_targets",
     "bitrix24_rate",
     "bitrix24_burst",
+    "amocrm_rate",
+    "amocrm_burst",
 )
 
 
@@ -69,4 +74,6 @@ def webhook_settings(s: Section) -> WebhookSettings:
         allow_private_targets=s.boolean("allow_private_targets", False),
         bitrix24_rate=s.number("bitrix24_rate", 2.0, minimum=0.01),
         bitrix24_burst=s.integer("bitrix24_burst", 50, minimum=1, maximum=1000),
+        amocrm_rate=s.number("amocrm_rate", 7.0, minimum=0.01),
+        amocrm_burst=s.integer("amocrm_burst", 7, minimum=1, maximum=1000),
     )

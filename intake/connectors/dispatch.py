@@ -18,12 +18,13 @@ import aiohttp
 from config import Settings
 from crm_core.storage import Storage
 from crm_core.webhooks import Attempt, Delivery, Subscription
+from intake.connectors.amocrm import AmoCrmClient, AmoCrmConnector
 from intake.connectors.bitrix24 import Bitrix24Client, Bitrix24Connector
 from intake.connectors.errors import RemoteFailed
 from intake.connectors.links import Links
 from intake.connectors.ratelimit import TokenBucket
 
-KINDS = ("bitrix24",)
+KINDS = ("bitrix24", "amocrm")
 OK = 200
 # A remote answer that is not an HTTP failure (an error in a 200) is still not a success.
 NOT_DONE = 502
@@ -83,13 +84,19 @@ class ConnectorDispatcher:
             base = f"{subscription.url.rstrip('/')}/{secret.strip('/')}/"
             client = Bitrix24Client(http, base, self._bucket(subscription), timeout)
             return Bitrix24Connector(client, links, mapping)
+        if subscription.connector == "amocrm":
+            api = AmoCrmClient(http, subscription.url, secret, self._bucket(subscription), timeout)
+            return AmoCrmConnector(api, links, mapping)
         raise RemoteFailed(None, f"unknown connector kind {subscription.connector!r}")
 
     def _bucket(self, subscription: Subscription) -> TokenBucket:
         bucket = self._buckets.get(subscription.id)
         if bucket is None:
             webhooks = self._settings.webhooks
-            bucket = TokenBucket(webhooks.bitrix24_rate, webhooks.bitrix24_burst)
+            if subscription.connector == "amocrm":
+                bucket = TokenBucket(webhooks.amocrm_rate, webhooks.amocrm_burst)
+            else:
+                bucket = TokenBucket(webhooks.bitrix24_rate, webhooks.bitrix24_burst)
             self._buckets[subscription.id] = bucket
         return bucket
 

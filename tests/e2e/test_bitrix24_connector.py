@@ -84,6 +84,7 @@ async def test_leads_are_created_once_with_their_fields_and_follow_updates(
             assert r.status == 200, await r.text()
         await until(lambda: by_origin[str(first["id"])].get("STATUS_ID") == "UC_WORK", 20, "taken")
     # The held answer timed out after the lead was made: found by ORIGIN_ID, not made again.
+    assert portal.hold_first_add_seconds == 0  # the hold happened
     assert len(portal.records["lead"]) == 4
     assert portal.methods().count("crm.lead.add") == 4
     assert sorted(by_origin) == sorted(str(lead["id"]) for lead in leads)
