@@ -112,6 +112,21 @@ class NewConnector:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectorHealth:
+    """How a connector's deliveries stand: last success, last failure still on record (a
+    delivery being retried or dead), and how many wait or were given up on."""
+
+    id: int
+    kind: str
+    active: bool
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    last_error: str | None
+    pending: int
+    dead: int
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One event to one subscription: its body, status and the last attempt's outcome."""
 

@@ -18,6 +18,7 @@ from crm_core.storage.session import (
 )
 from crm_core.webhooks import (
     Attempt,
+    ConnectorHealth,
     Delivery,
     DeliveryStatus,
     EventType,
@@ -215,6 +216,43 @@ class SqlWebhookRepository:
             remote_id,
             now,
         )
+
+    async def connector_health(self) -> list[ConnectorHealth]:
+        """Every connector's last success and failure and its pending and dead deliveries."""
+        rows = await self._s.fetch(
+            "SELECT s.id, s.connector, s.active, MAX(d.delivered_at) AS last_success_at,"
+            " MAX(CASE WHEN d.last_error IS NOT NULL THEN d.last_attempt_at END)"
+            " AS last_failure_at,"
+            " SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END) AS pending,"
+            " SUM(CASE WHEN d.status = 'dead' THEN 1 ELSE 0 END) AS dead"
+            " FROM webhook_subscriptions s"
+            " LEFT JOIN webhook_deliveries d ON d.subscription_id = s.id"
+            " WHERE s.connector IS NOT NULL GROUP BY s.id, s.connector, s.active ORDER BY s.id"
+        )
+        found: list[ConnectorHealth] = []
+        for r in rows:
+            failed_at = as_optional_datetime(r["last_failure_at"])
+            error = None
+            if failed_at is not None:
+                last = await self._s.fetchrow(
+                    "SELECT last_error FROM webhook_deliveries WHERE subscription_id = $1"
+                    " AND last_error IS NOT NULL ORDER BY last_attempt_at DESC, id DESC LIMIT 1",
+                    r["id"],
+                )
+                error = last["last_error"] if last else None
+            found.append(
+                ConnectorHealth(
+                    id=int(r["id"]),
+                    kind=r["connector"],
+                    active=bool(r["active"]),
+                    last_success_at=as_optional_datetime(r["last_success_at"]),
+                    last_failure_at=failed_at,
+                    last_error=error,
+                    pending=int(r["pending"] or 0),
+                    dead=int(r["dead"] or 0),
+                )
+            )
+        return found
 
     async def subscriptions(self) -> list[Subscription]:
         """Every subscription, oldest first."""

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from intake.connectors.errors import RemoteFailed
-from intake.connectors.links import Links
+from intake.connectors.links import RemoteIds
 from intake.connectors.ratelimit import TokenBucket
 
 ANSWER_CHARS = 1024
@@ -88,7 +88,7 @@ class AmoCrmClient:
 class AmoCrmConnector:
     """Turns our events into amoCRM calls, using the head's mapping."""
 
-    def __init__(self, client: AmoCrmClient, links: Links, mapping: Mapping[str, Any]) -> None:
+    def __init__(self, client: AmoCrmClient, links: RemoteIds, mapping: Mapping[str, Any]) -> None:
         self._client = client
         self._links = links
         self._mapping = mapping
@@ -99,7 +99,7 @@ class AmoCrmConnector:
         if kind.startswith("lead.") and data.get("lead_id") is not None:
             known = await self._links.get("lead", int(data["lead_id"]))
             if known is None:
-                return f"lead {await self._create(data, str(event.get('timestamp', '')))}"
+                return f"lead {await self.create_lead(data)}"
             if kind != "lead.created":
                 await self._update(known, self._lead_changes(data))
             return f"lead {known}"
@@ -111,14 +111,14 @@ class AmoCrmConnector:
             return f"lead {known}"
         return "ignored"
 
-    async def _create(self, data: Mapping[str, Any], sent_at: str) -> str:
+    async def create_lead(self, data: Mapping[str, Any]) -> str:
         """Find the lead a lost answer created, or create it; link it."""
         lead_id = int(data["lead_id"])
         remote = await self._find(lead_id)
         if remote is None:
             contact = await self._known_contact(data)
             if contact is None:
-                remote = await self._unsorted(data, sent_at)
+                remote = await self._unsorted(data)
             else:
                 remote = await self._complex(data, contact)
         await self._links.keep("lead", lead_id, remote)
@@ -158,18 +158,19 @@ class AmoCrmConnector:
                     return int(contacts[0]["id"])
         return None
 
-    async def _unsorted(self, data: Mapping[str, Any], sent_at: str) -> str:
+    async def _unsorted(self, data: Mapping[str, Any]) -> str:
         lead_id = int(data["lead_id"])
+        sent_at = str(data.get("received_at") or "")
         request = {
             "source_name": self._mapping.get("source_name", SOURCE_NAME),
             "source_uid": source_uid(lead_id),
-            "created_at": _epoch(sent_at),
+            "created_at": _epoch(str(data.get("created_at") or sent_at)),
             "metadata": {
                 "form_id": str(data.get("source") or data.get("channel") or "leadintake"),
                 "form_name": str(data.get("source") or data.get("channel") or "LeadIntake"),
                 "form_page": str(self._mapping.get("form_page", "https://leadintake.local/")),
                 "ip": str(data.get("ip") or UNKNOWN_IP),
-                "form_sent_at": _epoch(str(data.get("received_at", sent_at))),
+                "form_sent_at": _epoch(sent_at),
             },
             "_embedded": {
                 # The inbox decides pipeline and status when the lead is accepted.

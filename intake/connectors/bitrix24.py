@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from intake.connectors.errors import RemoteFailed
-from intake.connectors.links import Links
+from intake.connectors.links import RemoteIds
 from intake.connectors.ratelimit import TokenBucket
 
 ORIGINATOR = "leadintake"
@@ -70,7 +70,9 @@ class Bitrix24Client:
 class Bitrix24Connector:
     """Turns our events into Bitrix24 calls, using the head's mapping."""
 
-    def __init__(self, client: Bitrix24Client, links: Links, mapping: Mapping[str, Any]) -> None:
+    def __init__(
+        self, client: Bitrix24Client, links: RemoteIds, mapping: Mapping[str, Any]
+    ) -> None:
         self._client = client
         self._links = links
         self._mapping = mapping
@@ -79,7 +81,7 @@ class Bitrix24Connector:
         """Do what the event asks of Bitrix24; what was done, for the delivery log."""
         kind, data = str(event["type"]), event["data"]
         if kind == "lead.created":
-            return f"lead {await self._lead(data)}"
+            return f"lead {await self.create_lead(data)}"
         if kind in ("lead.assigned", "lead.taken", "lead.junked"):
             return await self._update_lead(data)
         if kind == "lead.converted":
@@ -88,7 +90,7 @@ class Bitrix24Connector:
             return await self._update_deal(kind, data)
         return "ignored"
 
-    async def _lead(self, data: Mapping[str, Any]) -> str:
+    async def create_lead(self, data: Mapping[str, Any]) -> str:
         """The lead's Bitrix24 id, creating it (once) when Bitrix24 has none."""
         known = await self._links.get("lead", int(data["lead_id"]))
         if known is not None:
@@ -145,7 +147,7 @@ class Bitrix24Connector:
         lead_id = int(data["lead_id"])
         remote = await self._links.get("lead", lead_id)
         if remote is None:
-            return f"lead {await self._lead(data)}"
+            return f"lead {await self.create_lead(data)}"
         fields: dict[str, Any] = {}
         if (user := self._user(data.get("assignee"))) is not None:
             fields["ASSIGNED_BY_ID"] = user

@@ -21,10 +21,9 @@ from crm_core.webhooks import Attempt, Delivery, Subscription
 from intake.connectors.amocrm import AmoCrmClient, AmoCrmConnector
 from intake.connectors.bitrix24 import Bitrix24Client, Bitrix24Connector
 from intake.connectors.errors import RemoteFailed
-from intake.connectors.links import Links
+from intake.connectors.links import Forgetful, Links, RemoteIds
 from intake.connectors.ratelimit import TokenBucket
 
-KINDS = ("bitrix24", "amocrm")
 OK = 200
 # A remote answer that is not an HTTP failure (an error in a 200) is still not a success.
 NOT_DONE = 502
@@ -35,6 +34,9 @@ class Connector(Protocol):
 
     async def deliver(self, event: dict[str, Any]) -> str:
         """Do what the event asks of the remote CRM; what was done, for the log."""
+
+    async def create_lead(self, data: dict[str, Any]) -> str:
+        """Create the lead (once); its remote id."""
 
 
 class ConnectorDispatcher:
@@ -58,7 +60,7 @@ class ConnectorDispatcher:
         started = time.monotonic()
         webhooks = self._settings.webhooks
         try:
-            connector = self._connector(http, subscription)
+            connector = self._connector(http, subscription, Links(self._storage, subscription.id))
             # Within the lease (twice a try plus room to record), so no other try overlaps.
             async with asyncio.timeout(webhooks.timeout_seconds * 2):
                 done = await connector.deliver(json.loads(delivery.body))
@@ -72,13 +74,31 @@ class ConnectorDispatcher:
             )
         return Attempt(OK, done, _ms(started))
 
-    def _connector(self, http: aiohttp.ClientSession, subscription: Subscription) -> Connector:
+    async def test_lead(
+        self, http: aiohttp.ClientSession, subscription: Subscription, data: dict[str, Any]
+    ) -> str:
+        """Create a test lead in the remote CRM (linked to nothing of ours); its remote id, or
+        RemoteFailed with the secret hidden."""
+        connector = self._connector(http, subscription, Forgetful())
+        try:
+            async with asyncio.timeout(self._settings.webhooks.timeout_seconds * 2):
+                return await connector.create_lead(data)
+        except TimeoutError as err:
+            raise RemoteFailed(None, "timeout") from err
+        except RemoteFailed as err:
+            hide = self.secret(subscription)
+            raise RemoteFailed(
+                err.status, _hidden(err.message, hide) or "", _hidden(err.answer, hide)
+            ) from None
+
+    def _connector(
+        self, http: aiohttp.ClientSession, subscription: Subscription, links: RemoteIds
+    ) -> Connector:
         secret = self.secret(subscription)
         config = subscription.connector_config or {}
         if secret is None:
             raise RemoteFailed(None, f"secret not set: environment {config.get('secret_env')}")
         mapping = config.get("mapping") or {}
-        links = Links(self._storage, subscription.id)
         timeout = self._settings.webhooks.timeout_seconds
         if subscription.connector == "bitrix24":
             base = f"{subscription.url.rstrip('/')}/{secret.strip('/')}/"

@@ -2,8 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from crm_core.storage import Storage
 from intake.clock import utcnow
+
+
+class RemoteIds(Protocol):
+    """Where a connector keeps and finds the remote ids of our records."""
+
+    async def get(self, entity: str, local_id: int) -> str | None:
+        """The remote id of our record, if the connector made or found it."""
+
+    async def keep(self, entity: str, local_id: int, remote_id: str) -> None:
+        """Store the remote id of our record."""
+
+
+class Forgetful:
+    """Keeps nothing: a test lead exists only in the remote CRM."""
+
+    async def get(self, entity: str, local_id: int) -> str | None:
+        """Never known."""
+        return None
+
+    async def keep(self, entity: str, local_id: int, remote_id: str) -> None:
+        """Kept nowhere."""
 
 
 class Links:

@@ -24,6 +24,7 @@ from intake.form_submissions import flushing
 from intake.http import (
     calls,
     catalogue,
+    connectors,
     contacts,
     conversations,
     events,
@@ -208,6 +209,18 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
         "POST",
         "/api/v1/webhooks/{webhook_id}/dead-letters/replay",
         webhook_subscriptions.replay_dead_route,
+    ),
+    ("GET", "/api/v1/connectors", connectors.list_route),
+    ("POST", "/api/v1/connectors", connectors.create_route),
+    ("GET", "/api/v1/connectors/{connector_id}", connectors.get_route),
+    ("PUT", "/api/v1/connectors/{connector_id}", connectors.update_route),
+    ("DELETE", "/api/v1/connectors/{connector_id}", connectors.delete_route),
+    ("POST", "/api/v1/connectors/{connector_id}/test", connectors.test_route),
+    ("GET", "/api/v1/connectors/{connector_id}/deliveries", connectors.deliveries_route),
+    (
+        "POST",
+        "/api/v1/connectors/{connector_id}/dead-letters/replay",
+        connectors.replay_dead_route,
     ),
 )
 

@@ -30,6 +30,7 @@ from intake.http.contract import (
 )
 from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
+from intake.http.openapi_connectors import CONNECTOR_OPERATIONS
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_invoices import INVOICE_OPERATIONS
 from intake.http.openapi_quotes import QUOTE_OPERATIONS
@@ -236,6 +237,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *QUOTE_OPERATIONS,
     *INVOICE_OPERATIONS,
     *WEBHOOK_OPERATIONS,
+    *CONNECTOR_OPERATIONS,
 )
 
 

@@ -9,6 +9,7 @@ from typing import Protocol
 from crm_core.sales import Task
 from crm_core.webhooks import (
     Attempt,
+    ConnectorHealth,
     Delivery,
     DeliveryStatus,
     EventRecorder,
@@ -31,6 +32,9 @@ class WebhookRepository(EventRecorder, Protocol):
         self, subscription_id: int, new: NewConnector, now: datetime
     ) -> Subscription | None:
         """Replace a connector's settings (its kind stays)."""
+
+    async def connector_health(self) -> list[ConnectorHealth]:
+        """Every connector's last success and failure and its pending and dead deliveries."""
 
     async def remote_id(self, subscription_id: int, entity: str, local_id: int) -> str | None:
         """The remote CRM's id of one of our records, as the connector stored it."""
