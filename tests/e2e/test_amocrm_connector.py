@@ -14,6 +14,7 @@ from intake.connectors.setup import CONNECTOR_EVENTS, create_connector
 from tests.amocrm_standin import TOKEN, Account, serving
 from tests.conftest import config_settings
 from tests.e2e.conftest import Running
+from tests.e2e.connector_checks import assert_within_limit, settled
 from tests.e2e.test_webhooks import submit, until
 
 SECRET_ENV = "LEADINTAKE_TEST_AMOCRM_TOKEN"
@@ -37,15 +38,6 @@ MAPPING = {
 def settings(tmp_path: Path) -> Settings:
     """Quick retries and the account's token in the environment (default 7/s limit)."""
     return config_settings(tmp_path, CONFIG, environ={SECRET_ENV: TOKEN})
-
-
-def assert_within_limit(account: Account) -> None:
-    """Every stretch of requests fits 7 a second: n in t seconds need n <= 7 + 7*t."""
-    stamps = sorted(t for t, _, _ in account.calls)
-    for i, first in enumerate(stamps):
-        for j in range(i + BURST, len(stamps)):
-            allowed = BURST + RATE * (stamps[j] - first) + 0.5  # timer granularity
-            assert j - i + 1 <= allowed, (j - i + 1, stamps[j] - first)
 
 
 async def test_leads_reach_amocrm_once_and_follow_our_changes(any_db_service: Running) -> None:
@@ -101,10 +93,8 @@ async def test_leads_reach_amocrm_once_and_follow_our_changes(any_db_service: Ru
     assert contact["custom_fields_values"][0]["field_code"] == "PHONE"
     assert set(forms[0]["metadata"]) >= {"form_id", "form_name", "form_page", "ip", "form_sent_at"}
     assert all(f["metadata"]["form_sent_at"] > 0 for f in forms)
-    assert_within_limit(account)
-    async with running.services.storage.reader() as uow:
-        subs = await uow.webhooks.subscriptions()
-        log = await uow.webhooks.deliveries(subs[0].id, None, 100)
+    assert_within_limit([t for t, _, _ in account.calls], RATE, BURST)
+    log = await settled(running)
     assert {d.status.value for d in log} == {"delivered"}
     assert any(d.response_status == 429 or d.attempts > 1 for d in log)
     assert all(TOKEN not in (d.last_error or "") for d in log)
