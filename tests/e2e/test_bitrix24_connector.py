@@ -94,3 +94,40 @@ async def test_leads_are_created_once_with_their_fields_and_follow_updates(
         d.attempts > 1 for d in log
     )
     assert all(CODE not in (d.last_error or "") for d in log)
+
+
+async def test_conversion_creates_contact_and_deal_once_and_the_deal_follows(
+    service: Running,
+) -> None:
+    portal = Portal()
+    async with serving(portal):
+        mapping = {**MAPPING, "create_deals": True, "stages": {"main:won": "C1:WON"}}
+        new = NewConnector("bitrix24", portal.url, SECRET_ENV, CONNECTOR_EVENTS, mapping)
+        await create_connector(service.services.storage, new, "head")
+        await submit(service, 5)
+        (lead,) = await service.wait_for_leads(1)
+        await until(lambda: len(portal.records["lead"]) == 1, 10, "the lead in Bitrix24")
+        owner = service.auth(lead["assignee"])
+        path = f"/api/v1/leads/{lead['id']}"
+        async with service.client.post(f"{path}/take", headers=owner) as r:
+            assert r.status == 200, await r.text()
+        async with service.client.post(f"{path}/convert", json={}, headers=owner) as r:
+            assert r.status in (200, 201), await r.text()
+            converted = await r.json()
+        await until(lambda: len(portal.records["deal"]) == 1, 10, "the deal in Bitrix24")
+        deal_id = converted["deal_id"]
+        async with service.client.post(
+            f"/api/v1/deals/{deal_id}/stage",
+            json={"stage": "won"},
+            headers=owner,
+        ) as r:
+            assert r.status == 200, await r.text()
+        (deal,) = portal.records["deal"].values()
+        await until(lambda: deal.get("STAGE_ID") == "C1:WON", 10, "the won stage in Bitrix24")
+    (remote_lead,) = portal.records["lead"].values()
+    (contact,) = portal.records["contact"].values()
+    assert remote_lead["STATUS_ID"] == "CONVERTED"
+    assert contact["PHONE"] == [{"VALUE": "+79161000005", "VALUE_TYPE": "WORK"}]
+    assert deal["ORIGIN_ID"] == str(deal_id) and deal["ORIGINATOR_ID"] == "leadintake"
+    assert deal["CONTACT_ID"] == next(iter(portal.records["contact"]))
+    assert deal["ASSIGNED_BY_ID"] == MAPPING["users"][lead["assignee"]]
