@@ -77,11 +77,15 @@ class Bitrix24Connector:
         self._links = links
         self._mapping = mapping
 
-    async def deliver(self, event: Mapping[str, Any]) -> str:
-        """Do what the event asks of Bitrix24; what was done, for the delivery log."""
+    async def deliver(self, event: Mapping[str, Any], *, first_try: bool = False) -> str:
+        """Do what the event asks of Bitrix24; what was done, for the delivery log.
+
+        `first_try`: this delivery was never tried, so its create cannot have been made yet
+        and the look-up by our id is skipped (a call less under the request limit).
+        """
         kind, data = str(event["type"]), event["data"]
         if kind == "lead.created":
-            return f"lead {await self.create_lead(data)}"
+            return f"lead {await self.create_lead(data, first_try=first_try)}"
         if kind in ("lead.assigned", "lead.taken", "lead.junked"):
             return await self._update_lead(data)
         if kind == "lead.converted":
@@ -90,7 +94,7 @@ class Bitrix24Connector:
             return await self._update_deal(kind, data)
         return "ignored"
 
-    async def create_lead(self, data: Mapping[str, Any]) -> str:
+    async def create_lead(self, data: Mapping[str, Any], *, first_try: bool = False) -> str:
         """The lead's Bitrix24 id, creating it (once) when Bitrix24 has none."""
         known = await self._links.get("lead", int(data["lead_id"]))
         if known is not None:
@@ -99,20 +103,24 @@ class Bitrix24Connector:
         fields = lead_fields(data, self._mapping, self._status(data))
         if contact is not None:
             fields["CONTACT_ID"] = contact
-        return await self._create_once("lead", int(data["lead_id"]), fields)
+        return await self._create_once("lead", int(data["lead_id"]), fields, look=not first_try)
 
-    async def _create_once(self, entity: str, local_id: int, fields: dict[str, Any]) -> str:
+    async def _create_once(
+        self, entity: str, local_id: int, fields: dict[str, Any], *, look: bool = True
+    ) -> str:
         """Find the record carrying our id (a lost answer's create) or create it; link it."""
         known = await self._links.get(entity, local_id)
         if known is not None:
             return known
-        found = await self._client.call(
-            f"crm.{entity}.list",
-            {
-                "filter": {"ORIGINATOR_ID": ORIGINATOR, "ORIGIN_ID": str(local_id)},
-                "select": ["ID"],
-            },
-        )
+        found = None
+        if look:
+            found = await self._client.call(
+                f"crm.{entity}.list",
+                {
+                    "filter": {"ORIGINATOR_ID": ORIGINATOR, "ORIGIN_ID": str(local_id)},
+                    "select": ["ID"],
+                },
+            )
         if isinstance(found, list) and found:
             remote = str(found[0]["ID"])
         else:

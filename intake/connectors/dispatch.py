@@ -32,11 +32,11 @@ NOT_DONE = 502
 class Connector(Protocol):
     """What every connector kind does with one event."""
 
-    async def deliver(self, event: dict[str, Any]) -> str:
+    async def deliver(self, event: dict[str, Any], *, first_try: bool = False) -> str:
         """Do what the event asks of the remote CRM; what was done, for the log."""
 
-    async def create_lead(self, data: dict[str, Any]) -> str:
-        """Create the lead (once); its remote id."""
+    async def create_lead(self, data: dict[str, Any], *, first_try: bool = False) -> str:
+        """Create the lead (once: looked up by our id first unless `first_try`); its id."""
 
 
 class ConnectorDispatcher:
@@ -63,7 +63,9 @@ class ConnectorDispatcher:
             connector = self._connector(http, subscription, Links(self._storage, subscription.id))
             # Within the lease (twice a try plus room to record), so no other try overlaps.
             async with asyncio.timeout(webhooks.timeout_seconds * 2):
-                done = await connector.deliver(json.loads(delivery.body))
+                done = await connector.deliver(
+                    json.loads(delivery.body), first_try=never_tried(delivery)
+                )
         except TimeoutError:
             return Attempt(None, None, _ms(started), "timeout")
         except RemoteFailed as err:
@@ -82,7 +84,7 @@ class ConnectorDispatcher:
         connector = self._connector(http, subscription, Forgetful())
         try:
             async with asyncio.timeout(self._settings.webhooks.timeout_seconds * 2):
-                return await connector.create_lead(data)
+                return await connector.create_lead(data, first_try=True)
         except TimeoutError as err:
             raise RemoteFailed(None, "timeout") from err
         except RemoteFailed as err:
@@ -119,6 +121,13 @@ class ConnectorDispatcher:
                 bucket = TokenBucket(webhooks.bitrix24_rate, webhooks.bitrix24_burst)
             self._buckets[subscription.id] = bucket
         return bucket
+
+
+def never_tried(delivery: Delivery) -> bool:
+    """No earlier try of this delivery can have reached the remote CRM: this is its first
+    claim (a lease that ran out counts a second), and it was never replayed (a replay resets
+    the count but keeps when it was last tried)."""
+    return delivery.attempts <= 1 and delivery.last_attempt_at is None
 
 
 def _hidden(text: str | None, secret: str | None) -> str | None:

@@ -76,6 +76,7 @@ async def test_leads_reach_amocrm_once_and_follow_our_changes(any_db_service: Ru
         "POST", "/api/v4/leads/complex"
     )
     assert made == 3
+    assert account.requests("GET", "/api/v4/leads/unsorted") >= 1  # the held create's retry
     assert named(first["id"])["pipeline_id"] == 77
     known = next(v for v in account.leads.values() if v.get("_embedded"))
     assert known["_embedded"]["contacts"] == [{"id": 42}]  # the client amoCRM knows

@@ -79,6 +79,7 @@ async def test_leads_are_created_once_with_their_fields_and_follow_updates(
     assert portal.hold_first_add_seconds == 0  # the hold happened
     assert len(portal.records["lead"]) == 4
     assert portal.methods().count("crm.lead.add") == 4
+    assert portal.methods().count("crm.lead.list") >= 1  # the held create's retry looked
     assert sorted(by_origin) == sorted(str(lead["id"]) for lead in leads)
     known = next(f for f in by_origin.values() if f["PHONE"][0]["VALUE"] == "+79161000001")
     assert known["CONTACT_ID"] == "7"  # a repeat lead of the client Bitrix24 knows

@@ -120,6 +120,8 @@ async def test_test_lead_health_and_dead_letters(any_db_service: Running) -> Non
         await until(lambda: portal.methods().count("crm.lead.update") >= 1, 10, "the assignment")
         ready = await get_json(running, "/readyz")
         health = ready["checks"]["connectors"][name]
+        # First tries that went through: nothing was looked up by our id.
+        assert "crm.lead.list" not in portal.methods()
         assert health["state"] == "ok" and health["last_success_at"] is not None
         assert health["dead_letters"] == 0
 
@@ -155,3 +157,7 @@ async def test_test_lead_health_and_dead_letters(any_db_service: Running) -> Non
             assert r.status == 200
             assert (await r.json())["replayed"] >= 1
         await until(lambda: len(portal.records["lead"]) == 3, 10, "the replayed lead")
+    # A replayed create is looked up first (an earlier try may have made it); the test lead
+    # and the first lead's first try were not.
+    assert portal.methods().count("crm.lead.list") >= 1
+    assert portal.methods().index("crm.lead.list") > portal.methods().index("crm.lead.add")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from crm_core.webhooks import ConnectorHealth, Delivery, DeliveryStatus
 from intake.connectors.bitrix24 import lead_fields, name_parts
+from intake.connectors.dispatch import never_tried
 from intake.connectors.ratelimit import TokenBucket
+from intake.connectors.setup import health_json
 
 
 class FakeClock:
@@ -56,3 +62,33 @@ def test_lead_fields_carry_multifields_utm_and_the_mapped_user() -> None:
     assert fields["UTM_SOURCE"] == "yandex" and fields["UTM_TERM"] == "окна"
     assert fields["ASSIGNED_BY_ID"] == 11 and fields["SOURCE_ID"] == "WEB"
     assert fields["COMMENTS"] == "Нужен счёт" and fields["TITLE"] == "Иван (webform)"
+
+
+def test_health_is_failing_only_while_the_last_outcome_is_a_failure() -> None:
+    at = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    later = at + timedelta(minutes=1)
+
+    def state(success: datetime | None, failure: datetime | None, active: bool = True) -> str:
+        found = ConnectorHealth(1, "bitrix24", active, success, failure, "boom", 0, 0)
+        return str(health_json(found, details=False)["state"])
+
+    assert state(None, None) == "idle"
+    assert state(at, None) == "ok"
+    assert state(at, later) == "failing"
+    assert state(later, at) == "ok"
+    assert state(None, at) == "failing"
+    assert state(at, None, active=False) == "disabled"
+    found = ConnectorHealth(1, "amocrm", True, None, at, "401", 2, 1)
+    assert "last_error" not in health_json(found, details=False)
+    assert health_json(found, details=True)["last_error"] == "401"
+
+
+def test_only_a_delivery_never_tried_nor_replayed_skips_the_look_up() -> None:
+    at = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    first = Delivery(
+        1, 1, "msg_1", "evt_1", "lead.created", "lead:1", "{}", DeliveryStatus.PENDING, 1,
+        at, at, at,
+    )  # fmt: skip
+    assert never_tried(first)
+    assert not never_tried(replace(first, attempts=2))  # a lease ran out mid-try
+    assert not never_tried(replace(first, last_attempt_at=at))  # replayed after a try
