@@ -106,7 +106,9 @@ class AmoCrmConnector:
                 fresh = first_try and kind == "lead.created"
                 return f"lead {await self.create_lead(data, first_try=fresh)}"
             if kind != "lead.created":
-                await self._update(known, self._lead_changes(data))
+                # An assignment leaves the status as it is there (someone may have moved it).
+                changes = self._lead_changes(data, with_status=kind != "lead.assigned")
+                await self._update(known, changes)
             return f"lead {known}"
         if kind in ("deal.won", "deal.lost") and data.get("lead_id") is not None:
             known = await self._links.get("lead", int(data["lead_id"]))
@@ -205,13 +207,16 @@ class AmoCrmConnector:
         who = data.get("name") or data.get("phone") or data.get("email") or "Клиент"
         return {"name": f"{who} {marker(int(data['lead_id']))}", **self._lead_changes(data)}
 
-    def _lead_changes(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def _lead_changes(
+        self, data: Mapping[str, Any], *, with_status: bool = True
+    ) -> dict[str, Any]:
         changes: dict[str, Any] = {}
         user = self._mapping.get("users", {}).get(data.get("assignee"))
         if user is not None:
             changes["responsible_user_id"] = int(user)
         statuses = {**DEFAULT_STATUSES, **self._mapping.get("statuses", {})}
-        if (status := statuses.get(str(data.get("status")))) is not None:
+        status = statuses.get(str(data.get("status"))) if with_status else None
+        if status is not None:
             changes["status_id"] = int(status)
             if (pipeline := self._pipeline(data)) is not None:
                 changes["pipeline_id"] = pipeline

@@ -87,7 +87,8 @@ class Bitrix24Connector:
         if kind == "lead.created":
             return f"lead {await self.create_lead(data, first_try=first_try)}"
         if kind in ("lead.assigned", "lead.taken", "lead.junked"):
-            return await self._update_lead(data)
+            # An assignment leaves the status as it is there (someone may have moved it).
+            return await self._update_lead(data, with_status=kind != "lead.assigned")
         if kind == "lead.converted":
             return await self._convert(data)
         if kind.startswith("deal."):
@@ -150,7 +151,7 @@ class Bitrix24Connector:
     def _user(self, login: object) -> Any:
         return self._mapping.get("users", {}).get(login) if isinstance(login, str) else None
 
-    async def _update_lead(self, data: Mapping[str, Any]) -> str:
+    async def _update_lead(self, data: Mapping[str, Any], *, with_status: bool = True) -> str:
         """Responsible and status follow ours (a lead Bitrix24 lacks is created as it is)."""
         lead_id = int(data["lead_id"])
         remote = await self._links.get("lead", lead_id)
@@ -159,7 +160,7 @@ class Bitrix24Connector:
         fields: dict[str, Any] = {}
         if (user := self._user(data.get("assignee"))) is not None:
             fields["ASSIGNED_BY_ID"] = user
-        if (status := self._status(data)) is not None:
+        if with_status and (status := self._status(data)) is not None:
             fields["STATUS_ID"] = status
         if fields:
             await self._client.call("crm.lead.update", {"id": remote, "fields": fields})
