@@ -13,7 +13,8 @@ class WebhookSettings:
     doubling delay (from `base_delay_seconds` up to `max_delay_seconds`, with jitter) until
     `max_age_hours` after the delivery was queued, then it is a dead letter. At most
     `concurrency` deliveries per subscription are in flight at once. Receivers on private or
-    loopback addresses are refused unless `allow_private_targets` (tests, an internal bus)."""
+    loopback addresses are refused unless `allow_private_targets` (tests, an internal bus).
+    CRM connectors share these and add their remote CRM's request limits."""
 
     timeout_seconds: float = 10.0
     base_delay_seconds: float = 5.0
@@ -23,6 +24,12 @@ class WebhookSettings:
     poll_seconds: float = 1.0
     overdue_poll_seconds: float = 60.0
     allow_private_targets: bool = False
+    # CRM connectors' request limits: Bitrix24 allows 2 a second with a burst of 50.
+    bitrix24_rate: float = 2.0
+    bitrix24_burst: int = 50
+    # amoCRM allows 7 a second.
+    amocrm_rate: float = 7.0
+    amocrm_burst: int = 7
 
     @property
     def lease_seconds(self) -> float:
@@ -40,6 +47,10 @@ KEYS = (
     "poll_seconds",
     "overdue_poll_seconds",
     "allow_private_targets",
+    "bitrix24_rate",
+    "bitrix24_burst",
+    "amocrm_rate",
+    "amocrm_burst",
 )
 
 
@@ -61,4 +72,8 @@ def webhook_settings(s: Section) -> WebhookSettings:
         poll_seconds=s.number("poll_seconds", 1.0, minimum=0.01),
         overdue_poll_seconds=s.number("overdue_poll_seconds", 60.0, minimum=0.01),
         allow_private_targets=s.boolean("allow_private_targets", False),
+        bitrix24_rate=s.number("bitrix24_rate", 2.0, minimum=0.01),
+        bitrix24_burst=s.integer("bitrix24_burst", 50, minimum=1, maximum=1000),
+        amocrm_rate=s.number("amocrm_rate", 7.0, minimum=0.01),
+        amocrm_burst=s.integer("amocrm_burst", 7, minimum=1, maximum=1000),
     )

@@ -72,6 +72,9 @@ class Subscription:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    # A CRM connector ('bitrix24', 'amocrm') calls the remote CRM instead of POSTing.
+    connector: str | None = None
+    connector_config: Mapping[str, Any] | None = None
 
     def wants(self, event: WebhookEvent) -> bool:
         """Whether this subscription receives the event (a filter passes only events that
@@ -93,6 +96,34 @@ class NewSubscription:
     queue: str | None = None
     pipeline: str | None = None
     active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NewConnector:
+    """A CRM connector a head sets up: its kind, address, the environment variable holding
+    its secret, the events it follows and how our values map to the remote CRM's."""
+
+    kind: str
+    url: str
+    secret_env: str
+    events: tuple[EventType, ...]
+    mapping: Mapping[str, Any]
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorHealth:
+    """How a connector's deliveries stand: last success, last failure still on record (a
+    delivery being retried or dead), and how many wait or were given up on."""
+
+    id: int
+    kind: str
+    active: bool
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    last_error: str | None
+    pending: int
+    dead: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,3 +118,28 @@ class Metrics:
             "Webhook deliveries given up on (dead letters a head may replay)",
             registry=self.registry,
         )
+        connector = ["connector", "kind"]
+        self.connector_last_success = Gauge(
+            "leadintake_connector_last_success_timestamp_seconds",
+            "When a CRM connector last delivered an event (Unix time)",
+            connector,
+            registry=self.registry,
+        )
+        self.connector_last_failure = Gauge(
+            "leadintake_connector_last_failure_timestamp_seconds",
+            "When a CRM connector's delivery last failed, of those still on record (Unix time)",
+            connector,
+            registry=self.registry,
+        )
+        self.connector_pending = Gauge(
+            "leadintake_connector_pending",
+            "CRM connector deliveries waiting to be delivered",
+            connector,
+            registry=self.registry,
+        )
+        self.connector_dead_letters = Gauge(
+            "leadintake_connector_dead_letters",
+            "CRM connector deliveries given up on (dead letters a head may replay)",
+            connector,
+            registry=self.registry,
+        )

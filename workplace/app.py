@@ -39,6 +39,7 @@ from workplace.pages import (
     quote_page,
     replies,
     reports,
+    settings_integrations,
     settings_lists,
     settings_managers,
     settings_pipelines,
@@ -163,6 +164,7 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("POST", "/settings/lists/{kind}/{key}/delete", settings_lists.delete, "settings_list_delete"),
     ("GET", "/settings/queues", settings_queues.page, "settings_queues"),
     ("GET", "/settings/webhooks", settings_webhooks.page, "settings_webhooks"),
+    ("GET", "/settings/integrations", settings_integrations.page, "settings_integrations"),
     ("POST", "/settings/webhooks", settings_webhooks.create, "settings_webhook_create"),
     ("GET", "/settings/webhooks/{webhook_id}", settings_webhooks.log, "settings_webhook_log"),
     (

@@ -18,9 +18,11 @@ from crm_core.storage.session import (
 )
 from crm_core.webhooks import (
     Attempt,
+    ConnectorHealth,
     Delivery,
     DeliveryStatus,
     EventType,
+    NewConnector,
     NewSubscription,
     Subscription,
     WebhookEvent,
@@ -28,7 +30,8 @@ from crm_core.webhooks import (
 
 MAX_ERROR_CHARS = 500
 SUBSCRIPTION_COLUMNS = (
-    "id, url, events, queue, pipeline, active, disabled_reason, created_by, created_at, updated_at"
+    "id, url, events, queue, pipeline, active, disabled_reason, created_by, created_at,"
+    " updated_at, connector, connector_config"
 )
 DELIVERY_COLUMNS = (
     "id, subscription_id, message_id, event_id, event_type, entity_key, body, status, attempts,"
@@ -150,6 +153,106 @@ class SqlWebhookRepository:
             "DELETE FROM webhook_subscriptions WHERE id = $1 RETURNING id", subscription_id
         )
         return bool(rows)
+
+    async def add_connector(self, new: NewConnector, actor: str, now: datetime) -> Subscription:
+        """Store a CRM connector (a subscription whose secret lives in the environment)."""
+        row = await self._s.fetchrow(
+            "INSERT INTO webhook_subscriptions (url, events, secret, active, created_by,"
+            " created_at, updated_at, connector, connector_config)"
+            " VALUES ($1, $2, '', $3, $4, $5, $5, $6, $7)"
+            f" RETURNING {SUBSCRIPTION_COLUMNS}",
+            new.url,
+            to_json([e.value for e in new.events]),
+            new.active,
+            actor,
+            now,
+            new.kind,
+            to_json(_connector_config(new)),
+        )
+        assert row is not None
+        return _subscription(row)
+
+    async def update_connector(
+        self, subscription_id: int, new: NewConnector, now: datetime
+    ) -> Subscription | None:
+        """Replace a connector's settings (its kind stays)."""
+        row = await self._s.fetchrow(
+            "UPDATE webhook_subscriptions SET url = $2, events = $3, active = $4,"
+            " connector_config = $5, updated_at = $6,"
+            " disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END"
+            " WHERE id = $1 AND connector = $7"
+            f" RETURNING {SUBSCRIPTION_COLUMNS}",
+            subscription_id,
+            new.url,
+            to_json([e.value for e in new.events]),
+            new.active,
+            to_json(_connector_config(new)),
+            now,
+            new.kind,
+        )
+        return _subscription(row) if row else None
+
+    async def remote_id(self, subscription_id: int, entity: str, local_id: int) -> str | None:
+        """The remote CRM's id of one of our records, as the connector stored it."""
+        row = await self._s.fetchrow(
+            "SELECT remote_id FROM connector_links"
+            " WHERE subscription_id = $1 AND entity = $2 AND local_id = $3",
+            subscription_id,
+            entity,
+            local_id,
+        )
+        return str(row["remote_id"]) if row else None
+
+    async def link(
+        self, subscription_id: int, entity: str, local_id: int, remote_id: str, now: datetime
+    ) -> None:
+        """Keep the remote CRM's id of one of our records (the first one stored stays)."""
+        await self._s.execute(
+            "INSERT INTO connector_links (subscription_id, entity, local_id, remote_id,"
+            " created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            subscription_id,
+            entity,
+            local_id,
+            remote_id,
+            now,
+        )
+
+    async def connector_health(self) -> list[ConnectorHealth]:
+        """Every connector's last success and failure and its pending and dead deliveries."""
+        rows = await self._s.fetch(
+            "SELECT s.id, s.connector, s.active, MAX(d.delivered_at) AS last_success_at,"
+            " MAX(CASE WHEN d.last_error IS NOT NULL THEN d.last_attempt_at END)"
+            " AS last_failure_at,"
+            " SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END) AS pending,"
+            " SUM(CASE WHEN d.status = 'dead' THEN 1 ELSE 0 END) AS dead"
+            " FROM webhook_subscriptions s"
+            " LEFT JOIN webhook_deliveries d ON d.subscription_id = s.id"
+            " WHERE s.connector IS NOT NULL GROUP BY s.id, s.connector, s.active ORDER BY s.id"
+        )
+        found: list[ConnectorHealth] = []
+        for r in rows:
+            failed_at = as_optional_datetime(r["last_failure_at"])
+            error = None
+            if failed_at is not None:
+                last = await self._s.fetchrow(
+                    "SELECT last_error FROM webhook_deliveries WHERE subscription_id = $1"
+                    " AND last_error IS NOT NULL ORDER BY last_attempt_at DESC, id DESC LIMIT 1",
+                    r["id"],
+                )
+                error = last["last_error"] if last else None
+            found.append(
+                ConnectorHealth(
+                    id=int(r["id"]),
+                    kind=r["connector"],
+                    active=bool(r["active"]),
+                    last_success_at=as_optional_datetime(r["last_success_at"]),
+                    last_failure_at=failed_at,
+                    last_error=error,
+                    pending=int(r["pending"] or 0),
+                    dead=int(r["dead"] or 0),
+                )
+            )
+        return found
 
     async def subscriptions(self) -> list[Subscription]:
         """Every subscription, oldest first."""
@@ -378,6 +481,10 @@ def event_body(event_id: str, event: WebhookEvent) -> str:
     )
 
 
+def _connector_config(new: NewConnector) -> dict[str, Any]:
+    return {"secret_env": new.secret_env, "mapping": dict(new.mapping)}
+
+
 def _subscription(r: Row) -> Subscription:
     return Subscription(
         id=int(r["id"]),
@@ -390,6 +497,8 @@ def _subscription(r: Row) -> Subscription:
         created_by=r["created_by"],
         created_at=as_datetime(r["created_at"]),
         updated_at=as_datetime(r["updated_at"]),
+        connector=r["connector"],
+        connector_config=json.loads(r["connector_config"]) if r["connector_config"] else None,
     )
 
 

@@ -26,6 +26,7 @@ from intake.http import (
     calls,
     catalogue,
     closing,
+    connectors,
     contacts,
     conversations,
     events,
@@ -231,6 +232,18 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/persons/export", persons.export_route),
     ("POST", "/api/v1/persons/erase", persons.erase_route),
     ("GET", "/api/v1/persons/erasures/{erasure_id}/act", persons.act_route),
+    ("GET", "/api/v1/connectors", connectors.list_route),
+    ("POST", "/api/v1/connectors", connectors.create_route),
+    ("GET", "/api/v1/connectors/{connector_id}", connectors.get_route),
+    ("PUT", "/api/v1/connectors/{connector_id}", connectors.update_route),
+    ("DELETE", "/api/v1/connectors/{connector_id}", connectors.delete_route),
+    ("POST", "/api/v1/connectors/{connector_id}/test", connectors.test_route),
+    ("GET", "/api/v1/connectors/{connector_id}/deliveries", connectors.deliveries_route),
+    (
+        "POST",
+        "/api/v1/connectors/{connector_id}/dead-letters/replay",
+        connectors.replay_dead_route,
+    ),
 )
 
 

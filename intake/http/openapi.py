@@ -31,6 +31,7 @@ from intake.http.contract import (
 from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
 from intake.http.openapi_closing import CLOSING_OPERATIONS
+from intake.http.openapi_connectors import CONNECTOR_OPERATIONS
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_invoices import INVOICE_OPERATIONS
 from intake.http.openapi_persons import PERSON_OPERATIONS
@@ -240,6 +241,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *CLOSING_OPERATIONS,
     *WEBHOOK_OPERATIONS,
     *PERSON_OPERATIONS,
+    *CONNECTOR_OPERATIONS,
 )
 
 

@@ -10,10 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from crm_core.model import InboxStats
 from crm_core.storage import StorageUnavailable
+from crm_core.webhooks import ConnectorHealth
 from intake.auth import manager_for_token
 from intake.bootstrap import Services
 from intake.channel_polling import ChannelPoller
 from intake.clock import utcnow
+from intake.connectors.setup import health, health_json
 from intake.http.keys import CHANNEL_POLLERS, SERVICES, WORKER_IN_PROCESS
 from intake.http.responses import json_response
 from intake.pbx_clocks import WARN_SECONDS as PBX_CLOCK_WARN_SECONDS
@@ -33,8 +35,8 @@ async def readyz(request: web.Request) -> web.Response:
     """Check names and states; 503 when not ready. Error texts only to a head's token.
 
     Not ready: the database is unreachable, the in-process worker is stuck, or the worker
-    parked rows as failed (an acknowledged request that made no lead). Channels and PBX clocks
-    are reported, never fatal: the service still takes every other channel's requests.
+    parked rows as failed (an acknowledged request that made no lead). Channels, CRM connectors
+    and PBX clocks are reported, never fatal: the service still takes every request.
     """
     services = request.app[SERVICES]
     details = await _head_asks(request)
@@ -66,6 +68,7 @@ async def readyz(request: web.Request) -> web.Response:
     ready = ready and bool(worker["ok"])
     checks["channels"], checks["pushed"] = channel_checks(request.app, details)
     checks["pbx_clocks"], warnings = _pbx_clocks(services)
+    checks["connectors"] = await _connectors(services, details)
     return json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks, "warnings": warnings},
         status=200 if ready else 503,
@@ -173,6 +176,7 @@ async def metrics(request: web.Request) -> web.Response:
         deliveries = await _webhook_counts(services)
         services.metrics.webhook_pending.set(deliveries["pending"])
         services.metrics.webhook_dead_letters.set(deliveries["dead"])
+        _connector_gauges(services, await health(services.storage))
     pollers: Mapping[str, ChannelPoller] = request.app.get(CHANNEL_POLLERS, {})
     _channel_gauges(services, pollers)
     body = generate_latest(services.metrics.registry)
@@ -189,6 +193,34 @@ async def _inbox_stats(services: Services) -> InboxStats:
 async def _webhook_counts(services: Services) -> dict[str, int]:
     async with services.storage.reader() as uow:
         return await uow.webhooks.counts()
+
+
+async def _connectors(services: Services, details: bool) -> dict[str, object]:
+    """Each CRM connector's state by "<kind>:<id>" (nothing when the database is down)."""
+    try:
+        found = await health(services.storage)
+    except StorageUnavailable:
+        return {}
+    return {f"{c.kind}:{c.id}": health_json(c, details=details) for c in found}
+
+
+def _connector_gauges(services: Services, found: list[ConnectorHealth]) -> None:
+    metrics = services.metrics
+    for gauge in (
+        metrics.connector_last_success,
+        metrics.connector_last_failure,
+        metrics.connector_pending,
+        metrics.connector_dead_letters,
+    ):
+        gauge.clear()  # a deleted connector's series go with it
+    for c in found:
+        labels = (f"{c.kind}:{c.id}", c.kind)
+        if c.last_success_at is not None:
+            metrics.connector_last_success.labels(*labels).set(c.last_success_at.timestamp())
+        if c.last_failure_at is not None:
+            metrics.connector_last_failure.labels(*labels).set(c.last_failure_at.timestamp())
+        metrics.connector_pending.labels(*labels).set(c.pending)
+        metrics.connector_dead_letters.labels(*labels).set(c.dead)
 
 
 def _lag(stats: InboxStats) -> float:

@@ -28,7 +28,8 @@ import aiohttp
 from config.webhooks_settings import WebhookSettings
 from crm_core.storage import Storage
 from crm_core.storage.ports import WebhookRepository
-from crm_core.webhooks import Attempt, Delivery
+from crm_core.webhooks import Attempt, Delivery, Subscription
+from intake.connectors.dispatch import ConnectorDispatcher
 from intake.metrics import Metrics
 from intake.replies.dispatcher import backoff
 from intake.webhooks.signing import headers
@@ -53,9 +54,12 @@ class WebhookSender:
         clock: Callable[[], datetime],
         metrics: Metrics,
         wake: asyncio.Event | None = None,
+        connectors: ConnectorDispatcher | None = None,
     ) -> None:
-        """`wake`, set by whoever committed deliveries in this process, ends a poll's wait."""
+        """`wake`, set by whoever committed deliveries in this process, ends a poll's wait;
+        `connectors` tries the deliveries of CRM connectors (none without it)."""
         self._storage = storage
+        self._connectors = connectors
         self._settings = settings
         self._clock = clock
         self._metrics = metrics
@@ -113,7 +117,7 @@ class WebhookSender:
                 self._in_flight[subscription_id] -= free - len(claimed)
             if subscription is None or secret is None:
                 continue  # deleted meanwhile: its leases run out with it
-            self._start(subscription.url, secret, claimed)
+            self._start(_Lane(subscription, secret), claimed)
             started += len(claimed)
         return started
 
@@ -126,22 +130,31 @@ class WebhookSender:
     def _lease(self) -> timedelta:
         return timedelta(seconds=self._settings.lease_seconds)
 
-    def _start(self, url: str, secret: str, deliveries: list[Delivery]) -> None:
+    def _start(self, lane: _Lane, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
             task = asyncio.create_task(
-                self._deliver(url, secret, delivery), name=f"webhook-{delivery.id}"
+                self._deliver(lane, delivery), name=f"webhook-{delivery.id}"
             )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, url: str, secret: str, delivery: Delivery) -> None:
+    async def _deliver(self, lane: _Lane, delivery: Delivery) -> None:
         """Try once; the recorder stores the outcome (the slot stays taken until then)."""
         try:
-            attempt = await self._post(url, secret, delivery)
+            attempt = await self._try(lane, delivery)
         except BaseException:
             self._in_flight[delivery.subscription_id] -= 1
             raise
-        self._ended.put_nowait(_Ended(url, secret, delivery, attempt))
+        self._ended.put_nowait(_Ended(lane, delivery, attempt))
+
+    async def _try(self, lane: _Lane, delivery: Delivery) -> Attempt:
+        """POST the event, or, for a CRM connector, make the remote CRM's calls."""
+        if lane.subscription.connector is None:
+            return await self._post(lane.subscription.url, lane.secret, delivery)
+        if self._connectors is None:
+            return Attempt(None, None, 0, "connectors are not running in this process")
+        assert self._http is not None
+        return await self._connectors.attempt(self._http, lane.subscription, delivery)
 
     async def _record_ended(self) -> None:
         """Record every try that ended in one transaction and, in it, claim the next due
@@ -163,7 +176,7 @@ class WebhookSender:
             for sub, free in reserved.items():
                 claimed = follow.get(sub, [])
                 self._in_flight[sub] -= free - len(claimed)
-                self._start(lanes[sub].url, lanes[sub].secret, claimed)
+                self._start(lanes[sub].lane, claimed)
 
     async def _post(self, url: str, secret: str, delivery: Delivery) -> Attempt:
         assert self._http is not None
@@ -242,11 +255,18 @@ class WebhookSender:
 
 
 @dataclass(frozen=True, slots=True)
+class _Lane:
+    """Where a subscription's deliveries go: its receiver (or remote CRM) and secret."""
+
+    subscription: Subscription
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Ended:
     """A try that ended, with where it went (the subscription's next ones go there too)."""
 
-    url: str
-    secret: str
+    lane: _Lane
     delivery: Delivery
     attempt: Attempt
 

@@ -110,8 +110,9 @@ async def update_subscription(
 ) -> Subscription | None:
     """Replace a subscription's settings (its secret stays unless a new one is given)."""
     async with storage.transaction() as uow:
+        current = await uow.webhooks.subscription(subscription_id)
         secret = new.secret or await uow.webhooks.secret(subscription_id)
-        if secret is None:
+        if current is None or current.connector is not None or secret is None:
             return None
         changed = NewSubscription(new.url, new.events, secret, new.queue, new.pipeline, new.active)
         return await uow.webhooks.update_subscription(subscription_id, changed, utcnow())
@@ -122,7 +123,7 @@ async def set_active(storage: Storage, subscription_id: int, active: bool) -> Su
     async with storage.transaction() as uow:
         current = await uow.webhooks.subscription(subscription_id)
         secret = await uow.webhooks.secret(subscription_id)
-        if current is None or secret is None:
+        if current is None or current.connector is not None or secret is None:
             return None
         same = NewSubscription(
             current.url, current.events, secret, current.queue, current.pipeline, active
@@ -131,21 +132,25 @@ async def set_active(storage: Storage, subscription_id: int, active: bool) -> Su
 
 
 async def delete_subscription(storage: Storage, subscription_id: int) -> bool:
-    """Remove a subscription with its delivery log."""
+    """Remove a subscription with its delivery log (not a CRM connector)."""
     async with storage.transaction() as uow:
+        current = await uow.webhooks.subscription(subscription_id)
+        if current is None or current.connector is not None:
+            return False
         return await uow.webhooks.delete_subscription(subscription_id)
 
 
 async def list_subscriptions(storage: Storage) -> list[Subscription]:
-    """Every subscription."""
+    """Every subscription (CRM connectors are listed with the connectors)."""
     async with storage.reader() as uow:
-        return await uow.webhooks.subscriptions()
+        return [s for s in await uow.webhooks.subscriptions() if s.connector is None]
 
 
 async def get_subscription(storage: Storage, subscription_id: int) -> Subscription | None:
-    """One subscription."""
+    """One subscription (None for a CRM connector)."""
     async with storage.reader() as uow:
-        return await uow.webhooks.subscription(subscription_id)
+        found = await uow.webhooks.subscription(subscription_id)
+    return found if found is not None and found.connector is None else None
 
 
 async def deliveries(

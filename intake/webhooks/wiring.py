@@ -12,6 +12,7 @@ from crm_core.storage import Storage
 from intake.background import BackgroundLoop
 from intake.bootstrap import Services
 from intake.clock import utcnow
+from intake.connectors.dispatch import ConnectorDispatcher
 from intake.webhooks.overdue import report_overdue_tasks
 from intake.webhooks.sender import WebhookSender
 
@@ -23,7 +24,12 @@ async def running_webhooks(services: Services) -> AsyncIterator[WebhookSender]:
     """Deliver webhooks and watch for overdue tasks until the block ends."""
     settings = services.settings.webhooks
     sender = WebhookSender(
-        services.storage, settings, utcnow, services.metrics, services.webhook_wakeup
+        services.storage,
+        settings,
+        utcnow,
+        services.metrics,
+        services.webhook_wakeup,
+        ConnectorDispatcher(services.storage, services.settings),
     )
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop), name="webhook-sender")

@@ -354,6 +354,8 @@ def fill(template: str, world: World) -> str:
         # Webhook subscriptions are the head's setup: a manager is refused whatever the id.
         "webhook_id": 1,
         "delivery_id": 1,
+        "connector_id": 1,
+        "erasure_id": 1,  # a person's data on request is the head's business too
     }
     path = template
     for name, value in values.items():
@@ -402,6 +404,14 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path == "/api/v1/tokens":
         # A well-formed token for petrov: acting as him would be the worst of all.
         return [{"login": "petrov", "name": "чужой токен"}]
+    if path in ("/api/v1/connectors", "/api/v1/connectors/{connector_id}"):
+        return [
+            {
+                "kind": "bitrix24",
+                "url": "https://example.bitrix24.ru/rest/1/",
+                "secret_env": "PATH",
+            }
+        ]
     if path in ("/api/v1/webhooks", "/api/v1/webhooks/{webhook_id}"):
         # A well-formed subscription: petrov's leads sent out would leak them all.
         return [{"url": "https://example.org/hook", "events": ["lead.created"]}]

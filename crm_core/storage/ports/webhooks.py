@@ -9,9 +9,11 @@ from typing import Protocol
 from crm_core.sales import Task
 from crm_core.webhooks import (
     Attempt,
+    ConnectorHealth,
     Delivery,
     DeliveryStatus,
     EventRecorder,
+    NewConnector,
     NewSubscription,
     Subscription,
 )
@@ -22,6 +24,25 @@ class WebhookRepository(EventRecorder, Protocol):
 
     async def flush(self) -> int:
         """Write the deliveries of the events recorded in this transaction; returns count."""
+
+    async def add_connector(self, new: NewConnector, actor: str, now: datetime) -> Subscription:
+        """Store a CRM connector (a subscription whose secret lives in the environment)."""
+
+    async def update_connector(
+        self, subscription_id: int, new: NewConnector, now: datetime
+    ) -> Subscription | None:
+        """Replace a connector's settings (its kind stays)."""
+
+    async def connector_health(self) -> list[ConnectorHealth]:
+        """Every connector's last success and failure and its pending and dead deliveries."""
+
+    async def remote_id(self, subscription_id: int, entity: str, local_id: int) -> str | None:
+        """The remote CRM's id of one of our records, as the connector stored it."""
+
+    async def link(
+        self, subscription_id: int, entity: str, local_id: int, remote_id: str, now: datetime
+    ) -> None:
+        """Keep the remote CRM's id of one of our records (the first one stored stays)."""
 
     async def add_subscription(
         self, new: NewSubscription, actor: str, now: datetime

@@ -26,7 +26,8 @@ class ReadinessWarning(Shape):
 
 
 class Readiness(Shape):
-    """Ready or not, with the state of each check (database, worker, inbox, channels)."""
+    """Ready or not, with the state of each check (database, worker, inbox, channels, CRM
+    connectors)."""
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, Any] = Field(
