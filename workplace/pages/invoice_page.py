@@ -20,7 +20,7 @@ from crm_core.amount_words import amount_in_words
 from crm_core.errors import DomainError
 from crm_core.holders import deal_holders
 from crm_core.invoices import change_invoice_status, invoice_from_quote, visible_invoice
-from crm_core.invoices_model import MANUAL_TRANSITIONS, PAYABLE, Invoice, InvoiceStatus
+from crm_core.invoices_model import MANUAL_TRANSITIONS, Invoice, InvoiceStatus
 from crm_core.model import Manager
 from crm_core.money import MoneyError, money
 from crm_core.payments import ManualPayment, record_payment
@@ -180,7 +180,8 @@ async def render_invoice(
             (s, STATUS_BUTTONS[s]) for s in sorted(MANUAL_TRANSITIONS[invoice.status])
         ],
         "may_act": may_act,
-        "payable": may_act and invoice.status in PAYABLE,
+        # A paid invoice takes more money only from a statement (flagged as overpaid).
+        "payable": may_act and invoice.status in AWAITING,
         "sendable": may_act and invoice.status in (InvoiceStatus.DRAFT, *AWAITING),
         "send_key": uuid.uuid4().hex,
         "today": today.isoformat(),
