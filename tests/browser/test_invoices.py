@@ -96,7 +96,9 @@ async def test_an_accepted_quote_is_invoiced_paid_and_moves_the_deal(
     invoice_url = page.url
 
     await page.goto(f"/deals/{deal_id}")
-    await expect(page.locator('.stage-path [aria-current="step"] > span')).to_have_text("Счёт выставлен")
+    await expect(page.locator('.stage-path [aria-current="step"] > span')).to_have_text(
+        "Счёт выставлен"
+    )
 
     await page.goto(invoice_url)
     await pay(page, "1000,00", "Аванс")
