@@ -6,6 +6,7 @@ import's summary and settles a waiting payment by the invoice's number."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.e2e.test_invoices_api import LINES, SELLER_TOML
 from tests.e2e.test_workplace import two_leads
 from tests.e2e.test_workplace_deals import api, deal_of
 from tests.integration.test_invoices import STATEMENT
+from tests.unit.test_documents_pdf import text_of
 
 MONEY_PIPELINE = """
 [[pipelines]]
@@ -90,10 +92,22 @@ async def test_an_accepted_quote_is_invoiced_paid_and_moves_the_deal(
     await expect(page.get_by_role("link", name=quote["number"])).to_be_visible()
     # A draft asks for no money yet: issue it first.
     await expect(page.locator(".payment-form")).to_have_count(0)
+    async with page.expect_download() as info:
+        await page.get_by_role("link", name="Скачать PDF").click()
+    download = await info.value
+    number = (await page.locator("h1").inner_text()).removeprefix("Счёт на оплату ")
+    assert download.suggested_filename == f"{number}.pdf"
+    pdf = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    assert f"Счёт на оплату № {number} от " in text_of(pdf)
+    assert f"Основание: Коммерческое предложение № {quote['number']}" in text_of(pdf)
     await page.get_by_role("button", name="Выставить").click()
     await expect(status).to_have_text("Выставлен")
     await expect(page.get_by_role("button", name="Отклонён")).to_be_visible()
     invoice_url = page.url
+    await page.goto(f"/quotes/{quote['id']}")  # the quote leads to its invoice, not to another
+    await expect(page.get_by_role("button", name="Выставить счёт")).to_have_count(0)
+    await page.get_by_role("link", name=f"Счёт {number} · выставлен").click()
+    await expect(status).to_have_text("Выставлен")
 
     await page.goto(f"/deals/{deal_id}")
     await expect(page.locator('.stage-path [aria-current="step"] > span')).to_have_text(
