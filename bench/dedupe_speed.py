@@ -48,7 +48,7 @@ from crm_core.storage.postgres import PostgresStorage
 from crm_core.storage.sqlite import SqliteStorage
 from dedupe.detector import Detector
 from dedupe.keys import Entity, KeyKind, lookup_keys
-from dedupe.ports import IdentityIndex, IndexedContact
+from dedupe.ports import Candidates, IdentityIndex, IndexedContact
 from dedupe.profile import Profile, RawIdentity, build_profile
 from offline.base_load import load_base
 from offline.jsonl_input import LineReader, lead_line, read_jsonl
@@ -130,6 +130,17 @@ class CountingIndex:
         """Delegate and count."""
         self.calls += 1
         return await self._inner.lookup(caps)
+
+    async def candidates(
+        self, caps: Mapping[str, int], rejection_keys: Collection[str]
+    ) -> Candidates:
+        """Delegate and count the candidates (the inner index may call back into itself)."""
+        self.calls += 1
+        found = await self._inner.candidates(caps, rejection_keys)
+        self.contacts_fetched += len(found.contacts)
+        self.companies_fetched += len(found.companies)
+        self.open_leads_fetched += len(found.open_leads)
+        return found
 
     async def contacts(self, ids: Collection[int]) -> dict[int, IndexedContact]:
         """Delegate and count the candidates."""

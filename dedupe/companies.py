@@ -109,6 +109,7 @@ REGISTRY_NUMBER = re.compile(
 BARE_INN = re.compile(r"(?<!\d)(?:\d{12}|\d{10})(?!\d)")
 NON_WORD = re.compile(r"[\W_]+")
 HAS_LETTER = re.compile(r"[^\W\d_]")
+SENTENCE_END = re.compile(r"\w{2}\.$")
 INDIVIDUAL_PREFIX = re.compile(
     r"^[\s,.:;(-]*(?:ип|индивидуальный\s+предприниматель)(?!\w)[\s,.:;)-]*", re.IGNORECASE
 )
@@ -251,6 +252,6 @@ def _person_name(raw: str) -> str | None:
     text = REGISTRY_NUMBER.sub(" ", QUOTES.sub(" ", text))
     text = INDIVIDUAL_SUFFIX.sub("", INDIVIDUAL_PREFIX.sub("", text))
     text = " ".join(text.split()).strip(" ,;:-()")
-    if re.search(r"\w{2}\.$", text):
+    if SENTENCE_END.search(text):
         text = text[:-1]  # a sentence full stop, not the dot of an initial ("И.И.")
     return text if HAS_LETTER.search(text) else None

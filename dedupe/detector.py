@@ -17,7 +17,7 @@ from dedupe.keys import (
     lookup_keys,
     rejection_keys,
 )
-from dedupe.ports import IdentityIndex, IndexedContact
+from dedupe.ports import Candidates, IdentityIndex, IndexedContact
 from dedupe.profile import Profile
 from dedupe.scoring import (
     COMPANY_DOMAIN_WEIGHT,
@@ -43,26 +43,18 @@ class Detector:
     async def detect(self, lead: Profile, index: IdentityIndex) -> Decision:
         """Decide for one lead against everything the index holds."""
         keys = lookup_keys(lead)
-        # Counts, the record total, the rejections flag and the candidates in one round trip.
+        # Counts, the record total, the rejections flag, the candidates and their records in
+        # one call (one round trip on PostgreSQL).
         caps = {k: RETRIEVAL_CAPS[kind_of(k)] for k in keys}
         caps.update({TOTAL_KEY: 0, REJECTIONS_KEY: 0})
-        counts, rows = await index.lookup(caps)
-        contact_ids = {i for _, entity, i in rows if entity is Entity.CONTACT}
-        company_ids = {i for _, entity, i in rows if entity is Entity.COMPANY}
+        found = await index.candidates(caps, rejection_keys(lead))
+        counts, rows, contacts = found.counts, found.rows, found.contacts
         contact_stats = KeyStats(
             {k: n for (k, entity), n in counts.items() if entity is Entity.CONTACT},
             counts.get((TOTAL_KEY, Entity.CONTACT), 0),
         )
-        contacts = await index.contacts(contact_ids) if contact_ids else {}
-        any_rejections = counts.get((REJECTIONS_KEY, Entity.CONTACT), 0) > 0
-        rejected = (
-            await index.rejected(contact_ids, rejection_keys(lead))
-            if contact_ids and any_rejections
-            else set()
-        )
-        company_profiles = await index.companies(company_ids) if company_ids else {}
-        shared = shared_numbers(lead, rows, contacts, company_profiles)
-        company = self._company(lead, company_profiles, counts, colleague_domains(rows, contacts))
+        shared = shared_numbers(lead, rows, contacts, found.companies)
+        company = self._company(lead, found.companies, counts, colleague_domains(rows, contacts))
         lead_company = _lead_company(company, self._thresholds)
         scored = [
             ScoredCandidate(
@@ -72,34 +64,11 @@ class Detector:
                 c.company_id,
             )
             for c in contacts.values()
-            if c.id not in rejected
+            if c.id not in found.rejected
         ]
-        scored += await self._open_leads(
-            lead, index, rows, counts, contact_stats.contacts_total, shared
-        )
+        scored += _open_leads(lead, found, contact_stats.contacts_total, shared)
         decision = decide(scored, company, self._thresholds)
         return _office_company(decision, shared)
-
-    async def _open_leads(
-        self,
-        lead: Profile,
-        index: IdentityIndex,
-        rows: list[tuple[str, Entity, int]],
-        counts: dict[tuple[str, Entity], int],
-        contacts_total: int,
-        shared: Mapping[str, SharedNumber],
-    ) -> list[ScoredCandidate]:
-        lead_ids = {i for _, entity, i in rows if entity is Entity.LEAD}
-        if not lead_ids:
-            return []
-        stats = KeyStats(
-            {k: n for (k, entity), n in counts.items() if entity is Entity.LEAD}, contacts_total
-        )
-        profiles = await index.open_leads(lead_ids)
-        return [
-            ScoredCandidate(Entity.LEAD, lead_id, compare(lead, profile, stats, shared))
-            for lead_id, profile in profiles.items()
-        ]
 
     def _company(
         self,
@@ -128,6 +97,21 @@ class Detector:
         if len(ranked) > 1 and ranked[0].total - ranked[1].total < self._thresholds.margin:
             return None
         return ranked[0]
+
+
+def _open_leads(
+    lead: Profile, found: Candidates, contacts_total: int, shared: Mapping[str, SharedNumber]
+) -> list[ScoredCandidate]:
+    if not found.open_leads:
+        return []
+    stats = KeyStats(
+        {k: n for (k, entity), n in found.counts.items() if entity is Entity.LEAD},
+        contacts_total,
+    )
+    return [
+        ScoredCandidate(Entity.LEAD, lead_id, compare(lead, profile, stats, shared))
+        for lead_id, profile in found.open_leads.items()
+    ]
 
 
 BASIS = {

@@ -66,6 +66,7 @@ ROLE_LOCAL_PARTS = frozenset(
     }
 )  # fmt: skip
 # A role word, then optionally a short tag: info1, sales-msk, office.spb, zakaz_2, info-2024.
+SEPARATORS = re.compile(r"[-_.]")
 ROLE_WITH_TAG = re.compile(r"^(?P<word>[^\W\d_]+?)(?:[-_.]?\d{1,4}|[-_.][^\W\d_]{1,4}\d{0,2})?$")
 
 
@@ -142,7 +143,7 @@ def canonical_address(address: str) -> str:
 
 def _is_role_local(local: str) -> bool:
     base = local.split("+", 1)[0]
-    compact = re.sub(r"[-_.]", "", base)
+    compact = SEPARATORS.sub("", base)
     if base in ROLE_LOCAL_PARTS or compact in ROLE_LOCAL_PARTS:
         return True  # also no-reply, do_not_reply, call-center
     match = ROLE_WITH_TAG.match(base)

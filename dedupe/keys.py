@@ -64,7 +64,9 @@ REJECTIONS_KEY = "!rejections"
 
 def key(kind: KeyKind, value: str) -> str:
     """The stored form of a key."""
-    return f"{kind.value}:{value}"
+    # A StrEnum formats as its value, without the Python-level `.value` descriptor: this
+    # runs for every key of every record a bulk load normalizes.
+    return f"{kind}:{value}"
 
 
 def kind_of(stored: str) -> KeyKind:

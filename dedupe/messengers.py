@@ -35,6 +35,7 @@ VK_MENTION = re.compile(r"^\[(?P<target>[a-z0-9_.]+)\|[^\]]*\]$")
 VK_SCREEN_NAME = re.compile(r"^[a-z][a-z0-9_.]{1,31}$")
 # Numbered forms that are communities or events rather than a person's screen name.
 VK_NUMBERED = re.compile(r"^(?:id|club|public|event|app|wall|photo|video)-?\d+(?:_\d+)?$")
+PATH_END = re.compile(r"[/?#]")
 VK_RESERVED = frozenset(
     {"feed", "im", "friends", "groups", "music", "audio", "video", "videos", "photos",
      "settings", "search", "apps", "games", "login", "join", "restore", "away", "write",
@@ -52,7 +53,7 @@ def _clean(raw: str | None) -> str | None:
 
 def _path_head(text: str) -> str:
     """First path segment of what follows a link prefix: "durov?w=wall1_2" → "durov"."""
-    return re.split(r"[/?#]", text, maxsplit=1)[0]
+    return PATH_END.split(text, maxsplit=1)[0]
 
 
 def telegram_id(raw: str | None) -> str | None:
@@ -162,8 +163,10 @@ def messenger_kind(kind: str) -> tuple[str, MessengerKind] | None:
 
 def normalize_messenger(kind: str, raw: str | None) -> tuple[str, str] | None:
     """(canonical kind, normalized value) of one messenger identity, or None if unusable."""
+    if not raw:
+        return None
     found = messenger_kind(kind)
-    if found is None or not raw:
+    if found is None:
         return None
     name, rules = found
     value = rules.normalize(raw)

@@ -14,6 +14,7 @@ EXTENSION = re.compile(
 )
 MAX_RAW_LENGTH = 64
 PLAIN_NUMBER = re.compile(r"^[\d\s()+.\-]+$")
+NON_DIGIT = re.compile(r"\D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def normalize_phone(raw: str, default_region: str = "RU") -> NormalizedPhone:
     if match:
         extension = match.group(1)
         text = text[: match.start()]
-    digits = re.sub(r"\D", "", text)
+    digits = NON_DIGIT.sub("", text)
     mobile = _russian_mobile(text, digits, default_region)
     if mobile is not None:
         return NormalizedPhone(raw=raw, e164=mobile, extension=extension)

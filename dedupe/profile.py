@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dedupe.companies import CompanyName, parse_company, text_inn
 from dedupe.emails import normalize_email
@@ -169,15 +170,25 @@ def _emails(values: Iterable[str]) -> tuple[EmailKey, ...]:
     for value in values:
         if not value or not value.strip():
             continue
-        email = normalize_email(value)
-        if email.address and email.address not in keys:
-            keys[email.address] = EmailKey(
-                address=email.address,
-                canonical=email.canonical or email.address,
-                role=email.is_role,
-                free_provider=email.is_free_provider,
-            )
+        found = _email_key(value)
+        if found is not None and found.address not in keys:
+            keys[found.address] = found
     return tuple(keys.values())
+
+
+# A stored contact's addresses are read twice as it is prepared, and a candidate's at every
+# lookup that finds it; the result is immutable.
+@lru_cache(maxsize=16384)
+def _email_key(value: str) -> EmailKey | None:
+    email = normalize_email(value)
+    if not email.address:
+        return None
+    return EmailKey(
+        address=email.address,
+        canonical=email.canonical or email.address,
+        role=email.is_role,
+        free_provider=email.is_free_provider,
+    )
 
 
 def _website_domain(website: str | None) -> str | None:

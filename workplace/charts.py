@@ -75,6 +75,21 @@ def conversion_chart(rows: Sequence[tuple[str, float | None]], title: str) -> Ma
     return _svg(title, len(rows), parts)
 
 
+def bar_chart(rows: Sequence[tuple[str, float, str]], title: str) -> Markup:
+    """One bar per row from the left, its length the value relative to the largest one, the
+    row's text (an amount as the page writes it) at its right."""
+    top = max((value for _, value, _ in rows), default=0.0)
+    parts: list[str] = []
+    for i, (label, value, text) in enumerate(rows):
+        y = _row_y(i)
+        parts.append(_label_line(y, label, text))
+        parts.append(_rect(0, y + LABEL, WIDTH, BAR, TRACK_FILL))
+        width = _length(value, top)
+        if width > 0:
+            parts.append(_rect(0, y + LABEL, width, BAR, FUNNEL_FILL, f"{label}: {text}"))
+    return _svg(title, len(rows), parts)
+
+
 def stacked_chart(rows: Sequence[StackedRow], title: str) -> Markup:
     """One full-width bar per row split into its segments in proportion to their values."""
     parts: list[str] = []

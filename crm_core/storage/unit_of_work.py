@@ -16,6 +16,7 @@ from crm_core.storage.inbox import SqlInboxRepository
 from crm_core.storage.invoices import SqlInvoiceRepository
 from crm_core.storage.leads import SqlLeadRepository
 from crm_core.storage.managers import SqlManagerRepository
+from crm_core.storage.money_reports import SqlMoneyReports
 from crm_core.storage.outbox import SqlOutboxRepository
 from crm_core.storage.ports import (
     AuditRepository,
@@ -33,6 +34,7 @@ from crm_core.storage.ports import (
     InvoiceRepository,
     LeadRepository,
     ManagerRepository,
+    MoneyReportRepository,
     OutboxRepository,
     OutgoingMessageRepository,
     ReportRepository,
@@ -70,6 +72,7 @@ class SqlUnitOfWork:
         self.outbox: OutboxRepository = SqlOutboxRepository(session)
         self.sales: SalesRepository = SqlSalesRepository(session)
         self.reports: ReportRepository = SqlReports(session)
+        self.money_reports: MoneyReportRepository = SqlMoneyReports(session)
         self.calls: CallRepository = SqlCallRepository(session)
         self.checkpoints: CheckpointRepository = SqlCheckpointRepository(session)
         self.credentials: CredentialRepository = SqlCredentialRepository(session)

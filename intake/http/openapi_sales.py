@@ -18,7 +18,7 @@ from intake.http.contract import (
     path_text,
     query,
 )
-from intake.http.schemas import calls, deals, intake, leads, records, reports
+from intake.http.schemas import calls, deals, intake, leads, money_reports, records, reports
 from intake.http.schemas.base import enum_schema
 
 # What a sales command may answer besides success: a rule names itself in `error`.
@@ -245,6 +245,7 @@ def _reports() -> tuple[Operation, ...]:
             params=(*PERIOD, REPORT_MANAGER),
             tag="reports",
         ),
+        *_money_reports(),
         Operation(
             "GET",
             "/api/v1/events",
@@ -257,6 +258,61 @@ def _reports() -> tuple[Operation, ...]:
                 Param("Last-Event-ID", "header", {"type": "string"}, "Replay after this id"),
             ),
             tag="notifications",
+        ),
+    )
+
+
+def _money_reports() -> tuple[Operation, ...]:
+    company_period = (
+        query(
+            "from",
+            description="ISO date or date-time, inclusive (default: 30 days ago);"
+            " a date is midnight in [documents] timezone",
+        ),
+        query("to", description="ISO date or date-time, exclusive (default: now)"),
+    )
+    return (
+        Operation(
+            "GET",
+            "/api/v1/reports/revenue",
+            "revenueReport",
+            "Money received (matched payments dated in the period) by period and deal owner",
+            {200: Reply("The report", money_reports.RevenueReport)},
+            errors={400: "Invalid period or group", 422: PERIOD_ERRORS[422]},
+            params=(
+                *company_period,
+                query(
+                    "group",
+                    {"type": "string", "enum": ["day", "week", "month"]},
+                    "Default: month",
+                ),
+                REPORT_MANAGER,
+            ),
+            tag="reports",
+        ),
+        Operation(
+            "GET",
+            "/api/v1/reports/receivables",
+            "receivablesReport",
+            "Issued invoices not fully paid on a day, by days overdue and deal owner",
+            {200: Reply("The report", money_reports.ReceivablesReport)},
+            errors={400: "Invalid as_of or limit", 422: "Unknown manager"},
+            params=(
+                query("as_of", description="ISO date (default: today in [documents] timezone)"),
+                limit(100, 20),
+                REPORT_MANAGER,
+            ),
+            tag="reports",
+        ),
+        Operation(
+            "GET",
+            "/api/v1/reports/documents-conversion",
+            "documentsConversionReport",
+            "Quotes created → invoiced, invoices issued → paid, average days to payment",
+            {200: Reply("The report", money_reports.DocumentsConversion)},
+            errors=PERIOD_ERRORS,
+            params=(*company_period, REPORT_MANAGER),
+            tag="reports",
         ),
     )
 

@@ -48,10 +48,10 @@ async def funnel(request: web.Request) -> web.StreamResponse:
     try:
         period = request_period(request, manager)
     except InvalidPeriod as err:
-        return _period_error(err)
+        return period_error(err)
     try:
         async with services.storage.reader() as uow:
-            chosen = await _chosen(request, uow, manager)
+            chosen = await chosen_manager(request, uow, manager)
             report = await load_funnel(uow, manager, pipeline, period, chosen)
     except UnknownManager:
         login = request.query.get("manager", "")
@@ -67,10 +67,10 @@ async def lead_quality(request: web.Request) -> web.StreamResponse:
     try:
         period = request_period(request, manager)
     except InvalidPeriod as err:
-        return _period_error(err)
+        return period_error(err)
     try:
         async with request.app[SERVICES].storage.reader() as uow:
-            chosen = await _chosen(request, uow, manager)
+            chosen = await chosen_manager(request, uow, manager)
             report = await load_lead_quality(uow, manager, period, chosen)
     except UnknownManager:
         login = request.query.get("manager", "")
@@ -84,8 +84,8 @@ def funnel_json(
     """The funnel report on the wire."""
     return {
         "pipeline": {"key": report.pipeline, "name": report.pipeline_name},
-        "period": _period_json(report.period),
-        "scope": _scope(viewer, chosen),
+        "period": period_json(report.period),
+        "scope": report_scope(viewer, chosen),
         "stages": [
             {
                 "key": s.key,
@@ -93,7 +93,7 @@ def funnel_json(
                 "kind": s.kind.value,
                 "reached": s.reached,
                 "now_in": s.now_in,
-                "conversion_from_previous": _round(s.conversion_from_previous),
+                "conversion_from_previous": rounded_share(s.conversion_from_previous),
                 "median_seconds_in_stage": s.median_seconds_in_stage,
                 "closed_visits": s.closed_visits,
             }
@@ -115,8 +115,8 @@ def lead_quality_json(
 ) -> dict[str, Any]:
     """The lead-quality report on the wire."""
     return {
-        "period": _period_json(report.period),
-        "scope": _scope(viewer, chosen),
+        "period": period_json(report.period),
+        "scope": report_scope(viewer, chosen),
         "groups": [
             {"channel": g.channel, "source": g.source, **_quality_json(g.quality)}
             for g in report.groups
@@ -132,12 +132,12 @@ def _quality_json(q: LeadQuality) -> dict[str, Any]:
         "in_work": q.in_work,
         "converted": q.converted,
         "junk": q.junk,
-        "qualified_share": _round(q.qualified_share),
-        "junk_share": _round(q.junk_share),
+        "qualified_share": rounded_share(q.qualified_share),
+        "junk_share": rounded_share(q.junk_share),
         "junk_by_reason": q.junk_by_reason,
         "taken": q.taken,
         "median_seconds_to_take": q.median_seconds_to_take,
-        "repeat_share": _round(q.repeat_share),
+        "repeat_share": rounded_share(q.repeat_share),
     }
 
 
@@ -151,23 +151,23 @@ def request_period(request: web.Request, manager: Manager) -> Period:
     )
 
 
-def _period_error(err: InvalidPeriod) -> web.Response:
+def period_error(err: InvalidPeriod) -> web.Response:
     error = "invalid_query" if err.status == 400 else "invalid_field"
     return error_response(err.status, error, err.message, field=err.field)
 
 
-def _period_json(period: Period) -> dict[str, str]:
+def period_json(period: Period) -> dict[str, str]:
     return {"from": period.start.isoformat(), "to": period.end.isoformat()}
 
 
-def _scope(viewer: Manager, chosen: Manager | None) -> str:
+def report_scope(viewer: Manager, chosen: Manager | None) -> str:
     # Only a head sees the whole team (or picks one manager); a manager's covers what they own.
     if listing_scope(viewer):
         return "own"
     return "manager" if chosen is not None else "all"
 
 
-async def _chosen(request: web.Request, uow: UnitOfWork, viewer: Manager) -> Manager | None:
+async def chosen_manager(request: web.Request, uow: UnitOfWork, viewer: Manager) -> Manager | None:
     """The manager of `?manager=login` when the viewer may pick one (UnknownManager for a login
     nobody has); others' `manager` is ignored unread, so it can neither widen nor probe."""
     login = request.query.get("manager", "")
@@ -179,5 +179,5 @@ async def _chosen(request: web.Request, uow: UnitOfWork, viewer: Manager) -> Man
     return chosen
 
 
-def _round(value: float | None) -> float | None:
+def rounded_share(value: float | None) -> float | None:
     return None if value is None else round(value, SHARE_DIGITS)

@@ -41,7 +41,14 @@ MARKERS = ("Петровск", "9035550", "petrovsky-client")
 VOLATILE = frozenset({"seconds_in_stage", "health"})
 # Refusals that mean "not yours" or "not allowed"; a 400 would mean the walk sent nonsense.
 REFUSALS = (403, 404, 409, 422)
-QUERIES = {"/api/v1/leads": "?contact_id={contact}&assignee=petrov"}
+# A manager asking for petrov's money figures gets her own: the reports cover a year of them.
+MONEY = "?manager=petrov&from=2026-01-01&to=2026-12-31"
+QUERIES = {
+    "/api/v1/leads": "?contact_id={contact}&assignee=petrov",
+    "/api/v1/reports/revenue": MONEY,
+    "/api/v1/reports/receivables": "?manager=petrov&as_of=2027-06-01",
+    "/api/v1/reports/documents-conversion": MONEY,
+}
 DUE = (utcnow() + timedelta(days=2)).isoformat()
 PETROV_LINE = {"name": "Петровский: монтаж", "quantity": 1, "price": "1000", "vat_rate": "20"}
 
@@ -319,6 +326,9 @@ def fill(template: str, world: World) -> str:
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
         "key": "main",  # the sales setup's queues, pipelines and forms: nobody's either
         "stage": "opening",
+        # Webhook subscriptions are the head's setup: a manager is refused whatever the id.
+        "webhook_id": 1,
+        "delivery_id": 1,
     }
     path = template
     for name, value in values.items():
@@ -367,6 +377,9 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path == "/api/v1/tokens":
         # A well-formed token for petrov: acting as him would be the worst of all.
         return [{"login": "petrov", "name": "чужой токен"}]
+    if path in ("/api/v1/webhooks", "/api/v1/webhooks/{webhook_id}"):
+        # A well-formed subscription: petrov's leads sent out would leak them all.
+        return [{"url": "https://example.org/hook", "events": ["lead.created"]}]
     if path == "/api/v1/deals/{deal_id}/quotes":
         return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
     if path == "/api/v1/quotes/{quote_id}/status":

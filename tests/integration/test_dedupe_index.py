@@ -15,7 +15,17 @@ from crm_core.contacts import (
 from crm_core.storage import Storage
 from dedupe.decision import Decision, Thresholds, Verdict
 from dedupe.detector import Detector
-from dedupe.keys import Entity, person_keys, rejection_keys
+from dedupe.keys import (
+    REJECTIONS_KEY,
+    RETRIEVAL_CAPS,
+    TOTAL_KEY,
+    Entity,
+    kind_of,
+    lookup_keys,
+    person_keys,
+    rejection_keys,
+)
+from dedupe.ports import candidates_by_steps
 from dedupe.profile import RawIdentity, build_profile
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -141,6 +151,37 @@ async def test_rejection_is_remembered_for_that_identity(storage: Storage) -> No
         storage, RawIdentity(name="Ольга Щукина", emails=("o.schukina@romashka.ru",))
     )
     assert with_her_email.verdict is Verdict.AUTO and with_her_email.contact_id == ids["olga"]
+
+
+async def test_one_candidates_call_reads_what_the_separate_calls_read(storage: Storage) -> None:
+    ids = await load_base(storage)
+    lead = build_profile(
+        RawIdentity(
+            name="Петров Иван",
+            phones=("+7 916 123-45-67", "+7 495 111-22-33"),
+            emails=("ivan.petrov@mail.ru",),
+            company="ООО Ромашка",
+            inn="7707083893",
+            telegram_id="123456789",
+        )
+    )
+    caps = {k: RETRIEVAL_CAPS[kind_of(k)] for k in lookup_keys(lead)}
+    caps.update({TOTAL_KEY: 0, REJECTIONS_KEY: 0})
+    async with storage.transaction() as uow:
+        await uow.identity.reject(ids["maria"], rejection_keys(lead), T0)
+        found = await uow.identity.candidates(caps, rejection_keys(lead))
+        by_steps = await candidates_by_steps(uow.identity, caps, rejection_keys(lead))
+    assert set(found.contacts) == {ids[k] for k in ("ivan", "maria", "olga", "namesake", "tg")}
+    assert set(found.companies) == {ids["romashka"]}
+    assert found.rejected == {ids["maria"]}
+    assert sorted(found.rows) == sorted(by_steps.rows)
+    assert (found.counts, found.contacts, found.companies, found.open_leads, found.rejected) == (
+        by_steps.counts,
+        by_steps.contacts,
+        by_steps.companies,
+        by_steps.open_leads,
+        by_steps.rejected,
+    )
 
 
 async def test_counts_follow_index_and_unindex(storage: Storage) -> None:

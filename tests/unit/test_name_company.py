@@ -15,7 +15,7 @@ from dedupe.decision import Decision, Verdict
 from dedupe.detector import Detector, is_landline
 from dedupe.extract import extract_contacts
 from dedupe.keys import TOTAL_KEY, Entity, company_keys, person_keys
-from dedupe.ports import IndexedContact
+from dedupe.ports import Candidates, IndexedContact, candidates_by_steps
 from dedupe.profile import Profile, RawIdentity, build_profile
 from dedupe.scoring import KeyStats, compare
 
@@ -63,6 +63,11 @@ class FakeIndex:
             for i in sorted(ids)
         ]
         return counts, rows
+
+    async def candidates(
+        self, caps: Mapping[str, int], rejection_keys: Collection[str]
+    ) -> Candidates:
+        return await candidates_by_steps(self, caps, rejection_keys)
 
     async def find(self, keys: Collection[str]) -> list[tuple[str, Entity, int]]:
         return [(k, e, i) for (k, e), ids in self.keys.items() if k in keys for i in ids]

@@ -135,8 +135,8 @@ def read_filters(
 ) -> tuple[Filters, Period]:
     """The filters of the query and the report period they make (the API's rule: the
     default period, at most MAX_PERIOD, in the viewer's timezone); BadFilter when unusable."""
-    start = _date(query.get("from", ""), "начала")
-    last = _date(query.get("to", ""), "окончания")
+    start = form_date(query.get("from", ""), "начала")
+    last = form_date(query.get("to", ""), "окончания")
     today = now.astimezone(ZoneInfo(me.timezone)).date()
     if start is not None and start > (last or today):
         raise BadFilter("Дата начала позже даты окончания: проверьте период.")
@@ -275,7 +275,7 @@ def duration(seconds: float | None) -> str:
     return f"{days}\u00a0дн {hours}\u00a0ч" if hours else f"{days}\u00a0дн"
 
 
-def _date(raw: str, which: str) -> date | None:
+def form_date(raw: str, which: str) -> date | None:
     """A date of the form: 2026-11-30 (a date input) or 30.11.2026 (typed by hand)."""
     text = raw.strip()
     if not text:

@@ -20,6 +20,7 @@ from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
 from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
+from crm_core.storage.ports.money_reports import MoneyReportRepository
 from crm_core.storage.ports.outbox import OutboxRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
@@ -51,6 +52,7 @@ __all__ = [
     "LeadRepository",
     "ManagerRepository",
     "MigrationChanged",
+    "MoneyReportRepository",
     "OutboxRepository",
     "OutgoingMessageRepository",
     "ReportRepository",
