@@ -13,6 +13,8 @@ from crm_core.requisites import Requisites
 KEYS = (
     "quote_prefix",
     "invoice_prefix",
+    "shipment_prefix",
+    "act_prefix",
     "timezone",
     "quote_valid_days",
     "invoice_due_days",
@@ -33,6 +35,9 @@ class DocumentSettings:
     quote_valid_days: int = 14
     invoice_prefix: str = "СЧ-"
     invoice_due_days: int = 5
+    # Shipments (товарные накладные) and acts, numbered as invoices are.
+    shipment_prefix: str = "ТН-"
+    act_prefix: str = "АКТ-"
     # `[documents.seller]`: the requisites the documents print.
     seller: SellerRequisites = field(default_factory=SellerRequisites)
 
@@ -59,6 +64,8 @@ def documents_settings(s: Section) -> DocumentSettings:
         quote_valid_days=s.integer("quote_valid_days", 14, minimum=1, maximum=366),
         invoice_prefix=_prefix(s, "invoice_prefix", "СЧ-"),
         invoice_due_days=s.integer("invoice_due_days", 5, minimum=0, maximum=366),
+        shipment_prefix=_prefix(s, "shipment_prefix", "ТН-"),
+        act_prefix=_prefix(s, "act_prefix", "АКТ-"),
         seller=seller_requisites(s.table("seller")),
     )
 

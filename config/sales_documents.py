@@ -306,15 +306,19 @@ def pipeline_document(pipeline: PipelineSettings) -> dict[str, Any]:
                 for t in stage.tasks
             ]
         stages.append(doc)
-    return {
+    document: dict[str, Any] = {
         "key": pipeline.key,
         "name": pipeline.name,
         "stage_order": pipeline.stage_order,
         "require_next_activity": pipeline.require_next_activity,
         "lost_requires_approval": pipeline.lost_requires_approval,
-        "lost_reasons": list(pipeline.lost_reasons),
-        "stages": stages,
     }
+    # The closing documents' options are written only when set, as the stages' money flags.
+    if pipeline.won_requires_shipment:
+        document["won_requires_shipment"] = True
+    if pipeline.ship_before_payment:
+        document["ship_before_payment"] = True
+    return {**document, "lost_reasons": list(pipeline.lost_reasons), "stages": stages}
 
 
 def form_document(form: FormSettings) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from config.asterisk_settings import AsteriskSettings
 from config.channel_settings import EmailMailboxSettings, TelegramBotSettings, VkGroupSettings
 from config.documents_settings import DocumentSettings, documents_settings
 from config.manager_bot_settings import ManagerBotSettings, manager_bot_settings
+from config.privacy_settings import PrivacySettings, privacy_settings
 from config.reader import IDENTIFIER, ConfigError, Section
 from config.replies_settings import RepliesSettings, replies_settings
 from config.telephony_settings import LineRoute, TelephonySettings
@@ -210,6 +211,8 @@ class PipelineSettings:
     require_next_activity: bool = True
     lost_requires_approval: bool = False
     lost_reasons: tuple[str, ...] = ()
+    won_requires_shipment: bool = False
+    ship_before_payment: bool = False
 
 
 # Form services whose JSON is mapped without a field_map (channels/webform/spec.PRESETS).
@@ -309,6 +312,7 @@ class Settings:
     replies: RepliesSettings = field(default_factory=RepliesSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # Each channel's settings sections (channels/registry.py), by SettingsSection.attribute.
     channel_sections: Mapping[str, Any] = field(default_factory=dict)
     # The file's channel tables as written (`[telegram]`, `[vk]`, ...: names of environment
@@ -576,6 +580,7 @@ def _build(root: Section, env: Mapping[str, str]) -> Settings:
         replies=replies_settings(root.table("replies")),
         webhooks=webhook_settings(root.table("webhooks")),
         documents=documents_settings(root.table("documents")),
+        privacy=privacy_settings(root.table("privacy")),
         channel_sections=_channel_sections(
             root,
             env,
@@ -781,6 +786,8 @@ def _pipeline(s: Section) -> PipelineSettings:
         require_next_activity=s.boolean("require_next_activity", True),
         lost_requires_approval=s.boolean("lost_requires_approval", False),
         lost_reasons=tuple(lost_reasons),
+        won_requires_shipment=s.boolean("won_requires_shipment", False),
+        ship_before_payment=s.boolean("ship_before_payment", False),
     )
     _check_pipeline_rules(s, pipeline)
     return pipeline

@@ -13,7 +13,8 @@ ask. The rules:
 - a merge is undone by a head only;
 - the sales setup (the team, its access, queues, pipelines...) is the head's;
 - a lead's match is confirmed only with a contact the detector proposed for it (a head: any);
-- the catalogue (products, services, price lists) is read by everyone and changed by heads.
+- the catalogue (products, services, price lists) is read by everyone and changed by heads;
+- a person's data requests (find, export, erase: 152-FZ) are a head's.
 
 A record the actor may not see is answered as if it did not exist (404), never 403, so ids
 reveal nothing; a visible record the actor may not change this way is 403.
@@ -102,6 +103,12 @@ def proposed_contact_ids(match: LeadMatch | None) -> frozenset[int]:
 def may_change_settings(actor: Manager) -> bool:
     """The sales setup (managers, queues, pipelines, forms, channels, API tokens) is the
     head's: a manager may neither see nor change it."""
+    return actor.is_head
+
+
+def may_handle_person_requests(actor: Manager) -> bool:
+    """Whether the actor may find, export and erase a person's data (152-FZ requests): it
+    spans every manager's records, so heads only."""
     return actor.is_head
 
 

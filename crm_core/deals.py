@@ -183,6 +183,7 @@ async def deal_state(uow: UnitOfWork, deal: Deal) -> DealState:
         has_planned_activity=await uow.sales.open_task_count(RecordKind.DEAL, deal.id) > 0,
         pending_lost=LostRequest(pending["stage"], pending["reason"]) if pending else None,
         unpaid_invoices=await uow.invoices.unpaid_count(deal.id),
+        unshipped_invoices=await uow.closing.unshipped_count(deal.id),
     )
 
 

@@ -106,6 +106,10 @@ class Pipeline:
     require_next_activity: bool = True
     lost_requires_approval: bool = False
     lost_reasons: tuple[str, ...] = ()
+    # Closing documents: a deal is won only once its paid invoices are fully shipped or
+    # acted; an issued (not yet paid) invoice may be shipped.
+    won_requires_shipment: bool = False
+    ship_before_payment: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stages", tuple(self.stages))
@@ -182,6 +186,8 @@ class DealState:
     pending_lost: LostRequest | None = None
     # Invoices neither fully paid nor withdrawn (rejected, cancelled): the deal cannot be won.
     unpaid_invoices: int = 0
+    # Paid invoices with a line no done shipment or act closes.
+    unshipped_invoices: int = 0
 
 
 class PlannedTask(NamedTuple):
@@ -231,6 +237,12 @@ def plan_move(
             "invoices_unpaid",
             f"a deal with invoices is won only when they are fully paid;"
             f" {deal.unpaid_invoices} not paid (cancel or reject those that will not be)",
+        )
+    if target.kind is StageKind.WON and pipeline.won_requires_shipment and deal.unshipped_invoices:
+        raise StageRuleViolation(
+            "not_shipped",
+            f"pipeline {pipeline.key!r} wins a deal only when its paid invoices are shipped or"
+            f" acted in full; {deal.unshipped_invoices} not (mark their shipments and acts done)",
         )
     missing = tuple(f for f in target.required_fields if _is_missing(deal.fields.get(f)))
     if missing:

@@ -91,12 +91,14 @@ async def send_reply(
     attached is stored with the message and sent with it as a document; the text may then
     be empty.
 
-    Raises NotFound for a record the actor may not change, DomainError naming `channel`,
+    Raises NotFound for a record the actor may not change, RuleError `consent_withdrawn`
+    for a client who took their consent back, DomainError naming `channel`,
     `text` or `attachments` for what cannot be sent, and RuleError `idempotency_conflict`
     for a key reused with another message.
     """
     _require_conversation_record(entity)
     await require_changeable(uow, actor, entity, entity_id, "entity_id")
+    await require_consent(uow, entity, entity_id)
     text = text.strip()
     files = check_attachments(attachments)
     if not text and not files:
@@ -157,7 +159,9 @@ async def queue_message(
 ) -> OutgoingMessage:
     """Log the manager's message as an activity on the record and queue it to `target`, in
     the caller's transaction; RuleError `idempotency_conflict` when a concurrent request
-    committed the same key meanwhile."""
+    committed the same key meanwhile; RuleError `consent_withdrawn` when the client
+    withdrew their consent (or had their data erased): nothing more is sent to them."""
+    await require_consent(uow, entity, entity_id)
     activity_id = await uow.sales.add_activity(
         NewActivity(
             entity=entity,
@@ -191,6 +195,19 @@ async def queue_message(
     stored = await uow.replies.get(message_id)
     assert stored is not None
     return stored
+
+
+async def require_consent(uow: UnitOfWork, entity: RecordKind, entity_id: int) -> None:
+    """Refuse an outbound message to a client whose last consent record is a withdrawal."""
+    leads = await _related_leads(uow, entity, entity_id)
+    if await uow.persons.withdrawn([lead.id for lead in leads]):
+        raise RuleError(
+            "consent_withdrawn",
+            "entity_id",
+            "the client withdrew consent to the processing of their personal data;"
+            " no message may be sent to them",
+            409,
+        )
 
 
 def check_attachments(attachments: Sequence[NewAttachment]) -> tuple[NewAttachment, ...]:

@@ -26,6 +26,7 @@ from intake.bootstrap import build_storage, prepare_storage
 from intake.http.app import create_app
 from intake.inbox_admin import add_inbox_commands, run_inbox_command
 from intake.logs import configure_logging
+from intake.person_commands import add_person_commands, run_person_command
 from intake.settings_commands import add_settings_commands, run_settings_command
 from intake.token_commands import render_tokens, token_list, token_revoke
 from intake.user_commands import add_user_commands, demo_passwords, run_user_command
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_inbox_commands(commands)
     add_user_commands(commands)
     add_settings_commands(commands)
+    add_person_commands(commands)
     evaluate = commands.add_parser(
         "dedupe-eval", help="decide every lead of a JSONL set against a JSONL base"
     )
@@ -145,6 +147,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "user":
         return run_user_command(args, settings)
+    if args.command == "person":
+        return run_person_command(args, settings)
     if args.command == "settings":
         return run_settings_command(args, settings)
     if args.command == "demo-passwords":

@@ -1,4 +1,5 @@
-"""A logging filter that masks bearer tokens and token-like values in every record."""
+"""A logging filter that masks bearer tokens, token-like values and the phone or e-mail a
+query names in every record."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ MASK = "***"
 # and escaped: aiohttp logs the bytes repr of an oversize request line).
 TOKEN_PARAM = re.compile(r"(?i)\b([\w-]*token=)[^&\s'\"\\]+")
 BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\"\\,]+")
+# A person's identifiers in a query (`/api/v1/persons?phone=...`): personal data, never logged.
+PERSON_PARAM = re.compile(r"(?i)\b((?:phone|email)=)[^&\s'\"\\]+")
 # Our own tokens: "li_" and 43 URL-safe base64 characters; catch shorter fragments too.
 OUR_TOKEN = re.compile(r"\bli_[A-Za-z0-9_-]{8,}")
 
@@ -18,6 +21,7 @@ def mask_secrets(text: str) -> str:
     """Text with token values replaced by ***."""
     text = OUR_TOKEN.sub("li_" + MASK, text)
     text = TOKEN_PARAM.sub(lambda m: m.group(1) + MASK, text)
+    text = PERSON_PARAM.sub(lambda m: m.group(1) + MASK, text)
     return BEARER.sub(lambda m: m.group(1) + MASK, text)
 
 

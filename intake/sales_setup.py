@@ -63,6 +63,8 @@ def pipeline_of(configured: PipelineSettings) -> Pipeline:
         require_next_activity=configured.require_next_activity,
         lost_requires_approval=configured.lost_requires_approval,
         lost_reasons=configured.lost_reasons,
+        won_requires_shipment=configured.won_requires_shipment,
+        ship_before_payment=configured.ship_before_payment,
     )
 
 

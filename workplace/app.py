@@ -18,6 +18,7 @@ from workplace.pages import (
     catalogue_products,
     channels,
     clients,
+    closing_documents,
     contact_card,
     convert,
     deal_actions,
@@ -236,6 +237,8 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/payments", payments_page.page, "payments"),
     ("POST", "/payments/import", payments_page.upload, "payments_import"),
     ("POST", "/payments/{payment_id}/match", payments_page.match, "payment_match"),
+    ("GET", "/shipments/{shipment_id}/pdf", closing_documents.shipment_pdf, "shipment_pdf"),
+    ("GET", "/acts/{act_id}/pdf", closing_documents.act_pdf, "act_pdf"),
 )
 
 

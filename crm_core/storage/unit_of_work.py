@@ -8,6 +8,7 @@ from crm_core.storage.bot_links import SqlBotLinkRepository
 from crm_core.storage.calls import SqlCallRepository
 from crm_core.storage.catalogue import SqlCatalogueRepository
 from crm_core.storage.checkpoints import SqlCheckpointRepository
+from crm_core.storage.closing import SqlClosingDocumentRepository
 from crm_core.storage.consents import SqlConsentRepository
 from crm_core.storage.form_submissions import SqlFormSubmissionRepository
 from crm_core.storage.handover import SqlHandOverRepository
@@ -18,6 +19,7 @@ from crm_core.storage.leads import SqlLeadRepository
 from crm_core.storage.managers import SqlManagerRepository
 from crm_core.storage.money_reports import SqlMoneyReports
 from crm_core.storage.outbox import SqlOutboxRepository
+from crm_core.storage.persons import SqlPersonRepository
 from crm_core.storage.ports import (
     AuditRepository,
     BotCardRepository,
@@ -25,6 +27,7 @@ from crm_core.storage.ports import (
     CallRepository,
     CatalogueRepository,
     CheckpointRepository,
+    ClosingDocumentRepository,
     ConsentRepository,
     CredentialRepository,
     FormSubmissionRepository,
@@ -37,6 +40,7 @@ from crm_core.storage.ports import (
     MoneyReportRepository,
     OutboxRepository,
     OutgoingMessageRepository,
+    PersonRepository,
     ReportRepository,
     SalesDocumentRepository,
     SalesRepository,
@@ -87,7 +91,9 @@ class SqlUnitOfWork:
         self.catalogue: CatalogueRepository = SqlCatalogueRepository(session)
         self.sales_documents: SalesDocumentRepository = SqlSalesDocumentRepository(session)
         self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
+        self.closing: ClosingDocumentRepository = SqlClosingDocumentRepository(session)
         self.webhooks: WebhookRepository = SqlWebhookRepository(session)
+        self.persons: PersonRepository = SqlPersonRepository(session)
 
     async def before_commit(self) -> None:
         """Write what the transaction recorded for later (webhook deliveries)."""

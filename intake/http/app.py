@@ -20,10 +20,12 @@ from intake.bootstrap import (
 )
 from intake.channel_polling import PrefixedPollers
 from intake.channel_watch import channel_watch
+from intake.clock import utcnow
 from intake.form_submissions import flushing
 from intake.http import (
     calls,
     catalogue,
+    closing,
     contacts,
     conversations,
     events,
@@ -34,6 +36,7 @@ from intake.http import (
     money_reports,
     ops,
     payments,
+    persons,
     queue_preview,
     quote_documents,
     quotes,
@@ -57,6 +60,7 @@ from intake.http.uploads import upload_middleware
 from intake.http.webhook import webhook_handler
 from intake.notifying import running_notifications
 from intake.replies.wiring import running_replies
+from intake.retention import running_retention
 from intake.settings_changes import EDITABLE
 from intake.webhooks.wiring import running_webhooks
 from workplace.app import setup_workplace
@@ -95,6 +99,7 @@ def create_app(
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_replies_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)
+    app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(smartcaptcha_ctx)
     # After storage and notifications: the bot's handlers use both.
     manager_bot.setup_manager_bot(app)
@@ -191,6 +196,15 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/v1/invoices/{invoice_id}/pdf", invoice_documents.invoice_pdf_route),
     ("POST", "/api/v1/invoices/{invoice_id}/send", invoice_documents.send_invoice_route),
     ("POST", "/api/v1/invoices/{invoice_id}/status", invoices.change_invoice_status_route),
+    ("POST", "/api/v1/invoices/{invoice_id}/shipments", closing.create_shipment_route),
+    ("POST", "/api/v1/invoices/{invoice_id}/acts", closing.create_act_route),
+    ("GET", "/api/v1/deals/{deal_id}/shipments", closing.list_deal_closing_route),
+    ("GET", "/api/v1/shipments/{shipment_id}", closing.get_shipment_route),
+    ("POST", "/api/v1/shipments/{shipment_id}/status", closing.shipment_status_route),
+    ("GET", "/api/v1/shipments/{shipment_id}/pdf", closing.shipment_pdf_route),
+    ("GET", "/api/v1/acts/{act_id}", closing.get_act_route),
+    ("POST", "/api/v1/acts/{act_id}/status", closing.act_status_route),
+    ("GET", "/api/v1/acts/{act_id}/pdf", closing.act_pdf_route),
     ("POST", "/api/v1/payments", payments.create_payment_route),
     ("POST", "/api/v1/payments/import", payments.import_payments_route),
     ("GET", "/api/v1/payments", payments.list_payments_route),
@@ -216,6 +230,10 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
         "/api/v1/webhooks/{webhook_id}/dead-letters/replay",
         webhook_subscriptions.replay_dead_route,
     ),
+    ("GET", "/api/v1/persons", persons.find_route),
+    ("GET", "/api/v1/persons/export", persons.export_route),
+    ("POST", "/api/v1/persons/erase", persons.erase_route),
+    ("GET", "/api/v1/persons/erasures/{erasure_id}/act", persons.act_route),
 )
 
 
@@ -293,6 +311,14 @@ async def _end_event_streams(app: web.Application) -> None:
     # Before aiohttp waits for running handlers: an open stream (every workplace page has
     # one) would otherwise hold a stop for the whole grace period.
     app[SERVICES].events.close()
+
+
+async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with running_retention(
+        services.storage, services.settings.privacy.retention_days, utcnow
+    ):
+        yield
 
 
 async def _notify_ctx(app: web.Application) -> AsyncIterator[None]:

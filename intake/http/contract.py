@@ -82,6 +82,9 @@ class Reply:
     description: str
     body: BodyType | None = None
     content_type: str = JSON
+    # Other content types the same answer may come in (a printable HTML form of a JSON
+    # body), each with its schema given as is.
+    alternatives: Mapping[str, Schema] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,8 @@ def build_document(
             answer: dict[str, Any] = {"description": reply.description}
             if reply.body is not None:
                 answer["content"] = {
-                    reply.content_type: {"schema": schema_of(reply.body, "serialization")}
+                    reply.content_type: {"schema": schema_of(reply.body, "serialization")},
+                    **{ct: {"schema": dict(sc)} for ct, sc in reply.alternatives.items()},
                 }
             responses[str(status)] = answer
         for status, description in op.statuses().items():

@@ -30,8 +30,10 @@ from intake.http.contract import (
 )
 from intake.http.openapi_catalogue import CATALOGUE_OPERATIONS
 from intake.http.openapi_channels import channel_operations
+from intake.http.openapi_closing import CLOSING_OPERATIONS
 from intake.http.openapi_conversations import CONVERSATION_OPERATIONS
 from intake.http.openapi_invoices import INVOICE_OPERATIONS
+from intake.http.openapi_persons import PERSON_OPERATIONS
 from intake.http.openapi_quotes import QUOTE_OPERATIONS
 from intake.http.openapi_sales import MANAGER_BOT_OPERATIONS, SALES_OPERATIONS
 from intake.http.openapi_settings import DOCUMENT_OPERATIONS, SETTINGS_OPERATIONS
@@ -235,7 +237,9 @@ OPERATIONS: tuple[Operation, ...] = (
     *CATALOGUE_OPERATIONS,
     *QUOTE_OPERATIONS,
     *INVOICE_OPERATIONS,
+    *CLOSING_OPERATIONS,
     *WEBHOOK_OPERATIONS,
+    *PERSON_OPERATIONS,
 )
 
 

@@ -78,3 +78,60 @@ async def test_the_head_adds_a_stage_and_sees_it_on_the_board(
     await shoot(page, screenshots, "settings-pipelines-narrow")
     await page.set_viewport_size(WIDE)
     await context.close()
+
+
+async def test_the_head_sets_the_money_flags_of_a_pipeline(
+    browser: Browser, running: Running, screenshots: Path
+) -> None:
+    context = await signed_in(browser, running, "head")
+    page = await context.new_page()
+    await page.goto("/settings/pipelines")
+    pipeline = page.locator("#pipeline-main")
+    await pipeline.get_by_label("Название", exact=True).fill("Оплачено")
+    await pipeline.get_by_role("button", name="Добавить этап").click()
+    await expect(page.get_by_role("status")).to_contain_text("Воронка сохранена")
+    opening = pipeline.locator('.stage-row[data-stage="opening"]')
+    paid = pipeline.locator(".stage-row:has(input[value='Оплачено'])")
+    # Only open stages offer the flags.
+    await expect(pipeline.get_by_label("Сюда при полной оплате")).to_have_count(2)
+
+    await opening.get_by_label("Сюда при выставлении счёта").check()
+    await opening.get_by_label("Сюда при полной оплате").check()
+    await paid.get_by_label("Сюда при полной оплате").check()
+    await pipeline.get_by_label("Успешна только после отгрузки").check()
+    await pipeline.get_by_role("button", name="Сохранить воронку").click()
+    refusal = pipeline.get_by_role("alert")
+    await expect(refusal).to_contain_text(
+        "Отметку «Сюда при полной оплате» может нести только один этап воронки."
+    )
+    await shoot(page, screenshots, "settings-pipelines-money-refused")
+    assert running.services.sales.pipelines["main"].flagged_stage("on_payment") is None
+
+    # What was typed stays on the refused form: one box unticked, and it saves.
+    await opening.get_by_label("Сюда при полной оплате").uncheck()
+    await pipeline.get_by_label("Отгрузка и акты до оплаты").check()
+    await pipeline.get_by_role("button", name="Сохранить воронку").click()
+    await expect(page.get_by_role("status")).to_contain_text("Воронка сохранена")
+    await expect(opening.get_by_label("Сюда при выставлении счёта")).to_be_checked()
+    await expect(paid.get_by_label("Сюда при полной оплате")).to_be_checked()
+    await expect(pipeline.get_by_label("Успешна только после отгрузки")).to_be_checked()
+    main = running.services.sales.pipelines["main"]
+    assert (main.won_requires_shipment, main.ship_before_payment) == (True, True)
+    flagged = [main.flagged_stage(f) for f in ("on_invoice", "on_payment")]
+    assert [s.key if s else None for s in flagged] == [
+        "opening",
+        await paid.get_attribute("data-stage"),
+    ]
+    await shoot(page, screenshots, "settings-pipelines-money")
+    await page.set_viewport_size(NARROW)
+    await shoot(page, screenshots, "settings-pipelines-money-narrow")
+    await page.set_viewport_size(WIDE)
+
+    # Unticked, the options go away again.
+    await pipeline.get_by_label("Успешна только после отгрузки").uncheck()
+    await paid.get_by_label("Сюда при полной оплате").uncheck()
+    await pipeline.get_by_role("button", name="Сохранить воронку").click()
+    await expect(page.get_by_role("status")).to_contain_text("Воронка сохранена")
+    main = running.services.sales.pipelines["main"]
+    assert (main.won_requires_shipment, main.flagged_stage("on_payment")) == (False, None)
+    await context.close()

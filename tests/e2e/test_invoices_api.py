@@ -301,7 +301,7 @@ async def test_a_small_statement_read_before_the_route(money_service: Running) -
 
 async def test_the_money_flags_of_a_pipeline_survive_the_settings_page(service: Running) -> None:
     """Set over the API, `on_invoice` and `on_payment` stay when a head saves the pipeline
-    on Настройки → Воронки (the page does not show them yet); a second flag is refused."""
+    on Настройки → Воронки (its checkboxes carry them); a second flag is refused."""
     main = "/api/v1/settings/pipelines/main"
     current = await read_main(service)
     stages = current["data"]["stages"]

@@ -5,12 +5,14 @@ nothing of his, on both databases."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from crm_core.calls import CallDirection, CallFact, CallOutcome, CallStage, StoredCall, assemble
 from crm_core.chains import join_lead
+from crm_core.closing import ClosingTerms, change_closing_status, create_closing_document
+from crm_core.closing_model import ClosingKind, ClosingStatus
 from crm_core.contacts import add_companies, add_contacts, prepare_company, prepare_contact
 from crm_core.invoices import InvoiceTerms, create_invoice
 from crm_core.quotes import quote_request
@@ -138,6 +140,7 @@ async def build_world(running: Running) -> World:
     path = f"/api/v1/deals/{ids['deal']}/quotes"
     ids["quote"] = (await ok(running, "post", path, "petrov", quote))["id"]
     ids["invoice"], ids["payment"] = await _petrov_invoice(running, petrov, ids["deal"])
+    ids["shipment"], ids["act"] = await _petrov_closing(running, petrov, ids["invoice"])
     note = {"entity": "contact", "entity_id": ids["contact"], "kind": "note"}
     await ok(running, "post", "/api/v1/activities", "petrov", {**note, "text": "Петровский: VIP"})
 
@@ -214,6 +217,25 @@ async def _petrov_invoice(running: Running, petrov: Any, deal_id: int) -> tuple[
     return invoice.id, int(paid["payment"]["id"])
 
 
+async def _petrov_closing(running: Running, petrov: Any, invoice_id: int) -> tuple[int, int]:
+    """A cancelled shipment and a draft act of petrov's partly paid invoice (the core is given
+    a pipeline that ships before payment)."""
+    deal_pipeline = next(iter(running.services.sales.pipelines.values()))
+    pipelines = {deal_pipeline.key: replace(deal_pipeline, ship_before_payment=True)}
+    terms = ClosingTerms("ТН-", "АКТ-", "Europe/Moscow")
+    async with running.services.storage.transaction() as uow:
+        shipment = await create_closing_document(
+            uow, invoice_id, ClosingKind.SHIPMENT, petrov, None, pipelines, terms, utcnow()
+        )
+        await change_closing_status(
+            uow, shipment.id, ClosingKind.SHIPMENT, petrov, ClosingStatus.CANCELLED, utcnow()
+        )
+        act = await create_closing_document(
+            uow, invoice_id, ClosingKind.ACT, petrov, None, pipelines, terms, utcnow()
+        )
+    return shipment.id, act.id
+
+
 async def _petrov_join(running: Running) -> int:
     """Two of petrov's open leads of one person, joined (as a chain of channels joins them)."""
     first = await new_lead(running, "petrov", name="Фома Петровский", phone="+7 903 555-03-01")
@@ -271,6 +293,7 @@ async def snapshot(running: Running, world: World) -> dict[str, Any]:
         "invoice": f"/api/v1/invoices/{ids['invoice']}",
         "invoices": f"/api/v1/deals/{ids['deal']}/invoices",
         "payments": f"/api/v1/payments?invoice_id={ids['invoice']}",
+        "shipments": f"/api/v1/deals/{ids['deal']}/shipments",
     }
     return {name: _stable(await ok(running, "get", path, "head")) for name, path in paths.items()}
 
@@ -321,6 +344,8 @@ def fill(template: str, world: World) -> str:
         "quote_id": ids["quote"],
         "invoice_id": ids["invoice"],
         "payment_id": ids["payment"],
+        "shipment_id": ids["shipment"],
+        "act_id": ids["act"],
         # The first file of the lead's opening message: refused for the record, file or not.
         "attachment": "l.0",
         "login": "petrov",  # the team's settings: a manager may read or change nobody's
@@ -388,6 +413,8 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
         return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
     if path == "/api/v1/invoices/{invoice_id}/status":
         return [{"status": "cancelled"}, {"status": "rejected"}]
+    if path.endswith(("/shipments", "/acts")) or "/status" in path:
+        return [{"status": "done"}, {"status": "cancelled"}]
     if path in ("/api/v1/payments", "/api/v1/payments/{payment_id}/match"):
         return [{"invoice_id": ids["invoice"], "amount": "1.00", "date": "2026-12-08"}]
     if path in ("/api/v1/tasks", "/api/v1/activities"):

@@ -10,7 +10,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from crm_core.money import VatMode, VatRate, format_rub, plain_quantity
-from workplace.documents.views import ActView, DocumentTotals, InvoiceView, QuoteView
+from workplace.documents.views import (
+    ActView,
+    DocumentTotals,
+    InvoiceView,
+    QuoteView,
+    ShipmentView,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 MONTHS = (
@@ -96,3 +102,8 @@ def invoice_html(view: InvoiceView) -> str:
 def act_html(view: ActView) -> str:
     """The act's HTML."""
     return _render("act.html", doc=view)
+
+
+def shipment_html(view: ShipmentView) -> str:
+    """The shipment's HTML («Товарная накладная»)."""
+    return _render("shipment.html", doc=view)

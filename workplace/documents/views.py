@@ -173,3 +173,19 @@ def document_amounts(totals: Totals) -> tuple[tuple[DocumentLine, ...], Document
         total=totals.total,
         vat_groups=tuple(DocumentVat(g.rate, g.base, g.vat) for g in totals.vat_groups),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentView:
+    """A shipment of goods (Товарная накладная) as printed, a simple layout rather than the
+    full ТОРГ-12 grid; `basis` names the invoice it ships."""
+
+    number: str
+    date: dt.date
+    supplier: DocumentParty
+    consignee: DocumentParty
+    lines: tuple[DocumentLine, ...]
+    totals: DocumentTotals
+    basis: str | None = None
+    director: str | None = None
+    images: DocumentImages = DocumentImages()

@@ -72,6 +72,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         managers = await uow.managers.list()
         quotes = await uow.sales_documents.quotes_of_deal(deal_id)
         invoices = await uow.invoices.invoices_of_deal(deal_id)
+        shipments = await uow.closing.documents_of_deal(deal_id)
         replies = await load_replies(
             uow, me, RecordKind.DEAL, deal_id, unavailable_accounts(request.app[SERVICES].settings)
         )
@@ -114,6 +115,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "next_stage": next_stage(deal, pipeline),
         "quotes": quotes,
         "invoices": [(i, is_overdue(i, today)) for i in invoices],
+        "shipments": shipments,
         "may_quote": deal.status is DealStatus.OPEN and may_change(me, deal_holders(deal)),
     }
 

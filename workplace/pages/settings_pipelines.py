@@ -42,6 +42,11 @@ STAGE_ORDERS = {
     "strict": "Строгий: только на следующий этап",
 }
 STAGE_KINDS = {"open": "В работе", "won": "Успешно", "lost": "Провалено"}
+# The deal follows the money: at most one open stage of a pipeline carries each flag.
+MONEY_FLAGS = {
+    "on_invoice": "Сюда при выставлении счёта",
+    "on_payment": "Сюда при полной оплате",
+}
 TASK_TYPES = {"call": "Звонок", "meeting": "Встреча", "email": "Письмо", "task": "Задача"}
 # A new pipeline starts with the three stages every pipeline needs; the head renames them.
 NEW_PIPELINE_STAGES = (
@@ -182,7 +187,7 @@ def pipeline_from_form(key: str, form: MultiMapping[Any]) -> dict[str, Any]:
             "required_fields": _list(form.getall(f"{prefix}required", [])),
             "tasks": tasks,
         }
-        for flag in ("on_invoice", "on_payment"):
+        for flag in MONEY_FLAGS:
             if form.get(f"{prefix}{flag}"):
                 stage[flag] = True
         color = _text(form, f"{prefix}color")
@@ -195,6 +200,8 @@ def pipeline_from_form(key: str, form: MultiMapping[Any]) -> dict[str, Any]:
         "stage_order": _text(form, "stage_order") or "free",
         "require_next_activity": bool(form.get("require_next_activity")),
         "lost_requires_approval": bool(form.get("lost_requires_approval")),
+        "won_requires_shipment": bool(form.get("won_requires_shipment")),
+        "ship_before_payment": bool(form.get("ship_before_payment")),
         "lost_reasons": _lines(_text(form, "lost_reasons", strip=False)),
         "stages": stages,
     }
@@ -278,6 +285,7 @@ async def _render(
         "stage_orders": STAGE_ORDERS,
         "stage_kinds": STAGE_KINDS,
         "task_types": TASK_TYPES,
+        "money_flags": MONEY_FLAGS,
         "field_names": FIELD_NAMES,
         "deals_text": deals_text,
         "stale": STALE,
@@ -300,6 +308,11 @@ def _message(err: DomainError) -> str:
             f"Не сохранено: {STALE}. Обновите страницу, чтобы увидеть изменения,"
             " и повторите правку."
         )
+    for flag, label in MONEY_FLAGS.items():
+        if f"only one stage may be marked {flag}" in err.message:
+            return f"Отметку «{label}» может нести только один этап воронки."
+        if f"{flag} marks an open stage" in err.message:
+            return f"Отметку «{label}» ставят только этапу «В работе», не успеху и не провалу."
     return err.message.replace(" (move-deals)", "")
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from crm_core.closing_model import ClosingKind, ClosingStatus
 from crm_core.invoices_model import InvoiceStatus
 from crm_core.model import AuditEntry
 from crm_core.money import format_rub
@@ -227,6 +228,28 @@ def _payment(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) 
     return text + (f" (переплата {_rub(over)})" if over > 0 else "")
 
 
+def _closing_kind(after: Mapping[str, Any]) -> ClosingKind | None:
+    raw = str(after.get("kind", ""))
+    return ClosingKind(raw) if raw in set(ClosingKind) else None
+
+
+def _closing_created(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    kind = _closing_kind(after)
+    what = "товарная накладная" if kind is ClosingKind.SHIPMENT else "акт"
+    return (
+        f"Создан{'а' if kind is ClosingKind.SHIPMENT else ''} {what} {after.get('number', '')}"
+        f" по счёту {after.get('invoice_number', '')}"
+    )
+
+
+def _closing_status(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    kind = _closing_kind(after) or ClosingKind.ACT
+    raw = str(after.get("status", ""))
+    label = ClosingStatus(raw).label(kind) if raw in set(ClosingStatus) else raw
+    what = "Накладная" if kind is ClosingKind.SHIPMENT else "Акт"
+    return f"{what} {after.get('number', '')}: {label}"
+
+
 def _constant(text: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], Names], str]:
     return lambda before, after, names: text
 
@@ -252,6 +275,8 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "invoice_status": _invoice_status,
     "invoice_sent": _invoice_sent,
     "payment_received": _payment,
+    "closing_created": _closing_created,
+    "closing_status": _closing_status,
 }
 
 

@@ -9,6 +9,7 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.closing import ClosingDocumentRepository
 from crm_core.storage.ports.errors import (
     MigrationChanged,
     StorageAlreadyOpen,
@@ -22,6 +23,7 @@ from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.money_reports import MoneyReportRepository
 from crm_core.storage.ports.outbox import OutboxRepository
+from crm_core.storage.ports.persons import PersonRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
@@ -41,6 +43,7 @@ __all__ = [
     "CallRepository",
     "CatalogueRepository",
     "CheckpointRepository",
+    "ClosingDocumentRepository",
     "ConsentRepository",
     "CredentialRepository",
     "FormSubmission",
@@ -55,6 +58,7 @@ __all__ = [
     "MoneyReportRepository",
     "OutboxRepository",
     "OutgoingMessageRepository",
+    "PersonRepository",
     "ReportRepository",
     "SalesDocumentRepository",
     "SalesRepository",

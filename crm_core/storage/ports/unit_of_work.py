@@ -13,6 +13,7 @@ from crm_core.storage.ports.bot_links import BotLinkRepository
 from crm_core.storage.ports.calls import CallRepository
 from crm_core.storage.ports.catalogue import CatalogueRepository
 from crm_core.storage.ports.checkpoints import CheckpointRepository
+from crm_core.storage.ports.closing import ClosingDocumentRepository
 from crm_core.storage.ports.form_submissions import FormSubmissionRepository
 from crm_core.storage.ports.identity import IdentityRepository
 from crm_core.storage.ports.inbox import InboxRepository
@@ -20,6 +21,7 @@ from crm_core.storage.ports.invoices import InvoiceRepository
 from crm_core.storage.ports.leads import ConsentRepository, LeadRepository
 from crm_core.storage.ports.money_reports import MoneyReportRepository
 from crm_core.storage.ports.outbox import OutboxRepository
+from crm_core.storage.ports.persons import PersonRepository
 from crm_core.storage.ports.replies import OutgoingMessageRepository
 from crm_core.storage.ports.reports import ReportRepository
 from crm_core.storage.ports.sales import SalesRepository
@@ -59,7 +61,9 @@ class UnitOfWork(Protocol):
     catalogue: CatalogueRepository
     sales_documents: SalesDocumentRepository
     invoices: InvoiceRepository
+    closing: ClosingDocumentRepository
     webhooks: WebhookRepository
+    persons: PersonRepository
 
 
 class Storage(ABC):

@@ -153,6 +153,13 @@ class PipelineFields(Body):
     stage_order: Literal["strict", "semi_strict", "free"] = "free"
     require_next_activity: Flag = True
     lost_requires_approval: Flag = False
+    won_requires_shipment: Flag = Field(
+        default=False,
+        description="A deal is won only when its paid invoices are fully shipped or acted",
+    )
+    ship_before_payment: Flag = Field(
+        default=False, description="Shipments and acts may be made from an issued invoice"
+    )
     lost_reasons: list[str] = Field(default_factory=list)
     stages: list[StageFields]
 
