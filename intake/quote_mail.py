@@ -4,15 +4,10 @@ the client through the replies outbox (crm_core.quote_sending) from a mailbox th
 from __future__ import annotations
 
 from channels.email.settings import EmailMailboxSettings
+from crm_core.document_sending import recipient
 from crm_core.errors import RuleError
 from crm_core.model import Manager
-from crm_core.quote_sending import (
-    PrintableQuote,
-    SentQuote,
-    printable_quote,
-    recipient,
-    send_quote,
-)
+from crm_core.quote_sending import PrintableQuote, SentQuote, printable_quote, send_quote
 from crm_core.replies_model import NewAttachment
 from intake.bootstrap import Services
 from intake.clock import utcnow

@@ -5,6 +5,7 @@ from __future__ import annotations
 from intake.http.contract import (
     TEXT,
     Operation,
+    Param,
     Reply,
     Request,
     id_schema,
@@ -12,7 +13,8 @@ from intake.http.contract import (
     path_id,
     query,
 )
-from intake.http.schemas import invoices
+from intake.http.conversations import MAX_KEY_CHARS
+from intake.http.schemas import invoices, quotes
 
 TAG = "invoices"
 DEAL = path_id("deal_id")
@@ -77,6 +79,55 @@ INVOICE_OPERATIONS: tuple[Operation, ...] = (
         {200: Reply("The invoice", invoices.Invoice)},
         errors={400: "Invalid id", 404: "No such invoice visible to the caller"},
         params=(INVOICE,),
+        tag=TAG,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/invoices/{invoice_id}/pdf",
+        "getInvoicePdf",
+        "The invoice as a PDF (Счёт на оплату: the seller's bank requisites, seller and buyer,"
+        " basis, lines, totals and VAT, total in words, due date, director and accountant)",
+        {
+            200: Reply(
+                "The PDF, as an attachment named after the invoice's number",
+                {"type": "string", "format": "binary"},
+                "application/pdf",
+            )
+        },
+        errors={400: "Invalid id", 404: "No such invoice visible to the caller"},
+        params=(INVOICE,),
+        tag=TAG,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/invoices/{invoice_id}/send",
+        "sendInvoice",
+        "E-mail the invoice's PDF to the client (queued, sent once by the replies worker"
+        " through SMTP); the send is in the deal's timeline and a draft becomes issued (the"
+        " deal moving to its on_invoice stage)",
+        {
+            202: Reply(
+                "Queued (or already queued under this Idempotency-Key)", invoices.SentInvoice
+            )
+        },
+        errors={
+            400: "Malformed body or header; the error names the field",
+            404: "No such invoice the caller may work on",
+            409: "The invoice is rejected or cancelled, or the Idempotency-Key was used for"
+            " another send",
+            422: "No address to send to (`to`), not an e-mail address, or no mailbox that"
+            " can send (`mailbox`)",
+        },
+        params=(
+            INVOICE,
+            Param(
+                "Idempotency-Key",
+                "header",
+                {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS},
+                "A retry with the same key queues nothing new",
+            ),
+        ),
+        request=Request(quotes.SendQuote, required=False),
         tag=TAG,
     ),
     Operation(

@@ -47,7 +47,7 @@ async def send_quote_route(request: web.Request) -> web.StreamResponse:
     """E-mail the quote's PDF to the client (`to`, default the deal's contact's address)."""
     quote_id = required_path_id(request, "quote_id")
     body = await json_body(request)
-    to, message, mailbox = (_optional_text(body, k) for k in ("to", "message", "mailbox"))
+    to, message, mailbox = (optional_text(body, k) for k in ("to", "message", "mailbox"))
     actor = current_manager(request)
     key = idempotency_key(request, actor.id)
     try:
@@ -74,13 +74,14 @@ async def send_quote_route(request: web.Request) -> web.StreamResponse:
     )
 
 
-def render_failed(quote_id: int, err: DocumentRenderError) -> web.Response:
+def render_failed(document_id: int, err: DocumentRenderError, kind: str = "quote") -> web.Response:
     """A PDF that could not be made: logged, 500 with the reason (no personal data in it)."""
-    log.error("quote_pdf_failed quote_id=%s error=%s", quote_id, err)
+    log.error("%s_pdf_failed %s_id=%s error=%s", kind, kind, document_id, err)
     return error_response(500, "document_failed", str(err))
 
 
-def _optional_text(body: dict[str, Any], key: str) -> str | None:
+def optional_text(body: dict[str, Any], key: str) -> str | None:
+    """A body's optional string (stripped; empty is None); BadBody naming it otherwise."""
     value = body.get(key)
     if value is None:
         return None

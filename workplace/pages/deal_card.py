@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from intake.clock import utcnow
 from intake.http.keys import SERVICES
 from intake.replies.wiring import unavailable_accounts
 from workplace.pages.deals_board import money
+from workplace.pages.invoice_page import is_overdue
 from workplace.pages.replies import load_replies
 from workplace.pages.shared import junk_reasons, not_found, path_id, render
 from workplace.pages.timeline import Names, stage_items, timeline
@@ -69,6 +71,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         clients = await uow.sales.deal_clients([deal_id])
         managers = await uow.managers.list()
         quotes = await uow.sales_documents.quotes_of_deal(deal_id)
+        invoices = await uow.invoices.invoices_of_deal(deal_id)
         shipments = await uow.closing.documents_of_deal(deal_id)
         replies = await load_replies(
             uow, me, RecordKind.DEAL, deal_id, unavailable_accounts(request.app[SERVICES].settings)
@@ -91,6 +94,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         replies["outgoing"],
         replies["files"],
     )
+    today = now.astimezone(ZoneInfo(request.app[SERVICES].settings.documents.timezone)).date()
     health = deal_health([t.due_at for t in open_tasks], now, me.timezone).value
     return {
         "deal": deal,
@@ -110,6 +114,7 @@ async def load_card(request: web.Request, me: Manager, deal_id: int) -> dict[str
         "targets": [s for s in pipeline.stages if s.key != deal.stage] if pipeline else [],
         "next_stage": next_stage(deal, pipeline),
         "quotes": quotes,
+        "invoices": [(i, is_overdue(i, today)) for i in invoices],
         "shipments": shipments,
         "may_quote": deal.status is DealStatus.OPEN and may_change(me, deal_holders(deal)),
     }

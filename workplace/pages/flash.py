@@ -26,7 +26,9 @@ from workplace.auth.session import current_session
 FLASH_COOKIE = "leadintake_flash"
 # Long enough for the redirect, short enough that a forgotten one does not linger.
 FLASH_LIFETIME = timedelta(minutes=2)
-_PATH = "/settings"  # the settings pages are the only ones that reveal secrets
+# The pages a flash cookie is sent to: the settings reveal secrets; other sections (the
+# payments page) pass their own path, so the cookie travels only where it is read.
+_PATH = "/settings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,10 @@ class Flash:
     secret: Secret | None = None
 
 
-async def redirect_with(request: web.Request, target: str, flash: Flash) -> web.HTTPSeeOther:
-    """A 303 to `target` (a path) that shows `flash` there once."""
+async def redirect_with(
+    request: web.Request, target: str, flash: Flash, scope: str = _PATH
+) -> web.HTTPSeeOther:
+    """A 303 to `target` (a path under `scope`) that shows `flash` there once."""
     response = web.HTTPSeeOther(target)
     key = await _key(request)
     payload = {"path": target.split("?", 1)[0], "notice": flash.notice}
@@ -62,7 +66,7 @@ async def redirect_with(request: web.Request, target: str, flash: Flash) -> web.
         FLASH_COOKIE,
         f"{raw}.{_sign(key, raw)}",
         max_age=int(FLASH_LIFETIME.total_seconds()),
-        path=_PATH,
+        path=scope,
         httponly=True,
         samesite="Strict",
         secure=is_secure(request.app[SERVICES].settings),
@@ -88,12 +92,12 @@ async def take_flash(request: web.Request) -> Flash | None:
     return Flash(str(payload.get("notice") or ""), secret)
 
 
-def forget_flash(request: web.Request, response: web.StreamResponse) -> None:
+def forget_flash(request: web.Request, response: web.StreamResponse, scope: str = _PATH) -> None:
     """The page showed the flash (or had none for it): the browser drops the cookie."""
     if FLASH_COOKIE in request.cookies:
         response.del_cookie(
             FLASH_COOKIE,
-            path=_PATH,
+            path=scope,
             httponly=True,
             samesite="Strict",
             secure=is_secure(request.app[SERVICES].settings),

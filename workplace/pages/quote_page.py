@@ -18,6 +18,7 @@ from crm_core.access import may_change
 from crm_core.amount_words import amount_in_words
 from crm_core.errors import DomainError
 from crm_core.holders import deal_holders
+from crm_core.invoices_model import WITHDRAWN
 from crm_core.model import Manager
 from crm_core.quotes import change_quote_status, visible_quote
 from crm_core.quotes_model import TRANSITIONS, QuoteStatus
@@ -85,6 +86,11 @@ async def render_quote(
             quote = await visible_quote(uow, quote_id or 0, me)
             deal = await uow.sales.get_deal(quote.deal_id)
             clients = await uow.sales.deal_clients([quote.deal_id])
+            invoices = [
+                i
+                for i in await uow.invoices.invoices_of_deal(quote.deal_id)
+                if i.quote_id == quote.id
+            ]
     except DomainError:
         return not_found(request, me)
     assert deal is not None
@@ -100,6 +106,9 @@ async def render_quote(
         "next_statuses": [(s, STATUS_BUTTONS[s]) for s in sorted(TRANSITIONS[quote.status])],
         "may_act": may_change(me, deal_holders(deal)),
         "documents": document_links(request.app, quote.id),
+        "invoices": invoices,
+        # One invoice per quote unless it was withdrawn (crm_core.invoices.invoice_from_quote).
+        "invoiced": any(i.status not in WITHDRAWN for i in invoices),
         # A key per drawn send form: the same form posted twice queues one e-mail.
         "send_key": uuid.uuid4().hex,
         "message": message,

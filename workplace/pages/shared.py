@@ -12,6 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from crm_core.access import may_import_statements
 from crm_core.errors import DomainError, MatchError
 from crm_core.model import Lead, LeadFlag, LeadStatus, Manager
 from intake.http.body import parse_int
@@ -165,7 +166,13 @@ def render(
     return aiohttp_jinja2.render_template(
         template,
         request,
-        {**template_context(request), "me": me, "section": section, **context},
+        {
+            **template_context(request),
+            "me": me,
+            "section": section,
+            "may_import_statements": may_import_statements(me),
+            **context,
+        },
         status=status,
     )
 

@@ -218,6 +218,10 @@ def _invoice_status(before: Mapping[str, Any], after: Mapping[str, Any], names: 
     return f"Счёт {after.get('number', '')}: {label}"
 
 
+def _invoice_sent(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    return f"Счёт {after.get('number', '')} отправлен на {after.get('to', '')}"
+
+
 def _payment(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
     text = f"Оплата {_rub(after.get('amount', 0))} по счёту {after.get('number', '')}"
     over = Decimal(str(after.get("overpaid_by") or 0))
@@ -269,6 +273,7 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "quote_sent": _quote_sent,
     "invoice_created": _invoice_created,
     "invoice_status": _invoice_status,
+    "invoice_sent": _invoice_sent,
     "payment_received": _payment,
     "closing_created": _closing_created,
     "closing_status": _closing_status,

@@ -11,6 +11,7 @@ from pydantic import Field, WithJsonSchema
 from crm_core.invoices_model import InvoiceStatus
 from intake.http.schemas.base import Body, Id, Shape, enum_schema
 from intake.http.schemas.catalogue import MoneyText, Price
+from intake.http.schemas.conversations import QueuedMessage
 from intake.http.schemas.quotes import NewQuote, StoredQuoteLine, VatGroup, VatModeName
 
 InvoiceStatusName = Annotated[str, WithJsonSchema(enum_schema(InvoiceStatus))]
@@ -168,3 +169,11 @@ class ImportSummary(Shape):
     duplicates: int
     skipped: int = Field(description="Documents not to the seller's account (outgoing)")
     items: list[ImportedPayment]
+
+
+class SentInvoice(Shape):
+    """The invoice after the send (a draft becomes issued) and the e-mail queued with its PDF."""
+
+    invoice: Invoice
+    message: QueuedMessage
+    to: str = Field(description="The address the e-mail goes to")
