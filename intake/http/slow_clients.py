@@ -15,14 +15,17 @@ and the connection is closed at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from config import Settings
 from intake.http.errors import Handler, error_response
 from intake.http.inbound import BodyTooLarge
 from intake.http.keys import SERVICES
+from intake.http.uploads import MULTIPART
 
 
 def server_args(settings: Settings) -> dict[str, Any]:
@@ -41,7 +44,7 @@ async def body_timeout_middleware(request: web.Request, handler: Handler) -> web
     if (request.content_length or 0) <= http.max_body_bytes:
         try:
             async with asyncio.timeout(http.body_timeout_seconds):
-                await request.read()
+                await _read_whole(request)
         except TimeoutError:
             request.app[SERVICES].metrics.errors.labels("body_timeout").inc()
             response = error_response(
@@ -60,3 +63,13 @@ async def body_timeout_middleware(request: web.Request, handler: Handler) -> web
         except web.HTTPRequestEntityTooLarge:
             return BodyTooLarge(http.max_body_bytes).response()
     return await handler(request)
+
+
+async def _read_whole(request: web.Request) -> None:
+    """The body into aiohttp's cache: a multipart form parsed (aiohttp parses it from the
+    stream, never from read()'s bytes, so reading it raw first would leave the form empty)."""
+    if request.content_type != MULTIPART:
+        await request.read()
+        return
+    with contextlib.suppress(ValueError, HttpProcessingError):  # malformed: the handler says so
+        await request.post()
