@@ -31,6 +31,8 @@ class NotificationKind(StrEnum):
     CHANNEL_FAILING = "channel_failing"
     CHANNEL_RECOVERED = "channel_recovered"
     INTAKE_PARKED = "intake_parked"
+    CONNECTOR_FAILING = "connector_failing"
+    CONNECTOR_RECOVERED = "connector_recovered"
     # In-app only: a new lead was taken, junked, reassigned, converted or handed over, so the
     # Входящие lists that showed it refresh (payload: lead_id, status, assignee_id only).
     LEAD_UPDATED = "lead_updated"

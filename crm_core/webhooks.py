@@ -124,6 +124,8 @@ class ConnectorHealth:
     last_error: str | None
     pending: int
     dead: int
+    # Tries of the deliveries failing now (retried or dead): how long the failure run is.
+    failed_attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)

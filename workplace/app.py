@@ -168,6 +168,42 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/settings/queues", settings_queues.page, "settings_queues"),
     ("GET", "/settings/webhooks", settings_webhooks.page, "settings_webhooks"),
     ("GET", "/settings/integrations", settings_integrations.page, "settings_integrations"),
+    (
+        "POST",
+        "/settings/integrations",
+        settings_integrations.create,
+        "settings_integration_create",
+    ),
+    (
+        "GET",
+        "/settings/integrations/new",
+        settings_integrations.new_form,
+        "settings_integration_new",
+    ),
+    (
+        "GET",
+        "/settings/integrations/{connector_id}",
+        settings_integrations.edit_form,
+        "settings_integration",
+    ),
+    (
+        "POST",
+        "/settings/integrations/{connector_id}",
+        settings_integrations.update,
+        "settings_integration_update",
+    ),
+    (
+        "POST",
+        "/settings/integrations/{connector_id}/active",
+        settings_integrations.toggle,
+        "settings_integration_active",
+    ),
+    (
+        "POST",
+        "/settings/integrations/{connector_id}/test",
+        settings_integrations.test_lead,
+        "settings_integration_test",
+    ),
     ("POST", "/settings/webhooks", settings_webhooks.create, "settings_webhook_create"),
     ("GET", "/settings/webhooks/{webhook_id}", settings_webhooks.log, "settings_webhook_log"),
     (

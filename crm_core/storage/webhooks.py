@@ -224,7 +224,9 @@ class SqlWebhookRepository:
             " MAX(CASE WHEN d.last_error IS NOT NULL THEN d.last_attempt_at END)"
             " AS last_failure_at,"
             " SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END) AS pending,"
-            " SUM(CASE WHEN d.status = 'dead' THEN 1 ELSE 0 END) AS dead"
+            " SUM(CASE WHEN d.status = 'dead' THEN 1 ELSE 0 END) AS dead,"
+            " SUM(CASE WHEN d.status <> 'delivered' AND d.last_error IS NOT NULL"
+            " THEN d.attempts ELSE 0 END) AS failed_attempts"
             " FROM webhook_subscriptions s"
             " LEFT JOIN webhook_deliveries d ON d.subscription_id = s.id"
             " WHERE s.connector IS NOT NULL GROUP BY s.id, s.connector, s.active ORDER BY s.id"
@@ -250,6 +252,7 @@ class SqlWebhookRepository:
                     last_error=error,
                     pending=int(r["pending"] or 0),
                     dead=int(r["dead"] or 0),
+                    failed_attempts=int(r["failed_attempts"] or 0),
                 )
             )
         return found

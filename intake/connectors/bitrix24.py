@@ -3,15 +3,19 @@
 A lead is created once: our id goes into ORIGINATOR_ID/ORIGIN_ID, and before creating the
 connector looks for a record carrying it (a create whose answer was lost to a timeout is found,
 not made twice). A client Bitrix24 already knows (`crm.duplicate.findbycomm` on the phone and
-e-mail) gets a repeat lead bound to the contact.
+e-mail) gets a repeat lead bound to the contact. A conversion's contact, company and deal are
+looked up in one `batch` call and the missing ones created in another, the deal bound to the
+contact and company through `$result[...]` references.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -30,6 +34,37 @@ DEFAULT_STATUSES = {
     "converted": "CONVERTED",
 }
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """In a `batch` command: the result of an earlier command of the same batch."""
+
+    name: str
+
+
+def php_query(params: Mapping[str, Any]) -> str:
+    """`params` as PHP's http_build_query writes them (`fields[PHONE][0][VALUE]=...`), the
+    way `batch` commands are written; a Ref stays unencoded for Bitrix24 to substitute."""
+    return "&".join(
+        f"{quote(key, safe='[]')}=$result[{value.name}]"
+        if isinstance(value, Ref)
+        else f"{quote(key, safe='[]')}={quote(str(value), safe='')}"
+        for key, value in _flatten("", params)
+    )
+
+
+def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _flatten(f"{prefix}[{key}]" if prefix else str(key), item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _flatten(f"{prefix}[{index}]", item)
+    elif isinstance(value, bool):
+        yield prefix, "Y" if value else "N"
+    elif value is not None:
+        yield prefix, value
 
 
 class Bitrix24Client:
@@ -65,6 +100,27 @@ class Bitrix24Client:
             error = body.get("error", "") if isinstance(body, dict) else ""
             raise RemoteFailed(status, f"{method}: {error or status}", text[:ANSWER_CHARS])
         return body.get("result")
+
+    async def batch(
+        self, commands: Mapping[str, tuple[str, Mapping[str, Any]]]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Run commands (name → method, params) in one call, stopping at the first error;
+        the results by name, and the errors by name."""
+        cmd = {
+            name: f"{method}?{php_query(params)}" for name, (method, params) in commands.items()
+        }
+        answer = await self.call("batch", {"halt": 1, "cmd": cmd})
+        if not isinstance(answer, dict):
+            raise RemoteFailed(502, "batch: no result")
+        results = answer.get("result")
+        errors = answer.get("result_error")
+        # PHP writes an empty map as [].
+        found = dict(results) if isinstance(results, dict) else {}
+        failed = {
+            str(name): str(error.get("error") if isinstance(error, dict) else error)
+            for name, error in (errors.items() if isinstance(errors, dict) else ())
+        }
+        return found, failed
 
 
 class Bitrix24Connector:
@@ -115,13 +171,7 @@ class Bitrix24Connector:
             return known
         found = None
         if look:
-            found = await self._client.call(
-                f"crm.{entity}.list",
-                {
-                    "filter": {"ORIGINATOR_ID": ORIGINATOR, "ORIGIN_ID": str(local_id)},
-                    "select": ["ID"],
-                },
-            )
+            found = await self._client.call(f"crm.{entity}.list", _by_our_id(local_id))
         if isinstance(found, list) and found:
             remote = str(found[0]["ID"])
         else:
@@ -167,23 +217,63 @@ class Bitrix24Connector:
         return f"lead {remote}"
 
     async def _convert(self, data: Mapping[str, Any]) -> str:
-        """Our conversion: the lead is marked converted and, where configured, a contact and
-        a deal are created in Bitrix24 too."""
+        """Our conversion: the lead is marked converted and, where configured, its contact,
+        company and deal are created in Bitrix24 too (each once), the deal bound to them."""
         done = await self._update_lead(data)
         if not self._mapping.get("create_deals") or data.get("deal_id") is None:
             return done
-        contact = None
-        if data.get("contact_id") is not None:
-            contact = await self._create_once(
-                "contact", int(data["contact_id"]), person_fields(data)
-            )
-        fields: dict[str, Any] = {"TITLE": title(data)}
-        if contact is not None:
-            fields["CONTACT_ID"] = contact
+        deal: dict[str, Any] = {"TITLE": title(data)}
         if (user := self._user(data.get("assignee"))) is not None:
-            fields["ASSIGNED_BY_ID"] = user
-        deal = await self._create_once("deal", int(data["deal_id"]), fields)
-        return f"{done}, deal {deal}"
+            deal["ASSIGNED_BY_ID"] = user
+        wanted: dict[str, tuple[int, dict[str, Any]]] = {}
+        if data.get("contact_id") is not None:
+            wanted["contact"] = (int(data["contact_id"]), person_fields(data))
+        if data.get("company_id") is not None:
+            wanted["company"] = (int(data["company_id"]), company_fields(data))
+        wanted["deal"] = (int(data["deal_id"]), deal)
+        remote = await self._create_all_once(wanted)
+        made = ", ".join(f"{entity} {remote[entity]}" for entity in wanted)
+        return f"{done}, {made}"
+
+    async def _create_all_once(
+        self, wanted: Mapping[str, tuple[int, dict[str, Any]]]
+    ) -> dict[str, str]:
+        """Contact, company and deal (in that order), each found by our id or created: one
+        batch looks, one creates; the deal is bound to the other two. Their remote ids."""
+        remote: dict[str, str] = {}
+        for entity, (local_id, _) in wanted.items():
+            if (known := await self._links.get(entity, local_id)) is not None:
+                remote[entity] = known
+        missing = [entity for entity in wanted if entity not in remote]
+        if missing:
+            looks = {
+                entity: (f"crm.{entity}.list", _by_our_id(wanted[entity][0])) for entity in missing
+            }
+            found, failed = await self._client.batch(looks)
+            _raise_first(failed)
+            for entity in missing:
+                rows = found.get(entity)
+                if isinstance(rows, list) and rows:
+                    remote[entity] = str(rows[0]["ID"])
+                    await self._links.keep(entity, wanted[entity][0], remote[entity])
+        adds: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        for entity, (local_id, fields) in wanted.items():
+            if entity in remote:
+                continue
+            fields = {**fields, "ORIGINATOR_ID": ORIGINATOR, "ORIGIN_ID": str(local_id)}
+            if entity == "deal":
+                for other, key in (("contact", "CONTACT_ID"), ("company", "COMPANY_ID")):
+                    if other in wanted:
+                        fields[key] = remote.get(other) or Ref(other)
+            adds[entity] = (f"crm.{entity}.add", {"fields": fields})
+        if adds:
+            created, failed = await self._client.batch(adds)
+            for entity in adds:
+                if created.get(entity) not in (None, False):
+                    remote[entity] = str(created[entity])
+                    await self._links.keep(entity, wanted[entity][0], remote[entity])
+            _raise_first(failed)
+        return remote
 
     async def _update_deal(self, kind: str, data: Mapping[str, Any]) -> str:
         """A deal created through the connector follows our stage and amount."""
@@ -212,6 +302,27 @@ def title(data: Mapping[str, Any]) -> str:
     """The record's title: who asked, and through which channel."""
     who = data.get("name") or data.get("phone") or data.get("email") or "Клиент"
     return f"{who} ({data.get('channel') or 'заявка'})"
+
+
+def company_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The company's title (its name on our side), phone and e-mail as the client gave them."""
+    name = str(data.get("company") or "").strip() or f"Компания {data.get('company_id')}"
+    fields: dict[str, Any] = {"TITLE": name}
+    if data.get("phone"):
+        fields["PHONE"] = [{"VALUE": data["phone"], "VALUE_TYPE": "WORK"}]
+    if data.get("email"):
+        fields["EMAIL"] = [{"VALUE": data["email"], "VALUE_TYPE": "WORK"}]
+    return fields
+
+
+def _by_our_id(local_id: int) -> dict[str, Any]:
+    return {"filter": {"ORIGINATOR_ID": ORIGINATOR, "ORIGIN_ID": str(local_id)}, "select": ["ID"]}
+
+
+def _raise_first(failed: Mapping[str, str]) -> None:
+    """A batch command's error as the connector's failure (the delivery is retried)."""
+    for name, error in failed.items():
+        raise RemoteFailed(502, f"batch {name}: {error}")
 
 
 def person_fields(data: Mapping[str, Any]) -> dict[str, Any]:

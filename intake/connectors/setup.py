@@ -147,6 +147,29 @@ async def update_connector(
         return await uow.webhooks.update_connector(connector_id, new, utcnow())
 
 
+async def set_connector_active(
+    storage: Storage, connector_id: int, active: bool
+) -> Subscription | None:
+    """Enable or disable a connector, keeping its address, secret variable and mapping."""
+    current = await get_connector(storage, connector_id)
+    if current is None:
+        return None
+    return await update_connector(storage, connector_id, as_new(current, active=active))
+
+
+def as_new(connector: Subscription, *, active: bool) -> NewConnector:
+    """A stored connector as the settings to store again, with `active` as given."""
+    config: Mapping[str, Any] = connector.connector_config or {}
+    return NewConnector(
+        str(connector.connector),
+        connector.url,
+        str(config.get("secret_env", "")),
+        connector.events,
+        dict(config.get("mapping") or {}),
+        active,
+    )
+
+
 async def delete_connector(storage: Storage, connector_id: int) -> bool:
     """Remove a connector with its delivery log and remote ids."""
     async with storage.transaction() as uow:

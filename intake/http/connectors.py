@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import aiohttp
 from aiohttp import web
 
 from crm_core.access import may_change_settings
 from intake.connectors import setup
-from intake.connectors.dispatch import ConnectorDispatcher
 from intake.connectors.errors import RemoteFailed
+from intake.connectors.probe import send_test_lead
 from intake.connectors.setup import ConnectorInvalid
 from intake.http.body import json_body, query_id, query_limit, required_path_id
 from intake.http.errors import error_response
@@ -16,7 +15,6 @@ from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.responses import json_response
 from intake.webhooks import subscriptions as subs
-from intake.webhooks.targets import resolver
 
 ID = "connector_id"
 
@@ -101,13 +99,8 @@ async def test_route(request: web.Request) -> web.StreamResponse:
     found = await setup.get_connector(services.storage, connector_id)
     if found is None:
         return _not_found(connector_id)
-    # Its own request bucket: one test lead is a handful of calls, far below either limit.
-    dispatcher = ConnectorDispatcher(services.storage, services.settings)
-    allow_private = services.settings.webhooks.allow_private_targets
-    connector = aiohttp.TCPConnector(resolver=resolver(allow_private=allow_private))
     try:
-        async with aiohttp.ClientSession(connector=connector) as http:
-            remote_id = await dispatcher.test_lead(http, found, setup.test_lead_data())
+        remote_id = await send_test_lead(services.storage, services.settings, found)
     except RemoteFailed as err:
         message = err.message if err.status is None else f"{err.message} ({err.status})"
         return error_response(502, "connector_failed", message, field=ID)

@@ -28,6 +28,8 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 _CHANNEL_DOWN = "Канал приёма заявок не работает"
 _CHANNEL_UP = "Канал приёма заявок снова работает"
+_CONNECTOR_DOWN = "Заявки не передаются во внешнюю CRM"
+_CONNECTOR_UP = "Передача заявок во внешнюю CRM восстановлена"
 _INTAKE_PARKED = "Обращение не удалось превратить в заявку"
 # (without a lead number, with one)
 _TITLES: dict[NotificationKind, tuple[str, str]] = {
@@ -48,6 +50,8 @@ _TITLES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.CHANNEL_FAILING: (_CHANNEL_DOWN, _CHANNEL_DOWN),
     NotificationKind.CHANNEL_RECOVERED: (_CHANNEL_UP, _CHANNEL_UP),
     NotificationKind.INTAKE_PARKED: (_INTAKE_PARKED, _INTAKE_PARKED),
+    NotificationKind.CONNECTOR_FAILING: (_CONNECTOR_DOWN, _CONNECTOR_DOWN),
+    NotificationKind.CONNECTOR_RECOVERED: (_CONNECTOR_UP, _CONNECTOR_UP),
     NotificationKind.LEAD_UPDATED: ("Заявка изменилась", "Заявка №{} изменилась"),
     NotificationKind.LEAD_CARD_CLOSED: ("Карточка заявки закрыта", "Карточка заявки №{} закрыта"),
 }

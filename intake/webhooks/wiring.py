@@ -1,4 +1,5 @@
-"""The webhook sender and the overdue-task watch, running while the service runs."""
+"""The webhook sender, the overdue-task watch and the connectors' watch, running while the
+service runs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from intake.background import BackgroundLoop
 from intake.bootstrap import Services
 from intake.clock import utcnow
 from intake.connectors.dispatch import ConnectorDispatcher
+from intake.connectors.watch import ConnectorWatch
 from intake.webhooks.overdue import report_overdue_tasks
 from intake.webhooks.sender import WebhookSender
 
@@ -37,13 +39,26 @@ async def running_webhooks(services: Services) -> AsyncIterator[WebhookSender]:
         "webhook-overdue", lambda: _watch_overdue(services.storage, settings.overdue_poll_seconds)
     )
     watch.start()
+    connectors = connector_watch(services)
+    connectors.start()
     try:
         yield sender
     finally:
+        await connectors.stop()
         await watch.stop()
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def connector_watch(services: Services) -> ConnectorWatch:
+    """The heads' alerts about failing connectors, through the notification outbox."""
+
+    def wake() -> None:
+        services.notify_wakeup.set()
+        services.live_wakeup.set()
+
+    return ConnectorWatch(services.storage, lambda: services.sales.team, utcnow, on_alert=wake)
 
 
 async def _watch_overdue(storage: Storage, every: float) -> None:

@@ -14,7 +14,7 @@ from tests.bitrix24_standin import CODE, Portal, serving
 from tests.conftest import config_settings
 from tests.e2e.conftest import Running
 from tests.e2e.connector_checks import assert_within_limit, settled
-from tests.e2e.test_webhooks import submit, until
+from tests.e2e.test_webhooks import FORM_URL, submit, until
 
 SECRET_ENV = "LEADINTAKE_TEST_BITRIX24_CODE"
 RATE, BURST = 10.0, 3
@@ -97,15 +97,17 @@ async def test_leads_are_created_once_with_their_fields_and_follow_updates(
     assert all(CODE not in (d.last_error or "") for d in log)
 
 
-async def test_conversion_creates_contact_and_deal_once_and_the_deal_follows(
+async def test_conversion_creates_contact_company_and_deal_once_and_the_deal_follows(
     service: Running,
 ) -> None:
     portal = Portal()
     async with serving(portal):
         mapping = {**MAPPING, "create_deals": True, "stages": {"main:won": "C1:WON"}}
         new = NewConnector("bitrix24", portal.url, SECRET_ENV, CONNECTOR_EVENTS, mapping)
-        await create_connector(service.services.storage, new, "head")
-        await submit(service, 5)
+        connector = await create_connector(service.services.storage, new, "head")
+        form = {"name": "Клиент 5", "phone": "+79161000005", "company": "ООО «Ромашка»"}
+        async with service.client.post(FORM_URL, json=form) as r:
+            assert r.status == 202, await r.text()
         (lead,) = await service.wait_for_leads(1)
         await until(lambda: len(portal.records["lead"]) == 1, 10, "the lead in Bitrix24")
         owner = service.auth(lead["assignee"])
@@ -126,9 +128,24 @@ async def test_conversion_creates_contact_and_deal_once_and_the_deal_follows(
         (deal,) = portal.records["deal"].values()
         await until(lambda: deal.get("STAGE_ID") == "C1:WON", 10, "the won stage in Bitrix24")
     (remote_lead,) = portal.records["lead"].values()
-    (contact,) = portal.records["contact"].values()
+    [(contact_id, contact)] = portal.records["contact"].items()
+    [(company_id, company)] = portal.records["company"].items()
     assert remote_lead["STATUS_ID"] == "CONVERTED"
     assert contact["PHONE"] == [{"VALUE": "+79161000005", "VALUE_TYPE": "WORK"}]
+    assert company["TITLE"] == "ООО «Ромашка»"
+    assert company["ORIGIN_ID"] == str(converted["company_id"])
     assert deal["ORIGIN_ID"] == str(deal_id) and deal["ORIGINATOR_ID"] == "leadintake"
-    assert deal["CONTACT_ID"] == next(iter(portal.records["contact"]))
-    assert deal["ASSIGNED_BY_ID"] == MAPPING["users"][lead["assignee"]]
+    # Bound through the batch's $result[...] references, in one call for all three.
+    assert (deal["CONTACT_ID"], deal["COMPANY_ID"]) == (contact_id, company_id)
+    assert deal["ASSIGNED_BY_ID"] == str(MAPPING["users"][lead["assignee"]])
+    adds = [m for m, _ in portal.batched if m.endswith(".add")]
+    assert adds == ["crm.contact.add", "crm.company.add", "crm.deal.add"]
+    assert portal.methods().count("batch") == 2  # one looks for all three, one creates
+    assert not any(m in portal.methods() for m in ("crm.contact.add", "crm.deal.add"))
+    async with service.services.storage.reader() as uow:
+        for entity, local, remote in (
+            ("contact", converted["contact_id"], contact_id),
+            ("company", converted["company_id"], company_id),
+            ("deal", deal_id, next(iter(portal.records["deal"]))),
+        ):
+            assert await uow.webhooks.remote_id(connector.id, entity, local) == remote

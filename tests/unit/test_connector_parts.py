@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from crm_core.webhooks import ConnectorHealth, Delivery, DeliveryStatus
-from intake.connectors.bitrix24 import lead_fields, name_parts
+from intake.connectors.bitrix24 import Ref, lead_fields, name_parts, php_query
 from intake.connectors.dispatch import never_tried
 from intake.connectors.ratelimit import TokenBucket
 from intake.connectors.setup import health_json
+from tests.bitrix24_standin import php_params
 
 
 class FakeClock:
@@ -92,3 +93,19 @@ def test_only_a_delivery_never_tried_nor_replayed_skips_the_look_up() -> None:
     assert never_tried(first)
     assert not never_tried(replace(first, attempts=2))  # a lease ran out mid-try
     assert not never_tried(replace(first, last_attempt_at=at))  # replayed after a try
+
+
+def test_batch_commands_are_written_as_php_queries_with_raw_result_references() -> None:
+    fields = {
+        "TITLE": "ООО «Ромашка» & Ко",
+        "PHONE": [{"VALUE": "+79161000005", "VALUE_TYPE": "WORK"}],
+        "CONTACT_ID": Ref("contact"),
+        "OPENED": True,
+    }
+    query = php_query({"fields": fields})
+    assert "fields[CONTACT_ID]=$result[contact]" in query
+    assert "fields[PHONE][0][VALUE]=%2B79161000005" in query
+    # The stand-in reads it back as Bitrix24 does (after substituting the reference).
+    assert php_params(query.replace("$result[contact]", "17")) == {
+        "fields": {**fields, "CONTACT_ID": "17", "OPENED": "Y"}
+    }

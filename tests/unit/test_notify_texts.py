@@ -31,6 +31,8 @@ CHANNEL_KINDS = (
     NotificationKind.CHANNEL_FAILING,
     NotificationKind.CHANNEL_RECOVERED,
     NotificationKind.INTAKE_PARKED,
+    NotificationKind.CONNECTOR_FAILING,
+    NotificationKind.CONNECTOR_RECOVERED,
 )
 
 
