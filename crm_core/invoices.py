@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from crm_core.deals import follow_money, seen_deal, visible_deal
+from crm_core.document_events import invoice_status_event
 from crm_core.errors import DomainError, RuleError
 from crm_core.invoices_model import (
     MANUAL_TRANSITIONS,
@@ -175,8 +176,13 @@ async def set_status(
     now: datetime,
     details: Mapping[str, Any] | None = None,
 ) -> None:
-    """Store an invoice's new status and put the change in its deal's timeline."""
+    """Store an invoice's new status and put the change in its deal's timeline and the
+    subscribers' events."""
     await uow.invoices.set_invoice_status(invoice.id, status, now)
+    deal = await uow.sales.get_deal(invoice.deal_id)
+    assert deal is not None
+    paid = Decimal(str((details or {}).get("paid", invoice.paid)))
+    uow.webhooks.record(invoice_status_event(invoice, status, paid, deal.pipeline, now))
     after = {"invoice_id": invoice.id, "number": invoice.number, "status": status.value}
     await document_audit(
         uow,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from crm_core.access import may_import_statements, may_see
 from crm_core.bank_statement import StatementDocument, parse_statement
 from crm_core.deals import follow_money, visible_deal
+from crm_core.document_events import payment_received_event
 from crm_core.errors import DomainError, NotFound, RuleError
 from crm_core.holders import deal_holders
 from crm_core.invoices import set_status, visible_invoice
@@ -271,7 +272,8 @@ async def _settle(
     timeline shows the payment, and a paid invoice moves the deal on."""
     before = await uow.invoices.get_invoice(invoice_id)
     assert before is not None
-    await uow.sales.get_deal(before.deal_id, for_update=True)  # one change at a time
+    deal = await uow.sales.get_deal(before.deal_id, for_update=True)  # one change at a time
+    assert deal is not None
     invoice = await uow.invoices.get_invoice(invoice_id, for_update=True)
     assert invoice is not None
     await uow.invoices.match_payment(payment_id, invoice_id, actor.login, now)
@@ -294,6 +296,7 @@ async def _settle(
         },
         now,
     )
+    uow.webhooks.record(payment_received_event(payment, invoice, paid, deal.pipeline, now))
     status = paid_status(invoice.total, paid)
     if status is not invoice.status:
         await set_status(uow, invoice, status, actor, now, {"paid": str(paid)})

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from crm_core.catalogue import Product
 from crm_core.deals import seen_deal, visible_deal
+from crm_core.document_events import quote_status_event
 from crm_core.errors import DomainError, RuleError
 from crm_core.model import AuditEntry, Manager
 from crm_core.money import (
@@ -287,7 +288,7 @@ async def change_quote_status(
     may work on its deal; the change goes to the deal's timeline. Asking for the status it
     already has changes nothing."""
     found = await visible_quote(uow, quote_id, actor)
-    await visible_deal(uow, found.deal_id, actor)  # locks the deal: one change at a time
+    deal = await visible_deal(uow, found.deal_id, actor)  # locks the deal: one change at a time
     quote = await uow.sales_documents.get_quote(quote_id, for_update=True)
     assert quote is not None
     if quote.status is status:
@@ -317,7 +318,9 @@ async def change_quote_status(
         after,
         now,
     )
-    return await _reload(uow, quote_id)
+    changed = await _reload(uow, quote_id)
+    uow.webhooks.record(quote_status_event(changed, quote.status, status, deal.pipeline, now))
+    return changed
 
 
 async def _reload(uow: UnitOfWork, quote_id: int) -> Quote:

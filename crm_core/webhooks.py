@@ -32,6 +32,9 @@ class EventType(StrEnum):
     CALL_MISSED = "call.missed"
     MESSAGE_RECEIVED = "message.received"
     TASK_OVERDUE = "task.overdue"
+    QUOTE_STATUS_CHANGED = "quote.status_changed"
+    INVOICE_STATUS_CHANGED = "invoice.status_changed"
+    PAYMENT_RECEIVED = "payment.received"
 
 
 class DeliveryStatus(StrEnum):

@@ -38,6 +38,9 @@ EVENT_LABELS = {
     EventType.CALL_MISSED: "Пропущенный звонок",
     EventType.MESSAGE_RECEIVED: "Сообщение клиента",
     EventType.TASK_OVERDUE: "Задача просрочена",
+    EventType.QUOTE_STATUS_CHANGED: "КП: смена статуса",
+    EventType.INVOICE_STATUS_CHANGED: "Счёт: смена статуса",
+    EventType.PAYMENT_RECEIVED: "Оплата по счёту",
 }
 STATUS_LABELS = {
     DeliveryStatus.PENDING: "в очереди",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, WithJsonSchema
@@ -166,6 +166,46 @@ class TaskEventData(Shape):
     assignee_id: int | None
 
 
+class QuoteEventData(Shape):
+    """A quote after its status changed."""
+
+    quote_id: int
+    deal_id: int
+    number: str
+    status: str
+    previous_status: str
+    total: str = Field(description="Decimal as a string, e.g. '150000.00'")
+    rejection_reason: str | None
+
+
+class InvoiceEventData(Shape):
+    """An invoice after its status changed, with what is paid on it by then."""
+
+    invoice_id: int
+    deal_id: int
+    quote_id: int | None
+    number: str
+    status: str
+    previous_status: str
+    total: str = Field(description="Decimal as a string")
+    paid: str = Field(description="Decimal as a string")
+    due_date: date
+
+
+class PaymentEventData(Shape):
+    """A payment matched to an invoice."""
+
+    payment_id: int
+    invoice_id: int
+    deal_id: int
+    invoice_number: str
+    amount: str = Field(description="Decimal as a string")
+    paid_on: date
+    source: str
+    invoice_paid: str = Field(description="Decimal as a string: paid on the invoice by now")
+    invoice_total: str = Field(description="Decimal as a string")
+
+
 class _Event(Shape):
     id: str = Field(description="The event's id (the same for every subscription)")
     timestamp: datetime
@@ -206,6 +246,27 @@ class TaskOverdueEvent(_Event):
     data: TaskEventData
 
 
+class QuoteStatusEvent(_Event):
+    """quote.status_changed."""
+
+    type: Literal["quote.status_changed"]
+    data: QuoteEventData
+
+
+class InvoiceStatusEvent(_Event):
+    """invoice.status_changed."""
+
+    type: Literal["invoice.status_changed"]
+    data: InvoiceEventData
+
+
+class PaymentReceivedEvent(_Event):
+    """payment.received."""
+
+    type: Literal["payment.received"]
+    data: PaymentEventData
+
+
 EVENT_MODELS: dict[EventType, type[_Event]] = {
     **dict.fromkeys(
         (
@@ -223,4 +284,7 @@ EVENT_MODELS: dict[EventType, type[_Event]] = {
     EventType.CALL_MISSED: CallMissedEvent,
     EventType.MESSAGE_RECEIVED: MessageReceivedEvent,
     EventType.TASK_OVERDUE: TaskOverdueEvent,
+    EventType.QUOTE_STATUS_CHANGED: QuoteStatusEvent,
+    EventType.INVOICE_STATUS_CHANGED: InvoiceStatusEvent,
+    EventType.PAYMENT_RECEIVED: PaymentReceivedEvent,
 }
