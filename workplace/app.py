@@ -27,6 +27,7 @@ from workplace.pages import (
     deals_board,
     form_settings,
     invite,
+    invoice_closing,
     invoice_documents,
     invoice_page,
     lead_actions,
@@ -241,6 +242,10 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("POST", "/payments/{payment_id}/match", payments_page.match, "payment_match"),
     ("GET", "/shipments/{shipment_id}/pdf", closing_documents.shipment_pdf, "shipment_pdf"),
     ("GET", "/acts/{act_id}/pdf", closing_documents.act_pdf, "act_pdf"),
+    ("POST", "/invoices/{invoice_id}/shipments", invoice_closing.create_shipment, "shipment_new"),
+    ("POST", "/invoices/{invoice_id}/acts", invoice_closing.create_act, "act_new"),
+    ("POST", "/shipments/{shipment_id}/status", invoice_closing.shipment_status, "shipment_mark"),
+    ("POST", "/acts/{act_id}/status", invoice_closing.act_status, "act_mark"),
 )
 
 
