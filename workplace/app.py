@@ -228,6 +228,8 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/deals/{deal_id}/quotes/products", quote_builder.products, "quote_products"),
     ("POST", "/deals/{deal_id}/quotes", quote_builder.save, "quote_create"),
     ("GET", "/quotes/{quote_id}", quote_page.page, "quote"),
+    ("GET", "/quotes/{quote_id}/edit", quote_builder.edit_page, "quote_edit"),
+    ("POST", "/quotes/{quote_id}/edit", quote_builder.update, "quote_update"),
     ("POST", "/quotes/{quote_id}/status", quote_page.status, "quote_status"),
     ("GET", "/quotes/{quote_id}/pdf", quote_documents.pdf, "quote_pdf"),
     ("POST", "/quotes/{quote_id}/send", quote_documents.send, "quote_send"),
