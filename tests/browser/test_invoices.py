@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -266,6 +267,30 @@ async def test_the_head_imports_a_statement_and_settles_a_waiting_payment(
     await expect(page.locator("#waiting tbody tr")).to_have_count(4)
     after = await api(running, "GET", f"/api/v1/invoices/{invoice['id']}", "head")
     assert (after["status"], after["paid"]) == ("partially_paid", "5000.00")
+
+    # The rest chosen from the open invoices: number · client · due date · still to pay.
+    row = page.locator("#waiting tbody tr", has_text="Доплата по договору поставки")
+    choice = row.get_by_label("Открытый счёт")
+    due = date.fromisoformat(after["due_date"]).strftime("%d.%m.%Y")
+    option = choice.locator("option", has_text=invoice["number"])
+    await expect(option).to_have_count(1)
+    await expect(option).to_have_text(
+        f"{invoice['number']} · {after['buyer']['name']} · до {due} · {rub('7 000,00')}"
+    )
+    await shoot(page, screenshots, "payments-match-1366")
+    await page.set_viewport_size(NARROW)
+    await shoot(page, screenshots, "payments-match-360")
+    await page.set_viewport_size(WIDE)
+    await choice.select_option(value=str(invoice["id"]))
+    await row.get_by_role("button", name="Привязать к счёту").click()
+    await expect(page.get_by_role("status")).to_contain_text(
+        f"Оплата привязана к счёту {invoice['number']}: Оплачен"
+    )
+    await expect(page.locator("#waiting tbody tr")).to_have_count(3)
+    paid = await api(running, "GET", f"/api/v1/invoices/{invoice['id']}", "head")
+    assert (paid["status"], paid["paid"]) == ("paid", "12000.00")
+    # Paid in full, it is no longer offered.
+    await expect(page.locator("#waiting option", has_text=invoice["number"])).to_have_count(0)
 
     manager = await signed_in(browser, running, "ivanova", viewport=WIDE)
     other = await manager.new_page()
