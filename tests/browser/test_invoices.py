@@ -181,6 +181,8 @@ async def test_an_accepted_quote_is_invoiced_paid_and_moves_the_deal(
     await expect(closing).to_contain_text("Накладных и актов пока нет")
     # Free lines and delivery: either document may take them, the first one takes them all.
     await expect(closing.get_by_role("button", name="Создать накладную")).to_be_visible()
+    await closing.scroll_into_view_if_needed()
+    await shoot(page, screenshots, "invoice-closing-create-1366", full_page=False)
     await closing.get_by_role("button", name="Создать акт").click()
     await expect(page.get_by_role("status")).to_contain_text("Акт АКТ-")
     rows = closing.locator("tbody tr")
