@@ -76,8 +76,7 @@ async def create_closing_document(
     assert invoice is not None
     pipeline = pipelines.get(deal.pipeline)
     early = pipeline is not None and pipeline.ship_before_payment
-    allowed = SHIPPABLE_BEFORE_PAYMENT if early else SHIPPABLE_AFTER_PAYMENT
-    if invoice.status not in allowed:
+    if not may_close(invoice, pipeline):
         needed = "выставленному или оплаченному" if early else "оплаченному"
         raise RuleError(
             "invoice_not_paid" if not early else "invoice_not_issued",
@@ -116,6 +115,24 @@ async def create_closing_document(
     }
     await document_audit(uow, actor, invoice.deal_id, "closing_created", None, after, now)
     return await _reload(uow, document_id)
+
+
+def may_close(invoice: Invoice, pipeline: Pipeline | None) -> bool:
+    """Whether the invoice's status lets shipments and acts be made from it: paid, or issued
+    (partly paid) when its deal's pipeline has `ship_before_payment`."""
+    early = pipeline is not None and pipeline.ship_before_payment
+    allowed = SHIPPABLE_BEFORE_PAYMENT if early else SHIPPABLE_AFTER_PAYMENT
+    return invoice.status in allowed
+
+
+async def closable_kinds(
+    uow: UnitOfWork, invoice: Invoice, pipeline: Pipeline | None
+) -> tuple[ClosingKind, ...]:
+    """The kinds of document `create_closing_document` would make from the invoice now: its
+    status allows them and lines of that kind are not yet closed."""
+    if not may_close(invoice, pipeline):
+        return ()
+    return tuple([kind for kind in ClosingKind if await _free_positions(uow, invoice, kind)])
 
 
 async def visible_closing_document(

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from crm_core.access import may_import_statements, may_see
+from crm_core.access import may_change, may_import_statements, may_see
 from crm_core.bank_statement import StatementDocument, parse_statement
 from crm_core.deals import follow_money, visible_deal
 from crm_core.document_events import payment_received_event
@@ -245,6 +245,20 @@ async def visible_payments(
         if payment.invoice_id is None or seen[payment.invoice_id]:
             visible.append(payment)
     return visible
+
+
+async def matchable_invoices(uow: UnitOfWork, actor: Manager, limit: int) -> list[Invoice]:
+    """What a waiting payment may be matched to: invoices waiting for money (issued, partly
+    paid) on deals the actor may work on, the soonest due first."""
+    invoices = await uow.invoices.open_invoices(limit)
+    if not actor.is_head:
+        deals = {i.deal_id: await uow.sales.get_deal(i.deal_id) for i in invoices}
+        invoices = [
+            i
+            for i in invoices
+            if (deal := deals[i.deal_id]) is not None and may_change(actor, deal_holders(deal))
+        ]
+    return sorted(invoices, key=lambda i: (i.due_date, i.id))
 
 
 async def visible_payment(uow: UnitOfWork, payment_id: int, actor: Manager) -> Payment:

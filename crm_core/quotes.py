@@ -7,8 +7,9 @@ deal. Its number comes from a counter row updated in the quote's own transaction
 (`SalesDocumentRepository.next_number`): two quotes made at once wait for each other, and a
 quote that fails gives its number back, so numbers have no gaps and no duplicates.
 
-Statuses: Черновик → Отправлено → Принято / Отклонено (with a reason). Each change is an
-audit entry on the deal (`quote_created`, `quote_status`), which the deal's timeline shows.
+Statuses: Черновик → Отправлено → Принято / Отклонено (with a reason); only a draft's lines
+and terms may be replaced. Each change is an audit entry on the deal (`quote_created`,
+`quote_edited`, `quote_status`), which the deal's timeline shows.
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ from crm_core.money import (
     percent,
     quantity,
 )
-from crm_core.quotes_model import TRANSITIONS, NewQuote, Quote, QuoteStatus, quote_number
+from crm_core.quotes_model import (
+    TRANSITIONS,
+    NewQuote,
+    Quote,
+    QuoteStatus,
+    QuoteTerms,
+    quote_number,
+)
 from crm_core.sales import DealStatus
 
 if TYPE_CHECKING:  # the storage ports import this module's records
@@ -257,6 +265,49 @@ async def create_quote(
         {"quote_id": quote_id, "number": number, "total": str(totals.total)},
         now,
     )
+    return await _reload(uow, quote_id)
+
+
+async def edit_quote(
+    uow: UnitOfWork,
+    quote_id: int,
+    actor: Manager,
+    request: QuoteRequest,
+    timezone: str,
+    valid_days: int,
+    now: datetime,
+) -> Quote:
+    """Replace a draft quote's lines and terms (read as `create_quote` reads them), by whoever
+    may work on its open deal; a quote already sent or decided is refused (409), as the
+    client may hold it. Its number, client and status stay."""
+    found = await visible_quote(uow, quote_id, actor)
+    deal = await visible_deal(uow, found.deal_id, actor)  # locks the deal: one change at a time
+    quote = await uow.sales_documents.get_quote(quote_id, for_update=True)
+    assert quote is not None
+    if quote.status is not QuoteStatus.DRAFT:
+        raise RuleError(
+            "quote_not_draft",
+            "quote_id",
+            f"КП {quote.number} в статусе «{quote.status.label}»: изменяют только черновик",
+        )
+    if deal.status is not DealStatus.OPEN:
+        raise RuleError("deal_closed", "deal_id", "сделка закрыта: КП меняют на открытой сделке")
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    if request.valid_until is not None and request.valid_until < today:
+        raise DomainError("valid_until", "valid_until must not be in the past")
+    lines, totals = await priced_request(uow, request)
+    terms = QuoteTerms(
+        vat_mode=request.vat_mode,
+        discount_percent=request.discount_percent,
+        price_list_id=request.price_list_id,
+        valid_until=request.valid_until or today + timedelta(days=valid_days),
+        lines=lines,
+        totals=totals,
+    )
+    await uow.sales_documents.replace_quote_terms(quote_id, terms, now)
+    before = {"quote_id": quote_id, "number": quote.number, "total": str(quote.total)}
+    after = {"quote_id": quote_id, "number": quote.number, "total": str(totals.total)}
+    await document_audit(uow, actor, deal.id, "quote_edited", before, after, now)
     return await _reload(uow, quote_id)
 
 

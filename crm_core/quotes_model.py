@@ -60,6 +60,18 @@ class NewQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteTerms:
+    """What editing a draft quote replaces: its lines, priced, and its terms."""
+
+    vat_mode: VatMode
+    discount_percent: Decimal
+    price_list_id: int | None
+    valid_until: date
+    lines: tuple[Line, ...]
+    totals: Totals
+
+
+@dataclass(frozen=True, slots=True)
 class Quote:
     """A stored quote; its amounts follow from its lines (`totals`)."""
 

@@ -27,6 +27,7 @@ from workplace.pages import (
     deals_board,
     form_settings,
     invite,
+    invoice_closing,
     invoice_documents,
     invoice_page,
     lead_actions,
@@ -263,6 +264,8 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/deals/{deal_id}/quotes/products", quote_builder.products, "quote_products"),
     ("POST", "/deals/{deal_id}/quotes", quote_builder.save, "quote_create"),
     ("GET", "/quotes/{quote_id}", quote_page.page, "quote"),
+    ("GET", "/quotes/{quote_id}/edit", quote_builder.edit_page, "quote_edit"),
+    ("POST", "/quotes/{quote_id}/edit", quote_builder.update, "quote_update"),
     ("POST", "/quotes/{quote_id}/status", quote_page.status, "quote_status"),
     ("GET", "/quotes/{quote_id}/pdf", quote_documents.pdf, "quote_pdf"),
     ("POST", "/quotes/{quote_id}/send", quote_documents.send, "quote_send"),
@@ -277,6 +280,10 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("POST", "/payments/{payment_id}/match", payments_page.match, "payment_match"),
     ("GET", "/shipments/{shipment_id}/pdf", closing_documents.shipment_pdf, "shipment_pdf"),
     ("GET", "/acts/{act_id}/pdf", closing_documents.act_pdf, "act_pdf"),
+    ("POST", "/invoices/{invoice_id}/shipments", invoice_closing.create_shipment, "shipment_new"),
+    ("POST", "/invoices/{invoice_id}/acts", invoice_closing.create_act, "act_new"),
+    ("POST", "/shipments/{shipment_id}/status", invoice_closing.shipment_status, "shipment_mark"),
+    ("POST", "/acts/{act_id}/status", invoice_closing.act_status, "act_mark"),
 )
 
 

@@ -122,6 +122,12 @@ class SqlInvoiceRepository:
             "i.buyer_inn = $1 AND i.status IN ('issued', 'partially_paid')", inn
         )
 
+    async def open_invoices(self, limit: int) -> list[Invoice]:
+        """Invoices that wait for money (issued, partly paid), oldest first, at most `limit`."""
+        return await self._invoices(
+            "i.status IN ('issued', 'partially_paid')", limit=max(int(limit), 0)
+        )
+
     async def unpaid_count(self, deal_id: int) -> int:
         """How many of a deal's invoices are neither paid nor withdrawn."""
         row = await self._s.fetchrow(
@@ -142,9 +148,12 @@ class SqlInvoiceRepository:
             now,
         )
 
-    async def _invoices(self, where: str, *args: Any, lock: str = "") -> list[Invoice]:
+    async def _invoices(
+        self, where: str, *args: Any, lock: str = "", limit: int | None = None
+    ) -> list[Invoice]:
+        tail = f" LIMIT {int(limit)}" if limit is not None else ""
         rows = await self._s.fetch(
-            f"SELECT {_INVOICE} FROM invoices i WHERE {where} ORDER BY i.id{lock}", *args
+            f"SELECT {_INVOICE} FROM invoices i WHERE {where} ORDER BY i.id{tail}{lock}", *args
         )
         lines = await self._lines([int(r["id"]) for r in rows])
         return [_invoice(r, lines.get(int(r["id"]), ())) for r in rows]

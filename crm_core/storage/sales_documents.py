@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from crm_core.money import Line, VatMode, VatRate, plain_quantity
-from crm_core.quotes_model import NewQuote, Quote, QuoteStatus
+from crm_core.quotes_model import NewQuote, Quote, QuoteStatus, QuoteTerms
 from crm_core.storage.catalogue import from_kopecks, to_kopecks
 from crm_core.storage.session import Row, SqlSession, as_datetime
 
@@ -117,6 +117,29 @@ class SqlSalesDocumentRepository:
             status.value,
             rejection_reason,
             now,
+        )
+
+    async def replace_quote_terms(self, quote_id: int, terms: QuoteTerms, now: datetime) -> None:
+        """Replace a quote's lines, amounts and terms (its number and status stay)."""
+        await self._s.execute(
+            "UPDATE quotes SET vat_mode = $2, discount_bp = $3, price_list_id = $4,"
+            " valid_until = $5, subtotal_kopecks = $6, vat_kopecks = $7, total_kopecks = $8,"
+            " updated_at = $9 WHERE id = $1",
+            quote_id,
+            terms.vat_mode.value,
+            to_hundredths(terms.discount_percent),
+            terms.price_list_id,
+            terms.valid_until.isoformat(),
+            to_kopecks(terms.totals.subtotal),
+            to_kopecks(terms.totals.vat_total),
+            to_kopecks(terms.totals.total),
+            now,
+        )
+        await self._s.execute("DELETE FROM quote_lines WHERE quote_id = $1", quote_id)
+        await self._s.executemany(
+            f"INSERT INTO quote_lines ({_LINE}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+            " $10, $11)",
+            line_rows(quote_id, terms.lines),
         )
 
     async def _lines(self, quote_ids: Sequence[int]) -> dict[int, tuple[Line, ...]]:

@@ -187,6 +187,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/v1/deals/{deal_id}/quotes", quotes.create_quote_route),
     ("GET", "/api/v1/deals/{deal_id}/quotes", quotes.list_deal_quotes_route),
     ("GET", "/api/v1/quotes/{quote_id}", quotes.get_quote_route),
+    ("PUT", "/api/v1/quotes/{quote_id}", quotes.edit_quote_route),
     ("POST", "/api/v1/quotes/{quote_id}/status", quotes.change_status_route),
     ("GET", "/api/v1/quotes/{quote_id}/pdf", quote_documents.quote_pdf_route),
     ("POST", "/api/v1/quotes/{quote_id}/send", quote_documents.send_quote_route),

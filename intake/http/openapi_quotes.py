@@ -50,6 +50,25 @@ QUOTE_OPERATIONS: tuple[Operation, ...] = (
         tag=TAG,
     ),
     Operation(
+        "PUT",
+        "/api/v1/quotes/{quote_id}",
+        "editQuote",
+        "Replace a draft quote's lines and terms (the body as at creation; without"
+        " valid_until it holds for the configured days from today); its number, client and"
+        " status stay; the change is in the deal's timeline",
+        {200: Reply("The quote", quotes.Quote)},
+        errors={
+            400: "Invalid id or body; the error names the field",
+            404: "No such quote the caller may work on",
+            409: "The quote is not a draft (sent, accepted or rejected), or its deal is closed",
+            422: "A value is not allowed (an unknown product or price list, a line without a"
+            " price...); the error names the field, e.g. items.2.price",
+        },
+        params=(QUOTE,),
+        request=Request(quotes.NewQuote),
+        tag=TAG,
+    ),
+    Operation(
         "POST",
         "/api/v1/quotes/{quote_id}/status",
         "changeQuoteStatus",

@@ -14,6 +14,7 @@ from crm_core.quotes import (
     change_quote_status,
     create_quote,
     deal_quotes,
+    edit_quote,
     quote_request,
     visible_quote,
 )
@@ -68,6 +69,31 @@ async def create_quote_route(request: web.Request) -> web.StreamResponse:
     if isinstance(result, web.Response):
         return result
     return json_response(quote_json(result), status=201)
+
+
+@require_manager
+async def edit_quote_route(request: web.Request) -> web.StreamResponse:
+    """Replace a draft quote's lines and terms; 409 once it is sent or decided."""
+    quote_id = required_path_id(request, "quote_id")
+    body: dict[str, Any] = plain_numbers(await json_body(request))
+    documents = request.app[SERVICES].settings.documents
+    actor = current_manager(request)
+    result = await run_command(
+        request,
+        lambda uow: edit_quote(
+            uow,
+            quote_id,
+            actor,
+            quote_request(body),
+            documents.timezone,
+            documents.quote_valid_days,
+            utcnow(),
+        ),
+        write=True,
+    )
+    if isinstance(result, web.Response):
+        return result
+    return json_response(quote_json(result))
 
 
 @require_manager

@@ -1,13 +1,16 @@
 """Invoices and payments in a real browser, on SQLite and PostgreSQL: an accepted quote becomes
 an invoice, issuing it moves the deal to the pipeline's on_invoice stage, a partial payment and
 then the rest make it paid and move the deal to the on_payment stage with its task; a deal with
-an unpaid invoice is not won. The head uploads the 1C bank statement on «Оплаты», sees the
-import's summary and settles a waiting payment by the invoice's number."""
+an unpaid invoice is not won, nor one whose paid invoice is not acted yet: the act is made
+and signed on the invoice page, and then the deal is won for the paid sum. The head uploads
+the 1C bank statement on «Оплаты», sees the import's summary and settles a waiting payment by
+the invoice's number."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ MONEY_PIPELINE = """
 key = "money"
 name = "Продажи с оплатой"
 stage_order = "free"
+won_requires_shipment = true
 stages = [
   { key = "offer", name = "КП отправлено" },
   { key = "invoice", name = "Счёт выставлен", on_invoice = true },
@@ -121,6 +125,9 @@ async def test_an_accepted_quote_is_invoiced_paid_and_moves_the_deal(
     await expect(page.locator("#invoice-due")).to_have_text(rub(_ru(total - 1000)))
     await page.reload()  # Post/Redirect/Get: a refresh records nothing again
     await expect(page.locator("#payments tbody tr")).to_have_count(1)
+    # Not paid in full, and this pipeline ships nothing before payment.
+    await expect(page.locator("#closing")).to_contain_text("оформляют по оплаченному счёту")
+    await expect(page.get_by_role("button", name="Создать акт")).to_have_count(0)
     await shoot(page, screenshots, "invoice-partly-paid-1366")
     await page.set_viewport_size(NARROW)
     await shoot(page, screenshots, "invoice-partly-paid-360")
@@ -161,9 +168,59 @@ async def test_an_accepted_quote_is_invoiced_paid_and_moves_the_deal(
     await shoot(page, screenshots, "deal-invoices-1366")
     await page.set_viewport_size(NARROW)
     await shoot(page, screenshots, "deal-invoices-360")
+    await page.set_viewport_size(WIDE)
     await page.goto(f"/deals/{deal_id}")
     await expect(page.locator('.stage-path [aria-current="step"] > span')).to_have_text("Оплачено")
+
+    # The second invoice withdrawn, the paid one still waits for its closing documents.
+    await api(running, "POST", path, "ivanova", {"status": "cancelled"})
+    await win(page)
+    await expect(page.get_by_role("alert")).to_contain_text("оплаченное отгружено")
+    await page.goto(invoice_url)
+    closing = page.locator("#closing")
+    await expect(closing).to_contain_text("Накладных и актов пока нет")
+    # Free lines and delivery: either document may take them, the first one takes them all.
+    await expect(closing.get_by_role("button", name="Создать накладную")).to_be_visible()
+    await closing.scroll_into_view_if_needed()
+    await shoot(page, screenshots, "invoice-closing-create-1366", full_page=False)
+    await closing.get_by_role("button", name="Создать акт").click()
+    await expect(page.get_by_role("status")).to_contain_text("Акт АКТ-")
+    rows = closing.locator("tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Черновик")
+    await expect(closing.get_by_role("button", name="Создать накладную")).to_have_count(0)
+    await page.reload()  # Post/Redirect/Get: a refresh makes no second act
+    await expect(rows).to_have_count(1)
+    await expect(page.get_by_role("status")).to_have_count(0)
+    await rows.first.get_by_role("button", name="Подписан").click()
+    await expect(rows.first).to_contain_text("Подписан")
+    await expect(rows.first.get_by_role("button", name="Подписан")).to_have_count(0)
+    await expect(rows.first.get_by_role("button", name="Отменить")).to_be_visible()
+    act_number = (await rows.first.locator("th").inner_text()).strip()
+    async with page.expect_download() as info:
+        await rows.first.get_by_role("link", name="Скачать PDF").click()
+    pdf = await asyncio.to_thread(Path(await (await info.value).path()).read_bytes)
+    assert f"Акт № {act_number}" in text_of(pdf)
+    await shoot(page, screenshots, "invoice-closing-1366")
+    await page.set_viewport_size(NARROW)
+    await closing.scroll_into_view_if_needed()
+    await shoot(page, screenshots, "invoice-closing-360")
+    await page.set_viewport_size(WIDE)
+
+    await page.goto(f"/deals/{deal_id}")
+    await win(page)
+    await expect(page.locator('.stage-path [aria-current="step"] > span')).to_have_text(
+        "Сделка успешна"
+    )
+    won = await api(running, "GET", f"/api/v1/deals/{deal_id}", "ivanova")
+    assert Decimal(won["amount"]) == total
     await context.close()
+
+
+async def win(page: Page) -> None:
+    """Move the deal card's deal to «Сделка успешна»."""
+    await page.get_by_label("Перевести на этап").select_option(label="Сделка успешна")
+    await page.locator(".card-move").get_by_role("button", name="Перевести").click()
 
 
 async def test_the_head_imports_a_statement_and_settles_a_waiting_payment(
@@ -212,6 +269,30 @@ async def test_the_head_imports_a_statement_and_settles_a_waiting_payment(
     await expect(page.locator("#waiting tbody tr")).to_have_count(4)
     after = await api(running, "GET", f"/api/v1/invoices/{invoice['id']}", "head")
     assert (after["status"], after["paid"]) == ("partially_paid", "5000.00")
+
+    # The rest chosen from the open invoices: number · client · due date · still to pay.
+    row = page.locator("#waiting tbody tr", has_text="Доплата по договору поставки")
+    choice = row.get_by_label("Открытый счёт")
+    due = date.fromisoformat(after["due_date"]).strftime("%d.%m.%Y")
+    option = choice.locator("option", has_text=invoice["number"])
+    await expect(option).to_have_count(1)
+    await expect(option).to_have_text(
+        f"{invoice['number']} · {after['buyer']['name']} · до {due} · {rub('7 000,00')}"
+    )
+    await shoot(page, screenshots, "payments-match-1366")
+    await page.set_viewport_size(NARROW)
+    await shoot(page, screenshots, "payments-match-360")
+    await page.set_viewport_size(WIDE)
+    await choice.select_option(value=str(invoice["id"]))
+    await row.get_by_role("button", name="Привязать к счёту").click()
+    await expect(page.get_by_role("status")).to_contain_text(
+        f"Оплата привязана к счёту {invoice['number']}: Оплачен"
+    )
+    await expect(page.locator("#waiting tbody tr")).to_have_count(3)
+    paid = await api(running, "GET", f"/api/v1/invoices/{invoice['id']}", "head")
+    assert (paid["status"], paid["paid"]) == ("paid", "12000.00")
+    # Paid in full, it is no longer offered.
+    await expect(page.locator("#waiting option", has_text=invoice["number"])).to_have_count(0)
 
     manager = await signed_in(browser, running, "ivanova", viewport=WIDE)
     other = await manager.new_page()

@@ -415,7 +415,7 @@ def bodies(path: str, world: World) -> list[dict[str, Any]]:
     if path in ("/api/v1/webhooks", "/api/v1/webhooks/{webhook_id}"):
         # A well-formed subscription: petrov's leads sent out would leak them all.
         return [{"url": "https://example.org/hook", "events": ["lead.created"]}]
-    if path == "/api/v1/deals/{deal_id}/quotes":
+    if path in ("/api/v1/deals/{deal_id}/quotes", "/api/v1/quotes/{quote_id}"):
         return [{"vat_mode": "per_line", "items": [PETROV_LINE]}]
     if path == "/api/v1/quotes/{quote_id}/status":
         return [{"status": "sent"}, {"status": "rejected", "reason": "Чужой отказ"}]

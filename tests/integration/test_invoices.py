@@ -29,6 +29,7 @@ from crm_core.payments import (
     Outcome,
     import_statement,
     match_payment,
+    matchable_invoices,
     record_payment,
     visible_payments,
 )
@@ -432,6 +433,37 @@ async def test_a_bank_statement_is_matched_and_imported_once(storage: Storage) -
         assert await visible_payments(uow, head, False, None, 50, 0) == []
         deal = await uow.sales.get_deal(deals[3])
     assert deal is not None and deal.stage == "payment"
+
+
+async def test_a_waiting_payment_is_offered_the_open_invoices_of_who_matches_it(
+    storage: Storage,
+) -> None:
+    """Issued invoices, the soonest due first; not drafts or withdrawn ones, and a manager's
+    list has only the invoices of deals they work on."""
+    people = await team(storage)
+    ivanova, petrov, head = people["ivanova"], people["petrov"], people["head"]
+    hers = await deal_with_company(storage, ivanova, "ООО Альфа", "7707083893")
+    his = await deal_with_company(storage, petrov, "ООО Бета", "5408123456")
+    body = one_line("Монтаж", "1000.00")
+    issued = await direct_invoice(storage, hers, ivanova, body)
+    issued = await status(storage, issued.id, ivanova, InvoiceStatus.ISSUED)
+    await direct_invoice(storage, hers, ivanova, body)  # a draft asks for no money yet
+    cancelled = await direct_invoice(storage, hers, ivanova, body)
+    await status(storage, cancelled.id, ivanova, InvoiceStatus.ISSUED)
+    await status(storage, cancelled.id, ivanova, InvoiceStatus.CANCELLED)
+    earlier = T0 - timedelta(days=3)
+    older = await direct_invoice(storage, his, petrov, body, earlier)
+    older = await status(storage, older.id, petrov, InvoiceStatus.ISSUED, earlier)
+    assert older.due_date < issued.due_date
+    async with storage.reader() as uow:
+        every = await matchable_invoices(uow, head, 50)
+        her_list = await matchable_invoices(uow, ivanova, 50)
+        his_list = await matchable_invoices(uow, petrov, 50)
+        first = await matchable_invoices(uow, head, 1)
+    assert [i.id for i in every] == [older.id, issued.id]
+    assert [i.id for i in her_list] == [issued.id]
+    assert [i.id for i in his_list] == [older.id]
+    assert len(first) == 1
 
 
 async def test_one_statement_imported_twice_at_once_is_recorded_once(storage: Storage) -> None:

@@ -17,6 +17,8 @@ from aiohttp import web
 
 from crm_core.access import may_change
 from crm_core.amount_words import amount_in_words
+from crm_core.closing import closable_kinds, may_close
+from crm_core.closing_model import TRANSITIONS, ClosingDocument, ClosingStatus
 from crm_core.errors import DomainError
 from crm_core.holders import deal_holders
 from crm_core.invoices import change_invoice_status, invoice_from_quote, visible_invoice
@@ -27,6 +29,7 @@ from crm_core.payments import ManualPayment, record_payment
 from intake.clock import utcnow
 from intake.http.invoices import AWAITING, invoice_terms
 from intake.http.keys import SERVICES
+from workplace.pages.flash import forget_flash, take_flash
 from workplace.pages.quote_page import render_quote
 from workplace.pages.sales_texts import MODE_NAMES, RATE_NAMES, problem_text
 from workplace.pages.shared import not_found, path_id, render
@@ -44,6 +47,10 @@ REFUSALS = {
     "deal_closed": "Сделка закрыта: счёт выставляют на открытой сделке.",
     "invoice_not_payable": "Оплату принимают по выставленному счёту: сначала выставьте его.",
 }
+
+
+# The invoice pages a flash cookie (a notice after an action) travels to.
+FLASH_SCOPE = "/invoices"
 
 
 def invoice_path(invoice_id: int) -> str:
@@ -69,9 +76,12 @@ async def from_quote(request: web.Request) -> web.StreamResponse:
 
 
 async def page(request: web.Request) -> web.StreamResponse:
-    """One invoice, if the viewer may see its deal."""
+    """One invoice, if the viewer may see its deal, with the notice an action left once."""
     me = await viewer(request)
-    return await render_invoice(request, me, "")
+    flash = await take_flash(request)
+    response = await render_invoice(request, me, "", notice=flash.notice if flash else "")
+    forget_flash(request, response, FLASH_SCOPE)
+    return response
 
 
 async def status(request: web.Request) -> web.StreamResponse:
@@ -146,10 +156,14 @@ async def render_invoice(
     *,
     status: int = 200,
     form: Any = None,
+    notice: str = "",
+    invoice_id: int | None = None,
 ) -> web.Response:
-    """The invoice of the request's `{invoice_id}` with a message (why an action was refused)
-    and, after a refused payment, what was typed."""
-    invoice_id = path_id(request, "invoice_id")
+    """The invoice (of the request's `{invoice_id}` unless given) with a message (why an
+    action was refused) or a notice (what one did) and, after a refused payment, what was
+    typed."""
+    if invoice_id is None:
+        invoice_id = path_id(request, "invoice_id")
     try:
         async with request.app[SERVICES].storage.reader() as uow:
             invoice = await visible_invoice(uow, invoice_id or 0, me)
@@ -160,6 +174,9 @@ async def render_invoice(
             payments = await uow.invoices.list_payments(
                 matched=True, invoice_id=invoice.id, limit=200, offset=0
             )
+            closing = await uow.closing.documents_of_invoice(invoice.id)
+            pipeline = request.app[SERVICES].sales.pipelines.get(deal.pipeline) if deal else None
+            closable = await closable_kinds(uow, invoice, pipeline)
     except DomainError:
         return not_found(request, me)
     assert deal is not None
@@ -187,8 +204,20 @@ async def render_invoice(
         "today": today.isoformat(),
         "typed": dict(form) if form is not None else {},
         "message": message,
+        "notice": notice,
+        "closing": closing,
+        "closing_next": {d.id: _closing_buttons(d) for d in closing},
+        "closable": closable if may_act else (),
+        "closing_allowed": may_close(invoice, pipeline),
     }
     return render(request, "invoice.html", me, context, status=status, section="/deals")
+
+
+def _closing_buttons(document: ClosingDocument) -> list[tuple[str, str]]:
+    """(status, button label) a shipment or act may move to: «Отгружено»/«Подписан» first."""
+    done = ClosingStatus.DONE.label(document.kind)
+    labels = {ClosingStatus.DONE: done, ClosingStatus.CANCELLED: "Отменить"}
+    return [(s.value, labels[s]) for s in labels if s in TRANSITIONS[document.status]]
 
 
 def _amount(text: str) -> Decimal:

@@ -1,6 +1,7 @@
 """«Оплаты»: the head (who may import statements) uploads the bank statement in the 1C exchange
 format and sees what the import did (matched, partly, overpaid, waiting, repeated, not ours),
-then settles each waiting payment by an invoice's number («Привязать к счёту»).
+then settles each waiting payment with an invoice chosen from the open ones (issued or partly
+paid: number · client · due date) or typed by its number («Привязать к счёту»).
 
 Both actions are the API's use cases (crm_core.payments) and answer with a redirect carrying
 the result once (workplace.pages.flash), so a refresh neither imports nor matches again.
@@ -22,10 +23,12 @@ from crm_core.payments import (
     import_statement,
     invoice_numbers,
     match_payment,
+    matchable_invoices,
     visible_payments,
 )
 from crm_core.storage.ports.unit_of_work import UnitOfWork
 from intake.clock import utcnow
+from intake.http.body import parse_int
 from intake.http.keys import SERVICES
 from intake.http.payments import STATEMENT_MAX_BYTES
 from workplace.pages.flash import Flash, forget_flash, redirect_with, take_flash
@@ -36,6 +39,7 @@ from workplace.viewer import viewer
 
 PATH = "/payments"
 WAITING_SHOWN = 200
+OPEN_INVOICES_SHOWN = 300
 # The import's counts as the page names them, in the order it shows them.
 SUMMARY = (
     ("matched", "Зачтено по счетам"),
@@ -92,27 +96,39 @@ async def upload(request: web.Request) -> web.StreamResponse:
 
 
 async def match(request: web.Request) -> web.StreamResponse:
-    """«Привязать к счёту»: the waiting payment settles the invoice of the number typed."""
+    """«Привязать к счёту»: the waiting payment settles the invoice chosen from the list, or
+    (none chosen) the invoice of the number typed."""
     me = await viewer(request)
     if not may_import_statements(me):
         return heads_only(request, me, FORBIDDEN)
     payment_id = path_id(request, "payment_id")
     form = await request.post()
     number = str(form.get("invoice_number") or "").strip()
+    chosen = str(form.get("invoice_id") or "").strip()
     pipelines = request.app[SERVICES].sales.pipelines
     prefix = request.app[SERVICES].settings.documents.invoice_prefix
     try:
         async with request.app[SERVICES].storage.transaction() as uow:
-            invoice = await _invoice_numbered(uow, number, prefix)
-            if invoice is None or payment_id is None:
-                problem = f"Счёт «{number}» не найден: введите номер, например {prefix}2026-0001."
+            if chosen:
+                invoice_id = parse_int(chosen)
+            else:
+                invoice = await _invoice_numbered(uow, number, prefix)
+                invoice_id = invoice.id if invoice is not None else None
+            if invoice_id is None or payment_id is None:
+                problem = _not_found(number, prefix)
                 return await render_payments(request, me, "", problem, 422)
-            applied = await match_payment(uow, payment_id, invoice.id, me, pipelines, utcnow())
+            applied = await match_payment(uow, payment_id, invoice_id, me, pipelines, utcnow())
     except DomainError as err:
         return await render_payments(request, me, "", refusal_text(err), 422)
     assert applied.invoice is not None
     notice = f"Оплата привязана к счёту {applied.invoice.number}: {applied.invoice.status.label}."
     raise await redirect_with(request, PATH, Flash(notice), PATH)
+
+
+def _not_found(number: str, prefix: str) -> str:
+    if not number:
+        return f"Выберите счёт из списка или введите его номер, например {prefix}2026-0001."
+    return f"Счёт «{number}» не найден: введите номер, например {prefix}2026-0001."
 
 
 async def _invoice_numbered(uow: UnitOfWork, number: str, prefix: str) -> Invoice | None:
@@ -170,12 +186,14 @@ async def render_payments(
     """The payments page: a notice or the import's summary, a refusal, the waiting list."""
     async with request.app[SERVICES].storage.reader() as uow:
         waiting = await visible_payments(uow, me, False, None, WAITING_SHOWN, 0)
+        invoices = await matchable_invoices(uow, me, OPEN_INVOICES_SHOWN) if waiting else []
     rows = summary_rows(notice)
     context = {
         "summary": rows,
         "notice": "" if rows is not None else notice,
         "problem": problem,
         "waiting": waiting,
+        "invoices": invoices,
         "prefix": request.app[SERVICES].settings.documents.invoice_prefix,
     }
     return render(request, "payments.html", me, context, status=status, section=PATH)

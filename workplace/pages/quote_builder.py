@@ -1,7 +1,8 @@
 """«Создать КП» on a deal: pick products from the catalogue (at the chosen price list's
 price), add free and delivery lines, discounts, the VAT mode and the validity date; htmx asks
 the server for the amounts as lines change, and saving runs crm_core's `create_quote`, as
-POST /api/v1/deals/{id}/quotes does."""
+POST /api/v1/deals/{id}/quotes does. «Изменить» on a draft quote opens the same builder
+filled with it, and saving runs `edit_quote`, as PUT /api/v1/quotes/{id} does."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from crm_core.access import may_change
 from crm_core.errors import DomainError
 from crm_core.holders import deal_holders
 from crm_core.model import Manager
-from crm_core.quotes import catalogue_price, create_quote, quote_request
+from crm_core.quotes import (
+    catalogue_price,
+    create_quote,
+    edit_quote,
+    quote_request,
+    visible_quote,
+)
+from crm_core.quotes_model import Quote, QuoteStatus
 from crm_core.sales import Deal, DealStatus
 from intake.clock import utcnow
 from intake.http.body import parse_int
 from intake.http.keys import SERVICES
 from workplace.pages.quote_draft import (
     Draft,
+    draft_of,
     empty_draft,
     preview,
     read_draft,
@@ -130,6 +139,63 @@ async def save(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/quotes/{quote.id}")
 
 
+async def edit_page(request: web.Request) -> web.StreamResponse:
+    """The builder filled with a draft quote; a quote past its draft opens as it is."""
+    me = await viewer(request)
+    found = await _editable(request, me)
+    if found is None:
+        return not_found(request, me)
+    quote, deal = found
+    if quote.status is not QuoteStatus.DRAFT:
+        raise web.HTTPSeeOther(f"/quotes/{quote.id}")
+    return await _builder(request, me, deal, draft_of(quote), "", quote=quote)
+
+
+async def update(request: web.Request) -> web.StreamResponse:
+    """Replace the draft quote's lines and terms and open it; or the builder with what is
+    wrong."""
+    me = await viewer(request)
+    found = await _editable(request, me)
+    if found is None:
+        return not_found(request, me)
+    quote, deal = found
+    current = read_draft(await request.post())
+    documents = request.app[SERVICES].settings.documents
+    try:
+        async with request.app[SERVICES].storage.transaction() as uow:
+            await edit_quote(
+                uow,
+                quote.id,
+                me,
+                quote_request(request_body(current)),
+                documents.timezone,
+                documents.quote_valid_days,
+                utcnow(),
+            )
+    except DomainError as err:
+        if err.status == 404:
+            return not_found(request, me)
+        message = problem_text(err)
+        return await _builder(request, me, deal, current, message, status=422, quote=quote)
+    raise web.HTTPSeeOther(f"/quotes/{quote.id}")
+
+
+async def _editable(request: web.Request, me: Manager) -> tuple[Quote, Deal] | None:
+    """The quote of the path and its deal, if the viewer may change the deal."""
+    quote_id = path_id(request, "quote_id")
+    if quote_id is None:
+        return None
+    try:
+        async with request.app[SERVICES].storage.reader() as uow:
+            quote = await visible_quote(uow, quote_id, me)
+            deal = await uow.sales.get_deal(quote.deal_id)
+    except DomainError:
+        return None
+    if deal is None or not may_change(me, deal_holders(deal)):
+        return None
+    return quote, deal
+
+
 async def _deal(request: web.Request, me: Manager) -> Deal | None:
     """The deal of the path, if the viewer may make a quote on it (its owner or a head)."""
     deal_id = path_id(request, "deal_id")
@@ -159,6 +225,7 @@ async def _builder(
     message: str,
     *,
     status: int = 200,
+    quote: Quote | None = None,
 ) -> web.Response:
     async with request.app[SERVICES].storage.reader() as uow:
         price_lists = [p for p in await uow.catalogue.list_price_lists() if p.fields.active]
@@ -169,5 +236,6 @@ async def _builder(
         "price_lists": price_lists,
         "message": message,
         "closed": deal.status is not DealStatus.OPEN,
+        "editing": quote,
     }
     return render(request, "quote_builder.html", me, context, status=status, section="/deals")

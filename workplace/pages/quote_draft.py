@@ -17,8 +17,9 @@ from crm_core.catalogue import Product
 from crm_core.errors import DomainError
 from crm_core.money import Line, LineTotals, Totals, VatMode, compute_totals, percent
 from crm_core.quotes import MAX_LINES, catalogue_price, priced_line
+from crm_core.quotes_model import Quote
 from intake.http.body import parse_int
-from workplace.pages.sales_texts import FIELD_NAMES, plain_amount, russian
+from workplace.pages.sales_texts import FIELD_NAMES, number_text, plain_amount, russian
 
 DELIVERY_NAME = "Доставка"
 
@@ -117,6 +118,31 @@ def _at(values: Sequence[str], index: int) -> str:
 def empty_draft(valid_until: date) -> Draft:
     """A new quote: no lines, VAT per line, own prices, valid for the configured days."""
     return Draft(VatMode.PER_LINE.value, "", "", valid_until.isoformat(), ())
+
+
+def draft_of(quote: Quote) -> Draft:
+    """A stored quote as the builder's form holds it, to be edited."""
+    lines = tuple(
+        DraftLine(
+            product_id=str(line.product_id) if line.product_id is not None else "",
+            name=line.name,
+            unit=line.unit,
+            quantity=number_text(line.quantity),
+            price=plain_amount(line.price),
+            vat_rate=line.vat_rate.value,
+            discount=number_text(line.discount_percent) if line.discount_percent else "",
+            delivery=line.delivery,
+            sku=line.sku or "",
+        )
+        for line in quote.lines
+    )
+    return Draft(
+        vat_mode=quote.vat_mode.value,
+        price_list_id=str(quote.price_list_id) if quote.price_list_id is not None else "",
+        discount=number_text(quote.discount_percent) if quote.discount_percent else "",
+        valid_until=quote.valid_until.isoformat() if quote.valid_until else "",
+        lines=lines,
+    )
 
 
 def with_product(draft: Draft, product: Product) -> Draft:

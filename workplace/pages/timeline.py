@@ -187,6 +187,12 @@ def _quote_created(before: Mapping[str, Any], after: Mapping[str, Any], names: N
     return f"Создано коммерческое предложение {after.get('number', '')}{amount}"
 
 
+def _quote_edited(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
+    total = after.get("total")
+    amount = f": теперь {format_rub(Decimal(str(total)))} ₽" if total is not None else ""
+    return f"Изменено коммерческое предложение {after.get('number', '')}{amount}"
+
+
 def _quote_status(before: Mapping[str, Any], after: Mapping[str, Any], names: Names) -> str:
     raw = str(after.get("status", ""))
     label = QuoteStatus(raw).label if raw in set(QuoteStatus) else raw
@@ -269,6 +275,7 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Names], s
     "lead_join_undone": _join_undone,
     "join_undone": _join_undone,
     "quote_created": _quote_created,
+    "quote_edited": _quote_edited,
     "quote_status": _quote_status,
     "quote_sent": _quote_sent,
     "invoice_created": _invoice_created,

@@ -27,6 +27,9 @@ class InvoiceRepository(Protocol):
         """Invoices to a buyer with this INN that wait for money (issued, partly paid),
         oldest first."""
 
+    async def open_invoices(self, limit: int) -> list[Invoice]:
+        """Invoices that wait for money (issued, partly paid), oldest first, at most `limit`."""
+
     async def unpaid_count(self, deal_id: int) -> int:
         """How many of a deal's invoices are neither paid nor withdrawn."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from crm_core.quotes_model import NewQuote, Quote, QuoteStatus
+from crm_core.quotes_model import NewQuote, Quote, QuoteStatus, QuoteTerms
 
 
 class SalesDocumentRepository(Protocol):
@@ -29,3 +29,6 @@ class SalesDocumentRepository(Protocol):
         self, quote_id: int, status: QuoteStatus, rejection_reason: str | None, now: datetime
     ) -> None:
         """Change a quote's status (and its rejection reason)."""
+
+    async def replace_quote_terms(self, quote_id: int, terms: QuoteTerms, now: datetime) -> None:
+        """Replace a quote's lines, amounts and terms (its number and status stay)."""
