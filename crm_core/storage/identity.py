@@ -283,7 +283,7 @@ class SqlIdentityRepository:
         await self._s.execute_bulk(
             "INSERT INTO identity_key_counts (key, entity, n)"
             " SELECT key, entity, COUNT(*) FROM identity_key_backlog WHERE TRUE"
-            f" GROUP BY key, entity{'' if rebuild_counts_key else ' ORDER BY key, entity'}{upsert}"
+            f" GROUP BY key, entity ORDER BY key, entity{upsert}"
         )
         await self._s.execute_bulk(
             "INSERT INTO identity_key_counts (key, entity, n)"
