@@ -52,13 +52,22 @@ TRAILING_ONLY_FORMS: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
-def _phrases(forms: tuple[tuple[str, str], ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+Phrases = dict[str, tuple[tuple[tuple[str, ...], str], ...]]
+
+
+def _phrases(forms: tuple[tuple[str, str], ...], *, at: int = 0) -> Phrases:
+    """Phrases (as words, longest first) by their word at `at`: 0 to strip them from the
+    front of a name, -1 from its end. Only phrases sharing that word with the name can
+    match, so a name is checked against a few of them instead of all (hot in bulk loads)."""
     pairs = [(tuple(phrase.split()), short) for phrase, short in forms]
-    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+    index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for words, short in sorted(pairs, key=lambda pair: -len(pair[0])):
+        index.setdefault(words[at], []).append((words, short))
+    return {word: tuple(found) for word, found in index.items()}
 
 
 LEADING_FORMS = _phrases(RUSSIAN_FORMS)
-TRAILING_FORMS = _phrases(RUSSIAN_FORMS + TRAILING_ONLY_FORMS)
+TRAILING_FORMS = _phrases(RUSSIAN_FORMS + TRAILING_ONLY_FORMS, at=-1)
 GROUP_PREFIXES = _phrases((("гк", "ГК"), ("группа компаний", "ГК"), ("group of companies", "ГК")))
 # Generic words in front of a name: "Компания «Ромашка»" is "Ромашка".
 # Kinds of firm written before the brand, spelled out or abbreviated: «ТД «Север»» is
@@ -221,25 +230,23 @@ def _lookup_form(token: str) -> str:
     return token
 
 
-def _strip_leading(
-    tokens: list[str], phrases: tuple[tuple[tuple[str, ...], str], ...]
-) -> str | None:
-    forms = tuple(_lookup_form(t) for t in tokens)
-    for phrase, short in phrases:
+def _strip_leading(tokens: list[str], phrases: Phrases) -> str | None:
+    if not tokens:
+        return None
+    for phrase, short in phrases.get(_lookup_form(tokens[0]), ()):
         n = len(phrase)
-        if len(tokens) >= n and forms[:n] == phrase:
+        if len(tokens) >= n and tuple(_lookup_form(t) for t in tokens[:n]) == phrase:
             del tokens[:n]
             return short
     return None
 
 
-def _strip_trailing(
-    tokens: list[str], phrases: tuple[tuple[tuple[str, ...], str], ...]
-) -> str | None:
-    forms = tuple(_lookup_form(t) for t in tokens)
-    for phrase, short in phrases:
+def _strip_trailing(tokens: list[str], phrases: Phrases) -> str | None:
+    if not tokens:
+        return None
+    for phrase, short in phrases.get(_lookup_form(tokens[-1]), ()):
         n = len(phrase)
-        if len(tokens) > n and forms[-n:] == phrase:
+        if len(tokens) > n and tuple(_lookup_form(t) for t in tokens[-n:]) == phrase:
             # len > n: a name that is nothing but "Co" or "Limited" keeps its only word.
             del tokens[-n:]
             return short

@@ -257,10 +257,23 @@ class SqlIdentityRepository:
         # PostgreSQL also builds the primary key afresh: sorted once by CREATE INDEX rather
         # than entered key by key, each entry WAL-logged (a tenth of the merge).
         rebuild_key = rebuild and self._s.dialect == "postgres"
+        # No counts yet (a first load): each (key, entity) group is new, so a plain insert
+        # does what the upsert would without probing for a conflict row by row, and
+        # PostgreSQL builds the counts' primary key afterwards as it does identity_keys'.
+        fresh_counts = rebuild and not await self._s.fetchrow(
+            "SELECT 1 AS one FROM identity_key_counts LIMIT 1"
+        )
+        rebuild_counts_key = fresh_counts and self._s.dialect == "postgres"
+        if fresh_counts:
+            upsert = ""
         if rebuild:
             await self._s.execute("DROP INDEX identity_keys_owner")
         if rebuild_key:
             await self._s.execute("ALTER TABLE identity_keys DROP CONSTRAINT identity_keys_pkey")
+        if rebuild_counts_key:
+            await self._s.execute(
+                "ALTER TABLE identity_key_counts DROP CONSTRAINT identity_key_counts_pkey"
+            )
         await self._s.execute_bulk(
             "INSERT INTO identity_keys (key, entity, entity_id)"
             " SELECT key, entity, entity_id FROM identity_key_backlog"
@@ -282,6 +295,12 @@ class SqlIdentityRepository:
             await self._s.execute_bulk(
                 "ALTER TABLE identity_keys ADD CONSTRAINT identity_keys_pkey"
                 " PRIMARY KEY (key, entity, entity_id)"
+            )
+        if rebuild_counts_key:
+            # As created by migration 0002 (under the name PostgreSQL gave it).
+            await self._s.execute_bulk(
+                "ALTER TABLE identity_key_counts ADD CONSTRAINT identity_key_counts_pkey"
+                " PRIMARY KEY (key, entity)"
             )
         if rebuild:
             # As created by migration 0002.

@@ -247,3 +247,31 @@ async def test_staged_records_are_indexed_at_the_merge_as_indexing_would(
     assert after == {("p:+79161234567", Entity.CONTACT): 1}
     decision = await detect(storage, RawIdentity(name="Юра Кац", telegram_id="123456789"))
     assert decision.verdict is Verdict.AUTO and decision.contact_id == ids[2]
+
+
+async def test_a_large_backlog_beside_indexed_records_adds_to_their_counts(
+    storage: Storage,
+) -> None:
+    people = [
+        RawIdentity(name="Петров Иван", phones=("+7 916 123-45-67",)),
+        RawIdentity(name="Петрова Мария", phones=("+7 916 123-45-67",)),
+        RawIdentity(name="Петров Олег", phones=("+7 916 123-45-67",), emails=("o@vector.ru",)),
+    ]
+    keyed = [keyed_contact(prepare_contact(raw, "RU")) for raw in people]
+    async with storage.transaction() as uow:
+        first = await store_contacts(uow, keyed[:1], T0)
+    async with storage.transaction() as uow:
+        # More staged keys than indexed records: the index is rebuilt, the counts added to.
+        await store_contacts(uow, keyed[1:], T0, staged=True)
+        await uow.identity.merge_staged()
+    async with storage.transaction() as uow:
+        counts = await uow.identity.key_counts(["p:+79161234567", "dom:vector.ru"])
+        total = await uow.identity.contacts_total()
+        await uow.identity.unindex(Entity.CONTACT, first)
+        after = await uow.identity.key_counts(["p:+79161234567"])
+    assert counts == {
+        ("p:+79161234567", Entity.CONTACT): 3,
+        ("dom:vector.ru", Entity.CONTACT): 1,
+    }
+    assert total == 3
+    assert after == {("p:+79161234567", Entity.CONTACT): 2}
