@@ -50,9 +50,10 @@ async def email_invoice(
     """Render the invoice and queue it to the client (default: the deal's contact's e-mail);
     a draft is issued; the replies dispatcher is woken to send it. DomainError naming the
     field, DocumentRenderError."""
-    sender = sending_mailbox(services.settings.email_mailboxes, mailbox)
     async with services.storage.reader() as uow:
         printable = await printable_invoice(uow, invoice_id, actor)
+    # After the invoice: one the actor may not see is 404 whatever the mailboxes are.
+    sender = sending_mailbox(services.settings.email_mailboxes, mailbox)
     address = recipient(to, printable)
     pdf = NewAttachment(
         pdf_file_name(printable.invoice.number),

@@ -157,7 +157,8 @@ async def test_1000_events_to_a_flaky_receiver_arrive_once_each_in_order_per_lea
         # A try that timed out after the receiver took it is recorded a moment later.
         return {d["status"] for d in await all_deliveries(running, created["id"])} == {"delivered"}
 
-    await until(all_delivered, 30, "every delivery recorded as delivered")
+    # Generous for a loaded CI machine: a few seconds on a quiet one.
+    await until(all_delivered, 90, "every delivery recorded as delivered")
     log = await all_deliveries(running, created["id"])
     assert len(log) == events
     assert {d["webhook_id"] for d in log} == set(receiver.processed)
