@@ -10,15 +10,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm_core.errors import DomainError
-from intake.http.body import json_body, required_path_id
-from intake.http.conversations import idempotency_key, outgoing_json
+from intake.http.body import required_path_id
 from intake.http.errors import error_code, error_response
 from intake.http.invoices import invoice_json, invoice_terms
 from intake.http.keys import SERVICES, current_manager
 from intake.http.leads import require_manager
 from intake.http.pdf_files import pdf_file_name, pdf_response
-from intake.http.quote_documents import optional_text, render_failed
-from intake.http.responses import json_response
+from intake.http.quote_documents import render_failed, send_request, sent_response
 from intake.invoice_mail import email_invoice, invoice_document
 from workplace.documents import DocumentRenderError
 
@@ -42,29 +40,20 @@ async def invoice_pdf_route(request: web.Request) -> web.StreamResponse:
 async def send_invoice_route(request: web.Request) -> web.StreamResponse:
     """E-mail the invoice's PDF to the client (`to`, default the deal's contact's address)."""
     invoice_id = required_path_id(request, "invoice_id")
-    body = await json_body(request)
-    to, message, mailbox = (optional_text(body, k) for k in ("to", "message", "mailbox"))
-    actor = current_manager(request)
-    key = idempotency_key(request, actor.id)
+    send = await send_request(request)
     try:
         sent = await email_invoice(
             request.app[SERVICES],
-            actor,
+            send.actor,
             invoice_id,
-            to=to,
-            message=message,
-            mailbox=mailbox,
-            idempotency_key=key,
+            to=send.to,
+            message=send.message,
+            mailbox=send.mailbox,
+            idempotency_key=send.idempotency_key,
         )
     except DomainError as err:
         return error_response(err.status, error_code(err), err.message, field=err.field)
     except DocumentRenderError as err:
         return render_failed(invoice_id, err, "invoice")
-    return json_response(
-        {
-            "invoice": invoice_json(sent.invoice, invoice_terms(request).timezone),
-            "message": {**outgoing_json(sent.message), "duplicate": sent.duplicate},
-            "to": sent.message.address,
-        },
-        status=202,
-    )
+    document = invoice_json(sent.invoice, invoice_terms(request).timezone)
+    return sent_response("invoice", document, sent.message, sent.duplicate)

@@ -8,11 +8,14 @@ from a mailbox of `[[email.mailboxes]]` that has SMTP settings (intake.quote_mai
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from crm_core.errors import DomainError
+from crm_core.model import Manager
+from crm_core.replies_model import OutgoingMessage
 from intake.http.body import BadBody, json_body, required_path_id
 from intake.http.conversations import idempotency_key, outgoing_json
 from intake.http.errors import error_code, error_response
@@ -46,29 +49,53 @@ async def quote_pdf_route(request: web.Request) -> web.StreamResponse:
 async def send_quote_route(request: web.Request) -> web.StreamResponse:
     """E-mail the quote's PDF to the client (`to`, default the deal's contact's address)."""
     quote_id = required_path_id(request, "quote_id")
-    body = await json_body(request)
-    to, message, mailbox = (optional_text(body, k) for k in ("to", "message", "mailbox"))
-    actor = current_manager(request)
-    key = idempotency_key(request, actor.id)
+    send = await send_request(request)
     try:
         sent = await email_quote(
             request.app[SERVICES],
-            actor,
+            send.actor,
             quote_id,
-            to=to,
-            message=message,
-            mailbox=mailbox,
-            idempotency_key=key,
+            to=send.to,
+            message=send.message,
+            mailbox=send.mailbox,
+            idempotency_key=send.idempotency_key,
         )
     except DomainError as err:
         return error_response(err.status, error_code(err), err.message, field=err.field)
     except DocumentRenderError as err:
         return render_failed(quote_id, err)
+    return sent_response("quote", quote_json(sent.quote), sent.message, sent.duplicate)
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """What a document's `POST .../send` asks: who sends, to whom, the text, the mailbox."""
+
+    actor: Manager
+    to: str | None
+    message: str | None
+    mailbox: str | None
+    idempotency_key: str
+
+
+async def send_request(request: web.Request) -> SendRequest:
+    """The body of a document's send (`to`, `message`, `mailbox`, all optional strings) and
+    its idempotency key; BadBody naming a field that is not a string."""
+    body = await json_body(request)
+    to, message, mailbox = (optional_text(body, k) for k in ("to", "message", "mailbox"))
+    actor = current_manager(request)
+    return SendRequest(actor, to, message, mailbox, idempotency_key(request, actor.id))
+
+
+def sent_response(
+    name: str, document: dict[str, Any], message: OutgoingMessage, duplicate: bool
+) -> web.Response:
+    """202: the document after the send, the queued e-mail and its address."""
     return json_response(
         {
-            "quote": quote_json(sent.quote),
-            "message": {**outgoing_json(sent.message), "duplicate": sent.duplicate},
-            "to": sent.message.address,
+            name: document,
+            "message": {**outgoing_json(message), "duplicate": duplicate},
+            "to": message.address,
         },
         status=202,
     )
